@@ -1,0 +1,197 @@
+//! Credentials: AK/SK (optionally with a security token) or an IAM token.
+//!
+//! This is the only module that holds secrets. They leave it only as bytes handed to the signer or
+//! as header values handed to the transport; `Debug` shows the access key and `"** redacted **"`
+//! for everything secret, and nothing here implements `Display`.
+
+use std::fmt;
+
+use crate::Error;
+
+/// Environment variable names used by Huawei's official SDKs.
+pub(crate) const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+pub(crate) const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+pub(crate) const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+pub(crate) const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+
+const REDACTED: &str = "** redacted **";
+
+/// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
+///
+/// ```
+/// let credentials = dbss_jobs::Credentials::new("MY-AK", "my-secret-key")?
+///     .with_security_token("temporary-token")?;
+/// assert_eq!(credentials.access_key(), "MY-AK");
+/// assert_eq!(
+///     format!("{credentials:?}"),
+///     r#"Credentials { access_key: "MY-AK", secret_key: "** redacted **", security_token: Some("** redacted **") }"#
+/// );
+/// # Ok::<(), dbss_jobs::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    access_key: String,
+    secret_key: String,
+    security_token: Option<String>,
+}
+
+impl Credentials {
+    /// Permanent credentials.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
+    /// contains a control character (it could not travel in a header).
+    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Result<Self, Error> {
+        let access_key = access_key.into();
+        let secret_key = secret_key.into();
+        check_header_safe("access key (AK)", &access_key)?;
+        // The SK never travels, but an empty one is always a mistake (the official signer refuses it).
+        if secret_key.is_empty() {
+            return Err(Error::invalid_input("secret key (SK) is empty"));
+        }
+        Ok(Credentials {
+            access_key,
+            secret_key,
+            security_token: None,
+        })
+    }
+
+    /// Adds the security token of temporary credentials; it is sent and signed as `X-Security-Token`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty or
+    /// contains a control character.
+    pub fn with_security_token(mut self, token: impl Into<String>) -> Result<Self, Error> {
+        let token = token.into();
+        check_header_safe("security token", &token)?;
+        self.security_token = Some(token);
+        Ok(self)
+    }
+
+    /// Reads `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK` and (if set) `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is
+    /// missing or empty.
+    pub fn from_env() -> Result<Self, Error> {
+        let ak = env_var(ENV_AK)?;
+        let sk = env_var(ENV_SK)?;
+        let credentials = Credentials::new(ak, sk)?;
+        match std::env::var(ENV_SECURITY_TOKEN) {
+            Ok(token) if !token.is_empty() => credentials.with_security_token(token),
+            _ => Ok(credentials),
+        }
+    }
+
+    /// The access key id (AK). It is not a secret: it travels in every `Authorization` header.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    pub(crate) fn secret_key(&self) -> &[u8] {
+        self.secret_key.as_bytes()
+    }
+
+    pub(crate) fn security_token(&self) -> Option<&str> {
+        self.security_token.as_deref()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &REDACTED)
+            .field("security_token", &self.security_token.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Clone)]
+pub enum Auth {
+    /// Sign every request with AK/SK (`SDK-HMAC-SHA256`).
+    AkSk(Credentials),
+    /// Send an IAM token as `X-Auth-Token`; nothing is signed.
+    Token(IamToken),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::AkSk(credentials) => f.debug_tuple("AkSk").field(credentials).finish(),
+            Auth::Token(token) => f.debug_tuple("Token").field(token).finish(),
+        }
+    }
+}
+
+impl From<Credentials> for Auth {
+    fn from(credentials: Credentials) -> Self {
+        Auth::AkSk(credentials)
+    }
+}
+
+impl From<IamToken> for Auth {
+    fn from(token: IamToken) -> Self {
+        Auth::Token(token)
+    }
+}
+
+/// An IAM token (the `X-Subject-Token` that IAM issues), sent as `X-Auth-Token`.
+#[derive(Clone)]
+pub struct IamToken(String);
+
+impl IamToken {
+    /// Wraps a token.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty or
+    /// contains a control character.
+    pub fn new(token: impl Into<String>) -> Result<Self, Error> {
+        let token = token.into();
+        check_header_safe("IAM token", &token)?;
+        Ok(IamToken(token))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IamToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IamToken(\"")?;
+        f.write_str(REDACTED)?;
+        f.write_str("\")")
+    }
+}
+
+/// Rejects values that are empty or could not be sent as a header value. Names the value, never
+/// quotes it: it may be a secret.
+pub(crate) fn check_header_safe(what: &str, value: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_input(format!("{what} is empty")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "{what} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+/// A required, non-empty environment variable.
+pub(crate) fn env_var(name: &str) -> Result<String, Error> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        Ok(_) => Err(Error::invalid_input(format!(
+            "environment variable {name} is empty"
+        ))),
+        Err(std::env::VarError::NotPresent) => Err(Error::invalid_input(format!(
+            "environment variable {name} is not set"
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_input(format!(
+            "environment variable {name} is not valid unicode"
+        ))),
+    }
+}

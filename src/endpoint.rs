@@ -1,0 +1,186 @@
+//! Where requests go: a region's DBSS endpoint, or an endpoint URL given by the user.
+//!
+//! Parsed once, when the client is built. HTTPS is required, except plain HTTP to a loopback host
+//! (local stand-ins and tests), so that credentials and tokens never cross a network in clear.
+
+use std::net::IpAddr;
+
+use crate::Error;
+
+/// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
+pub const REGIONS: &[&str] = &[
+    "cn-south-2",
+    "cn-southwest-2",
+    "ap-southeast-1",
+    "cn-east-3",
+    "cn-south-1",
+    "cn-east-2",
+    "ap-southeast-3",
+    "ap-southeast-2",
+    "ru-northwest-2",
+    "af-south-1",
+    "sa-brazil-1",
+    "la-north-2",
+    "cn-north-1",
+    "cn-north-4",
+    "cn-north-2",
+    "la-south-2",
+    "cn-north-9",
+    "cn-north-11",
+    "me-east-1",
+    "cn-south-4",
+    "ap-southeast-4",
+    "tr-west-1",
+    "cn-east-5",
+    "my-kualalumpur-1",
+    "ru-moscow-1",
+    "cn-north-12",
+    "cn-east-4",
+    "cn-southwest-3",
+    "ap-southeast-5",
+    "af-north-1",
+];
+
+/// A parsed endpoint: scheme and authority (`host` or `host:port`, exactly as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Endpoint {
+    /// `https://authority` or `http://authority`, without a trailing slash.
+    pub(crate) base: String,
+    /// The authority as written, sent as `Host` and signed.
+    pub(crate) authority: String,
+}
+
+impl Endpoint {
+    pub(crate) fn for_region(region: &str) -> Result<Endpoint, Error> {
+        if !REGIONS.contains(&region) {
+            return Err(Error::invalid_input(format!(
+                "unknown region {region:?}; known regions: {}",
+                REGIONS.join(", ")
+            )));
+        }
+        Endpoint::parse(&format!("https://dbss.{region}.myhuaweicloud.com"))
+    }
+
+    /// Accepts `scheme://authority` with an optional trailing `/`; no user info, path, query or
+    /// fragment.
+    pub(crate) fn parse(url: &str) -> Result<Endpoint, Error> {
+        let bad = |why: &str| Error::invalid_input(format!("endpoint {url:?} {why}"));
+        if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(bad("contains white space or a control character"));
+        }
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("is not a URL (expected https://host[:port])"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#']) {
+            return Err(bad("must not have a path, query or fragment"));
+        }
+        if authority.contains('@') {
+            return Err(bad("must not contain user info"));
+        }
+        let host = host_of(authority).ok_or_else(|| bad("has no valid host"))?;
+        match scheme.as_str() {
+            "https" => {}
+            "http" if is_loopback(host) => {}
+            "http" => return Err(bad("uses plain http to a host that is not loopback")),
+            _ => return Err(bad("must use https")),
+        }
+        Ok(Endpoint {
+            base: format!("{scheme}://{authority}"),
+            authority: authority.to_string(),
+        })
+    }
+}
+
+/// The host part of `host`, `host:port`, `[v6]` or `[v6]:port`; `None` if malformed.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (v6, after) = rest.split_once(']')?;
+        v6.parse::<std::net::Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (v6, port)
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port {
+        port.parse::<u16>().ok()?;
+    }
+    let valid_name = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
+    (!host.is_empty() && valid_name).then_some(host)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_ok(url: &str, base: &str, authority: &str) {
+        let endpoint = Endpoint::parse(url).unwrap();
+        assert_eq!(endpoint.base, base);
+        assert_eq!(endpoint.authority, authority);
+    }
+
+    #[test]
+    fn accepted_endpoints_keep_the_authority_as_written() {
+        check_ok(
+            "https://dbss.cn-north-4.myhuaweicloud.com/",
+            "https://dbss.cn-north-4.myhuaweicloud.com",
+            "dbss.cn-north-4.myhuaweicloud.com",
+        );
+        check_ok(
+            "https://dbss.example.com:443",
+            "https://dbss.example.com:443",
+            "dbss.example.com:443",
+        );
+        check_ok("http://127.0.0.1:8080", "http://127.0.0.1:8080", "127.0.0.1:8080");
+        check_ok("http://[::1]:8080", "http://[::1]:8080", "[::1]:8080");
+        check_ok("HTTP://localhost:1", "http://localhost:1", "localhost:1");
+    }
+
+    #[test]
+    fn rejected_endpoints() {
+        for url in [
+            "",
+            "dbss.example.com",
+            "ftp://dbss.example.com",
+            "http://dbss.example.com",
+            "http://10.0.0.1:80",
+            "https://",
+            "https://a b",
+            "https://host:99999",
+            "https://host/path",
+            "https://host?q",
+            "https://user@host",
+            "https://[::1",
+            "https://host\n",
+        ] {
+            let error = Endpoint::parse(url).unwrap_err();
+            assert_eq!(error.kind(), crate::ErrorKind::InvalidInput, "{url:?}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(
+            Endpoint::for_region("cn-north-4").unwrap().base,
+            "https://dbss.cn-north-4.myhuaweicloud.com"
+        );
+        let error = Endpoint::for_region("mars-1").unwrap_err();
+        assert!(error.to_string().contains("cn-north-4"), "{error}");
+        assert_eq!(REGIONS.len(), 30);
+    }
+}

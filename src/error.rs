@@ -1,0 +1,242 @@
+//! The one error type of the crate.
+//!
+//! It tells apart bad input (nothing was sent), transport failures, answers of the service that are
+//! errors, and answers that could not be decoded. No secret is ever stored in an error: messages are
+//! built from ids, statuses and the service's own words, never from credentials or signatures.
+
+use std::fmt;
+
+/// What went wrong, in broad classes; see [`Error::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input was rejected before any network traffic: an empty or malformed id, a bad endpoint,
+    /// missing or empty credentials, an invalid option.
+    InvalidInput,
+    /// The request did not get an HTTP answer: DNS, connect, TLS, timeout, reset, truncated body.
+    Transport,
+    /// The service (or its API gateway) answered with a non-success HTTP status.
+    Api,
+    /// The service answered with success, but the body was not the documented JSON, or was larger
+    /// than the configured limit.
+    Decode,
+}
+
+/// Finer classes of transport failure, for [`Error::is_timeout`] and friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    Other,
+}
+
+/// An error from this crate.
+///
+/// Use [`kind`](Error::kind) and the predicates to decide what to do, and the accessors to read the
+/// service's answer. `Display` is one lowercase line naming the status, `error_code`, `error_msg`
+/// and request id where there are any.
+///
+/// Secrets never appear here: the secret key, security token and IAM token are not part of any
+/// message, nor is the `Authorization` header. The service's own `error_msg` and the beginning of a
+/// non-JSON error body are quoted as received.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug)]
+enum Inner {
+    InvalidInput {
+        message: String,
+    },
+    Transport {
+        kind: TransportKind,
+        message: String,
+    },
+    Api(ApiError),
+    Decode {
+        status: u16,
+        request_id: Option<String>,
+        message: String,
+        too_large: bool,
+    },
+}
+
+/// The parts of an error answer, as the service gave them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) error_code: Option<String>,
+    pub(crate) error_msg: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) encoded_authorization_message: Option<String>,
+}
+
+impl Error {
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Error {
+        Error::new(Inner::InvalidInput {
+            message: message.into(),
+        })
+    }
+
+    pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Error {
+        Error::new(Inner::Transport {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    pub(crate) fn api(api: ApiError) -> Error {
+        Error::new(Inner::Api(api))
+    }
+
+    pub(crate) fn decode(status: u16, request_id: Option<String>, message: String) -> Error {
+        Error::new(Inner::Decode {
+            status,
+            request_id,
+            message,
+            too_large: false,
+        })
+    }
+
+    pub(crate) fn too_large(status: u16, request_id: Option<String>, limit: u64) -> Error {
+        Error::new(Inner::Decode {
+            status,
+            request_id,
+            message: format!("response body is larger than the limit of {limit} bytes"),
+            too_large: true,
+        })
+    }
+
+    fn new(inner: Inner) -> Error {
+        Error {
+            inner: Box::new(inner),
+        }
+    }
+
+    /// The broad class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match &*self.inner {
+            Inner::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Inner::Transport { .. } => ErrorKind::Transport,
+            Inner::Api(_) => ErrorKind::Api,
+            Inner::Decode { .. } => ErrorKind::Decode,
+        }
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match &*self.inner {
+            Inner::Api(api) => Some(api.status),
+            Inner::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The service's `error_code` (for example `DBSS.XXXX` or `APIGW.0301`).
+    pub fn error_code(&self) -> Option<&str> {
+        self.api_parts().and_then(|api| api.error_code.as_deref())
+    }
+
+    /// The service's `error_msg`.
+    pub fn error_msg(&self) -> Option<&str> {
+        self.api_parts().and_then(|api| api.error_msg.as_deref())
+    }
+
+    /// The `X-Request-Id` of the answer (or the body's `request_id`), to quote to Huawei support.
+    pub fn request_id(&self) -> Option<&str> {
+        match &*self.inner {
+            Inner::Api(api) => api.request_id.as_deref(),
+            Inner::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The gateway's `encoded_authorization_message`, sent with some authorization failures.
+    pub fn encoded_authorization_message(&self) -> Option<&str> {
+        self.api_parts()
+            .and_then(|api| api.encoded_authorization_message.as_deref())
+    }
+
+    /// True when a configured timeout (connect or total deadline) ran out.
+    pub fn is_timeout(&self) -> bool {
+        self.transport_kind() == Some(TransportKind::Timeout)
+    }
+
+    /// True when the host name could not be resolved.
+    pub fn is_dns(&self) -> bool {
+        self.transport_kind() == Some(TransportKind::Dns)
+    }
+
+    /// True when no connection could be made (refused, unreachable).
+    pub fn is_connect(&self) -> bool {
+        self.transport_kind() == Some(TransportKind::Connect)
+    }
+
+    /// True when the TLS handshake or certificate check failed.
+    pub fn is_tls(&self) -> bool {
+        self.transport_kind() == Some(TransportKind::Tls)
+    }
+
+    /// True when a success answer was larger than the configured body limit.
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(&*self.inner, Inner::Decode { too_large: true, .. })
+    }
+
+    fn api_parts(&self) -> Option<&ApiError> {
+        match &*self.inner {
+            Inner::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    fn transport_kind(&self) -> Option<TransportKind> {
+        match &*self.inner {
+            Inner::Transport { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.inner {
+            Inner::InvalidInput { message } => write!(f, "invalid input: {message}"),
+            Inner::Transport { message, .. } => write!(f, "transport error: {message}"),
+            Inner::Api(api) => {
+                write!(f, "api error: http {}", api.status)?;
+                if let Some(code) = &api.error_code {
+                    write!(f, " {code}")?;
+                }
+                if let Some(msg) = &api.error_msg {
+                    write!(f, ": {msg}")?;
+                }
+                if let Some(id) = &api.request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                Ok(())
+            }
+            Inner::Decode {
+                status,
+                request_id,
+                message,
+                ..
+            } => {
+                write!(f, "cannot decode http {status} answer: {message}")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+impl std::error::Error for Error {}

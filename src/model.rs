@@ -1,0 +1,239 @@
+//! The jobs of an audit instance, as the API returns them (`JobBean`).
+//!
+//! Every field may be null or absent in the service's answer, so every field is an `Option`.
+//! Times travel as epoch milliseconds and are read into `time::OffsetDateTime` (UTC). Enums keep
+//! values this crate does not know yet instead of failing. Unknown JSON fields are ignored.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+
+/// One creation job of a DBSS audit instance.
+///
+/// Serializes back to the API's JSON shape (absent values as `null`, times as epoch milliseconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Job {
+    /// Job id.
+    #[serde(default)]
+    pub job_id: Option<String>,
+    /// Job state.
+    #[serde(default)]
+    pub status: Option<JobStatus>,
+    /// Job type (deprecated by the service).
+    #[serde(default)]
+    pub job_type: Option<String>,
+    /// Id of the instance's server.
+    #[serde(default)]
+    pub server_id: Option<String>,
+    /// Name of the instance's server.
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Id of the audit instance.
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    /// When the job started.
+    #[serde(default, with = "epoch_millis")]
+    pub begin_time: Option<OffsetDateTime>,
+    /// When the job ended.
+    #[serde(default, with = "epoch_millis")]
+    pub end_time: Option<OffsetDateTime>,
+    /// Billing mode of the instance.
+    #[serde(default)]
+    pub charge_mode: Option<ChargeMode>,
+    /// Error code of a failed job.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Why a job failed.
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    /// HA id (deprecated by the service).
+    #[serde(default)]
+    pub ha_id: Option<String>,
+    /// HA name (deprecated by the service).
+    #[serde(default)]
+    pub ha_name: Option<String>,
+}
+
+/// The state of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// `SUCCESS`: finished and succeeded.
+    Success,
+    /// `RUNNING`: in progress.
+    Running,
+    /// `FAIL`: finished and failed; see [`Job::error_code`] and [`Job::fail_reason`].
+    Fail,
+    /// `INIT`: created, not started.
+    Init,
+    /// `READY`: ready to run.
+    Ready,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+
+impl JobStatus {
+    /// The value as the API spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            JobStatus::Success => "SUCCESS",
+            JobStatus::Running => "RUNNING",
+            JobStatus::Fail => "FAIL",
+            JobStatus::Init => "INIT",
+            JobStatus::Ready => "READY",
+            JobStatus::Unknown(other) => other,
+        }
+    }
+
+    /// True for `SUCCESS` and `FAIL`: the job will not change any more.
+    pub fn is_final(&self) -> bool {
+        matches!(self, JobStatus::Success | JobStatus::Fail)
+    }
+}
+
+impl From<String> for JobStatus {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "SUCCESS" => JobStatus::Success,
+            "RUNNING" => JobStatus::Running,
+            "FAIL" => JobStatus::Fail,
+            "INIT" => JobStatus::Init,
+            "READY" => JobStatus::Ready,
+            _ => JobStatus::Unknown(value),
+        }
+    }
+}
+
+/// How the instance is billed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ChargeMode {
+    /// `Period`: yearly or monthly.
+    Period,
+    /// `Demand`: pay per use.
+    Demand,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+
+impl ChargeMode {
+    /// The value as the API spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChargeMode::Period => "Period",
+            ChargeMode::Demand => "Demand",
+            ChargeMode::Unknown(other) => other,
+        }
+    }
+}
+
+impl From<String> for ChargeMode {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "Period" => ChargeMode::Period,
+            "Demand" => ChargeMode::Demand,
+            _ => ChargeMode::Unknown(value),
+        }
+    }
+}
+
+macro_rules! string_enum_serde {
+    ($name:ident) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map($name::from)
+            }
+        }
+    };
+}
+
+string_enum_serde!(JobStatus);
+string_enum_serde!(ChargeMode);
+
+/// The 200 body: `{"jobs": [...]}`. A missing or null `jobs` reads as no jobs, as in the official
+/// SDKs, whose response fields are all optional.
+#[derive(Debug, Deserialize)]
+struct JobsBody {
+    #[serde(default)]
+    jobs: Option<Vec<ObjectOnly<Job>>>,
+}
+
+/// Reads the 200 body; only JSON objects are accepted where the API has objects.
+pub(crate) fn jobs_from_slice(body: &[u8]) -> Result<Vec<Job>, serde_json::Error> {
+    let ObjectOnly(body) = serde_json::from_slice::<ObjectOnly<JobsBody>>(body)?;
+    Ok(body
+        .jobs
+        .unwrap_or_default()
+        .into_iter()
+        .map(|ObjectOnly(job)| job)
+        .collect())
+}
+
+/// Derived struct deserializers also accept a JSON array of the fields in order; the API never
+/// sends that, so an array where an object belongs is an error.
+#[derive(Debug)]
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectVisitor<T> {
+            type Value = ObjectOnly<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Epoch milliseconds <-> `Option<OffsetDateTime>`.
+mod epoch_millis {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<OffsetDateTime>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            // In range by construction: every OffsetDateTime fits in i64 milliseconds.
+            Some(time) => match i64::try_from(time.unix_timestamp_nanos() / 1_000_000) {
+                Ok(millis) => serializer.serialize_i64(millis),
+                Err(_) => Err(serde::ser::Error::custom("time out of range")),
+            },
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        let Some(millis) = Option::<i64>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("epoch milliseconds {millis} out of range")))
+    }
+}
