@@ -1,3 +1,5 @@
 //! The integration tests: one binary, one module per concern.
 
+mod client;
 mod sign_vectors;
+mod support;
