@@ -131,7 +131,9 @@ impl ClientBuilder {
             return Err(Error::invalid_input("timeouts must be greater than zero"));
         }
         if self.max_body_size == 0 {
-            return Err(Error::invalid_input("max body size must be greater than zero"));
+            return Err(Error::invalid_input(
+                "max body size must be greater than zero",
+            ));
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -217,7 +219,8 @@ impl Client {
                 (String::new(), sent)
             }
         };
-        let mut url = String::with_capacity(self.endpoint.base.len() + path.len() + 1 + query.len());
+        let mut url =
+            String::with_capacity(self.endpoint.base.len() + path.len() + 1 + query.len());
         url.push_str(&self.endpoint.base);
         url.push_str(path);
         if !query.is_empty() {

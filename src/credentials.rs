@@ -41,7 +41,10 @@ impl Credentials {
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
     /// contains a control character (it could not travel in a header).
-    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Result<Self, Error> {
+    pub fn new(
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Result<Self, Error> {
         let access_key = access_key.into();
         let secret_key = secret_key.into();
         check_header_safe("access key (AK)", &access_key)?;
@@ -102,7 +105,10 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key", &self.access_key)
             .field("secret_key", &REDACTED)
-            .field("security_token", &self.security_token.as_ref().map(|_| REDACTED))
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| REDACTED),
+            )
             .finish()
     }
 }

@@ -146,7 +146,11 @@ mod tests {
             "https://dbss.example.com:443",
             "dbss.example.com:443",
         );
-        check_ok("http://127.0.0.1:8080", "http://127.0.0.1:8080", "127.0.0.1:8080");
+        check_ok(
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080",
+            "127.0.0.1:8080",
+        );
         check_ok("http://[::1]:8080", "http://[::1]:8080", "[::1]:8080");
         check_ok("HTTP://localhost:1", "http://localhost:1", "localhost:1");
     }

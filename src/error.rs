@@ -181,7 +181,13 @@ impl Error {
 
     /// True when a success answer was larger than the configured body limit.
     pub fn is_body_too_large(&self) -> bool {
-        matches!(&*self.inner, Inner::Decode { too_large: true, .. })
+        matches!(
+            &*self.inner,
+            Inner::Decode {
+                too_large: true,
+                ..
+            }
+        )
     }
 
     fn api_parts(&self) -> Option<&ApiError> {

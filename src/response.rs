@@ -53,8 +53,9 @@ pub(crate) fn api_error(status: u16, request_id: Option<String>, body: &[u8]) ->
             };
             api.error_code = first_field(inner, &["error_code", "errorCode", "code"]);
             api.error_msg = first_field(inner, &["error_msg", "errorMsg", "message"]);
-            api.encoded_authorization_message = first_field(inner, &["encoded_authorization_message"])
-                .or_else(|| first_field(&top, &["encoded_authorization_message"]));
+            api.encoded_authorization_message =
+                first_field(inner, &["encoded_authorization_message"])
+                    .or_else(|| first_field(&top, &["encoded_authorization_message"]));
             if api.request_id.is_none() {
                 api.request_id = first_field(inner, &["request_id"])
                     .or_else(|| first_field(&top, &["request_id"]));
@@ -128,11 +129,26 @@ mod tests {
             Some("bad sig"),
             Some("r1"),
         );
-        check_api(r#"{"errorCode":"C","errorMsg":"M"}"#, Some("C"), Some("M"), None);
-        check_api(r#"{"code":"C2","message":"M2"}"#, Some("C2"), Some("M2"), None);
+        check_api(
+            r#"{"errorCode":"C","errorMsg":"M"}"#,
+            Some("C"),
+            Some("M"),
+            None,
+        );
+        check_api(
+            r#"{"code":"C2","message":"M2"}"#,
+            Some("C2"),
+            Some("M2"),
+            None,
+        );
         check_api(r#"{"code":403,"message":null}"#, Some("403"), None, None);
         check_api("", None, None, None);
-        check_api("<html>\n<b>502   Bad\tGateway</b></html>", None, Some("<html> <b>502 Bad Gateway</b></html>"), None);
+        check_api(
+            "<html>\n<b>502   Bad\tGateway</b></html>",
+            None,
+            Some("<html> <b>502 Bad Gateway</b></html>"),
+            None,
+        );
         check_api("[1,2]", None, Some("[1,2]"), None);
     }
 
@@ -158,7 +174,16 @@ mod tests {
         assert_eq!(decode_jobs(200, None, br#"{"jobs":[]}"#).unwrap(), vec![]);
         assert_eq!(decode_jobs(200, None, br#"{"jobs":null}"#).unwrap(), vec![]);
         assert_eq!(decode_jobs(200, None, b"{}").unwrap(), vec![]);
-        for bad in [&b""[..], b"{", b"[]", b"null", br#"{"jobs":[["id"]]}"#, br#"{"jobs":{}}"#, br#"{"jobs":[{"job_id":1}]}"#, b"\xff\xfe"] {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"null",
+            br#"{"jobs":[["id"]]}"#,
+            br#"{"jobs":{}}"#,
+            br#"{"jobs":[{"job_id":1}]}"#,
+            b"\xff\xfe",
+        ] {
             let error = decode_jobs(200, Some("rid".into()), bad).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::Decode, "{bad:?}");
             assert_eq!(error.request_id(), Some("rid"));

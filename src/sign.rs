@@ -152,10 +152,10 @@ pub fn sign(
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
     };
-    if let Some(token) = credentials.security_token() {
-        if !has(&headers, HEADER_SECURITY_TOKEN) {
-            headers.push((HEADER_SECURITY_TOKEN.to_string(), trim(token).to_string()));
-        }
+    if let Some(token) = credentials.security_token()
+        && !has(&headers, HEADER_SECURITY_TOKEN)
+    {
+        headers.push((HEADER_SECURITY_TOKEN.to_string(), trim(token).to_string()));
     }
     // The official signer looks up "Content-Type" with exactly this spelling and the raw value.
     let content_type = request
@@ -163,13 +163,15 @@ pub fn sign(
         .iter()
         .find(|(name, _)| *name == "Content-Type")
         .map(|(_, value)| *value);
-    if let Some(content_type) = content_type {
-        if !content_type.is_empty()
-            && !content_type.starts_with("application/json")
-            && !content_type.starts_with("application/bson")
-        {
-            headers.push((HEADER_CONTENT_SHA256.to_string(), UNSIGNED_PAYLOAD.to_string()));
-        }
+    if let Some(content_type) = content_type
+        && !content_type.is_empty()
+        && !content_type.starts_with("application/json")
+        && !content_type.starts_with("application/bson")
+    {
+        headers.push((
+            HEADER_CONTENT_SHA256.to_string(),
+            UNSIGNED_PAYLOAD.to_string(),
+        ));
     }
     headers.push((HEADER_DATE.to_string(), date.clone()));
     if !has(&headers, "Host") {

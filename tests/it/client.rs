@@ -17,13 +17,19 @@ fn client(server_url: &str) -> Client {
 }
 
 fn utc(year: i32, month: Month, day: u8, h: u8, m: u8, s: u8) -> OffsetDateTime {
-    Date::from_calendar_date(year, month, day).unwrap().with_hms(h, m, s).unwrap().assume_utc()
+    Date::from_calendar_date(year, month, day)
+        .unwrap()
+        .with_hms(h, m, s)
+        .unwrap()
+        .assume_utc()
 }
 
 #[test]
 fn documented_example_parses_to_the_exact_values() {
     let server = Server::json(200, DOCUMENTED_EXAMPLE);
-    let jobs = client(&server.url()).get_jobs("project-1", "instance-1").unwrap();
+    let jobs = client(&server.url())
+        .get_jobs("project-1", "instance-1")
+        .unwrap();
     let mut expected = Job::default();
     expected.ha_id = Some("2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7".into());
     expected.status = Some(JobStatus::Success);
@@ -49,12 +55,23 @@ fn request_line_and_headers_are_those_of_the_official_sdk() {
     assert_eq!(request.version, "HTTP/1.1");
     assert_eq!(
         request.header_names_lowercase(),
-        ["accept", "authorization", "content-type", "host", "user-agent", "x-project-id", "x-sdk-date"]
+        [
+            "accept",
+            "authorization",
+            "content-type",
+            "host",
+            "user-agent",
+            "x-project-id",
+            "x-sdk-date"
+        ]
     );
     let port = server.url().rsplit(':').next().unwrap().to_string();
     assert_eq!(request.header("host").unwrap(), format!("127.0.0.1:{port}"));
     assert_eq!(request.header("content-type"), Some("application/json"));
-    assert_eq!(request.header("user-agent"), Some(concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        request.header("user-agent"),
+        Some(concat!("dbss-jobs/", env!("CARGO_PKG_VERSION")))
+    );
     assert_eq!(request.header("x-project-id"), Some("p1"));
     let date = request.header("x-sdk-date").unwrap();
     assert!(
@@ -63,9 +80,14 @@ fn request_line_and_headers_are_those_of_the_official_sdk() {
     );
     let authorization = request.header("authorization").unwrap();
     let prefix = "SDK-HMAC-SHA256 Access=TESTAK, SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date, Signature=";
-    let signature = authorization.strip_prefix(prefix).unwrap_or_else(|| panic!("{authorization}"));
+    let signature = authorization
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{authorization}"));
     assert!(
-        signature.len() == 64 && signature.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        signature.len() == 64
+            && signature
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
         "{signature}"
     );
 }
@@ -73,8 +95,15 @@ fn request_line_and_headers_are_those_of_the_official_sdk() {
 #[test]
 fn security_token_is_sent_and_signed() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let credentials = Credentials::new("TESTAK", "sk").unwrap().with_security_token("sec-token-1").unwrap();
-    let client = Client::builder().endpoint(server.url()).auth(credentials).build().unwrap();
+    let credentials = Credentials::new("TESTAK", "sk")
+        .unwrap()
+        .with_security_token("sec-token-1")
+        .unwrap();
+    let client = Client::builder()
+        .endpoint(server.url())
+        .auth(credentials)
+        .build()
+        .unwrap();
     client.get_jobs("p", "r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.header("x-security-token"), Some("sec-token-1"));
@@ -105,9 +134,17 @@ fn odd_ids_are_one_encoded_segment_each() {
     let client = client(&server.url());
     for (project, resource, target) in [
         ("p", "a/b", "/v1/p/dbss/audit/jobs/a%2Fb"),
-        ("p", "my resource 01", "/v1/p/dbss/audit/jobs/my%20resource%2001"),
+        (
+            "p",
+            "my resource 01",
+            "/v1/p/dbss/audit/jobs/my%20resource%2001",
+        ),
         ("p", "a+b%20c~d", "/v1/p/dbss/audit/jobs/a%2Bb%2520c~d"),
-        ("p q", "资源-café-😀", "/v1/p%20q/dbss/audit/jobs/%E8%B5%84%E6%BA%90-caf%C3%A9-%F0%9F%98%80"),
+        (
+            "p q",
+            "资源-café-😀",
+            "/v1/p%20q/dbss/audit/jobs/%E8%B5%84%E6%BA%90-caf%C3%A9-%F0%9F%98%80",
+        ),
         ("p", "a?b#c&d=e", "/v1/p/dbss/audit/jobs/a%3Fb%23c%26d%3De"),
     ] {
         client.get_jobs(project, resource).unwrap();
@@ -119,9 +156,21 @@ fn odd_ids_are_one_encoded_segment_each() {
 fn bad_input_fails_before_any_traffic() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let client = client(&server.url());
-    for (project, resource) in [("", "r"), ("p", ""), (".", "r"), ("p", ".."), ("p\n", "r"), ("p", "r\u{7f}"), ("p", "\0")] {
+    for (project, resource) in [
+        ("", "r"),
+        ("p", ""),
+        (".", "r"),
+        ("p", ".."),
+        ("p\n", "r"),
+        ("p", "r\u{7f}"),
+        ("p", "\0"),
+    ] {
         let error = client.get_jobs(project, resource).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{project:?} {resource:?}: {error}");
+        assert_eq!(
+            error.kind(),
+            ErrorKind::InvalidInput,
+            "{project:?} {resource:?}: {error}"
+        );
     }
     assert_eq!(server.requests().len(), 0);
     assert_eq!(server.connections(), 0);
@@ -133,18 +182,42 @@ fn bad_configuration_is_refused_when_building() {
     let cases = [
         Client::builder().auth(credentials()).build(),
         Client::builder().region("cn-north-4").build(),
-        Client::builder().region("atlantis-1").auth(credentials()).build(),
-        Client::builder().endpoint("dbss.example.com").auth(credentials()).build(),
-        Client::builder().endpoint("http://dbss.example.com").auth(credentials()).build(),
-        Client::builder().endpoint("https://x").auth(credentials()).timeout(Duration::ZERO).build(),
-        Client::builder().endpoint("https://x").auth(credentials()).max_body_size(0).build(),
+        Client::builder()
+            .region("atlantis-1")
+            .auth(credentials())
+            .build(),
+        Client::builder()
+            .endpoint("dbss.example.com")
+            .auth(credentials())
+            .build(),
+        Client::builder()
+            .endpoint("http://dbss.example.com")
+            .auth(credentials())
+            .build(),
+        Client::builder()
+            .endpoint("https://x")
+            .auth(credentials())
+            .timeout(Duration::ZERO)
+            .build(),
+        Client::builder()
+            .endpoint("https://x")
+            .auth(credentials())
+            .max_body_size(0)
+            .build(),
     ];
     for (index, case) in cases.into_iter().enumerate() {
         let error = case.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::InvalidInput, "case {index}: {error}");
+        assert_eq!(
+            error.kind(),
+            ErrorKind::InvalidInput,
+            "case {index}: {error}"
+        );
     }
     for (ak, sk) in [("", "sk"), ("ak", ""), (" ", "sk"), ("a\nk", "sk")] {
-        assert_eq!(Credentials::new(ak, sk).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            Credentials::new(ak, sk).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
     }
 }
 
@@ -165,9 +238,24 @@ fn check_api_error(status: u16, body: &'static str, code: &str, msg: &str) {
 
 #[test]
 fn error_answers_are_typed() {
-    check_api_error(400, r#"{"error":{"error_code":"DBSS.0001","error_msg":"bad id"}}"#, "DBSS.0001", "bad id");
-    check_api_error(403, r#"{"error":{"error_code":"DBSS.0403","error_msg":"denied"}}"#, "DBSS.0403", "denied");
-    check_api_error(500, r#"{"error":{"error_code":"DBSS.0500","error_msg":"oops"}}"#, "DBSS.0500", "oops");
+    check_api_error(
+        400,
+        r#"{"error":{"error_code":"DBSS.0001","error_msg":"bad id"}}"#,
+        "DBSS.0001",
+        "bad id",
+    );
+    check_api_error(
+        403,
+        r#"{"error":{"error_code":"DBSS.0403","error_msg":"denied"}}"#,
+        "DBSS.0403",
+        "denied",
+    );
+    check_api_error(
+        500,
+        r#"{"error":{"error_code":"DBSS.0500","error_msg":"oops"}}"#,
+        "DBSS.0500",
+        "oops",
+    );
     check_api_error(
         401,
         r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"x"}"#,
@@ -192,7 +280,11 @@ fn a_silent_server_times_out_within_the_deadline() {
     let error = client.get_jobs("p", "r").unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Transport);
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -217,7 +309,12 @@ fn connections_are_kept_alive() {
 #[test]
 fn redirects_are_not_followed() {
     let server = Server::start(|_, stream| {
-        respond(stream, 302, &[("Location", "http://127.0.0.1:1/elsewhere")], b"");
+        respond(
+            stream,
+            302,
+            &[("Location", "http://127.0.0.1:1/elsewhere")],
+            b"",
+        );
         After::KeepAlive
     });
     let error = client(&server.url()).get_jobs("p", "r").unwrap_err();

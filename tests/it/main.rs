@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
 mod client;
+mod conformance;
 mod sign_vectors;
 mod support;

@@ -32,8 +32,9 @@ struct Expected {
 }
 
 fn vectors_path() -> String {
-    std::env::var("DBSS_SIGN_VECTORS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sign_public.json").to_string())
+    std::env::var("DBSS_SIGN_VECTORS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sign_public.json").to_string()
+    })
 }
 
 #[test]
@@ -62,11 +63,19 @@ fn every_stage_of_every_official_vector() {
 fn check_vector(vector: &Vector) -> Vec<String> {
     let url = SplitUrl::parse(&vector.url);
     let query: Vec<(String, String)> = url.query_pairs();
-    let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let query: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let headers: Vec<(&str, &str)> = vector
         .headers
         .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str().expect("header values are strings")))
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                value.as_str().expect("header values are strings"),
+            )
+        })
         .collect();
     let request = SignableRequest {
         method: &vector.method,
@@ -85,17 +94,36 @@ fn check_vector(vector: &Vector) -> Vec<String> {
     let expected = &vector.expected;
     let sent: BTreeMap<String, String> = signed.headers().iter().cloned().collect();
     let stages = [
-        ("canonical_request", signed.canonical_request(), expected.canonical_request.as_str()),
-        ("string_to_sign", signed.string_to_sign(), expected.string_to_sign.as_str()),
-        ("signed_headers", signed.signed_headers(), expected.signed_headers.as_str()),
-        ("authorization", signed.authorization(), expected.authorization.as_str()),
+        (
+            "canonical_request",
+            signed.canonical_request(),
+            expected.canonical_request.as_str(),
+        ),
+        (
+            "string_to_sign",
+            signed.string_to_sign(),
+            expected.string_to_sign.as_str(),
+        ),
+        (
+            "signed_headers",
+            signed.signed_headers(),
+            expected.signed_headers.as_str(),
+        ),
+        (
+            "authorization",
+            signed.authorization(),
+            expected.authorization.as_str(),
+        ),
         ("sent query", signed.query(), url.query),
     ];
     let mut failures: Vec<String> = stages
         .iter()
         .filter(|(_, actual, wanted)| actual != wanted)
         .map(|(stage, actual, wanted)| {
-            format!("{}: stage {stage} differs\n  expected: {wanted:?}\n  actual:   {actual:?}", vector.name)
+            format!(
+                "{}: stage {stage} differs\n  expected: {wanted:?}\n  actual:   {actual:?}",
+                vector.name
+            )
         })
         .collect();
     if sent != expected.sent_headers {
@@ -111,21 +139,28 @@ fn check_vector(vector: &Vector) -> Vec<String> {
 /// headers below are the guide's own.
 #[test]
 fn huawei_signing_guide_example() {
-    let credentials = Credentials::new("AK-not-part-of-the-signature", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc").unwrap();
+    let credentials = Credentials::new(
+        "AK-not-part-of-the-signature",
+        "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc",
+    )
+    .unwrap();
     let request = SignableRequest {
         method: "GET",
         host: "service.region.example.com",
         path: "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs",
-        query: &[("limit", "2"), ("marker", "13551d6b-755d-4757-b956-536f674975c0")],
+        query: &[
+            ("limit", "2"),
+            ("marker", "13551d6b-755d-4757-b956-536f674975c0"),
+        ],
         headers: &[("content-type", "application/json")],
         body: b"",
     };
     let signed = sign(&request, &credentials, parse_sdk_date("20191115T033655Z")).unwrap();
     assert_eq!(signed.signed_headers(), "content-type;host;x-sdk-date");
     assert!(
-        signed
-            .authorization()
-            .ends_with("Signature=7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe"),
+        signed.authorization().ends_with(
+            "Signature=7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe"
+        ),
         "{}",
         signed.authorization()
     );
@@ -144,7 +179,11 @@ impl<'a> SplitUrl<'a> {
         let slash = rest.find('/').expect("vector url has a path");
         let (authority, target) = rest.split_at(slash);
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        SplitUrl { authority, path, query }
+        SplitUrl {
+            authority,
+            path,
+            query,
+        }
     }
 
     /// As the vectors' README says: split on `&` and the first `=`, percent-decode both sides
@@ -166,12 +205,14 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(Ok(byte)) = text.get(i + 1..i + 3).map(|hex| u8::from_str_radix(hex, 16)) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && let Some(Ok(byte)) = text
+                .get(i + 1..i + 3)
+                .map(|hex| u8::from_str_radix(hex, 16))
+        {
+            out.push(byte);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -183,9 +224,14 @@ fn percent_decode(text: &str) -> String {
 pub fn parse_sdk_date(text: &str) -> SystemTime {
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().expect("digits");
     let month = time::Month::try_from(number(4..6) as u8).expect("month");
-    let date = time::Date::from_calendar_date(number(0..4) as i32, month, number(6..8) as u8).expect("date");
+    let date = time::Date::from_calendar_date(number(0..4) as i32, month, number(6..8) as u8)
+        .expect("date");
     let datetime = date
-        .with_hms(number(9..11) as u8, number(11..13) as u8, number(13..15) as u8)
+        .with_hms(
+            number(9..11) as u8,
+            number(11..13) as u8,
+            number(13..15) as u8,
+        )
         .expect("time")
         .assume_utc();
     SystemTime::from(datetime)

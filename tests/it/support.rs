@@ -30,7 +30,11 @@ impl Request {
     }
 
     pub fn header_names_lowercase(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        let mut names: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
         names.sort();
         names
     }
@@ -53,7 +57,9 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(script: impl Fn(&Request, &mut TcpStream) -> After + Send + Sync + 'static) -> Server {
+    pub fn start(
+        script: impl Fn(&Request, &mut TcpStream) -> After + Send + Sync + 'static,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -62,7 +68,8 @@ impl Server {
         let (panic_tx, panics) = mpsc::channel();
         let script: Arc<Script> = Arc::new(script);
         {
-            let (requests, connections, stop) = (requests.clone(), connections.clone(), stop.clone());
+            let (requests, connections, stop) =
+                (requests.clone(), connections.clone(), stop.clone());
             thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -70,11 +77,13 @@ impl Server {
                     }
                     let Ok(stream) = stream else { continue };
                     connections.fetch_add(1, Ordering::SeqCst);
-                    let (script, requests, panic_tx) = (script.clone(), requests.clone(), panic_tx.clone());
+                    let (script, requests, panic_tx) =
+                        (script.clone(), requests.clone(), panic_tx.clone());
                     thread::spawn(move || {
-                        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            serve_connection(stream, &*script, &requests)
-                        }));
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                serve_connection(stream, &*script, &requests)
+                            }));
                         if let Err(payload) = outcome {
                             let message = payload
                                 .downcast_ref::<String>()
@@ -87,13 +96,27 @@ impl Server {
                 }
             });
         }
-        Server { port, requests, connections, stop, panics }
+        Server {
+            port,
+            requests,
+            connections,
+            stop,
+            panics,
+        }
     }
 
     /// Answers every request with this status and JSON body (and an `X-Request-Id`).
     pub fn json(status: u16, body: &'static str) -> Server {
         Server::start(move |_, stream| {
-            respond(stream, status, &[("Content-Type", "application/json"), ("X-Request-Id", "req-fixed-1")], body.as_bytes());
+            respond(
+                stream,
+                status,
+                &[
+                    ("Content-Type", "application/json"),
+                    ("X-Request-Id", "req-fixed-1"),
+                ],
+                body.as_bytes(),
+            );
             After::KeepAlive
         })
     }
@@ -116,20 +139,24 @@ impl Drop for Server {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so that it sees the flag.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if !thread::panicking() {
-            if let Ok(message) = self.panics.try_recv() {
-                panic!("test server script panicked: {message}");
-            }
+        if !thread::panicking()
+            && let Ok(message) = self.panics.try_recv()
+        {
+            panic!("test server script panicked: {message}");
         }
     }
 }
 
 fn serve_connection(stream: TcpStream, script: &Script, requests: &Mutex<Vec<Request>>) {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
-        let Some(request) = read_request(&mut reader) else { return };
+        let Some(request) = read_request(&mut reader) else {
+            return;
+        };
         requests.lock().unwrap().push(request.clone());
         match script(&request, &mut stream) {
             After::KeepAlive => {}
@@ -149,22 +176,36 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     }
     let line = String::from_utf8_lossy(&line);
     let mut parts = line.trim_end().splitn(3, ' ');
-    let (method, target, version) = (parts.next()?.to_string(), parts.next()?.to_string(), parts.next()?.to_string());
+    let (method, target, version) = (
+        parts.next()?.to_string(),
+        parts.next()?.to_string(),
+        parts.next()?.to_string(),
+    );
     let mut headers = Vec::new();
     loop {
         let mut raw = Vec::new();
         if reader.read_until(b'\n', &mut raw).ok()? == 0 {
             return None;
         }
-        let raw = String::from_utf8_lossy(&raw).trim_end_matches(['\r', '\n']).to_string();
+        let raw = String::from_utf8_lossy(&raw)
+            .trim_end_matches(['\r', '\n'])
+            .to_string();
         if raw.is_empty() {
             break;
         }
         let (name, value) = raw.split_once(':')?;
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    let request = Request { method, target, version, headers };
-    if let Some(length) = request.header("content-length").and_then(|l| l.parse::<u64>().ok()) {
+    let request = Request {
+        method,
+        target,
+        version,
+        headers,
+    };
+    if let Some(length) = request
+        .header("content-length")
+        .and_then(|l| l.parse::<u64>().ok())
+    {
         std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
     }
     Some(request)

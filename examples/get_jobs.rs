@@ -1,0 +1,369 @@
+//! `get_jobs`: list the creation jobs of a DBSS audit instance.
+//!
+//! ```text
+//! get_jobs [--endpoint URL | --region ID] [--project-id ID] [--timeout SECS] [--json] RESOURCE_ID
+//! get_jobs --demo
+//! ```
+//!
+//! Credentials: `HUAWEICLOUD_SDK_AK` + `HUAWEICLOUD_SDK_SK` (+ `HUAWEICLOUD_SDK_SECURITY_TOKEN`), or an
+//! IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`. Project id: `--project-id`, else
+//! `HUAWEICLOUD_SDK_PROJECT_ID`. `--demo` needs no account: it starts a stand-in of the DBSS endpoint
+//! on 127.0.0.1 that checks the request's signature, and runs the real client against it.
+//!
+//! Exit codes: 0 success, 1 API/transport/decode error (or stdout closed), 2 usage error, bad input
+//! or missing credentials.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use dbss_jobs::sign::{SignableRequest, sign};
+use dbss_jobs::{Auth, Client, Credentials, Error, ErrorKind, IamToken, Job};
+
+const USAGE: &str = "usage: get_jobs [--endpoint URL | --region ID] [--project-id ID] [--timeout SECS] [--json] RESOURCE_ID
+       get_jobs --demo";
+
+const HELP: &str = "help requested";
+
+struct Args {
+    endpoint: Option<String>,
+    region: Option<String>,
+    project_id: Option<String>,
+    timeout: Option<Duration>,
+    json: bool,
+    demo: bool,
+    resource_id: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) if message == HELP => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("get_jobs: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = if args.demo {
+        run_demo(&args)
+    } else {
+        run(&args)
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("get_jobs: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Dbss(error)) => {
+            eprintln!("get_jobs: {error}");
+            let code = if error.kind() == ErrorKind::InvalidInput {
+                2
+            } else {
+                1
+            };
+            ExitCode::from(code)
+        }
+        Err(Failure::Output(error)) => {
+            eprintln!("get_jobs: cannot write the output: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+enum Failure {
+    Usage(String),
+    Dbss(Error),
+    Output(std::io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Dbss(error)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::Output(error)
+    }
+}
+
+fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut args = Args {
+        endpoint: None,
+        region: None,
+        project_id: None,
+        timeout: None,
+        json: false,
+        demo: false,
+        resource_id: None,
+    };
+    while let Some(arg) = argv.next() {
+        let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--endpoint" => args.endpoint = Some(value("--endpoint")?),
+            "--region" => args.region = Some(value("--region")?),
+            "--project-id" => args.project_id = Some(value("--project-id")?),
+            "--timeout" => {
+                let text = value("--timeout")?;
+                let seconds: f64 = text
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+                    .ok_or_else(|| {
+                        format!("--timeout {text:?} is not a number of seconds between 0 and 86400")
+                    })?;
+                args.timeout = Some(Duration::from_secs_f64(seconds));
+            }
+            "--json" => args.json = true,
+            "--demo" => args.demo = true,
+            "-h" | "--help" => return Err(HELP.to_string()),
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            _ if args.resource_id.is_some() => return Err(format!("unexpected argument {arg:?}")),
+            _ => args.resource_id = Some(arg),
+        }
+    }
+    if args.endpoint.is_some() && args.region.is_some() {
+        return Err("give --endpoint or --region, not both".to_string());
+    }
+    if !args.demo && args.resource_id.is_none() {
+        return Err("RESOURCE_ID is missing".to_string());
+    }
+    Ok(args)
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    let auth = auth_from_env()?;
+    let project_id = match &args.project_id {
+        Some(id) => id.clone(),
+        None => std::env::var("HUAWEICLOUD_SDK_PROJECT_ID")
+            .ok()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                Failure::Usage(
+                    "no project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID".into(),
+                )
+            })?,
+    };
+    let mut builder = Client::builder().auth(auth);
+    builder = match (&args.endpoint, &args.region) {
+        (Some(endpoint), _) => builder.endpoint(endpoint),
+        (None, Some(region)) => builder.region(region),
+        (None, None) => match std::env::var("HUAWEICLOUD_SDK_REGION") {
+            Ok(region) if !region.is_empty() => builder.region(region),
+            _ => {
+                return Err(Failure::Usage(
+                    "no endpoint: pass --region or --endpoint".into(),
+                ));
+            }
+        },
+    };
+    if let Some(timeout) = args.timeout {
+        builder = builder.timeout(timeout);
+    }
+    let client = builder.build()?;
+    let resource_id = args.resource_id.as_deref().unwrap_or_default();
+    let jobs = client.get_jobs(&project_id, resource_id)?;
+    print_jobs(&jobs, args.json)
+}
+
+/// AK/SK (+ security token) if set, else an IAM token.
+fn auth_from_env() -> Result<Auth, Failure> {
+    let set = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    if set("HUAWEICLOUD_SDK_AK").is_some() || set("HUAWEICLOUD_SDK_SK").is_some() {
+        return Ok(Credentials::from_env()?.into());
+    }
+    if let Some(token) = set("HUAWEICLOUD_SDK_AUTH_TOKEN") {
+        return Ok(IamToken::new(token)?.into());
+    }
+    Err(Failure::Usage(
+        "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or HUAWEICLOUD_SDK_AUTH_TOKEN".into(),
+    ))
+}
+
+fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let body = serde_json::json!({ "jobs": jobs });
+        writeln!(out, "{body}")?;
+    } else {
+        writeln!(
+            out,
+            "{:<34} {:<8} {:<7} {:<24} {:>9}  {:<20} ERROR",
+            "JOB ID", "STATUS", "CHARGE", "BEGIN (UTC)", "DURATION", "SERVER"
+        )?;
+        for job in jobs {
+            let duration = match (job.begin_time, job.end_time) {
+                (Some(begin), Some(end)) => format!("{:.1}s", (end - begin).as_seconds_f64()),
+                _ => "-".to_string(),
+            };
+            let error = [job.error_code.as_deref(), job.fail_reason.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+            writeln!(
+                out,
+                "{:<34} {:<8} {:<7} {:<24} {:>9}  {:<20} {}",
+                job.job_id.as_deref().unwrap_or("-"),
+                job.status.as_ref().map_or("-", |s| s.as_str()),
+                job.charge_mode.as_ref().map_or("-", |c| c.as_str()),
+                job.begin_time.map_or("-".to_string(), rfc3339),
+                duration,
+                job.server_name.as_deref().unwrap_or("-"),
+                if error.is_empty() { "-" } else { &error },
+            )?;
+        }
+        writeln!(out, "{} job(s)", jobs.len())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn rfc3339(time: time::OffsetDateTime) -> String {
+    let utc = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        utc.millisecond()
+    )
+}
+
+// ---- demo: a stand-in DBSS endpoint on loopback ----
+
+const DEMO_AK: &str = "DEMOACCESSKEY0000001";
+const DEMO_SK: &str = "demo-secret-key-not-a-real-one";
+const DEMO_PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+const DEMO_BODY: &str = r#"{"jobs":[{"ha_id":"2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7","ha_name":null,"status":"SUCCESS","job_type":null,"job_id":"8abf9647852a1daa01852e517e1a1a0b","begin_time":1671519371000,"end_time":1671519417000,"error_code":null,"fail_reason":null,"charge_mode":"Demand","server_name":"DBSS-qct-1220","server_id":"0aa8f621-bc19-4822-b66d-7ab9ae3c8693"},{"job_id":"8abf9647852a1daa01852e517e1a1a0c","status":"FAIL","begin_time":1671519500000,"end_time":1671519560000,"error_code":"DBSS.1234","fail_reason":"quota exceeded","charge_mode":"Period","server_name":"DBSS-qct-1221"}]}"#;
+
+fn run_demo(args: &Args) -> Result<(), Failure> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(Failure::Output)?;
+    let endpoint = format!("http://{}", listener.local_addr().map_err(Failure::Output)?);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve_demo(stream));
+        }
+    });
+    eprintln!(
+        "demo: stand-in DBSS endpoint on {endpoint} (it verifies the SDK-HMAC-SHA256 signature)"
+    );
+    let client = Client::builder()
+        .endpoint(&endpoint)
+        .auth(Credentials::new(DEMO_AK, DEMO_SK)?)
+        .timeout(args.timeout.unwrap_or(Duration::from_secs(10)))
+        .build()?;
+    let resource_id = args.resource_id.as_deref().unwrap_or("demo-instance-01");
+    let jobs = client.get_jobs(DEMO_PROJECT, resource_id)?;
+    print_jobs(&jobs, args.json)
+}
+
+/// Answers requests on one connection: 200 with the demo jobs if the signature is right, else the
+/// API gateway's 401 `APIGW.0301`.
+fn serve_demo(stream: TcpStream) {
+    let Ok(reader_stream) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(reader_stream);
+    let mut stream = stream;
+    loop {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" || line == "\n" => break,
+                Ok(_) => head.push(line.trim_end().to_string()),
+            }
+        }
+        let (status, body) = if demo_signature_is_valid(&head) {
+            (200, DEMO_BODY.to_string())
+        } else {
+            (401, r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"demo-request-1"}"#.to_string())
+        };
+        let response = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nX-Request-Id: demo-request-1\r\nContent-Length: {}\r\n\r\n{body}",
+            if status == 200 { "OK" } else { "Unauthorized" },
+            body.len()
+        );
+        if stream.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Re-signs the received request with the demo key and compares `Authorization`.
+fn demo_signature_is_valid(head: &[String]) -> bool {
+    let Some((request_line, header_lines)) = head.split_first() else {
+        return false;
+    };
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let headers: Vec<(&str, &str)> = header_lines
+        .iter()
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim(), value.trim()))
+        .collect();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    };
+    let (Some(authorization), Some(date), Some(host)) =
+        (find("authorization"), find("x-sdk-date"), find("host"))
+    else {
+        return false;
+    };
+    let Some(signed_names) = authorization
+        .split("SignedHeaders=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+    else {
+        return false;
+    };
+    let signed: Vec<(&str, &str)> = signed_names
+        .split(';')
+        .filter(|name| *name != "x-sdk-date" && *name != "host")
+        .filter_map(|name| find(name).map(|value| (name, value)))
+        .collect();
+    let Some(time) = parse_sdk_date(date) else {
+        return false;
+    };
+    let Ok(credentials) = Credentials::new(DEMO_AK, DEMO_SK) else {
+        return false;
+    };
+    let request = SignableRequest {
+        method,
+        host,
+        path: target,
+        query: &[],
+        headers: &signed,
+        body: b"",
+    };
+    sign(&request, &credentials, time)
+        .is_ok_and(|expected| expected.authorization() == authorization)
+}
+
+fn parse_sdk_date(date: &str) -> Option<SystemTime> {
+    let number = |range: std::ops::Range<usize>| date.get(range)?.parse::<u8>().ok();
+    let year: i32 = date.get(0..4)?.parse().ok()?;
+    let month = time::Month::try_from(number(4..6)?).ok()?;
+    let datetime = time::Date::from_calendar_date(year, month, number(6..8)?)
+        .ok()?
+        .with_hms(number(9..11)?, number(11..13)?, number(13..15)?)
+        .ok()?
+        .assume_utc();
+    Some(SystemTime::from(datetime))
+}

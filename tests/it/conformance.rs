@@ -1,0 +1,187 @@
+//! Conformance with Huawei's own signer: `shared/oracle/verify_server.py` re-signs every request
+//! with the official Python SDK and accepts it only if our `Authorization` is byte-identical.
+//!
+//! Runs when `DBSS_ORACLE_PYTHON` names a Python that has `huaweicloudsdkcore` (`.ci/run` makes such
+//! a venv); otherwise each test prints a notice and passes without checking anything. The server
+//! script is `DBSS_ORACLE_SERVER`, else `../shared/oracle/verify_server.py`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dbss_jobs::{Auth, Client, Credentials, ErrorKind, IamToken, JobStatus};
+
+const AK: &str = "ORACLEAK0000000000001";
+const SK: &str = "oracle-secret-key-0123456789abcdefghijkl";
+
+struct Oracle {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<String>>,
+}
+
+impl Oracle {
+    /// Starts the verify server, or returns `None` (with a notice) when no oracle Python is set.
+    fn start(options: &[&str]) -> Option<Oracle> {
+        let Ok(python) = std::env::var("DBSS_ORACLE_PYTHON") else {
+            eprintln!(
+                "notice: DBSS_ORACLE_PYTHON is not set; skipping the conformance test against Huawei's signer"
+            );
+            return None;
+        };
+        let script = std::env::var("DBSS_ORACLE_SERVER").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/oracle/verify_server.py"
+            )
+            .to_string()
+        });
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .args(["0", "120", AK, SK])
+            .args(options)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {python} {script}: {e}"));
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let port = loop {
+            line.clear();
+            let read = stderr.read_line(&mut line).unwrap();
+            assert!(
+                read > 0,
+                "verify server exited before listening (is huaweicloudsdkcore installed for {python}?)"
+            );
+            if let Some(address) = line.trim().strip_prefix("LISTENING 127.0.0.1:") {
+                break address.split_whitespace().next().unwrap().parse().unwrap();
+            }
+        };
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Some(Oracle { child, port, log })
+    }
+
+    fn client(&self, auth: impl Into<Auth>) -> Client {
+        Client::builder()
+            .endpoint(format!("http://127.0.0.1:{}", self.port))
+            .auth(auth)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap()
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[track_caller]
+fn check_accepted(oracle: &Oracle, client: &Client, project_id: &str, resource_id: &str) {
+    let jobs = client
+        .get_jobs(project_id, resource_id)
+        .unwrap_or_else(|e| {
+            panic!(
+                "Huawei's signer rejected {project_id:?}/{resource_id:?}: {e}\n{}",
+                oracle.log()
+            )
+        });
+    assert_eq!(jobs.len(), 2);
+    // The server decodes the path it received: the id must arrive intact.
+    assert_eq!(jobs[0].resource_id.as_deref(), Some(resource_id));
+    assert_eq!(jobs[0].status, Some(JobStatus::Success));
+    assert_eq!(jobs[1].status, Some(JobStatus::Running));
+}
+
+const ODD_IDS: &[(&str, &str)] = &[
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "plain-instance-01"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "my resource 01"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "资源-café-😀"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "a/b"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "a+b"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "100%"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "a%20b"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "~tilde~"),
+    ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "a?b#c&d=e"),
+    ("projet été", "trail "),
+];
+
+#[test]
+fn huawei_signer_accepts_aksk_requests_with_odd_ids() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let client = oracle.client(Credentials::new(AK, SK).unwrap());
+    for (project_id, resource_id) in ODD_IDS {
+        check_accepted(&oracle, &client, project_id, resource_id);
+    }
+}
+
+#[test]
+fn huawei_signer_accepts_temporary_credentials() {
+    let token = "temporary/security+token==";
+    let Some(oracle) = Oracle::start(&["--security-token", token]) else {
+        return;
+    };
+    let credentials = Credentials::new(AK, SK)
+        .unwrap()
+        .with_security_token(token)
+        .unwrap();
+    let client = oracle.client(credentials);
+    for (project_id, resource_id) in ODD_IDS {
+        check_accepted(&oracle, &client, project_id, resource_id);
+    }
+}
+
+#[test]
+fn huawei_oracle_accepts_an_iam_token() {
+    let Some(oracle) = Oracle::start(&["--token", "iam-token-value"]) else {
+        return;
+    };
+    let client = oracle.client(IamToken::new("iam-token-value").unwrap());
+    check_accepted(
+        &oracle,
+        &client,
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "my resource 01",
+    );
+}
+
+#[test]
+fn a_wrong_secret_key_is_a_typed_401_with_request_id() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let client = oracle.client(Credentials::new(AK, "not-the-right-secret-key").unwrap());
+    let error = client
+        .get_jobs("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "instance-1")
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Api, "{error}");
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(error.error_code(), Some("APIGW.0301"));
+    assert!(
+        error
+            .error_msg()
+            .unwrap()
+            .contains("verify aksk signature fail"),
+        "{error}"
+    );
+    let request_id = error.request_id().expect("request id");
+    assert_eq!(request_id.len(), 32, "{request_id}");
+}
