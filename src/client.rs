@@ -135,7 +135,11 @@ impl ClientBuilder {
                 "max body size must be greater than zero",
             ));
         }
-        let config = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder();
+        if endpoint.is_loopback {
+            config = config.proxy(None);
+        }
+        let config = config
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(self.timeout))
@@ -194,7 +198,7 @@ impl Client {
             ("User-Agent", USER_AGENT),
             ("X-Project-Id", project_id),
         ];
-        let (query, sent_headers) = match &self.auth {
+        let (query, sent_headers, signature) = match &self.auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest {
                     method: "GET",
@@ -205,9 +209,17 @@ impl Client {
                     body: b"",
                 };
                 let signed = sign(&request, credentials, SystemTime::now())?;
-                let query = signed.query().to_string();
-                let sent: Vec<(String, String)> = signed.headers().to_vec();
-                (query, sent)
+                let signature = signed
+                    .authorization()
+                    .rsplit("Signature=")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                (
+                    signed.query().to_string(),
+                    signed.headers().to_vec(),
+                    signature,
+                )
             }
             Auth::Token(token) => {
                 let mut sent: Vec<(String, String)> = headers
@@ -216,7 +228,7 @@ impl Client {
                     .collect();
                 sent.push(("Host".to_string(), self.endpoint.authority.clone()));
                 sent.push(("X-Auth-Token".to_string(), token.as_str().to_string()));
-                (String::new(), sent)
+                (String::new(), sent, String::new())
             }
         };
         let mut url =
@@ -231,7 +243,11 @@ impl Client {
         for (name, value) in &sent_headers {
             request = request.header(name.as_str(), value.as_bytes());
         }
-        let mut response = request.call().map_err(transport_error)?;
+        let secrets = [signature.as_str(), self.auth.secret_text()];
+        let secrets = &secrets[..];
+        let mut response = request
+            .call()
+            .map_err(|error| transport_error(error).redact(secrets))?;
         let status = response.status().as_u16();
         let request_id = response
             .headers()
@@ -249,7 +265,7 @@ impl Client {
                 Err(ureq::Error::BodyExceedsLimit(_)) => {
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(transport_error(error)),
+                Err(error) => return Err(transport_error(error).redact(secrets)),
             }
         } else {
             let mut body = Vec::new();
@@ -261,7 +277,7 @@ impl Client {
                 .read_to_end(&mut body);
             body
         };
-        decode_jobs(status, request_id, &body)
+        decode_jobs(status, request_id, &body).map_err(|error| error.redact(secrets))
     }
 }
 

@@ -131,6 +131,17 @@ impl fmt::Debug for Auth {
     }
 }
 
+impl Auth {
+    /// The secret that travels in headers (security token or IAM token), if any: error texts
+    /// quoted from a server are scrubbed of it.
+    pub(crate) fn secret_text(&self) -> &str {
+        match self {
+            Auth::AkSk(credentials) => credentials.security_token().unwrap_or_default(),
+            Auth::Token(token) => token.as_str(),
+        }
+    }
+}
+
 impl From<Credentials> for Auth {
     fn from(credentials: Credentials) -> Self {
         Auth::AkSk(credentials)

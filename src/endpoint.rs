@@ -48,6 +48,8 @@ pub(crate) struct Endpoint {
     pub(crate) base: String,
     /// The authority as written, sent as `Host` and signed.
     pub(crate) authority: String,
+    /// A loopback host is reached directly, never through a proxy.
+    pub(crate) is_loopback: bool,
 }
 
 impl Endpoint {
@@ -80,15 +82,17 @@ impl Endpoint {
             return Err(bad("must not contain user info"));
         }
         let host = host_of(authority).ok_or_else(|| bad("has no valid host"))?;
+        let is_loopback = is_loopback(host);
         match scheme.as_str() {
             "https" => {}
-            "http" if is_loopback(host) => {}
+            "http" if is_loopback => {}
             "http" => return Err(bad("uses plain http to a host that is not loopback")),
             _ => return Err(bad("must use https")),
         }
         Ok(Endpoint {
             base: format!("{scheme}://{authority}"),
             authority: authority.to_string(),
+            is_loopback,
         })
     }
 }

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+const REDACTED: &str = "** redacted **";
+
 /// What went wrong, in broad classes; see [`Error::kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -107,6 +109,37 @@ impl Error {
             message: format!("response body is larger than the limit of {limit} bytes"),
             too_large: true,
         })
+    }
+
+    /// Replaces every occurrence of each secret in the texts this error quotes from the server,
+    /// in case a server or proxy echoes request headers back.
+    pub(crate) fn redact(mut self, secrets: &[&str]) -> Error {
+        let scrub = |text: &mut String| {
+            for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, REDACTED);
+                }
+            }
+        };
+        match &mut *self.inner {
+            Inner::InvalidInput { message }
+            | Inner::Transport { message, .. }
+            | Inner::Decode { message, .. } => scrub(message),
+            Inner::Api(api) => {
+                for text in [
+                    &mut api.error_code,
+                    &mut api.error_msg,
+                    &mut api.request_id,
+                    &mut api.encoded_authorization_message,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    scrub(text);
+                }
+            }
+        }
+        self
     }
 
     fn new(inner: Inner) -> Error {

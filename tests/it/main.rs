@@ -2,5 +2,6 @@
 
 mod client;
 mod conformance;
+mod redaction;
 mod sign_vectors;
 mod support;

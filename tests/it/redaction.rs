@@ -1,0 +1,194 @@
+//! Secrets (SK, security token, IAM token) and signatures never show in Debug, Display or errors.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use dbss_jobs::sign::{SignableRequest, sign};
+use dbss_jobs::{Auth, Client, Credentials, Error, IamToken};
+
+use crate::support::{After, Server, closed_port, respond};
+
+const SK: &str = "SECRET-KEY-canary-5f1d";
+const SECURITY_TOKEN: &str = "SECURITY-TOKEN-canary-77ab";
+const IAM_TOKEN: &str = "IAM-TOKEN-canary-c0de";
+
+fn temporary() -> Credentials {
+    Credentials::new("AKCANARY", SK)
+        .unwrap()
+        .with_security_token(SECURITY_TOKEN)
+        .unwrap()
+}
+
+#[test]
+fn debug_strings_are_exactly_redacted() {
+    assert_eq!(
+        format!("{:?}", Credentials::new("AKCANARY", SK).unwrap()),
+        r#"Credentials { access_key: "AKCANARY", secret_key: "** redacted **", security_token: None }"#
+    );
+    assert_eq!(
+        format!("{:?}", temporary()),
+        r#"Credentials { access_key: "AKCANARY", secret_key: "** redacted **", security_token: Some("** redacted **") }"#
+    );
+    assert_eq!(
+        format!("{:?}", IamToken::new(IAM_TOKEN).unwrap()),
+        r#"IamToken("** redacted **")"#
+    );
+    assert_eq!(
+        format!("{:?}", Auth::from(IamToken::new(IAM_TOKEN).unwrap())),
+        r#"Token(IamToken("** redacted **"))"#
+    );
+    let client = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .auth(temporary())
+        .build()
+        .unwrap();
+    assert_eq!(
+        format!("{client:?}"),
+        r#"Client { endpoint: "https://dbss.example.com", auth: AkSk(Credentials { access_key: "AKCANARY", secret_key: "** redacted **", security_token: Some("** redacted **") }), max_body_size: 10485760, .. }"#
+    );
+    let builder = Client::builder().auth(IamToken::new(IAM_TOKEN).unwrap());
+    assert_no_secret(&format!("{builder:?}"), &[]);
+}
+
+#[test]
+fn signed_request_debug_shows_only_signed_header_names() {
+    let request = SignableRequest {
+        method: "GET",
+        host: "h",
+        path: "/",
+        query: &[],
+        headers: &[],
+        body: b"",
+    };
+    let signed = sign(&request, &temporary(), UNIX_EPOCH + Duration::from_secs(1)).unwrap();
+    assert_eq!(
+        format!("{signed:?}"),
+        r#"SignedRequest { signed_headers: "host;x-sdk-date;x-security-token", .. }"#
+    );
+}
+
+#[track_caller]
+fn assert_no_secret(text: &str, signatures: &[String]) {
+    for secret in [SK, SECURITY_TOKEN, IAM_TOKEN] {
+        assert!(!text.contains(secret), "secret leaked in {text:?}");
+    }
+    for (index, _) in text.match_indices("Signature=") {
+        let value = &text[index + "Signature=".len()..];
+        assert!(
+            value.starts_with("** redacted **"),
+            "signature leaked in {text:?}"
+        );
+    }
+    for signature in signatures {
+        assert!(
+            !text.contains(signature.as_str()),
+            "signature leaked in {text:?}"
+        );
+    }
+}
+
+#[track_caller]
+fn assert_error_clean(error: &Error, signatures: &[String]) {
+    assert_no_secret(&error.to_string(), signatures);
+    assert_no_secret(&format!("{error:?}"), signatures);
+    assert_no_secret(&format!("{error:#?}"), signatures);
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        assert_no_secret(&cause.to_string(), signatures);
+        source = cause.source();
+    }
+}
+
+#[test]
+fn bad_secrets_are_named_not_quoted() {
+    let errors = [
+        Credentials::new("AK", "").unwrap_err(),
+        Credentials::new("AK", SK)
+            .unwrap()
+            .with_security_token(format!("{SECURITY_TOKEN}\n"))
+            .unwrap_err(),
+        IamToken::new(format!("{IAM_TOKEN}\r\n")).unwrap_err(),
+    ];
+    for error in &errors {
+        assert_error_clean(error, &[]);
+    }
+}
+
+/// A server that echoes every request header back in its error body, as some proxies do.
+fn echoing_server(status: u16) -> Server {
+    Server::start(move |request, stream| {
+        let echoed: Vec<String> = request
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
+        let body = serde_json::json!({"error_code": "ECHO.0001", "error_msg": echoed.join(" | ")})
+            .to_string();
+        respond(
+            stream,
+            status,
+            &[("X-Request-Id", "echo-1")],
+            body.as_bytes(),
+        );
+        After::KeepAlive
+    })
+}
+
+#[test]
+fn server_echoes_of_request_headers_are_scrubbed_from_errors() {
+    for status in [400, 401, 403, 500, 502] {
+        let server = echoing_server(status);
+        for auth in [
+            Auth::from(temporary()),
+            Auth::from(IamToken::new(IAM_TOKEN).unwrap()),
+        ] {
+            let client = Client::builder()
+                .endpoint(server.url())
+                .auth(auth)
+                .build()
+                .unwrap();
+            let error = client.get_jobs("p", "r").unwrap_err();
+            let signatures: Vec<String> = server
+                .requests()
+                .iter()
+                .filter_map(|r| {
+                    r.header("authorization")
+                        .map(|a| a.rsplit('=').next().unwrap().to_string())
+                })
+                .collect();
+            assert!(
+                error.error_msg().unwrap().contains("** redacted **"),
+                "{error}"
+            );
+            assert_error_clean(&error, &signatures);
+        }
+    }
+}
+
+#[test]
+fn transport_and_decode_errors_carry_no_secret() {
+    let refused = Client::builder()
+        .endpoint(format!("http://127.0.0.1:{}", closed_port()))
+        .auth(temporary())
+        .build()
+        .unwrap()
+        .get_jobs("p", "r")
+        .unwrap_err();
+    assert_error_clean(&refused, &[]);
+
+    let server = Server::start(|request, stream| {
+        // A 200 that is not JSON, quoting the token back.
+        let body = format!(
+            "not json {}",
+            request.header("x-auth-token").unwrap_or_default()
+        );
+        respond(stream, 200, &[], body.as_bytes());
+        After::KeepAlive
+    });
+    let client = Client::builder()
+        .endpoint(server.url())
+        .auth(IamToken::new(IAM_TOKEN).unwrap())
+        .build()
+        .unwrap();
+    let decode = client.get_jobs("p", "r").unwrap_err();
+    assert_error_clean(&decode, &[]);
+}
