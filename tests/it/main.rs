@@ -2,6 +2,7 @@
 
 mod client;
 mod conformance;
+mod model;
 mod redaction;
 mod sign_vectors;
 mod support;
