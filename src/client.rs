@@ -1,19 +1,27 @@
-//! The blocking client: builds, authenticates and sends the jobs request, and reads the answer.
+//! The blocking client: builds, authenticates and sends requests, retries transient failures, and
+//! reads the answers.
 //!
-//! The only module that touches the network and the clock. One `ureq` agent per client (so
-//! connections are kept alive between calls), no redirects followed, every wait bounded by the
-//! connect timeout and the total deadline, and success bodies bounded in size.
+//! The only module that touches the network and the clock (with `metadata`, which fetches temporary
+//! credentials). One `ureq` agent per client (connections are kept alive between calls), no
+//! redirects followed, every wait bounded by the connect timeout and the total deadline, and
+//! success bodies bounded in size.
 
 use std::fmt;
 use std::io::Read as _;
-use std::time::{Duration, SystemTime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::credentials::{self, Auth};
+use crate::chain::{AuthSource, ChainSettings, resolve};
+use crate::credentials::{Auth, check_header_safe};
 use crate::endpoint::Endpoint;
+use crate::environment::Environment;
 use crate::error::TransportKind;
 use crate::response::decode_jobs;
-use crate::sign::{SignableRequest, percent_encode, sign};
-use crate::{Error, Job};
+use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
+use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
+use crate::{Error, Job, iam};
 
 /// Sent as `User-Agent` (and signed, as the official SDKs do with theirs).
 pub(crate) const USER_AGENT: &str = concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"));
@@ -23,8 +31,23 @@ const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
 /// Error bodies are only quoted, so only their beginning is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
-/// A DBSS client for one endpoint and one identity. Cheap to share by reference; reuse it for many
-/// calls so that the connection is kept alive.
+/// Which URI the jobs are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum JobsPath {
+    /// `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}`, the documented API (marked by Huawei
+    /// as to be retired).
+    Documented,
+    /// `GET /v1/{project_id}/audit/{resource_id}/jobs`, its replacement.
+    Newer,
+    /// The documented path; if the gateway answers 404 `APIGW.0101` (no such API), the newer one,
+    /// remembered for the rest of the client's life. The default.
+    #[default]
+    Auto,
+}
+
+/// A DBSS client for one endpoint and one identity. Share it by reference and reuse it for many
+/// calls: the connection is kept alive.
 ///
 /// ```no_run
 /// use dbss_jobs::{Client, Credentials};
@@ -41,15 +64,28 @@ const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 pub struct Client {
     agent: ureq::Agent,
     endpoint: Endpoint,
-    auth: Auth,
+    region: Option<String>,
+    auth: AuthSource,
+    project_id: Option<String>,
+    iam_endpoint: Option<String>,
+    timeout: Duration,
     max_body_size: u64,
+    retry: RetryPolicy,
+    jobs_path: JobsPath,
+    /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
+    newer_path_learned: AtomicBool,
+    user_agent: String,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth: &dyn fmt::Debug = match &self.auth {
+            AuthSource::Fixed(auth) => auth,
+            AuthSource::Metadata { .. } => &"EcsMetadata",
+        };
         f.debug_struct("Client")
             .field("endpoint", &self.endpoint.base)
-            .field("auth", &self.auth)
+            .field("auth", auth)
             .field("max_body_size", &self.max_body_size)
             .finish_non_exhaustive()
     }
@@ -58,48 +94,117 @@ impl fmt::Debug for Client {
 /// Configures a [`Client`]; see [`Client::builder`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    target: Option<Target>,
+    region: Option<String>,
+    endpoint: Option<String>,
     auth: Option<Auth>,
+    project_id: Option<String>,
+    iam_endpoint: Option<String>,
+    profile_file: Option<PathBuf>,
+    ecs_metadata: bool,
+    metadata_endpoint: Option<String>,
+    environment: Environment,
     timeout: Duration,
     connect_timeout: Duration,
     max_body_size: u64,
+    retry: RetryPolicy,
+    jobs_path: JobsPath,
+    proxy: ProxySetting,
+    root_certificates_pem: Option<Vec<u8>>,
+    user_agent_suffix: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-enum Target {
-    Region(String),
-    Endpoint(String),
+enum ProxySetting {
+    FromEnvironment,
+    Direct,
+    Url(String),
 }
 
 impl ClientBuilder {
-    /// Sends requests to the DBSS endpoint of this region, e.g. `cn-north-4`
-    /// (`https://dbss.cn-north-4.myhuaweicloud.com`). See [`REGIONS`](crate::REGIONS).
+    /// The region, e.g. `cn-north-4`: requests go to `https://dbss.cn-north-4.myhuaweicloud.com`
+    /// unless `HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4` (region upper-cased, `-` → `_`) names
+    /// another endpoint (the first of a comma-separated list), or [`endpoint`](Self::endpoint) is
+    /// set. The region also names the project looked up in IAM when no project id is given.
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.target = Some(Target::Region(region.into()));
+        self.region = Some(region.into());
         self
     }
 
-    /// Sends requests to this endpoint instead: `https://host[:port]`, or `http://` to a loopback
-    /// host (for local stand-ins). The authority is sent and signed as `Host` exactly as written.
+    /// Sends requests to this endpoint: `https://host[:port]`, or `http://` to a loopback host (for
+    /// local stand-ins). The authority is sent and signed as `Host` exactly as written. Wins over
+    /// the region's endpoint.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.target = Some(Target::Endpoint(url.into()));
+        self.endpoint = Some(url.into());
         self
     }
 
-    /// How to authenticate: [`Credentials`](crate::Credentials) (AK/SK, optionally with a security
-    /// token) or an [`IamToken`](crate::IamToken).
+    /// Explicit credentials ([`Credentials`](crate::Credentials)) or an
+    /// [`IamToken`](crate::IamToken); the first step of the credential chain. Without it, the
+    /// client looks in the environment, the profile file, then the ECS metadata service.
     pub fn auth(mut self, auth: impl Into<Auth>) -> Self {
         self.auth = Some(auth.into());
         self
     }
 
-    /// The total deadline of one call, from DNS lookup to the last byte of the body. Default 30 s.
+    /// The project id used by [`Client::project_id`]; without it, `HUAWEICLOUD_SDK_PROJECT_ID`,
+    /// the profile's `project_id`, then an IAM lookup by region.
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// The IAM endpoint for the project lookup; without it, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, the
+    /// profile's `iam_endpoint`, `https://iam.{region}.myhuaweicloud.com` for a known region, else
+    /// `https://iam.myhuaweicloud.com`.
+    pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(url.into());
+        self
+    }
+
+    /// The profile file to read instead of `HUAWEICLOUD_SDK_CREDENTIALS_FILE` or
+    /// `~/.huaweicloud/credentials`. A file named here or by the variable must exist.
+    pub fn profile_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.profile_file = Some(path.into());
+        self
+    }
+
+    /// Whether the ECS metadata service may be asked for temporary credentials. It is asked only
+    /// when no other step of the chain found credentials, on the first request (1 s connect
+    /// timeout, 3 s in all), and again shortly before they expire. Default: allowed.
+    pub fn ecs_metadata(mut self, allowed: bool) -> Self {
+        self.ecs_metadata = allowed;
+        self
+    }
+
+    /// The metadata service's base URL instead of `http://169.254.169.254` (for tests on loopback).
+    pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(url.into());
+        self
+    }
+
+    /// Reads configuration variables from this set instead of the process environment (`HOME` for
+    /// the default profile path included). Lets tests and tools isolate themselves.
+    pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self.environment = Environment::Fixed(Arc::new(vars));
+        self
+    }
+
+    /// The total deadline of one call, retries and their waits included, from DNS lookup to the
+    /// last byte of the body. Default 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The deadline for establishing the connection (within the total one). Default 10 s.
+    /// The deadline for establishing each connection (within the total one). Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -112,21 +217,60 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the configuration and builds the client. No network traffic happens here.
+    /// How transient failures are retried; [`RetryPolicy::none`] turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Which URI to read the jobs from. Default [`JobsPath::Auto`].
+    pub fn jobs_path(mut self, path: JobsPath) -> Self {
+        self.jobs_path = path;
+        self
+    }
+
+    /// Sends every request through this proxy (`http://host:port`, `socks5://host:port`, with
+    /// optional `user:password@`), instead of the one named by the environment.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Ignores proxy environment variables and connects directly.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Direct;
+        self
+    }
+
+    /// Trusts exactly the CA certificates in this PEM text (for private clouds), instead of the
+    /// bundled Mozilla roots.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem = Some(pem.into());
+        self
+    }
+
+    /// Appended to the `User-Agent` (`dbss-jobs/<version> <suffix>`), e.g. `my-tool/1.2`.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Checks the configuration, reads the environment and profile file, and builds the client. No
+    /// network traffic happens here.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when no region or endpoint or no
-    /// auth was given, the region is unknown, the endpoint is not an `https://` URL (or `http://` to
-    /// loopback), a timeout is zero, or the body limit is zero.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when no region or endpoint was
+    /// given, the region is unknown and has no endpoint override, an endpoint is not an `https://`
+    /// URL (or `http://` to loopback), no step of the credential chain can give credentials, the
+    /// profile file is malformed, a timeout or the body limit is zero, the proxy URL or the PEM is
+    /// invalid.
     pub fn build(self) -> Result<Client, Error> {
-        let endpoint = match &self.target {
-            Some(Target::Region(region)) => Endpoint::for_region(region)?,
-            Some(Target::Endpoint(url)) => Endpoint::parse(url)?,
-            None => return Err(Error::invalid_input("no region or endpoint given")),
+        let env = &self.environment;
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(url), _) => Endpoint::parse(url)?,
+            (None, Some(region)) => Endpoint::for_region(region, env)?,
+            (None, None) => return Err(Error::invalid_input("no region or endpoint given")),
         };
-        let auth = self
-            .auth
-            .ok_or_else(|| Error::invalid_input("no credentials or IAM token given"))?;
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::invalid_input("timeouts must be greater than zero"));
         }
@@ -135,125 +279,357 @@ impl ClientBuilder {
                 "max body size must be greater than zero",
             ));
         }
-        let mut config = ureq::Agent::config_builder();
-        if endpoint.is_loopback {
-            config = config.proxy(None);
+        let user_agent = match &self.user_agent_suffix {
+            Some(suffix) => {
+                check_header_safe("user agent suffix", suffix)?;
+                format!("{USER_AGENT} {}", suffix.trim())
+            }
+            None => USER_AGENT.to_string(),
+        };
+        if let Some(url) = &self.metadata_endpoint {
+            Endpoint::parse_metadata(url)?;
         }
-        let config = config
+        let resolved = resolve(ChainSettings {
+            explicit: self.auth,
+            explicit_project_id: self.project_id,
+            explicit_iam_endpoint: self.iam_endpoint,
+            profile_file: self.profile_file.as_ref(),
+            metadata: self.ecs_metadata,
+            metadata_url: self
+                .metadata_endpoint
+                .map(|url| url.trim_end_matches('/').to_string()),
+            environment: env,
+        })?;
+        if let Some(url) = &resolved.iam_endpoint {
+            Endpoint::parse(url)?;
+        }
+
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(self.timeout))
             .timeout_connect(Some(self.connect_timeout))
             .user_agent(ureq::config::AutoHeaderValue::None)
-            .build();
+            .tls_config(tls_config(self.root_certificates_pem.as_deref())?);
+        config = match &self.proxy {
+            ProxySetting::Url(url) => config.proxy(Some(ureq::Proxy::new(url).map_err(|_| {
+                Error::invalid_input("the proxy URL is not valid (expected scheme://host:port)")
+            })?)),
+            ProxySetting::Direct => config.proxy(None),
+            // Loopback stand-ins are never reached through a proxy.
+            ProxySetting::FromEnvironment if endpoint.is_loopback => config.proxy(None),
+            ProxySetting::FromEnvironment => config,
+        };
         Ok(Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent: ureq::Agent::new_with_config(config.build()),
             endpoint,
-            auth,
+            region: self.region,
+            auth: resolved.auth,
+            project_id: resolved.project_id,
+            iam_endpoint: resolved.iam_endpoint,
+            timeout: self.timeout,
             max_body_size: self.max_body_size,
+            retry: self.retry,
+            jobs_path: self.jobs_path,
+            newer_path_learned: AtomicBool::new(false),
+            user_agent,
         })
     }
 }
 
+/// rustls (or, with the `native-tls` feature, the platform's TLS) with the bundled Mozilla roots,
+/// or exactly the given CAs.
+fn tls_config(pem: Option<&[u8]>) -> Result<ureq::tls::TlsConfig, Error> {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    #[cfg(feature = "native-tls")]
+    {
+        tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
+    }
+    if let Some(pem) = pem {
+        let mut certificates = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(certificate)) => certificates.push(certificate),
+                Ok(_) => {}
+                Err(_) => return Err(Error::invalid_input("root certificates PEM is malformed")),
+            }
+        }
+        if certificates.is_empty() {
+            return Err(Error::invalid_input(
+                "root certificates PEM holds no certificate",
+            ));
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(certificates)));
+    }
+    Ok(tls.build())
+}
+
+/// One HTTP answer, read.
+struct Answer {
+    status: u16,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+/// One request to send: where, and which headers besides the common ones.
+struct Target<'a> {
+    endpoint: &'a Endpoint,
+    path: &'a str,
+    query: &'a [(&'a str, &'a str)],
+    project_id: Option<&'a str>,
+}
+
 impl Client {
     /// A builder with the defaults: 30 s total deadline, 10 s connect timeout, 10 MiB body limit,
-    /// proxies from the `HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` environment variables.
+    /// 3 attempts for transient failures, proxies from the environment, the credential chain.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
-            target: None,
+            region: None,
+            endpoint: None,
             auth: None,
+            project_id: None,
+            iam_endpoint: None,
+            profile_file: None,
+            ecs_metadata: true,
+            metadata_endpoint: None,
+            environment: Environment::Process,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            retry: RetryPolicy::default(),
+            jobs_path: JobsPath::Auto,
+            proxy: ProxySetting::FromEnvironment,
+            root_certificates_pem: None,
+            user_agent_suffix: None,
         }
     }
 
     /// Lists the creation jobs of the audit instance `resource_id` in project `project_id`:
-    /// `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}`.
+    /// `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see [`JobsPath`]).
     ///
     /// Each id is sent as one percent-encoded path segment (everything except `A-Za-z0-9-_.~`,
     /// including `/`, becomes `%XX`), exactly as the official SDKs encode path parameters.
     ///
     /// # Errors
     /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, when an id
-    ///   is empty, `.` or `..`, or contains a control character.
+    ///   is empty, `.` or `..`, or contains a control character; or when the ECS metadata service
+    ///   was the last hope for credentials and gave none.
     /// - [`ErrorKind::Transport`](crate::ErrorKind::Transport) when no answer arrived in time.
     /// - [`ErrorKind::Api`](crate::ErrorKind::Api) for a non-success status.
     /// - [`ErrorKind::Decode`](crate::ErrorKind::Decode) for a success body that is not the
     ///   documented JSON, or is larger than the body limit.
     pub fn get_jobs(&self, project_id: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-        check_id("project id", project_id)?;
-        check_id("resource id", resource_id)?;
-        let mut path = String::with_capacity(40 + project_id.len() * 3 + resource_id.len() * 3);
-        path.push_str("/v1/");
-        percent_encode(&mut path, project_id.as_bytes());
-        path.push_str("/dbss/audit/jobs/");
-        percent_encode(&mut path, resource_id.as_bytes());
-        self.get(&path, project_id)
+        self.get_jobs_before(project_id, resource_id, Instant::now() + self.timeout)
     }
 
-    fn get(&self, path: &str, project_id: &str) -> Result<Vec<Job>, Error> {
-        let headers = [
-            ("Content-Type", "application/json"),
-            ("User-Agent", USER_AGENT),
-            ("X-Project-Id", project_id),
-        ];
-        let (query, sent_headers, signature) = match &self.auth {
+    /// [`Client::get_jobs`] with an explicit deadline.
+    pub(crate) fn get_jobs_before(
+        &self,
+        project_id: &str,
+        resource_id: &str,
+        deadline: Instant,
+    ) -> Result<Vec<Job>, Error> {
+        check_id("project id", project_id)?;
+        check_id("resource id", resource_id)?;
+        let newer = match self.jobs_path {
+            JobsPath::Documented => false,
+            JobsPath::Newer => true,
+            JobsPath::Auto => self.newer_path_learned.load(Ordering::Relaxed),
+        };
+        let result = self.get_jobs_at(project_id, resource_id, newer, deadline);
+        match result {
+            Err(error)
+                if self.jobs_path == JobsPath::Auto
+                    && !newer
+                    && error.status() == Some(404)
+                    && error.error_code() == Some("APIGW.0101") =>
+            {
+                self.newer_path_learned.store(true, Ordering::Relaxed);
+                self.get_jobs_at(project_id, resource_id, true, deadline)
+            }
+            other => other,
+        }
+    }
+
+    fn get_jobs_at(
+        &self,
+        project_id: &str,
+        resource_id: &str,
+        newer: bool,
+        deadline: Instant,
+    ) -> Result<Vec<Job>, Error> {
+        let mut path = String::with_capacity(32 + 3 * (project_id.len() + resource_id.len()));
+        path.push_str("/v1/");
+        percent_encode(&mut path, project_id.as_bytes());
+        if newer {
+            path.push_str("/audit/");
+            percent_encode(&mut path, resource_id.as_bytes());
+            path.push_str("/jobs");
+        } else {
+            path.push_str("/dbss/audit/jobs/");
+            percent_encode(&mut path, resource_id.as_bytes());
+        }
+        let target = Target {
+            endpoint: &self.endpoint,
+            path: &path,
+            query: &[],
+            project_id: Some(project_id),
+        };
+        let (answer, attempts, secrets) = self.send(&target, deadline)?;
+        decode_jobs(answer.status, answer.request_id, &answer.body)
+            .map_err(|error| error.redact(&secrets.as_strs()).with_attempts(attempts))
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The project id this client works in: given to the builder, else
+    /// `HUAWEICLOUD_SDK_PROJECT_ID`, else the profile's, else looked up in IAM by region (signed
+    /// `GET /v3/projects?name={region}`; cached per identity and region for the life of the
+    /// process).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when there is no region to look
+    /// up or IAM knows no project, or several, by that name; otherwise as [`Client::get_jobs`].
+    pub fn project_id(&self) -> Result<String, Error> {
+        if let Some(project_id) = &self.project_id {
+            return Ok(project_id.clone());
+        }
+        let region = self.region.as_deref().ok_or_else(|| {
+            Error::invalid_input("no project id given, and no region to look it up in IAM")
+        })?;
+        let auth = self.auth.current()?;
+        let identity = auth.identity();
+        if let Some(project_id) = iam::cached(&identity, region) {
+            return Ok(project_id);
+        }
+        let iam_endpoint = Endpoint::parse(&iam::iam_base(self.iam_endpoint.as_deref(), region))?;
+        let target = Target {
+            endpoint: &iam_endpoint,
+            path: "/v3/projects",
+            query: &[("name", region)],
+            project_id: None,
+        };
+        let deadline = Instant::now() + self.timeout;
+        let (answer, attempts, secrets) = self.send(&target, deadline)?;
+        let project_id = if (200..=299).contains(&answer.status) {
+            iam::project_from_body(region, &answer.body)
+        } else {
+            decode_jobs(answer.status, answer.request_id, &answer.body).map(|_| String::new())
+        }
+        .map_err(|error| error.redact(&secrets.as_strs()).with_attempts(attempts))?;
+        iam::remember(&identity, region, &project_id);
+        Ok(project_id)
+    }
+
+    /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
+    /// deadline. Each attempt is signed afresh. Returns the answer (any status), the number of
+    /// attempts and the secrets to scrub from error texts.
+    fn send(
+        &self,
+        target: &Target<'_>,
+        deadline: Instant,
+    ) -> Result<(Answer, u32, Secrets), Error> {
+        let mut attempt = 1;
+        loop {
+            let auth = self.auth.current()?;
+            let mut secrets = Secrets::of(&auth);
+            let result = self.send_once(target, &auth, deadline, &mut secrets);
+            let (retryable, retry_after) = match &result {
+                Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
+                Err(error) => (error.is_retryable_transport(), None),
+            };
+            let delay = self.retry.delay(attempt, retry_after, random_unit());
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if !retryable || attempt >= self.retry.attempts() || delay >= remaining {
+                return match result {
+                    Ok(answer) => Ok((answer, attempt, secrets)),
+                    Err(error) => Err(error.redact(&secrets.as_strs()).with_attempts(attempt)),
+                };
+            }
+            std::thread::sleep(delay);
+            attempt += 1;
+        }
+    }
+
+    fn send_once(
+        &self,
+        target: &Target<'_>,
+        auth: &Auth,
+        deadline: Instant,
+        secrets: &mut Secrets,
+    ) -> Result<Answer, Error> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Error::transport(
+                TransportKind::Timeout,
+                "the total deadline passed",
+                true,
+            ));
+        }
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(4);
+        headers.push(("Content-Type", "application/json"));
+        headers.push(("User-Agent", &self.user_agent));
+        if let Some(project_id) = target.project_id {
+            headers.push(("X-Project-Id", project_id));
+        }
+        let (query, sent_headers) = match auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest {
                     method: "GET",
-                    host: &self.endpoint.authority,
-                    path,
-                    query: &[],
+                    host: &target.endpoint.authority,
+                    path: target.path,
+                    query: target.query,
                     headers: &headers,
                     body: b"",
                 };
                 let signed = sign(&request, credentials, SystemTime::now())?;
-                let signature = signed
-                    .authorization()
-                    .rsplit("Signature=")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                (
-                    signed.query().to_string(),
-                    signed.headers().to_vec(),
-                    signature,
-                )
+                if let Some(signature) = signed.authorization().rsplit("Signature=").next() {
+                    secrets.signature = signature.to_string();
+                }
+                (signed.query().to_string(), signed.headers().to_vec())
             }
             Auth::Token(token) => {
                 let mut sent: Vec<(String, String)> = headers
                     .iter()
                     .map(|(name, value)| (name.to_string(), value.trim().to_string()))
                     .collect();
-                sent.push(("Host".to_string(), self.endpoint.authority.clone()));
+                sent.push(("Host".to_string(), target.endpoint.authority.clone()));
                 sent.push(("X-Auth-Token".to_string(), token.as_str().to_string()));
-                (String::new(), sent, String::new())
+                (canonical_query(target.query), sent)
             }
         };
         let mut url =
-            String::with_capacity(self.endpoint.base.len() + path.len() + 1 + query.len());
-        url.push_str(&self.endpoint.base);
-        url.push_str(path);
+            String::with_capacity(target.endpoint.base.len() + target.path.len() + 1 + query.len());
+        url.push_str(&target.endpoint.base);
+        url.push_str(target.path);
         if !query.is_empty() {
             url.push('?');
             url.push_str(&query);
         }
         let mut request = self.agent.get(&url);
+        if remaining < self.timeout {
+            request = request.config().timeout_global(Some(remaining)).build();
+        }
         for (name, value) in &sent_headers {
             request = request.header(name.as_str(), value.as_bytes());
         }
-        let secrets = [signature.as_str(), self.auth.secret_text()];
-        let secrets = &secrets[..];
         let mut response = request
             .call()
-            .map_err(|error| transport_error(error).redact(secrets))?;
+            .map_err(|error| transport_error(error, true))?;
         let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("X-Request-Id")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let request_id = header("X-Request-Id");
+        let retry_after =
+            header("Retry-After").and_then(|value| parse_retry_after(&value, SystemTime::now()));
         let body = if (200..=299).contains(&status) {
             match response
                 .body_mut()
@@ -265,7 +641,7 @@ impl Client {
                 Err(ureq::Error::BodyExceedsLimit(_)) => {
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(transport_error(error).redact(secrets)),
+                Err(error) => return Err(transport_error(error, false)),
             }
         } else {
             let mut body = Vec::new();
@@ -277,7 +653,31 @@ impl Client {
                 .read_to_end(&mut body);
             body
         };
-        decode_jobs(status, request_id, &body).map_err(|error| error.redact(secrets))
+        Ok(Answer {
+            status,
+            request_id,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// Texts that must not appear in errors: the request's signature and the token that travelled.
+struct Secrets {
+    signature: String,
+    token: String,
+}
+
+impl Secrets {
+    fn of(auth: &Auth) -> Secrets {
+        Secrets {
+            signature: String::new(),
+            token: auth.secret_text().to_string(),
+        }
+    }
+
+    fn as_strs(&self) -> [&str; 2] {
+        [&self.signature, &self.token]
     }
 }
 
@@ -297,13 +697,12 @@ fn check_id(what: &str, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn transport_error(error: ureq::Error) -> Error {
+fn transport_error(error: ureq::Error, before_response: bool) -> Error {
     let kind = match &error {
         ureq::Error::Timeout(_) => TransportKind::Timeout,
         ureq::Error::HostNotFound => TransportKind::Dns,
         ureq::Error::ConnectionFailed => TransportKind::Connect,
-        ureq::Error::Tls(_) => TransportKind::Tls,
-        ureq::Error::Rustls(_) => TransportKind::Tls,
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => TransportKind::Tls,
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => TransportKind::Connect,
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => TransportKind::Timeout,
@@ -311,12 +710,13 @@ fn transport_error(error: ureq::Error) -> Error {
         },
         _ => TransportKind::Other,
     };
-    Error::transport(kind, error.to_string())
+    Error::transport(kind, error.to_string(), before_response)
 }
 
-/// The one-liner for build scripts: credentials from `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`
-/// (and `HUAWEICLOUD_SDK_SECURITY_TOKEN` if set), project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the
-/// DBSS endpoint of `region`, default timeouts.
+/// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS
+/// metadata), the project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile or IAM, the DBSS
+/// endpoint of `region` (or its `HUAWEICLOUD_SDK_REGION_DBSS_*` override), default timeouts and
+/// retries.
 ///
 /// ```no_run
 /// // build.rs
@@ -328,14 +728,9 @@ fn transport_error(error: ureq::Error) -> Error {
 /// ```
 ///
 /// # Errors
-/// As [`Client::get_jobs`], and [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming
-/// the environment variable that is missing.
+/// As [`ClientBuilder::build`], [`Client::project_id`] and [`Client::get_jobs`].
 pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-    let credentials = crate::Credentials::from_env()?;
-    let project_id = credentials::env_var(credentials::ENV_PROJECT_ID)?;
-    Client::builder()
-        .region(region)
-        .auth(credentials)
-        .build()?
-        .get_jobs(&project_id, resource_id)
+    let client = Client::builder().region(region).build()?;
+    let project_id = client.project_id()?;
+    client.get_jobs(&project_id, resource_id)
 }

@@ -132,6 +132,19 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// Who is asking, for caches: the AK, or a hash of the IAM token (never the token itself).
+    pub(crate) fn identity(&self) -> String {
+        match self {
+            Auth::AkSk(credentials) => format!("ak:{}", credentials.access_key()),
+            Auth::Token(token) => {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(token.as_str().as_bytes());
+                let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                format!("token:{hex}")
+            }
+        }
+    }
+
     /// The secret that travels in headers (security token or IAM token), if any: error texts
     /// quoted from a server are scrubbed of it.
     pub(crate) fn secret_text(&self) -> &str {

@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use crate::Error;
+use crate::environment::Environment;
 
 /// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
 pub const REGIONS: &[&str] = &[
@@ -53,19 +54,45 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) fn for_region(region: &str) -> Result<Endpoint, Error> {
+    /// The region's endpoint: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` (upper-cased, `-` → `_`; the
+    /// first of a comma-separated list) if set, else the built-in `https://dbss.{region}.myhuaweicloud.com`.
+    pub(crate) fn for_region(region: &str, env: &Environment) -> Result<Endpoint, Error> {
+        let variable = format!(
+            "HUAWEICLOUD_SDK_REGION_DBSS_{}",
+            region.to_ascii_uppercase().replace('-', "_")
+        );
+        if let Some(list) = env.get(&variable) {
+            let first = list.split(',').map(str::trim).find(|url| !url.is_empty());
+            return match first {
+                Some(url) => Endpoint::parse(url),
+                None => Err(Error::invalid_input(format!(
+                    "{variable} names no endpoint"
+                ))),
+            };
+        }
         if !REGIONS.contains(&region) {
             return Err(Error::invalid_input(format!(
-                "unknown region {region:?}; known regions: {}",
+                "unknown region {region:?} (and no {variable} override); known regions: {}",
                 REGIONS.join(", ")
             )));
         }
         Endpoint::parse(&format!("https://dbss.{region}.myhuaweicloud.com"))
     }
 
+    /// The metadata service's URL: plain http is expected there, so only the link-local metadata
+    /// address and loopback (for tests) are accepted.
+    pub(crate) fn parse_metadata(url: &str) -> Result<Endpoint, Error> {
+        Endpoint::parse_with(url, |host| is_loopback(host) || host == "169.254.169.254")
+    }
+
     /// Accepts `scheme://authority` with an optional trailing `/`; no user info, path, query or
     /// fragment.
     pub(crate) fn parse(url: &str) -> Result<Endpoint, Error> {
+        Endpoint::parse_with(url, is_loopback)
+    }
+
+    /// As [`Endpoint::parse`], with plain http allowed to the hosts `plain_http_ok` accepts.
+    fn parse_with(url: &str, plain_http_ok: impl Fn(&str) -> bool) -> Result<Endpoint, Error> {
         let bad = |why: &str| Error::invalid_input(format!("endpoint {url:?} {why}"));
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(bad("contains white space or a control character"));
@@ -85,8 +112,8 @@ impl Endpoint {
         let is_loopback = is_loopback(host);
         match scheme.as_str() {
             "https" => {}
-            "http" if is_loopback => {}
-            "http" => return Err(bad("uses plain http to a host that is not loopback")),
+            "http" if plain_http_ok(host) => {}
+            "http" => return Err(bad("uses plain http to a host where only https is allowed")),
             _ => return Err(bad("must use https")),
         }
         Ok(Endpoint {
@@ -184,10 +211,12 @@ mod tests {
     #[test]
     fn regions() {
         assert_eq!(
-            Endpoint::for_region("cn-north-4").unwrap().base,
+            Endpoint::for_region("cn-north-4", &Environment::default())
+                .unwrap()
+                .base,
             "https://dbss.cn-north-4.myhuaweicloud.com"
         );
-        let error = Endpoint::for_region("mars-1").unwrap_err();
+        let error = Endpoint::for_region("mars-1", &Environment::default()).unwrap_err();
         assert!(error.to_string().contains("cn-north-4"), "{error}");
         assert_eq!(REGIONS.len(), 30);
     }

@@ -22,6 +22,9 @@ pub enum ErrorKind {
     /// The service answered with success, but the body was not the documented JSON, or was larger
     /// than the configured limit.
     Decode,
+    /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) reached its deadline while some job
+    /// was still in progress; [`Error::last_jobs`] has what was seen last.
+    WaitTimedOut,
 }
 
 /// Finer classes of transport failure, for [`Error::is_timeout`] and friends.
@@ -45,6 +48,7 @@ pub(crate) enum TransportKind {
 /// non-JSON error body are quoted as received.
 pub struct Error {
     inner: Box<Inner>,
+    attempts: u32,
 }
 
 #[derive(Debug)]
@@ -55,6 +59,8 @@ enum Inner {
     Transport {
         kind: TransportKind,
         message: String,
+        /// No response head arrived, so the request may be sent again.
+        before_response: bool,
     },
     Api(ApiError),
     Decode {
@@ -62,6 +68,10 @@ enum Inner {
         request_id: Option<String>,
         message: String,
         too_large: bool,
+    },
+    WaitTimedOut {
+        waited: std::time::Duration,
+        jobs: Vec<crate::Job>,
     },
 }
 
@@ -82,11 +92,37 @@ impl Error {
         })
     }
 
-    pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Error {
+    pub(crate) fn transport(
+        kind: TransportKind,
+        message: impl Into<String>,
+        before_response: bool,
+    ) -> Error {
         Error::new(Inner::Transport {
             kind,
             message: message.into(),
+            before_response,
         })
+    }
+
+    pub(crate) fn wait_timed_out(waited: std::time::Duration, jobs: Vec<crate::Job>) -> Error {
+        Error::new(Inner::WaitTimedOut { waited, jobs })
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
+        self.attempts = attempts;
+        self
+    }
+
+    /// A connection failure or timeout before any response: safe to send the GET again.
+    pub(crate) fn is_retryable_transport(&self) -> bool {
+        matches!(
+            &*self.inner,
+            Inner::Transport {
+                kind: TransportKind::Connect | TransportKind::Timeout | TransportKind::Other,
+                before_response: true,
+                ..
+            }
+        )
     }
 
     pub(crate) fn api(api: ApiError) -> Error {
@@ -125,6 +161,7 @@ impl Error {
             Inner::InvalidInput { message }
             | Inner::Transport { message, .. }
             | Inner::Decode { message, .. } => scrub(message),
+            Inner::WaitTimedOut { .. } => {}
             Inner::Api(api) => {
                 for text in [
                     &mut api.error_code,
@@ -145,6 +182,21 @@ impl Error {
     fn new(inner: Inner) -> Error {
         Error {
             inner: Box::new(inner),
+            attempts: 1,
+        }
+    }
+
+    /// How many requests were sent before giving up (1 when no retry happened; retries only
+    /// happen for transient failures, see [`RetryPolicy`](crate::RetryPolicy)).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The jobs seen by the last poll, for [`ErrorKind::WaitTimedOut`].
+    pub fn last_jobs(&self) -> Option<&[crate::Job]> {
+        match &*self.inner {
+            Inner::WaitTimedOut { jobs, .. } => Some(jobs),
+            _ => None,
         }
     }
 
@@ -155,6 +207,7 @@ impl Error {
             Inner::Transport { .. } => ErrorKind::Transport,
             Inner::Api(_) => ErrorKind::Api,
             Inner::Decode { .. } => ErrorKind::Decode,
+            Inner::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
         }
     }
 
@@ -240,6 +293,16 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_inner(f)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.inner {
             Inner::InvalidInput { message } => write!(f, "invalid input: {message}"),
             Inner::Transport { message, .. } => write!(f, "transport error: {message}"),
@@ -268,13 +331,28 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Inner::WaitTimedOut { waited, jobs } => {
+                let running = jobs
+                    .iter()
+                    .filter(|job| !job.status.as_ref().is_some_and(|s| s.is_final()))
+                    .count();
+                write!(
+                    f,
+                    "jobs still in progress after waiting {:.1}s ({running} of {} not finished)",
+                    waited.as_secs_f64(),
+                    jobs.len()
+                )
+            }
         }
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
+        f.debug_struct("Error")
+            .field("inner", &self.inner)
+            .field("attempts", &self.attempts)
+            .finish()
     }
 }
 

@@ -3,16 +3,25 @@
 #![deny(missing_docs)]
 #![warn(clippy::all)]
 
+mod chain;
 mod client;
 mod credentials;
 mod endpoint;
+mod environment;
 mod error;
+mod iam;
+mod metadata;
 mod model;
+mod profile;
 mod response;
+mod retry;
 pub mod sign;
+mod wait;
 
-pub use client::{Client, ClientBuilder, get_jobs};
+pub use client::{Client, ClientBuilder, JobsPath, get_jobs};
 pub use credentials::{Auth, Credentials, IamToken};
 pub use endpoint::REGIONS;
 pub use error::{Error, ErrorKind};
 pub use model::{ChargeMode, Job, JobStatus};
+pub use retry::RetryPolicy;
+pub use wait::{WaitOptions, all_finished};

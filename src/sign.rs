@@ -289,7 +289,7 @@ fn push_canonical_uri(out: &mut String, path: &str) {
 }
 
 /// canonical query = pairs sorted by decoded key then value, each side encoded, `k=v` joined by `&`.
-fn canonical_query(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_unstable();
     let mut out = String::new();

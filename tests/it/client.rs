@@ -181,7 +181,11 @@ fn bad_configuration_is_refused_when_building() {
     let credentials = || Credentials::new("AK", "SK").unwrap();
     let cases = [
         Client::builder().auth(credentials()).build(),
-        Client::builder().region("cn-north-4").build(),
+        Client::builder()
+            .region("cn-north-4")
+            .environment([("HOME", "/nonexistent")])
+            .ecs_metadata(false)
+            .build(),
         Client::builder()
             .region("atlantis-1")
             .auth(credentials())

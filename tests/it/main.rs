@@ -1,8 +1,10 @@
 //! The integration tests: one binary, one module per concern.
 
+mod chain;
 mod client;
 mod conformance;
 mod model;
 mod redaction;
+mod retries;
 mod sign_vectors;
 mod support;

@@ -248,3 +248,71 @@ pub fn closed_port() -> u16 {
 
 /// The documented example body of the API reference.
 pub const DOCUMENTED_EXAMPLE: &str = r#"{"jobs":[{"ha_id":"2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7","ha_name":null,"status":"SUCCESS","job_type":null,"job_id":"8abf9647852a1daa01852e517e1a1a0b","begin_time":1671519371000,"end_time":1671519417000,"error_code":null,"fail_reason":null,"charge_mode":"Demand","server_name":"DBSS-qct-1220","server_id":"0aa8f621-bc19-4822-b66d-7ab9ae3c8693"}]}"#;
+
+/// A canned response.
+#[derive(Clone)]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, &'static str)>,
+    body: String,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("X-Request-Id", "req-seq")],
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &'static str) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// Answers the i-th request with the i-th reply (the last one repeats).
+pub fn sequence(replies: Vec<Reply>) -> Server {
+    let counter = AtomicUsize::new(0);
+    Server::start(move |_, stream| {
+        let index = counter
+            .fetch_add(1, Ordering::SeqCst)
+            .min(replies.len() - 1);
+        let reply = &replies[index];
+        respond(stream, reply.status, &reply.headers, reply.body.as_bytes());
+        After::KeepAlive
+    })
+}
+
+/// A fresh, empty directory under the system temp dir, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "dbss-jobs-test-{}-{label}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,195 @@
+//! The credential chain of the official SDKs: explicit credentials, then the environment, then the
+//! profile file, then (only when nothing else was found) the ECS metadata service.
+//!
+//! Environment and profile are read when the client is built; the metadata service is asked
+//! lazily, on the first request, and again shortly before its temporary credentials expire.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
+use crate::environment::Environment;
+use crate::metadata::{self, Temporary};
+use crate::profile::{profile_path, read_profile};
+use crate::{Auth, Credentials, Error};
+
+pub(crate) const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
+/// Temporary credentials are renewed when they have less than this left.
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// What the chain found.
+pub(crate) struct Resolved {
+    pub(crate) auth: AuthSource,
+    pub(crate) project_id: Option<String>,
+    pub(crate) iam_endpoint: Option<String>,
+}
+
+/// Where the client's credentials come from.
+pub(crate) enum AuthSource {
+    Fixed(Arc<Auth>),
+    Metadata {
+        base: String,
+        agent: ureq::Agent,
+        cached: Mutex<Option<(Arc<Auth>, SystemTime)>>,
+        /// What the chain tried before, for the error when the metadata service fails too.
+        tried: Vec<String>,
+    },
+}
+
+impl AuthSource {
+    /// The credentials to use now; asks the metadata service when needed.
+    pub(crate) fn current(&self) -> Result<Arc<Auth>, Error> {
+        match self {
+            AuthSource::Fixed(auth) => Ok(auth.clone()),
+            AuthSource::Metadata {
+                base,
+                agent,
+                cached,
+                tried,
+            } => {
+                // A poisoned lock only means another thread panicked mid-refresh; the cache is
+                // still either empty or a complete entry.
+                let mut cached = cached
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some((auth, expires_at)) = cached.as_ref()
+                    && SystemTime::now() + REFRESH_BEFORE_EXPIRY < *expires_at
+                {
+                    return Ok(auth.clone());
+                }
+                let (credentials, expires_at) =
+                    match (metadata::fetch(agent, base), cached.as_ref()) {
+                        (
+                            Ok(Temporary {
+                                credentials,
+                                expires_at,
+                            }),
+                            _,
+                        ) => (credentials, expires_at),
+                        // Still valid for a while: use them and try to renew next time.
+                        (Err(_), Some((auth, expires_at))) if SystemTime::now() < *expires_at => {
+                            return Ok(auth.clone());
+                        }
+                        (Err(error), _) => {
+                            return Err(Error::invalid_input(format!(
+                                "no credentials found; tried {}; ECS metadata: {error}",
+                                tried.join("; ")
+                            )));
+                        }
+                    };
+                let auth = Arc::new(Auth::AkSk(credentials));
+                *cached = Some((auth.clone(), expires_at));
+                Ok(auth)
+            }
+        }
+    }
+}
+
+/// Settings of the builder that the chain reads.
+pub(crate) struct ChainSettings<'a> {
+    pub(crate) explicit: Option<Auth>,
+    pub(crate) explicit_project_id: Option<String>,
+    pub(crate) explicit_iam_endpoint: Option<String>,
+    pub(crate) profile_file: Option<&'a PathBuf>,
+    pub(crate) metadata: bool,
+    pub(crate) metadata_url: Option<String>,
+    pub(crate) environment: &'a Environment,
+}
+
+pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
+    let env = settings.environment;
+    let mut tried = Vec::new();
+    let mut project_id = settings.explicit_project_id;
+    let mut iam_endpoint = settings
+        .explicit_iam_endpoint
+        .or_else(|| env.get(ENV_IAM_ENDPOINT));
+    if project_id.is_none() {
+        project_id = env.get(ENV_PROJECT_ID);
+    }
+
+    let mut auth = settings.explicit;
+    if auth.is_none() {
+        auth = from_environment(env)?;
+        if auth.is_none() {
+            tried.push(format!("environment ({ENV_AK}/{ENV_SK} not set)"));
+        }
+    }
+
+    // The profile is read only when it is the step that supplies credentials (then its project id
+    // and IAM endpoint fill what is not set yet), as in the official SDKs.
+    if auth.is_none() {
+        match profile_path(settings.profile_file.map(PathBuf::as_path), env) {
+            Some((path, required)) => match read_profile(&path, required)? {
+                Some(profile) => match (profile.ak, profile.sk) {
+                    (Some(ak), Some(sk)) => {
+                        let credentials = Credentials::new(ak, sk)?;
+                        auth = Some(Auth::AkSk(match profile.security_token {
+                            Some(token) => credentials.with_security_token(token)?,
+                            None => credentials,
+                        }));
+                        project_id = project_id.or(profile.project_id);
+                        iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
+                    }
+                    (None, None) => tried.push(format!(
+                        "profile file {} (no ak/sk in [basic])",
+                        path.display()
+                    )),
+                    _ => {
+                        return Err(Error::invalid_input(format!(
+                            "profile file {}: [basic] has only one of ak and sk",
+                            path.display()
+                        )));
+                    }
+                },
+                None => tried.push(format!("profile file {} (not found)", path.display())),
+            },
+            None => tried.push("profile file (no home directory)".to_string()),
+        }
+    }
+
+    let auth = match auth {
+        Some(auth) => AuthSource::Fixed(Arc::new(auth)),
+        None if settings.metadata => AuthSource::Metadata {
+            base: settings
+                .metadata_url
+                .unwrap_or_else(|| metadata::DEFAULT_METADATA_URL.to_string()),
+            agent: metadata::metadata_agent(),
+            cached: Mutex::new(None),
+            tried,
+        },
+        None => {
+            tried.push("ECS metadata (turned off)".to_string());
+            return Err(Error::invalid_input(format!(
+                "no credentials found; tried {}",
+                tried.join("; ")
+            )));
+        }
+    };
+    Ok(Resolved {
+        auth,
+        project_id,
+        iam_endpoint,
+    })
+}
+
+/// AK and SK both set → credentials; one without the other is a mistake worth reporting.
+fn from_environment(env: &Environment) -> Result<Option<Auth>, Error> {
+    match (env.get(ENV_AK), env.get(ENV_SK)) {
+        (Some(ak), Some(sk)) => {
+            let credentials = Credentials::new(ak, sk)?;
+            let credentials = match env.get(ENV_SECURITY_TOKEN) {
+                Some(token) => credentials.with_security_token(token)?,
+                None => credentials,
+            };
+            Ok(Some(Auth::AkSk(credentials)))
+        }
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::invalid_input(format!(
+            "{ENV_AK} is set but {ENV_SK} is not"
+        ))),
+        (None, Some(_)) => Err(Error::invalid_input(format!(
+            "{ENV_SK} is set but {ENV_AK} is not"
+        ))),
+    }
+}

@@ -1,0 +1,48 @@
+//! Where configuration variables are read from: the process environment, or a fixed set given to
+//! the builder (so that tests and tools can isolate themselves from the process environment).
+//!
+//! Reads only; never writes variables.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone, Default)]
+pub(crate) enum Environment {
+    #[default]
+    Process,
+    Fixed(Arc<HashMap<String, String>>),
+}
+
+impl Environment {
+    /// The variable's value, if set and not empty.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        let value = match self {
+            Environment::Process => std::env::var(name).ok(),
+            Environment::Fixed(vars) => vars.get(name).cloned(),
+        };
+        value.filter(|value| !value.trim().is_empty())
+    }
+
+    /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.get("HOME")
+            .or_else(|| self.get("USERPROFILE"))
+            .map(PathBuf::from)
+    }
+}
+
+/// Names only: values may be secrets.
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Process => f.write_str("Process"),
+            Environment::Fixed(vars) => {
+                let mut names: Vec<&String> = vars.keys().collect();
+                names.sort();
+                f.debug_tuple("Fixed").field(&names).finish()
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The project id from IAM, when none was given: `GET {iam}/v3/projects?name={region}`.
+//!
+//! Exactly one project must come back. Answers are cached per (identity, region) for the life of the
+//! process, so many clients or calls cost one lookup.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use serde::Deserialize;
+
+use crate::{Error, REGIONS};
+
+/// The global IAM endpoint, for regions this crate does not know.
+const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";
+
+/// IAM base URL: explicit or configured, else the region's, else the global one.
+pub(crate) fn iam_base(configured: Option<&str>, region: &str) -> String {
+    match configured {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None if REGIONS.contains(&region) => format!("https://iam.{region}.myhuaweicloud.com"),
+        None => GLOBAL_IAM.to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Projects {
+    #[serde(default)]
+    projects: Vec<Project>,
+}
+
+#[derive(Deserialize)]
+struct Project {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Picks the one project named `region` from a 200 body of `/v3/projects?name=`.
+pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, Error> {
+    let projects: Projects = serde_json::from_slice(body).map_err(|error| {
+        Error::decode(
+            200,
+            None,
+            format!("IAM projects answer is not the documented JSON ({error})"),
+        )
+    })?;
+    let mut matching: Vec<Project> = projects
+        .projects
+        .into_iter()
+        .filter(|project| project.name.as_deref().is_none_or(|name| name == region))
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.remove(0).id),
+        0 => Err(Error::invalid_input(format!(
+            "no project id given and IAM has no project named {region:?}; pass a project id"
+        ))),
+        n => Err(Error::invalid_input(format!(
+            "no project id given and IAM has {n} projects named {region:?}; pass a project id"
+        ))),
+    }
+}
+
+type Cache = Mutex<HashMap<(String, String), String>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(Cache::default)
+}
+
+pub(crate) fn cached(identity: &str, region: &str) -> Option<String> {
+    let cache = cache()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache
+        .get(&(identity.to_string(), region.to_string()))
+        .cloned()
+}
+
+pub(crate) fn remember(identity: &str, region: &str, project_id: &str) {
+    let mut cache = cache()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache.insert(
+        (identity.to_string(), region.to_string()),
+        project_id.to_string(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_one_project() {
+        let one = br#"{"projects":[{"id":"p1","name":"cn-north-4","enabled":true}],"links":{}}"#;
+        assert_eq!(project_from_body("cn-north-4", one).unwrap(), "p1");
+        let none = br#"{"projects":[]}"#;
+        assert!(
+            project_from_body("cn-north-4", none)
+                .unwrap_err()
+                .to_string()
+                .contains("cn-north-4")
+        );
+        let two =
+            br#"{"projects":[{"id":"a","name":"cn-north-4"},{"id":"b","name":"cn-north-4"}]}"#;
+        assert!(
+            project_from_body("cn-north-4", two)
+                .unwrap_err()
+                .to_string()
+                .contains("2 projects")
+        );
+        assert_eq!(
+            project_from_body("r", b"nope").unwrap_err().kind(),
+            crate::ErrorKind::Decode
+        );
+    }
+
+    #[test]
+    fn iam_base_order() {
+        assert_eq!(
+            iam_base(Some("https://iam.example.com/"), "cn-north-4"),
+            "https://iam.example.com"
+        );
+        assert_eq!(
+            iam_base(None, "cn-north-4"),
+            "https://iam.cn-north-4.myhuaweicloud.com"
+        );
+        assert_eq!(iam_base(None, "private-1"), "https://iam.myhuaweicloud.com");
+    }
+}

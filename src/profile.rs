@@ -1,0 +1,131 @@
+//! The credentials profile file of Huawei's official SDKs (`~/.huaweicloud/credentials`), an INI file
+//! with a `[basic]` (or `[basiccredentials]`) section.
+//!
+//! Parsed by hand: comments (`#`, `;`), blank lines, spaces around `=`, CRLF line ends. Pure apart
+//! from reading the file; never writes it.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::environment::Environment;
+
+pub(crate) const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+
+/// The `[basic]` section's keys this crate uses. Empty values count as absent.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub(crate) struct Profile {
+    pub(crate) ak: Option<String>,
+    pub(crate) sk: Option<String>,
+    pub(crate) security_token: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) iam_endpoint: Option<String>,
+}
+
+/// Which file to read, and whether its absence is an error (it is when the path was asked for).
+pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option<(PathBuf, bool)> {
+    if let Some(path) = explicit {
+        return Some((path.to_path_buf(), true));
+    }
+    if let Some(path) = env.get(ENV_CREDENTIALS_FILE) {
+        return Some((PathBuf::from(path), true));
+    }
+    env.home()
+        .map(|home| (home.join(".huaweicloud").join("credentials"), false))
+}
+
+/// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required.
+pub(crate) fn read_profile(path: &Path, required: bool) -> Result<Option<Profile>, Error> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            Error::invalid_input(format!("profile file {} is not UTF-8", path.display()))
+        })?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(error) => {
+            return Err(Error::invalid_input(format!(
+                "cannot read profile file {}: {error}",
+                path.display()
+            )));
+        }
+    };
+    parse_profile(&text).map(Some).map_err(|message| {
+        Error::invalid_input(format!("profile file {}: {message}", path.display()))
+    })
+}
+
+/// Parses the INI text. Errors name the line, never quote a value (it may be a secret).
+pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
+    let mut profile = Profile::default();
+    let mut in_basic = false;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[') {
+            let name = section
+                .strip_suffix(']')
+                .ok_or_else(|| format!("line {}: unterminated section header", index + 1))?;
+            let name = name.trim().to_ascii_lowercase();
+            in_basic = name == "basic" || name == "basiccredentials";
+            continue;
+        }
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: expected key = value", index + 1))?;
+        if !in_basic {
+            continue;
+        }
+        let value = value.trim();
+        let value = (!value.is_empty()).then(|| value.to_string());
+        match key.trim().to_ascii_lowercase().as_str() {
+            "ak" => profile.ak = value,
+            "sk" => profile.sk = value,
+            "security_token" => profile.security_token = value,
+            "project_id" => profile.project_id = value,
+            "iam_endpoint" => profile.iam_endpoint = value,
+            _ => {}
+        }
+    }
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_basic_section_with_comments_spaces_and_crlf() {
+        let text = "# comment\r\n; other\r\n\r\n[other]\r\nak = wrong\r\n[basic]\r\nak = AK1 \r\nsk=SK1\r\n  project_id =  p-1\r\nsecurity_token=\r\niam_endpoint = https://iam.example.com\r\nunknown = x\r\n";
+        let profile = parse_profile(text).unwrap();
+        assert_eq!(profile.ak.as_deref(), Some("AK1"));
+        assert_eq!(profile.sk.as_deref(), Some("SK1"));
+        assert_eq!(profile.project_id.as_deref(), Some("p-1"));
+        assert_eq!(profile.security_token, None);
+        assert_eq!(
+            profile.iam_endpoint.as_deref(),
+            Some("https://iam.example.com")
+        );
+    }
+
+    #[test]
+    fn accepts_basiccredentials_and_values_containing_equals() {
+        let profile = parse_profile("[BasicCredentials]\nak=A\nsk=abc==\n").unwrap();
+        assert_eq!(profile.sk.as_deref(), Some("abc=="));
+    }
+
+    #[test]
+    fn malformed_lines_name_the_line_not_the_value() {
+        let error = parse_profile("[basic]\nak=A\nsecret-without-equals\n").err();
+        assert_eq!(error.as_deref(), Some("line 3: expected key = value"));
+        let error = parse_profile("[basic\n").err();
+        assert_eq!(
+            error.as_deref(),
+            Some("line 1: unterminated section header")
+        );
+    }
+
+    #[test]
+    fn no_basic_section_is_an_empty_profile() {
+        assert!(parse_profile("[default]\nak=A\n").unwrap() == Profile::default());
+    }
+}

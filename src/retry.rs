@@ -1,0 +1,229 @@
+//! When and how long to wait before trying the idempotent GET again.
+//!
+//! Pure: the caller passes the attempt number, a random value and the current time. Only
+//! connection failures and timeouts before a response, and 429/502/503/504, are retried; 400, 401,
+//! 403 and 404 never are (five failed signatures lock an AK/SK for five minutes).
+
+use std::time::{Duration, SystemTime};
+
+/// How failed requests are retried. The total deadline of the call ([`timeout`]) bounds all
+/// attempts and the waits between them.
+///
+/// [`timeout`]: crate::ClientBuilder::timeout
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts; backoff from 200 ms doubling up to 5 s, with full jitter; `Retry-After` honoured
+    /// up to 20 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The most attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first backoff's upper bound; it doubles with every retry.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The largest backoff upper bound.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The longest `Retry-After` honoured; a longer one is cut to this.
+    pub fn max_retry_after(mut self, delay: Duration) -> Self {
+        self.max_retry_after = delay;
+        self
+    }
+
+    pub(crate) fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The wait before attempt `attempt + 1` (`attempt` counts from 1): `Retry-After` if the server
+    /// sent one (capped), else full jitter, `random * min(max_delay, base_delay * 2^(attempt-1))`
+    /// with `random` uniform in [0, 1).
+    pub(crate) fn delay(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        random: f64,
+    ) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_retry_after);
+        }
+        let exponent = attempt.saturating_sub(1).min(30);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
+        ceiling.mul_f64(random.clamp(0.0, 1.0))
+    }
+}
+
+/// Statuses worth another attempt.
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// `Retry-After`: delay-seconds, or an HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
+/// A date in the past means no wait. Anything else is ignored.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = parse_http_date(value)?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn parse_http_date(value: &str) -> Option<SystemTime> {
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    let (_, rest) = value.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let day: u8 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => time::Month::January,
+        "Feb" => time::Month::February,
+        "Mar" => time::Month::March,
+        "Apr" => time::Month::April,
+        "May" => time::Month::May,
+        "Jun" => time::Month::June,
+        "Jul" => time::Month::July,
+        "Aug" => time::Month::August,
+        "Sep" => time::Month::September,
+        "Oct" => time::Month::October,
+        "Nov" => time::Month::November,
+        "Dec" => time::Month::December,
+        _ => return None,
+    };
+    let year: i32 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':');
+    let mut field = || clock.next()?.parse::<u8>().ok();
+    let (hour, minute, second) = (field()?, field()?, field()?);
+    if parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    let utc = time::Date::from_calendar_date(year, month, day)
+        .ok()?
+        .with_hms(hour, minute, second)
+        .ok()?
+        .assume_utc();
+    let seconds = u64::try_from(utc.unix_timestamp()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
+}
+
+/// A uniform value in [0, 1) from std only: a randomly keyed SipHash of a counter and the clock.
+pub(crate) fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(since) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+        hasher.write_u128(since.as_nanos());
+    }
+    // The top 53 bits make an exact f64 in [0, 1).
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_under_the_doubling_ceiling() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay(1, None, 0.0), Duration::ZERO);
+        assert_eq!(policy.delay(1, None, 0.5), Duration::from_millis(100));
+        assert_eq!(policy.delay(2, None, 0.5), Duration::from_millis(200));
+        assert_eq!(policy.delay(3, None, 0.5), Duration::from_millis(400));
+        assert_eq!(policy.delay(60, None, 0.5), Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn retry_after_wins_up_to_its_cap() {
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(2)), 0.9),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(3600)), 0.9),
+            Duration::from_secs(20)
+        );
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's own example date).
+        let date = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let now = date - Duration::from_secs(5);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_retry_after(
+                "Sun, 06 Nov 1994 08:49:37 GMT",
+                date + Duration::from_secs(9)
+            ),
+            Some(Duration::ZERO)
+        );
+        for junk in [
+            "",
+            "-1",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn random_unit_is_in_range_and_varies() {
+        let values: Vec<f64> = (0..100).map(|_| random_unit()).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        assert!(values.windows(2).any(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn only_transient_statuses_are_retryable() {
+        for status in [429, 502, 503, 504] {
+            assert!(is_retryable_status(status));
+        }
+        for status in [200, 400, 401, 403, 404, 500, 501] {
+            assert!(!is_retryable_status(status));
+        }
+    }
+}
