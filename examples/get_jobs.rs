@@ -1,39 +1,68 @@
-//! `get_jobs`: list the creation jobs of a DBSS audit instance.
+//! `get_jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
 //!
 //! ```text
-//! get_jobs [--endpoint URL | --region ID] [--project-id ID] [--timeout SECS] [--json] RESOURCE_ID
-//! get_jobs --demo
+//! get_jobs [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
+//!          [--timeout SECS] [--json] [--wait [--interval SECS]] RESOURCE_ID
+//! get_jobs --demo [--json] [--wait]
 //! ```
 //!
-//! Credentials: `HUAWEICLOUD_SDK_AK` + `HUAWEICLOUD_SDK_SK` (+ `HUAWEICLOUD_SDK_SECURITY_TOKEN`), or an
-//! IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`. Project id: `--project-id`, else
-//! `HUAWEICLOUD_SDK_PROJECT_ID`. `--demo` needs no account: it starts a stand-in of the DBSS endpoint
-//! on 127.0.0.1 that checks the request's signature, and runs the real client against it.
+//! Credentials: the official SDKs' chain (`HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`, then the
+//! profile file, then the ECS metadata service), or an IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`.
+//! Project id: `--project-id`, else `HUAWEICLOUD_SDK_PROJECT_ID`, the profile, or IAM (by region).
+//! `--demo` needs no account: it starts a stand-in of the DBSS endpoint on 127.0.0.1 that checks the
+//! request's signature, and runs the real client against it.
 //!
-//! Exit codes: 0 success, 1 API/transport/decode error (or stdout closed), 2 usage error, bad input
-//! or missing credentials.
+//! `--wait` polls until every job has finished (progress on stderr); `--timeout` is then the overall
+//! deadline (default 30 minutes) instead of the per-call one (default 30 s).
+//!
+//! Exit codes: 0 success; 1 API, transport or decode error, deadline passed, or stdout closed; 2
+//! usage error, bad input or missing credentials; 3 (with `--wait`) some job failed.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use dbss_jobs::sign::{SignableRequest, sign};
-use dbss_jobs::{Auth, Client, Credentials, Error, ErrorKind, IamToken, Job};
+use dbss_jobs::{Client, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, WaitOptions};
 
-const USAGE: &str = "usage: get_jobs [--endpoint URL | --region ID] [--project-id ID] [--timeout SECS] [--json] RESOURCE_ID
-       get_jobs --demo";
-
+const USAGE: &str =
+    "usage: get_jobs [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
+                [--timeout SECS] [--json] [--wait [--interval SECS]] RESOURCE_ID
+       get_jobs --demo [--json] [--wait]";
 const HELP: &str = "help requested";
 
+#[derive(Default)]
 struct Args {
     endpoint: Option<String>,
     region: Option<String>,
     project_id: Option<String>,
+    profile_file: Option<String>,
     timeout: Option<Duration>,
+    interval: Option<Duration>,
     json: bool,
+    wait: bool,
     demo: bool,
     resource_id: Option<String>,
+}
+
+enum Failure {
+    Usage(String),
+    Dbss(Error),
+    Output(std::io::Error),
+    JobsFailed(usize),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Dbss(error)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::Output(error)
+    }
 }
 
 fn main() -> ExitCode {
@@ -61,66 +90,36 @@ fn main() -> ExitCode {
         }
         Err(Failure::Dbss(error)) => {
             eprintln!("get_jobs: {error}");
-            let code = if error.kind() == ErrorKind::InvalidInput {
+            ExitCode::from(if error.kind() == ErrorKind::InvalidInput {
                 2
             } else {
                 1
-            };
-            ExitCode::from(code)
+            })
         }
         Err(Failure::Output(error)) => {
             eprintln!("get_jobs: cannot write the output: {error}");
             ExitCode::from(1)
         }
-    }
-}
-
-enum Failure {
-    Usage(String),
-    Dbss(Error),
-    Output(std::io::Error),
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        Failure::Dbss(error)
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(error: std::io::Error) -> Self {
-        Failure::Output(error)
+        Err(Failure::JobsFailed(count)) => {
+            eprintln!("get_jobs: {count} job(s) failed");
+            ExitCode::from(3)
+        }
     }
 }
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut args = Args {
-        endpoint: None,
-        region: None,
-        project_id: None,
-        timeout: None,
-        json: false,
-        demo: false,
-        resource_id: None,
-    };
+    let mut args = Args::default();
     while let Some(arg) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--endpoint" => args.endpoint = Some(value("--endpoint")?),
             "--region" => args.region = Some(value("--region")?),
             "--project-id" => args.project_id = Some(value("--project-id")?),
-            "--timeout" => {
-                let text = value("--timeout")?;
-                let seconds: f64 = text
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-                    .ok_or_else(|| {
-                        format!("--timeout {text:?} is not a number of seconds between 0 and 86400")
-                    })?;
-                args.timeout = Some(Duration::from_secs_f64(seconds));
-            }
+            "--profile-file" => args.profile_file = Some(value("--profile-file")?),
+            "--timeout" => args.timeout = Some(seconds("--timeout", &value("--timeout")?)?),
+            "--interval" => args.interval = Some(seconds("--interval", &value("--interval")?)?),
             "--json" => args.json = true,
+            "--wait" => args.wait = true,
             "--demo" => args.demo = true,
             "-h" | "--help" => return Err(HELP.to_string()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -128,62 +127,160 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             _ => args.resource_id = Some(arg),
         }
     }
-    if args.endpoint.is_some() && args.region.is_some() {
-        return Err("give --endpoint or --region, not both".to_string());
-    }
     if !args.demo && args.resource_id.is_none() {
         return Err("RESOURCE_ID is missing".to_string());
     }
     Ok(args)
 }
 
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{flag} {text:?} is not a number of seconds between 0 and 86400"))
+}
+
 fn run(args: &Args) -> Result<(), Failure> {
-    let auth = auth_from_env()?;
-    let project_id = match &args.project_id {
-        Some(id) => id.clone(),
-        None => std::env::var("HUAWEICLOUD_SDK_PROJECT_ID")
-            .ok()
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                Failure::Usage(
-                    "no project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID".into(),
-                )
-            })?,
-    };
-    let mut builder = Client::builder().auth(auth);
-    builder = match (&args.endpoint, &args.region) {
-        (Some(endpoint), _) => builder.endpoint(endpoint),
-        (None, Some(region)) => builder.region(region),
-        (None, None) => match std::env::var("HUAWEICLOUD_SDK_REGION") {
-            Ok(region) if !region.is_empty() => builder.region(region),
-            _ => {
-                return Err(Failure::Usage(
-                    "no endpoint: pass --region or --endpoint".into(),
-                ));
-            }
-        },
-    };
-    if let Some(timeout) = args.timeout {
+    let mut builder = Client::builder();
+    if let Some(token) = iam_token_from_env()? {
+        builder = builder.auth(token);
+    }
+    if let Some(path) = &args.profile_file {
+        builder = builder.profile_file(path);
+    }
+    if let Some(project_id) = &args.project_id {
+        builder = builder.project_id(project_id);
+    }
+    let region = args
+        .region
+        .clone()
+        .or_else(|| std::env::var("HUAWEICLOUD_SDK_REGION").ok());
+    let region = region.filter(|region| !region.is_empty());
+    if args.endpoint.is_none() && region.is_none() {
+        return Err(Failure::Usage(
+            "no endpoint: pass --region or --endpoint".into(),
+        ));
+    }
+    if let Some(region) = region {
+        builder = builder.region(region);
+    }
+    if let Some(endpoint) = &args.endpoint {
+        builder = builder.endpoint(endpoint);
+    }
+    if let (Some(timeout), false) = (args.timeout, args.wait) {
         builder = builder.timeout(timeout);
     }
     let client = builder.build()?;
+    let project_id = client.project_id()?;
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
-    let jobs = client.get_jobs(&project_id, resource_id)?;
-    print_jobs(&jobs, args.json)
+    fetch_and_print(&client, &project_id, resource_id, args)
 }
 
-/// AK/SK (+ security token) if set, else an IAM token.
-fn auth_from_env() -> Result<Auth, Failure> {
+/// An IAM token from `HUAWEICLOUD_SDK_AUTH_TOKEN`, used only when no AK/SK is in the environment.
+fn iam_token_from_env() -> Result<Option<IamToken>, Failure> {
     let set = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     if set("HUAWEICLOUD_SDK_AK").is_some() || set("HUAWEICLOUD_SDK_SK").is_some() {
-        return Ok(Credentials::from_env()?.into());
+        return Ok(None);
     }
-    if let Some(token) = set("HUAWEICLOUD_SDK_AUTH_TOKEN") {
-        return Ok(IamToken::new(token)?.into());
+    match set("HUAWEICLOUD_SDK_AUTH_TOKEN") {
+        Some(token) => Ok(Some(IamToken::new(token)?)),
+        None => Ok(None),
     }
-    Err(Failure::Usage(
-        "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or HUAWEICLOUD_SDK_AUTH_TOKEN".into(),
-    ))
+}
+
+/// One call, or (with `--wait`) polls until every job has finished.
+fn fetch_and_print(
+    client: &Client,
+    project_id: &str,
+    resource_id: &str,
+    args: &Args,
+) -> Result<(), Failure> {
+    if !args.wait {
+        let jobs = client.get_jobs(project_id, resource_id)?;
+        return print_jobs(&jobs, args.json);
+    }
+    let mut options =
+        WaitOptions::default().timeout(args.timeout.unwrap_or(Duration::from_secs(30 * 60)));
+    if let Some(interval) = args.interval {
+        options = options.interval(interval);
+    }
+    let mut progress = Progress::new();
+    let outcome =
+        client.wait_for_jobs(project_id, resource_id, options, |jobs| progress.show(jobs));
+    progress.finish();
+    let jobs = outcome?;
+    print_jobs(&jobs, args.json)?;
+    let failed: Vec<&Job> = jobs
+        .iter()
+        .filter(|job| job.status == Some(JobStatus::Fail))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    for job in &failed {
+        eprintln!(
+            "get_jobs: job {} failed: {}: {}",
+            job.job_id.as_deref().unwrap_or("-"),
+            job.error_code.as_deref().unwrap_or("-"),
+            job.fail_reason.as_deref().unwrap_or("-")
+        );
+    }
+    Err(Failure::JobsFailed(failed.len()))
+}
+
+/// The progress line on stderr: rewritten in place on a terminal, one line per poll otherwise.
+struct Progress {
+    started: Instant,
+    live: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            started: Instant::now(),
+            live: std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn show(&mut self, jobs: &[Job]) {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for job in jobs {
+            let status = job.status.as_ref().map_or("-", |s| s.as_str());
+            match counts.iter_mut().find(|(name, _)| *name == status) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((status, 1)),
+            }
+        }
+        let summary: Vec<String> = counts
+            .iter()
+            .map(|(name, count)| format!("{count} {name}"))
+            .collect();
+        let line = format!(
+            "waiting {:>4.0}s: {} job(s){}{}",
+            self.started.elapsed().as_secs_f64(),
+            jobs.len(),
+            if summary.is_empty() { "" } else { ": " },
+            summary.join(", ")
+        );
+        let mut err = std::io::stderr().lock();
+        // Progress is best effort: a closed stderr must not stop the wait.
+        let _ = if self.live {
+            write!(err, "\r\x1b[2K{line}")
+        } else {
+            writeln!(err, "{line}")
+        };
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    fn finish(&self) {
+        if self.live && self.shown {
+            eprintln!();
+        }
+    }
 }
 
 fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
@@ -260,11 +357,10 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
     let client = Client::builder()
         .endpoint(&endpoint)
         .auth(Credentials::new(DEMO_AK, DEMO_SK)?)
-        .timeout(args.timeout.unwrap_or(Duration::from_secs(10)))
+        .timeout(Duration::from_secs(10))
         .build()?;
     let resource_id = args.resource_id.as_deref().unwrap_or("demo-instance-01");
-    let jobs = client.get_jobs(DEMO_PROJECT, resource_id)?;
-    print_jobs(&jobs, args.json)
+    fetch_and_print(&client, DEMO_PROJECT, resource_id, args)
 }
 
 /// Answers requests on one connection: 200 with the demo jobs if the signature is right, else the

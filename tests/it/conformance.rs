@@ -185,3 +185,65 @@ fn a_wrong_secret_key_is_a_typed_401_with_request_id() {
     let request_id = error.request_id().expect("request id");
     assert_eq!(request_id.len(), 32, "{request_id}");
 }
+
+#[test]
+fn huawei_signer_accepts_the_iam_lookup_and_jobs_call_made_through_the_chain() {
+    let Some(oracle) = Oracle::start(&["--project-id", "oracle-project-7"]) else {
+        return;
+    };
+    let url = format!("http://127.0.0.1:{}", oracle.port);
+    let client = Client::builder()
+        .region("cn-north-4")
+        .endpoint(&url)
+        .iam_endpoint(&url)
+        .environment([
+            ("HUAWEICLOUD_SDK_AK", AK),
+            ("HUAWEICLOUD_SDK_SK", SK),
+            ("HOME", "/nonexistent"),
+        ])
+        .build()
+        .unwrap();
+    let project_id = client
+        .project_id()
+        .unwrap_or_else(|e| panic!("IAM lookup rejected: {e}\n{}", oracle.log()));
+    assert_eq!(project_id, "oracle-project-7");
+    check_accepted(&oracle, &client, &project_id, "my resource 01");
+    assert!(
+        oracle.log().contains("=> 200 IAM projects"),
+        "{}",
+        oracle.log()
+    );
+}
+
+#[test]
+fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
+    let token = "profile/security+token==";
+    let Some(oracle) = Oracle::start(&[
+        "--security-token",
+        token,
+        "--project-id",
+        "oracle-project-8",
+    ]) else {
+        return;
+    };
+    let url = format!("http://127.0.0.1:{}", oracle.port);
+    let dir = crate::support::TempDir::new("oracle-profile");
+    let profile = dir.write(
+        "credentials",
+        &format!("[basic]\nak = {AK}\nsk = {SK}\nsecurity_token = {token}\n"),
+    );
+    // A region of its own: the project cache is per (AK, region) and process-wide.
+    let client = Client::builder()
+        .region("cn-east-3")
+        .endpoint(&url)
+        .iam_endpoint(&url)
+        .profile_file(&profile)
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    let project_id = client
+        .project_id()
+        .unwrap_or_else(|e| panic!("IAM lookup rejected: {e}\n{}", oracle.log()));
+    assert_eq!(project_id, "oracle-project-8");
+    check_accepted(&oracle, &client, &project_id, "资源-café-😀");
+}

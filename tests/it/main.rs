@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per concern.
 
 mod chain;
+mod cli;
 mod client;
 mod conformance;
 mod model;

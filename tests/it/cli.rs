@@ -1,0 +1,191 @@
+//! The example CLI as a user runs it: exit codes, `--demo`, `--wait`, the credential chain, and no
+//! panic when stdout is closed. Every child gets its own environment (no process-wide changes).
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use crate::support::{Reply, Server, sequence};
+
+/// `target/<profile>/examples/get_jobs`, which `cargo test` builds with the tests.
+fn get_jobs() -> Command {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    let binary: PathBuf = path
+        .join("examples")
+        .join(format!("get_jobs{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is not built (run `cargo test`)",
+        binary.display()
+    );
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command
+}
+
+#[track_caller]
+fn check_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn demo_runs_without_an_account() {
+    let output = get_jobs().arg("--demo").output().unwrap();
+    check_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("8abf9647852a1daa01852e517e1a1a0b")
+            && stdout.contains("2022-12-20T06:56:11.000Z"),
+        "{stdout}"
+    );
+    let json = get_jobs().args(["--demo", "--json"]).output().unwrap();
+    check_exit(&json, 0);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["jobs"][0]["begin_time"], 1671519371000_i64);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["--bogus"],
+        &["--timeout", "x", "r"],
+        &["a", "b"],
+        &["--region"],
+    ] {
+        check_exit(&get_jobs().args(args).output().unwrap(), 2);
+    }
+    // Bad input is caught before any traffic (credentials given, so the chain stops there).
+    let output = get_jobs()
+        .args([
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--project-id",
+            "p",
+            "..",
+        ])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+}
+
+#[test]
+fn a_closed_stdout_is_a_message_and_exit_1() {
+    let output = get_jobs()
+        .arg("--demo")
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    check_exit(&output, 1);
+    let mut child = get_jobs()
+        .arg("--demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    check_exit(&output, 1);
+}
+
+fn job(status: &str) -> String {
+    format!(
+        r#"{{"jobs":[{{"job_id":"j1","status":"{status}","error_code":"DBSS.9","fail_reason":"no quota"}}]}}"#
+    )
+}
+
+#[track_caller]
+fn run_wait(server: &Server, timeout: &str) -> Output {
+    get_jobs()
+        .args([
+            "--endpoint",
+            &server.url(),
+            "--project-id",
+            "p",
+            "--wait",
+            "--interval",
+            "0.02",
+        ])
+        .args(["--timeout", timeout, "instance-1"])
+        .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+        .env("HUAWEICLOUD_SDK_SK", "cli-sk")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn wait_exit_codes() {
+    let done = sequence(vec![
+        Reply::new(200, job("INIT")),
+        Reply::new(200, job("RUNNING")),
+        Reply::new(200, job("SUCCESS")),
+    ]);
+    let output = run_wait(&done, "5");
+    check_exit(&output, 0);
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(progress.matches("waiting").count(), 3, "{progress}");
+
+    let failed = sequence(vec![
+        Reply::new(200, job("RUNNING")),
+        Reply::new(200, job("FAIL")),
+    ]);
+    let output = run_wait(&failed, "5");
+    check_exit(&output, 3);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DBSS.9: no quota"));
+
+    let stuck = sequence(vec![Reply::new(200, job("RUNNING"))]);
+    check_exit(&run_wait(&stuck, "0.3"), 1);
+}
+
+#[test]
+fn region_alone_uses_the_chain_and_iam() {
+    let server = Server::start(|request, stream| {
+        let body: &[u8] = if request.target.starts_with("/v3/projects?name=cn-north-4") {
+            br#"{"projects":[{"id":"iam-cli-project","name":"cn-north-4"}]}"#
+        } else if request.target.starts_with("/v1/iam-cli-project/") {
+            br#"{"jobs":[{"job_id":"from-iam-project","status":"SUCCESS"}]}"#
+        } else {
+            br#"{"jobs":[]}"#
+        };
+        crate::support::respond(stream, 200, &[], body);
+        crate::support::After::KeepAlive
+    });
+    let dir = crate::support::TempDir::new("cli-profile");
+    let profile = dir.write("credentials", "[basic]\nak = CLI-PROFILE-AK\nsk = s\n");
+    let output = get_jobs()
+        .args([
+            "--region",
+            "cn-north-4",
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "instance-1",
+        ])
+        .env("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", server.url())
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", server.url())
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("from-iam-project"));
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| {
+        r.header("authorization")
+            .unwrap()
+            .contains("Access=CLI-PROFILE-AK,")
+    }));
+}
