@@ -340,3 +340,77 @@ fn success_bodies_over_the_limit_are_refused() {
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert!(error.is_body_too_large(), "{error:?}");
 }
+
+#[test]
+fn user_agent_suffix_is_appended_and_signed() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let client = Client::builder()
+        .endpoint(server.url())
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .user_agent_suffix("my-tool/1.2")
+        .build()
+        .unwrap();
+    client.get_jobs("p", "r").unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(
+        request.header("user-agent"),
+        Some(concat!(
+            "dbss-jobs/",
+            env!("CARGO_PKG_VERSION"),
+            " my-tool/1.2"
+        ))
+    );
+    assert!(
+        request
+            .header("authorization")
+            .unwrap()
+            .contains("user-agent")
+    );
+}
+
+#[test]
+fn an_explicit_proxy_tunnels_the_request() {
+    // The proxy answers CONNECT, then plays the tunnelled server itself.
+    let proxy = Server::start(|request, stream| {
+        if request.method == "CONNECT" {
+            use std::io::Write as _;
+            let _ = stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+        } else {
+            respond(stream, 200, &[], br#"{"jobs":[]}"#);
+        }
+        After::KeepAlive
+    });
+    let client = Client::builder()
+        .endpoint("http://127.0.0.1:9")
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .proxy(proxy.url())
+        .build()
+        .unwrap();
+    client.get_jobs("p", "r").unwrap();
+    let requests = proxy.requests();
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].target.as_str()),
+        ("CONNECT", "127.0.0.1:9")
+    );
+    assert_eq!(requests[1].target, "/v1/p/dbss/audit/jobs/r");
+    assert_eq!(requests[1].header("host"), Some("127.0.0.1:9"));
+}
+
+#[test]
+fn bad_proxy_and_pem_are_refused_when_building() {
+    let builder = || {
+        Client::builder()
+            .endpoint("https://x")
+            .auth(Credentials::new("AK", "SK").unwrap())
+    };
+    for result in [
+        builder().proxy("not a url").build(),
+        builder().root_certificates_pem("no pem here").build(),
+        builder()
+            .root_certificates_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
+            .build(),
+        builder().user_agent_suffix("bad\nsuffix").build(),
+    ] {
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+}
