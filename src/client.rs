@@ -28,6 +28,9 @@ pub(crate) const USER_AGENT: &str = concat!("dbss-jobs/", env!("CARGO_PKG_VERSIO
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
+/// Longer timeouts are refused: a build script should never wait that long, and deadlines must
+/// stay far from `Instant`'s limits.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 /// Error bodies are only quoted, so only their beginning is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
@@ -198,13 +201,14 @@ impl ClientBuilder {
     }
 
     /// The total deadline of one call, retries and their waits included, from DNS lookup to the
-    /// last byte of the body. Default 30 s.
+    /// last byte of the body. Default 30 s; at most one day.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The deadline for establishing each connection (within the total one). Default 10 s.
+    /// The deadline for establishing each connection (within the total one). Default 10 s; at most
+    /// one day.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -271,8 +275,12 @@ impl ClientBuilder {
             (None, Some(region)) => Endpoint::for_region(region, env)?,
             (None, None) => return Err(Error::invalid_input("no region or endpoint given")),
         };
-        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::invalid_input("timeouts must be greater than zero"));
+        for timeout in [self.timeout, self.connect_timeout] {
+            if timeout.is_zero() || timeout > MAX_TIMEOUT {
+                return Err(Error::invalid_input(
+                    "timeouts must be greater than zero and at most one day",
+                ));
+            }
         }
         if self.max_body_size == 0 {
             return Err(Error::invalid_input(
@@ -697,20 +705,30 @@ fn check_id(what: &str, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Classifies a ureq error. Only connection failures and timeouts that happen before any response
+/// are retryable: then the server has not answered, and the GET may be sent again.
 fn transport_error(error: ureq::Error, before_response: bool) -> Error {
-    let kind = match &error {
-        ureq::Error::Timeout(_) => TransportKind::Timeout,
-        ureq::Error::HostNotFound => TransportKind::Dns,
-        ureq::Error::ConnectionFailed => TransportKind::Connect,
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => TransportKind::Tls,
+    use std::io::ErrorKind as Io;
+    let (kind, connection_failure) = match &error {
+        ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
+        ureq::Error::HostNotFound => (TransportKind::Dns, false),
+        ureq::Error::ConnectionFailed => (TransportKind::Connect, true),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (TransportKind::Tls, false),
         ureq::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => TransportKind::Connect,
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => TransportKind::Timeout,
-            _ => TransportKind::Other,
+            Io::ConnectionRefused => (TransportKind::Connect, true),
+            Io::TimedOut | Io::WouldBlock => (TransportKind::Timeout, true),
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+                (TransportKind::Other, true)
+            }
+            _ => (TransportKind::Other, false),
         },
-        _ => TransportKind::Other,
+        _ => (TransportKind::Other, false),
     };
-    Error::transport(kind, error.to_string(), before_response)
+    Error::transport(
+        kind,
+        error.to_string(),
+        before_response && connection_failure,
+    )
 }
 
 /// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS

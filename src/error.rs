@@ -59,8 +59,8 @@ enum Inner {
     Transport {
         kind: TransportKind,
         message: String,
-        /// No response head arrived, so the request may be sent again.
-        before_response: bool,
+        /// A connection failure or timeout before any response: the GET may be sent again.
+        retryable: bool,
     },
     Api(ApiError),
     Decode {
@@ -95,12 +95,12 @@ impl Error {
     pub(crate) fn transport(
         kind: TransportKind,
         message: impl Into<String>,
-        before_response: bool,
+        retryable: bool,
     ) -> Error {
         Error::new(Inner::Transport {
             kind,
             message: message.into(),
-            before_response,
+            retryable,
         })
     }
 
@@ -118,8 +118,7 @@ impl Error {
         matches!(
             &*self.inner,
             Inner::Transport {
-                kind: TransportKind::Connect | TransportKind::Timeout | TransportKind::Other,
-                before_response: true,
+                retryable: true,
                 ..
             }
         )

@@ -85,7 +85,8 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << exponent)
             .min(self.max_delay);
-        ceiling.mul_f64(random.clamp(0.0, 1.0))
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * random.clamp(0.0, 1.0))
+            .unwrap_or(ceiling)
     }
 }
 

@@ -81,14 +81,18 @@ impl Client {
         mut progress: impl FnMut(&[Job]),
     ) -> Result<Vec<Job>, Error> {
         let started = Instant::now();
-        let deadline = started + options.timeout;
+        // A timeout too large for the clock means no deadline.
+        let deadline = started.checked_add(options.timeout);
         let mut last_jobs = Vec::new();
         loop {
-            let poll_deadline = deadline.min(Instant::now() + self.timeout());
+            let poll_deadline = Instant::now() + self.timeout();
+            let poll_deadline = deadline.map_or(poll_deadline, |d| d.min(poll_deadline));
             let jobs = match self.get_jobs_before(project_id, resource_id, poll_deadline) {
                 Ok(jobs) => jobs,
                 // The poll was cut short by the overall deadline, not by the service.
-                Err(error) if error.is_timeout() && Instant::now() >= deadline => {
+                Err(error)
+                    if error.is_timeout() && deadline.is_some_and(|d| Instant::now() >= d) =>
+                {
                     return Err(Error::wait_timed_out(started.elapsed(), last_jobs));
                 }
                 Err(error) => return Err(error),
@@ -97,7 +101,9 @@ impl Client {
             if all_finished(&jobs) {
                 return Ok(jobs);
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = deadline.map_or(options.interval, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             if remaining.is_zero() {
                 return Err(Error::wait_timed_out(started.elapsed(), jobs));
             }

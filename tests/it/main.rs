@@ -4,6 +4,7 @@ mod chain;
 mod cli;
 mod client;
 mod conformance;
+mod faults;
 mod model;
 mod redaction;
 mod retries;

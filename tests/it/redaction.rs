@@ -3,13 +3,16 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use dbss_jobs::sign::{SignableRequest, sign};
-use dbss_jobs::{Auth, Client, Credentials, Error, IamToken};
+use dbss_jobs::{Auth, Client, Credentials, IamToken};
 
-use crate::support::{After, Server, closed_port, respond};
+use crate::support::{
+    After, CANARY_IAM_TOKEN, CANARY_SECURITY_TOKEN, CANARY_SK, Server, assert_error_clean,
+    assert_no_secret, closed_port, respond,
+};
 
-const SK: &str = "SECRET-KEY-canary-5f1d";
-const SECURITY_TOKEN: &str = "SECURITY-TOKEN-canary-77ab";
-const IAM_TOKEN: &str = "IAM-TOKEN-canary-c0de";
+const SK: &str = CANARY_SK;
+const SECURITY_TOKEN: &str = CANARY_SECURITY_TOKEN;
+const IAM_TOKEN: &str = CANARY_IAM_TOKEN;
 
 fn temporary() -> Credentials {
     Credentials::new("AKCANARY", SK)
@@ -64,38 +67,6 @@ fn signed_request_debug_shows_only_signed_header_names() {
         format!("{signed:?}"),
         r#"SignedRequest { signed_headers: "host;x-sdk-date;x-security-token", .. }"#
     );
-}
-
-#[track_caller]
-fn assert_no_secret(text: &str, signatures: &[String]) {
-    for secret in [SK, SECURITY_TOKEN, IAM_TOKEN] {
-        assert!(!text.contains(secret), "secret leaked in {text:?}");
-    }
-    for (index, _) in text.match_indices("Signature=") {
-        let value = &text[index + "Signature=".len()..];
-        assert!(
-            value.starts_with("** redacted **"),
-            "signature leaked in {text:?}"
-        );
-    }
-    for signature in signatures {
-        assert!(
-            !text.contains(signature.as_str()),
-            "signature leaked in {text:?}"
-        );
-    }
-}
-
-#[track_caller]
-fn assert_error_clean(error: &Error, signatures: &[String]) {
-    assert_no_secret(&error.to_string(), signatures);
-    assert_no_secret(&format!("{error:?}"), signatures);
-    assert_no_secret(&format!("{error:#?}"), signatures);
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        assert_no_secret(&cause.to_string(), signatures);
-        source = cause.source();
-    }
 }
 
 #[test]

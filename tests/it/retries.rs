@@ -276,3 +276,27 @@ fn wait_times_out_with_the_last_jobs_seen() {
     assert_eq!(last[1].status, Some(JobStatus::Running));
     assert!(error.to_string().contains("1 of 2 not finished"), "{error}");
 }
+
+#[test]
+fn extreme_wait_and_retry_settings_do_not_panic() {
+    let server = sequence(vec![
+        Reply::new(503, UNAVAILABLE),
+        Reply::new(200, jobs_body(&["SUCCESS"])),
+    ]);
+    let client = Client::builder()
+        .endpoint(server.url())
+        .auth(Credentials::new("AK", "sk").unwrap())
+        .retry(
+            RetryPolicy::default()
+                .max_delay(Duration::MAX)
+                .base_delay(Duration::from_nanos(1))
+                .max_attempts(u32::MAX),
+        )
+        .build()
+        .unwrap();
+    let options = WaitOptions::default()
+        .timeout(Duration::MAX)
+        .interval(Duration::MAX);
+    let jobs = client.wait_for_jobs("p", "r", options, |_| {}).unwrap();
+    assert_eq!(jobs.len(), 1);
+}

@@ -60,13 +60,22 @@ impl Server {
     pub fn start(
         script: impl Fn(&Request, &mut TcpStream) -> After + Send + Sync + 'static,
     ) -> Server {
+        let script: Arc<Script> = Arc::new(script);
+        Server::start_connections(move |stream, requests| {
+            serve_connection(stream, &*script, requests)
+        })
+    }
+
+    fn start_connections(
+        serve: impl Fn(TcpStream, &Mutex<Vec<Request>>) + Send + Sync + 'static,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (panic_tx, panics) = mpsc::channel();
-        let script: Arc<Script> = Arc::new(script);
+        let serve = Arc::new(serve);
         {
             let (requests, connections, stop) =
                 (requests.clone(), connections.clone(), stop.clone());
@@ -77,12 +86,12 @@ impl Server {
                     }
                     let Ok(stream) = stream else { continue };
                     connections.fetch_add(1, Ordering::SeqCst);
-                    let (script, requests, panic_tx) =
-                        (script.clone(), requests.clone(), panic_tx.clone());
+                    let (serve, requests, panic_tx) =
+                        (serve.clone(), requests.clone(), panic_tx.clone());
                     thread::spawn(move || {
                         let outcome =
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                serve_connection(stream, &*script, &requests)
+                                serve(stream, &requests)
                             }));
                         if let Err(payload) = outcome {
                             let message = payload
@@ -103,6 +112,13 @@ impl Server {
             stop,
             panics,
         }
+    }
+
+    /// Hands each raw connection to `script` before anything is read from it (for resets, silence,
+    /// or scripted bytes). Connections are counted; no request is recorded.
+    pub fn raw(script: impl Fn(TcpStream) + Send + Sync + 'static) -> Server {
+        let script = Arc::new(script);
+        Server::start_connections(move |stream, _| script(stream))
     }
 
     /// Answers every request with this status and JSON body (and an `X-Request-Id`).
@@ -314,5 +330,44 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Secrets used by the leak probes: recognisable, and never expected in any message.
+pub const CANARY_SK: &str = "SECRET-KEY-canary-5f1d";
+pub const CANARY_SECURITY_TOKEN: &str = "SECURITY-TOKEN-canary-77ab";
+pub const CANARY_IAM_TOKEN: &str = "IAM-TOKEN-canary-c0de";
+
+/// Asserts that no canary secret and no signature value appears in `text`.
+#[track_caller]
+pub fn assert_no_secret(text: &str, signatures: &[String]) {
+    for secret in [CANARY_SK, CANARY_SECURITY_TOKEN, CANARY_IAM_TOKEN] {
+        assert!(!text.contains(secret), "secret leaked in {text:?}");
+    }
+    for (index, _) in text.match_indices("Signature=") {
+        let value = &text[index + "Signature=".len()..];
+        assert!(
+            value.starts_with("** redacted **"),
+            "signature leaked in {text:?}"
+        );
+    }
+    for signature in signatures.iter().filter(|s| !s.is_empty()) {
+        assert!(
+            !text.contains(signature.as_str()),
+            "signature leaked in {text:?}"
+        );
+    }
+}
+
+/// The same for an error's Display, Debug (both forms) and `source()` chain.
+#[track_caller]
+pub fn assert_error_clean(error: &dbss_jobs::Error, signatures: &[String]) {
+    assert_no_secret(&error.to_string(), signatures);
+    assert_no_secret(&format!("{error:?}"), signatures);
+    assert_no_secret(&format!("{error:#?}"), signatures);
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        assert_no_secret(&cause.to_string(), signatures);
+        source = cause.source();
     }
 }
