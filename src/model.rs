@@ -240,3 +240,83 @@ mod epoch_millis {
             .map_err(|_| D::Error::custom(format!("epoch milliseconds {millis} out of range")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    // Year 1 to year 9999, in epoch milliseconds (the range `time` represents by default).
+    const MIN_MILLIS: i64 = -62_135_596_800_000;
+    const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+    fn time() -> impl Strategy<Value = Option<OffsetDateTime>> {
+        proptest::option::of((MIN_MILLIS..=MAX_MILLIS).prop_map(|ms| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap()
+        }))
+    }
+
+    fn text() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(any::<String>())
+    }
+
+    fn status() -> impl Strategy<Value = Option<JobStatus>> {
+        let known = prop_oneof![
+            Just("SUCCESS"),
+            Just("RUNNING"),
+            Just("FAIL"),
+            Just("INIT"),
+            Just("READY")
+        ];
+        let any_text = prop_oneof![known.prop_map(String::from), any::<String>()];
+        proptest::option::of(any_text.prop_map(JobStatus::from))
+    }
+
+    fn charge_mode() -> impl Strategy<Value = Option<ChargeMode>> {
+        let any_text = prop_oneof![
+            Just("Period".to_string()),
+            Just("Demand".to_string()),
+            any::<String>()
+        ];
+        proptest::option::of(any_text.prop_map(ChargeMode::from))
+    }
+
+    fn job() -> impl Strategy<Value = Job> {
+        (
+            (text(), status(), text(), text(), text(), text()),
+            (
+                time(),
+                time(),
+                charge_mode(),
+                text(),
+                text(),
+                text(),
+                text(),
+            ),
+        )
+            .prop_map(|(a, b)| Job {
+                job_id: a.0,
+                status: a.1,
+                job_type: a.2,
+                server_id: a.3,
+                server_name: a.4,
+                resource_id: a.5,
+                begin_time: b.0,
+                end_time: b.1,
+                charge_mode: b.2,
+                error_code: b.3,
+                fail_reason: b.4,
+                ha_id: b.5,
+                ha_name: b.6,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn job_to_json_to_job_is_identity(job in job()) {
+            let json = serde_json::to_vec(&job).unwrap();
+            let back: Job = serde_json::from_slice(&json).unwrap();
+            prop_assert_eq!(back, job);
+        }
+    }
+}

@@ -152,6 +152,63 @@ mod tests {
         check_api("[1,2]", None, Some("[1,2]"), None);
     }
 
+    use proptest::prelude::*;
+
+    /// JSON-ish values to put where the API has fields: right and wrong types alike.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            prop_oneof![Just("SUCCESS"), Just("FAIL"), Just("Demand")].prop_map(Value::from),
+        ]
+    }
+
+    fn check_outcome(status: u16, result: Result<Vec<Job>, Error>) -> Result<(), TestCaseError> {
+        let success = (200..=299).contains(&status);
+        match result {
+            Ok(_) => prop_assert!(success),
+            Err(error) if success => prop_assert_eq!(error.kind(), ErrorKind::Decode),
+            Err(error) => {
+                prop_assert_eq!(error.kind(), ErrorKind::Api);
+                prop_assert_eq!(error.status(), Some(status));
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_and_status_give_jobs_or_a_typed_error(
+            status in 100u16..600,
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            check_outcome(status, decode_jobs(status, None, &body))?;
+        }
+
+        #[test]
+        fn json_shaped_bodies_give_jobs_or_a_typed_error(
+            status in prop_oneof![Just(200u16), 100u16..600],
+            fields in proptest::collection::vec(
+                (prop_oneof![Just("job_id"), Just("status"), Just("begin_time"), Just("charge_mode"), Just("error_code"), Just("error_msg"), Just("code")], json_value()),
+                0..6,
+            ),
+            wrap in any::<bool>(),
+        ) {
+            let object: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let body = if wrap {
+                serde_json::json!({ "jobs": [object] })
+            } else {
+                serde_json::json!({ "error": object })
+            };
+            check_outcome(status, decode_jobs(status, None, body.to_string().as_bytes()))?;
+        }
+    }
+
     #[test]
     fn header_request_id_wins_and_encoded_message_is_kept() {
         let body = r#"{"error_code":"APIGW.0307","error_msg":"m","request_id":"body-id","encoded_authorization_message":"enc"}"#;

@@ -399,6 +399,118 @@ mod tests {
         assert_eq!(percent_decode("%E8x"), "\u{fffd}x");
     }
 
+    use proptest::prelude::*;
+
+    /// The encoding rule, written independently of `percent_encode`: keep `A-Za-z0-9-_.~`,
+    /// everything else `%XX` upper-case.
+    fn reference_encode(text: &str) -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    fn reference_decode(text: &str) -> String {
+        let mut bytes = Vec::new();
+        let mut rest = text.as_bytes();
+        while let Some((&first, tail)) = rest.split_first() {
+            if first == b'%' {
+                let hex = std::str::from_utf8(&tail[..2]).unwrap();
+                bytes.push(u8::from_str_radix(hex, 16).unwrap());
+                rest = &tail[2..];
+            } else {
+                bytes.push(first);
+                rest = tail;
+            }
+        }
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn is_encoded(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'%' => {
+                    let hex = bytes.get(i + 1..i + 3);
+                    if !hex.is_some_and(|h| {
+                        h.iter()
+                            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+                    }) {
+                        return false;
+                    }
+                    i += 3;
+                }
+                b if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) => i += 1,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    proptest! {
+        #[test]
+        fn signer_never_panics_and_follows_the_encoding_rules(
+            method in "[A-Za-z]{1,8}",
+            project in any::<String>(),
+            resource in any::<String>(),
+            header_value in any::<String>(),
+            query in proptest::collection::vec((any::<String>(), any::<String>()), 0..5),
+        ) {
+            let mut path = String::from("/v1/");
+            percent_encode(&mut path, project.as_bytes());
+            path.push_str("/dbss/audit/jobs/");
+            percent_encode(&mut path, resource.as_bytes());
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let credentials = Credentials::new("AK", "SK").unwrap();
+            let request = SignableRequest {
+                method: &method,
+                host: "dbss.example.com",
+                path: &path,
+                query: &pairs,
+                headers: &[("X-Custom", &header_value)],
+                body: b"",
+            };
+            let signed = sign(&request, &credentials, UNIX_EPOCH).unwrap();
+            let mut lines = signed.canonical_request().split('\n');
+            let upper = method.to_ascii_uppercase();
+            prop_assert_eq!(lines.next(), Some(upper.as_str()));
+
+            // canonical URI: each id's '/'-separated pieces encoded, always ending with '/'.
+            let segments = |id: &str| id.split('/').map(reference_encode).collect::<Vec<_>>().join("/");
+            let mut expected_uri = format!("/v1/{}/dbss/audit/jobs/{}", segments(&project), segments(&resource));
+            if !expected_uri.ends_with('/') {
+                expected_uri.push('/');
+            }
+            prop_assert_eq!(lines.next(), Some(expected_uri.as_str()));
+
+            // canonical query: encoded pairs, sorted by decoded key then value; also what is sent.
+            let canonical_query = lines.next().unwrap();
+            prop_assert_eq!(canonical_query, signed.query());
+            let mut decoded = Vec::new();
+            for pair in canonical_query.split('&').filter(|p| !p.is_empty()) {
+                let (key, value) = pair.split_once('=').unwrap();
+                prop_assert!(is_encoded(key) && is_encoded(value), "{}", pair);
+                decoded.push((reference_decode(key), reference_decode(value)));
+            }
+            let mut expected = query.clone();
+            expected.sort();
+            prop_assert_eq!(decoded, expected);
+        }
+
+        #[test]
+        fn percent_decode_never_panics(text in any::<String>()) {
+            let _ = percent_decode(&text);
+            let mut uri = String::new();
+            push_canonical_uri(&mut uri, &text);
+            prop_assert!(uri.ends_with('/'));
+        }
+    }
+
     #[test]
     fn trim_is_pythons_strip() {
         // CPython: " \x1c\ta b\x1f\u3000".strip() == "a b"
