@@ -372,12 +372,13 @@ fn tls_config(pem: Option<&[u8]>) -> Result<ureq::tls::TlsConfig, Error> {
     Ok(tls.build())
 }
 
-/// One HTTP answer, read.
+/// One HTTP answer, read, with what its error texts must be scrubbed of.
 struct Answer {
     status: u16,
     request_id: Option<String>,
     retry_after: Option<Duration>,
     body: Vec<u8>,
+    secrets: Secrets,
 }
 
 /// One request to send: where, and which headers besides the common ones.
@@ -484,9 +485,12 @@ impl Client {
             query: &[],
             project_id: Some(project_id),
         };
-        let (answer, attempts, secrets) = self.send(&target, deadline)?;
-        decode_jobs(answer.status, answer.request_id, &answer.body)
-            .map_err(|error| error.redact(&secrets.as_strs()).with_attempts(attempts))
+        let (answer, attempts) = self.send(&target, deadline)?;
+        decode_jobs(answer.status, answer.request_id, &answer.body).map_err(|error| {
+            error
+                .redact(&answer.secrets.as_strs())
+                .with_attempts(attempts)
+        })
     }
 
     pub(crate) fn timeout(&self) -> Duration {
@@ -521,41 +525,43 @@ impl Client {
             project_id: None,
         };
         let deadline = Instant::now() + self.timeout;
-        let (answer, attempts, secrets) = self.send(&target, deadline)?;
+        let (answer, attempts) = self.send(&target, deadline)?;
         let project_id = if (200..=299).contains(&answer.status) {
             iam::project_from_body(region, &answer.body)
         } else {
             decode_jobs(answer.status, answer.request_id, &answer.body).map(|_| String::new())
         }
-        .map_err(|error| error.redact(&secrets.as_strs()).with_attempts(attempts))?;
+        .map_err(|error| {
+            error
+                .redact(&answer.secrets.as_strs())
+                .with_attempts(attempts)
+        })?;
         iam::remember(&identity, region, &project_id);
         Ok(project_id)
     }
 
     /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
-    /// deadline. Each attempt is signed afresh. Returns the answer (any status), the number of
-    /// attempts and the secrets to scrub from error texts.
-    fn send(
-        &self,
-        target: &Target<'_>,
-        deadline: Instant,
-    ) -> Result<(Answer, u32, Secrets), Error> {
+    /// deadline. Each attempt is signed afresh. Returns the answer (any status) and the number of
+    /// attempts; errors come back with secrets scrubbed.
+    fn send(&self, target: &Target<'_>, deadline: Instant) -> Result<(Answer, u32), Error> {
         let mut attempt = 1;
         loop {
             let auth = self.auth.current()?;
-            let mut secrets = Secrets::of(&auth);
-            let result = self.send_once(target, &auth, deadline, &mut secrets);
+            let result = self.send_once(target, &auth, deadline);
             let (retryable, retry_after) = match &result {
                 Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
                 Err(error) => (error.is_retryable_transport(), None),
             };
+            if !retryable || attempt >= self.retry.attempts() {
+                return result
+                    .map(|answer| (answer, attempt))
+                    .map_err(|e| e.with_attempts(attempt));
+            }
             let delay = self.retry.delay(attempt, retry_after, random_unit());
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if !retryable || attempt >= self.retry.attempts() || delay >= remaining {
-                return match result {
-                    Ok(answer) => Ok((answer, attempt, secrets)),
-                    Err(error) => Err(error.redact(&secrets.as_strs()).with_attempts(attempt)),
-                };
+            if delay >= deadline.saturating_duration_since(Instant::now()) {
+                return result
+                    .map(|answer| (answer, attempt))
+                    .map_err(|e| e.with_attempts(attempt));
             }
             std::thread::sleep(delay);
             attempt += 1;
@@ -565,9 +571,8 @@ impl Client {
     fn send_once(
         &self,
         target: &Target<'_>,
-        auth: &Auth,
+        auth: &Arc<Auth>,
         deadline: Instant,
-        secrets: &mut Secrets,
     ) -> Result<Answer, Error> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -577,36 +582,46 @@ impl Client {
                 true,
             ));
         }
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(4);
-        headers.push(("Content-Type", "application/json"));
-        headers.push(("User-Agent", &self.user_agent));
-        if let Some(project_id) = target.project_id {
-            headers.push(("X-Project-Id", project_id));
-        }
-        let (query, sent_headers) = match auth {
+        let common = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", self.user_agent.as_str()),
+            ("X-Project-Id", target.project_id.unwrap_or_default()),
+        ];
+        let headers = if target.project_id.is_some() {
+            &common[..]
+        } else {
+            &common[..2]
+        };
+        let signed;
+        let token_query;
+        let mut sent: Vec<(&str, &str)> = Vec::with_capacity(8);
+        let mut secrets = Secrets {
+            signature: [b'-'; 64],
+            auth: auth.clone(),
+        };
+        let query = match &**auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest {
                     method: "GET",
                     host: &target.endpoint.authority,
                     path: target.path,
                     query: target.query,
-                    headers: &headers,
+                    headers,
                     body: b"",
                 };
-                let signed = sign(&request, credentials, SystemTime::now())?;
-                if let Some(signature) = signed.authorization().rsplit("Signature=").next() {
-                    secrets.signature = signature.to_string();
-                }
-                (signed.query().to_string(), signed.headers().to_vec())
+                signed = sign(&request, credentials, SystemTime::now())?;
+                secrets
+                    .signature
+                    .copy_from_slice(signed.signature().as_bytes());
+                sent.extend(signed.headers());
+                signed.query()
             }
             Auth::Token(token) => {
-                let mut sent: Vec<(String, String)> = headers
-                    .iter()
-                    .map(|(name, value)| (name.to_string(), value.trim().to_string()))
-                    .collect();
-                sent.push(("Host".to_string(), target.endpoint.authority.clone()));
-                sent.push(("X-Auth-Token".to_string(), token.as_str().to_string()));
-                (canonical_query(target.query), sent)
+                sent.extend(headers.iter().map(|(name, value)| (*name, value.trim())));
+                sent.push(("Host", &target.endpoint.authority));
+                sent.push(("X-Auth-Token", token.as_str()));
+                token_query = canonical_query(target.query);
+                token_query.as_str()
             }
         };
         let mut url =
@@ -615,18 +630,18 @@ impl Client {
         url.push_str(target.path);
         if !query.is_empty() {
             url.push('?');
-            url.push_str(&query);
+            url.push_str(query);
         }
         let mut request = self.agent.get(&url);
         if remaining < self.timeout {
             request = request.config().timeout_global(Some(remaining)).build();
         }
-        for (name, value) in &sent_headers {
-            request = request.header(name.as_str(), value.as_bytes());
+        for (name, value) in sent {
+            request = request.header(name, value.as_bytes());
         }
         let mut response = request
             .call()
-            .map_err(|error| transport_error(error, true))?;
+            .map_err(|error| transport_error(error, true).redact(&secrets.as_strs()))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -649,7 +664,7 @@ impl Client {
                 Err(ureq::Error::BodyExceedsLimit(_)) => {
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(transport_error(error, false)),
+                Err(error) => return Err(transport_error(error, false).redact(&secrets.as_strs())),
             }
         } else {
             let mut body = Vec::new();
@@ -666,26 +681,24 @@ impl Client {
             request_id,
             retry_after,
             body,
+            secrets,
         })
     }
 }
 
 /// Texts that must not appear in errors: the request's signature and the token that travelled.
+/// Kept without allocating: every request carries one.
 struct Secrets {
-    signature: String,
-    token: String,
+    signature: [u8; 64],
+    auth: Arc<Auth>,
 }
 
 impl Secrets {
-    fn of(auth: &Auth) -> Secrets {
-        Secrets {
-            signature: String::new(),
-            token: auth.secret_text().to_string(),
-        }
-    }
-
     fn as_strs(&self) -> [&str; 2] {
-        [&self.signature, &self.token]
+        [
+            std::str::from_utf8(&self.signature).unwrap_or_default(),
+            self.auth.secret_text(),
+        ]
     }
 }
 

@@ -28,5 +28,6 @@ pub use credentials::{Auth, Credentials, IamToken};
 pub use endpoint::REGIONS;
 pub use error::{Error, ErrorKind};
 pub use model::{ChargeMode, Job, JobStatus};
+pub use response::parse_jobs;
 pub use retry::RetryPolicy;
 pub use wait::{WaitOptions, all_finished};

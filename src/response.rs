@@ -11,6 +11,21 @@ use crate::{Error, Job};
 /// How much of a non-JSON error body is quoted in the error, in characters.
 const QUOTED_BODY_CHARS: usize = 200;
 
+/// Reads a success body of the jobs API, `{"jobs":[...]}`: what the client does with every 200,
+/// offered for bodies saved earlier (e.g. by the example's `--json`).
+///
+/// ```
+/// let jobs = dbss_jobs::parse_jobs(br#"{"jobs":[{"job_id":"j1","status":"RUNNING"}]}"#)?;
+/// assert_eq!(jobs[0].status, Some(dbss_jobs::JobStatus::Running));
+/// # Ok::<(), dbss_jobs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the bytes are not that JSON.
+pub fn parse_jobs(body: &[u8]) -> Result<Vec<Job>, Error> {
+    decode_jobs(200, None, body)
+}
+
 /// Decodes an answer of the jobs API.
 ///
 /// # Errors

@@ -4,7 +4,7 @@
 //! follows Huawei's official SDK signer; the shared vectors (produced by that signer) check each
 //! stage: canonical request, string to sign, signed headers and `Authorization`.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -39,21 +39,31 @@ pub struct SignableRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// The result of [`sign`]: what to send, and every intermediate stage of the signature.
+/// The result of [`sign`]: what to send, and every intermediate stage of the signature. It
+/// borrows the request's and the credentials' strings for the headers it did not change.
 ///
 /// `Debug` shows only the signed header names: the other parts contain the signature or the
 /// security token.
 #[derive(Clone)]
-pub struct SignedRequest {
+pub struct SignedRequest<'a> {
     canonical_request: String,
     string_to_sign: String,
     signed_headers: String,
     authorization: String,
     query: String,
-    headers: Vec<(String, String)>,
+    date: [u8; 16],
+    headers: Vec<(&'a str, HeaderValue<'a>)>,
 }
 
-impl SignedRequest {
+/// A header value to send: borrowed, or one of the signer's own.
+#[derive(Clone, Copy)]
+enum HeaderValue<'a> {
+    Borrowed(&'a str),
+    Date,
+    Authorization,
+}
+
+impl<'a> SignedRequest<'a> {
     /// `METHOD \n canonical URI \n canonical query \n canonical headers \n signed headers \n payload hash`.
     pub fn canonical_request(&self) -> &str {
         &self.canonical_request
@@ -74,19 +84,32 @@ impl SignedRequest {
         &self.authorization
     }
 
+    /// The signature alone (64 lower-case hex digits), the end of [`authorization`](Self::authorization).
+    pub fn signature(&self) -> &str {
+        let start = self.authorization.len().saturating_sub(64);
+        self.authorization.get(start..).unwrap_or_default()
+    }
+
     /// The query string to send (without `?`): the canonical query.
     pub fn query(&self) -> &str {
         &self.query
     }
 
-    /// Every header to send, in order: the caller's (trimmed), then those the signer adds
+    /// Every header to send, in order: the caller's (values trimmed), then those the signer adds
     /// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`, `Authorization`).
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.headers.iter().map(|(name, value)| {
+            let value = match value {
+                HeaderValue::Borrowed(value) => value,
+                HeaderValue::Date => std::str::from_utf8(&self.date).unwrap_or_default(),
+                HeaderValue::Authorization => self.authorization.as_str(),
+            };
+            (*name, value)
+        })
     }
 }
 
-impl fmt::Debug for SignedRequest {
+impl fmt::Debug for SignedRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignedRequest")
             .field("signed_headers", &self.signed_headers)
@@ -125,18 +148,19 @@ impl fmt::Debug for SignedRequest {
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the path does not start with
 /// `/`, a header name appears twice (ignoring case), `X-Sdk-Date` or `Authorization` is given, or
 /// `time` is before 1970 or after 9999.
-pub fn sign(
-    request: &SignableRequest<'_>,
-    credentials: &Credentials,
+pub fn sign<'a>(
+    request: &SignableRequest<'a>,
+    credentials: &'a Credentials,
     time: SystemTime,
-) -> Result<SignedRequest, Error> {
+) -> Result<SignedRequest<'a>, Error> {
     if !request.path.starts_with('/') {
         return Err(Error::invalid_input("request path must start with '/'"));
     }
     let date = sdk_date(time)?;
 
     // The headers as sent: the caller's with trimmed values, then the ones the signer adds.
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(request.headers.len() + 5);
+    let mut headers: Vec<(&'a str, HeaderValue<'a>)> =
+        Vec::with_capacity(request.headers.len() + 5);
     for (name, value) in request.headers {
         for reserved in [HEADER_DATE, "Authorization"] {
             if name.eq_ignore_ascii_case(reserved) {
@@ -145,9 +169,9 @@ pub fn sign(
                 )));
             }
         }
-        headers.push((name.to_string(), trim(value).to_string()));
+        headers.push((name, HeaderValue::Borrowed(trim(value))));
     }
-    let has = |headers: &[(String, String)], wanted: &str| {
+    let has = |headers: &[(&str, HeaderValue<'_>)], wanted: &str| {
         headers
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
@@ -155,7 +179,7 @@ pub fn sign(
     if let Some(token) = credentials.security_token()
         && !has(&headers, HEADER_SECURITY_TOKEN)
     {
-        headers.push((HEADER_SECURITY_TOKEN.to_string(), trim(token).to_string()));
+        headers.push((HEADER_SECURITY_TOKEN, HeaderValue::Borrowed(trim(token))));
     }
     // The official signer looks up "Content-Type" with exactly this spelling and the raw value.
     let content_type = request
@@ -169,55 +193,79 @@ pub fn sign(
         && !content_type.starts_with("application/bson")
     {
         headers.push((
-            HEADER_CONTENT_SHA256.to_string(),
-            UNSIGNED_PAYLOAD.to_string(),
+            HEADER_CONTENT_SHA256,
+            HeaderValue::Borrowed(UNSIGNED_PAYLOAD),
         ));
     }
-    headers.push((HEADER_DATE.to_string(), date.clone()));
+    headers.push((HEADER_DATE, HeaderValue::Date));
     if !has(&headers, "Host") {
-        headers.push(("Host".to_string(), trim(request.host).to_string()));
+        headers.push(("Host", HeaderValue::Borrowed(trim(request.host))));
     }
+    let date_str = std::str::from_utf8(&date).unwrap_or_default();
+    let value_of = |value: &HeaderValue<'a>| match value {
+        HeaderValue::Borrowed(value) => *value,
+        _ => date_str,
+    };
 
     // signed headers = sorted lower-case names of every header whose name has no '_'
-    let mut signed: Vec<(String, &str)> = headers
+    let mut signed: Vec<(&str, &str)> = headers
         .iter()
         .filter(|(name, _)| !name.contains('_'))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+        .map(|(name, value)| (*name, value_of(value)))
         .collect();
-    signed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    if let Some(pair) = signed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+    signed.sort_unstable_by(|a, b| compare_ignoring_ascii_case(a.0, b.0));
+    if let Some(pair) = signed
+        .windows(2)
+        .find(|pair| pair[0].0.eq_ignore_ascii_case(pair[1].0))
+    {
         return Err(Error::invalid_input(format!(
             "header {} is given twice",
-            pair[0].0
+            pair[0].0.to_ascii_lowercase()
         )));
     }
-    let signed_headers = join(signed.iter().map(|(name, _)| name.as_str()), ";");
+    let mut signed_headers = String::with_capacity(signed.iter().map(|(n, _)| n.len() + 1).sum());
+    for (index, (name, _)) in signed.iter().enumerate() {
+        if index > 0 {
+            signed_headers.push(';');
+        }
+        push_lowercase(&mut signed_headers, name);
+    }
 
     let query = canonical_query(request.query);
 
     // payload hash = empty-input hash without a body, else X-Sdk-Content-Sha256 if set, else
     // hex(sha256(body))
+    let body_hash;
     let payload_hash = if request.body.is_empty() {
-        EMPTY_SHA256.to_string()
+        EMPTY_SHA256
     } else if let Some((_, value)) = headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(HEADER_CONTENT_SHA256))
     {
-        value.clone()
+        value_of(value)
     } else {
-        hex(&Sha256::digest(request.body))
+        body_hash = hex::<64>(&Sha256::digest(request.body));
+        std::str::from_utf8(&body_hash).unwrap_or_default()
     };
 
     // canonical request = METHOD \n URI \n query \n (name:value \n)* \n signed headers \n payload hash
-    let mut canonical_request = String::with_capacity(256 + request.path.len() + query.len());
-    canonical_request.push_str(&request.method.to_ascii_uppercase());
+    let headers_len: usize = signed.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut canonical_request = String::with_capacity(
+        request.method.len()
+            + 3 * request.path.len()
+            + query.len()
+            + headers_len
+            + 2 * signed_headers.len()
+            + 80,
+    );
+    push_uppercase(&mut canonical_request, request.method);
     canonical_request.push('\n');
     push_canonical_uri(&mut canonical_request, request.path);
     canonical_request.push('\n');
     canonical_request.push_str(&query);
     canonical_request.push('\n');
     for (name, value) in &signed {
-        canonical_request.push_str(name);
+        push_lowercase(&mut canonical_request, name);
         canonical_request.push(':');
         canonical_request.push_str(value);
         canonical_request.push('\n');
@@ -225,25 +273,35 @@ pub fn sign(
     canonical_request.push('\n');
     canonical_request.push_str(&signed_headers);
     canonical_request.push('\n');
-    canonical_request.push_str(&payload_hash);
+    canonical_request.push_str(payload_hash);
 
     // string to sign = SDK-HMAC-SHA256 \n X-Sdk-Date \n hex(sha256(canonical request))
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{date}\n{}",
-        hex(&Sha256::digest(canonical_request.as_bytes()))
-    );
+    let request_hash = hex::<64>(&Sha256::digest(canonical_request.as_bytes()));
+    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 2 + date.len() + 64);
+    string_to_sign.push_str(ALGORITHM);
+    string_to_sign.push('\n');
+    string_to_sign.push_str(date_str);
+    string_to_sign.push('\n');
+    string_to_sign.push_str(std::str::from_utf8(&request_hash).unwrap_or_default());
 
     // signature = hex(HMAC-SHA256(key = SK, string to sign))
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(credentials.secret_key())
         .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
     mac.update(string_to_sign.as_bytes());
-    let signature = hex(&mac.finalize().into_bytes());
+    let signature = hex::<64>(&mac.finalize().into_bytes());
 
-    let authorization = format!(
-        "{ALGORITHM} Access={}, SignedHeaders={signed_headers}, Signature={signature}",
-        credentials.access_key()
-    );
-    headers.push(("Authorization".to_string(), authorization.clone()));
+    // Authorization = SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<signature>
+    let access_key = credentials.access_key();
+    let mut authorization =
+        String::with_capacity(ALGORITHM.len() + access_key.len() + signed_headers.len() + 112);
+    authorization.push_str(ALGORITHM);
+    authorization.push_str(" Access=");
+    authorization.push_str(access_key);
+    authorization.push_str(", SignedHeaders=");
+    authorization.push_str(&signed_headers);
+    authorization.push_str(", Signature=");
+    authorization.push_str(std::str::from_utf8(&signature).unwrap_or_default());
+    headers.push(("Authorization", HeaderValue::Authorization));
 
     Ok(SignedRequest {
         canonical_request,
@@ -251,8 +309,24 @@ pub fn sign(
         signed_headers,
         authorization,
         query,
+        date,
         headers,
     })
+}
+
+/// Orders header names as their lower-case forms would sort, without allocating them.
+fn compare_ignoring_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|byte| byte.to_ascii_lowercase())
+        .cmp(b.bytes().map(|byte| byte.to_ascii_lowercase()))
+}
+
+fn push_lowercase(out: &mut String, text: &str) {
+    out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+}
+
+fn push_uppercase(out: &mut String, text: &str) {
+    out.extend(text.chars().map(|c| c.to_ascii_uppercase()));
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
@@ -342,7 +416,7 @@ fn trim(value: &str) -> &str {
 }
 
 /// `YYYYMMDDTHHMMSSZ` in UTC.
-fn sdk_date(time: SystemTime) -> Result<String, Error> {
+fn sdk_date(time: SystemTime) -> Result<[u8; 16], Error> {
     let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
     let seconds = time
         .duration_since(UNIX_EPOCH)
@@ -350,36 +424,33 @@ fn sdk_date(time: SystemTime) -> Result<String, Error> {
         .as_secs();
     let seconds = i64::try_from(seconds).map_err(|_| out_of_range())?;
     let utc = time::OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range())?;
-    if utc.year() > 9999 {
+    let year = u32::try_from(utc.year()).map_err(|_| out_of_range())?;
+    if year > 9999 {
         return Err(out_of_range());
     }
-    Ok(format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
-
-fn join<'a>(parts: impl Iterator<Item = &'a str>, separator: &str) -> String {
-    let mut out = String::new();
-    for (index, part) in parts.enumerate() {
-        if index > 0 {
-            out.push_str(separator);
+    let mut date = *b"00000000T000000Z";
+    let mut put = |at: usize, digits: usize, mut value: u32| {
+        for index in (at..at + digits).rev() {
+            date[index] = b'0' + (value % 10) as u8;
+            value /= 10;
         }
-        out.push_str(part);
+    };
+    put(0, 4, year);
+    put(4, 2, u32::from(u8::from(utc.month())));
+    put(6, 2, u32::from(utc.day()));
+    put(9, 2, u32::from(utc.hour()));
+    put(11, 2, u32::from(utc.minute()));
+    put(13, 2, u32::from(utc.second()));
+    Ok(date)
+}
+
+/// Lower-case hex of `bytes` into `N` bytes (`N` = twice the input length).
+fn hex<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; N];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
     out
 }

@@ -62,7 +62,8 @@ fn signed_request_debug_shows_only_signed_header_names() {
         headers: &[],
         body: b"",
     };
-    let signed = sign(&request, &temporary(), UNIX_EPOCH + Duration::from_secs(1)).unwrap();
+    let credentials = temporary();
+    let signed = sign(&request, &credentials, UNIX_EPOCH + Duration::from_secs(1)).unwrap();
     assert_eq!(
         format!("{signed:?}"),
         r#"SignedRequest { signed_headers: "host;x-sdk-date;x-security-token", .. }"#

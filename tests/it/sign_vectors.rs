@@ -92,7 +92,10 @@ fn check_vector(vector: &Vector) -> Vec<String> {
     };
 
     let expected = &vector.expected;
-    let sent: BTreeMap<String, String> = signed.headers().iter().cloned().collect();
+    let sent: BTreeMap<String, String> = signed
+        .headers()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
     let stages = [
         (
             "canonical_request",
