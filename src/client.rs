@@ -470,14 +470,14 @@ impl Client {
     ) -> Result<Vec<Job>, Error> {
         let mut path = String::with_capacity(32 + 3 * (project_id.len() + resource_id.len()));
         path.push_str("/v1/");
-        percent_encode(&mut path, project_id.as_bytes());
+        percent_encode(&mut path, project_id);
         if newer {
             path.push_str("/audit/");
-            percent_encode(&mut path, resource_id.as_bytes());
+            percent_encode(&mut path, resource_id);
             path.push_str("/jobs");
         } else {
             path.push_str("/dbss/audit/jobs/");
-            percent_encode(&mut path, resource_id.as_bytes());
+            percent_encode(&mut path, resource_id);
         }
         let target = Target {
             endpoint: &self.endpoint,

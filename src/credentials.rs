@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+use hmac::{Hmac, KeyInit};
+use sha2::Sha256;
+
 use crate::Error;
 
 /// Environment variable names used by Huawei's official SDKs.
@@ -31,7 +34,8 @@ const REDACTED: &str = "** redacted **";
 #[derive(Clone)]
 pub struct Credentials {
     access_key: String,
-    secret_key: String,
+    /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
+    keyed_hmac: Hmac<Sha256>,
     security_token: Option<String>,
 }
 
@@ -52,9 +56,12 @@ impl Credentials {
         if secret_key.is_empty() {
             return Err(Error::invalid_input("secret key (SK) is empty"));
         }
+        // HMAC takes keys of any length; the error branch cannot happen.
+        let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
+            .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
         Ok(Credentials {
             access_key,
-            secret_key,
+            keyed_hmac,
             security_token: None,
         })
     }
@@ -91,8 +98,9 @@ impl Credentials {
         &self.access_key
     }
 
-    pub(crate) fn secret_key(&self) -> &[u8] {
-        self.secret_key.as_bytes()
+    /// A fresh HMAC-SHA256 keyed with the SK.
+    pub(crate) fn keyed_hmac(&self) -> Hmac<Sha256> {
+        self.keyed_hmac.clone()
     }
 
     pub(crate) fn security_token(&self) -> Option<&str> {

@@ -4,10 +4,11 @@
 //! follows Huawei's official SDK signer; the shared vectors (produced by that signer) check each
 //! stage: canonical request, string to sign, signed headers and `Authorization`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 use crate::{Credentials, Error};
@@ -208,34 +209,38 @@ pub fn sign<'a>(
     };
 
     // signed headers = sorted lower-case names of every header whose name has no '_'
-    let mut signed: Vec<(&str, &str)> = headers
-        .iter()
-        .filter(|(name, _)| !name.contains('_'))
-        .map(|(name, value)| (*name, value_of(value)))
-        .collect();
-    signed.sort_unstable_by(|a, b| compare_ignoring_ascii_case(a.0, b.0));
+    let mut lower_names = String::with_capacity(headers.iter().map(|(name, _)| name.len()).sum());
+    let mut signed: Vec<(std::ops::Range<usize>, &str)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers.iter().filter(|(name, _)| !name.contains('_')) {
+        let start = lower_names.len();
+        push_lowercase(&mut lower_names, name);
+        signed.push((start..lower_names.len(), value_of(value)));
+    }
+    let name_of =
+        |range: &std::ops::Range<usize>| lower_names.get(range.clone()).unwrap_or_default();
+    signed.sort_unstable_by(|a, b| name_of(&a.0).cmp(name_of(&b.0)));
     if let Some(pair) = signed
         .windows(2)
-        .find(|pair| pair[0].0.eq_ignore_ascii_case(pair[1].0))
+        .find(|pair| name_of(&pair[0].0) == name_of(&pair[1].0))
     {
         return Err(Error::invalid_input(format!(
             "header {} is given twice",
-            pair[0].0.to_ascii_lowercase()
+            name_of(&pair[0].0)
         )));
     }
-    let mut signed_headers = String::with_capacity(signed.iter().map(|(n, _)| n.len() + 1).sum());
+    let mut signed_headers = String::with_capacity(lower_names.len() + signed.len());
     for (index, (name, _)) in signed.iter().enumerate() {
         if index > 0 {
             signed_headers.push(';');
         }
-        push_lowercase(&mut signed_headers, name);
+        signed_headers.push_str(name_of(name));
     }
 
     let query = canonical_query(request.query);
 
     // payload hash = empty-input hash without a body, else X-Sdk-Content-Sha256 if set, else
     // hex(sha256(body))
-    let body_hash;
+    let mut body_hash = String::new();
     let payload_hash = if request.body.is_empty() {
         EMPTY_SHA256
     } else if let Some((_, value)) = headers
@@ -244,8 +249,8 @@ pub fn sign<'a>(
     {
         value_of(value)
     } else {
-        body_hash = hex::<64>(&Sha256::digest(request.body));
-        std::str::from_utf8(&body_hash).unwrap_or_default()
+        push_hex(&mut body_hash, &Sha256::digest(request.body));
+        &body_hash
     };
 
     // canonical request = METHOD \n URI \n query \n (name:value \n)* \n signed headers \n payload hash
@@ -265,7 +270,7 @@ pub fn sign<'a>(
     canonical_request.push_str(&query);
     canonical_request.push('\n');
     for (name, value) in &signed {
-        push_lowercase(&mut canonical_request, name);
+        canonical_request.push_str(name_of(name));
         canonical_request.push(':');
         canonical_request.push_str(value);
         canonical_request.push('\n');
@@ -276,19 +281,19 @@ pub fn sign<'a>(
     canonical_request.push_str(payload_hash);
 
     // string to sign = SDK-HMAC-SHA256 \n X-Sdk-Date \n hex(sha256(canonical request))
-    let request_hash = hex::<64>(&Sha256::digest(canonical_request.as_bytes()));
     let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 2 + date.len() + 64);
     string_to_sign.push_str(ALGORITHM);
     string_to_sign.push('\n');
     string_to_sign.push_str(date_str);
     string_to_sign.push('\n');
-    string_to_sign.push_str(std::str::from_utf8(&request_hash).unwrap_or_default());
+    push_hex(
+        &mut string_to_sign,
+        &Sha256::digest(canonical_request.as_bytes()),
+    );
 
     // signature = hex(HMAC-SHA256(key = SK, string to sign))
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(credentials.secret_key())
-        .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
+    let mut mac = credentials.keyed_hmac();
     mac.update(string_to_sign.as_bytes());
-    let signature = hex::<64>(&mac.finalize().into_bytes());
 
     // Authorization = SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<signature>
     let access_key = credentials.access_key();
@@ -300,7 +305,7 @@ pub fn sign<'a>(
     authorization.push_str(", SignedHeaders=");
     authorization.push_str(&signed_headers);
     authorization.push_str(", Signature=");
-    authorization.push_str(std::str::from_utf8(&signature).unwrap_or_default());
+    push_hex(&mut authorization, &mac.finalize().into_bytes());
     headers.push(("Authorization", HeaderValue::Authorization));
 
     Ok(SignedRequest {
@@ -314,33 +319,42 @@ pub fn sign<'a>(
     })
 }
 
-/// Orders header names as their lower-case forms would sort, without allocating them.
-fn compare_ignoring_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
-    a.bytes()
-        .map(|byte| byte.to_ascii_lowercase())
-        .cmp(b.bytes().map(|byte| byte.to_ascii_lowercase()))
-}
-
 fn push_lowercase(out: &mut String, text: &str) {
-    out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+    let start = out.len();
+    out.push_str(text);
+    out[start..].make_ascii_lowercase();
 }
 
 fn push_uppercase(out: &mut String, text: &str) {
-    out.extend(text.chars().map(|c| c.to_ascii_uppercase()));
+    let start = out.len();
+    out.push_str(text);
+    out[start..].make_ascii_uppercase();
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
 /// except `A-Z a-z 0-9 - _ . ~` becomes `%XX` with upper-case hex.
-pub(crate) fn percent_encode(out: &mut String, input: &[u8]) {
+pub(crate) fn percent_encode(out: &mut String, input: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in input {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
+    let is_safe =
+        |byte: &u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~');
+    let mut rest = input;
+    while !rest.is_empty() {
+        let safe = rest
+            .bytes()
+            .position(|byte| !is_safe(&byte))
+            .unwrap_or(rest.len());
+        // An ASCII run ends on a char boundary.
+        let (run, tail) = rest.split_at(safe);
+        out.push_str(run);
+        let mut taken = 0;
+        for byte in tail.bytes().take_while(|byte| !is_safe(byte)) {
             out.push('%');
             out.push(char::from(HEX[usize::from(byte >> 4)]));
             out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            taken += 1;
         }
+        // Unsafe runs end where a safe ASCII byte starts: a char boundary too.
+        rest = tail.get(taken..).unwrap_or_default();
     }
 }
 
@@ -355,7 +369,7 @@ fn push_canonical_uri(out: &mut String, path: &str) {
             out.push('/');
         }
         first = false;
-        percent_encode(out, segment.as_bytes());
+        percent_encode(out, segment);
     }
     if !out[start..].ends_with('/') {
         out.push('/');
@@ -371,19 +385,19 @@ pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
         if index > 0 {
             out.push('&');
         }
-        percent_encode(&mut out, key.as_bytes());
+        percent_encode(&mut out, key);
         out.push('=');
-        percent_encode(&mut out, value.as_bytes());
+        percent_encode(&mut out, value);
     }
     out
 }
 
 /// Python's `unquote`: `%XX` with two hex digits becomes that byte, anything else stays; the bytes
 /// are then read as UTF-8 with invalid sequences replaced by U+FFFD.
-fn percent_decode(input: &str) -> String {
+fn percent_decode(input: &str) -> Cow<'_, str> {
     let bytes = input.as_bytes();
     if !bytes.contains(&b'%') {
-        return input.to_string();
+        return Cow::Borrowed(input);
     }
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -401,7 +415,7 @@ fn percent_decode(input: &str) -> String {
         out.push(byte);
         index += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
@@ -444,15 +458,13 @@ fn sdk_date(time: SystemTime) -> Result<[u8; 16], Error> {
     Ok(date)
 }
 
-/// Lower-case hex of `bytes` into `N` bytes (`N` = twice the input length).
-fn hex<const N: usize>(bytes: &[u8]) -> [u8; N] {
+/// Appends the lower-case hex of `bytes`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [b'0'; N];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
-    out
 }
 
 #[cfg(test)]
@@ -533,9 +545,9 @@ mod tests {
             query in proptest::collection::vec((any::<String>(), any::<String>()), 0..5),
         ) {
             let mut path = String::from("/v1/");
-            percent_encode(&mut path, project.as_bytes());
+            percent_encode(&mut path, &project);
             path.push_str("/dbss/audit/jobs/");
-            percent_encode(&mut path, resource.as_bytes());
+            percent_encode(&mut path, &resource);
             let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let credentials = Credentials::new("AK", "SK").unwrap();
             let request = SignableRequest {
