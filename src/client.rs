@@ -18,7 +18,7 @@ use crate::credentials::{Auth, check_header_safe};
 use crate::endpoint::Endpoint;
 use crate::environment::Environment;
 use crate::error::TransportKind;
-use crate::response::decode_jobs;
+use crate::response::{api_failure, decode_jobs};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
 use crate::{Error, Job, iam};
@@ -486,11 +486,9 @@ impl Client {
             project_id: Some(project_id),
         };
         let (answer, attempts) = self.send(&target, deadline)?;
-        decode_jobs(answer.status, answer.request_id, &answer.body).map_err(|error| {
-            error
-                .redact(&answer.secrets.as_strs())
-                .with_attempts(attempts)
-        })
+        let secrets = answer.secrets;
+        decode_jobs(answer.status, answer.request_id, &answer.body)
+            .map_err(|error| secrets.scrub(error).with_attempts(attempts))
     }
 
     pub(crate) fn timeout(&self) -> Duration {
@@ -529,13 +527,9 @@ impl Client {
         let project_id = if (200..=299).contains(&answer.status) {
             iam::project_from_body(region, &answer.body)
         } else {
-            decode_jobs(answer.status, answer.request_id, &answer.body).map(|_| String::new())
+            Err(api_failure(answer.status, answer.request_id, &answer.body))
         }
-        .map_err(|error| {
-            error
-                .redact(&answer.secrets.as_strs())
-                .with_attempts(attempts)
-        })?;
+        .map_err(|error| answer.secrets.scrub(error).with_attempts(attempts))?;
         iam::remember(&identity, region, &project_id);
         Ok(project_id)
     }
@@ -552,17 +546,15 @@ impl Client {
                 Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
                 Err(error) => (error.is_retryable_transport(), None),
             };
-            if !retryable || attempt >= self.retry.attempts() {
+            // Wait and try again only for a transient failure, within the attempts and the deadline.
+            let delay = (retryable && attempt < self.retry.attempts())
+                .then(|| self.retry.delay(attempt, retry_after, random_unit()))
+                .filter(|delay| *delay < deadline.saturating_duration_since(Instant::now()));
+            let Some(delay) = delay else {
                 return result
                     .map(|answer| (answer, attempt))
-                    .map_err(|e| e.with_attempts(attempt));
-            }
-            let delay = self.retry.delay(attempt, retry_after, random_unit());
-            if delay >= deadline.saturating_duration_since(Instant::now()) {
-                return result
-                    .map(|answer| (answer, attempt))
-                    .map_err(|e| e.with_attempts(attempt));
-            }
+                    .map_err(|error| error.with_attempts(attempt));
+            };
             std::thread::sleep(delay);
             attempt += 1;
         }
@@ -610,9 +602,9 @@ impl Client {
                     body: b"",
                 };
                 signed = sign(&request, credentials, SystemTime::now())?;
-                secrets
-                    .signature
-                    .copy_from_slice(signed.signature().as_bytes());
+                if let Ok(signature) = <[u8; 64]>::try_from(signed.signature().as_bytes()) {
+                    secrets.signature = signature;
+                }
                 sent.extend(signed.headers());
                 signed.query()
             }
@@ -641,7 +633,7 @@ impl Client {
         }
         let mut response = request
             .call()
-            .map_err(|error| transport_error(error, true).redact(&secrets.as_strs()))?;
+            .map_err(|error| secrets.scrub(transport_error(error, true)))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -664,7 +656,7 @@ impl Client {
                 Err(ureq::Error::BodyExceedsLimit(_)) => {
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(transport_error(error, false).redact(&secrets.as_strs())),
+                Err(error) => return Err(secrets.scrub(transport_error(error, false))),
             }
         } else {
             let mut body = Vec::new();
@@ -694,11 +686,9 @@ struct Secrets {
 }
 
 impl Secrets {
-    fn as_strs(&self) -> [&str; 2] {
-        [
-            std::str::from_utf8(&self.signature).unwrap_or_default(),
-            self.auth.secret_text(),
-        ]
+    fn scrub(&self, error: Error) -> Error {
+        let signature = std::str::from_utf8(&self.signature).unwrap_or_default();
+        error.redact(&[signature, self.auth.secret_text()])
     }
 }
 

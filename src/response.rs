@@ -38,7 +38,7 @@ pub(crate) fn decode_jobs(
     body: &[u8],
 ) -> Result<Vec<Job>, Error> {
     if !(200..=299).contains(&status) {
-        return Err(Error::api(api_error(status, request_id, body)));
+        return Err(api_failure(status, request_id, body));
     }
     match jobs_from_slice(body) {
         Ok(jobs) => Ok(jobs),
@@ -50,11 +50,16 @@ pub(crate) fn decode_jobs(
     }
 }
 
+/// The error for a non-success answer.
+pub(crate) fn api_failure(status: u16, request_id: Option<String>, body: &[u8]) -> Error {
+    Error::api(api_error(status, request_id, body))
+}
+
 /// Reads an error body. Shapes, as in the official SDKs:
 /// `{"error":{"error_code","error_msg"}}`, top-level `error_code`/`error_msg`, `errorCode`/`errorMsg`,
 /// `code`/`message`; plus optional `request_id` and `encoded_authorization_message`.
 /// Anything else is quoted as text, truncated.
-pub(crate) fn api_error(status: u16, request_id: Option<String>, body: &[u8]) -> ApiError {
+fn api_error(status: u16, request_id: Option<String>, body: &[u8]) -> ApiError {
     let mut api = ApiError {
         status,
         request_id,
