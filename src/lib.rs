@@ -21,6 +21,7 @@ mod profile;
 mod response;
 mod retry;
 pub mod sign;
+mod timestamps;
 mod wait;
 
 pub use client::{Client, ClientBuilder, JobsPath, get_jobs};

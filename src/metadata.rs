@@ -67,7 +67,7 @@ pub(crate) fn fetch(agent: &ureq::Agent, base: &str) -> Result<Temporary, Error>
     let key: SecurityKey = serde_json::from_slice(&body)
         .map_err(|_| failed("the securitykey answer is not the documented JSON"))?;
     let credential = key.credential;
-    let expires_at = parse_utc_timestamp(&credential.expires_at)
+    let expires_at = crate::timestamps::parse_rfc3339_utc(&credential.expires_at)
         .ok_or_else(|| failed("the credentials' expires_at is not an RFC 3339 UTC time"))?;
     let credentials = Credentials::new(credential.access, credential.secret)?
         .with_security_token(credential.securitytoken)?;
@@ -99,58 +99,4 @@ fn metadata_transport(base: &str, error: ureq::Error) -> Error {
         _ => TransportKind::Other,
     };
     Error::transport(kind, format!("ECS metadata {base}: {error}"), false)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what the metadata service sends) to a time.
-pub(crate) fn parse_utc_timestamp(text: &str) -> Option<SystemTime> {
-    let text = text.trim();
-    let body = text.strip_suffix('Z').or_else(|| text.strip_suffix('z'))?;
-    let (date, clock) = body.split_once(['T', 't', ' '])?;
-    let mut date_parts = date.split('-');
-    let year: i32 = date_parts.next()?.parse().ok()?;
-    let month: u8 = date_parts.next()?.parse().ok()?;
-    let day: u8 = date_parts.next()?.parse().ok()?;
-    let (clock, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut clock_parts = clock.split(':');
-    let hour: u8 = clock_parts.next()?.parse().ok()?;
-    let minute: u8 = clock_parts.next()?.parse().ok()?;
-    let second: u8 = clock_parts.next()?.parse().ok()?;
-    if date_parts.next().is_some() || clock_parts.next().is_some() {
-        return None;
-    }
-    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let utc = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day)
-        .ok()?
-        .with_hms(hour, minute, second)
-        .ok()?
-        .assume_utc();
-    let seconds = u64::try_from(utc.unix_timestamp()).ok()?;
-    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expires_at_forms() {
-        // 1716888946 is 2024-05-28T09:35:46Z (CPython: calendar.timegm).
-        let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_716_888_946);
-        assert_eq!(
-            parse_utc_timestamp("2024-05-28T09:35:46.581000Z"),
-            Some(expected)
-        );
-        assert_eq!(parse_utc_timestamp("2024-05-28T09:35:46Z"), Some(expected));
-        for junk in [
-            "",
-            "2024-05-28T09:35:46",
-            "2024-13-28T09:35:46Z",
-            "2024-05-28T09:35Z",
-            "x",
-        ] {
-            assert_eq!(parse_utc_timestamp(junk), None, "{junk:?}");
-        }
-    }
 }

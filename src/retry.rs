@@ -102,44 +102,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = parse_http_date(value)?;
+    let when = crate::timestamps::parse_http_date(value)?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    // "Sun, 06 Nov 1994 08:49:37 GMT"
-    let (_, rest) = value.split_once(", ")?;
-    let mut parts = rest.split(' ');
-    let day: u8 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => time::Month::January,
-        "Feb" => time::Month::February,
-        "Mar" => time::Month::March,
-        "Apr" => time::Month::April,
-        "May" => time::Month::May,
-        "Jun" => time::Month::June,
-        "Jul" => time::Month::July,
-        "Aug" => time::Month::August,
-        "Sep" => time::Month::September,
-        "Oct" => time::Month::October,
-        "Nov" => time::Month::November,
-        "Dec" => time::Month::December,
-        _ => return None,
-    };
-    let year: i32 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':');
-    let mut field = || clock.next()?.parse::<u8>().ok();
-    let (hour, minute, second) = (field()?, field()?, field()?);
-    if parts.next()? != "GMT" || parts.next().is_some() {
-        return None;
-    }
-    let utc = time::Date::from_calendar_date(year, month, day)
-        .ok()?
-        .with_hms(hour, minute, second)
-        .ok()?
-        .assume_utc();
-    let seconds = u64::try_from(utc.unix_timestamp()).ok()?;
-    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
 
 /// A uniform value in [0, 1) from std only: a randomly keyed SipHash of a counter and the clock.

@@ -124,18 +124,26 @@ fn sends_malformed_chunked_encoding() {
     assert_eq!(server.requests().len(), 1);
 }
 
-#[test]
-fn drips_one_byte_per_second_forever() {
-    let server = Server::start(|_, stream| {
-        head(stream, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
-        for _ in 0..60 {
-            if stream.write_all(b" ").is_err() {
+/// Writes `head` at once, then `drip` one byte per second.
+fn dripping(head: &'static str, drip: Vec<u8>) -> Server {
+    Server::start(move |_, stream| {
+        self::head(stream, head);
+        for byte in &drip {
+            if stream.write_all(&[*byte]).is_err() {
                 break;
             }
             sleep(Duration::from_secs(1));
         }
         After::Close
-    });
+    })
+}
+
+#[test]
+fn drips_one_byte_per_second_forever() {
+    let server = dripping(
+        "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n",
+        vec![b' '; 60],
+    );
     let (result, elapsed) = call(&server);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     assert!(error.is_timeout(), "{error:?}");
@@ -143,15 +151,7 @@ fn drips_one_byte_per_second_forever() {
 
 #[test]
 fn drips_the_status_line() {
-    let server = Server::start(|_, stream| {
-        for byte in b"HTTP/1.1 200 OK\r\n" {
-            if stream.write_all(&[*byte]).is_err() {
-                break;
-            }
-            sleep(Duration::from_secs(1));
-        }
-        After::Close
-    });
+    let server = dripping("", b"HTTP/1.1 200 OK\r\n".to_vec());
     let (result, elapsed) = call(&server);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     assert!(error.is_timeout(), "{error:?}");

@@ -1,0 +1,110 @@
+//! The timestamp formats this crate reads, parsed by hand on `time` (without its `parsing` feature,
+//! to keep the build small): HTTP dates (`Retry-After`) and RFC 3339 UTC times (ECS metadata).
+//!
+//! Pure; times before 1970 are refused (none of these can be).
+
+use std::time::{Duration, SystemTime};
+
+/// An HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), as in `Retry-After`.
+pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    let (_, rest) = value.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let day: u8 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => time::Month::January,
+        "Feb" => time::Month::February,
+        "Mar" => time::Month::March,
+        "Apr" => time::Month::April,
+        "May" => time::Month::May,
+        "Jun" => time::Month::June,
+        "Jul" => time::Month::July,
+        "Aug" => time::Month::August,
+        "Sep" => time::Month::September,
+        "Oct" => time::Month::October,
+        "Nov" => time::Month::November,
+        "Dec" => time::Month::December,
+        _ => return None,
+    };
+    let year: i32 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':');
+    let mut field = || clock.next()?.parse::<u8>().ok();
+    let (hour, minute, second) = (field()?, field()?, field()?);
+    if parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    utc(year, month, day, hour, minute, second)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what the metadata service sends) to a time.
+pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let body = text.strip_suffix('Z').or_else(|| text.strip_suffix('z'))?;
+    let (date, clock) = body.split_once(['T', 't', ' '])?;
+    let mut date_parts = date.split('-');
+    let year: i32 = date_parts.next()?.parse().ok()?;
+    let month: u8 = date_parts.next()?.parse().ok()?;
+    let day: u8 = date_parts.next()?.parse().ok()?;
+    let (clock, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut clock_parts = clock.split(':');
+    let hour: u8 = clock_parts.next()?.parse().ok()?;
+    let minute: u8 = clock_parts.next()?.parse().ok()?;
+    let second: u8 = clock_parts.next()?.parse().ok()?;
+    if date_parts.next().is_some() || clock_parts.next().is_some() {
+        return None;
+    }
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    utc(
+        year,
+        time::Month::try_from(month).ok()?,
+        day,
+        hour,
+        minute,
+        second,
+    )
+}
+
+/// A UTC calendar time as a `SystemTime`; `None` if it does not exist or is before 1970.
+fn utc(
+    year: i32,
+    month: time::Month,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+) -> Option<SystemTime> {
+    let utc = time::Date::from_calendar_date(year, month, day)
+        .ok()?
+        .with_hms(hour, minute, second)
+        .ok()?
+        .assume_utc();
+    let seconds = u64::try_from(utc.unix_timestamp()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_at_forms() {
+        // 1716888946 is 2024-05-28T09:35:46Z (CPython: calendar.timegm).
+        let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_716_888_946);
+        assert_eq!(
+            parse_rfc3339_utc("2024-05-28T09:35:46.581000Z"),
+            Some(expected)
+        );
+        assert_eq!(parse_rfc3339_utc("2024-05-28T09:35:46Z"), Some(expected));
+        for junk in [
+            "",
+            "2024-05-28T09:35:46",
+            "2024-13-28T09:35:46Z",
+            "2024-05-28T09:35Z",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339_utc(junk), None, "{junk:?}");
+        }
+    }
+}
