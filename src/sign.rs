@@ -335,32 +335,53 @@ fn push_uppercase(out: &mut String, text: &str) {
 /// except `A-Z a-z 0-9 - _ . ~` becomes `%XX` with upper-case hex.
 pub(crate) fn percent_encode(out: &mut String, input: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let is_safe =
-        |byte: &u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~');
     let mut rest = input;
     while !rest.is_empty() {
         let safe = rest
             .bytes()
-            .position(|byte| !is_safe(&byte))
+            .position(|byte| !is_unreserved(byte))
             .unwrap_or(rest.len());
         // An ASCII run ends on a char boundary.
         let (run, tail) = rest.split_at(safe);
         out.push_str(run);
         let mut taken = 0;
-        for byte in tail.bytes().take_while(|byte| !is_safe(byte)) {
+        for byte in tail.bytes().take_while(|byte| !is_unreserved(*byte)) {
             out.push('%');
             out.push(char::from(HEX[usize::from(byte >> 4)]));
             out.push(char::from(HEX[usize::from(byte & 0x0f)]));
             taken += 1;
         }
-        // Unsafe runs end where a safe ASCII byte starts: a char boundary too.
+        // Reserved runs end where an unreserved ASCII byte starts: a char boundary too.
         rest = tail.get(taken..).unwrap_or_default();
     }
+}
+
+/// `A-Z a-z 0-9 - _ . ~`, the bytes that are never encoded.
+fn is_unreserved(byte: u8) -> bool {
+    const TABLE: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let b = byte as u8;
+            table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+            byte += 1;
+        }
+        table
+    };
+    TABLE[usize::from(byte)]
 }
 
 /// canonical URI = percent-decode the whole path, split on `/`, encode each segment, join with `/`,
 /// and end with `/`.
 fn push_canonical_uri(out: &mut String, path: &str) {
+    // Fast path: nothing to decode and nothing to encode, the path is already canonical.
+    if path.bytes().all(|byte| byte == b'/' || is_unreserved(byte)) {
+        out.push_str(path);
+        if !path.ends_with('/') {
+            out.push('/');
+        }
+        return;
+    }
     let decoded = percent_decode(path);
     let start = out.len();
     let mut first = true;
@@ -458,13 +479,17 @@ fn sdk_date(time: SystemTime) -> Result<[u8; 16], Error> {
     Ok(date)
 }
 
-/// Appends the lower-case hex of `bytes`.
-fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Appends the lower-case hex of a 32-byte digest.
+fn push_hex(out: &mut String, digest: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    let mut hex = [0u8; 64];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
+    let used = 2 * digest.len().min(32);
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&hex[..used]).unwrap_or_default());
 }
 
 #[cfg(test)]
