@@ -414,3 +414,14 @@ fn bad_proxy_and_pem_are_refused_when_building() {
         assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidInput);
     }
 }
+
+/// A compile-time check: the test binary does not build if a public type stops being Send + Sync.
+#[test]
+fn public_types_can_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Client>();
+    send_sync::<dbss_jobs::Error>();
+    send_sync::<Credentials>();
+    send_sync::<dbss_jobs::Job>();
+    send_sync::<dbss_jobs::ClientBuilder>();
+}
