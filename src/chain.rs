@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
 use crate::environment::Environment;
-use crate::metadata::{self, Temporary};
+use crate::metadata;
 use crate::profile::{profile_path, read_profile};
 use crate::{Auth, Credentials, Error};
 
@@ -60,13 +60,7 @@ impl AuthSource {
                 }
                 let (credentials, expires_at) =
                     match (metadata::fetch(agent, base), cached.as_ref()) {
-                        (
-                            Ok(Temporary {
-                                credentials,
-                                expires_at,
-                            }),
-                            _,
-                        ) => (credentials, expires_at),
+                        (Ok(fetched), _) => fetched,
                         // Still valid for a while: use them and try to renew next time.
                         (Err(_), Some((auth, expires_at))) if SystemTime::now() < *expires_at => {
                             return Ok(auth.clone());

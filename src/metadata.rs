@@ -31,12 +31,6 @@ struct TemporaryCredential {
     expires_at: String,
 }
 
-/// Temporary credentials and when they stop working.
-pub(crate) struct Temporary {
-    pub(crate) credentials: Credentials,
-    pub(crate) expires_at: SystemTime,
-}
-
 pub(crate) fn metadata_agent() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -48,8 +42,8 @@ pub(crate) fn metadata_agent() -> ureq::Agent {
     ureq::Agent::new_with_config(config)
 }
 
-/// Fetches temporary credentials from the metadata service at `base`.
-pub(crate) fn fetch(agent: &ureq::Agent, base: &str) -> Result<Temporary, Error> {
+/// Fetches temporary credentials from the metadata service at `base`, with when they expire.
+pub(crate) fn fetch(agent: &ureq::Agent, base: &str) -> Result<(Credentials, SystemTime), Error> {
     let failed = |what: &str| Error::invalid_input(format!("ECS metadata {base}: {what}"));
     let token = agent
         .put(format!("{base}/meta-data/latest/api/token"))
@@ -71,10 +65,7 @@ pub(crate) fn fetch(agent: &ureq::Agent, base: &str) -> Result<Temporary, Error>
         .ok_or_else(|| failed("the credentials' expires_at is not an RFC 3339 UTC time"))?;
     let credentials = Credentials::new(credential.access, credential.secret)?
         .with_security_token(credential.securitytoken)?;
-    Ok(Temporary {
-        credentials,
-        expires_at,
-    })
+    Ok((credentials, expires_at))
 }
 
 fn read_ok(base: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
