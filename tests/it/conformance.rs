@@ -247,3 +247,24 @@ fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
     assert_eq!(project_id, "oracle-project-8");
     check_accepted(&oracle, &client, &project_id, "资源-café-😀");
 }
+
+#[test]
+fn huawei_signer_accepts_the_newer_path() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let client = Client::builder()
+        .endpoint(format!("http://127.0.0.1:{}", oracle.port))
+        .auth(Credentials::new(AK, SK).unwrap())
+        .jobs_path(dbss_jobs::JobsPath::Newer)
+        .build()
+        .unwrap();
+    for (project_id, resource_id) in ODD_IDS {
+        check_accepted(&oracle, &client, project_id, resource_id);
+    }
+    assert!(
+        oracle.log().contains("/audit/plain-instance-01/jobs"),
+        "{}",
+        oracle.log()
+    );
+}
