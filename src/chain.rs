@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
+use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SK};
 use crate::environment::Environment;
 use crate::metadata;
 use crate::profile::{profile_path, read_profile};
@@ -104,7 +104,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
 
     let mut auth = settings.explicit;
     if auth.is_none() {
-        auth = from_environment(env)?;
+        auth = Credentials::from_environment(env)?.map(Auth::AkSk);
         if auth.is_none() {
             tried.push(format!("environment ({ENV_AK}/{ENV_SK} not set)"));
         }
@@ -165,25 +165,4 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
         project_id,
         iam_endpoint,
     })
-}
-
-/// AK and SK both set → credentials; one without the other is a mistake worth reporting.
-fn from_environment(env: &Environment) -> Result<Option<Auth>, Error> {
-    match (env.get(ENV_AK), env.get(ENV_SK)) {
-        (Some(ak), Some(sk)) => {
-            let credentials = Credentials::new(ak, sk)?;
-            let credentials = match env.get(ENV_SECURITY_TOKEN) {
-                Some(token) => credentials.with_security_token(token)?,
-                None => credentials,
-            };
-            Ok(Some(Auth::AkSk(credentials)))
-        }
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(Error::invalid_input(format!(
-            "{ENV_AK} is set but {ENV_SK} is not"
-        ))),
-        (None, Some(_)) => Err(Error::invalid_input(format!(
-            "{ENV_SK} is set but {ENV_AK} is not"
-        ))),
-    }
 }

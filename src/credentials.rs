@@ -10,6 +10,7 @@ use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
 use crate::Error;
+use crate::environment::Environment;
 
 /// Environment variable names used by Huawei's official SDKs.
 pub(crate) const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -84,12 +85,31 @@ impl Credentials {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is
     /// missing or empty.
     pub fn from_env() -> Result<Self, Error> {
-        let ak = env_var(ENV_AK)?;
-        let sk = env_var(ENV_SK)?;
-        let credentials = Credentials::new(ak, sk)?;
-        match std::env::var(ENV_SECURITY_TOKEN) {
-            Ok(token) if !token.is_empty() => credentials.with_security_token(token),
-            _ => Ok(credentials),
+        Credentials::from_environment(&Environment::Process)?.ok_or_else(|| {
+            Error::invalid_input(format!(
+                "environment variables {ENV_AK} and {ENV_SK} are not set"
+            ))
+        })
+    }
+
+    /// AK and SK both set → credentials; neither → `None`; one without the other is a mistake
+    /// worth reporting. The same reading serves `from_env` and the credential chain.
+    pub(crate) fn from_environment(env: &Environment) -> Result<Option<Self>, Error> {
+        match (env.get(ENV_AK), env.get(ENV_SK)) {
+            (Some(ak), Some(sk)) => {
+                let credentials = Credentials::new(ak, sk)?;
+                match env.get(ENV_SECURITY_TOKEN) {
+                    Some(token) => credentials.with_security_token(token).map(Some),
+                    None => Ok(Some(credentials)),
+                }
+            }
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(Error::invalid_input(format!(
+                "{ENV_AK} is set but {ENV_SK} is not"
+            ))),
+            (None, Some(_)) => Err(Error::invalid_input(format!(
+                "{ENV_SK} is set but {ENV_AK} is not"
+            ))),
         }
     }
 
@@ -216,20 +236,4 @@ pub(crate) fn check_header_safe(what: &str, value: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-/// A required, non-empty environment variable.
-pub(crate) fn env_var(name: &str) -> Result<String, Error> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Ok(value),
-        Ok(_) => Err(Error::invalid_input(format!(
-            "environment variable {name} is empty"
-        ))),
-        Err(std::env::VarError::NotPresent) => Err(Error::invalid_input(format!(
-            "environment variable {name} is not set"
-        ))),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_input(format!(
-            "environment variable {name} is not valid unicode"
-        ))),
-    }
 }
