@@ -5,18 +5,16 @@
 //! lazily, on the first request, and again shortly before its temporary credentials expire.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SK};
 use crate::environment::Environment;
-use crate::metadata;
+use crate::metadata::{DEFAULT_METADATA_URL, MetadataCredentials};
 use crate::profile::{profile_path, read_profile};
 use crate::{Auth, Credentials, Error};
 
 pub(crate) const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
-/// Temporary credentials are renewed when they have less than this left.
-const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// What the chain found.
 pub(crate) struct Resolved {
@@ -28,54 +26,15 @@ pub(crate) struct Resolved {
 /// Where the client's credentials come from.
 pub(crate) enum AuthSource {
     Fixed(Arc<Auth>),
-    Metadata {
-        base: String,
-        agent: ureq::Agent,
-        cached: Mutex<Option<(Arc<Auth>, SystemTime)>>,
-        /// What the chain tried before, for the error when the metadata service fails too.
-        tried: Vec<String>,
-    },
+    Metadata(MetadataCredentials),
 }
 
 impl AuthSource {
-    /// The credentials to use now; asks the metadata service when needed.
-    pub(crate) fn current(&self) -> Result<Arc<Auth>, Error> {
+    /// The credentials to use now; asks the metadata service when needed, before `deadline`.
+    pub(crate) fn current(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
         match self {
             AuthSource::Fixed(auth) => Ok(auth.clone()),
-            AuthSource::Metadata {
-                base,
-                agent,
-                cached,
-                tried,
-            } => {
-                // A poisoned lock only means another thread panicked mid-refresh; the cache is
-                // still either empty or a complete entry.
-                let mut cached = cached
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if let Some((auth, expires_at)) = cached.as_ref()
-                    && SystemTime::now() + REFRESH_BEFORE_EXPIRY < *expires_at
-                {
-                    return Ok(auth.clone());
-                }
-                let (credentials, expires_at) =
-                    match (metadata::fetch(agent, base), cached.as_ref()) {
-                        (Ok(fetched), _) => fetched,
-                        // Still valid for a while: use them and try to renew next time.
-                        (Err(_), Some((auth, expires_at))) if SystemTime::now() < *expires_at => {
-                            return Ok(auth.clone());
-                        }
-                        (Err(error), _) => {
-                            return Err(Error::invalid_input(format!(
-                                "no credentials found; tried {}; ECS metadata: {error}",
-                                tried.join("; ")
-                            )));
-                        }
-                    };
-                let auth = Arc::new(Auth::AkSk(credentials));
-                *cached = Some((auth.clone(), expires_at));
-                Ok(auth)
-            }
+            AuthSource::Metadata(metadata) => metadata.current(deadline),
         }
     }
 }
@@ -144,20 +103,19 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
 
     let auth = match auth {
         Some(auth) => AuthSource::Fixed(Arc::new(auth)),
-        None if settings.metadata => AuthSource::Metadata {
-            base: settings
+        None if settings.metadata => AuthSource::Metadata(MetadataCredentials::new(
+            settings
                 .metadata_url
-                .unwrap_or_else(|| metadata::DEFAULT_METADATA_URL.to_string()),
-            agent: metadata::metadata_agent(),
-            cached: Mutex::new(None),
+                .unwrap_or_else(|| DEFAULT_METADATA_URL.to_string()),
             tried,
-        },
+        )),
         None => {
             tried.push("ECS metadata (turned off)".to_string());
             return Err(Error::invalid_input(format!(
                 "no credentials found; tried {}",
                 tried.join("; ")
-            )));
+            ))
+            .no_credentials_found());
         }
     };
     Ok(Resolved {

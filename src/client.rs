@@ -7,7 +7,6 @@
 //! success bodies bounded in size.
 
 use std::fmt;
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +17,11 @@ use crate::credentials::{Auth, check_header_safe};
 use crate::endpoint::Endpoint;
 use crate::environment::Environment;
 use crate::error::TransportKind;
+use crate::proxy::{ProxyRoute, ProxySetting};
 use crate::response::{api_failure, decode_jobs};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
+use crate::transport::{classify, read_error_body};
 use crate::{Error, Job, iam};
 
 /// Sent as `User-Agent` (and signed, as the official SDKs do with theirs).
@@ -31,8 +32,6 @@ const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
 /// Longer timeouts are refused: a build script should never wait that long, and deadlines must
 /// stay far from `Instant`'s limits.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-/// Error bodies are only quoted, so only their beginning is read.
-const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
 /// Which URI the jobs are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,13 +77,14 @@ pub struct Client {
     /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
     newer_path_learned: AtomicBool,
     user_agent: String,
+    proxy: ProxyRoute,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth: &dyn fmt::Debug = match &self.auth {
             AuthSource::Fixed(auth) => auth,
-            AuthSource::Metadata { .. } => &"EcsMetadata",
+            AuthSource::Metadata(_) => &"EcsMetadata",
         };
         f.debug_struct("Client")
             .field("endpoint", &self.endpoint.base)
@@ -95,6 +95,9 @@ impl fmt::Debug for Client {
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
+///
+/// `Debug` shows no secret: credentials print redacted, a proxy URL without its password, the
+/// environment by variable names only, a PEM by its length.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     region: Option<String>,
@@ -114,13 +117,6 @@ pub struct ClientBuilder {
     proxy: ProxySetting,
     root_certificates_pem: Option<Vec<u8>>,
     user_agent_suffix: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-enum ProxySetting {
-    FromEnvironment,
-    Direct,
-    Url(String),
 }
 
 impl ClientBuilder {
@@ -319,15 +315,9 @@ impl ClientBuilder {
             .timeout_connect(Some(self.connect_timeout))
             .user_agent(ureq::config::AutoHeaderValue::None)
             .tls_config(tls_config(self.root_certificates_pem.as_deref())?);
-        config = match &self.proxy {
-            ProxySetting::Url(url) => config.proxy(Some(ureq::Proxy::new(url).map_err(|_| {
-                Error::invalid_input("the proxy URL is not valid (expected scheme://host:port)")
-            })?)),
-            ProxySetting::Direct => config.proxy(None),
-            // Loopback stand-ins are never reached through a proxy.
-            ProxySetting::FromEnvironment if endpoint.is_loopback => config.proxy(None),
-            ProxySetting::FromEnvironment => config,
-        };
+        // ureq never reads proxy variables itself: each request is told its proxy.
+        config = config.proxy(None);
+        let proxy = ProxyRoute::new(&self.proxy, env)?;
         Ok(Client {
             agent: ureq::Agent::new_with_config(config.build()),
             endpoint,
@@ -341,6 +331,7 @@ impl ClientBuilder {
             jobs_path: self.jobs_path,
             newer_path_learned: AtomicBool::new(false),
             user_agent,
+            proxy,
         })
     }
 }
@@ -510,19 +501,19 @@ impl Client {
         let region = self.region.as_deref().ok_or_else(|| {
             Error::invalid_input("no project id given, and no region to look it up in IAM")
         })?;
-        let auth = self.auth.current()?;
-        let identity = auth.identity();
-        if let Some(project_id) = iam::cached(&identity, region) {
+        let deadline = Instant::now() + self.timeout;
+        let auth = self.auth.current(deadline)?;
+        let iam_endpoint = Endpoint::parse(&iam::iam_base(self.iam_endpoint.as_deref(), region))?;
+        let key = iam::CacheKey::new(&auth, &iam_endpoint, region);
+        if let Some(project_id) = iam::cached(&key) {
             return Ok(project_id);
         }
-        let iam_endpoint = Endpoint::parse(&iam::iam_base(self.iam_endpoint.as_deref(), region))?;
         let target = Target {
             endpoint: &iam_endpoint,
             path: "/v3/projects",
             query: &[("name", region)],
             project_id: None,
         };
-        let deadline = Instant::now() + self.timeout;
         let (answer, attempts) = self.send(&target, deadline)?;
         let project_id = if (200..=299).contains(&answer.status) {
             iam::project_from_body(region, &answer.body)
@@ -530,7 +521,7 @@ impl Client {
             Err(api_failure(answer.status, answer.request_id, &answer.body))
         }
         .map_err(|error| answer.secrets.scrub(error).with_attempts(attempts))?;
-        iam::remember(&identity, region, &project_id);
+        iam::remember(key, &project_id);
         Ok(project_id)
     }
 
@@ -540,7 +531,7 @@ impl Client {
     fn send(&self, target: &Target<'_>, deadline: Instant) -> Result<(Answer, u32), Error> {
         let mut attempt = 1;
         loop {
-            let auth = self.auth.current()?;
+            let auth = self.auth.current(deadline)?;
             let result = self.send_once(target, &auth, deadline);
             let (retryable, retry_after) = match &result {
                 Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
@@ -587,10 +578,7 @@ impl Client {
         let signed;
         let token_query;
         let mut sent: Vec<(&str, &str)> = Vec::with_capacity(8);
-        let mut secrets = Secrets {
-            signature: [b'-'; 64],
-            auth: auth.clone(),
-        };
+        let mut secrets = Secrets::new(auth, self.proxy.password());
         let query = match &**auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest {
@@ -602,9 +590,7 @@ impl Client {
                     body: b"",
                 };
                 signed = sign(&request, credentials, SystemTime::now())?;
-                if let Ok(signature) = <[u8; 64]>::try_from(signed.signature().as_bytes()) {
-                    secrets.signature = signature;
-                }
+                secrets.add(signed.signature());
                 sent.extend(signed.headers());
                 signed.query()
             }
@@ -624,16 +610,19 @@ impl Client {
             url.push('?');
             url.push_str(query);
         }
-        let mut request = self.agent.get(&url);
-        if remaining < self.timeout {
-            request = request.config().timeout_global(Some(remaining)).build();
-        }
+        let mut request = self
+            .agent
+            .get(&url)
+            .config()
+            .timeout_global(Some(remaining.min(self.timeout)))
+            .proxy(self.proxy.for_target(target.endpoint))
+            .build();
         for (name, value) in sent {
             request = request.header(name, value.as_bytes());
         }
         let mut response = request
             .call()
-            .map_err(|error| secrets.scrub(transport_error(error, true)))?;
+            .map_err(|error| secrets.scrub(classify(error, true)))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -656,17 +645,11 @@ impl Client {
                 Err(ureq::Error::BodyExceedsLimit(_)) => {
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(secrets.scrub(transport_error(error, false))),
+                Err(error) => return Err(secrets.scrub(classify(error, false))),
             }
         } else {
-            let mut body = Vec::new();
-            // An unreadable error body still leaves the status and request id to report.
-            let _ = response
-                .body_mut()
-                .as_reader()
-                .take(ERROR_BODY_LIMIT)
-                .read_to_end(&mut body);
-            body
+            // Scrubbed whole, before anything is parsed or cut to length from it.
+            secrets.scrub_bytes(read_error_body(&mut response))
         };
         Ok(Answer {
             status,
@@ -678,18 +661,51 @@ impl Client {
     }
 }
 
-/// Texts that must not appear in errors: the request's signature and the token that travelled.
-/// Kept without allocating: every request carries one.
-struct Secrets {
-    signature: [u8; 64],
-    auth: Arc<Auth>,
-}
+/// Texts that must not appear in errors: the request's signature, the token that travelled, the
+/// proxy's password.
+struct Secrets(Vec<String>);
 
 impl Secrets {
-    fn scrub(&self, error: Error) -> Error {
-        let signature = std::str::from_utf8(&self.signature).unwrap_or_default();
-        error.redact(&[signature, self.auth.secret_text()])
+    fn new(auth: &Auth, proxy_password: Option<&str>) -> Secrets {
+        let mut secrets = Secrets(Vec::with_capacity(3));
+        secrets.add(auth.secret_text());
+        secrets.add(proxy_password.unwrap_or_default());
+        secrets
     }
+
+    fn add(&mut self, secret: &str) {
+        if !secret.is_empty() {
+            self.0.push(secret.to_string());
+        }
+    }
+
+    fn scrub(&self, error: Error) -> Error {
+        let secrets: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        error.redact(&secrets)
+    }
+
+    /// Replaces every secret in raw bytes (an error body) with `** redacted **`.
+    fn scrub_bytes(&self, mut body: Vec<u8>) -> Vec<u8> {
+        for secret in &self.0 {
+            body = replace_bytes(&body, secret.as_bytes(), crate::error::REDACTED.as_bytes());
+        }
+        body
+    }
+}
+
+fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = rest
+        .windows(needle.len())
+        .position(|window| window == needle)
+    {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Rejects ids that cannot name a resource; odd but legal ones (spaces, unicode, `/`, `%`) pass.
@@ -706,32 +722,6 @@ fn check_id(what: &str, id: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-/// Classifies a ureq error. Only connection failures and timeouts that happen before any response
-/// are retryable: then the server has not answered, and the GET may be sent again.
-fn transport_error(error: ureq::Error, before_response: bool) -> Error {
-    use std::io::ErrorKind as Io;
-    let (kind, connection_failure) = match &error {
-        ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
-        ureq::Error::HostNotFound => (TransportKind::Dns, false),
-        ureq::Error::ConnectionFailed => (TransportKind::Connect, true),
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (TransportKind::Tls, false),
-        ureq::Error::Io(io) => match io.kind() {
-            Io::ConnectionRefused => (TransportKind::Connect, true),
-            Io::TimedOut | Io::WouldBlock => (TransportKind::Timeout, true),
-            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
-                (TransportKind::Other, true)
-            }
-            _ => (TransportKind::Other, false),
-        },
-        _ => (TransportKind::Other, false),
-    };
-    Error::transport(
-        kind,
-        error.to_string(),
-        before_response && connection_failure,
-    )
 }
 
 /// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS

@@ -41,7 +41,8 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Permanent credentials.
+    /// Permanent credentials. White space around the AK is dropped (it could not travel in a
+    /// header); the SK is used exactly as given.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
@@ -50,7 +51,7 @@ impl Credentials {
         access_key: impl Into<String>,
         secret_key: impl Into<String>,
     ) -> Result<Self, Error> {
-        let access_key = access_key.into();
+        let access_key = access_key.into().trim().to_string();
         let secret_key = secret_key.into();
         check_header_safe("access key (AK)", &access_key)?;
         // The SK never travels, but an empty one is always a mistake (the official signer refuses it).
@@ -73,7 +74,8 @@ impl Credentials {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty or
     /// contains a control character.
     pub fn with_security_token(mut self, token: impl Into<String>) -> Result<Self, Error> {
-        let token = token.into();
+        // Kept as it is sent (header values travel trimmed), so that an echo of it is recognised.
+        let token = token.into().trim().to_string();
         check_header_safe("security token", &token)?;
         self.security_token = Some(token);
         Ok(self)
@@ -160,16 +162,25 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
-    /// Who is asking, for caches: the AK, or a hash of the IAM token (never the token itself).
+    /// Who is asking, for caches: the AK with a fingerprint of the SK and security token, or a
+    /// hash of the IAM token. Never a secret itself: the fingerprint is an HMAC under the SK of a
+    /// fixed text, the hash a SHA-256.
     pub(crate) fn identity(&self) -> String {
-        match self {
-            Auth::AkSk(credentials) => format!("ak:{}", credentials.access_key()),
-            Auth::Token(token) => {
-                use sha2::{Digest, Sha256};
-                let digest = Sha256::digest(token.as_str().as_bytes());
-                let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                format!("token:{hex}")
+        use hmac::Mac;
+        use sha2::Digest;
+        let digest = match self {
+            Auth::AkSk(credentials) => {
+                let mut mac = credentials.keyed_hmac();
+                mac.update(b"dbss-jobs cache identity\n");
+                mac.update(credentials.security_token().unwrap_or_default().as_bytes());
+                mac.finalize().into_bytes().to_vec()
             }
+            Auth::Token(token) => Sha256::digest(token.as_str().as_bytes()).to_vec(),
+        };
+        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        match self {
+            Auth::AkSk(credentials) => format!("ak:{}:{hex}", credentials.access_key()),
+            Auth::Token(_) => format!("token:{hex}"),
         }
     }
 
@@ -206,7 +217,8 @@ impl IamToken {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty or
     /// contains a control character.
     pub fn new(token: impl Into<String>) -> Result<Self, Error> {
-        let token = token.into();
+        // Kept as it is sent (header values travel trimmed), so that an echo of it is recognised.
+        let token = token.into().trim().to_string();
         check_header_safe("IAM token", &token)?;
         Ok(IamToken(token))
     }

@@ -49,7 +49,9 @@ pub(crate) struct Endpoint {
     pub(crate) base: String,
     /// The authority as written, sent as `Host` and signed.
     pub(crate) authority: String,
-    /// A loopback host is reached directly, never through a proxy.
+    /// The host alone: no port, no brackets around an IPv6 address.
+    pub(crate) host: String,
+    /// A loopback host (`localhost`, `127.0.0.0/8`, `::1`).
     pub(crate) is_loopback: bool,
 }
 
@@ -119,8 +121,14 @@ impl Endpoint {
         Ok(Endpoint {
             base: format!("{scheme}://{authority}"),
             authority: authority.to_string(),
+            host: host.to_string(),
             is_loopback,
         })
+    }
+
+    /// The host alone, for proxy decisions.
+    pub(crate) fn host(&self) -> &str {
+        &self.host
     }
 }
 

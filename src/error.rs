@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-const REDACTED: &str = "** redacted **";
+pub(crate) const REDACTED: &str = "** redacted **";
 
 /// What went wrong, in broad classes; see [`Error::kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,6 +49,11 @@ pub(crate) enum TransportKind {
 pub struct Error {
     inner: Box<Inner>,
     attempts: u32,
+    /// Where the error happened, when that is not the DBSS call itself (e.g. the credential
+    /// chain's ECS metadata step); printed before the rest.
+    context: Option<String>,
+    /// The credential chain found nothing.
+    missing_credentials: bool,
 }
 
 #[derive(Debug)]
@@ -178,10 +183,24 @@ impl Error {
         self
     }
 
+    /// Marks the error as the credential chain's last word: nothing was found.
+    pub(crate) fn no_credentials_found(mut self) -> Error {
+        self.missing_credentials = true;
+        self
+    }
+
+    /// Says where the error happened (e.g. `IAM https://iam...`), printed before the rest.
+    pub(crate) fn in_context(mut self, context: String) -> Error {
+        self.context = Some(context);
+        self
+    }
+
     fn new(inner: Inner) -> Error {
         Error {
             inner: Box::new(inner),
             attempts: 1,
+            context: None,
+            missing_credentials: false,
         }
     }
 
@@ -264,6 +283,34 @@ impl Error {
         self.transport_kind() == Some(TransportKind::Tls)
     }
 
+    /// True when the credential chain found no credentials (explicit, environment, profile file,
+    /// ECS metadata); the message lists each step and why it gave nothing.
+    pub fn is_missing_credentials(&self) -> bool {
+        self.missing_credentials
+    }
+
+    /// True for the failures the client itself retries: a connection failure or timeout before
+    /// any answer, and the statuses 429, 502, 503 and 504. What is left of them after the client's
+    /// own attempts may still pass if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        self.is_retryable_transport()
+            || self
+                .api_parts()
+                .is_some_and(|api| crate::retry::is_retryable_status(api.status))
+    }
+
+    /// True when the gateway rejected the credentials or the signature: status 401 (the
+    /// gateway's `APIGW.030x` codes among them). Never retried: five failed signatures lock an
+    /// AK/SK for five minutes.
+    pub fn is_auth_rejected(&self) -> bool {
+        self.status() == Some(401) && self.kind() == ErrorKind::Api
+    }
+
+    /// True when the identity is known but not allowed to do this: status 403.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403) && self.kind() == ErrorKind::Api
+    }
+
     /// True when a success answer was larger than the configured body limit.
     pub fn is_body_too_large(&self) -> bool {
         matches!(
@@ -292,6 +339,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(context) = &self.context {
+            write!(f, "{context}: ")?;
+        }
         self.fmt_inner(f)?;
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
@@ -351,6 +401,8 @@ impl fmt::Debug for Error {
         f.debug_struct("Error")
             .field("inner", &self.inner)
             .field("attempts", &self.attempts)
+            .field("context", &self.context)
+            .field("missing_credentials", &self.missing_credentials)
             .finish()
     }
 }

@@ -1,14 +1,15 @@
 //! The project id from IAM, when none was given: `GET {iam}/v3/projects?name={region}`.
 //!
-//! Exactly one project must come back. Answers are cached per (identity, region) for the life of the
-//! process, so many clients or calls cost one lookup.
+//! Exactly one project must come back. Answers are cached per identity, IAM endpoint and region for
+//! the life of the process, so many clients or calls cost one lookup.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
-use crate::{Error, REGIONS};
+use crate::endpoint::Endpoint;
+use crate::{Auth, Error, REGIONS};
 
 /// The global IAM endpoint, for regions this crate does not know.
 const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";
@@ -60,30 +61,44 @@ pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, Err
     }
 }
 
-type Cache = Mutex<HashMap<(String, String), String>>;
+/// What a cached project id depends on: who asks (AK plus a fingerprint of the SK and security
+/// token, or a hash of the IAM token; never a secret itself), which IAM answers, for which region.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CacheKey {
+    identity: String,
+    iam_base: String,
+    region: String,
+}
+
+impl CacheKey {
+    pub(crate) fn new(auth: &Auth, iam: &Endpoint, region: &str) -> CacheKey {
+        CacheKey {
+            identity: auth.identity(),
+            iam_base: iam.base.clone(),
+            region: region.to_string(),
+        }
+    }
+}
+
+type Cache = Mutex<HashMap<CacheKey, String>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(Cache::default)
 }
 
-pub(crate) fn cached(identity: &str, region: &str) -> Option<String> {
+pub(crate) fn cached(key: &CacheKey) -> Option<String> {
     let cache = cache()
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache
-        .get(&(identity.to_string(), region.to_string()))
-        .cloned()
+    cache.get(key).cloned()
 }
 
-pub(crate) fn remember(identity: &str, region: &str, project_id: &str) {
+pub(crate) fn remember(key: CacheKey, project_id: &str) {
     let mut cache = cache()
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache.insert(
-        (identity.to_string(), region.to_string()),
-        project_id.to_string(),
-    );
+    cache.insert(key, project_id.to_string());
 }
 
 #[cfg(test)]

@@ -18,10 +18,12 @@ mod iam;
 mod metadata;
 mod model;
 mod profile;
+mod proxy;
 mod response;
 mod retry;
 pub mod sign;
 mod timestamps;
+mod transport;
 mod wait;
 
 pub use client::{Client, ClientBuilder, JobsPath, get_jobs};

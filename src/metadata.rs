@@ -1,15 +1,22 @@
 //! Temporary credentials from the ECS metadata service (the last step of the credential chain).
 //!
 //! `PUT {base}/meta-data/latest/api/token` (`X-Metadata-Token-Ttl-Seconds: 21600`), then
-//! `GET {base}/openstack/latest/securitykey` with `X-Metadata-Token`. Short timeouts, never through a
-//! proxy: on a machine that is not an ECS, this must fail fast, not hang a build script.
+//! `GET {base}/openstack/latest/securitykey` with `X-Metadata-Token`. Never through a proxy, 1 s to
+//! connect, and both requests together within 3 s and within the calling request's deadline: on
+//! a machine that is not an ECS, this must fail fast, not hang a build script.
+//!
+//! One thread fetches at a time; the lock is never held across I/O. Other threads use the cached
+//! credentials while they are valid, or wait for the fetch until their own deadline. A failed
+//! renewal is tried again only after [`RENEWAL_BACKOFF`] while the cached credentials stay valid.
 
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
 use crate::error::TransportKind;
-use crate::{Credentials, Error};
+use crate::transport::{classify, read_error_body};
+use crate::{Auth, Credentials, Error};
 
 /// The metadata service of every ECS.
 pub(crate) const DEFAULT_METADATA_URL: &str = "http://169.254.169.254";
@@ -17,6 +24,147 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 const TOKEN_TTL_SECONDS: &str = "21600";
 const BODY_LIMIT: u64 = 64 * 1024;
+/// Temporary credentials are renewed when they have less than this left.
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+/// After a failed renewal, cached credentials that are still valid are used this long before the
+/// next try.
+const RENEWAL_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Credentials from the metadata service, cached until shortly before they expire.
+pub(crate) struct MetadataCredentials {
+    base: String,
+    agent: ureq::Agent,
+    state: Mutex<State>,
+    fetched: Condvar,
+    /// What the chain tried before, for the error when the metadata service fails too.
+    tried: Vec<String>,
+}
+
+#[derive(Default)]
+struct State {
+    cached: Option<(Arc<Auth>, SystemTime)>,
+    fetching: bool,
+    last_failure: Option<Instant>,
+}
+
+/// What a caller does after looking at the state.
+enum Claim {
+    Use(Arc<Auth>),
+    /// Fetch; the credentials still valid meanwhile, if any.
+    Fetch(Option<Arc<Auth>>),
+}
+
+impl MetadataCredentials {
+    pub(crate) fn new(base: String, tried: Vec<String>) -> MetadataCredentials {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(TOTAL_TIMEOUT))
+            .build();
+        MetadataCredentials {
+            base,
+            agent: ureq::Agent::new_with_config(config),
+            state: Mutex::new(State::default()),
+            fetched: Condvar::new(),
+            tried,
+        }
+    }
+
+    /// The credentials to use now, fetched or renewed when needed, before `deadline`.
+    pub(crate) fn current(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
+        let still_valid = match self.claim(deadline)? {
+            Claim::Use(auth) => return Ok(auth),
+            Claim::Fetch(still_valid) => still_valid,
+        };
+        let fetch_deadline = deadline.min(Instant::now() + TOTAL_TIMEOUT);
+        let result = fetch(&self.agent, &self.base, fetch_deadline);
+        self.finish(result, still_valid)
+    }
+
+    /// Under the lock: use the cache, wait for another thread's fetch, or claim the fetch.
+    fn claim(&self, deadline: Instant) -> Result<Claim, Error> {
+        let mut state = self.lock();
+        loop {
+            let now = SystemTime::now();
+            let valid = state
+                .cached
+                .as_ref()
+                .filter(|(_, expires_at)| now < *expires_at);
+            let fresh =
+                valid.is_some_and(|(_, expires_at)| now + REFRESH_BEFORE_EXPIRY < *expires_at);
+            let backing_off = state
+                .last_failure
+                .is_some_and(|at| at.elapsed() < RENEWAL_BACKOFF);
+            match valid.map(|(auth, _)| auth.clone()) {
+                Some(auth) if fresh || state.fetching || backing_off => {
+                    return Ok(Claim::Use(auth));
+                }
+                None if state.fetching => {
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    if remaining.is_zero() {
+                        let waited = Error::transport(
+                            TransportKind::Timeout,
+                            "the total deadline passed while another call was fetching",
+                            false,
+                        );
+                        return Err(self.nothing_found(waited));
+                    }
+                    state = self
+                        .fetched
+                        .wait_timeout(state, remaining)
+                        .map_or_else(|poisoned| poisoned.into_inner().0, |(state, _)| state);
+                }
+                valid => {
+                    state.fetching = true;
+                    return Ok(Claim::Fetch(valid));
+                }
+            }
+        }
+    }
+
+    /// Under the lock again: record the fetch's outcome and wake the waiting threads.
+    fn finish(
+        &self,
+        result: Result<(Credentials, SystemTime), Error>,
+        still_valid: Option<Arc<Auth>>,
+    ) -> Result<Arc<Auth>, Error> {
+        let mut state = self.lock();
+        state.fetching = false;
+        self.fetched.notify_all();
+        match result {
+            Ok((credentials, expires_at)) => {
+                let auth = Arc::new(Auth::AkSk(credentials));
+                state.cached = Some((auth.clone(), expires_at));
+                state.last_failure = None;
+                Ok(auth)
+            }
+            Err(error) => {
+                state.last_failure = Some(Instant::now());
+                still_valid.ok_or_else(|| self.nothing_found(error))
+            }
+        }
+    }
+
+    fn nothing_found(&self, error: Error) -> Error {
+        error
+            .in_context(format!(
+                "no credentials found; tried {}; ECS metadata {}",
+                self.tried.join("; "),
+                self.base
+            ))
+            .no_credentials_found()
+    }
+
+    /// A poisoned lock only means another thread panicked; the state is still consistent (every
+    /// change is one assignment).
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 #[derive(Deserialize)]
 struct SecurityKey {
@@ -31,63 +179,66 @@ struct TemporaryCredential {
     expires_at: String,
 }
 
-pub(crate) fn metadata_agent() -> ureq::Agent {
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .timeout_connect(Some(CONNECT_TIMEOUT))
-        .timeout_global(Some(TOTAL_TIMEOUT))
-        .build();
-    ureq::Agent::new_with_config(config)
-}
-
 /// Fetches temporary credentials from the metadata service at `base`, with when they expire.
-pub(crate) fn fetch(agent: &ureq::Agent, base: &str) -> Result<(Credentials, SystemTime), Error> {
-    let failed = |what: &str| Error::invalid_input(format!("ECS metadata {base}: {what}"));
+fn fetch(
+    agent: &ureq::Agent,
+    base: &str,
+    deadline: Instant,
+) -> Result<(Credentials, SystemTime), Error> {
+    let failed = |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
     let token = agent
         .put(format!("{base}/meta-data/latest/api/token"))
+        .config()
+        .timeout_global(Some(remaining(deadline)?))
+        .build()
         .header("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS)
         .send_empty()
-        .map_err(|error| metadata_transport(base, error))
-        .and_then(|response| read_ok(base, response))?;
-    let token = String::from_utf8(token).map_err(|_| failed("the session token is not text"))?;
+        .map_err(|error| classify(error, false))
+        .and_then(read_ok)?;
+    let token = String::from_utf8(token).map_err(|_| failed("session token is not text"))?;
     let body = agent
         .get(format!("{base}/openstack/latest/securitykey"))
+        .config()
+        .timeout_global(Some(remaining(deadline)?))
+        .build()
         .header("X-Metadata-Token", token.trim())
         .call()
-        .map_err(|error| metadata_transport(base, error))
-        .and_then(|response| read_ok(base, response))?;
+        .map_err(|error| classify(error, false))
+        .and_then(read_ok)?;
     let key: SecurityKey = serde_json::from_slice(&body)
-        .map_err(|_| failed("the securitykey answer is not the documented JSON"))?;
+        .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
     let credential = key.credential;
     let expires_at = crate::timestamps::parse_rfc3339_utc(&credential.expires_at)
-        .ok_or_else(|| failed("the credentials' expires_at is not an RFC 3339 UTC time"))?;
+        .ok_or_else(|| failed("credentials' expires_at is not an RFC 3339 UTC time"))?;
     let credentials = Credentials::new(credential.access, credential.secret)?
         .with_security_token(credential.securitytoken)?;
     Ok((credentials, expires_at))
 }
 
-fn read_ok(base: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
+fn remaining(deadline: Instant) -> Result<Duration, Error> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        return Err(Error::transport(
+            TransportKind::Timeout,
+            "the total deadline passed",
+            false,
+        ));
+    }
+    Ok(remaining)
+}
+
+/// The body of a 200, or the answer as an `Api` error.
+fn read_ok(mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
     let status = response.status().as_u16();
     if status != 200 {
-        return Err(Error::invalid_input(format!(
-            "ECS metadata {base}: http {status}"
-        )));
+        let request_id = crate::transport::request_id(&response);
+        let body = read_error_body(&mut response);
+        return Err(crate::response::api_failure(status, request_id, &body));
     }
     response
         .body_mut()
         .with_config()
         .limit(BODY_LIMIT)
         .read_to_vec()
-        .map_err(|error| metadata_transport(base, error))
-}
-
-fn metadata_transport(base: &str, error: ureq::Error) -> Error {
-    let kind = match error {
-        ureq::Error::Timeout(_) => TransportKind::Timeout,
-        ureq::Error::ConnectionFailed => TransportKind::Connect,
-        _ => TransportKind::Other,
-    };
-    Error::transport(kind, format!("ECS metadata {base}: {error}"), false)
+        .map_err(|error| classify(error, false))
 }

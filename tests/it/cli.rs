@@ -189,3 +189,24 @@ fn region_alone_uses_the_chain_and_iam() {
             .contains("Access=CLI-PROFILE-AK,")
     }));
 }
+
+#[test]
+fn a_socks5_proxy_in_the_process_environment_is_used() {
+    let socks = crate::support::Socks5::start();
+    let host = crate::review::unresolvable_host();
+    let output = get_jobs()
+        .env("ALL_PROXY", socks.url("socks5h"))
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .args([
+            "--endpoint",
+            &format!("https://{host}"),
+            "--project-id",
+            "p",
+            "r",
+        ])
+        .output()
+        .unwrap();
+    check_exit(&output, 1);
+    assert_eq!(socks.targets()[0], format!("{host}:443"));
+}

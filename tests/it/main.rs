@@ -8,5 +8,6 @@ mod faults;
 mod model;
 mod redaction;
 mod retries;
+mod review;
 mod sign_vectors;
 mod support;

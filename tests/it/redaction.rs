@@ -76,9 +76,9 @@ fn bad_secrets_are_named_not_quoted() {
         Credentials::new("AK", "").unwrap_err(),
         Credentials::new("AK", SK)
             .unwrap()
-            .with_security_token(format!("{SECURITY_TOKEN}\n"))
+            .with_security_token(format!("{SECURITY_TOKEN}\nX"))
             .unwrap_err(),
-        IamToken::new(format!("{IAM_TOKEN}\r\n")).unwrap_err(),
+        IamToken::new(format!("{IAM_TOKEN}\r\nX")).unwrap_err(),
     ];
     for error in &errors {
         assert_error_clean(error, &[]);

@@ -1,0 +1,134 @@
+//! The one place where ureq's errors become this crate's [`Error`]s, and small helpers for reading
+//! answers that every caller of the network shares.
+
+use std::io::Read as _;
+
+use crate::Error;
+use crate::error::TransportKind;
+
+/// Error bodies are only quoted, so only their beginning is read.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// Classifies a ureq error. Only connection failures and timeouts that happen before any response
+/// are retryable: then the server has not answered, and the GET may be sent again.
+///
+/// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
+/// looked at so that `is_dns()` and `is_tls()` tell the truth.
+pub(crate) fn classify(error: ureq::Error, before_response: bool) -> Error {
+    use std::io::ErrorKind as Io;
+    let (kind, connection_failure) = match &error {
+        ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
+        ureq::Error::HostNotFound => (TransportKind::Dns, false),
+        ureq::Error::ConnectionFailed => (TransportKind::Connect, true),
+        ureq::Error::Tls(_) => (TransportKind::Tls, false),
+        ureq::Error::Io(io) if is_resolver_failure(io) => (TransportKind::Dns, false),
+        ureq::Error::Io(io) if tls_failure_text(io).is_some() => (TransportKind::Tls, false),
+        ureq::Error::Io(io) => match io.kind() {
+            Io::ConnectionRefused => (TransportKind::Connect, true),
+            Io::TimedOut | Io::WouldBlock => (TransportKind::Timeout, true),
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe | Io::UnexpectedEof => {
+                (TransportKind::Other, true)
+            }
+            _ => (TransportKind::Other, false),
+        },
+        _ if tls_error_text(&error).is_some() => (TransportKind::Tls, false),
+        _ => (TransportKind::Other, false),
+    };
+    let message = match kind {
+        TransportKind::Tls => tls_words(&error),
+        TransportKind::Dns => format!(
+            "the host name could not be resolved ({})",
+            inner_text(&error)
+        ),
+        _ => inner_text(&error),
+    };
+    Error::transport(kind, message, before_response && connection_failure)
+}
+
+/// std reports `getaddrinfo` failures with this text (the error kind is not stable to match).
+fn is_resolver_failure(io: &std::io::Error) -> bool {
+    io.to_string()
+        .starts_with("failed to lookup address information")
+}
+
+/// The text of a TLS library's error inside an I/O error, if that is what it is.
+fn tls_failure_text(io: &std::io::Error) -> Option<String> {
+    let inner = io.get_ref()?;
+    #[cfg(not(feature = "native-tls"))]
+    let is_tls = is_inner_of(ureq::Error::Rustls, inner);
+    #[cfg(feature = "native-tls")]
+    let is_tls =
+        is_inner_of(ureq::Error::NativeTls, inner) || is_inner_of(ureq::Error::Rustls, inner);
+    is_tls.then(|| inner.to_string())
+}
+
+/// Whether `inner` is the payload type of the ureq error variant `variant` (a tuple variant is a
+/// function from its payload), without naming the TLS library's type.
+fn is_inner_of<T: std::error::Error + 'static>(
+    _variant: fn(T) -> ureq::Error,
+    inner: &(dyn std::error::Error + Send + Sync + 'static),
+) -> bool {
+    inner.is::<T>()
+}
+
+/// The TLS library's text for a TLS error reported as its own ureq variant.
+fn tls_error_text(error: &ureq::Error) -> Option<String> {
+    match error {
+        ureq::Error::Rustls(inner) => Some(inner.to_string()),
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(inner) => Some(inner.to_string()),
+        _ => None,
+    }
+}
+
+/// What went wrong in a TLS handshake, in words, with the TLS library's text in parentheses.
+fn tls_words(error: &ureq::Error) -> String {
+    let text = inner_text(error);
+    let lower = text.to_ascii_lowercase();
+    let words = if lower.contains("unknownissuer") || lower.contains("unable to get local issuer") {
+        "the server's certificate is not trusted (unknown issuer)"
+    } else if lower.contains("not valid for name") || lower.contains("hostname mismatch") {
+        "the server's certificate is not valid for this host name"
+    } else if lower.contains("expired") {
+        "the server's certificate has expired"
+    } else if lower.contains("self-signed") || lower.contains("self signed") {
+        "the server's certificate is self-signed and not trusted"
+    } else {
+        "the TLS handshake failed"
+    };
+    format!("{words} ({text})")
+}
+
+/// The innermost text of a ureq error, without ureq's `io: ` prefix.
+fn inner_text(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Io(io) => io.to_string(),
+        other => tls_error_text(other).unwrap_or_else(|| other.to_string()),
+    }
+}
+
+/// The `X-Request-Id` header of an answer.
+pub(crate) fn request_id<B>(response: &ureq::http::Response<B>) -> Option<String> {
+    header(response, "X-Request-Id")
+}
+
+/// A header's value, when it is text.
+pub(crate) fn header<B>(response: &ureq::http::Response<B>, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The beginning of an error answer's body. An unreadable body still leaves the status and
+/// request id to report, so a read error ends the body instead of failing.
+pub(crate) fn read_error_body(response: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
+    let mut body = Vec::new();
+    let _ = response
+        .body_mut()
+        .as_reader()
+        .take(ERROR_BODY_LIMIT)
+        .read_to_end(&mut body);
+    body
+}
