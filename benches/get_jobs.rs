@@ -72,21 +72,14 @@ fn main() {
     let headers: Vec<(String, String)> = {
         use dbss_jobs::sign::{SignableRequest, sign};
         let host = url.trim_start_matches("http://");
-        let request = SignableRequest {
-            method: "GET",
-            host,
-            path,
-            query: &[],
-            headers: &[
-                ("Content-Type", "application/json"),
-                (
-                    "User-Agent",
-                    concat!("dbss-jobs/", env!("CARGO_PKG_VERSION")),
-                ),
-                ("X-Project-Id", "93ad699fc1f7cd5bb2e35cbf0f19c557"),
-            ],
-            body: b"",
-        };
+        let request = SignableRequest::new("GET", host, path).with_headers(&[
+            ("Content-Type", "application/json"),
+            (
+                "User-Agent",
+                concat!("dbss-jobs/", env!("CARGO_PKG_VERSION")),
+            ),
+            ("X-Project-Id", "93ad699fc1f7cd5bb2e35cbf0f19c557"),
+        ]);
         let credentials = Credentials::new("BENCHAK0000000000001", "bench-secret-key").unwrap();
         let signed = sign(&request, &credentials, std::time::SystemTime::now()).unwrap();
         signed

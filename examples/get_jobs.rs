@@ -440,14 +440,7 @@ fn demo_signature_is_valid(head: &[String]) -> bool {
     let Ok(credentials) = Credentials::new(DEMO_AK, DEMO_SK) else {
         return false;
     };
-    let request = SignableRequest {
-        method,
-        host,
-        path: target,
-        query: &[],
-        headers: &signed,
-        body: b"",
-    };
+    let request = SignableRequest::new(method, host, target).with_headers(&signed);
     sign(&request, &credentials, time)
         .is_ok_and(|expected| expected.authorization() == authorization)
 }

@@ -1,8 +1,15 @@
-//! Huawei Cloud's `SDK-HMAC-SHA256` request signing (the API gateway's AK/SK scheme).
+//! Huawei Cloud's `SDK-HMAC-SHA256` request signing (the API gateway's AK/SK scheme), one function
+//! per stage of [Huawei's signing guide](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-001.html):
 //!
-//! A pure function of the request, the credentials and the time: no I/O, no clock. Every rule below
-//! follows Huawei's official SDK signer; the shared vectors (produced by that signer) check each
-//! stage: canonical request, string to sign, signed headers and `Authorization`.
+//! 1. the canonical request: method, [canonical URI](canonical_uri), canonical query,
+//!    [canonical headers and signed headers](canonical_headers), payload hash;
+//! 2. the [string to sign](string_to_sign);
+//! 3. the [signature](signature);
+//! 4. the [`Authorization` header](authorization).
+//!
+//! [`sign`] runs them in that order. It is a pure function of the request, the credentials and the
+//! time: no I/O, no clock. Where the guide is silent, the official SDK signer decides; the shared
+//! vectors, produced by that signer, check every stage.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -22,7 +29,17 @@ const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A request to sign, in the parts the signature is computed from.
+///
+/// ```
+/// use dbss_jobs::sign::SignableRequest;
+///
+/// let request = SignableRequest::new("GET", "iam.cn-north-4.myhuaweicloud.com", "/v3/projects")
+///     .with_query(&[("name", "cn-north-4")])
+///     .with_headers(&[("Content-Type", "application/json")]);
+/// assert_eq!(request.method, "GET");
+/// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct SignableRequest<'a> {
     /// HTTP method; upper-cased for signing.
     pub method: &'a str,
@@ -40,31 +57,54 @@ pub struct SignableRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// The result of [`sign`]: what to send, and every intermediate stage of the signature. It
-/// borrows the request's and the credentials' strings for the headers it did not change.
+impl<'a> SignableRequest<'a> {
+    /// A request without query, headers or body.
+    pub fn new(method: &'a str, host: &'a str, path: &'a str) -> Self {
+        SignableRequest {
+            method,
+            host,
+            path,
+            query: &[],
+            headers: &[],
+            body: b"",
+        }
+    }
+
+    /// The query parameters, decoded.
+    pub fn with_query(mut self, query: &'a [(&'a str, &'a str)]) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// The caller's headers.
+    pub fn with_headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// The body.
+    pub fn with_body(mut self, body: &'a [u8]) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// The result of [`sign`]: what to send, and every intermediate stage of the signature.
 ///
 /// `Debug` shows only the signed header names: the other parts contain the signature or the
 /// security token.
 #[derive(Clone)]
-pub struct SignedRequest<'a> {
+pub struct SignedRequest {
     canonical_request: String,
     string_to_sign: String,
     signed_headers: String,
     authorization: String,
+    signature: String,
     query: String,
-    date: [u8; 16],
-    headers: Vec<(&'a str, HeaderValue<'a>)>,
+    headers: Vec<(String, String)>,
 }
 
-/// A header value to send: borrowed, or one of the signer's own.
-#[derive(Clone, Copy)]
-enum HeaderValue<'a> {
-    Borrowed(&'a str),
-    Date,
-    Authorization,
-}
-
-impl<'a> SignedRequest<'a> {
+impl SignedRequest {
     /// `METHOD \n canonical URI \n canonical query \n canonical headers \n signed headers \n payload hash`.
     pub fn canonical_request(&self) -> &str {
         &self.canonical_request
@@ -87,8 +127,7 @@ impl<'a> SignedRequest<'a> {
 
     /// The signature alone (64 lower-case hex digits), the end of [`authorization`](Self::authorization).
     pub fn signature(&self) -> &str {
-        let start = self.authorization.len().saturating_sub(64);
-        self.authorization.get(start..).unwrap_or_default()
+        &self.signature
     }
 
     /// The query string to send (without `?`): the canonical query.
@@ -99,18 +138,13 @@ impl<'a> SignedRequest<'a> {
     /// Every header to send, in order: the caller's (values trimmed), then those the signer adds
     /// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`, `Authorization`).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.headers.iter().map(|(name, value)| {
-            let value = match value {
-                HeaderValue::Borrowed(value) => value,
-                HeaderValue::Date => std::str::from_utf8(&self.date).unwrap_or_default(),
-                HeaderValue::Authorization => self.authorization.as_str(),
-            };
-            (*name, value)
-        })
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 }
 
-impl fmt::Debug for SignedRequest<'_> {
+impl fmt::Debug for SignedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignedRequest")
             .field("signed_headers", &self.signed_headers)
@@ -130,14 +164,9 @@ impl fmt::Debug for SignedRequest<'_> {
 /// use dbss_jobs::{Credentials, sign::{sign, SignableRequest}};
 ///
 /// let credentials = Credentials::new("AK", "SK")?;
-/// let request = SignableRequest {
-///     method: "GET",
-///     host: "dbss.cn-north-4.myhuaweicloud.com",
-///     path: "/v1/p/dbss/audit/jobs/r",
-///     query: &[],
-///     headers: &[("Content-Type", "application/json")],
-///     body: b"",
-/// };
+/// let headers = [("Content-Type", "application/json")];
+/// let request = SignableRequest::new("GET", "dbss.cn-north-4.myhuaweicloud.com", "/v1/p/dbss/audit/jobs/r")
+///     .with_headers(&headers);
 /// let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 /// let signed = sign(&request, &credentials, time)?;
 /// assert_eq!(signed.signed_headers(), "content-type;host;x-sdk-date");
@@ -149,19 +178,49 @@ impl fmt::Debug for SignedRequest<'_> {
 /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the path does not start with
 /// `/`, a header name appears twice (ignoring case), `X-Sdk-Date` or `Authorization` is given, or
 /// `time` is before 1970 or after 9999.
-pub fn sign<'a>(
-    request: &SignableRequest<'a>,
-    credentials: &'a Credentials,
+pub fn sign(
+    request: &SignableRequest<'_>,
+    credentials: &Credentials,
     time: SystemTime,
-) -> Result<SignedRequest<'a>, Error> {
+) -> Result<SignedRequest, Error> {
     if !request.path.starts_with('/') {
         return Err(Error::invalid_input("request path must start with '/'"));
     }
     let date = sdk_date(time)?;
+    let mut headers = headers_to_send(request, credentials, &date)?;
+    let (canonical_headers, signed_headers) = canonical_headers(&headers)?;
+    let query = canonical_query(request.query);
+    let canonical_request = canonical_request(
+        request,
+        &query,
+        &canonical_headers,
+        &signed_headers,
+        &payload_hash(request.body, &headers),
+    );
+    let string_to_sign = string_to_sign(&date, &canonical_request);
+    let signature = signature(credentials, &string_to_sign);
+    let authorization = authorization(credentials.access_key(), &signed_headers, &signature);
+    headers.push(("Authorization".to_string(), authorization.clone()));
+    Ok(SignedRequest {
+        canonical_request,
+        string_to_sign,
+        signed_headers,
+        authorization,
+        signature,
+        query,
+        headers,
+    })
+}
 
-    // The headers as sent: the caller's with trimmed values, then the ones the signer adds.
-    let mut headers: Vec<(&'a str, HeaderValue<'a>)> =
-        Vec::with_capacity(request.headers.len() + 5);
+/// The headers as sent: the caller's with trimmed values, then the ones the signer adds
+/// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`), in the official signer's
+/// order.
+fn headers_to_send(
+    request: &SignableRequest<'_>,
+    credentials: &Credentials,
+    date: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut headers = Vec::with_capacity(request.headers.len() + 5);
     for (name, value) in request.headers {
         for reserved in [HEADER_DATE, "Authorization"] {
             if name.eq_ignore_ascii_case(reserved) {
@@ -170,9 +229,9 @@ pub fn sign<'a>(
                 )));
             }
         }
-        headers.push((name, HeaderValue::Borrowed(trim(value))));
+        headers.push((name.to_string(), trim(value).to_string()));
     }
-    let has = |headers: &[(&str, HeaderValue<'_>)], wanted: &str| {
+    let has = |headers: &[(String, String)], wanted: &str| {
         headers
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
@@ -180,7 +239,7 @@ pub fn sign<'a>(
     if let Some(token) = credentials.security_token()
         && !has(&headers, HEADER_SECURITY_TOKEN)
     {
-        headers.push((HEADER_SECURITY_TOKEN, HeaderValue::Borrowed(trim(token))));
+        headers.push((HEADER_SECURITY_TOKEN.to_string(), trim(token).to_string()));
     }
     // The official signer looks up "Content-Type" with exactly this spelling and the raw value.
     let content_type = request
@@ -188,147 +247,213 @@ pub fn sign<'a>(
         .iter()
         .find(|(name, _)| *name == "Content-Type")
         .map(|(_, value)| *value);
-    if let Some(content_type) = content_type
-        && !content_type.is_empty()
-        && !content_type.starts_with("application/json")
-        && !content_type.starts_with("application/bson")
-    {
+    if content_type.is_some_and(|value| {
+        !value.is_empty()
+            && !value.starts_with("application/json")
+            && !value.starts_with("application/bson")
+    }) {
         headers.push((
-            HEADER_CONTENT_SHA256,
-            HeaderValue::Borrowed(UNSIGNED_PAYLOAD),
+            HEADER_CONTENT_SHA256.to_string(),
+            UNSIGNED_PAYLOAD.to_string(),
         ));
     }
-    headers.push((HEADER_DATE, HeaderValue::Date));
+    headers.push((HEADER_DATE.to_string(), date.to_string()));
     if !has(&headers, "Host") {
-        headers.push(("Host", HeaderValue::Borrowed(trim(request.host))));
+        headers.push(("Host".to_string(), trim(request.host).to_string()));
     }
-    let date_str = std::str::from_utf8(&date).unwrap_or_default();
-    let value_of = |value: &HeaderValue<'a>| match value {
-        HeaderValue::Borrowed(value) => *value,
-        _ => date_str,
-    };
+    Ok(headers)
+}
 
-    // signed headers = sorted lower-case names of every header whose name has no '_'
-    let mut lower_names = String::with_capacity(headers.iter().map(|(name, _)| name.len()).sum());
-    let mut signed: Vec<(std::ops::Range<usize>, &str)> = Vec::with_capacity(headers.len());
-    for (name, value) in headers.iter().filter(|(name, _)| !name.contains('_')) {
-        let start = lower_names.len();
-        push_lowercase(&mut lower_names, name);
-        signed.push((start..lower_names.len(), value_of(value)));
+/// Stage 1, the canonical request:
+/// `METHOD \n canonical URI \n canonical query \n canonical headers \n signed headers \n payload hash`
+/// (the canonical headers end with their own `\n`).
+///
+/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
+fn canonical_request(
+    request: &SignableRequest<'_>,
+    query: &str,
+    canonical_headers: &str,
+    signed_headers: &str,
+    payload_hash: &str,
+) -> String {
+    let uri = canonical_uri(request.path);
+    let parts = [
+        request.method,
+        &uri,
+        query,
+        canonical_headers,
+        signed_headers,
+        payload_hash,
+    ];
+    let mut out = String::with_capacity(parts.iter().map(|part| part.len() + 1).sum());
+    for (index, part) in parts.into_iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
     }
-    let name_of =
-        |range: &std::ops::Range<usize>| lower_names.get(range.clone()).unwrap_or_default();
-    signed.sort_unstable_by(|a, b| name_of(&a.0).cmp(name_of(&b.0)));
-    if let Some(pair) = signed
-        .windows(2)
-        .find(|pair| name_of(&pair[0].0) == name_of(&pair[1].0))
-    {
+    // The method is upper-cased in place (ASCII only, so lengths do not change).
+    out[..request.method.len()].make_ascii_uppercase();
+    out
+}
+
+/// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
+/// percent-encoded again, joined with `/`, ending with `/`.
+///
+/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
+fn canonical_uri(path: &str) -> String {
+    let decoded = percent_decode(path);
+    let mut uri = String::with_capacity(path.len() + 1);
+    for (index, segment) in decoded.split('/').enumerate() {
+        if index > 0 {
+            uri.push('/');
+        }
+        percent_encode(&mut uri, segment);
+    }
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`,
+/// named in lower case and sorted; `name:value\n` each, and the names joined by `;`.
+///
+/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
+///
+/// # Errors
+/// `InvalidInput` when a name appears twice (ignoring case): the gateway would see one of them.
+fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), Error> {
+    let mut signed: Vec<(String, &str)> = headers
+        .iter()
+        .filter(|(name, _)| !name.contains('_'))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+        .collect();
+    signed.sort_unstable();
+    if let Some(pair) = signed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(Error::invalid_input(format!(
             "header {} is given twice",
-            name_of(&pair[0].0)
+            pair[0].0
         )));
     }
-    let mut signed_headers = String::with_capacity(lower_names.len() + signed.len());
-    for (index, (name, _)) in signed.iter().enumerate() {
-        if index > 0 {
-            signed_headers.push(';');
-        }
-        signed_headers.push_str(name_of(name));
-    }
-
-    let query = canonical_query(request.query);
-
-    // payload hash = empty-input hash without a body, else X-Sdk-Content-Sha256 if set, else
-    // hex(sha256(body))
-    let mut body_hash = String::new();
-    let payload_hash = if request.body.is_empty() {
-        EMPTY_SHA256
-    } else if let Some((_, value)) = headers
+    let length: usize = signed
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(HEADER_CONTENT_SHA256))
-    {
-        value_of(value)
-    } else {
-        push_hex(&mut body_hash, &Sha256::digest(request.body));
-        &body_hash
-    };
-
-    // canonical request = METHOD \n URI \n query \n (name:value \n)* \n signed headers \n payload hash
-    let headers_len: usize = signed.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-    let mut canonical_request = String::with_capacity(
-        request.method.len()
-            + 3 * request.path.len()
-            + query.len()
-            + headers_len
-            + 2 * signed_headers.len()
-            + 80,
-    );
-    push_uppercase(&mut canonical_request, request.method);
-    canonical_request.push('\n');
-    push_canonical_uri(&mut canonical_request, request.path);
-    canonical_request.push('\n');
-    canonical_request.push_str(&query);
-    canonical_request.push('\n');
+        .map(|(name, value)| name.len() + value.len() + 2)
+        .sum();
+    let mut canonical = String::with_capacity(length);
+    let mut names = String::with_capacity(length);
     for (name, value) in &signed {
-        canonical_request.push_str(name_of(name));
-        canonical_request.push(':');
-        canonical_request.push_str(value);
-        canonical_request.push('\n');
+        canonical.push_str(name);
+        canonical.push(':');
+        canonical.push_str(value);
+        canonical.push('\n');
+        if !names.is_empty() {
+            names.push(';');
+        }
+        names.push_str(name);
     }
-    canonical_request.push('\n');
-    canonical_request.push_str(&signed_headers);
-    canonical_request.push('\n');
-    canonical_request.push_str(payload_hash);
+    Ok((canonical, names))
+}
 
-    // string to sign = SDK-HMAC-SHA256 \n X-Sdk-Date \n hex(sha256(canonical request))
-    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 2 + date.len() + 64);
-    string_to_sign.push_str(ALGORITHM);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(date_str);
-    string_to_sign.push('\n');
-    push_hex(
-        &mut string_to_sign,
-        &Sha256::digest(canonical_request.as_bytes()),
-    );
+/// Stage 1, the payload hash: `hex(sha256(body))`, or the `X-Sdk-Content-Sha256` value when the
+/// request has a body and that header.
+fn payload_hash(body: &[u8], headers: &[(String, String)]) -> String {
+    if body.is_empty() {
+        return EMPTY_SHA256.to_string();
+    }
+    let declared = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(HEADER_CONTENT_SHA256));
+    match declared {
+        Some((_, value)) => value.clone(),
+        None => hex(&Sha256::digest(body)),
+    }
+}
 
-    // signature = hex(HMAC-SHA256(key = SK, string to sign))
+/// Stage 2, the string to sign: `SDK-HMAC-SHA256 \n X-Sdk-Date \n hex(sha256(canonical request))`.
+///
+/// See [Huawei's guide, step 2](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html).
+fn string_to_sign(date: &str, canonical_request: &str) -> String {
+    let digest = hex(&Sha256::digest(canonical_request.as_bytes()));
+    [ALGORITHM, date, &digest].join("\n")
+}
+
+/// Stage 3, the signature: `hex(HMAC-SHA256(key = SK, string to sign))`. The HMAC comes keyed from
+/// the credentials, where the SK was used once.
+///
+/// See [Huawei's guide, step 3](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-004.html).
+fn signature(credentials: &Credentials, string_to_sign: &str) -> String {
     let mut mac = credentials.keyed_hmac();
     mac.update(string_to_sign.as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
 
-    // Authorization = SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<list>, Signature=<signature>
-    let access_key = credentials.access_key();
-    let mut authorization =
-        String::with_capacity(ALGORITHM.len() + access_key.len() + signed_headers.len() + 112);
-    authorization.push_str(ALGORITHM);
-    authorization.push_str(" Access=");
-    authorization.push_str(access_key);
-    authorization.push_str(", SignedHeaders=");
-    authorization.push_str(&signed_headers);
-    authorization.push_str(", Signature=");
-    push_hex(&mut authorization, &mac.finalize().into_bytes());
-    headers.push(("Authorization", HeaderValue::Authorization));
-
-    Ok(SignedRequest {
-        canonical_request,
-        string_to_sign,
+/// Stage 4, the `Authorization` header:
+/// `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<names>, Signature=<signature>`.
+///
+/// See [Huawei's guide, step 4](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
+fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> String {
+    [
+        ALGORITHM,
+        " Access=",
+        access_key,
+        ", SignedHeaders=",
         signed_headers,
-        authorization,
-        query,
-        date,
-        headers,
-    })
+        ", Signature=",
+        signature,
+    ]
+    .concat()
 }
 
-fn push_lowercase(out: &mut String, text: &str) {
-    let start = out.len();
-    out.push_str(text);
-    out[start..].make_ascii_lowercase();
+/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC.
+///
+/// # Errors
+/// `InvalidInput` for a time before 1970 or after 9999 (the format has four year digits).
+fn sdk_date(time: SystemTime) -> Result<String, Error> {
+    let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
+    let seconds = time
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| out_of_range())?
+        .as_secs();
+    let seconds = i64::try_from(seconds).map_err(|_| out_of_range())?;
+    let utc = time::OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range())?;
+    let year = u16::try_from(utc.year()).map_err(|_| out_of_range())?;
+    if year > 9999 {
+        return Err(out_of_range());
+    }
+    let mut date = String::with_capacity(16);
+    push_digits(&mut date, year, 4);
+    for (value, separator) in [
+        (u8::from(utc.month()), ""),
+        (utc.day(), ""),
+        (utc.hour(), "T"),
+        (utc.minute(), ""),
+        (utc.second(), ""),
+    ] {
+        date.push_str(separator);
+        push_digits(&mut date, u16::from(value), 2);
+    }
+    date.push('Z');
+    Ok(date)
 }
 
-fn push_uppercase(out: &mut String, text: &str) {
-    let start = out.len();
-    out.push_str(text);
-    out[start..].make_ascii_uppercase();
+/// `value` in decimal, zero-padded to `width` digits (it has at most that many).
+fn push_digits(out: &mut String, value: u16, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u16.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+/// Lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
@@ -371,33 +496,10 @@ fn is_unreserved(byte: u8) -> bool {
     TABLE[usize::from(byte)]
 }
 
-/// canonical URI = percent-decode the whole path, split on `/`, encode each segment, join with `/`,
-/// and end with `/`.
-fn push_canonical_uri(out: &mut String, path: &str) {
-    // Fast path: nothing to decode and nothing to encode, the path is already canonical.
-    if path.bytes().all(|byte| byte == b'/' || is_unreserved(byte)) {
-        out.push_str(path);
-        if !path.ends_with('/') {
-            out.push('/');
-        }
-        return;
-    }
-    let decoded = percent_decode(path);
-    let start = out.len();
-    let mut first = true;
-    for segment in decoded.split('/') {
-        if !first {
-            out.push('/');
-        }
-        first = false;
-        percent_encode(out, segment);
-    }
-    if !out[start..].ends_with('/') {
-        out.push('/');
-    }
-}
-
-/// canonical query = pairs sorted by decoded key then value, each side encoded, `k=v` joined by `&`.
+/// Stage 2, the canonical query string: the pairs sorted by key then value (decoded), each side
+/// percent-encoded, joined as `k=v&k=v`. It is also the query sent.
+///
+/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_unstable();
@@ -448,48 +550,6 @@ fn hex_value(digit: u8) -> Option<u8> {
 /// Python's `str.strip()`: Unicode white space, plus the separators U+001C..U+001F.
 fn trim(value: &str) -> &str {
     value.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-}
-
-/// `YYYYMMDDTHHMMSSZ` in UTC.
-fn sdk_date(time: SystemTime) -> Result<[u8; 16], Error> {
-    let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| out_of_range())?
-        .as_secs();
-    let seconds = i64::try_from(seconds).map_err(|_| out_of_range())?;
-    let utc = time::OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range())?;
-    let year = u32::try_from(utc.year()).map_err(|_| out_of_range())?;
-    if year > 9999 {
-        return Err(out_of_range());
-    }
-    let mut date = *b"00000000T000000Z";
-    let mut put = |at: usize, digits: usize, mut value: u32| {
-        for index in (at..at + digits).rev() {
-            date[index] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    put(0, 4, year);
-    put(4, 2, u32::from(u8::from(utc.month())));
-    put(6, 2, u32::from(utc.day()));
-    put(9, 2, u32::from(utc.hour()));
-    put(11, 2, u32::from(utc.minute()));
-    put(13, 2, u32::from(utc.second()));
-    Ok(date)
-}
-
-/// Appends the lower-case hex of a 32-byte digest.
-fn push_hex(out: &mut String, digest: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = [0u8; 64];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
-    }
-    let used = 2 * digest.len().min(32);
-    // Hex digits are ASCII.
-    out.push_str(std::str::from_utf8(&hex[..used]).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -575,14 +635,10 @@ mod tests {
             percent_encode(&mut path, &resource);
             let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let credentials = Credentials::new("AK", "SK").unwrap();
-            let request = SignableRequest {
-                method: &method,
-                host: "dbss.example.com",
-                path: &path,
-                query: &pairs,
-                headers: &[("X-Custom", &header_value)],
-                body: b"",
-            };
+            let headers = [("X-Custom", header_value.as_str())];
+            let request = SignableRequest::new(&method, "dbss.example.com", &path)
+                .with_query(&pairs)
+                .with_headers(&headers);
             let signed = sign(&request, &credentials, UNIX_EPOCH).unwrap();
             let mut lines = signed.canonical_request().split('\n');
             let upper = method.to_ascii_uppercase();
@@ -613,9 +669,7 @@ mod tests {
         #[test]
         fn percent_decode_never_panics(text in any::<String>()) {
             let _ = percent_decode(&text);
-            let mut uri = String::new();
-            push_canonical_uri(&mut uri, &text);
-            prop_assert!(uri.ends_with('/'));
+            prop_assert!(canonical_uri(&text).ends_with('/'));
         }
     }
 

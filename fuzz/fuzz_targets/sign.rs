@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     let query = [(key, value)];
     let headers = [(name, header_value), ("Content-Type", "text/plain")];
     let credentials = Credentials::new("AK", "SK").unwrap();
-    let request = SignableRequest { method, host, path, query: &query, headers: &headers, body };
+    let request = SignableRequest::new(method, host, path)
+        .with_query(&query)
+        .with_headers(&headers)
+        .with_body(body);
     let seconds = data.iter().fold(0u64, |acc, b| acc.wrapping_mul(31).wrapping_add(u64::from(*b)));
     let _ = sign(&request, &credentials, UNIX_EPOCH + Duration::from_secs(seconds % (1 << 40)));
 });

@@ -77,14 +77,10 @@ fn check_vector(vector: &Vector) -> Vec<String> {
             )
         })
         .collect();
-    let request = SignableRequest {
-        method: &vector.method,
-        host: url.authority,
-        path: url.path,
-        query: &query,
-        headers: &headers,
-        body: vector.body.as_bytes(),
-    };
+    let request = SignableRequest::new(&vector.method, url.authority, url.path)
+        .with_query(&query)
+        .with_headers(&headers)
+        .with_body(vector.body.as_bytes());
     let credentials = Credentials::new(&vector.ak, &vector.sk).expect("vector credentials");
     let signed = match sign(&request, &credentials, parse_sdk_date(&vector.sdk_date)) {
         Ok(signed) => signed,
@@ -147,17 +143,16 @@ fn huawei_signing_guide_example() {
         "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc",
     )
     .unwrap();
-    let request = SignableRequest {
-        method: "GET",
-        host: "service.region.example.com",
-        path: "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs",
-        query: &[
-            ("limit", "2"),
-            ("marker", "13551d6b-755d-4757-b956-536f674975c0"),
-        ],
-        headers: &[("content-type", "application/json")],
-        body: b"",
-    };
+    let request = SignableRequest::new(
+        "GET",
+        "service.region.example.com",
+        "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs",
+    )
+    .with_query(&[
+        ("limit", "2"),
+        ("marker", "13551d6b-755d-4757-b956-536f674975c0"),
+    ])
+    .with_headers(&[("content-type", "application/json")]);
     let signed = sign(&request, &credentials, parse_sdk_date("20191115T033655Z")).unwrap();
     assert_eq!(signed.signed_headers(), "content-type;host;x-sdk-date");
     assert!(
