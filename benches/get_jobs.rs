@@ -105,7 +105,7 @@ fn main() {
     let ours = || {
         black_box(
             client
-                .get_jobs("93ad699fc1f7cd5bb2e35cbf0f19c557", "instance-1")
+                .get_jobs_in("93ad699fc1f7cd5bb2e35cbf0f19c557", "instance-1")
                 .unwrap(),
         );
     };

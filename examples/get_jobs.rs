@@ -9,8 +9,10 @@
 //! Credentials: the official SDKs' chain (`HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`, then the
 //! profile file, then the ECS metadata service), or an IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`.
 //! Project id: `--project-id`, else `HUAWEICLOUD_SDK_PROJECT_ID`, the profile, or IAM (by region).
-//! `--demo` needs no account: it starts a stand-in of the DBSS endpoint on 127.0.0.1 that checks the
-//! request's signature, and runs the real client against it.
+//! `--demo` needs no account: it starts a stand-in of the DBSS endpoint on 127.0.0.1 that re-signs
+//! each request with this crate's own signer and compares the signatures (a check of the request's
+//! shape, not of the signer: that is what the official vectors and Huawei's signer are for), and
+//! runs the real client against it.
 //!
 //! `--wait` polls until every job has finished (progress on stderr); `--timeout` is then the overall
 //! deadline (default 30 minutes) instead of the per-call one (default 30 s).
@@ -172,9 +174,8 @@ fn run(args: &Args) -> Result<(), Failure> {
         builder = builder.timeout(timeout);
     }
     let client = builder.build()?;
-    let project_id = client.project_id()?;
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
-    fetch_and_print(&client, &project_id, resource_id, args)
+    fetch_and_print(&client, resource_id, args)
 }
 
 /// An IAM token from `HUAWEICLOUD_SDK_AUTH_TOKEN`, used only when no AK/SK is in the environment.
@@ -190,14 +191,9 @@ fn iam_token_from_env() -> Result<Option<IamToken>, Failure> {
 }
 
 /// One call, or (with `--wait`) polls until every job has finished.
-fn fetch_and_print(
-    client: &Client,
-    project_id: &str,
-    resource_id: &str,
-    args: &Args,
-) -> Result<(), Failure> {
+fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<(), Failure> {
     if !args.wait {
-        let jobs = client.get_jobs(project_id, resource_id)?;
+        let jobs = client.get_jobs(resource_id)?;
         return print_jobs(&jobs, args.json);
     }
     let mut options =
@@ -206,8 +202,7 @@ fn fetch_and_print(
         options = options.interval(interval);
     }
     let mut progress = Progress::new();
-    let outcome =
-        client.wait_for_jobs(project_id, resource_id, options, |jobs| progress.show(jobs));
+    let outcome = client.wait_for_jobs(resource_id, options, |jobs| progress.show(jobs));
     progress.finish();
     let jobs = outcome?;
     print_jobs(&jobs, args.json)?;
@@ -352,15 +347,16 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
         }
     });
     eprintln!(
-        "demo: stand-in DBSS endpoint on {endpoint} (it verifies the SDK-HMAC-SHA256 signature)"
+        "demo: stand-in DBSS endpoint on {endpoint} (it re-signs each request with this crate's signer and compares)"
     );
     let client = Client::builder()
         .endpoint(&endpoint)
         .auth(Credentials::new(DEMO_AK, DEMO_SK)?)
+        .project_id(DEMO_PROJECT)
         .timeout(Duration::from_secs(10))
         .build()?;
     let resource_id = args.resource_id.as_deref().unwrap_or("demo-instance-01");
-    fetch_and_print(&client, DEMO_PROJECT, resource_id, args)
+    fetch_and_print(&client, resource_id, args)
 }
 
 /// Answers requests on one connection: 200 with the demo jobs if the signature is right, else the

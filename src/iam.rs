@@ -14,13 +14,24 @@ use crate::{Auth, Error, REGIONS};
 /// The global IAM endpoint, for regions this crate does not know.
 const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";
 
-/// IAM base URL: explicit or configured, else the region's, else the global one.
-pub(crate) fn iam_base(configured: Option<&str>, region: &str) -> String {
-    match configured {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None if REGIONS.contains(&region) => format!("https://iam.{region}.myhuaweicloud.com"),
-        None => GLOBAL_IAM.to_string(),
-    }
+/// The IAM endpoint: explicit or configured, else the region's, else the global one; `None`
+/// without either (then there is no region to look a project up by).
+///
+/// # Errors
+/// `InvalidInput` when the configured URL is not a valid endpoint.
+pub(crate) fn endpoint(
+    configured: Option<&str>,
+    region: Option<&str>,
+) -> Result<Option<Endpoint>, Error> {
+    let url = match (configured, region) {
+        (Some(url), _) => url.to_string(),
+        (None, Some(region)) if REGIONS.contains(&region) => {
+            format!("https://iam.{region}.myhuaweicloud.com")
+        }
+        (None, Some(_)) => GLOBAL_IAM.to_string(),
+        (None, None) => return Ok(None),
+    };
+    Endpoint::parse(&url).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -36,14 +47,21 @@ struct Project {
     name: Option<String>,
 }
 
-/// Picks the one project named `region` from a 200 body of `/v3/projects?name=`.
-pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, Error> {
+/// Picks the one project named `region` from a 2xx body of `/v3/projects?name=`.
+///
+/// # Errors
+/// `Decode` when the body is not the documented JSON, or names no project or several by that name
+/// (the answer came, but cannot be used: pass a project id).
+pub(crate) fn project_from_body(
+    region: &str,
+    request_id: Option<String>,
+    body: &[u8],
+) -> Result<String, Error> {
+    let unusable = |message: String| Error::decode(200, request_id.clone(), message);
     let projects: Projects = serde_json::from_slice(body).map_err(|error| {
-        Error::decode(
-            200,
-            None,
-            format!("IAM projects answer is not the documented JSON ({error})"),
-        )
+        unusable(format!(
+            "IAM projects answer is not the documented JSON ({error})"
+        ))
     })?;
     let mut matching: Vec<Project> = projects
         .projects
@@ -52,11 +70,11 @@ pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, Err
         .collect();
     match matching.len() {
         1 => Ok(matching.remove(0).id),
-        0 => Err(Error::invalid_input(format!(
-            "no project id given and IAM has no project named {region:?}; pass a project id"
+        0 => Err(unusable(format!(
+            "IAM has no project named {region:?}; pass a project id"
         ))),
-        n => Err(Error::invalid_input(format!(
-            "no project id given and IAM has {n} projects named {region:?}; pass a project id"
+        n => Err(unusable(format!(
+            "IAM has {n} projects named {region:?}; pass a project id"
         ))),
     }
 }
@@ -108,10 +126,10 @@ mod tests {
     #[test]
     fn exactly_one_project() {
         let one = br#"{"projects":[{"id":"p1","name":"cn-north-4","enabled":true}],"links":{}}"#;
-        assert_eq!(project_from_body("cn-north-4", one).unwrap(), "p1");
+        assert_eq!(project_from_body("cn-north-4", None, one).unwrap(), "p1");
         let none = br#"{"projects":[]}"#;
         assert!(
-            project_from_body("cn-north-4", none)
+            project_from_body("cn-north-4", None, none)
                 .unwrap_err()
                 .to_string()
                 .contains("cn-north-4")
@@ -119,27 +137,37 @@ mod tests {
         let two =
             br#"{"projects":[{"id":"a","name":"cn-north-4"},{"id":"b","name":"cn-north-4"}]}"#;
         assert!(
-            project_from_body("cn-north-4", two)
+            project_from_body("cn-north-4", None, two)
                 .unwrap_err()
                 .to_string()
                 .contains("2 projects")
         );
         assert_eq!(
-            project_from_body("r", b"nope").unwrap_err().kind(),
+            project_from_body("r", None, b"nope").unwrap_err().kind(),
             crate::ErrorKind::Decode
         );
     }
 
     #[test]
-    fn iam_base_order() {
+    fn iam_endpoint_order() {
+        let base = |configured, region| {
+            endpoint(configured, region)
+                .unwrap()
+                .map(|endpoint| endpoint.base)
+        };
         assert_eq!(
-            iam_base(Some("https://iam.example.com/"), "cn-north-4"),
-            "https://iam.example.com"
+            base(Some("https://iam.example.com/"), Some("cn-north-4")).as_deref(),
+            Some("https://iam.example.com")
         );
         assert_eq!(
-            iam_base(None, "cn-north-4"),
-            "https://iam.cn-north-4.myhuaweicloud.com"
+            base(None, Some("cn-north-4")).as_deref(),
+            Some("https://iam.cn-north-4.myhuaweicloud.com")
         );
-        assert_eq!(iam_base(None, "private-1"), "https://iam.myhuaweicloud.com");
+        assert_eq!(
+            base(None, Some("private-1")).as_deref(),
+            Some("https://iam.myhuaweicloud.com")
+        );
+        assert_eq!(base(None, None), None);
+        assert!(endpoint(Some("http://iam.example.com"), None).is_err());
     }
 }

@@ -8,6 +8,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod builder;
 mod chain;
 mod client;
 mod credentials;
@@ -23,10 +24,12 @@ mod response;
 mod retry;
 pub mod sign;
 mod timestamps;
+mod tls;
 mod transport;
 mod wait;
 
-pub use client::{Client, ClientBuilder, JobsPath, get_jobs};
+pub use builder::ClientBuilder;
+pub use client::{Client, JobsPath, get_jobs};
 pub use credentials::{Auth, Credentials, IamToken};
 pub use endpoint::REGIONS;
 pub use error::{Error, ErrorKind};

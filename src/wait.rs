@@ -58,9 +58,8 @@ impl Client {
     /// use dbss_jobs::{Client, JobStatus, WaitOptions};
     ///
     /// let client = Client::builder().region("cn-north-4").build()?;
-    /// let project_id = client.project_id()?;
     /// let options = WaitOptions::default().interval(Duration::from_secs(5));
-    /// let jobs = client.wait_for_jobs(&project_id, "my-instance-id", options, |jobs| {
+    /// let jobs = client.wait_for_jobs("my-instance-id", options, |jobs| {
     ///     eprintln!("{} job(s) seen", jobs.len());
     /// })?;
     /// for job in jobs.iter().filter(|job| job.status == Some(JobStatus::Fail)) {
@@ -75,7 +74,6 @@ impl Client {
     /// [`Client::get_jobs`] returns it.
     pub fn wait_for_jobs(
         &self,
-        project_id: &str,
         resource_id: &str,
         options: WaitOptions,
         mut progress: impl FnMut(&[Job]),
@@ -83,11 +81,12 @@ impl Client {
         let started = Instant::now();
         // A timeout too large for the clock means no deadline.
         let deadline = started.checked_add(options.timeout);
+        let project_id = self.project_id()?;
         let mut last_jobs = Vec::new();
         loop {
-            let poll_deadline = Instant::now() + self.timeout();
+            let poll_deadline = self.deadline();
             let poll_deadline = deadline.map_or(poll_deadline, |d| d.min(poll_deadline));
-            let jobs = match self.get_jobs_before(project_id, resource_id, poll_deadline) {
+            let jobs = match self.get_jobs_before(&project_id, resource_id, poll_deadline) {
                 Ok(jobs) => jobs,
                 // The poll was cut short by the overall deadline, not by the service.
                 Err(error)

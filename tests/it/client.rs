@@ -28,7 +28,7 @@ fn utc(year: i32, month: Month, day: u8, h: u8, m: u8, s: u8) -> OffsetDateTime 
 fn documented_example_parses_to_the_exact_values() {
     let server = Server::json(200, DOCUMENTED_EXAMPLE);
     let jobs = client(&server.url())
-        .get_jobs("project-1", "instance-1")
+        .get_jobs_in("project-1", "instance-1")
         .unwrap();
     let mut expected = Job::default();
     expected.ha_id = Some("2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7".into());
@@ -46,7 +46,7 @@ fn documented_example_parses_to_the_exact_values() {
 #[test]
 fn request_line_and_headers_are_those_of_the_official_sdk() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    client(&server.url()).get_jobs("p1", "r1").unwrap();
+    client(&server.url()).get_jobs_in("p1", "r1").unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
@@ -104,7 +104,7 @@ fn security_token_is_sent_and_signed() {
         .auth(credentials)
         .build()
         .unwrap();
-    client.get_jobs("p", "r").unwrap();
+    client.get_jobs_in("p", "r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.header("x-security-token"), Some("sec-token-1"));
     assert!(request.header("authorization").unwrap().contains(
@@ -120,7 +120,7 @@ fn iam_token_is_sent_instead_of_a_signature() {
         .auth(IamToken::new("iam-token-1").unwrap())
         .build()
         .unwrap();
-    client.get_jobs("p", "r").unwrap();
+    client.get_jobs_in("p", "r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.header("x-auth-token"), Some("iam-token-1"));
     assert_eq!(request.header("authorization"), None);
@@ -147,7 +147,7 @@ fn odd_ids_are_one_encoded_segment_each() {
         ),
         ("p", "a?b#c&d=e", "/v1/p/dbss/audit/jobs/a%3Fb%23c%26d%3De"),
     ] {
-        client.get_jobs(project, resource).unwrap();
+        client.get_jobs_in(project, resource).unwrap();
         assert_eq!(server.requests().last().unwrap().target, target);
     }
 }
@@ -165,7 +165,7 @@ fn bad_input_fails_before_any_traffic() {
         ("p", "r\u{7f}"),
         ("p", "\0"),
     ] {
-        let error = client.get_jobs(project, resource).unwrap_err();
+        let error = client.get_jobs_in(project, resource).unwrap_err();
         assert_eq!(
             error.kind(),
             ErrorKind::InvalidInput,
@@ -228,7 +228,7 @@ fn bad_configuration_is_refused_when_building() {
 #[track_caller]
 fn check_api_error(status: u16, body: &'static str, code: &str, msg: &str) {
     let server = Server::json(status, body);
-    let error = client(&server.url()).get_jobs("p", "r").unwrap_err();
+    let error = client(&server.url()).get_jobs_in("p", "r").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(status));
     assert_eq!(error.error_code(), Some(code));
@@ -281,7 +281,7 @@ fn a_silent_server_times_out_within_the_deadline() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Transport);
     assert!(
@@ -294,7 +294,7 @@ fn a_silent_server_times_out_within_the_deadline() {
 #[test]
 fn a_refused_connection_is_a_connect_error() {
     let client = client(&format!("http://127.0.0.1:{}", closed_port()));
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport);
     assert!(error.is_connect(), "{error:?}");
 }
@@ -304,7 +304,7 @@ fn connections_are_kept_alive() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let client = client(&server.url());
     for _ in 0..3 {
-        client.get_jobs("p", "r").unwrap();
+        client.get_jobs_in("p", "r").unwrap();
     }
     assert_eq!(server.requests().len(), 3);
     assert_eq!(server.connections(), 1);
@@ -321,7 +321,7 @@ fn redirects_are_not_followed() {
         );
         After::KeepAlive
     });
-    let error = client(&server.url()).get_jobs("p", "r").unwrap_err();
+    let error = client(&server.url()).get_jobs_in("p", "r").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(302));
     assert_eq!(server.requests().len(), 1);
@@ -336,7 +336,7 @@ fn success_bodies_over_the_limit_are_refused() {
         .max_body_size(100)
         .build()
         .unwrap();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert!(error.is_body_too_large(), "{error:?}");
 }
@@ -350,7 +350,7 @@ fn user_agent_suffix_is_appended_and_signed() {
         .user_agent_suffix("my-tool/1.2")
         .build()
         .unwrap();
-    client.get_jobs("p", "r").unwrap();
+    client.get_jobs_in("p", "r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(
         request.header("user-agent"),
@@ -386,7 +386,7 @@ fn an_explicit_proxy_tunnels_the_request() {
         .proxy(proxy.url())
         .build()
         .unwrap();
-    client.get_jobs("p", "r").unwrap();
+    client.get_jobs_in("p", "r").unwrap();
     let requests = proxy.requests();
     assert_eq!(
         (requests[0].method.as_str(), requests[0].target.as_str()),

@@ -95,7 +95,7 @@ impl Drop for Oracle {
 #[track_caller]
 fn check_accepted(oracle: &Oracle, client: &Client, project_id: &str, resource_id: &str) {
     let jobs = client
-        .get_jobs(project_id, resource_id)
+        .get_jobs_in(project_id, resource_id)
         .unwrap_or_else(|e| {
             panic!(
                 "Huawei's signer rejected {project_id:?}/{resource_id:?}: {e}\n{}",
@@ -170,7 +170,7 @@ fn a_wrong_secret_key_is_a_typed_401_with_request_id() {
     };
     let client = oracle.client(Credentials::new(AK, "not-the-right-secret-key").unwrap());
     let error = client
-        .get_jobs("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "instance-1")
+        .get_jobs_in("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "instance-1")
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.status(), Some(401));

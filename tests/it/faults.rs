@@ -33,7 +33,7 @@ fn call(server: &Server) -> (Result<Vec<Job>, Error>, Duration) {
         .retry(RetryPolicy::default().base_delay(Duration::from_millis(20)))
         .build()
         .unwrap();
-    timed(|| client.get_jobs("project", "instance"))
+    timed(|| client.get_jobs_in("project", "instance"))
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
@@ -342,9 +342,9 @@ fn an_iam_token_never_leaks_on_any_path() {
         .timeout(DEADLINE)
         .build()
         .unwrap();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert_error_clean(&error, &[]);
     for bad in ["", ".", "a\u{0}b"] {
-        assert_error_clean(&client.get_jobs("p", bad).unwrap_err(), &[]);
+        assert_error_clean(&client.get_jobs_in("p", bad).unwrap_err(), &[]);
     }
 }

@@ -111,7 +111,7 @@ fn server_echoes_of_request_headers_are_scrubbed_from_errors() {
                 .auth(auth)
                 .build()
                 .unwrap();
-            let error = client.get_jobs("p", "r").unwrap_err();
+            let error = client.get_jobs_in("p", "r").unwrap_err();
             let signatures: Vec<String> = server
                 .requests()
                 .iter()
@@ -136,7 +136,7 @@ fn transport_and_decode_errors_carry_no_secret() {
         .auth(temporary())
         .build()
         .unwrap()
-        .get_jobs("p", "r")
+        .get_jobs_in("p", "r")
         .unwrap_err();
     assert_error_clean(&refused, &[]);
 
@@ -154,6 +154,6 @@ fn transport_and_decode_errors_carry_no_secret() {
         .auth(IamToken::new(IAM_TOKEN).unwrap())
         .build()
         .unwrap();
-    let decode = client.get_jobs("p", "r").unwrap_err();
+    let decode = client.get_jobs_in("p", "r").unwrap_err();
     assert_error_clean(&decode, &[]);
 }

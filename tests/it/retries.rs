@@ -12,6 +12,7 @@ fn client(url: &str) -> Client {
     Client::builder()
         .endpoint(url)
         .auth(Credentials::new("RETRY-AK", "sk").unwrap())
+        .project_id("p")
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
@@ -25,7 +26,7 @@ fn two_503_then_200_succeeds_with_three_freshly_dated_signatures() {
     // Retry-After: 1 spaces the attempts by a second, so each X-Sdk-Date (1 s resolution) differs.
     let busy = Reply::new(503, UNAVAILABLE).header("Retry-After", "1");
     let server = sequence(vec![busy.clone(), busy, Reply::new(200, EMPTY)]);
-    client(&server.url()).get_jobs("p", "r").unwrap();
+    client(&server.url()).get_jobs_in("p", "r").unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     let dates: BTreeSet<&str> = requests
@@ -44,7 +45,7 @@ fn two_503_then_200_succeeds_with_three_freshly_dated_signatures() {
 fn never_retried_statuses() {
     for status in [400, 401, 403, 404, 500] {
         let server = Server::json(status, r#"{"error_code":"X.1","error_msg":"no"}"#);
-        let error = client(&server.url()).get_jobs("p", "r").unwrap_err();
+        let error = client(&server.url()).get_jobs_in("p", "r").unwrap_err();
         assert_eq!(error.status(), Some(status));
         assert_eq!(error.attempts(), 1);
         assert_eq!(server.requests().len(), 1, "status {status}");
@@ -58,7 +59,7 @@ fn retry_after_on_429_is_honoured() {
         Reply::new(200, EMPTY),
     ]);
     let started = Instant::now();
-    client(&server.url()).get_jobs("p", "r").unwrap();
+    client(&server.url()).get_jobs_in("p", "r").unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "{:?}",
@@ -77,7 +78,7 @@ fn exhausted_retries_say_how_many_attempts() {
             .retry(RetryPolicy::default().base_delay(Duration::from_millis(10)))
             .build()
             .unwrap();
-        let error = client.get_jobs("p", "r").unwrap_err();
+        let error = client.get_jobs_in("p", "r").unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Api);
         assert_eq!(error.attempts(), 3);
         assert!(error.to_string().ends_with("(after 3 attempts)"), "{error}");
@@ -97,7 +98,7 @@ fn connection_failures_are_retried_and_counted() {
         )
         .build()
         .unwrap();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(error.is_connect(), "{error:?}");
     assert_eq!(error.attempts(), 4);
 }
@@ -111,7 +112,7 @@ fn retries_can_be_turned_off() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    assert_eq!(client.get_jobs("p", "r").unwrap_err().attempts(), 1);
+    assert_eq!(client.get_jobs_in("p", "r").unwrap_err().attempts(), 1);
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -134,7 +135,7 @@ fn retries_stop_at_the_total_deadline() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "{:?}",
@@ -161,7 +162,7 @@ fn documented_path_falls_back_to_the_newer_one_and_remembers() {
     let server = retired_api_server();
     let client = client(&server.url());
     for _ in 0..2 {
-        let jobs = client.get_jobs("p", "a/b").unwrap();
+        let jobs = client.get_jobs_in("p", "a/b").unwrap();
         assert_eq!(jobs[0].job_id.as_deref(), Some("new-path"));
     }
     let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
@@ -185,7 +186,7 @@ fn the_path_can_be_chosen() {
         .build()
         .unwrap();
     assert_eq!(
-        documented.get_jobs("p", "r").unwrap_err().error_code(),
+        documented.get_jobs_in("p", "r").unwrap_err().error_code(),
         Some("APIGW.0101")
     );
     let newer = Client::builder()
@@ -194,7 +195,7 @@ fn the_path_can_be_chosen() {
         .jobs_path(JobsPath::Newer)
         .build()
         .unwrap();
-    newer.get_jobs("p", "r").unwrap();
+    newer.get_jobs_in("p", "r").unwrap();
     let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
     assert_eq!(targets, ["/v1/p/dbss/audit/jobs/r", "/v1/p/audit/r/jobs"]);
 }
@@ -231,7 +232,7 @@ fn wait_follows_init_running_success() {
     ]);
     let mut seen = Vec::new();
     let jobs = client(&server.url())
-        .wait_for_jobs("p", "r", fast(), |jobs| seen.push(jobs.len()))
+        .wait_for_jobs("r", fast(), |jobs| seen.push(jobs.len()))
         .unwrap();
     assert_eq!(seen, [0, 1, 2, 2]);
     assert!(
@@ -248,7 +249,7 @@ fn wait_ends_on_fail_with_code_and_reason() {
         Reply::new(200, jobs_body(&["SUCCESS", "FAIL"])),
     ]);
     let jobs = client(&server.url())
-        .wait_for_jobs("p", "r", fast(), |_| {})
+        .wait_for_jobs("r", fast(), |_| {})
         .unwrap();
     assert_eq!(jobs[1].status, Some(JobStatus::Fail));
     assert_eq!(jobs[1].error_code.as_deref(), Some("DBSS.1234"));
@@ -263,7 +264,7 @@ fn wait_times_out_with_the_last_jobs_seen() {
         .timeout(Duration::from_millis(300));
     let started = Instant::now();
     let error = client(&server.url())
-        .wait_for_jobs("p", "r", options, |_| {})
+        .wait_for_jobs("r", options, |_| {})
         .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -286,6 +287,7 @@ fn extreme_wait_and_retry_settings_do_not_panic() {
     let client = Client::builder()
         .endpoint(server.url())
         .auth(Credentials::new("AK", "sk").unwrap())
+        .project_id("p")
         .retry(
             RetryPolicy::default()
                 .max_delay(Duration::MAX)
@@ -297,6 +299,6 @@ fn extreme_wait_and_retry_settings_do_not_panic() {
     let options = WaitOptions::default()
         .timeout(Duration::MAX)
         .interval(Duration::MAX);
-    let jobs = client.wait_for_jobs("p", "r", options, |_| {}).unwrap();
+    let jobs = client.wait_for_jobs("r", options, |_| {}).unwrap();
     assert_eq!(jobs.len(), 1);
 }

@@ -27,7 +27,7 @@ fn an_explicit_socks5_proxy_carries_the_request() {
             .proxy(socks.url(scheme))
             .build()
             .unwrap();
-        client.get_jobs("p", "r").unwrap();
+        client.get_jobs_in("p", "r").unwrap();
     }
     let expected = server.url().replace("http://", "");
     assert_eq!(socks.targets(), [expected.clone(), expected]);
@@ -47,7 +47,7 @@ fn a_socks5_proxy_from_the_environment_is_used_not_bypassed() {
             .build()
             .unwrap();
         // The stand-in closes the tunnel: what matters is that the proxy was asked for the host.
-        let error = client.get_jobs("p", "r").unwrap_err();
+        let error = client.get_jobs_in("p", "r").unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
         assert!(!error.is_dns(), "{variable}: reached directly: {error}");
     }
@@ -142,7 +142,7 @@ fn a_long_token_echoed_in_a_text_body_is_not_cut_in_half() {
         .auth(IamToken::new(token.clone()).unwrap())
         .build()
         .unwrap();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     let message = error.to_string();
     assert!(message.contains("** redacted **"), "{message}");
     for window in token.as_bytes().windows(12) {
@@ -163,7 +163,7 @@ fn tokens_with_surrounding_white_space_are_still_scrubbed() {
         .auth(IamToken::new(format!(" {CANARY_IAM_TOKEN} ")).unwrap())
         .build()
         .unwrap();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert_eq!(
         server.requests()[0].header("x-auth-token"),
         Some(CANARY_IAM_TOKEN)
@@ -189,7 +189,7 @@ fn tokens_with_surrounding_white_space_are_still_scrubbed() {
         ])
         .build()
         .unwrap();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(error.to_string().contains("** redacted **"), "{error}");
     assert_error_clean(&error, &[]);
 }
@@ -209,7 +209,7 @@ fn a_proxy_password_never_shows() {
     assert!(debug.contains("alice:** redacted **@127.0.0.1"), "{debug}");
     let client = builder.build().unwrap();
     assert!(!format!("{client:?}").contains("S3cret"));
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     for text in [error.to_string(), format!("{error:?}")] {
         assert!(!text.contains("S3cret"), "{text}");
     }
@@ -257,7 +257,7 @@ fn the_metadata_fetch_keeps_to_the_call_deadline() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     let elapsed = started.elapsed();
     // The deadline is 1 s; the bound leaves room for a busy machine, not for a second request.
     assert!(elapsed < Duration::from_millis(2400), "{elapsed:?}");
@@ -304,7 +304,7 @@ fn failed_renewals_back_off_while_cached_credentials_are_valid() {
         .build()
         .unwrap();
     for _ in 0..5 {
-        client.get_jobs("p", "r").unwrap();
+        client.get_jobs_in("p", "r").unwrap();
     }
     assert_eq!(
         fetches.load(Ordering::SeqCst),
@@ -330,7 +330,7 @@ fn concurrent_calls_wait_for_a_metadata_fetch_only_until_their_deadline() {
             let client = client.clone();
             std::thread::spawn(move || {
                 let started = Instant::now();
-                let error = client.get_jobs("p", "r").unwrap_err();
+                let error = client.get_jobs_in("p", "r").unwrap_err();
                 (started.elapsed(), error)
             })
         })
@@ -362,7 +362,7 @@ fn proxies_from_the_environment_skip_loopback_targets_and_no_proxy_hosts() {
         .unwrap();
     assert_eq!(client.project_id().unwrap(), "project-direct");
     // `.example` is in NO_PROXY: the DBSS host is resolved directly, and the resolver refuses it.
-    let error = client.get_jobs("p", "r").unwrap_err();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(error.is_dns(), "{error}");
     assert_eq!(error.attempts(), 1);
 }
@@ -378,6 +378,6 @@ fn an_explicit_proxy_carries_loopback_targets_too() {
         .environment([("NO_PROXY", "*")])
         .build()
         .unwrap();
-    client.get_jobs("p", "r").unwrap();
+    client.get_jobs_in("p", "r").unwrap();
     assert_eq!(socks.targets().len(), 1);
 }

@@ -1,0 +1,344 @@
+//! [`ClientBuilder`]: the client's settings, their defaults and their validation.
+//!
+//! [`ClientBuilder::build`] reads the environment and the profile file but sends nothing: every
+//! setting is checked here, before any traffic.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crate::chain::{ChainSettings, resolve};
+use crate::client::{Client, JobsPath, USER_AGENT};
+use crate::credentials::{Auth, check_header_safe};
+use crate::endpoint::Endpoint;
+use crate::environment::Environment;
+use crate::proxy::{ProxyRoute, ProxySetting};
+use crate::{Error, RetryPolicy, iam, tls};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
+/// Longer timeouts are refused: a build script should never wait that long, and deadlines must
+/// stay far from `Instant`'s limits.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Configures a [`Client`]; see [`Client::builder`].
+///
+/// `Debug` shows no secret: credentials print redacted, a proxy URL without its password, the
+/// environment by variable names only, root certificates by their size.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    region: Option<String>,
+    endpoint: Option<String>,
+    auth: Option<Auth>,
+    project_id: Option<String>,
+    iam_endpoint: Option<String>,
+    profile_file: Option<PathBuf>,
+    ecs_metadata: bool,
+    metadata_endpoint: Option<String>,
+    environment: Environment,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body_size: u64,
+    retry: RetryPolicy,
+    jobs_path: JobsPath,
+    proxy: ProxySetting,
+    root_certificates_pem: Option<Vec<u8>>,
+    user_agent_suffix: Option<String>,
+}
+
+impl Default for ClientBuilder {
+    /// 30 s total deadline, 10 s connect timeout, 10 MiB body limit, 3 attempts for transient
+    /// failures, proxies from the environment, the credential chain.
+    fn default() -> Self {
+        ClientBuilder {
+            region: None,
+            endpoint: None,
+            auth: None,
+            project_id: None,
+            iam_endpoint: None,
+            profile_file: None,
+            ecs_metadata: true,
+            metadata_endpoint: None,
+            environment: Environment::Process,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            retry: RetryPolicy::default(),
+            jobs_path: JobsPath::Auto,
+            proxy: ProxySetting::FromEnvironment,
+            root_certificates_pem: None,
+            user_agent_suffix: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pem_size = self.root_certificates_pem.as_ref().map(Vec::len);
+        f.debug_struct("ClientBuilder")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("auth", &self.auth)
+            .field("project_id", &self.project_id)
+            .field("iam_endpoint", &self.iam_endpoint)
+            .field("profile_file", &self.profile_file)
+            .field("ecs_metadata", &self.ecs_metadata)
+            .field("metadata_endpoint", &self.metadata_endpoint)
+            .field("environment", &self.environment)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_body_size", &self.max_body_size)
+            .field("retry", &self.retry)
+            .field("jobs_path", &self.jobs_path)
+            .field("proxy", &self.proxy)
+            .field("root_certificates_pem_bytes", &pem_size)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The region, e.g. `cn-north-4`: requests go to `https://dbss.cn-north-4.myhuaweicloud.com`
+    /// unless `HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4` (region upper-cased, `-` → `_`) names
+    /// another endpoint (the first of a comma-separated list), or [`endpoint`](Self::endpoint) is
+    /// set. The region also names the project looked up in IAM when no project id is given.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Sends requests to this endpoint: `https://host[:port]`, or `http://` to a loopback host (for
+    /// local stand-ins). The authority is sent and signed as `Host` exactly as written. Wins over
+    /// the region's endpoint.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Explicit credentials ([`Credentials`](crate::Credentials)) or an
+    /// [`IamToken`](crate::IamToken); the first step of the credential chain. Without it, the
+    /// client looks in the environment, the profile file, then the ECS metadata service.
+    pub fn auth(mut self, auth: impl Into<Auth>) -> Self {
+        self.auth = Some(auth.into());
+        self
+    }
+
+    /// The project the client works in ([`Client::get_jobs`], [`Client::project_id`]); without
+    /// it, `HUAWEICLOUD_SDK_PROJECT_ID`, the profile's `project_id`, then an IAM lookup by region.
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// The IAM endpoint for the project lookup; without it, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, the
+    /// profile's `iam_endpoint`, `https://iam.{region}.myhuaweicloud.com` for a known region, else
+    /// `https://iam.myhuaweicloud.com`.
+    pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(url.into());
+        self
+    }
+
+    /// The profile file to read instead of `HUAWEICLOUD_SDK_CREDENTIALS_FILE` or
+    /// `~/.huaweicloud/credentials`. A file named here or by the variable must exist.
+    pub fn profile_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.profile_file = Some(path.into());
+        self
+    }
+
+    /// Whether the ECS metadata service may be asked for temporary credentials. It is asked only
+    /// when no other step of the chain found credentials, on the first request (1 s connect
+    /// timeout, 3 s in all), and again shortly before they expire. Default: allowed.
+    pub fn ecs_metadata(mut self, allowed: bool) -> Self {
+        self.ecs_metadata = allowed;
+        self
+    }
+
+    /// The metadata service's base URL instead of `http://169.254.169.254`: `http://` to that
+    /// address or to a loopback host only. For tests, and for tools that reach the metadata service
+    /// through a local relay.
+    pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(url.into());
+        self
+    }
+
+    /// Reads configuration variables from this set instead of the process environment: the
+    /// credential and project variables, `HOME` for the default profile path, the region
+    /// endpoint overrides and the proxy variables. For tests, and for tools that must not be
+    /// steered by the environment they run in.
+    pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self.environment = Environment::Fixed(Arc::new(vars));
+        self
+    }
+
+    /// The total deadline of one call, retries and their waits included, from DNS lookup to the
+    /// last byte of the body. Default 30 s; at most one day.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The deadline for establishing each connection (within the total one). Default 10 s; at most
+    /// one day.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest success body read, in bytes; a larger one is an error, not a truncation.
+    /// Default 10 MiB.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// How transient failures are retried; [`RetryPolicy::none`] turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Which URI to read the jobs from. Default [`JobsPath::Auto`].
+    pub fn jobs_path(mut self, path: JobsPath) -> Self {
+        self.jobs_path = path;
+        self
+    }
+
+    /// Sends every request through this proxy (`http://host:port`, `socks5://host:port`,
+    /// `socks5h://host:port` to let the proxy resolve names, with optional `user:password@`),
+    /// loopback targets included, instead of the one named by the environment. The ECS metadata
+    /// service is always reached directly.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Ignores proxy environment variables and connects directly.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Direct;
+        self
+    }
+
+    /// Trusts exactly the CA certificates in this PEM text (for private clouds), instead of the
+    /// bundled Mozilla roots.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem = Some(pem.into());
+        self
+    }
+
+    /// Appended to the `User-Agent` (`dbss-jobs/<version> <suffix>`), e.g. `my-tool/1.2`.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Checks the configuration, reads the environment and profile file, and builds the client. No
+    /// network traffic happens here.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when no region or endpoint was
+    /// given, the region is unknown and has no endpoint override, an endpoint is not an `https://`
+    /// URL (or `http://` to loopback), no step of the credential chain can give credentials, the
+    /// profile file is malformed, a timeout or the body limit is zero, the proxy URL or the PEM is
+    /// invalid.
+    pub fn build(self) -> Result<Client, Error> {
+        let env = &self.environment;
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(url), _) => Endpoint::parse(url)?,
+            (None, Some(region)) => Endpoint::for_region(region, env)?,
+            (None, None) => return Err(Error::invalid_input("no region or endpoint given")),
+        };
+        self.check_limits()?;
+        let user_agent = self.user_agent()?;
+        let metadata_url = match &self.metadata_endpoint {
+            Some(url) => Some(Endpoint::parse_metadata(url)?.base),
+            None => None,
+        };
+        let resolved = resolve(ChainSettings {
+            explicit: self.auth,
+            explicit_project_id: self.project_id,
+            explicit_iam_endpoint: self.iam_endpoint,
+            profile_file: self.profile_file.as_ref(),
+            metadata: self.ecs_metadata,
+            metadata_url,
+            environment: env,
+        })?;
+        let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
+        let agent = agent(
+            self.timeout,
+            self.connect_timeout,
+            self.root_certificates_pem.as_deref(),
+        )?;
+        Ok(Client {
+            agent,
+            endpoint,
+            region: self.region,
+            auth: resolved.auth,
+            project_id: resolved.project_id.map(OnceLock::from).unwrap_or_default(),
+            iam,
+            timeout: self.timeout,
+            max_body_size: self.max_body_size,
+            retry: self.retry,
+            jobs_path: self.jobs_path,
+            newer_path_learned: AtomicBool::new(false),
+            user_agent,
+            proxy: ProxyRoute::new(&self.proxy, env)?,
+        })
+    }
+
+    fn check_limits(&self) -> Result<(), Error> {
+        for timeout in [self.timeout, self.connect_timeout] {
+            if timeout.is_zero() || timeout > MAX_TIMEOUT {
+                return Err(Error::invalid_input(
+                    "timeouts must be greater than zero and at most one day",
+                ));
+            }
+        }
+        if self.max_body_size == 0 {
+            return Err(Error::invalid_input(
+                "max body size must be greater than zero",
+            ));
+        }
+        Ok(())
+    }
+
+    fn user_agent(&self) -> Result<String, Error> {
+        match &self.user_agent_suffix {
+            Some(suffix) => {
+                check_header_safe("user agent suffix", suffix)?;
+                Ok(format!("{USER_AGENT} {}", suffix.trim()))
+            }
+            None => Ok(USER_AGENT.to_string()),
+        }
+    }
+}
+
+/// The client's one ureq agent: no redirects, statuses as answers, the deadlines, no User-Agent of
+/// ureq's own, and no proxy of ureq's own (each request is told its proxy).
+fn agent(
+    timeout: Duration,
+    connect_timeout: Duration,
+    root_certificates_pem: Option<&[u8]>,
+) -> Result<ureq::Agent, Error> {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(connect_timeout))
+        .user_agent(ureq::config::AutoHeaderValue::None)
+        .proxy(None)
+        .tls_config(tls::tls_config(root_certificates_pem)?)
+        .build();
+    Ok(ureq::Agent::new_with_config(config))
+}
