@@ -1,8 +1,9 @@
 //! Credentials: AK/SK (optionally with a security token) or an IAM token.
 //!
-//! This is the only module that holds secrets. They leave it only as bytes handed to the signer or
-//! as header values handed to the transport; `Debug` shows the access key and `"** redacted **"`
-//! for everything secret, and nothing here implements `Display`.
+//! The types here hold the secrets (the SK only as a keyed HMAC). A secret leaves them as bytes
+//! handed to the signer, as a header value handed to the transport, or as a text the client scrubs
+//! from error messages; `Debug` shows the access key and `"** redacted **"` for everything secret,
+//! and nothing here implements `Display`. Cache keys use a fingerprint, never a secret.
 
 use std::fmt;
 
@@ -143,8 +144,9 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// How requests are authenticated.
+/// How requests are authenticated. Non-exhaustive: other schemes may be added.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Auth {
     /// Sign every request with AK/SK (`SDK-HMAC-SHA256`).
     AkSk(Credentials),

@@ -1,8 +1,9 @@
 //! The one error type of the crate.
 //!
 //! It tells apart bad input (nothing was sent), transport failures, answers of the service that are
-//! errors, and answers that could not be decoded. No secret is ever stored in an error: messages are
-//! built from ids, statuses and the service's own words, never from credentials or signatures.
+//! errors, and answers that could not be decoded. No secret is stored in an error: messages are
+//! built from ids, statuses, settings and the service's own words, never from credentials or
+//! signatures, and the client scrubs every text quoted from a server of the request's secrets.
 
 use std::fmt;
 

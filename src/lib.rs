@@ -36,4 +36,6 @@ pub use error::{Error, ErrorKind};
 pub use model::{ChargeMode, Job, JobStatus};
 pub use response::parse_jobs;
 pub use retry::RetryPolicy;
+/// The `time` crate, whose `OffsetDateTime` is the type of [`Job`]'s timestamps.
+pub use time;
 pub use wait::{WaitOptions, all_finished};

@@ -56,8 +56,10 @@ pub struct Job {
     pub ha_name: Option<String>,
 }
 
-/// The state of a job.
+/// The state of a job. Non-exhaustive: a status the service adds later arrives as
+/// [`JobStatus::Other`] today, and may get its own variant in a later release.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum JobStatus {
     /// `SUCCESS`: finished and succeeded.
     Success,
@@ -105,8 +107,9 @@ impl From<String> for JobStatus {
     }
 }
 
-/// How the instance is billed.
+/// How the instance is billed. Non-exhaustive, as [`JobStatus`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ChargeMode {
     /// `Period`: yearly or monthly.
     Period,

@@ -130,7 +130,7 @@ fn server_echoes_of_request_headers_are_scrubbed_from_errors() {
 }
 
 #[test]
-fn transport_and_decode_errors_carry_no_secret() {
+fn transport_errors_carry_no_secret() {
     let refused = Client::builder()
         .endpoint(format!("http://127.0.0.1:{}", closed_port()))
         .auth(temporary())
@@ -139,21 +139,65 @@ fn transport_and_decode_errors_carry_no_secret() {
         .get_jobs_in("p", "r")
         .unwrap_err();
     assert_error_clean(&refused, &[]);
+}
 
-    let server = Server::start(|request, stream| {
-        // A 200 that is not JSON, quoting the token back.
-        let body = format!(
-            "not json {}",
-            request.header("x-auth-token").unwrap_or_default()
-        );
-        respond(stream, 200, &[], body.as_bytes());
+/// Echoes the request's token and signature back in the body chosen by `shape`.
+fn echo_in(shape: &'static str) -> Server {
+    Server::start(move |request, stream| {
+        let token = request
+            .header("x-auth-token")
+            .or(request.header("x-security-token"))
+            .unwrap_or_default();
+        let signature = request
+            .header("authorization")
+            .and_then(|value| value.rsplit("Signature=").next())
+            .unwrap_or_default();
+        let echoed = format!("token {token} signature {signature}");
+        let (status, body) = match shape {
+            "text" => (403, format!("<html>refused: {echoed}</html>")),
+            "json" => (
+                400,
+                serde_json::json!({"error_code": "E", "error_msg": echoed}).to_string(),
+            ),
+            // A 2xx whose wrong-typed field the decoder quotes in its message.
+            _ => (
+                200,
+                serde_json::json!({"jobs": [{"begin_time": echoed}]}).to_string(),
+            ),
+        };
+        respond(stream, status, &[], body.as_bytes());
         After::KeepAlive
-    });
-    let client = Client::builder()
-        .endpoint(server.url())
-        .auth(IamToken::new(IAM_TOKEN).unwrap())
-        .build()
-        .unwrap();
-    let decode = client.get_jobs_in("p", "r").unwrap_err();
-    assert_error_clean(&decode, &[]);
+    })
+}
+
+#[test]
+fn echoed_secrets_are_scrubbed_from_text_json_and_decode_errors() {
+    for shape in ["text", "json", "decode"] {
+        let server = echo_in(shape);
+        for auth in [
+            Auth::from(temporary()),
+            Auth::from(IamToken::new(IAM_TOKEN).unwrap()),
+        ] {
+            let error = Client::builder()
+                .endpoint(server.url())
+                .auth(auth)
+                .build()
+                .unwrap()
+                .get_jobs_in("p", "r")
+                .unwrap_err();
+            // The echo reached the message, and the scrubber replaced it.
+            assert!(
+                error.to_string().contains("** redacted **"),
+                "{shape}: {error}"
+            );
+            let signatures: Vec<String> = server
+                .requests()
+                .iter()
+                .filter_map(|request| request.header("authorization"))
+                .filter_map(|value| value.rsplit("Signature=").next())
+                .map(str::to_string)
+                .collect();
+            assert_error_clean(&error, &signatures);
+        }
+    }
 }

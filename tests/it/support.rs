@@ -54,6 +54,8 @@ pub struct Server {
     connections: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     panics: mpsc::Receiver<String>,
+    accept_thread: Option<thread::JoinHandle<()>>,
+    connection_threads: Arc<Mutex<Vec<thread::JoinHandle<()>>>>,
 }
 
 impl Server {
@@ -76,9 +78,14 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let (panic_tx, panics) = mpsc::channel();
         let serve = Arc::new(serve);
-        {
-            let (requests, connections, stop) =
-                (requests.clone(), connections.clone(), stop.clone());
+        let connection_threads = Arc::new(Mutex::new(Vec::new()));
+        let accept_thread = {
+            let (requests, connections, stop, threads) = (
+                requests.clone(),
+                connections.clone(),
+                stop.clone(),
+                connection_threads.clone(),
+            );
             thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -88,7 +95,7 @@ impl Server {
                     connections.fetch_add(1, Ordering::SeqCst);
                     let (serve, requests, panic_tx) =
                         (serve.clone(), requests.clone(), panic_tx.clone());
-                    thread::spawn(move || {
+                    let handle = thread::spawn(move || {
                         let outcome =
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                                 serve(stream, &requests)
@@ -102,15 +109,18 @@ impl Server {
                             let _ = panic_tx.send(message);
                         }
                     });
+                    threads.lock().unwrap().push(handle);
                 }
-            });
-        }
+            })
+        };
         Server {
             port,
             requests,
             connections,
             stop,
             panics,
+            accept_thread: Some(accept_thread),
+            connection_threads,
         }
     }
 
@@ -150,11 +160,28 @@ impl Server {
     }
 }
 
+/// How long a dropped server waits for its scripts to finish, so that a late panic is seen. Scripts
+/// that stall on purpose for longer are left behind (their panics, if any, are lost).
+const DRAIN: Duration = Duration::from_secs(2);
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
+        // Wake the accept loop so that it sees the flag, and wait for it to end.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accept) = self.accept_thread.take() {
+            let _ = accept.join();
+        }
+        let deadline = std::time::Instant::now() + DRAIN;
+        let threads = std::mem::take(&mut *self.connection_threads.lock().unwrap());
+        for handle in threads {
+            while !handle.is_finished() && std::time::Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
         if !thread::panicking()
             && let Ok(message) = self.panics.try_recv()
         {
