@@ -57,7 +57,7 @@ pub struct Job {
 }
 
 /// The state of a job. Non-exhaustive: a status the service adds later arrives as
-/// [`JobStatus::Other`] today, and may get its own variant in a later release.
+/// [`JobStatus::Unknown`] today, and may get its own variant in a later release.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum JobStatus {

@@ -1,15 +1,16 @@
 //! Huawei Cloud's `SDK-HMAC-SHA256` request signing (the API gateway's AK/SK scheme), one function
 //! per stage of [Huawei's signing guide](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-001.html):
 //!
-//! 1. the canonical request: method, [canonical URI](canonical_uri), canonical query,
-//!    [canonical headers and signed headers](canonical_headers), payload hash;
-//! 2. the [string to sign](string_to_sign);
-//! 3. the [signature](signature);
-//! 4. the [`Authorization` header](authorization).
+//! 1. the canonical request: method, canonical URI, canonical query, canonical headers and signed
+//!    headers, payload hash;
+//! 2. the string to sign;
+//! 3. the signature;
+//! 4. the `Authorization` header.
 //!
-//! [`sign`] runs them in that order. It is a pure function of the request, the credentials and the
-//! time: no I/O, no clock. Where the guide is silent, the official SDK signer decides; the shared
-//! vectors, produced by that signer, check every stage.
+//! [`sign`] runs them in that order and returns every stage ([`SignedRequest`]). It is a pure
+//! function of the request, the credentials and the time: no I/O, no clock. Where the guide is
+//! silent, the official SDK signer decides; the shared vectors, produced by that signer, check
+//! every stage.
 
 use std::borrow::Cow;
 use std::fmt;
