@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SK};
 use crate::environment::Environment;
 use crate::metadata::{DEFAULT_METADATA_URL, MetadataCredentials};
-use crate::profile::{profile_path, read_profile};
+use crate::profile::{Profile, profile_path, read_profile};
 use crate::{Auth, Credentials, Error};
 
 pub(crate) const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
@@ -53,54 +53,26 @@ pub(crate) struct ChainSettings<'a> {
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let env = settings.environment;
     let mut tried = Vec::new();
-    let mut project_id = settings.explicit_project_id;
+    let mut project_id = settings
+        .explicit_project_id
+        .or_else(|| env.get(ENV_PROJECT_ID));
     let mut iam_endpoint = settings
         .explicit_iam_endpoint
         .or_else(|| env.get(ENV_IAM_ENDPOINT));
-    if project_id.is_none() {
-        project_id = env.get(ENV_PROJECT_ID);
-    }
-
-    let mut auth = settings.explicit;
-    if auth.is_none() {
-        auth = Credentials::from_environment(env)?.map(Auth::AkSk);
-        if auth.is_none() {
-            tried.push(format!("environment ({ENV_AK}/{ENV_SK} not set)"));
-        }
-    }
-
+    let mut auth = match settings.explicit {
+        Some(auth) => Some(auth),
+        None => from_environment(env, &mut tried)?,
+    };
     // The profile is read only when it is the step that supplies credentials (then its project id
     // and IAM endpoint fill what is not set yet), as in the official SDKs.
-    if auth.is_none() {
-        match profile_path(settings.profile_file.map(PathBuf::as_path), env) {
-            Some((path, required)) => match read_profile(&path, required)? {
-                Some(profile) => match (profile.ak, profile.sk) {
-                    (Some(ak), Some(sk)) => {
-                        let credentials = Credentials::new(ak, sk)?;
-                        auth = Some(Auth::AkSk(match profile.security_token {
-                            Some(token) => credentials.with_security_token(token)?,
-                            None => credentials,
-                        }));
-                        project_id = project_id.or(profile.project_id);
-                        iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
-                    }
-                    (None, None) => tried.push(format!(
-                        "profile file {} (no ak/sk in [basic])",
-                        path.display()
-                    )),
-                    _ => {
-                        return Err(Error::invalid_input(format!(
-                            "profile file {}: [basic] has only one of ak and sk",
-                            path.display()
-                        )));
-                    }
-                },
-                None => tried.push(format!("profile file {} (not found)", path.display())),
-            },
-            None => tried.push("profile file (no home directory)".to_string()),
-        }
+    if auth.is_none()
+        && let Some((profile_auth, profile)) =
+            from_profile(settings.profile_file, env, &mut tried)?
+    {
+        auth = Some(profile_auth);
+        project_id = project_id.or(profile.project_id);
+        iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
     }
-
     let auth = match auth {
         Some(auth) => AuthSource::Fixed(Arc::new(auth)),
         None if settings.metadata => AuthSource::Metadata(MetadataCredentials::new(
@@ -123,4 +95,50 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
         project_id,
         iam_endpoint,
     })
+}
+
+fn from_environment(env: &Environment, tried: &mut Vec<String>) -> Result<Option<Auth>, Error> {
+    let auth = Credentials::from_environment(env)?.map(Auth::AkSk);
+    if auth.is_none() {
+        tried.push(format!("environment ({ENV_AK}/{ENV_SK} not set)"));
+    }
+    Ok(auth)
+}
+
+/// The profile's credentials, with the profile for its other keys; `None` (and a note in
+/// `tried`) when there is no file or it has no AK/SK.
+fn from_profile(
+    explicit_path: Option<&PathBuf>,
+    env: &Environment,
+    tried: &mut Vec<String>,
+) -> Result<Option<(Auth, Profile)>, Error> {
+    let Some((path, required)) = profile_path(explicit_path.map(PathBuf::as_path), env) else {
+        tried.push("profile file (no home directory)".to_string());
+        return Ok(None);
+    };
+    let Some(profile) = read_profile(&path, required)? else {
+        tried.push(format!("profile file {} (not found)", path.display()));
+        return Ok(None);
+    };
+    let credentials = match (&profile.ak, &profile.sk) {
+        (Some(ak), Some(sk)) => Credentials::new(ak, sk)?,
+        (None, None) => {
+            tried.push(format!(
+                "profile file {} (no ak/sk in [basic])",
+                path.display()
+            ));
+            return Ok(None);
+        }
+        _ => {
+            return Err(Error::invalid_input(format!(
+                "profile file {}: [basic] has only one of ak and sk",
+                path.display()
+            )));
+        }
+    };
+    let credentials = match &profile.security_token {
+        Some(token) => credentials.with_security_token(token)?,
+        None => credentials,
+    };
+    Ok(Some((Auth::AkSk(credentials), profile)))
 }
