@@ -71,14 +71,19 @@ fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) if message == HELP => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+            return match writeln!(std::io::stdout(), "{USAGE}") {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => exit_with(&Failure::Output(error)),
+            };
         }
         Err(message) => {
-            eprintln!("get_jobs: {message}\n{USAGE}");
+            report(&format!("{message}\n{USAGE}"));
             return ExitCode::from(2);
         }
     };
+    if stdout_was_closed() {
+        return exit_with(&Failure::Output(std::io::Error::other("stdout is closed")));
+    }
     let outcome = if args.demo {
         run_demo(&args)
     } else {
@@ -86,34 +91,65 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
-            eprintln!("get_jobs: {message}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Dbss(error)) => {
-            eprintln!("get_jobs: {error}");
-            ExitCode::from(if error.kind() == ErrorKind::InvalidInput {
-                2
-            } else {
-                1
-            })
-        }
-        Err(Failure::Output(error)) => {
-            eprintln!("get_jobs: cannot write the output: {error}");
-            ExitCode::from(1)
-        }
-        Err(Failure::JobsFailed(count)) => {
-            eprintln!("get_jobs: {count} job(s) failed");
-            ExitCode::from(3)
-        }
+        Err(failure) => exit_with(&failure),
     }
+}
+
+/// Reports a failure on stderr and gives its exit code.
+fn exit_with(failure: &Failure) -> ExitCode {
+    let (message, code) = match failure {
+        Failure::Usage(message) => (message.clone(), 2),
+        Failure::Dbss(error) if error.kind() == ErrorKind::InvalidInput => (error.to_string(), 2),
+        Failure::Dbss(error) => (error.to_string(), 1),
+        Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
+        Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
+    };
+    report(&message);
+    ExitCode::from(code)
+}
+
+/// One message on stderr. A stderr that cannot be written is ignored: the exit code still tells.
+fn report(message: &str) {
+    let _ = writeln!(std::io::stderr(), "get_jobs: {message}");
+}
+
+/// True when stdout was closed when the program started. Rust's runtime then reopens it on
+/// `/dev/null` for reading and writing, where a shell's `>/dev/null` opens it write-only; the
+/// output would be lost without an error. Linux only (it reads `/proc`); false elsewhere.
+fn stdout_was_closed() -> bool {
+    let on_dev_null = std::fs::read_link("/proc/self/fd/1")
+        .is_ok_and(|target| target == std::path::Path::new("/dev/null"));
+    let read_write = || {
+        let info = std::fs::read_to_string("/proc/self/fdinfo/1").unwrap_or_default();
+        info.lines()
+            .filter_map(|line| line.strip_prefix("flags:"))
+            .filter_map(|flags| u32::from_str_radix(flags.trim(), 8).ok())
+            .any(|flags| flags & 0o3 == 0o2)
+    };
+    on_dev_null && read_write()
 }
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut options_ended = false;
     while let Some(arg) = argv.next() {
+        let is_option = !options_ended && arg.starts_with('-') && arg != "-";
+        if is_option && arg != "--" {
+            if seen.contains(&arg) {
+                return Err(format!("{arg} is given twice"));
+            }
+            seen.push(arg.clone());
+        }
         let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
+            _ if !is_option => {
+                if args.resource_id.is_some() {
+                    return Err(format!("unexpected argument {arg:?}"));
+                }
+                args.resource_id = Some(arg);
+            }
+            "--" => options_ended = true,
             "--endpoint" => args.endpoint = Some(value("--endpoint")?),
             "--region" => args.region = Some(value("--region")?),
             "--project-id" => args.project_id = Some(value("--project-id")?),
@@ -124,9 +160,11 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--wait" => args.wait = true,
             "--demo" => args.demo = true,
             "-h" | "--help" => return Err(HELP.to_string()),
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            _ if args.resource_id.is_some() => return Err(format!("unexpected argument {arg:?}")),
-            _ => args.resource_id = Some(arg),
+            flag => {
+                return Err(format!(
+                    "unknown option {flag} (put -- before an id that starts with -)"
+                ));
+            }
         }
     }
     if !args.demo && args.resource_id.is_none() {
@@ -135,12 +173,14 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(args)
 }
 
+/// A number of seconds: at least 1 ms (smaller values would round to no time at all), at most a
+/// day.
 fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .filter(|s| s.is_finite() && *s >= 0.001 && *s <= 86_400.0)
         .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("{flag} {text:?} is not a number of seconds between 0 and 86400"))
+        .ok_or_else(|| format!("{flag} {text:?} is not a number of seconds from 0.001 to 86400"))
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
@@ -214,12 +254,12 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
         return Ok(());
     }
     for job in &failed {
-        eprintln!(
-            "get_jobs: job {} failed: {}: {}",
+        report(&format!(
+            "job {} failed: {}: {}",
             job.job_id.as_deref().unwrap_or("-"),
             job.error_code.as_deref().unwrap_or("-"),
             job.fail_reason.as_deref().unwrap_or("-")
-        );
+        ));
     }
     Err(Failure::JobsFailed(failed.len()))
 }
@@ -273,7 +313,7 @@ impl Progress {
 
     fn finish(&self) {
         if self.live && self.shown {
-            eprintln!();
+            let _ = writeln!(std::io::stderr());
         }
     }
 }
@@ -346,7 +386,8 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
             std::thread::spawn(move || serve_demo(stream));
         }
     });
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "demo: stand-in DBSS endpoint on {endpoint} (it re-signs each request with this crate's signer and compares)"
     );
     let client = Client::builder()

@@ -66,8 +66,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     // The profile is read only when it is the step that supplies credentials (then its project id
     // and IAM endpoint fill what is not set yet), as in the official SDKs.
     if auth.is_none()
-        && let Some((profile_auth, profile)) =
-            from_profile(settings.profile_file, env, &mut tried)?
+        && let Some((profile_auth, profile)) = from_profile(settings.profile_file, env, &mut tried)?
     {
         auth = Some(profile_auth);
         project_id = project_id.or(profile.project_id);

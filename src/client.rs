@@ -219,12 +219,13 @@ impl Client {
             let delay = (retryable && attempt < self.retry.attempts())
                 .then(|| self.retry.delay(attempt, retry_after, random_unit()))
                 .filter(|delay| *delay < deadline.saturating_duration_since(Instant::now()));
-            let Some(delay) = delay else {
+            std::thread::sleep(delay.unwrap_or_default());
+            // The last answer stands when there is no time left for another attempt.
+            if delay.is_none() || Instant::now() >= deadline {
                 return result
                     .map(|answer| (answer, attempt))
                     .map_err(|error| error.with_attempts(attempt));
-            };
-            std::thread::sleep(delay);
+            }
             attempt += 1;
         }
     }
@@ -354,7 +355,7 @@ impl Client {
         self.project_id_before(self.deadline())
     }
 
-    fn project_id_before(&self, deadline: Instant) -> Result<String, Error> {
+    pub(crate) fn project_id_before(&self, deadline: Instant) -> Result<String, Error> {
         if let Some(project_id) = self.project_id.get() {
             return Ok(project_id.clone());
         }

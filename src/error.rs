@@ -24,7 +24,9 @@ pub enum ErrorKind {
     /// than the configured limit.
     Decode,
     /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) reached its deadline while some job
-    /// was still in progress; [`Error::last_jobs`] has what was seen last.
+    /// was still in progress, or while the service was failing transiently;
+    /// [`Error::last_jobs`] has what the last answered poll saw, and
+    /// [`source`](std::error::Error::source) the last poll's error, if it failed.
     WaitTimedOut,
 }
 
@@ -77,7 +79,10 @@ enum Inner {
     },
     WaitTimedOut {
         waited: std::time::Duration,
-        jobs: Vec<crate::Job>,
+        /// `None` when no poll was answered.
+        jobs: Option<Vec<crate::Job>>,
+        /// The last poll's error, when it failed (transiently).
+        last_error: Option<Error>,
     },
 }
 
@@ -110,8 +115,16 @@ impl Error {
         })
     }
 
-    pub(crate) fn wait_timed_out(waited: std::time::Duration, jobs: Vec<crate::Job>) -> Error {
-        Error::new(Inner::WaitTimedOut { waited, jobs })
+    pub(crate) fn wait_timed_out(
+        waited: std::time::Duration,
+        jobs: Option<Vec<crate::Job>>,
+        last_error: Option<Error>,
+    ) -> Error {
+        Error::new(Inner::WaitTimedOut {
+            waited,
+            jobs,
+            last_error,
+        })
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
@@ -211,10 +224,11 @@ impl Error {
         self.attempts
     }
 
-    /// The jobs seen by the last poll, for [`ErrorKind::WaitTimedOut`].
+    /// The jobs seen by the last answered poll, for [`ErrorKind::WaitTimedOut`]; `None` when no
+    /// poll was answered (an empty list means the service answered with no jobs yet).
     pub fn last_jobs(&self) -> Option<&[crate::Job]> {
         match &*self.inner {
-            Inner::WaitTimedOut { jobs, .. } => Some(jobs),
+            Inner::WaitTimedOut { jobs, .. } => jobs.as_deref(),
             _ => None,
         }
     }
@@ -381,17 +395,30 @@ impl Error {
                 }
                 Ok(())
             }
-            Inner::WaitTimedOut { waited, jobs } => {
-                let running = jobs
-                    .iter()
-                    .filter(|job| !job.status.as_ref().is_some_and(|s| s.is_final()))
-                    .count();
-                write!(
-                    f,
-                    "jobs still in progress after waiting {:.1}s ({running} of {} not finished)",
-                    waited.as_secs_f64(),
-                    jobs.len()
-                )
+            Inner::WaitTimedOut {
+                waited,
+                jobs,
+                last_error,
+            } => {
+                let waited = waited.as_secs_f64();
+                match jobs {
+                    Some(jobs) => {
+                        let running = jobs
+                            .iter()
+                            .filter(|job| !job.status.as_ref().is_some_and(|s| s.is_final()))
+                            .count();
+                        write!(
+                            f,
+                            "jobs still in progress after waiting {waited:.1}s ({running} of {} not finished)",
+                            jobs.len()
+                        )?;
+                    }
+                    None => write!(f, "no poll was answered in {waited:.1}s")?,
+                }
+                if let Some(error) = last_error {
+                    write!(f, "; the last poll failed: {error}")?;
+                }
+                Ok(())
             }
         }
     }
@@ -408,4 +435,15 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// For [`ErrorKind::WaitTimedOut`], the last poll's error, when it failed.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.inner {
+            Inner::WaitTimedOut {
+                last_error: Some(error),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+}

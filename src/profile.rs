@@ -1,8 +1,10 @@
 //! The credentials profile file of Huawei's official SDKs (`~/.huaweicloud/credentials`), an INI file
 //! with a `[basic]` (or `[basiccredentials]`) section.
 //!
-//! Parsed by hand: comments (`#`, `;`), blank lines, spaces around `=`, CRLF line ends. Pure apart
-//! from reading the file; never writes it.
+//! Parsed by hand, accepting what the official SDKs' readers (Python's configparser, the Go SDK's
+//! INI reader) accept: a UTF-8 byte order mark, comments (`#`, `;`), blank lines, `key = value` and
+//! `key: value` with spaces around the delimiter, CRLF line ends. Pure apart from reading the file;
+//! never writes it.
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +58,8 @@ pub(crate) fn read_profile(path: &Path, required: bool) -> Result<Option<Profile
 pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
     let mut profile = Profile::default();
     let mut in_basic = false;
+    // Notepad saves UTF-8 with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -69,8 +73,9 @@ pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
             in_basic = name == "basic" || name == "basiccredentials";
             continue;
         }
+        // The key ends at the first delimiter, `=` or `:`, as in configparser.
         let (key, value) = line
-            .split_once('=')
+            .split_once(['=', ':'])
             .ok_or_else(|| format!("line {}: expected key = value", index + 1))?;
         if !in_basic {
             continue;
@@ -122,6 +127,21 @@ mod tests {
             error.as_deref(),
             Some("line 1: unterminated section header")
         );
+    }
+
+    #[test]
+    fn accepts_a_byte_order_mark_and_colon_delimiters() {
+        let text = "\u{feff}[basic]\r\nak: AK2\r\nsk : SK2\r\niam_endpoint: https://iam.example.com:443\r\nproject_id = p:1\r\n";
+        let profile = parse_profile(text).unwrap();
+        assert_eq!(profile.ak.as_deref(), Some("AK2"));
+        assert_eq!(profile.sk.as_deref(), Some("SK2"));
+        assert_eq!(
+            profile.iam_endpoint.as_deref(),
+            Some("https://iam.example.com:443")
+        );
+        assert_eq!(profile.project_id.as_deref(), Some("p:1"));
+        let error = parse_profile("\u{feff}[basic]\nno delimiter\n").err();
+        assert_eq!(error.as_deref(), Some("line 2: expected key = value"));
     }
 
     #[test]

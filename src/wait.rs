@@ -49,9 +49,16 @@ pub fn all_finished(jobs: &[Job]) -> bool {
 }
 
 impl Client {
-    /// Polls until every job of the instance has finished, calling `progress` with each poll's
-    /// jobs; returns the final jobs. Check them for [`JobStatus::Fail`](crate::JobStatus::Fail)
-    /// (with `error_code` and `fail_reason`): a failed job is a finished job, not an error here.
+    /// Polls until every job of the instance has finished, calling `progress` with each answered
+    /// poll's jobs; returns the final jobs. Check them for
+    /// [`JobStatus::Fail`](crate::JobStatus::Fail) (with `error_code` and `fail_reason`): a failed
+    /// job is a finished job, not an error here.
+    ///
+    /// Each poll is one [`Client::get_jobs`] call, retries included, bounded by the client's
+    /// [`timeout`](crate::ClientBuilder::timeout) and by what is left of
+    /// [`WaitOptions::timeout`]; so is the project lookup, when the project has to be looked up.
+    /// A poll that fails transiently ([`Error::is_retryable`]: 429, 502, 503, 504, a connection
+    /// failure or timeout) does not end the wait: the next poll comes after the interval.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -69,9 +76,10 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut), carrying the last jobs seen
-    /// ([`Error::last_jobs`]), when the deadline passes first; any error of a poll as
-    /// [`Client::get_jobs`] returns it.
+    /// [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when the deadline passes first,
+    /// carrying the last answered poll's jobs ([`Error::last_jobs`], `None` if no poll was
+    /// answered) and the last poll's error as its `source()`; a poll's error that is not
+    /// transient, as [`Client::get_jobs`] returns it.
     pub fn wait_for_jobs(
         &self,
         resource_id: &str,
@@ -81,33 +89,38 @@ impl Client {
         let started = Instant::now();
         // A timeout too large for the clock means no deadline.
         let deadline = started.checked_add(options.timeout);
-        let project_id = self.project_id()?;
-        let mut last_jobs = Vec::new();
+        let call_deadline = || deadline.map_or(self.deadline(), |d| d.min(self.deadline()));
+        let project_id = self.project_id_before(call_deadline())?;
+        let mut last_jobs = None;
         loop {
-            let poll_deadline = self.deadline();
-            let poll_deadline = deadline.map_or(poll_deadline, |d| d.min(poll_deadline));
-            let jobs = match self.get_jobs_before(&project_id, resource_id, poll_deadline) {
-                Ok(jobs) => jobs,
-                // The poll was cut short by the overall deadline, not by the service.
-                Err(error)
-                    if error.is_timeout() && deadline.is_some_and(|d| Instant::now() >= d) =>
-                {
-                    return Err(Error::wait_timed_out(started.elapsed(), last_jobs));
+            let last_error = match self.get_jobs_before(&project_id, resource_id, call_deadline()) {
+                Ok(jobs) => {
+                    progress(&jobs);
+                    if all_finished(&jobs) {
+                        return Ok(jobs);
+                    }
+                    last_jobs = Some(jobs);
+                    None
                 }
+                Err(error) if error.is_retryable() || cut_short(&error, deadline) => Some(error),
                 Err(error) => return Err(error),
             };
-            progress(&jobs);
-            if all_finished(&jobs) {
-                return Ok(jobs);
-            }
             let remaining = deadline.map_or(options.interval, |d| {
                 d.saturating_duration_since(Instant::now())
             });
-            if remaining.is_zero() {
-                return Err(Error::wait_timed_out(started.elapsed(), jobs));
-            }
-            last_jobs = jobs;
             std::thread::sleep(options.interval.min(remaining));
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::wait_timed_out(
+                    started.elapsed(),
+                    last_jobs,
+                    last_error,
+                ));
+            }
         }
     }
+}
+
+/// A poll that timed out because the wait's own deadline passed, not because of the service.
+fn cut_short(error: &Error, deadline: Option<Instant>) -> bool {
+    error.is_timeout() && deadline.is_some_and(|d| Instant::now() >= d)
 }

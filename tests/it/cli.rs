@@ -210,3 +210,113 @@ fn a_socks5_proxy_in_the_process_environment_is_used() {
     check_exit(&output, 1);
     assert_eq!(socks.targets()[0], format!("{host}:443"));
 }
+
+#[test]
+fn unwritable_stdout_or_stderr_is_an_exit_code_not_a_panic() {
+    let full = || std::fs::File::create("/dev/full").unwrap();
+    check_exit(
+        &get_jobs().arg("--help").stdout(full()).output().unwrap(),
+        1,
+    );
+    check_exit(
+        &get_jobs().arg("--bogus").stderr(full()).output().unwrap(),
+        2,
+    );
+    check_exit(
+        &get_jobs()
+            .args(["--demo", "--json"])
+            .stderr(full())
+            .output()
+            .unwrap(),
+        0,
+    );
+    // stderr on a closed pipe.
+    let mut child = get_jobs()
+        .arg("--bogus")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+    // stdout closed before start: the runtime reopens it on /dev/null, and the output is lost.
+    let output = Command::new("sh")
+        .args(["-c", r#"exec "$0" --demo >&-"#])
+        .arg(get_jobs().get_program())
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    check_exit(&output, 1);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("stdout is closed"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn double_dash_repeated_flags_and_tiny_timeouts() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .args([
+            "--endpoint",
+            &server.url(),
+            "--project-id",
+            "p",
+            "--",
+            "-dash-id",
+        ])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert_eq!(
+        server.requests()[0].target,
+        "/v1/p/dbss/audit/jobs/-dash-id"
+    );
+    let twice = get_jobs()
+        .args(["--region", "cn-north-4", "--region", "cn-east-3", "r"])
+        .output()
+        .unwrap();
+    check_exit(&twice, 2);
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("--region is given twice"));
+    for tiny in ["1e-10", "0.0000001"] {
+        let output = get_jobs().args(["--timeout", tiny, "r"]).output().unwrap();
+        check_exit(&output, 2);
+    }
+}
+
+/// An IAM (and DBSS) stand-in that accepts connections and never answers.
+fn stalled_cloud() -> Server {
+    Server::raw(|stream| {
+        std::thread::sleep(std::time::Duration::from_secs(8));
+        drop(stream);
+    })
+}
+
+#[test]
+fn the_timeout_bounds_the_whole_command_iam_lookup_included() {
+    let cloud = stalled_cloud();
+    for wait in [true, false] {
+        let started = std::time::Instant::now();
+        let mut command = get_jobs();
+        command
+            .args(["--region", "cn-north-4", "--timeout", "1.5"])
+            .env("HUAWEICLOUD_SDK_AK", "CLI-DEADLINE-AK")
+            .env("HUAWEICLOUD_SDK_SK", "sk")
+            .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", cloud.url())
+            .env("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", cloud.url());
+        if wait {
+            command.arg("--wait");
+        }
+        let output = command.arg("instance-1").output().unwrap();
+        let elapsed = started.elapsed();
+        check_exit(&output, 1);
+        // 1.5 s for everything; the margin is for a busy machine, not for a second deadline.
+        assert!(
+            elapsed < std::time::Duration::from_millis(2900),
+            "wait {wait}: {elapsed:?}"
+        );
+    }
+}

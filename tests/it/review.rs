@@ -381,3 +381,182 @@ fn an_explicit_proxy_carries_loopback_targets_too() {
     client.get_jobs_in("p", "r").unwrap();
     assert_eq!(socks.targets().len(), 1);
 }
+
+#[test]
+fn a_resolver_failure_is_dns_and_not_retried() {
+    let client = Client::builder()
+        .endpoint(format!("https://{}", unresolvable_host()))
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport);
+    assert!(error.is_dns() && !error.is_retryable(), "{error}");
+    assert_eq!(error.attempts(), 1);
+    assert!(
+        error
+            .to_string()
+            .starts_with("transport error: the host name could not be resolved"),
+        "{error}"
+    );
+}
+
+#[test]
+fn errors_tell_what_a_program_can_act_on() {
+    let check = |status: u16, body: &'static str| {
+        let server = Server::json(status, body);
+        Client::builder()
+            .endpoint(server.url())
+            .auth(Credentials::new("AK", "SK").unwrap())
+            .retry(dbss_jobs::RetryPolicy::none())
+            .build()
+            .unwrap()
+            .get_jobs_in("p", "r")
+            .unwrap_err()
+    };
+    let rejected = check(
+        401,
+        r#"{"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"}"#,
+    );
+    assert!(rejected.is_auth_rejected() && !rejected.is_forbidden() && !rejected.is_retryable());
+    let forbidden = check(
+        403,
+        r#"{"error_code":"APIGW.0306","error_msg":"no permission"}"#,
+    );
+    assert!(forbidden.is_forbidden() && !forbidden.is_auth_rejected());
+    let busy = check(503, r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#);
+    assert!(busy.is_retryable() && !busy.is_missing_credentials());
+    let refused = Client::builder()
+        .endpoint(format!(
+            "http://127.0.0.1:{}",
+            crate::support::closed_port()
+        ))
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .retry(dbss_jobs::RetryPolicy::none())
+        .build()
+        .unwrap()
+        .get_jobs_in("p", "r")
+        .unwrap_err();
+    assert!(refused.is_retryable() && refused.is_connect());
+    let missing = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .environment([("HOME", "/nonexistent")])
+        .ecs_metadata(false)
+        .build()
+        .unwrap_err();
+    assert!(
+        missing.is_missing_credentials() && !missing.is_retryable(),
+        "{missing}"
+    );
+    let bad_id = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .build()
+        .unwrap()
+        .get_jobs_in("p", "..")
+        .unwrap_err();
+    assert!(!bad_id.is_missing_credentials());
+}
+
+fn waiting_client(server: &Server) -> Client {
+    Client::builder()
+        .endpoint(server.url())
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .project_id("p")
+        .retry(
+            dbss_jobs::RetryPolicy::default()
+                .base_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+const BUSY: &str = r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#;
+
+#[test]
+fn a_waiter_rides_out_a_burst_of_transient_failures() {
+    use crate::support::{Reply, sequence};
+    let mut replies = vec![Reply::new(
+        200,
+        r#"{"jobs":[{"job_id":"j","status":"RUNNING"}]}"#,
+    )];
+    replies.extend(std::iter::repeat_n(Reply::new(503, BUSY), 4));
+    replies.push(Reply::new(
+        200,
+        r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#,
+    ));
+    let server = sequence(replies);
+    let options = dbss_jobs::WaitOptions::default()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_secs(10));
+    let jobs = waiting_client(&server)
+        .wait_for_jobs("r", options, |_| {})
+        .unwrap();
+    assert_eq!(jobs[0].status, Some(dbss_jobs::JobStatus::Success));
+    assert_eq!(server.requests().len(), 6);
+}
+
+#[test]
+fn a_waiter_that_never_got_an_answer_has_no_last_jobs() {
+    use crate::support::{Reply, sequence};
+    let server = sequence(vec![Reply::new(503, BUSY)]);
+    let options = dbss_jobs::WaitOptions::default()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_millis(400));
+    let error = waiting_client(&server)
+        .wait_for_jobs("r", options, |_| {})
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
+    assert_eq!(error.last_jobs(), None);
+    assert!(error.to_string().contains("http 503"), "{error}");
+}
+
+#[test]
+fn a_retry_after_past_the_wait_deadline_ends_the_wait_with_the_last_jobs() {
+    use crate::support::{Reply, sequence};
+    let server = sequence(vec![
+        Reply::new(200, r#"{"jobs":[{"job_id":"j","status":"RUNNING"}]}"#),
+        Reply::new(503, BUSY).header("Retry-After", "30"),
+    ]);
+    let options = dbss_jobs::WaitOptions::default()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_millis(500));
+    let started = Instant::now();
+    let error = waiting_client(&server)
+        .wait_for_jobs("r", options, |_| {})
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
+    assert_eq!(error.last_jobs().map(<[_]>::len), Some(1));
+}
+
+#[test]
+fn a_profile_saved_by_notepad_with_colons_is_read() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("bom-profile");
+    let path = dir.write(
+        "credentials",
+        "\u{feff}[basic]\r\nak: NOTEPAD-AK\r\nsk: notepad-sk\r\nproject_id: notepad-project\r\n",
+    );
+    let client = Client::builder()
+        .endpoint(server.url())
+        .profile_file(&path)
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    client.get_jobs("r").unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/notepad-project/dbss/audit/jobs/r");
+    assert!(
+        request
+            .header("authorization")
+            .unwrap()
+            .contains("Access=NOTEPAD-AK,")
+    );
+}
