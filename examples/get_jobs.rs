@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! get_jobs [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
-//!          [--timeout SECS] [--json] [--wait [--interval SECS]] RESOURCE_ID
+//!          [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
 //! get_jobs --demo [--json] [--wait]
 //! ```
 //!
 //! Credentials: the official SDKs' chain (`HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`, then the
 //! profile file, then the ECS metadata service), or an IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`.
+//! Trust: `--ca-file` (PEM), else `SSL_CERT_FILE`, else the bundled Mozilla roots.
 //! Project id: `--project-id`, else `HUAWEICLOUD_SDK_PROJECT_ID`, the profile, or IAM (by region).
 //! `--demo` needs no account: it starts a stand-in of the DBSS endpoint on 127.0.0.1 that re-signs
 //! each request with this crate's own signer and compares the signatures (a check of the request's
@@ -30,7 +31,7 @@ use dbss_jobs::{Client, Credentials, Error, ErrorKind, IamToken, Job, JobStatus,
 
 const USAGE: &str =
     "usage: get_jobs [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
-                [--timeout SECS] [--json] [--wait [--interval SECS]] RESOURCE_ID
+                [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
        get_jobs --demo [--json] [--wait]";
 const HELP: &str = "help requested";
 
@@ -40,6 +41,7 @@ struct Args {
     region: Option<String>,
     project_id: Option<String>,
     profile_file: Option<String>,
+    ca_file: Option<String>,
     timeout: Option<Duration>,
     interval: Option<Duration>,
     json: bool,
@@ -154,6 +156,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--region" => args.region = Some(value("--region")?),
             "--project-id" => args.project_id = Some(value("--project-id")?),
             "--profile-file" => args.profile_file = Some(value("--profile-file")?),
+            "--ca-file" => args.ca_file = Some(value("--ca-file")?),
             "--timeout" => args.timeout = Some(seconds("--timeout", &value("--timeout")?)?),
             "--interval" => args.interval = Some(seconds("--interval", &value("--interval")?)?),
             "--json" => args.json = true,
@@ -193,6 +196,11 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);
+    }
+    if let Some(path) = &args.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|error| Failure::Usage(format!("--ca-file {path}: {error}")))?;
+        builder = builder.root_certificates_pem(pem);
     }
     let region = args
         .region

@@ -230,8 +230,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts exactly the CA certificates in this PEM text (for private clouds), instead of the
-    /// bundled Mozilla roots.
+    /// Trusts exactly the CA certificates in this PEM text (private clouds, a TLS-inspecting
+    /// corporate proxy), instead of `SSL_CERT_FILE`, the platform's store (feature
+    /// `platform-verifier`) or the bundled Mozilla roots.
     pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates_pem = Some(pem.into());
         self
@@ -275,11 +276,8 @@ impl ClientBuilder {
             environment: env,
         })?;
         let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
-        let agent = agent(
-            self.timeout,
-            self.connect_timeout,
-            self.root_certificates_pem.as_deref(),
-        )?;
+        let tls = tls::tls_config(self.root_certificates_pem.as_deref(), env)?;
+        let agent = agent(self.timeout, self.connect_timeout, tls);
         Ok(Client {
             agent,
             endpoint,
@@ -326,11 +324,7 @@ impl ClientBuilder {
 
 /// The client's one ureq agent: no redirects, statuses as answers, the deadlines, no User-Agent of
 /// ureq's own, and no proxy of ureq's own (each request is told its proxy).
-fn agent(
-    timeout: Duration,
-    connect_timeout: Duration,
-    root_certificates_pem: Option<&[u8]>,
-) -> Result<ureq::Agent, Error> {
+fn agent(timeout: Duration, connect_timeout: Duration, tls: ureq::tls::TlsConfig) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -338,7 +332,7 @@ fn agent(
         .timeout_connect(Some(connect_timeout))
         .user_agent(ureq::config::AutoHeaderValue::None)
         .proxy(None)
-        .tls_config(tls::tls_config(root_certificates_pem)?)
+        .tls_config(tls)
         .build();
-    Ok(ureq::Agent::new_with_config(config))
+    ureq::Agent::new_with_config(config)
 }

@@ -1,33 +1,77 @@
-//! TLS settings: rustls (or, with the `native-tls` feature, the platform's TLS) with the bundled
-//! Mozilla roots, or exactly the CAs the caller gives.
+//! TLS settings: which TLS library, and which certificate authorities to trust.
+//!
+//! In order of precedence: the CAs given to
+//! [`root_certificates_pem`](crate::ClientBuilder::root_certificates_pem); else exactly the CAs in
+//! the PEM file named by `SSL_CERT_FILE` (read through the client's environment, as OpenSSL and Go
+//! read it); else, with the `platform-verifier` feature, the operating system's trust store and
+//! verifier; else the Mozilla roots bundled with the crate. Verification cannot be turned off.
 
 use std::sync::Arc;
 
 use crate::Error;
+use crate::environment::Environment;
 
-/// rustls (or, with the `native-tls` feature, the platform's TLS) with the bundled Mozilla roots,
-/// or exactly the given CAs.
-pub(crate) fn tls_config(pem: Option<&[u8]>) -> Result<ureq::tls::TlsConfig, Error> {
+pub(crate) const ENV_SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
+/// The TLS configuration of the client's agent.
+///
+/// # Errors
+/// `InvalidInput` when the given PEM, or the file `SSL_CERT_FILE` names, cannot be read or holds no
+/// certificate (the message names the variable and the path).
+pub(crate) fn tls_config(
+    pem: Option<&[u8]>,
+    env: &Environment,
+) -> Result<ureq::tls::TlsConfig, Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
     #[cfg(feature = "native-tls")]
     {
         tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
     }
-    if let Some(pem) = pem {
-        let mut certificates = Vec::new();
-        for item in ureq::tls::parse_pem(pem) {
-            match item {
-                Ok(ureq::tls::PemItem::Certificate(certificate)) => certificates.push(certificate),
-                Ok(_) => {}
-                Err(_) => return Err(Error::invalid_input("root certificates PEM is malformed")),
-            }
-        }
-        if certificates.is_empty() {
-            return Err(Error::invalid_input(
-                "root certificates PEM holds no certificate",
-            ));
-        }
-        tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(certificates)));
-    }
+    let roots = match (pem, env.get(ENV_SSL_CERT_FILE)) {
+        (Some(pem), _) => Some(
+            certificates(pem)
+                .map_err(|why| Error::invalid_input(format!("root certificates PEM {why}")))?,
+        ),
+        (None, Some(path)) => Some(certificates_in_file(&path)?),
+        (None, None) => None,
+    };
+    tls = match roots {
+        Some(roots) => tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots))),
+        None => tls.root_certs(default_roots()),
+    };
     Ok(tls.build())
+}
+
+#[cfg(feature = "platform-verifier")]
+fn default_roots() -> ureq::tls::RootCerts {
+    ureq::tls::RootCerts::PlatformVerifier
+}
+
+#[cfg(not(feature = "platform-verifier"))]
+fn default_roots() -> ureq::tls::RootCerts {
+    ureq::tls::RootCerts::WebPki
+}
+
+fn certificates_in_file(path: &str) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
+    let invalid = |why: String| {
+        Error::invalid_input(format!("{ENV_SSL_CERT_FILE} names {path}, which {why}"))
+    };
+    let pem = std::fs::read(path).map_err(|error| invalid(format!("cannot be read ({error})")))?;
+    certificates(&pem).map_err(|why| invalid(why.to_string()))
+}
+
+/// The certificates in a PEM text (other items, such as keys, are skipped).
+fn certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, &'static str> {
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(certificate)) => certificates.push(certificate),
+            Ok(_) => {}
+            Err(_) => return Err("is malformed"),
+        }
+    }
+    if certificates.is_empty() {
+        return Err("holds no certificate");
+    }
+    Ok(certificates)
 }

@@ -87,7 +87,14 @@ fn tls_words(error: &ureq::Error) -> String {
     let lower = text.to_ascii_lowercase();
     let words = if lower.contains("unknownissuer") || lower.contains("unable to get local issuer") {
         "the server's certificate is not trusted (unknown issuer)"
-    } else if lower.contains("not valid for name") || lower.contains("hostname mismatch") {
+    } else if [
+        "not valid for name",
+        "hostname mismatch",
+        "ip address mismatch",
+    ]
+    .iter()
+    .any(|text| lower.contains(text))
+    {
         "the server's certificate is not valid for this host name"
     } else if lower.contains("expired") {
         "the server's certificate has expired"

@@ -320,3 +320,35 @@ fn the_timeout_bounds_the_whole_command_iam_lookup_included() {
         );
     }
 }
+
+#[test]
+fn a_private_ca_from_ca_file_or_ssl_cert_file() {
+    use crate::tls_server::{Script, TlsServer, tls_data};
+    let server = TlsServer::start("localhost", Script::Serve, r#"{"jobs":[]}"#);
+    let ca = tls_data("ca.pem").display().to_string();
+    let run = |extra: &[&str], ssl_cert_file: Option<&str>| {
+        let mut command = get_jobs();
+        command
+            .args(["--endpoint", &server.url(), "--project-id", "p"])
+            .args(extra)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AK", "AK")
+            .env("HUAWEICLOUD_SDK_SK", "SK");
+        if let Some(path) = ssl_cert_file {
+            command.env("SSL_CERT_FILE", path);
+        }
+        command.output().unwrap()
+    };
+    check_exit(&run(&["--ca-file", &ca], None), 0);
+    check_exit(&run(&[], Some(&ca)), 0);
+    let untrusted = run(&[], None);
+    check_exit(&untrusted, 1);
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("not trusted (unknown issuer)"),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stderr)
+    );
+    let missing = run(&["--ca-file", "/nonexistent/ca.pem"], None);
+    check_exit(&missing, 2);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--ca-file /nonexistent/ca.pem"));
+}

@@ -268,3 +268,24 @@ fn huawei_signer_accepts_the_newer_path() {
         oracle.log()
     );
 }
+
+#[test]
+fn huawei_signer_accepts_requests_over_https() {
+    let data = |name: &str| crate::tls_server::tls_data(name).display().to_string();
+    let (cert, key) = (data("localhost.pem"), data("localhost.key"));
+    let Some(oracle) = Oracle::start(&["--tls-cert", &cert, "--tls-key", &key]) else {
+        return;
+    };
+    for host in ["127.0.0.1", "localhost"] {
+        let client = Client::builder()
+            .endpoint(format!("https://{host}:{}", oracle.port))
+            .auth(Credentials::new(AK, SK).unwrap())
+            .root_certificates_pem(crate::tls_server::ca_pem())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
+        for (project_id, resource_id) in ODD_IDS {
+            check_accepted(&oracle, &client, project_id, resource_id);
+        }
+    }
+}

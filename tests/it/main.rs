@@ -11,3 +11,5 @@ mod retries;
 mod review;
 mod sign_vectors;
 mod support;
+mod tls;
+mod tls_server;

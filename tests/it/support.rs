@@ -212,7 +212,7 @@ fn serve_connection(stream: TcpStream, script: &Script, requests: &Mutex<Vec<Req
 }
 
 /// Reads one request head (and discards a Content-Length body). `None` on EOF or garbage.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = Vec::new();
     if reader.read_until(b'\n', &mut line).ok()? == 0 {
         return None;
@@ -487,7 +487,7 @@ fn socks5_handshake(stream: &mut TcpStream) -> Option<String> {
 }
 
 /// Copies bytes both ways until either side closes.
-fn relay(client: TcpStream, upstream: TcpStream) {
+pub fn relay(client: TcpStream, upstream: TcpStream) {
     let (mut client_read, mut upstream_write) =
         (client.try_clone().unwrap(), upstream.try_clone().unwrap());
     let forward = thread::spawn(move || {
