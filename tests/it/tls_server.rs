@@ -29,10 +29,13 @@ pub enum Script {
     FatalAlert,
 }
 
+/// Each request with the SNI of its connection's handshake.
+type Received = Mutex<Vec<(Option<String>, Request)>>;
+
 pub struct TlsServer {
     server: Server,
     handshakes: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<(Option<String>, Request)>>>,
+    requests: Arc<Received>,
 }
 
 pub fn tls_data(name: &str) -> PathBuf {
@@ -111,7 +114,7 @@ fn serve_tls(
     mut stream: TcpStream,
     config: Arc<rustls::ServerConfig>,
     handshakes: &AtomicUsize,
-    requests: &Mutex<Vec<(Option<String>, Request)>>,
+    requests: &Received,
     body: &str,
 ) {
     stream
