@@ -1,7 +1,7 @@
 //! `get_jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
 //!
 //! ```text
-//! get_jobs [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
+//! get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
 //!          [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
 //! get_jobs --demo [--json] [--wait]
 //! ```
@@ -27,10 +27,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use dbss_jobs::sign::{SignableRequest, sign};
-use dbss_jobs::{Client, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, WaitOptions};
+use dbss_jobs::{
+    Client, ClientBuilder, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, WaitOptions,
+};
 
 const USAGE: &str =
-    "usage: get_jobs [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
+    "usage: get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
                 [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
        get_jobs --demo [--json] [--wait]";
 const HELP: &str = "help requested";
@@ -47,6 +49,8 @@ struct Args {
     json: bool,
     wait: bool,
     demo: bool,
+    /// 1 with `-v` (an access-log line per attempt), 2 with `-vv` (and what was signed).
+    verbosity: u8,
     resource_id: Option<String>,
 }
 
@@ -93,8 +97,26 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => exit_with(&failure),
+        Err(failure) => {
+            let code = exit_with(&failure);
+            if let Failure::Dbss(error) = &failure
+                && args.verbosity < 2
+                && is_signature_mismatch(error)
+            {
+                report("(rerun with -vv to see the canonical request that was signed)");
+            }
+            code
+        }
     }
+}
+
+/// The gateway's 401 `APIGW.0301` saying that the signature did not verify (not that it expired).
+fn is_signature_mismatch(error: &Error) -> bool {
+    let message = error.error_msg().unwrap_or_default().to_ascii_lowercase();
+    error.status() == Some(401)
+        && error.error_code() == Some("APIGW.0301")
+        && message.contains("signature")
+        && !message.contains("expired")
 }
 
 /// Reports a failure on stderr and gives its exit code.
@@ -137,6 +159,10 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut options_ended = false;
     while let Some(arg) = argv.next() {
         let is_option = !options_ended && arg.starts_with('-') && arg != "-";
+        if arg == "-v" || arg == "-vv" {
+            args.verbosity = (args.verbosity + arg.len() as u8 - 1).min(2);
+            continue;
+        }
         if is_option && arg != "--" {
             if seen.contains(&arg) {
                 return Err(format!("{arg} is given twice"));
@@ -187,7 +213,7 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let mut builder = Client::builder();
+    let mut builder = verbose(Client::builder(), args.verbosity);
     if let Some(token) = iam_token_from_env()? {
         builder = builder.auth(token);
     }
@@ -224,6 +250,53 @@ fn run(args: &Args) -> Result<(), Failure> {
     let client = builder.build()?;
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
     fetch_and_print(&client, resource_id, args)
+}
+
+/// With `-v`, one access-log line per attempt on stderr; with `-vv`, also the request headers, the
+/// canonical request and the string to sign (secrets redacted by the library).
+fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
+    if verbosity == 0 {
+        return builder;
+    }
+    let builder = builder.on_response(|response| {
+        let millis = response.elapsed().as_millis();
+        let outcome = match response.status() {
+            Ok(status) => format!(
+                "{status}, {} bytes, {millis} ms, request id {}",
+                response.body_len().unwrap_or_default(),
+                response.request_id().unwrap_or("-")
+            ),
+            Err(error) => format!("{error}, {millis} ms"),
+        };
+        let (method, url) = (response.method(), response.url());
+        let _ = writeln!(std::io::stderr(), "{method} {url} -> {outcome}");
+    });
+    if verbosity < 2 {
+        return builder;
+    }
+    builder.on_request(|request| {
+        let mut text = format!(
+            "> {} {} (attempt {})\n",
+            request.method(),
+            request.url(),
+            request.attempt()
+        );
+        for (name, value) in request.headers() {
+            text.push_str(&format!("> {name}: {value}\n"));
+        }
+        for (title, stage) in [
+            ("canonical request", request.canonical_request()),
+            ("string to sign", request.string_to_sign()),
+        ] {
+            if let Some(stage) = stage {
+                text.push_str(&format!("> {title}:\n"));
+                for line in stage.split('\n') {
+                    text.push_str(&format!(">   {line}\n"));
+                }
+            }
+        }
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    })
 }
 
 /// An IAM token from `HUAWEICLOUD_SDK_AUTH_TOKEN`, used only when no AK/SK is in the environment.
@@ -398,7 +471,7 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
         std::io::stderr(),
         "demo: stand-in DBSS endpoint on {endpoint} (it re-signs each request with this crate's signer and compares)"
     );
-    let client = Client::builder()
+    let client = verbose(Client::builder(), args.verbosity)
         .endpoint(&endpoint)
         .auth(Credentials::new(DEMO_AK, DEMO_SK)?)
         .project_id(DEMO_PROJECT)

@@ -15,6 +15,7 @@ use crate::client::{Client, JobsPath, USER_AGENT};
 use crate::credentials::{Auth, check_header_safe};
 use crate::endpoint::Endpoint;
 use crate::environment::Environment;
+use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::proxy::{ProxyRoute, ProxySetting};
 use crate::{Error, RetryPolicy, iam, tls};
 
@@ -48,6 +49,7 @@ pub struct ClientBuilder {
     proxy: ProxySetting,
     root_certificates_pem: Option<Vec<u8>>,
     user_agent_suffix: Option<String>,
+    hooks: Hooks,
 }
 
 impl Default for ClientBuilder {
@@ -72,6 +74,7 @@ impl Default for ClientBuilder {
             proxy: ProxySetting::FromEnvironment,
             root_certificates_pem: None,
             user_agent_suffix: None,
+            hooks: Hooks::default(),
         }
     }
 }
@@ -97,6 +100,7 @@ impl fmt::Debug for ClientBuilder {
             .field("proxy", &self.proxy)
             .field("root_certificates_pem_bytes", &pem_size)
             .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }
@@ -244,6 +248,33 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls `hook` before every request is sent, once per attempt: retries, the newer-path
+    /// fallback, the IAM project lookup and the ECS metadata requests included. Secrets are
+    /// redacted in what it sees; a panic in it is caught (see [`RequestInfo`]).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use dbss_jobs::Client;
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let builder = Client::builder().on_request(move |request| {
+    ///     log.lock().unwrap().push(format!("{} {} (attempt {})", request.method(), request.url(), request.attempt()));
+    /// });
+    /// # drop(builder);
+    /// ```
+    pub fn on_request(mut self, hook: impl Fn(&RequestInfo) + Send + Sync + 'static) -> Self {
+        self.hooks.on_request = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` after every attempt with its answer (status, headers, request id, body size,
+    /// time taken) or, when no answer came, with the error instead.
+    pub fn on_response(mut self, hook: impl Fn(&ResponseInfo<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.on_response = Some(Arc::new(hook));
+        self
+    }
+
     /// Checks the configuration, reads the environment and profile file, and builds the client. No
     /// network traffic happens here.
     ///
@@ -274,6 +305,7 @@ impl ClientBuilder {
             metadata: self.ecs_metadata,
             metadata_url,
             environment: env,
+            hooks: &self.hooks,
         })?;
         let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
         let tls = tls::tls_config(self.root_certificates_pem.as_deref(), env)?;
@@ -292,6 +324,7 @@ impl ClientBuilder {
             newer_path_learned: AtomicBool::new(false),
             user_agent,
             proxy: ProxyRoute::new(&self.proxy, env)?,
+            hooks: self.hooks,
         })
     }
 

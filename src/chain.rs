@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SK};
 use crate::environment::Environment;
+use crate::hooks::Hooks;
 use crate::metadata::{DEFAULT_METADATA_URL, MetadataCredentials};
 use crate::profile::{Profile, profile_path, read_profile};
 use crate::{Auth, Credentials, Error};
@@ -48,6 +49,7 @@ pub(crate) struct ChainSettings<'a> {
     pub(crate) metadata: bool,
     pub(crate) metadata_url: Option<String>,
     pub(crate) environment: &'a Environment,
+    pub(crate) hooks: &'a Hooks,
 }
 
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
@@ -79,6 +81,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
                 .metadata_url
                 .unwrap_or_else(|| DEFAULT_METADATA_URL.to_string()),
             tried,
+            settings.hooks.clone(),
         )),
         None => {
             tried.push("ECS metadata (turned off)".to_string());

@@ -16,6 +16,7 @@ use crate::chain::AuthSource;
 use crate::credentials::Auth;
 use crate::endpoint::Endpoint;
 use crate::error::TransportKind;
+use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo, redact_canonical_request};
 use crate::proxy::ProxyRoute;
 use crate::response::{api_failure, decode_jobs};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
@@ -74,6 +75,7 @@ pub struct Client {
     pub(crate) newer_path_learned: AtomicBool,
     pub(crate) user_agent: String,
     pub(crate) proxy: ProxyRoute,
+    pub(crate) hooks: Hooks,
 }
 
 impl fmt::Debug for Client {
@@ -98,11 +100,13 @@ struct Target<'a> {
     project_id: Option<&'a str>,
 }
 
-/// An attempt ready to send: the URL, every header, and what its error texts must be scrubbed of.
+/// An attempt ready to send: the URL, every header, what its error texts must be scrubbed of, and
+/// for a signed request its canonical request and string to sign.
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
     secrets: Secrets,
+    signed: Option<(String, String)>,
 }
 
 /// One HTTP answer, read, with what its error texts must be scrubbed of.
@@ -112,6 +116,20 @@ struct Answer {
     retry_after: Option<Duration>,
     body: Vec<u8>,
     secrets: Secrets,
+    /// What the response hook sees.
+    answered: Answered,
+    /// The signed canonical request, redacted, kept for a 401 (see [`Error::canonical_request`]).
+    canonical_request: Option<String>,
+}
+
+impl Answer {
+    /// An error made from this answer, scrubbed, with the attempts and the canonical request.
+    fn fail(self, error: Error, attempts: u32) -> Error {
+        self.secrets
+            .scrub(error)
+            .with_attempts(attempts)
+            .with_canonical_request(self.canonical_request)
+    }
 }
 
 impl Client {
@@ -199,8 +217,10 @@ impl Client {
             project_id: Some(project_id),
         };
         let (answer, attempts) = self.send(&target, deadline)?;
-        decode_jobs(answer.status, answer.request_id, &answer.body)
-            .map_err(|error| answer.secrets.scrub(error).with_attempts(attempts))
+        match decode_jobs(answer.status, answer.request_id.clone(), &answer.body) {
+            Ok(jobs) => Ok(jobs),
+            Err(error) => Err(answer.fail(error, attempts)),
+        }
     }
 
     /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
@@ -210,7 +230,7 @@ impl Client {
         let mut attempt = 1;
         loop {
             let auth = self.auth.current(deadline)?;
-            let result = self.send_once(target, &auth, deadline);
+            let result = self.send_once(target, &auth, attempt, deadline);
             let (retryable, retry_after) = match &result {
                 Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
                 Err(error) => (error.is_retryable_transport(), None),
@@ -230,11 +250,12 @@ impl Client {
         }
     }
 
-    /// One attempt: authenticate, send, read the answer.
+    /// One attempt: authenticate, send, read the answer; the hooks see both ends.
     fn send_once(
         &self,
         target: &Target<'_>,
         auth: &Arc<Auth>,
+        attempt: u32,
         deadline: Instant,
     ) -> Result<Answer, Error> {
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -249,7 +270,14 @@ impl Client {
             url,
             headers,
             secrets,
+            signed,
         } = self.authenticate(target, auth)?;
+        if self.hooks.wants_requests() {
+            let stages = signed.as_ref().map(|(c, s)| (c.as_str(), s.as_str()));
+            let info = RequestInfo::new("GET", &url, &headers, attempt, stages);
+            self.hooks.request(&info);
+        }
+        let started = Instant::now();
         let mut request = self
             .agent
             .get(&url)
@@ -260,10 +288,24 @@ impl Client {
         for (name, value) in &headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let response = request
+        let result = request
             .call()
-            .map_err(|error| secrets.scrub(classify(error, true)))?;
-        self.read_answer(response, secrets)
+            .map_err(|error| secrets.scrub(classify(error, true)))
+            .and_then(|response| self.read_answer(response, secrets))
+            .map(|mut answer| {
+                if answer.status == 401 {
+                    answer.canonical_request = signed.map(|(c, _)| redact_canonical_request(&c));
+                }
+                answer
+            });
+        self.hooks.response(&ResponseInfo {
+            method: "GET",
+            url: &url,
+            attempt,
+            elapsed: started.elapsed(),
+            outcome: result.as_ref().map(|answer| answer.answered.clone()),
+        });
+        result
     }
 
     /// The URL and headers of an attempt, signed (AK/SK) or with the token, and the secrets its
@@ -277,7 +319,7 @@ impl Client {
             common.push(("X-Project-Id", project_id));
         }
         let mut secrets = Secrets::new(auth, self.proxy.password());
-        let (query, headers) = match auth {
+        let (query, headers, signed) = match auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest::new("GET", &target.endpoint.authority, target.path)
                     .with_query(target.query)
@@ -285,13 +327,17 @@ impl Client {
                 let signed = sign(&request, credentials, SystemTime::now())?;
                 secrets.add(signed.signature());
                 let headers = signed.headers().map(owned).collect();
-                (signed.query().to_string(), headers)
+                let stages = (
+                    signed.canonical_request().to_string(),
+                    signed.string_to_sign().to_string(),
+                );
+                (signed.query().to_string(), headers, Some(stages))
             }
             Auth::Token(token) => {
                 common.push(("Host", &target.endpoint.authority));
                 common.push(("X-Auth-Token", token.as_str()));
                 let headers = common.into_iter().map(owned).collect();
-                (canonical_query(target.query), headers)
+                (canonical_query(target.query), headers, None)
             }
         };
         let mut url = format!("{}{}", target.endpoint.base, target.path);
@@ -303,6 +349,7 @@ impl Client {
             url,
             headers,
             secrets,
+            signed,
         })
     }
 
@@ -333,12 +380,24 @@ impl Client {
         } else {
             secrets.scrub_bytes(read_error_body(&mut response))
         };
+        let answered = Answered {
+            status,
+            headers: if self.hooks.on_response.is_some() {
+                response_headers(&response)
+            } else {
+                Vec::new()
+            },
+            request_id: request_id.clone(),
+            body_len: body.len(),
+        };
         Ok(Answer {
             status,
             request_id,
             retry_after,
             body,
             secrets,
+            answered,
+            canonical_request: None,
         })
     }
 
@@ -390,7 +449,7 @@ impl Client {
             project_id: None,
         };
         let (answer, attempts) = self.send(&target, deadline)?;
-        if (200..=299).contains(&answer.status) {
+        let result = if (200..=299).contains(&answer.status) {
             iam::project_from_body(region, answer.request_id.clone(), &answer.body)
         } else {
             Err(api_failure(
@@ -398,15 +457,25 @@ impl Client {
                 answer.request_id.clone(),
                 &answer.body,
             ))
-        }
-        .map_err(|error| {
+        };
+        result.map_err(|error| {
             answer
-                .secrets
-                .scrub(error)
-                .with_attempts(attempts)
+                .fail(error, attempts)
                 .in_context(format!("IAM project lookup at {}", iam_endpoint.base))
         })
     }
+}
+
+/// Every response header as text (values that are not text are shown lossily).
+pub(crate) fn response_headers<B>(response: &ureq::http::Response<B>) -> Vec<(String, String)> {
+    response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect()
 }
 
 fn owned((name, value): (&str, &str)) -> (String, String) {

@@ -57,6 +57,8 @@ pub struct Error {
     context: Option<String>,
     /// The credential chain found nothing.
     missing_credentials: bool,
+    /// For a 401 to a signed request: the canonical request that was signed, redacted.
+    canonical_request: Option<String>,
 }
 
 #[derive(Debug)]
@@ -197,6 +199,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_canonical_request(mut self, canonical_request: Option<String>) -> Error {
+        self.canonical_request = canonical_request;
+        self
+    }
+
     /// Marks the error as the credential chain's last word: nothing was found.
     pub(crate) fn no_credentials_found(mut self) -> Error {
         self.missing_credentials = true;
@@ -215,6 +222,7 @@ impl Error {
             attempts: 1,
             context: None,
             missing_credentials: false,
+            canonical_request: None,
         }
     }
 
@@ -296,6 +304,13 @@ impl Error {
     /// True when the TLS handshake or certificate check failed.
     pub fn is_tls(&self) -> bool {
         self.transport_kind() == Some(TransportKind::Tls)
+    }
+
+    /// For a 401 answer to an AK/SK-signed request, the canonical request that was signed (the
+    /// security token's value redacted). Compare it with the one the gateway expected (Huawei's
+    /// API Explorer shows it) to find why a signature was rejected.
+    pub fn canonical_request(&self) -> Option<&str> {
+        self.canonical_request.as_deref()
     }
 
     /// True when the credential chain found no credentials (explicit, environment, profile file,
@@ -431,6 +446,7 @@ impl fmt::Debug for Error {
             .field("attempts", &self.attempts)
             .field("context", &self.context)
             .field("missing_credentials", &self.missing_credentials)
+            .field("canonical_request", &self.canonical_request)
             .finish()
     }
 }

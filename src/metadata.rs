@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 
 use crate::error::TransportKind;
+use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
 use crate::transport::{classify, read_error_body};
 use crate::{Auth, Credentials, Error};
 
@@ -38,6 +39,7 @@ pub(crate) struct MetadataCredentials {
     fetched: Condvar,
     /// What the chain tried before, for the error when the metadata service fails too.
     tried: Vec<String>,
+    hooks: Hooks,
 }
 
 #[derive(Default)]
@@ -55,7 +57,7 @@ enum Claim {
 }
 
 impl MetadataCredentials {
-    pub(crate) fn new(base: String, tried: Vec<String>) -> MetadataCredentials {
+    pub(crate) fn new(base: String, tried: Vec<String>, hooks: Hooks) -> MetadataCredentials {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -69,6 +71,7 @@ impl MetadataCredentials {
             state: Mutex::new(State::default()),
             fetched: Condvar::new(),
             tried,
+            hooks,
         }
     }
 
@@ -79,7 +82,7 @@ impl MetadataCredentials {
             Claim::Fetch(still_valid) => still_valid,
         };
         let fetch_deadline = deadline.min(Instant::now() + TOTAL_TIMEOUT);
-        let result = fetch(&self.agent, &self.base, fetch_deadline);
+        let result = self.fetch(fetch_deadline);
         self.finish(result, still_valid)
     }
 
@@ -179,40 +182,74 @@ struct TemporaryCredential {
     expires_at: String,
 }
 
-/// Fetches temporary credentials from the metadata service at `base`, with when they expire.
-fn fetch(
-    agent: &ureq::Agent,
-    base: &str,
-    deadline: Instant,
-) -> Result<(Credentials, SystemTime), Error> {
-    let failed = |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
-    let token = agent
-        .put(format!("{base}/meta-data/latest/api/token"))
-        .config()
-        .timeout_global(Some(remaining(deadline)?))
-        .build()
-        .header("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS)
-        .send_empty()
-        .map_err(|error| classify(error, false))
-        .and_then(read_ok)?;
-    let token = String::from_utf8(token).map_err(|_| failed("session token is not text"))?;
-    let body = agent
-        .get(format!("{base}/openstack/latest/securitykey"))
-        .config()
-        .timeout_global(Some(remaining(deadline)?))
-        .build()
-        .header("X-Metadata-Token", token.trim())
-        .call()
-        .map_err(|error| classify(error, false))
-        .and_then(read_ok)?;
-    let key: SecurityKey = serde_json::from_slice(&body)
-        .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
-    let credential = key.credential;
-    let expires_at = crate::timestamps::parse_rfc3339_utc(&credential.expires_at)
-        .ok_or_else(|| failed("credentials' expires_at is not an RFC 3339 UTC time"))?;
-    let credentials = Credentials::new(credential.access, credential.secret)?
-        .with_security_token(credential.securitytoken)?;
-    Ok((credentials, expires_at))
+impl MetadataCredentials {
+    /// Fetches temporary credentials, with when they expire.
+    fn fetch(&self, deadline: Instant) -> Result<(Credentials, SystemTime), Error> {
+        let failed =
+            |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
+        let token_url = format!("{}/meta-data/latest/api/token", self.base);
+        let ttl = ("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS);
+        let token = self.exchange("PUT", &token_url, ttl, deadline)?;
+        let token = String::from_utf8(token).map_err(|_| failed("session token is not text"))?;
+        let key_url = format!("{}/openstack/latest/securitykey", self.base);
+        let body = self.exchange(
+            "GET",
+            &key_url,
+            ("X-Metadata-Token", token.trim()),
+            deadline,
+        )?;
+        let key: SecurityKey = serde_json::from_slice(&body)
+            .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
+        let credential = key.credential;
+        let expires_at = crate::timestamps::parse_rfc3339_utc(&credential.expires_at)
+            .ok_or_else(|| failed("credentials' expires_at is not an RFC 3339 UTC time"))?;
+        let credentials = Credentials::new(credential.access, credential.secret)?
+            .with_security_token(credential.securitytoken)?;
+        Ok((credentials, expires_at))
+    }
+
+    /// One request to the metadata service, seen by the hooks; the body of a 200.
+    fn exchange(
+        &self,
+        method: &'static str,
+        url: &str,
+        header: (&str, &str),
+        deadline: Instant,
+    ) -> Result<Vec<u8>, Error> {
+        let headers = [(header.0.to_string(), header.1.to_string())];
+        if self.hooks.wants_requests() {
+            self.hooks
+                .request(&RequestInfo::new(method, url, &headers, 1, None));
+        }
+        let started = Instant::now();
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header(header.0, header.1)
+            .body(())
+            .map_err(|error| Error::invalid_input(format!("metadata request: {error}")))?;
+        let result = remaining(deadline).and_then(|remaining| {
+            let config = self.agent.configure_request(request);
+            let request = config.timeout_global(Some(remaining)).build();
+            let response = self
+                .agent
+                .run(request)
+                .map_err(|error| classify(error, false))?;
+            read_ok(response)
+        });
+        let outcome = match &result {
+            Ok((answered, _)) => Ok(answered.clone()),
+            Err(error) => Err(error),
+        };
+        self.hooks.response(&ResponseInfo {
+            method,
+            url,
+            attempt: 1,
+            elapsed: started.elapsed(),
+            outcome,
+        });
+        result.and_then(|(_, body)| body)
+    }
 }
 
 fn remaining(deadline: Instant) -> Result<Duration, Error> {
@@ -227,18 +264,32 @@ fn remaining(deadline: Instant) -> Result<Duration, Error> {
     Ok(remaining)
 }
 
-/// The body of a 200, or the answer as an `Api` error.
-fn read_ok(mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
+/// What the hooks see of the answer, and the body of a 200 or the answer as an `Api` error.
+fn read_ok(
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<(Answered, Result<Vec<u8>, Error>), Error> {
     let status = response.status().as_u16();
-    if status != 200 {
-        let request_id = crate::transport::request_id(&response);
-        let body = read_error_body(&mut response);
-        return Err(crate::response::api_failure(status, request_id, &body));
-    }
-    response
-        .body_mut()
-        .with_config()
-        .limit(BODY_LIMIT)
-        .read_to_vec()
-        .map_err(|error| classify(error, false))
+    let request_id = crate::transport::request_id(&response);
+    let headers = crate::client::response_headers(&response);
+    let body = if status == 200 {
+        response
+            .body_mut()
+            .with_config()
+            .limit(BODY_LIMIT)
+            .read_to_vec()
+            .map_err(|error| classify(error, false))?
+    } else {
+        read_error_body(&mut response)
+    };
+    let answered = Answered {
+        status,
+        headers,
+        request_id: request_id.clone(),
+        body_len: body.len(),
+    };
+    let body = match status {
+        200 => Ok(body),
+        _ => Err(crate::response::api_failure(status, request_id, &body)),
+    };
+    Ok((answered, body))
 }

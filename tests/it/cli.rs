@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use crate::support::{Reply, Server, sequence};
 
 /// `target/<profile>/examples/get_jobs`, which `cargo test` builds with the tests.
-fn get_jobs() -> Command {
+pub fn get_jobs() -> Command {
     let mut path = std::env::current_exe().unwrap();
     path.pop();
     if path.ends_with("deps") {
@@ -30,7 +30,7 @@ fn get_jobs() -> Command {
 }
 
 #[track_caller]
-fn check_exit(output: &Output, code: i32) {
+pub fn check_exit(output: &Output, code: i32) {
     assert_eq!(
         output.status.code(),
         Some(code),
@@ -351,4 +351,70 @@ fn a_private_ca_from_ca_file_or_ssl_cert_file() {
     let missing = run(&["--ca-file", "/nonexistent/ca.pem"], None);
     check_exit(&missing, 2);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--ca-file /nonexistent/ca.pem"));
+}
+
+#[test]
+fn verbose_lines_and_the_signature_hint() {
+    let rejected = Server::json(
+        401,
+        r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"r401"}"#,
+    );
+    let run = |flags: &[&str]| {
+        get_jobs()
+            .args(flags)
+            .args(["--endpoint", &rejected.url(), "--project-id", "p", "r1"])
+            .env("HUAWEICLOUD_SDK_AK", "CLI-VERBOSE-AK")
+            .env("HUAWEICLOUD_SDK_SK", crate::support::CANARY_SK)
+            .env(
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                crate::support::CANARY_SECURITY_TOKEN,
+            )
+            .output()
+            .unwrap()
+    };
+    let hint = "(rerun with -vv to see the canonical request that was signed)";
+    let quiet = run(&[]);
+    check_exit(&quiet, 1);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(stderr.trim_end().ends_with(hint), "{stderr}");
+
+    let verbose = run(&["-v"]);
+    check_exit(&verbose, 1);
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    let line = format!("GET {}/v1/p/dbss/audit/jobs/r1 -> 401, ", rejected.url());
+    assert!(stderr.starts_with(&line), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("ms, request id req-fixed-1"),
+        "{stderr}"
+    );
+
+    let very = run(&["-vv"]);
+    check_exit(&very, 1);
+    let stderr = String::from_utf8_lossy(&very.stderr);
+    for expected in [
+        "> X-Security-Token: ** redacted **",
+        ", Signature=** redacted **",
+        "> canonical request:",
+        ">   x-security-token:** redacted **",
+        "> string to sign:",
+        ">   SDK-HMAC-SHA256",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected} missing from {stderr}"
+        );
+    }
+    assert!(!stderr.contains(hint), "{stderr}");
+    let sent = rejected.requests();
+    let signatures: Vec<String> = sent
+        .iter()
+        .filter_map(|r| r.header("authorization"))
+        .filter_map(|a| a.rsplit("Signature=").next())
+        .map(str::to_string)
+        .collect();
+    crate::support::assert_no_secret(&stderr, &signatures);
 }

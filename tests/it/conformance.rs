@@ -289,3 +289,42 @@ fn huawei_signer_accepts_requests_over_https() {
         }
     }
 }
+
+#[test]
+fn a_wrong_secret_key_in_the_cli_ends_with_the_hint_and_shows_the_canonical_request_with_vv() {
+    use crate::cli::{check_exit, get_jobs};
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let run = |flags: &[&str]| {
+        get_jobs()
+            .args(flags)
+            .args(["--endpoint", &format!("http://127.0.0.1:{}", oracle.port)])
+            .args([
+                "--project-id",
+                "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                "instance-1",
+            ])
+            .env("HUAWEICLOUD_SDK_AK", AK)
+            .env("HUAWEICLOUD_SDK_SK", "not-the-right-secret-key")
+            .output()
+            .unwrap()
+    };
+    let quiet = run(&[]);
+    check_exit(&quiet, 1);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(
+        stderr.contains("APIGW.0301")
+            && stderr.contains("(rerun with -vv to see the canonical request that was signed)"),
+        "{stderr}"
+    );
+    let very = run(&["-vv"]);
+    check_exit(&very, 1);
+    let stderr = String::from_utf8_lossy(&very.stderr);
+    assert!(
+        stderr.contains(">   /v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9/dbss/audit/jobs/instance-1/"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-the-right-secret-key"));
+    eprintln!("-vv transcript of a rejected request:\n{stderr}");
+}

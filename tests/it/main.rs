@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod conformance;
 mod faults;
+mod hooks;
 mod model;
 mod redaction;
 mod retries;

@@ -1,0 +1,217 @@
+//! Hooks that see every request and response on the wire, as Huawei's SDKs' HTTP handlers do:
+//! one call per attempt (retries, the newer-path fallback, the IAM project lookup and the ECS
+//! metadata requests included), with every secret replaced by `** redacted **`.
+//!
+//! A hook that panics is contained: the panic is caught where the hook is called, the default
+//! panic hook prints it, and the call goes on as if the hook had returned. (With `panic = "abort"`
+//! the process ends, as every panic does there.) No lock is held while a hook runs.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Error;
+use crate::error::REDACTED;
+
+/// Headers whose values are secrets, in lower case.
+const SECRET_HEADERS: [&str; 3] = ["x-security-token", "x-auth-token", "x-metadata-token"];
+
+/// A request about to be sent, as a hook sees it.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    pub(crate) method: &'static str,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) attempt: u32,
+    pub(crate) canonical_request: Option<String>,
+    pub(crate) string_to_sign: Option<String>,
+}
+
+impl RequestInfo {
+    /// Builds the hook's view of a request: secret header values, the signature and the security
+    /// token's line in the canonical request are redacted.
+    pub(crate) fn new(
+        method: &'static str,
+        url: &str,
+        headers: &[(String, String)],
+        attempt: u32,
+        signed: Option<(&str, &str)>,
+    ) -> RequestInfo {
+        RequestInfo {
+            method,
+            url: url.to_string(),
+            headers: headers
+                .iter()
+                .map(|(name, value)| (name.clone(), redact_header(name, value)))
+                .collect(),
+            attempt,
+            canonical_request: signed.map(|(canonical, _)| redact_canonical_request(canonical)),
+            string_to_sign: signed.map(|(_, string_to_sign)| string_to_sign.to_string()),
+        }
+    }
+
+    /// `GET`, `PUT`.
+    pub fn method(&self) -> &str {
+        self.method
+    }
+
+    /// The URL, query included.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Every header as sent (name, value), secrets redacted.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// 1 for the first attempt of a request, 2 for its first retry, and so on.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// For an AK/SK-signed request, the canonical request that was signed (the security token's
+    /// value redacted): compare it with the one the gateway expected when a signature is rejected.
+    pub fn canonical_request(&self) -> Option<&str> {
+        self.canonical_request.as_deref()
+    }
+
+    /// For an AK/SK-signed request, the string that was signed.
+    pub fn string_to_sign(&self) -> Option<&str> {
+        self.string_to_sign.as_deref()
+    }
+}
+
+/// What came back for one attempt: an answer, or the error that took its place.
+#[derive(Debug)]
+pub struct ResponseInfo<'a> {
+    pub(crate) method: &'static str,
+    pub(crate) url: &'a str,
+    pub(crate) attempt: u32,
+    pub(crate) elapsed: Duration,
+    pub(crate) outcome: Result<Answered, &'a Error>,
+}
+
+/// The parts of an answer a hook sees.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answered {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) body_len: usize,
+}
+
+impl ResponseInfo<'_> {
+    /// The HTTP status, or the error when no answer came (a transport failure, a body that could
+    /// not be read).
+    pub fn status(&self) -> Result<u16, &Error> {
+        self.outcome
+            .as_ref()
+            .map(|answer| answer.status)
+            .map_err(|error| *error)
+    }
+
+    /// The answer's headers; empty when no answer came.
+    pub fn headers(&self) -> &[(String, String)] {
+        self.outcome
+            .as_ref()
+            .map_or(&[], |answer| answer.headers.as_slice())
+    }
+
+    /// The answer's `X-Request-Id`.
+    pub fn request_id(&self) -> Option<&str> {
+        self.outcome
+            .as_ref()
+            .ok()
+            .and_then(|answer| answer.request_id.as_deref())
+    }
+
+    /// The size of the body read, in bytes (error bodies are read up to 64 KiB).
+    pub fn body_len(&self) -> Option<usize> {
+        self.outcome.as_ref().ok().map(|answer| answer.body_len)
+    }
+
+    /// From sending the request to the end of the body.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// As [`RequestInfo::attempt`].
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The request's method.
+    pub fn method(&self) -> &str {
+        self.method
+    }
+
+    /// The request's URL.
+    pub fn url(&self) -> &str {
+        self.url
+    }
+}
+
+type RequestHook = dyn Fn(&RequestInfo) + Send + Sync;
+type ResponseHook = dyn Fn(&ResponseInfo<'_>) + Send + Sync;
+
+/// The hooks of a client; cheap to clone.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    pub(crate) on_request: Option<Arc<RequestHook>>,
+    pub(crate) on_response: Option<Arc<ResponseHook>>,
+}
+
+impl Hooks {
+    pub(crate) fn wants_requests(&self) -> bool {
+        self.on_request.is_some()
+    }
+
+    pub(crate) fn request(&self, info: &RequestInfo) {
+        if let Some(hook) = &self.on_request {
+            let _ = catch_unwind(AssertUnwindSafe(|| hook(info)));
+        }
+    }
+
+    pub(crate) fn response(&self, info: &ResponseInfo<'_>) {
+        if let Some(hook) = &self.on_response {
+            let _ = catch_unwind(AssertUnwindSafe(|| hook(info)));
+        }
+    }
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("on_request", &self.on_request.is_some())
+            .field("on_response", &self.on_response.is_some())
+            .finish()
+    }
+}
+
+/// A header value as a hook may see it.
+pub(crate) fn redact_header(name: &str, value: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    if SECRET_HEADERS.contains(&lower.as_str()) {
+        return REDACTED.to_string();
+    }
+    if lower == "authorization"
+        && let Some((head, _)) = value.split_once("Signature=")
+    {
+        return format!("{head}Signature={REDACTED}");
+    }
+    value.to_string()
+}
+
+/// The canonical request with the security token's value redacted (it is a signed header).
+pub(crate) fn redact_canonical_request(canonical: &str) -> String {
+    canonical
+        .split('\n')
+        .map(|line| match line.split_once(':') {
+            Some((name, _)) if SECRET_HEADERS.contains(&name) => format!("{name}:{REDACTED}"),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
