@@ -8,14 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SK};
 use crate::environment::Environment;
 use crate::hooks::Hooks;
 use crate::metadata::{DEFAULT_METADATA_URL, MetadataCredentials};
 use crate::profile::{Profile, profile_path, read_profile};
+use crate::variables::Var;
 use crate::{Auth, Credentials, Error};
-
-pub(crate) const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
 
 /// What the chain found.
 pub(crate) struct Resolved {
@@ -57,10 +55,10 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let mut tried = Vec::new();
     let mut project_id = settings
         .explicit_project_id
-        .or_else(|| env.get(ENV_PROJECT_ID));
+        .or_else(|| env.get(Var::ProjectId));
     let mut iam_endpoint = settings
         .explicit_iam_endpoint
-        .or_else(|| env.get(ENV_IAM_ENDPOINT));
+        .or_else(|| env.get(Var::IamEndpoint));
     let mut auth = match settings.explicit {
         Some(auth) => Some(auth),
         None => from_environment(env, &mut tried)?,
@@ -74,9 +72,10 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
         project_id = project_id.or(profile.project_id);
         iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
     }
+    let metadata = settings.metadata && metadata_allowed_by(env)?;
     let auth = match auth {
         Some(auth) => AuthSource::Fixed(Arc::new(auth)),
-        None if settings.metadata => AuthSource::Metadata(MetadataCredentials::new(
+        None if metadata => AuthSource::Metadata(MetadataCredentials::new(
             settings
                 .metadata_url
                 .unwrap_or_else(|| DEFAULT_METADATA_URL.to_string()),
@@ -84,7 +83,12 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
             settings.hooks.clone(),
         )),
         None => {
-            tried.push("ECS metadata (turned off)".to_string());
+            let by = if settings.metadata {
+                format!(" by {}", Var::EcsMetadata.name())
+            } else {
+                String::new()
+            };
+            tried.push(format!("ECS metadata (turned off{by})"));
             return Err(Error::invalid_input(format!(
                 "no credentials found; tried {}",
                 tried.join("; ")
@@ -99,10 +103,30 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     })
 }
 
+/// `DBSS_JOBS_ECS_METADATA=off` (or `false`, `0`) turns the metadata step off for the whole
+/// process, for build scripts and laptops; `on`, `true`, `1` or unset leave it to the builder.
+fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
+    let Some(value) = env.get(Var::EcsMetadata) else {
+        return Ok(true);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "off" | "false" | "0" => Ok(false),
+        "on" | "true" | "1" => Ok(true),
+        _ => Err(Error::invalid_input(format!(
+            "{} must be on or off, not {value:?}",
+            Var::EcsMetadata.name()
+        ))),
+    }
+}
+
 fn from_environment(env: &Environment, tried: &mut Vec<String>) -> Result<Option<Auth>, Error> {
     let auth = Credentials::from_environment(env)?.map(Auth::AkSk);
     if auth.is_none() {
-        tried.push(format!("environment ({ENV_AK}/{ENV_SK} not set)"));
+        tried.push(format!(
+            "environment ({}/{} not set)",
+            Var::AccessKey.name(),
+            Var::SecretKey.name()
+        ));
     }
     Ok(auth)
 }

@@ -12,12 +12,7 @@ use sha2::Sha256;
 
 use crate::Error;
 use crate::environment::Environment;
-
-/// Environment variable names used by Huawei's official SDKs.
-pub(crate) const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
-pub(crate) const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
-pub(crate) const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
-pub(crate) const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+use crate::variables::Var;
 
 const REDACTED: &str = "** redacted **";
 
@@ -90,28 +85,32 @@ impl Credentials {
     pub fn from_env() -> Result<Self, Error> {
         Credentials::from_environment(&Environment::Process)?.ok_or_else(|| {
             Error::invalid_input(format!(
-                "environment variables {ENV_AK} and {ENV_SK} are not set"
+                "environment variables {} and {} are not set",
+                Var::AccessKey.name(),
+                Var::SecretKey.name()
             ))
+            .no_credentials_found()
         })
     }
 
     /// AK and SK both set → credentials; neither → `None`; one without the other is a mistake
     /// worth reporting. The same reading serves `from_env` and the credential chain.
     pub(crate) fn from_environment(env: &Environment) -> Result<Option<Self>, Error> {
-        match (env.get(ENV_AK), env.get(ENV_SK)) {
+        let (ak_name, sk_name) = (Var::AccessKey.name(), Var::SecretKey.name());
+        match (env.get(Var::AccessKey), env.get(Var::SecretKey)) {
             (Some(ak), Some(sk)) => {
                 let credentials = Credentials::new(ak, sk)?;
-                match env.get(ENV_SECURITY_TOKEN) {
+                match env.get(Var::SecurityToken) {
                     Some(token) => credentials.with_security_token(token).map(Some),
                     None => Ok(Some(credentials)),
                 }
             }
             (None, None) => Ok(None),
             (Some(_), None) => Err(Error::invalid_input(format!(
-                "{ENV_AK} is set but {ENV_SK} is not"
+                "{ak_name} is set but {sk_name} is not"
             ))),
             (None, Some(_)) => Err(Error::invalid_input(format!(
-                "{ENV_SK} is set but {ENV_AK} is not"
+                "{sk_name} is set but {ak_name} is not"
             ))),
         }
     }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::Error;
 use crate::environment::Environment;
+use crate::variables::region_endpoint_variable;
 
 /// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
 pub const REGIONS: &[&str] = &[
@@ -59,11 +60,8 @@ impl Endpoint {
     /// The region's endpoint: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` (upper-cased, `-` → `_`; the
     /// first of a comma-separated list) if set, else the built-in `https://dbss.{region}.myhuaweicloud.com`.
     pub(crate) fn for_region(region: &str, env: &Environment) -> Result<Endpoint, Error> {
-        let variable = format!(
-            "HUAWEICLOUD_SDK_REGION_DBSS_{}",
-            region.to_ascii_uppercase().replace('-', "_")
-        );
-        if let Some(list) = env.get(&variable) {
+        let variable = region_endpoint_variable(region);
+        if let Some(list) = env.get_named(&variable) {
             let first = list.split(',').map(str::trim).find(|url| !url.is_empty());
             return match first {
                 Some(url) => Endpoint::parse(url),

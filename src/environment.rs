@@ -8,6 +8,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::variables::Var;
+
 #[derive(Clone, Default)]
 pub(crate) enum Environment {
     #[default]
@@ -17,7 +19,13 @@ pub(crate) enum Environment {
 
 impl Environment {
     /// The variable's value, if set and not empty.
-    pub(crate) fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, var: Var) -> Option<String> {
+        self.get_named(var.name())
+    }
+
+    /// A variable whose name is made at run time (the region's endpoint override); every other
+    /// read goes through [`Environment::get`] and the table in `variables`.
+    pub(crate) fn get_named(&self, name: &str) -> Option<String> {
         let value = match self {
             Environment::Process => std::env::var(name).ok(),
             Environment::Fixed(vars) => vars.get(name).cloned(),
@@ -27,8 +35,8 @@ impl Environment {
 
     /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).
     pub(crate) fn home(&self) -> Option<PathBuf> {
-        self.get("HOME")
-            .or_else(|| self.get("USERPROFILE"))
+        self.get(Var::Home)
+            .or_else(|| self.get(Var::UserProfile))
             .map(PathBuf::from)
     }
 }

@@ -8,6 +8,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod build_script;
 mod builder;
 mod chain;
 mod client;
@@ -27,6 +28,7 @@ pub mod sign;
 mod timestamps;
 mod tls;
 mod transport;
+mod variables;
 mod wait;
 
 pub use builder::ClientBuilder;

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::environment::Environment;
-
-pub(crate) const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+use crate::variables::Var;
 
 /// The `[basic]` section's keys this crate uses. Empty values count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]
@@ -28,7 +27,7 @@ pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option
     if let Some(path) = explicit {
         return Some((path.to_path_buf(), true));
     }
-    if let Some(path) = env.get(ENV_CREDENTIALS_FILE) {
+    if let Some(path) = env.get(Var::CredentialsFile) {
         return Some((PathBuf::from(path), true));
     }
     env.home()

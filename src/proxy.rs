@@ -9,17 +9,18 @@ use std::fmt;
 use crate::Error;
 use crate::endpoint::Endpoint;
 use crate::environment::Environment;
+use crate::variables::Var;
 
 /// Read in this order; the first that is set wins, as in ureq and curl.
-const PROXY_VARIABLES: [&str; 6] = [
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
+const PROXY_VARIABLES: [Var; 6] = [
+    Var::AllProxy,
+    Var::AllProxyLower,
+    Var::HttpsProxy,
+    Var::HttpsProxyLower,
+    Var::HttpProxy,
+    Var::HttpProxyLower,
 ];
-const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
+const NO_PROXY_VARIABLES: [Var; 2] = [Var::NoProxy, Var::NoProxyLower];
 
 /// What the builder was told about proxies.
 #[derive(Clone)]
@@ -64,7 +65,7 @@ impl ProxyRoute {
             ProxySetting::FromEnvironment => {
                 let found = PROXY_VARIABLES
                     .iter()
-                    .find_map(|name| env.get(name).map(|url| (url, *name)));
+                    .find_map(|var| env.get(*var).map(|url| (url, var.name())));
                 match found {
                     Some((url, name)) => (url, Some(name)),
                     None => return Ok(ProxyRoute::default()),
@@ -115,7 +116,7 @@ impl ProxyRoute {
 fn no_proxy_entries(env: &Environment) -> Vec<String> {
     NO_PROXY_VARIABLES
         .iter()
-        .find_map(|name| env.get(name))
+        .find_map(|var| env.get(*var))
         .map(|list| {
             list.split(',')
                 .map(|entry| entry.trim().to_ascii_lowercase())

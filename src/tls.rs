@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use crate::Error;
 use crate::environment::Environment;
-
-pub(crate) const ENV_SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+use crate::variables::Var;
 
 /// The TLS configuration of the client's agent.
 ///
@@ -27,7 +26,7 @@ pub(crate) fn tls_config(
     {
         tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
     }
-    let roots = match (pem, env.get(ENV_SSL_CERT_FILE)) {
+    let roots = match (pem, env.get(Var::SslCertFile)) {
         (Some(pem), _) => Some(
             certificates(pem)
                 .map_err(|why| Error::invalid_input(format!("root certificates PEM {why}")))?,
@@ -54,7 +53,8 @@ fn default_roots() -> ureq::tls::RootCerts {
 
 fn certificates_in_file(path: &str) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
     let invalid = |why: String| {
-        Error::invalid_input(format!("{ENV_SSL_CERT_FILE} names {path}, which {why}"))
+        let variable = Var::SslCertFile.name();
+        Error::invalid_input(format!("{variable} names {path}, which {why}"))
     };
     let pem = std::fs::read(path).map_err(|error| invalid(format!("cannot be read ({error})")))?;
     certificates(&pem).map_err(|why| invalid(why.to_string()))

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
+mod beyond;
 mod chain;
 mod cli;
 mod client;

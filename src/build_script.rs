@@ -1,0 +1,71 @@
+//! Helpers for `build.rs`: which environment variables to tell cargo about.
+//!
+//! A build script must list the variables it reads (`cargo:rerun-if-env-changed=NAME`), or cargo
+//! reruns it on every change in the package, or never notices that the configuration changed. But
+//! cargo stores the value of every listed variable in plain text under `target/` (its fingerprint
+//! files), so a secret must never be listed: `HUAWEICLOUD_SDK_SK` and
+//! `HUAWEICLOUD_SDK_SECURITY_TOKEN` are left out here (and so is `HUAWEICLOUD_SDK_AUTH_TOKEN`,
+//! which only the example CLI reads). A change of secret alone then does not rerun the script;
+//! change a listed variable (say `HUAWEICLOUD_SDK_AK`) or run `cargo clean -p` to force it.
+
+use crate::variables::{Var, region_endpoint_variable};
+
+/// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`,
+/// except secrets: the AK, project id, IAM endpoint, profile file path, the region's endpoint
+/// override, `HOME` (and `USERPROFILE`) for the default profile path, the proxy variables,
+/// `SSL_CERT_FILE` and `DBSS_JOBS_ECS_METADATA`.
+///
+/// ```
+/// // build.rs
+/// dbss_jobs::build_script::rerun_if_env_changed("cn-north-4");
+/// ```
+pub fn rerun_if_env_changed(region: &str) {
+    for name in variables_to_watch(region) {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
+}
+
+/// The names [`rerun_if_env_changed`] prints, for build scripts that print them otherwise.
+///
+/// ```
+/// let names = dbss_jobs::build_script::variables_to_watch("cn-north-4");
+/// assert!(names.contains(&"HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string()));
+/// assert!(!names.contains(&"HUAWEICLOUD_SDK_SK".to_string()));
+/// ```
+pub fn variables_to_watch(region: &str) -> Vec<String> {
+    let mut names: Vec<String> = Var::ALL
+        .iter()
+        .filter(|var| !var.is_secret())
+        .map(|var| var.name().to_string())
+        .collect();
+    names.push(region_endpoint_variable(region));
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_non_secret_variable_and_no_secret() {
+        let names = variables_to_watch("cn-north-4");
+        for var in Var::ALL {
+            assert_eq!(
+                names.contains(&var.name().to_string()),
+                !var.is_secret(),
+                "{var:?}"
+            );
+        }
+        assert_eq!(
+            names.last().map(String::as_str),
+            Some("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4")
+        );
+        for secret in [
+            "HUAWEICLOUD_SDK_SK",
+            "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+            "HUAWEICLOUD_SDK_AUTH_TOKEN",
+        ] {
+            assert!(!names.iter().any(|name| name == secret), "{secret}");
+        }
+    }
+}
