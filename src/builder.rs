@@ -17,6 +17,7 @@ use crate::endpoint::Endpoint;
 use crate::environment::Environment;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::proxy::{ProxyRoute, ProxySetting};
+use crate::skew::ClockSkew;
 use crate::{Error, RetryPolicy, iam, tls};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,6 +51,7 @@ pub struct ClientBuilder {
     root_certificates_pem: Option<Vec<u8>>,
     user_agent_suffix: Option<String>,
     hooks: Hooks,
+    clock_skew_correction: bool,
 }
 
 impl Default for ClientBuilder {
@@ -75,6 +77,7 @@ impl Default for ClientBuilder {
             root_certificates_pem: None,
             user_agent_suffix: None,
             hooks: Hooks::default(),
+            clock_skew_correction: true,
         }
     }
 }
@@ -101,6 +104,7 @@ impl fmt::Debug for ClientBuilder {
             .field("root_certificates_pem_bytes", &pem_size)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("hooks", &self.hooks)
+            .field("clock_skew_correction", &self.clock_skew_correction)
             .finish()
     }
 }
@@ -248,6 +252,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the client corrects for a wrong local clock (default: on). It learns the gateway's
+    /// time from every answer's `Date`; once its clock is more than 5 minutes off, it signs with
+    /// the corrected time (moved by at most 24 hours), and a 401 "signature expired" is signed
+    /// again once. Off, or when the retry fails too, the error says by how much the clock is off.
+    pub fn clock_skew_correction(mut self, on: bool) -> Self {
+        self.clock_skew_correction = on;
+        self
+    }
+
     /// Calls `hook` before every request is sent, once per attempt: retries, the newer-path
     /// fallback, the IAM project lookup and the ECS metadata requests included. Secrets are
     /// redacted in what it sees; a panic in it is caught (see [`RequestInfo`]).
@@ -325,6 +338,7 @@ impl ClientBuilder {
             user_agent,
             proxy: ProxyRoute::new(&self.proxy, env)?,
             hooks: self.hooks,
+            skew: ClockSkew::new(self.clock_skew_correction),
         })
     }
 

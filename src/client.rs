@@ -21,6 +21,8 @@ use crate::proxy::ProxyRoute;
 use crate::response::{api_failure, decode_jobs};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
+use crate::skew::{ClockSkew, Offset, says_signature_expired, server_time_in};
+use crate::timestamps::parse_http_date;
 use crate::transport::{classify, header, read_error_body, request_id};
 use crate::{Error, Job, iam};
 
@@ -76,6 +78,7 @@ pub struct Client {
     pub(crate) user_agent: String,
     pub(crate) proxy: ProxyRoute,
     pub(crate) hooks: Hooks,
+    pub(crate) skew: ClockSkew,
 }
 
 impl fmt::Debug for Client {
@@ -118,6 +121,13 @@ struct Answer {
     secrets: Secrets,
     /// What the response hook sees.
     answered: Answered,
+    /// The answer's `Date` header, and our clock when it came.
+    date: Option<String>,
+    received_at: SystemTime,
+    /// The `X-Sdk-Date` the attempt was signed with.
+    sdk_date: Option<String>,
+    /// Why a signature expired, in words, when our clock is off.
+    clock_note: Option<String>,
     /// The signed canonical request, redacted, kept for a 401 (see [`Error::canonical_request`]).
     canonical_request: Option<String>,
 }
@@ -129,6 +139,7 @@ impl Answer {
             .scrub(error)
             .with_attempts(attempts)
             .with_canonical_request(self.canonical_request)
+            .with_note(self.clock_note)
     }
 }
 
@@ -228,9 +239,20 @@ impl Client {
     /// attempts; errors come back with secrets scrubbed.
     fn send(&self, target: &Target<'_>, deadline: Instant) -> Result<(Answer, u32), Error> {
         let mut attempt = 1;
+        let mut skew_retried = false;
         loop {
             let auth = self.auth.current(deadline)?;
-            let result = self.send_once(target, &auth, attempt, deadline);
+            let mut result = self.send_once(target, &auth, attempt, deadline);
+            // An expired signature is signed again once, with the gateway's time, when our clock
+            // is measurably off (never any other 401 or 403: failed signatures lock an AK/SK).
+            if let Ok(answer) = &mut result
+                && self.expired_by_skew(answer)
+                && !skew_retried
+            {
+                skew_retried = true;
+                attempt += 1;
+                continue;
+            }
             let (retryable, retry_after) = match &result {
                 Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
                 Err(error) => (error.is_retryable_transport(), None),
@@ -248,6 +270,39 @@ impl Client {
             }
             attempt += 1;
         }
+    }
+
+    /// For a 401 "signature expired": learns the gateway's time from the message when the answer
+    /// had no usable `Date`, and puts the explanation on the answer. True when correction is on and the
+    /// measured offset is significant, so that a re-signed attempt can succeed.
+    fn expired_by_skew(&self, answer: &mut Answer) -> bool {
+        if !says_signature_expired(answer.status, &answer.body) {
+            return false;
+        }
+        let usable_date = answer
+            .date
+            .as_deref()
+            .filter(|date| parse_http_date(date).is_some());
+        let gateway_time = match usable_date {
+            Some(date) => date.to_string(),
+            None => match server_time_in(&answer.body) {
+                Some(server_time) => {
+                    self.skew
+                        .record(Offset::between(server_time, answer.received_at));
+                    httpdate_words(server_time)
+                }
+                None => return false,
+            },
+        };
+        let Some(offset) = self.skew.latest().filter(|offset| offset.is_significant()) else {
+            return false;
+        };
+        let sdk_date = answer.sdk_date.as_deref().unwrap_or("-");
+        answer.clock_note = Some(format!(
+            "{} (X-Sdk-Date {sdk_date}, gateway time {gateway_time}): correct the clock",
+            offset.describe()
+        ));
+        self.skew.enabled()
     }
 
     /// One attempt: authenticate, send, read the answer; the hooks see both ends.
@@ -293,6 +348,7 @@ impl Client {
             .map_err(|error| secrets.scrub(classify(error, true)))
             .and_then(|response| self.read_answer(response, secrets))
             .map(|mut answer| {
+                answer.sdk_date = sent_header(&headers, "X-Sdk-Date");
                 if answer.status == 401 {
                     answer.canonical_request = signed.map(|(c, _)| redact_canonical_request(&c));
                 }
@@ -324,7 +380,11 @@ impl Client {
                 let request = SignableRequest::new("GET", &target.endpoint.authority, target.path)
                     .with_query(target.query)
                     .with_headers(&common);
-                let signed = sign(&request, credentials, SystemTime::now())?;
+                let signed = sign(
+                    &request,
+                    credentials,
+                    self.skew.signing_time(SystemTime::now()),
+                )?;
                 secrets.add(signed.signature());
                 let headers = signed.headers().map(owned).collect();
                 let stages = (
@@ -360,7 +420,10 @@ impl Client {
         mut response: ureq::http::Response<ureq::Body>,
         secrets: Secrets,
     ) -> Result<Answer, Error> {
+        let received_at = SystemTime::now();
         let status = response.status().as_u16();
+        let date = header(&response, "Date");
+        self.skew.observe(date.as_deref(), received_at);
         let request_id = request_id(&response);
         let retry_after = header(&response, "Retry-After")
             .and_then(|value| parse_retry_after(&value, SystemTime::now()));
@@ -397,6 +460,10 @@ impl Client {
             body,
             secrets,
             answered,
+            date,
+            received_at,
+            sdk_date: None,
+            clock_note: None,
             canonical_request: None,
         })
     }
@@ -476,6 +543,29 @@ pub(crate) fn response_headers<B>(response: &ureq::http::Response<B>) -> Vec<(St
             (name.as_str().to_string(), value)
         })
         .collect()
+}
+
+/// A header's value as sent.
+fn sent_header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.clone())
+}
+
+/// A time as an HTTP date (`Fri, 27 Nov 2026 11:01:00 GMT`), for messages.
+fn httpdate_words(time: SystemTime) -> String {
+    let utc = time::OffsetDateTime::from(time);
+    let weekday = &utc.weekday().to_string()[..3];
+    let month = &utc.month().to_string()[..3];
+    format!(
+        "{weekday}, {:02} {month} {} {:02}:{:02}:{:02} GMT",
+        utc.day(),
+        utc.year(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    )
 }
 
 fn owned((name, value): (&str, &str)) -> (String, String) {

@@ -59,6 +59,8 @@ pub struct Error {
     missing_credentials: bool,
     /// For a 401 to a signed request: the canonical request that was signed, redacted.
     canonical_request: Option<String>,
+    /// What the client learned that explains the error (a wrong clock), printed last.
+    note: Option<String>,
 }
 
 #[derive(Debug)]
@@ -199,6 +201,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
+        self.note = note;
+        self
+    }
+
     pub(crate) fn with_canonical_request(mut self, canonical_request: Option<String>) -> Error {
         self.canonical_request = canonical_request;
         self
@@ -223,6 +230,7 @@ impl Error {
             context: None,
             missing_credentials: false,
             canonical_request: None,
+            note: None,
         }
     }
 
@@ -373,6 +381,9 @@ impl fmt::Display for Error {
             write!(f, "{context}: ")?;
         }
         self.fmt_inner(f)?;
+        if let Some(note) = &self.note {
+            write!(f, "; {note}")?;
+        }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
         }
@@ -447,6 +458,7 @@ impl fmt::Debug for Error {
             .field("context", &self.context)
             .field("missing_credentials", &self.missing_credentials)
             .field("canonical_request", &self.canonical_request)
+            .field("note", &self.note)
             .finish()
     }
 }

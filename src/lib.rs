@@ -25,6 +25,7 @@ mod proxy;
 mod response;
 mod retry;
 pub mod sign;
+mod skew;
 mod timestamps;
 mod tls;
 mod transport;

@@ -1,5 +1,6 @@
 //! The timestamp formats this crate reads, parsed by hand on `time` (without its `parsing` feature,
-//! to keep the build small): HTTP dates (`Retry-After`) and RFC 3339 UTC times (ECS metadata).
+//! to keep the build small): HTTP dates (`Retry-After`, `Date`), RFC 3339 UTC times (ECS metadata)
+//! and `X-Sdk-Date` times (the gateway's `server time:`).
 //!
 //! Pure; times before 1970 are refused (none of these can be).
 
@@ -66,6 +67,24 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
     )
 }
 
+/// An `X-Sdk-Date` (`YYYYMMDDTHHMMSSZ`), as the gateway quotes it in `server time:`.
+pub(crate) fn parse_sdk_date(text: &str) -> Option<SystemTime> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u8>().ok();
+    if text.len() != 16 || text.get(8..9)? != "T" || text.get(15..)? != "Z" {
+        return None;
+    }
+    let year: i32 = text.get(0..4)?.parse().ok()?;
+    let month = time::Month::try_from(number(4..6)?).ok()?;
+    utc(
+        year,
+        month,
+        number(6..8)?,
+        number(9..11)?,
+        number(11..13)?,
+        number(13..15)?,
+    )
+}
+
 /// A UTC calendar time as a `SystemTime`; `None` if it does not exist or is before 1970.
 fn utc(
     year: i32,
@@ -87,6 +106,24 @@ fn utc(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sdk_dates() {
+        // 1685153048 is 2023-05-27T02:04:08Z (CPython: calendar.timegm).
+        assert_eq!(
+            parse_sdk_date("20230527T020408Z"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_685_153_048))
+        );
+        for junk in [
+            "",
+            "20230527T020408",
+            "2023052TT020408Z",
+            "20231327T020408Z",
+            "2023-05-27T02:04:08Z",
+        ] {
+            assert_eq!(parse_sdk_date(junk), None, "{junk:?}");
+        }
+    }
 
     #[test]
     fn expires_at_forms() {

@@ -37,3 +37,181 @@ fn dbss_jobs_ecs_metadata_off_keeps_the_chain_from_the_metadata_service() {
     assert!(build("on").is_ok());
     assert_eq!(metadata.requests().len(), 0);
 }
+
+/// A time as an HTTP date, written independently of the client's formatter.
+fn http_date(time: std::time::SystemTime) -> String {
+    let t = time::OffsetDateTime::from(time);
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[usize::from(t.weekday().number_days_from_monday())],
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month())) - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn parse_sdk_date(text: &str) -> std::time::SystemTime {
+    let n = |r: std::ops::Range<usize>| text[r].parse::<u8>().unwrap();
+    let date = time::Date::from_calendar_date(
+        text[0..4].parse().unwrap(),
+        time::Month::try_from(n(4..6)).unwrap(),
+        n(6..8),
+    )
+    .unwrap()
+    .with_hms(n(9..11), n(11..13), n(13..15))
+    .unwrap()
+    .assume_utc();
+    date.into()
+}
+
+/// How the gateway tells its time in a 401.
+#[derive(Clone, Copy)]
+enum Tells {
+    DateHeader,
+    MessageOnly,
+    MalformedDate,
+}
+
+/// A gateway stand-in whose clock is `offset_seconds` off ours, enforcing the 15-minute window.
+fn skewed_gateway(offset_seconds: i64, tells: Tells) -> Server {
+    Server::start(move |request, stream| {
+        let now = std::time::SystemTime::now();
+        let gateway_now = if offset_seconds >= 0 {
+            now + Duration::from_secs(offset_seconds.unsigned_abs())
+        } else {
+            now - Duration::from_secs(offset_seconds.unsigned_abs())
+        };
+        let signed = parse_sdk_date(request.header("x-sdk-date").unwrap());
+        let apart = match gateway_now.duration_since(signed) {
+            Ok(d) => d,
+            Err(e) => e.duration(),
+        };
+        let date = match tells {
+            Tells::DateHeader => http_date(gateway_now),
+            Tells::MessageOnly => String::new(),
+            Tells::MalformedDate => "yesterday-ish".to_string(),
+        };
+        let mut headers = vec![("X-Request-Id", "skew-1")];
+        if !date.is_empty() {
+            headers.push(("Date", date.as_str()));
+        }
+        if apart > Duration::from_secs(15 * 60) {
+            let server_time = time::OffsetDateTime::from(gateway_now);
+            let body = format!(
+                r#"{{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: calc ak sk signature fail:signature expired, signature time:{},server time:{:04}{:02}{:02}T{:02}{:02}{:02}Z"}}"#,
+                request.header("x-sdk-date").unwrap(),
+                server_time.year(),
+                u8::from(server_time.month()),
+                server_time.day(),
+                server_time.hour(),
+                server_time.minute(),
+                server_time.second()
+            );
+            crate::support::respond(stream, 401, &headers, body.as_bytes());
+        } else {
+            crate::support::respond(stream, 200, &headers, br#"{"jobs":[]}"#);
+        }
+        crate::support::After::KeepAlive
+    })
+}
+
+fn skew_client(server: &Server, correction: bool) -> Client {
+    Client::builder()
+        .endpoint(server.url())
+        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
+        .project_id("p")
+        .clock_skew_correction(correction)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_gateway_two_hours_ahead_or_behind_is_recovered_from() {
+    for offset in [2 * 3600, -2 * 3600] {
+        for tells in [Tells::DateHeader, Tells::MessageOnly] {
+            let server = skewed_gateway(offset, tells);
+            let client = skew_client(&server, true);
+            client.get_jobs("r").unwrap();
+            assert_eq!(
+                server.requests().len(),
+                2,
+                "first call: one 401, one re-signed"
+            );
+            client.get_jobs("r").unwrap();
+            assert_eq!(
+                server.requests().len(),
+                3,
+                "second call: corrected from the start"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_correction_the_error_says_how_far_off_the_clock_is() {
+    let server = skewed_gateway(2 * 3600 + 60, Tells::DateHeader);
+    let error = skew_client(&server, false).get_jobs("r").unwrap_err();
+    assert!(error.is_auth_rejected(), "{error}");
+    assert_eq!(server.requests().len(), 1, "a 401 is not retried");
+    let sent = server.requests()[0]
+        .header("x-sdk-date")
+        .unwrap()
+        .to_string();
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "your clock is 2 h 01 min behind the gateway's (X-Sdk-Date {sent}, gateway time "
+        )) && message.ends_with(" GMT): correct the clock"),
+        "{message}"
+    );
+    let behind = skewed_gateway(-(3 * 3600), Tells::DateHeader);
+    let message = skew_client(&behind, false)
+        .get_jobs("r")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("your clock is 3 h 00 min ahead of the gateway's"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_malformed_or_absent_date_means_no_correction_and_no_panic() {
+    // A malformed Date: the message's server time is used instead.
+    let server = skewed_gateway(2 * 3600, Tells::MalformedDate);
+    skew_client(&server, true).get_jobs("r").unwrap();
+    assert_eq!(server.requests().len(), 2);
+    // Neither a date nor a server time: the 401 stands, one request, no note.
+    let server = Server::json(
+        401,
+        r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: calc ak sk signature fail:signature expired"}"#,
+    );
+    let error = skew_client(&server, true).get_jobs("r").unwrap_err();
+    assert_eq!(server.requests().len(), 1);
+    assert!(!error.to_string().contains("your clock"), "{error}");
+}
+
+#[test]
+fn other_401s_and_403s_are_never_retried_even_with_a_skewed_clock() {
+    for status in [401, 403] {
+        let server = Server::start(move |_, stream| {
+            let date = http_date(std::time::SystemTime::now() + Duration::from_secs(7200));
+            crate::support::respond(
+                stream,
+                status,
+                &[("Date", date.as_str())],
+                br#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}"#,
+            );
+            crate::support::After::KeepAlive
+        });
+        skew_client(&server, true).get_jobs("r").unwrap_err();
+        assert_eq!(server.requests().len(), 1, "{status}");
+    }
+}
