@@ -3,17 +3,19 @@
 //! ```text
 //! get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
 //!          [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
-//! get_jobs --demo [--json] [--wait]
+//! get_jobs --demo [-v | -vv] [--json] [--wait | --serve]
 //! ```
 //!
 //! Credentials: the official SDKs' chain (`HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`, then the
 //! profile file, then the ECS metadata service), or an IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`.
 //! Trust: `--ca-file` (PEM), else `SSL_CERT_FILE`, else the bundled Mozilla roots.
 //! Project id: `--project-id`, else `HUAWEICLOUD_SDK_PROJECT_ID`, the profile, or IAM (by region).
-//! `--demo` needs no account: it starts a stand-in of the DBSS endpoint on 127.0.0.1 that re-signs
-//! each request with this crate's own signer and compares the signatures (a check of the request's
-//! shape, not of the signer: that is what the official vectors and Huawei's signer are for), and
-//! runs the real client against it.
+//! `--demo` needs no account: it runs the real client against the crate's fake DBSS endpoint
+//! (`dbss_jobs::fake::FakeDbss`) on 127.0.0.1, which re-signs each request with this crate's own
+//! signer and compares the signatures (a check of the request's shape, not of the signer: that is
+//! what the official vectors and Huawei's signer are for). With `--wait` the demo job goes INIT →
+//! RUNNING → SUCCESS; `--demo --serve` keeps the fake running and prints its URL and credentials,
+//! for pointing other tools at it.
 //!
 //! `--wait` polls until every job has finished (progress on stderr); `--timeout` is then the overall
 //! deadline (default 30 minutes) instead of the per-call one (default 30 s).
@@ -21,23 +23,20 @@
 //! Exit codes: 0 success; 1 API, transport or decode error, deadline passed, or stdout closed; 2
 //! usage error, bad input or missing credentials; 3 (with `--wait`) some job failed.
 
-use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use dbss_jobs::sign::{SignableRequest, sign};
-use dbss_jobs::{
-    Client, ClientBuilder, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, WaitOptions,
-};
+use dbss_jobs::fake::FakeDbss;
+use dbss_jobs::{Client, ClientBuilder, Error, ErrorKind, IamToken, Job, JobStatus, WaitOptions};
 
 const USAGE: &str =
     "usage: get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
                 [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
-       get_jobs --demo [--json] [--wait]";
+       get_jobs --demo [-v | -vv] [--json] [--wait | --serve]";
 const HELP: &str = "help requested";
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Args {
     endpoint: Option<String>,
     region: Option<String>,
@@ -49,6 +48,7 @@ struct Args {
     json: bool,
     wait: bool,
     demo: bool,
+    serve: bool,
     /// 1 with `-v` (an access-log line per attempt), 2 with `-vv` (and what was signed).
     verbosity: u8,
     resource_id: Option<String>,
@@ -188,6 +188,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--json" => args.json = true,
             "--wait" => args.wait = true,
             "--demo" => args.demo = true,
+            "--serve" => args.serve = true,
             "-h" | "--help" => return Err(HELP.to_string()),
             flag => {
                 return Err(format!(
@@ -452,125 +453,62 @@ fn rfc3339(time: time::OffsetDateTime) -> String {
     )
 }
 
-// ---- demo: a stand-in DBSS endpoint on loopback ----
+// ---- demo: the crate's fake DBSS endpoint on loopback ----
 
-const DEMO_AK: &str = "DEMOACCESSKEY0000001";
-const DEMO_SK: &str = "demo-secret-key-not-a-real-one";
-const DEMO_PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+/// The documented example's job, and a failed one, for the table.
 const DEMO_BODY: &str = r#"{"jobs":[{"ha_id":"2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7","ha_name":null,"status":"SUCCESS","job_type":null,"job_id":"8abf9647852a1daa01852e517e1a1a0b","begin_time":1671519371000,"end_time":1671519417000,"error_code":null,"fail_reason":null,"charge_mode":"Demand","server_name":"DBSS-qct-1220","server_id":"0aa8f621-bc19-4822-b66d-7ab9ae3c8693"},{"job_id":"8abf9647852a1daa01852e517e1a1a0c","status":"FAIL","begin_time":1671519500000,"end_time":1671519560000,"error_code":"DBSS.1234","fail_reason":"quota exceeded","charge_mode":"Period","server_name":"DBSS-qct-1221"}]}"#;
+const DEMO_RESOURCE: &str = "demo-instance-01";
 
 fn run_demo(args: &Args) -> Result<(), Failure> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(Failure::Output)?;
-    let endpoint = format!("http://{}", listener.local_addr().map_err(Failure::Output)?);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve_demo(stream));
-        }
-    });
+    let fake = FakeDbss::start().map_err(Failure::Output)?;
+    let resource_id = args.resource_id.as_deref().unwrap_or(DEMO_RESOURCE);
+    fake.set_jobs(resource_id, demo_timeline(args.wait || args.serve)?);
+    if args.serve {
+        return serve_forever(&fake);
+    }
     let _ = writeln!(
         std::io::stderr(),
-        "demo: stand-in DBSS endpoint on {endpoint} (it re-signs each request with this crate's signer and compares)"
+        "demo: fake DBSS endpoint on {} (it re-signs each request with this crate's signer and compares)",
+        fake.url()
     );
-    let client = verbose(Client::builder(), args.verbosity)
-        .endpoint(&endpoint)
-        .auth(Credentials::new(DEMO_AK, DEMO_SK)?)
-        .project_id(DEMO_PROJECT)
+    let client = verbose(fake.client(), args.verbosity)
         .timeout(Duration::from_secs(10))
         .build()?;
-    let resource_id = args.resource_id.as_deref().unwrap_or("demo-instance-01");
-    fetch_and_print(&client, resource_id, args)
+    let args = Args {
+        interval: args.interval.or(Some(Duration::from_millis(500))),
+        ..args.clone()
+    };
+    fetch_and_print(&client, resource_id, &args)
 }
 
-/// Answers requests on one connection: 200 with the demo jobs if the signature is right, else the
-/// API gateway's 401 `APIGW.0301`.
-fn serve_demo(stream: TcpStream) {
-    let Ok(reader_stream) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(reader_stream);
-    let mut stream = stream;
-    loop {
-        let mut head = Vec::new();
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" || line == "\n" => break,
-                Ok(_) => head.push(line.trim_end().to_string()),
-            }
-        }
-        let (status, body) = if demo_signature_is_valid(&head) {
-            (200, DEMO_BODY.to_string())
-        } else {
-            (401, r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"demo-request-1"}"#.to_string())
-        };
-        let response = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nX-Request-Id: demo-request-1\r\nContent-Length: {}\r\n\r\n{body}",
-            if status == 200 { "OK" } else { "Unauthorized" },
-            body.len()
-        );
-        if stream.write_all(response.as_bytes()).is_err() {
-            return;
-        }
+/// One list to show, or (to wait on) a job going INIT → RUNNING → SUCCESS.
+fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
+    let jobs = dbss_jobs::parse_jobs(DEMO_BODY.as_bytes())?;
+    if !progressing {
+        return Ok(vec![jobs]);
     }
+    let stage = |status: JobStatus| {
+        let mut job = jobs[0].clone();
+        job.status = Some(status);
+        vec![job]
+    };
+    Ok(vec![
+        stage(JobStatus::Init),
+        stage(JobStatus::Running),
+        stage(JobStatus::Success),
+    ])
 }
 
-/// Re-signs the received request with the demo key and compares `Authorization`.
-fn demo_signature_is_valid(head: &[String]) -> bool {
-    let Some((request_line, header_lines)) = head.split_first() else {
-        return false;
-    };
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    let headers: Vec<(&str, &str)> = header_lines
-        .iter()
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim(), value.trim()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
-    };
-    let (Some(authorization), Some(date), Some(host)) =
-        (find("authorization"), find("x-sdk-date"), find("host"))
-    else {
-        return false;
-    };
-    let Some(signed_names) = authorization
-        .split("SignedHeaders=")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-    else {
-        return false;
-    };
-    let signed: Vec<(&str, &str)> = signed_names
-        .split(';')
-        .filter(|name| *name != "x-sdk-date" && *name != "host")
-        .filter_map(|name| find(name).map(|value| (name, value)))
-        .collect();
-    let Some(time) = parse_sdk_date(date) else {
-        return false;
-    };
-    let Ok(credentials) = Credentials::new(DEMO_AK, DEMO_SK) else {
-        return false;
-    };
-    let request = SignableRequest::new(method, host, target).with_headers(&signed);
-    sign(&request, &credentials, time)
-        .is_ok_and(|expected| expected.authorization() == authorization)
-}
-
-fn parse_sdk_date(date: &str) -> Option<SystemTime> {
-    let number = |range: std::ops::Range<usize>| date.get(range)?.parse::<u8>().ok();
-    let year: i32 = date.get(0..4)?.parse().ok()?;
-    let month = time::Month::try_from(number(4..6)?).ok()?;
-    let datetime = time::Date::from_calendar_date(year, month, number(6..8)?)
-        .ok()?
-        .with_hms(number(9..11)?, number(11..13)?, number(13..15)?)
-        .ok()?
-        .assume_utc();
-    Some(SystemTime::from(datetime))
+/// `--demo --serve`: prints how to reach the fake, then serves until the process is ended.
+fn serve_forever(fake: &FakeDbss) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "url {}", fake.url())?;
+    writeln!(out, "HUAWEICLOUD_SDK_AK={}", FakeDbss::ACCESS_KEY)?;
+    writeln!(out, "HUAWEICLOUD_SDK_SK={}", FakeDbss::SECRET_KEY)?;
+    writeln!(out, "HUAWEICLOUD_SDK_PROJECT_ID={}", FakeDbss::PROJECT_ID)?;
+    writeln!(out, "serving until interrupted (Ctrl-C)")?;
+    out.flush()?;
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
 }

@@ -22,7 +22,7 @@ use crate::response::{api_failure, decode_jobs};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
 use crate::skew::{ClockSkew, Offset, says_signature_expired, server_time_in};
-use crate::timestamps::parse_http_date;
+use crate::timestamps::{format_http_date, parse_http_date};
 use crate::transport::{classify, header, read_error_body, request_id};
 use crate::{Error, Job, iam};
 
@@ -289,7 +289,7 @@ impl Client {
                 Some(server_time) => {
                     self.skew
                         .record(Offset::between(server_time, answer.received_at));
-                    httpdate_words(server_time)
+                    format_http_date(server_time)
                 }
                 None => return false,
             },
@@ -551,21 +551,6 @@ fn sent_header(headers: &[(String, String)], name: &str) -> Option<String> {
         .iter()
         .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
         .map(|(_, value)| value.clone())
-}
-
-/// A time as an HTTP date (`Fri, 27 Nov 2026 11:01:00 GMT`), for messages.
-fn httpdate_words(time: SystemTime) -> String {
-    let utc = time::OffsetDateTime::from(time);
-    let weekday = &utc.weekday().to_string()[..3];
-    let month = &utc.month().to_string()[..3];
-    format!(
-        "{weekday}, {:02} {month} {} {:02}:{:02}:{:02} GMT",
-        utc.day(),
-        utc.year(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    )
 }
 
 fn owned((name, value): (&str, &str)) -> (String, String) {

@@ -16,6 +16,8 @@ mod credentials;
 mod endpoint;
 mod environment;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod hooks;
 mod iam;
 mod metadata;

@@ -410,7 +410,7 @@ fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> Str
 ///
 /// # Errors
 /// `InvalidInput` for a time before 1970 or after 9999 (the format has four year digits).
-fn sdk_date(time: SystemTime) -> Result<String, Error> {
+pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
     let seconds = time
         .duration_since(UNIX_EPOCH)
@@ -518,7 +518,7 @@ pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
 
 /// Python's `unquote`: `%XX` with two hex digits becomes that byte, anything else stays; the bytes
 /// are then read as UTF-8 with invalid sequences replaced by U+FFFD.
-fn percent_decode(input: &str) -> Cow<'_, str> {
+pub(crate) fn percent_decode(input: &str) -> Cow<'_, str> {
     let bytes = input.as_bytes();
     if !bytes.contains(&b'%') {
         return Cow::Borrowed(input);

@@ -67,6 +67,23 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
     )
 }
 
+/// A time as an HTTP date (IMF-fixdate, `Fri, 27 Nov 2026 11:01:00 GMT`).
+pub(crate) fn format_http_date(time: SystemTime) -> String {
+    let utc = time::OffsetDateTime::from(time);
+    let weekday = utc.weekday().to_string();
+    let month = utc.month().to_string();
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        weekday.get(..3).unwrap_or_default(),
+        utc.day(),
+        month.get(..3).unwrap_or_default(),
+        utc.year(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    )
+}
+
 /// An `X-Sdk-Date` (`YYYYMMDDTHHMMSSZ`), as the gateway quotes it in `server time:`.
 pub(crate) fn parse_sdk_date(text: &str) -> Option<SystemTime> {
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u8>().ok();
@@ -106,6 +123,14 @@ fn utc(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_round_trip() {
+        // RFC 9110's example date.
+        let date = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(format_http_date(date), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(parse_http_date(&format_http_date(date)), Some(date));
+    }
 
     #[test]
     fn sdk_dates() {

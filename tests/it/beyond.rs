@@ -215,3 +215,172 @@ fn other_401s_and_403s_are_never_retried_even_with_a_skewed_clock() {
         assert_eq!(server.requests().len(), 1, "{status}");
     }
 }
+
+mod fake {
+    use std::time::{Duration, SystemTime};
+
+    use dbss_jobs::fake::{FakeDbss, Reply, job};
+    use dbss_jobs::sign::{SignableRequest, sign};
+    use dbss_jobs::{Credentials, IamToken, JobStatus, JobsPath};
+
+    #[test]
+    fn the_fake_checks_signatures_tokens_and_the_time_window() {
+        let fake = FakeDbss::start().unwrap();
+        fake.set_jobs("r", vec![vec![job("j1", JobStatus::Success)]]);
+        assert_eq!(
+            fake.client().build().unwrap().get_jobs("r").unwrap().len(),
+            1
+        );
+        let wrong_sk = fake
+            .client()
+            .auth(Credentials::new(FakeDbss::ACCESS_KEY, "wrong").unwrap())
+            .project_id("p")
+            .build()
+            .unwrap()
+            .get_jobs("r")
+            .unwrap_err();
+        assert!(wrong_sk.is_auth_rejected(), "{wrong_sk}");
+        assert!(wrong_sk.to_string().contains("verify aksk signature fail"));
+        let token = |value: &str| {
+            fake.client()
+                .auth(IamToken::new(value).unwrap())
+                .project_id("p")
+                .build()
+                .unwrap()
+                .get_jobs("r")
+        };
+        assert!(token(FakeDbss::IAM_TOKEN).is_ok());
+        assert!(token("another-token").unwrap_err().is_auth_rejected());
+
+        // A signature 20 minutes old, sent by hand.
+        let host = fake.url().trim_start_matches("http://").to_string();
+        let path = format!("/v1/{}/dbss/audit/jobs/r", FakeDbss::PROJECT_ID);
+        let stale = SystemTime::now() - Duration::from_secs(20 * 60);
+        let signed = sign(
+            &SignableRequest::new("GET", &host, &path),
+            &fake.credentials(),
+            stale,
+        )
+        .unwrap();
+        let mut request = ureq::get(format!("{}{path}", fake.url()));
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        let response = request
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        let body = response.into_body().read_to_string().unwrap();
+        assert!(
+            body.contains("signature expired") && body.contains("server time:"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn injected_answers_are_served_in_order_and_recorded() {
+        let fake = FakeDbss::start().unwrap();
+        fake.inject(Reply::throttled(1));
+        fake.inject(Reply::unavailable());
+        let client = fake.client().project_id("p").build().unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(client.get_jobs("unknown").unwrap(), vec![]);
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "Retry-After honoured"
+        );
+        let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [429, 503, 200]);
+        assert_eq!(fake.requests()[0].header("x-project-id"), Some("p"));
+        fake.inject(Reply::new(
+            400,
+            r#"{"error_code":"DBSS.0001","error_msg":"bad"}"#,
+        ));
+        assert_eq!(
+            client.get_jobs("r").unwrap_err().error_code(),
+            Some("DBSS.0001")
+        );
+    }
+
+    #[test]
+    fn a_retired_documented_path_sends_the_client_to_the_newer_one() {
+        let fake = FakeDbss::start().unwrap();
+        fake.retire_documented_path();
+        fake.set_jobs("r", vec![vec![job("j1", JobStatus::Running)]]);
+        let documented = fake
+            .client()
+            .project_id("p")
+            .jobs_path(JobsPath::Documented)
+            .build()
+            .unwrap();
+        assert_eq!(
+            documented.get_jobs("r").unwrap_err().error_code(),
+            Some("APIGW.0101")
+        );
+        let auto = fake.client().project_id("p").build().unwrap();
+        assert_eq!(auto.get_jobs("r").unwrap().len(), 1);
+        let targets: Vec<String> = fake.requests().iter().map(|r| r.target.clone()).collect();
+        assert_eq!(targets.last().unwrap(), "/v1/p/audit/r/jobs");
+    }
+}
+
+/// The README's build-script recipe, built for real without credentials: the build succeeds, with
+/// one warning line that says why there are no jobs.
+#[test]
+fn the_readme_build_script_recipe_builds_without_credentials() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("tests/fixtures/build-script");
+    let recipe = std::fs::read_to_string(fixture.join("build.rs")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```rust,no_run\n{recipe}```")),
+        "the README's recipe and tests/fixtures/build-script/build.rs differ"
+    );
+    // The same versions as this crate, from the local cache.
+    std::fs::copy(root.join("Cargo.lock"), fixture.join("Cargo.lock")).unwrap();
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cargo_home = std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo"));
+    let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup"));
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .args(["build", "--offline"])
+        .current_dir(&fixture)
+        .env("CARGO_TARGET_DIR", root.join("target/fixture-build-script"))
+        .env("CARGO_HOME", cargo_home)
+        .env("RUSTUP_HOME", rustup_home)
+        .env("HOME", "/nonexistent")
+        .env_remove("DBSS_JOBS_ECS_METADATA")
+        .env_remove("SSL_CERT_FILE");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("HUAWEICLOUD_") || name.ends_with("_PROXY") || name.ends_with("_proxy")
+        {
+            command.env_remove(name);
+        }
+    }
+    // A listed variable with a new value makes cargo run the build script again.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    command.env("NO_PROXY", format!("rerun-{nanos}.invalid"));
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("DBSS jobs not read"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0]
+            .contains("building with none: invalid input: no credentials found; tried environment"),
+        "{stderr}"
+    );
+    assert!(
+        warnings[0].contains("ECS metadata (turned off)"),
+        "{stderr}"
+    );
+}

@@ -418,3 +418,52 @@ fn verbose_lines_and_the_signature_hint() {
         .collect();
     crate::support::assert_no_secret(&stderr, &signatures);
 }
+
+#[test]
+fn demo_wait_shows_a_job_going_init_running_success() {
+    let output = get_jobs().args(["--demo", "--wait"]).output().unwrap();
+    check_exit(&output, 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let init = stderr.find("1 INIT").expect("INIT shown");
+    let running = stderr.find("1 RUNNING").expect("RUNNING shown");
+    let success = stderr.find("1 SUCCESS").expect("SUCCESS shown");
+    assert!(init < running && running < success, "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("8abf9647852a1daa01852e517e1a1a0b"));
+}
+
+#[test]
+fn demo_serve_keeps_the_fake_running_for_other_tools() {
+    use std::io::{BufRead, BufReader};
+    let mut child = get_jobs()
+        .args(["--demo", "--serve"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    let url = next().strip_prefix("url ").unwrap().to_string();
+    let ak = next()
+        .strip_prefix("HUAWEICLOUD_SDK_AK=")
+        .unwrap()
+        .to_string();
+    let sk = next()
+        .strip_prefix("HUAWEICLOUD_SDK_SK=")
+        .unwrap()
+        .to_string();
+    let project = next()
+        .strip_prefix("HUAWEICLOUD_SDK_PROJECT_ID=")
+        .unwrap()
+        .to_string();
+    let jobs = dbss_jobs::Client::builder()
+        .endpoint(&url)
+        .auth(dbss_jobs::Credentials::new(ak, sk).unwrap())
+        .project_id(project)
+        .build()
+        .unwrap()
+        .get_jobs("demo-instance-01")
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(jobs.len(), 1);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+}

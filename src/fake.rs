@@ -1,0 +1,481 @@
+//! A fake DBSS endpoint for testing code that calls DBSS, without a cloud account (cargo feature
+//! `fake`; no extra dependency).
+//!
+//! [`FakeDbss::start`] listens on 127.0.0.1 with a free port, in a thread, and stops when dropped.
+//! It answers both job paths and the IAM project lookup, checks each request's `SDK-HMAC-SHA256`
+//! signature by re-signing it **with this crate's own signer** (so it checks the request's shape
+//! and the credentials, not the signer: the crate's tests check the signer against Huawei's
+//! vectors and Huawei's own signer) or its `X-Auth-Token`, and enforces the gateway's 15-minute
+//! window on `X-Sdk-Date`. A request that fails those checks gets the gateway's 401 `APIGW.0301`.
+//!
+//! ```
+//! use dbss_jobs::fake::{FakeDbss, Reply, job};
+//! use dbss_jobs::{JobStatus, WaitOptions};
+//! use std::time::Duration;
+//!
+//! let fake = FakeDbss::start()?;
+//! fake.set_jobs("instance-1", vec![
+//!     vec![job("j1", JobStatus::Init)],
+//!     vec![job("j1", JobStatus::Running)],
+//!     vec![job("j1", JobStatus::Success)],
+//! ]);
+//! fake.inject(Reply::unavailable()); // the first poll meets a 503, and the client retries
+//! let client = fake.client().build()?;
+//! let options = WaitOptions::default().interval(Duration::from_millis(10));
+//! let jobs = client.wait_for_jobs("instance-1", options, |_| {})?;
+//! assert_eq!(jobs[0].status, Some(JobStatus::Success));
+//! // The IAM project lookup, the 503, then three polls.
+//! assert_eq!(fake.requests().len(), 5);
+//! assert_eq!(fake.requests()[0].target, "/v3/projects?name=cn-north-4");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use crate::sign::{SignableRequest, percent_decode, sign};
+use crate::timestamps::{format_http_date, parse_sdk_date};
+use crate::{Client, ClientBuilder, Credentials, Job, JobStatus};
+
+/// The gateway's tolerance for `X-Sdk-Date`.
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// A request head larger than this is refused.
+const MAX_HEAD: u64 = 64 * 1024;
+
+/// A job with an id and a status, the rest unset: the usual building block of a timeline.
+pub fn job(job_id: &str, status: JobStatus) -> Job {
+    Job {
+        job_id: Some(job_id.to_string()),
+        status: Some(status),
+        ..Job::default()
+    }
+}
+
+/// An answer to give instead of the normal one ([`FakeDbss::inject`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    /// Any status and body.
+    pub fn new(status: u16, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The gateway's 429 `APIGW.0308` with `Retry-After`.
+    pub fn throttled(retry_after_seconds: u64) -> Reply {
+        Reply::gateway(
+            429,
+            "APIGW.0308",
+            "The throttling threshold has been reached",
+        )
+        .header("Retry-After", &retry_after_seconds.to_string())
+    }
+
+    /// The gateway's 503 `APIGW.0503`.
+    pub fn unavailable() -> Reply {
+        Reply::gateway(503, "APIGW.0503", "The service is currently unavailable")
+    }
+
+    fn gateway(status: u16, code: &str, message: &str) -> Reply {
+        let body = serde_json::json!({"error_code": code, "error_msg": message}).to_string();
+        Reply::new(status, body)
+    }
+}
+
+/// A request the fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Received {
+    /// `GET`, …
+    pub method: String,
+    /// The request target as sent: path and query.
+    pub target: String,
+    /// The headers as sent (names as received).
+    pub headers: Vec<(String, String)>,
+    /// The status it was answered with.
+    pub status: u16,
+}
+
+impl Received {
+    /// A header's value (name compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+#[derive(Default)]
+struct State {
+    timelines: HashMap<String, (Vec<Vec<Job>>, usize)>,
+    injected: VecDeque<Reply>,
+    requests: Vec<Received>,
+    documented_path_retired: bool,
+}
+
+/// The fake endpoint; see the [module docs](self).
+pub struct FakeDbss {
+    url: String,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl FakeDbss {
+    /// The AK the fake accepts.
+    pub const ACCESS_KEY: &'static str = "FAKEDBSSACCESSKEY001";
+    /// The SK that goes with it.
+    pub const SECRET_KEY: &'static str = "fake-dbss-secret-key-not-a-real-one";
+    /// The IAM token the fake accepts as `X-Auth-Token`.
+    pub const IAM_TOKEN: &'static str = "fake-dbss-iam-token";
+    /// The project id the IAM lookup answers.
+    pub const PROJECT_ID: &'static str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+    /// Starts the fake on 127.0.0.1 with a free port.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound.
+    pub fn start() -> std::io::Result<FakeDbss> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (shared, stopping) = (state.clone(), stop.clone());
+        let accept = std::thread::spawn(move || {
+            let served = Arc::new(AtomicUsize::new(0));
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (state, served) = (shared.clone(), served.clone());
+                std::thread::spawn(move || serve(stream, &state, &served));
+            }
+        });
+        Ok(FakeDbss {
+            url,
+            state,
+            stop,
+            accept: Some(accept),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, for [`ClientBuilder::endpoint`] and
+    /// [`ClientBuilder::iam_endpoint`].
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The credentials the fake accepts.
+    pub fn credentials(&self) -> Credentials {
+        // Both parts are non-empty constants without control characters.
+        #[allow(clippy::expect_used)]
+        Credentials::new(FakeDbss::ACCESS_KEY, FakeDbss::SECRET_KEY).expect("valid constants")
+    }
+
+    /// A builder aimed at the fake: its URL as DBSS and IAM endpoint, its credentials, region
+    /// `cn-north-4` (the IAM lookup finds [`FakeDbss::PROJECT_ID`]), an empty environment and no
+    /// metadata service.
+    pub fn client(&self) -> ClientBuilder {
+        Client::builder()
+            .region("cn-north-4")
+            .endpoint(self.url())
+            .iam_endpoint(self.url())
+            .auth(self.credentials())
+            .environment(Vec::<(String, String)>::new())
+            .ecs_metadata(false)
+    }
+
+    /// What successive polls of `resource_id` list: the first request gets `timeline[0]`, the
+    /// next `timeline[1]`, and the last list repeats. An unknown resource lists no jobs.
+    pub fn set_jobs(&self, resource_id: &str, timeline: Vec<Vec<Job>>) {
+        self.lock()
+            .timelines
+            .insert(resource_id.to_string(), (timeline, 0));
+    }
+
+    /// Answers the next jobs request with `reply` instead (several calls queue up).
+    pub fn inject(&self, reply: Reply) {
+        self.lock().injected.push_back(reply);
+    }
+
+    /// From now on, the documented path answers 404 `APIGW.0101` (no such API), as the gateway
+    /// will once Huawei retires it; the newer path keeps working.
+    pub fn retire_documented_path(&self) {
+        self.lock().documented_path_retired = true;
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Received> {
+        self.lock().requests.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+impl Drop for FakeDbss {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One request as read off the wire.
+struct Request {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Serves one connection until the client closes it or stays silent for 30 s.
+fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
+    if stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .is_err()
+    {
+        return;
+    }
+    let Ok(reading) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(reading);
+    let mut stream = stream;
+    while let Some(request) = read_request(&mut reader) {
+        let reply = answer(&request, state);
+        lock(state).requests.push(Received {
+            method: request.method,
+            target: request.target,
+            headers: request.headers,
+            status: reply.status,
+        });
+        let number = served.fetch_add(1, Ordering::SeqCst) + 1;
+        if write_reply(&mut stream, &reply, number).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut head = reader.by_ref().take(MAX_HEAD);
+    let mut line = String::new();
+    head.read_line(&mut line).ok().filter(|read| *read > 0)?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        head.read_line(&mut line).ok().filter(|read| *read > 0)?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let request = Request {
+        method,
+        target,
+        headers,
+    };
+    let length: u64 = request
+        .header("content-length")
+        .map_or(Ok(0), str::parse)
+        .ok()?;
+    std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
+    Some(request)
+}
+
+fn write_reply(stream: &mut TcpStream, reply: &Reply, number: usize) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\nDate: {}\r\nX-Request-Id: fake-{number:06}\r\n",
+        reply.status,
+        reply.body.len(),
+        format_http_date(SystemTime::now())
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(reply.body.as_bytes())?;
+    stream.flush()
+}
+
+/// Authenticates, then routes: the IAM lookup, either jobs path, or 404 `APIGW.0101`.
+fn answer(request: &Request, state: &Mutex<State>) -> Reply {
+    if let Err(why) = authenticate(request) {
+        let message = format!("Incorrect IAM authentication information: {why}");
+        return Reply::gateway(401, "APIGW.0301", &message);
+    }
+    let (path, query) = request
+        .target
+        .split_once('?')
+        .unwrap_or((&request.target, ""));
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|s| percent_decode(s).into_owned())
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let no_such_api = || {
+        Reply::gateway(
+            404,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment",
+        )
+    };
+    match (request.method.as_str(), segments.as_slice()) {
+        ("GET", ["", "v3", "projects"]) => projects(query),
+        ("GET", ["", "v1", _, "dbss", "audit", "jobs", resource]) => {
+            if lock(state).documented_path_retired {
+                return no_such_api();
+            }
+            jobs(state, resource)
+        }
+        ("GET", ["", "v1", _, "audit", resource, "jobs"]) => jobs(state, resource),
+        _ => no_such_api(),
+    }
+}
+
+fn projects(query: &str) -> Reply {
+    let name = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == "name")
+        .map(|(_, value)| percent_decode(value).into_owned())
+        .unwrap_or_default();
+    let body = serde_json::json!({"projects": [{"id": FakeDbss::PROJECT_ID, "name": name}]});
+    Reply::new(200, body.to_string())
+}
+
+/// An injected reply, or the resource's next list of jobs.
+fn jobs(state: &Mutex<State>, resource: &str) -> Reply {
+    let mut state = lock(state);
+    if let Some(reply) = state.injected.pop_front() {
+        return reply;
+    }
+    let jobs = match state.timelines.get_mut(resource) {
+        Some((timeline, served)) => {
+            let index = (*served).min(timeline.len().saturating_sub(1));
+            *served += 1;
+            timeline.get(index).cloned().unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    Reply::new(200, serde_json::json!({ "jobs": jobs }).to_string())
+}
+
+/// Accepts the fake's IAM token, or a signature the fake's credentials make for this very
+/// request (re-signed with this crate's signer) within 15 minutes of now.
+fn authenticate(request: &Request) -> Result<(), String> {
+    if let Some(token) = request.header("x-auth-token") {
+        return (token == FakeDbss::IAM_TOKEN)
+            .then_some(())
+            .ok_or_else(|| "the token is not valid".to_string());
+    }
+    let authorization = request
+        .header("authorization")
+        .ok_or("no Authorization or X-Auth-Token header")?;
+    let date = request.header("x-sdk-date").ok_or("no X-Sdk-Date header")?;
+    let time = parse_sdk_date(date).ok_or("X-Sdk-Date is malformed")?;
+    let now = SystemTime::now();
+    let apart = now
+        .duration_since(time)
+        .unwrap_or_else(|ahead| ahead.duration());
+    if apart > WINDOW {
+        let server_time = crate::sign::sdk_date(now).unwrap_or_default();
+        return Err(format!(
+            "calc ak sk signature fail:signature expired, signature time:{date},server time:{server_time}"
+        ));
+    }
+    let expected = expected_authorization(request, authorization, time)?;
+    (expected == authorization)
+        .then_some(())
+        .ok_or_else(|| "verify aksk signature fail".to_string())
+}
+
+/// The `Authorization` the fake's credentials give this request's signed headers.
+fn expected_authorization(
+    request: &Request,
+    authorization: &str,
+    time: SystemTime,
+) -> Result<String, String> {
+    let signed_names = authorization
+        .split("SignedHeaders=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .ok_or("Authorization has no SignedHeaders")?;
+    let headers: Vec<(&str, &str)> = signed_names
+        .split(';')
+        .filter(|name| *name != "x-sdk-date")
+        .filter_map(|name| request.header(name).map(|value| (name, value)))
+        .collect();
+    let (path, query) = request
+        .target
+        .split_once('?')
+        .unwrap_or((&request.target, ""));
+    let decoded: Vec<(String, String)> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .map(|(k, v)| {
+            (
+                percent_decode(k).into_owned(),
+                percent_decode(v).into_owned(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = decoded
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let host = request.header("host").unwrap_or_default();
+    let signable = SignableRequest::new(&request.method, host, path)
+        .with_query(&pairs)
+        .with_headers(&headers);
+    let credentials = Credentials::new(FakeDbss::ACCESS_KEY, FakeDbss::SECRET_KEY)
+        .map_err(|error| error.to_string())?;
+    sign(&signable, &credentials, time)
+        .map(|signed| signed.authorization().to_string())
+        .map_err(|error| error.to_string())
+}
