@@ -1,7 +1,7 @@
 //! The request and response hooks: once per attempt everywhere a request goes, secrets redacted.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use dbss_jobs::{Client, ClientBuilder, Credentials, IamToken};
 
@@ -123,15 +123,11 @@ fn hooks_see_the_metadata_requests_with_the_session_token_redacted() {
         if request.method == "PUT" {
             respond(stream, 200, &[], b"session-secret-token");
         } else if request.target.starts_with("/openstack/") {
-            let expires = time::OffsetDateTime::from(SystemTime::now()) + time::Duration::hours(1);
-            let body = format!(
-                r#"{{"credential":{{"access":"META-AK","secret":"{CANARY_SK}","securitytoken":"{CANARY_SECURITY_TOKEN}","expires_at":"{}-{:02}-{:02}T{:02}:{:02}:{:02}Z"}}}}"#,
-                expires.year(),
-                u8::from(expires.month()),
-                expires.day(),
-                expires.hour(),
-                expires.minute(),
-                expires.second()
+            let body = crate::support::security_key_body(
+                "META-AK",
+                CANARY_SK,
+                CANARY_SECURITY_TOKEN,
+                3600,
             );
             respond(stream, 200, &[], body.as_bytes());
         } else {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use dbss_jobs::{Client, Credentials, ErrorKind, IamToken};
 
@@ -226,17 +226,8 @@ fn slow_metadata(delay: Duration, expires_in: i64) -> (Server, Arc<AtomicUsize>)
             respond(stream, 200, &[], b"session");
         } else if request.target.starts_with("/openstack/") {
             counter.fetch_add(1, Ordering::SeqCst);
-            let expires =
-                time::OffsetDateTime::from(SystemTime::now()) + time::Duration::seconds(expires_in);
-            let body = format!(
-                r#"{{"credential":{{"access":"META-AK","secret":"meta-sk","securitytoken":"meta-token","expires_at":"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z"}}}}"#,
-                expires.year(),
-                u8::from(expires.month()),
-                expires.day(),
-                expires.hour(),
-                expires.minute(),
-                expires.second()
-            );
+            let body =
+                crate::support::security_key_body("META-AK", "meta-sk", "meta-token", expires_in);
             respond(stream, 200, &[], body.as_bytes());
         } else {
             respond(stream, 200, &[], br#"{"jobs":[]}"#);
@@ -277,17 +268,7 @@ fn failed_renewals_back_off_while_cached_credentials_are_valid() {
         } else if request.target.starts_with("/openstack/") {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             if n == 0 {
-                let expires =
-                    time::OffsetDateTime::from(SystemTime::now()) + time::Duration::seconds(120);
-                let body = format!(
-                    r#"{{"credential":{{"access":"META-AK","secret":"s","securitytoken":"t","expires_at":"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z"}}}}"#,
-                    expires.year(),
-                    u8::from(expires.month()),
-                    expires.day(),
-                    expires.hour(),
-                    expires.minute(),
-                    expires.second()
-                );
+                let body = crate::support::security_key_body("META-AK", "s", "t", 120);
                 respond(stream, 200, &[], body.as_bytes());
             } else {
                 respond(stream, 500, &[], b"metadata is down");
@@ -559,4 +540,32 @@ fn a_profile_saved_by_notepad_with_colons_is_read() {
             .unwrap()
             .contains("Access=NOTEPAD-AK,")
     );
+}
+
+#[test]
+fn a_metadata_service_that_answers_an_error_is_api_and_missing_credentials() {
+    let metadata = Server::json(403, r#"{"error_code":"META.403","error_msg":"forbidden"}"#);
+    let client = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .metadata_endpoint(metadata.url())
+        .environment([("HOME", "/nonexistent")])
+        .project_id("p")
+        .build()
+        .unwrap();
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Api, "{error}");
+    assert_eq!(error.status(), Some(403));
+    assert!(
+        error.is_missing_credentials() && error.is_forbidden(),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "; ECS metadata {}: api error: http 403 META.403",
+            metadata.url()
+        )),
+        "{message}"
+    );
+    assert_eq!(metadata.requests().len(), 1, "the PUT, then nothing");
 }

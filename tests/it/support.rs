@@ -499,3 +499,19 @@ pub fn relay(client: TcpStream, upstream: TcpStream) {
     let _ = client_write.shutdown(Shutdown::Both);
     let _ = forward.join();
 }
+
+/// The metadata service's `securitykey` answer: credentials that expire `expires_in` seconds from
+/// now (negative: already expired).
+pub fn security_key_body(access: &str, secret: &str, token: &str, expires_in: i64) -> String {
+    let expires = time::OffsetDateTime::from(std::time::SystemTime::now())
+        + time::Duration::seconds(expires_in);
+    format!(
+        r#"{{"credential":{{"access":"{access}","secret":"{secret}","securitytoken":"{token}","expires_at":"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z"}}}}"#,
+        expires.year(),
+        u8::from(expires.month()),
+        expires.day(),
+        expires.hour(),
+        expires.minute(),
+        expires.second()
+    )
+}
