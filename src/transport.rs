@@ -36,6 +36,7 @@ pub(crate) fn classify(error: ureq::Error, before_response: bool) -> Error {
     };
     let message = match kind {
         TransportKind::Tls => tls_words(&error),
+        TransportKind::Timeout => timeout_words(&error),
         TransportKind::Dns => format!(
             "the host name could not be resolved ({})",
             inner_text(&error)
@@ -43,6 +44,18 @@ pub(crate) fn classify(error: ureq::Error, before_response: bool) -> Error {
         _ => inner_text(&error),
     };
     Error::transport(kind, message, before_response && connection_failure)
+}
+
+/// Which deadline passed, in words.
+fn timeout_words(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::Global) => "the total deadline passed".to_string(),
+        ureq::Error::Timeout(ureq::Timeout::Connect) => {
+            "no connection within the connect timeout".to_string()
+        }
+        ureq::Error::Timeout(which) => format!("the {which} timeout passed"),
+        other => format!("timed out ({})", inner_text(other)),
+    }
 }
 
 /// std reports `getaddrinfo` failures with this text (the error kind is not stable to match).

@@ -142,6 +142,10 @@ fn check_handshake_fault(script: Script) -> dbss_jobs::Error {
 fn a_server_that_never_speaks_tls_times_out() {
     let error = check_handshake_fault(Script::Silent);
     assert!(error.is_timeout(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "transport error: the total deadline passed"
+    );
 }
 
 #[test]
