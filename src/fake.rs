@@ -38,6 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+use crate::hooks::redact_header;
 use crate::sign::{SignableRequest, percent_decode, sign};
 use crate::timestamps::{format_http_date, parse_sdk_date};
 use crate::{Client, ClientBuilder, Credentials, Job, JobStatus};
@@ -101,8 +102,8 @@ impl Reply {
     }
 }
 
-/// A request the fake received.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request the fake received. `Debug` shows the signature and the token headers redacted.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Received {
     /// `GET`, …
@@ -113,6 +114,22 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// The status it was answered with.
     pub status: u16,
+}
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), redact_header(name, value)))
+            .collect();
+        f.debug_struct("Received")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("headers", &headers)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 impl Received {

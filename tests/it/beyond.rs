@@ -384,3 +384,33 @@ fn the_readme_build_script_recipe_builds_without_credentials() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_fakes_record_of_requests_prints_no_secret() {
+    use dbss_jobs::fake::FakeDbss;
+    let fake = FakeDbss::start().unwrap();
+    let client = fake
+        .client()
+        .auth(
+            fake.credentials()
+                .with_security_token(crate::support::CANARY_SECURITY_TOKEN)
+                .unwrap(),
+        )
+        .project_id("p")
+        .build()
+        .unwrap();
+    client.get_jobs("r").unwrap();
+    let received = &fake.requests()[0];
+    assert_eq!(
+        received.header("x-security-token"),
+        Some(crate::support::CANARY_SECURITY_TOKEN)
+    );
+    let signature = received
+        .header("authorization")
+        .unwrap()
+        .rsplit("Signature=")
+        .next()
+        .unwrap()
+        .to_string();
+    crate::support::assert_no_secret(&format!("{received:?}"), &[signature]);
+}
