@@ -2,9 +2,10 @@
 //!
 //! [`RetryPolicy::delay`] and [`parse_retry_after`] are pure: the caller passes the attempt number,
 //! a random value and the current time; [`random_unit`] makes the random value from std's random
-//! hash keys and the clock. Only
-//! connection failures and timeouts before a response, and 429/502/503/504, are retried; 400, 401,
-//! 403 and 404 never are (five failed signatures lock an AK/SK for five minutes).
+//! hash keys and the clock. Only connection failures and timeouts before a response, and
+//! 429/502/503/504, are retried; 400, 401, 403 and 404 never are (five failed signatures lock an
+//! AK/SK for five minutes). The one exception is not a retry of this policy: a 401 "signature
+//! expired" while the local clock is measurably off is signed again once (see `skew`).
 
 use std::time::{Duration, SystemTime};
 
