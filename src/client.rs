@@ -23,7 +23,7 @@ use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_u
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
 use crate::skew::{ClockSkew, Offset, says_signature_expired, server_time_in};
 use crate::timestamps::{format_http_date, parse_http_date};
-use crate::transport::{classify, header, read_error_body, request_id};
+use crate::transport::{classify, header, read_error_body, request_id, response_headers};
 use crate::{Error, Job, iam};
 
 /// Sent as `User-Agent` (and signed, as the official SDKs do with theirs).
@@ -531,18 +531,6 @@ impl Client {
                 .in_context(format!("IAM project lookup at {}", iam_endpoint.base))
         })
     }
-}
-
-/// Every response header as text (values that are not text are shown lossily).
-pub(crate) fn response_headers<B>(response: &ureq::http::Response<B>) -> Vec<(String, String)> {
-    response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            (name.as_str().to_string(), value)
-        })
-        .collect()
 }
 
 /// A header's value as sent.

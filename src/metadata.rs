@@ -270,7 +270,7 @@ fn read_ok(
 ) -> Result<(Answered, Result<Vec<u8>, Error>), Error> {
     let status = response.status().as_u16();
     let request_id = crate::transport::request_id(&response);
-    let headers = crate::client::response_headers(&response);
+    let headers = crate::transport::response_headers(&response);
     let body = if status == 200 {
         response
             .body_mut()

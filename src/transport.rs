@@ -132,6 +132,18 @@ pub(crate) fn request_id<B>(response: &ureq::http::Response<B>) -> Option<String
     header(response, "X-Request-Id")
 }
 
+/// Every response header as text (values that are not text are shown lossily).
+pub(crate) fn response_headers<B>(response: &ureq::http::Response<B>) -> Vec<(String, String)> {
+    response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect()
+}
+
 /// A header's value, when it is text.
 pub(crate) fn header<B>(response: &ureq::http::Response<B>, name: &str) -> Option<String> {
     response
