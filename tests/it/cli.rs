@@ -409,13 +409,7 @@ fn verbose_lines_and_the_signature_hint() {
         );
     }
     assert!(!stderr.contains(hint), "{stderr}");
-    let sent = rejected.requests();
-    let signatures: Vec<String> = sent
-        .iter()
-        .filter_map(|r| r.header("authorization"))
-        .filter_map(|a| a.rsplit("Signature=").next())
-        .map(str::to_string)
-        .collect();
+    let signatures = crate::support::signatures_sent(&rejected);
     crate::support::assert_no_secret(&stderr, &signatures);
 }
 

@@ -150,7 +150,7 @@ fn echo_in(shape: &'static str) -> Server {
             .unwrap_or_default();
         let signature = request
             .header("authorization")
-            .and_then(|value| value.rsplit("Signature=").next())
+            .map(crate::support::signature_of)
             .unwrap_or_default();
         let echoed = format!("token {token} signature {signature}");
         let (status, body) = match shape {
@@ -190,13 +190,7 @@ fn echoed_secrets_are_scrubbed_from_text_json_and_decode_errors() {
                 error.to_string().contains("** redacted **"),
                 "{shape}: {error}"
             );
-            let signatures: Vec<String> = server
-                .requests()
-                .iter()
-                .filter_map(|request| request.header("authorization"))
-                .filter_map(|value| value.rsplit("Signature=").next())
-                .map(str::to_string)
-                .collect();
+            let signatures = crate::support::signatures_sent(&server);
             assert_error_clean(&error, &signatures);
         }
     }

@@ -515,3 +515,21 @@ pub fn security_key_body(access: &str, secret: &str, token: &str, expires_in: i6
         expires.second()
     )
 }
+
+/// The signature at the end of an `Authorization` header value.
+pub fn signature_of(authorization: &str) -> &str {
+    authorization
+        .rsplit("Signature=")
+        .next()
+        .unwrap_or_default()
+}
+
+/// The signatures of every signed request a server received.
+pub fn signatures_sent(server: &Server) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter_map(|request| request.header("authorization"))
+        .map(|authorization| signature_of(authorization).to_string())
+        .collect()
+}
