@@ -123,7 +123,11 @@ fn is_signature_mismatch(error: &Error) -> bool {
 fn exit_with(failure: &Failure) -> ExitCode {
     let (message, code) = match failure {
         Failure::Usage(message) => (message.clone(), 2),
-        Failure::Dbss(error) if error.kind() == ErrorKind::InvalidInput => (error.to_string(), 2),
+        Failure::Dbss(error)
+            if error.kind() == ErrorKind::InvalidInput || error.is_missing_credentials() =>
+        {
+            (error.to_string(), 2)
+        }
         Failure::Dbss(error) => (error.to_string(), 1),
         Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
         Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
@@ -159,7 +163,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut options_ended = false;
     while let Some(arg) = argv.next() {
         let is_option = !options_ended && arg.starts_with('-') && arg != "-";
-        if arg == "-v" || arg == "-vv" {
+        if is_option && (arg == "-v" || arg == "-vv") {
             args.verbosity = (args.verbosity + arg.len() as u8 - 1).min(2);
             continue;
         }
@@ -338,9 +342,9 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
     for job in &failed {
         report(&format!(
             "job {} failed: {}: {}",
-            job.job_id.as_deref().unwrap_or("-"),
-            job.error_code.as_deref().unwrap_or("-"),
-            job.fail_reason.as_deref().unwrap_or("-")
+            one_line(job.job_id.as_deref().unwrap_or("-")),
+            one_line(job.error_code.as_deref().unwrap_or("-")),
+            one_line(job.fail_reason.as_deref().unwrap_or("-"))
         ));
     }
     Err(Failure::JobsFailed(failed.len()))
@@ -373,7 +377,7 @@ impl Progress {
         }
         let summary: Vec<String> = counts
             .iter()
-            .map(|(name, count)| format!("{count} {name}"))
+            .map(|(name, count)| format!("{count} {}", one_line(name)))
             .collect();
         let line = format!(
             "waiting {:>4.0}s: {} job(s){}{}",
@@ -424,19 +428,39 @@ fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
             writeln!(
                 out,
                 "{:<34} {:<8} {:<7} {:<24} {:>9}  {:<20} {}",
-                job.job_id.as_deref().unwrap_or("-"),
-                job.status.as_ref().map_or("-", |s| s.as_str()),
-                job.charge_mode.as_ref().map_or("-", |c| c.as_str()),
+                one_line(job.job_id.as_deref().unwrap_or("-")),
+                one_line(job.status.as_ref().map_or("-", |s| s.as_str())),
+                one_line(job.charge_mode.as_ref().map_or("-", |c| c.as_str())),
                 job.begin_time.map_or("-".to_string(), rfc3339),
                 duration,
-                job.server_name.as_deref().unwrap_or("-"),
-                if error.is_empty() { "-" } else { &error },
+                one_line(job.server_name.as_deref().unwrap_or("-")),
+                one_line(if error.is_empty() { "-" } else { &error }),
             )?;
         }
         writeln!(out, "{} job(s)", jobs.len())?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// A server's text as one line on a terminal: control characters and the characters that reorder
+/// or hide text (bidirectional overrides, zero-width ones) escaped, at most 200 characters. The
+/// library does the same to the texts in its errors; job fields are data, shown here.
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == 200 {
+            out.push('…');
+            break;
+        }
+        let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        if c.is_control() || hidden {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn rfc3339(time: time::OffsetDateTime) -> String {

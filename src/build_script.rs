@@ -3,17 +3,19 @@
 //! A build script must list the variables it reads (`cargo:rerun-if-env-changed=NAME`), or cargo
 //! reruns it on every change in the package, or never notices that the configuration changed. But
 //! cargo stores the value of every listed variable in plain text under `target/` (its fingerprint
-//! files), so a secret must never be listed: `HUAWEICLOUD_SDK_SK` and
-//! `HUAWEICLOUD_SDK_SECURITY_TOKEN` are left out here (and so is `HUAWEICLOUD_SDK_AUTH_TOKEN`,
-//! which only the example CLI reads). A change of secret alone then does not rerun the script;
-//! change a listed variable (say `HUAWEICLOUD_SDK_AK`) or run `cargo clean -p` to force it.
+//! files), so a variable that can carry a secret is never listed: `HUAWEICLOUD_SDK_SK`,
+//! `HUAWEICLOUD_SDK_SECURITY_TOKEN` and the proxy URLs (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`,
+//! each in both cases: `http://user:password@proxy:3128` is common) are left out here (and so is
+//! `HUAWEICLOUD_SDK_AUTH_TOKEN`, which only the example CLI reads). What a user gives up: a change
+//! of one of them alone does not rerun the script; change a listed variable (say
+//! `HUAWEICLOUD_SDK_AK` or `NO_PROXY`) or run `cargo clean -p <your crate>` to force it.
 
 use crate::variables::{Var, region_endpoint_variable};
 
 /// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`,
-/// except secrets: the AK, project id, IAM endpoint, profile file path, the region's endpoint
-/// override, `HOME` (and `USERPROFILE`) for the default profile path, the proxy variables,
-/// `SSL_CERT_FILE` and `DBSS_JOBS_ECS_METADATA`.
+/// except those that can carry a secret (see the module docs): the AK, project id, IAM endpoint,
+/// profile file path, the region's endpoint override, `HOME` (and `USERPROFILE`) for the default
+/// profile path, `NO_PROXY`/`no_proxy`, `SSL_CERT_FILE` and `DBSS_JOBS_ECS_METADATA`.
 ///
 /// ```
 /// // build.rs
@@ -31,6 +33,7 @@ pub fn rerun_if_env_changed(region: &str) {
 /// let names = dbss_jobs::build_script::variables_to_watch("cn-north-4");
 /// assert!(names.contains(&"HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string()));
 /// assert!(!names.contains(&"HUAWEICLOUD_SDK_SK".to_string()));
+/// assert!(!names.contains(&"HTTPS_PROXY".to_string()));
 /// ```
 pub fn variables_to_watch(region: &str) -> Vec<String> {
     let mut names: Vec<String> = Var::ALL
@@ -64,6 +67,9 @@ mod tests {
             "HUAWEICLOUD_SDK_SK",
             "HUAWEICLOUD_SDK_SECURITY_TOKEN",
             "HUAWEICLOUD_SDK_AUTH_TOKEN",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
         ] {
             assert!(!names.iter().any(|name| name == secret), "{secret}");
         }

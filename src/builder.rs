@@ -18,6 +18,7 @@ use crate::environment::Environment;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::proxy::{ProxyRoute, ProxySetting};
 use crate::skew::ClockSkew;
+use crate::variables::Var;
 use crate::{Error, RetryPolicy, iam, tls};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -165,9 +166,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The metadata service's base URL instead of `http://169.254.169.254`: `http://` to that
-    /// address or to a loopback host only. For tests, and for tools that reach the metadata service
-    /// through a local relay.
+    /// The metadata service's base URL instead of `DBSS_JOBS_ECS_METADATA_ENDPOINT` or
+    /// `http://169.254.169.254`: `http://` to that address or to a loopback host only. For tests,
+    /// and for tools that reach the metadata service through a local relay.
     pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
         self.metadata_endpoint = Some(url.into());
         self
@@ -308,7 +309,10 @@ impl ClientBuilder {
         let user_agent = self.user_agent()?;
         let metadata_url = match &self.metadata_endpoint {
             Some(url) => Some(Endpoint::parse_metadata(url)?.base),
-            None => None,
+            None => match env.get(Var::EcsMetadataEndpoint) {
+                Some(url) => Some(Endpoint::parse_metadata(&url)?.base),
+                None => None,
+            },
         };
         let resolved = resolve(ChainSettings {
             explicit: self.auth,

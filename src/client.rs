@@ -16,13 +16,13 @@ use crate::chain::AuthSource;
 use crate::credentials::Auth;
 use crate::endpoint::Endpoint;
 use crate::error::TransportKind;
-use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo, redact_canonical_request};
+use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
 use crate::proxy::ProxyRoute;
-use crate::response::{api_failure, decode_jobs};
+use crate::redact::{self, Secrets, shown};
+use crate::response::{api_failure, decode_jobs, error_code};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
-use crate::skew::{ClockSkew, Offset, says_signature_expired, server_time_in};
-use crate::timestamps::{format_http_date, parse_http_date};
+use crate::skew::{ClockSkew, SigningTime, says_signature_expired};
 use crate::transport::{classify, header, read_error_body, request_id, response_headers};
 use crate::{Error, Job, iam};
 
@@ -104,19 +104,28 @@ struct Target<'a> {
 }
 
 /// An attempt ready to send: the URL, every header, what its error texts must be scrubbed of, and
-/// for a signed request its canonical request and string to sign.
+/// for a signed request its canonical request, string to sign and signing time.
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
     secrets: Secrets,
-    signed: Option<(String, String)>,
+    signed: Option<Signed>,
 }
 
-/// One HTTP answer, read, with what its error texts must be scrubbed of.
+/// The stages and time of a signed attempt.
+struct Signed {
+    canonical_request: String,
+    string_to_sign: String,
+    at: SigningTime,
+}
+
+/// One HTTP answer, read as it was received, with what the texts built from it must be scrubbed of.
 struct Answer {
     status: u16,
+    /// As received: shown only through [`Answer::fail`].
     request_id: Option<String>,
     retry_after: Option<Duration>,
+    /// As received: decisions read it; errors are built from [`Answer::shown_body`].
     body: Vec<u8>,
     secrets: Secrets,
     /// What the response hook sees.
@@ -124,8 +133,9 @@ struct Answer {
     /// The answer's `Date` header, and our clock when it came.
     date: Option<String>,
     received_at: SystemTime,
-    /// The `X-Sdk-Date` the attempt was signed with.
+    /// The `X-Sdk-Date` the attempt was signed with, and how.
     sdk_date: Option<String>,
+    signed_at: Option<SigningTime>,
     /// Why a signature expired, in words, when our clock is off.
     clock_note: Option<String>,
     /// The signed canonical request, redacted, kept for a 401 (see [`Error::canonical_request`]).
@@ -133,10 +143,33 @@ struct Answer {
 }
 
 impl Answer {
+    /// The body as errors may quote it: scrubbed of the request's secrets before it is parsed
+    /// or cut.
+    fn shown_body(&self) -> Vec<u8> {
+        self.secrets.bytes(&self.body)
+    }
+
+    /// The request id as errors show it.
+    fn shown_request_id(&self) -> Option<String> {
+        self.request_id
+            .as_deref()
+            .map(|id| shown(&self.secrets.text(id)))
+    }
+
+    /// The error for a non-success answer, from what may be shown of it.
+    fn api_failure(&self) -> Error {
+        api_failure(self.status, self.shown_request_id(), &self.shown_body())
+    }
+
+    /// The gateway says the API does not exist (404 `APIGW.0101`), read as received.
+    fn is_no_such_api(&self) -> bool {
+        self.status == 404 && error_code(&self.body).as_deref() == Some("APIGW.0101")
+    }
+
     /// An error made from this answer, scrubbed, with the attempts and the canonical request.
     fn fail(self, error: Error, attempts: u32) -> Error {
-        self.secrets
-            .scrub(error)
+        error
+            .scrub(&self.secrets)
             .with_attempts(attempts)
             .with_canonical_request(self.canonical_request)
             .with_note(self.clock_note)
@@ -166,6 +199,7 @@ impl Client {
     ///   documented JSON, or is larger than the body limit.
     /// - As [`Client::project_id`] when the project has to be looked up first.
     pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
+        check_id("resource id", resource_id)?;
         let deadline = self.deadline();
         let project_id = self.project_id_before(deadline)?;
         self.get_jobs_before(&project_id, resource_id, deadline)
@@ -177,6 +211,8 @@ impl Client {
     /// # Errors
     /// As [`Client::get_jobs`]; an empty or malformed project id is `InvalidInput`.
     pub fn get_jobs_in(&self, project_id: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
+        check_id("project id", project_id)?;
+        check_id("resource id", resource_id)?;
         self.get_jobs_before(project_id, resource_id, self.deadline())
     }
 
@@ -185,34 +221,24 @@ impl Client {
         Instant::now() + self.timeout
     }
 
-    /// The jobs, before `deadline`, on the path the settings and the gateway decide.
+    /// The jobs, before `deadline`, on the path the settings and the gateway decide. The ids
+    /// were checked where they entered.
     pub(crate) fn get_jobs_before(
         &self,
         project_id: &str,
         resource_id: &str,
         deadline: Instant,
     ) -> Result<Vec<Job>, Error> {
-        check_id("project id", project_id)?;
-        check_id("resource id", resource_id)?;
         let newer = match self.jobs_path {
             JobsPath::Documented => false,
             JobsPath::Newer => true,
             JobsPath::Auto => self.newer_path_learned.load(Ordering::Relaxed),
         };
-        match self.get_jobs_at(project_id, resource_id, newer, deadline) {
-            Err(error)
-                if self.jobs_path == JobsPath::Auto
-                    && !newer
-                    && error.status() == Some(404)
-                    && error.error_code() == Some("APIGW.0101") =>
-            {
-                self.newer_path_learned.store(true, Ordering::Relaxed);
-                self.get_jobs_at(project_id, resource_id, true, deadline)
-            }
-            other => other,
-        }
+        self.get_jobs_at(project_id, resource_id, newer, deadline)
     }
 
+    /// One path; with [`JobsPath::Auto`], a 404 `APIGW.0101` on the documented path sends the
+    /// call (and the client, from now on) to the newer one.
     fn get_jobs_at(
         &self,
         project_id: &str,
@@ -228,10 +254,15 @@ impl Client {
             project_id: Some(project_id),
         };
         let (answer, attempts) = self.send(&target, deadline)?;
-        match decode_jobs(answer.status, answer.request_id.clone(), &answer.body) {
-            Ok(jobs) => Ok(jobs),
-            Err(error) => Err(answer.fail(error, attempts)),
+        if self.jobs_path == JobsPath::Auto && !newer && answer.is_no_such_api() {
+            self.newer_path_learned.store(true, Ordering::Relaxed);
+            return self.get_jobs_at(project_id, resource_id, true, deadline);
         }
+        let decoded = match answer.status {
+            200..=299 => decode_jobs(answer.status, answer.shown_request_id(), &answer.body),
+            _ => Err(answer.api_failure()),
+        };
+        decoded.map_err(|error| answer.fail(error, attempts))
     }
 
     /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
@@ -272,37 +303,24 @@ impl Client {
         }
     }
 
-    /// For a 401 "signature expired": learns the gateway's time from the message when the answer
-    /// had no usable `Date`, and puts the explanation on the answer. True when correction is on and the
-    /// measured offset is significant, so that a re-signed attempt can succeed.
+    /// For a 401 "signature expired": puts the clock's explanation on the answer, and says whether
+    /// one re-signed attempt can succeed (see [`crate::skew`]).
     fn expired_by_skew(&self, answer: &mut Answer) -> bool {
+        let (Some(sdk_date), Some(signed_at)) = (&answer.sdk_date, answer.signed_at) else {
+            return false;
+        };
         if !says_signature_expired(answer.status, &answer.body) {
             return false;
         }
-        let usable_date = answer
-            .date
-            .as_deref()
-            .filter(|date| parse_http_date(date).is_some());
-        let gateway_time = match usable_date {
-            Some(date) => date.to_string(),
-            None => match server_time_in(&answer.body) {
-                Some(server_time) => {
-                    self.skew
-                        .record(Offset::between(server_time, answer.received_at));
-                    format_http_date(server_time)
-                }
-                None => return false,
-            },
-        };
-        let Some(offset) = self.skew.latest().filter(|offset| offset.is_significant()) else {
-            return false;
-        };
-        let sdk_date = answer.sdk_date.as_deref().unwrap_or("-");
-        answer.clock_note = Some(format!(
-            "{} (X-Sdk-Date {sdk_date}, gateway time {gateway_time}): correct the clock",
-            offset.describe()
-        ));
-        self.skew.enabled()
+        let diagnosis = self.skew.diagnose(
+            &answer.body,
+            answer.date.as_deref(),
+            answer.received_at,
+            sdk_date,
+            signed_at,
+        );
+        answer.clock_note = diagnosis.note;
+        diagnosis.re_sign
     }
 
     /// One attempt: authenticate, send, read the answer; the hooks see both ends.
@@ -328,7 +346,9 @@ impl Client {
             signed,
         } = self.authenticate(target, auth)?;
         if self.hooks.wants_requests() {
-            let stages = signed.as_ref().map(|(c, s)| (c.as_str(), s.as_str()));
+            let stages = signed
+                .as_ref()
+                .map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
             let info = RequestInfo::new("GET", &url, &headers, attempt, stages);
             self.hooks.request(&info);
         }
@@ -345,12 +365,14 @@ impl Client {
         }
         let result = request
             .call()
-            .map_err(|error| secrets.scrub(classify(error, true)))
+            .map_err(|error| classify(error, true).scrub(&secrets))
             .and_then(|response| self.read_answer(response, secrets))
             .map(|mut answer| {
                 answer.sdk_date = sent_header(&headers, "X-Sdk-Date");
+                answer.signed_at = signed.as_ref().map(|signed| signed.at);
                 if answer.status == 401 {
-                    answer.canonical_request = signed.map(|(c, _)| redact_canonical_request(&c));
+                    answer.canonical_request =
+                        signed.map(|s| redact::canonical_request(&s.canonical_request));
                 }
                 answer
             });
@@ -374,23 +396,23 @@ impl Client {
         if let Some(project_id) = target.project_id {
             common.push(("X-Project-Id", project_id));
         }
-        let mut secrets = Secrets::new(auth, self.proxy.password());
+        let mut secrets = Secrets::default();
+        secrets.add(auth.secret_text());
+        secrets.add(self.proxy.password().unwrap_or_default());
         let (query, headers, signed) = match auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest::new("GET", &target.endpoint.authority, target.path)
                     .with_query(target.query)
                     .with_headers(&common);
-                let signed = sign(
-                    &request,
-                    credentials,
-                    self.skew.signing_time(SystemTime::now()),
-                )?;
+                let at = self.skew.signing_time(SystemTime::now());
+                let signed = sign(&request, credentials, at.time)?;
                 secrets.add(signed.signature());
                 let headers = signed.headers().map(owned).collect();
-                let stages = (
-                    signed.canonical_request().to_string(),
-                    signed.string_to_sign().to_string(),
-                );
+                let stages = Signed {
+                    canonical_request: signed.canonical_request().to_string(),
+                    string_to_sign: signed.string_to_sign().to_string(),
+                    at,
+                };
                 (signed.query().to_string(), headers, Some(stages))
             }
             Auth::Token(token) => {
@@ -413,8 +435,8 @@ impl Client {
         })
     }
 
-    /// Reads an answer: a success body up to the size limit, or the beginning of an error body,
-    /// scrubbed of secrets before anything is parsed or cut from it.
+    /// Reads an answer as it was received: a success body up to the size limit, or the
+    /// beginning of an error body. The hook sees its headers scrubbed of the request's secrets.
     fn read_answer(
         &self,
         mut response: ureq::http::Response<ureq::Body>,
@@ -423,7 +445,6 @@ impl Client {
         let received_at = SystemTime::now();
         let status = response.status().as_u16();
         let date = header(&response, "Date");
-        self.skew.observe(date.as_deref(), received_at);
         let request_id = request_id(&response);
         let retry_after = header(&response, "Retry-After")
             .and_then(|value| parse_retry_after(&value, SystemTime::now()));
@@ -436,21 +457,22 @@ impl Client {
             match read {
                 Ok(body) => body,
                 Err(ureq::Error::BodyExceedsLimit(_)) => {
+                    let request_id = request_id.map(|id| shown(&secrets.text(&id)));
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(secrets.scrub(classify(error, false))),
+                Err(error) => return Err(classify(error, false).scrub(&secrets)),
             }
         } else {
-            secrets.scrub_bytes(read_error_body(&mut response))
+            read_error_body(&mut response)
         };
         let answered = Answered {
             status,
             headers: if self.hooks.on_response.is_some() {
-                response_headers(&response)
+                secrets.headers(&response_headers(&response))
             } else {
                 Vec::new()
             },
-            request_id: request_id.clone(),
+            request_id: request_id.as_deref().map(|id| shown(&secrets.text(id))),
             body_len: body.len(),
         };
         Ok(Answer {
@@ -463,6 +485,7 @@ impl Client {
             date,
             received_at,
             sdk_date: None,
+            signed_at: None,
             clock_note: None,
             canonical_request: None,
         })
@@ -517,13 +540,9 @@ impl Client {
         };
         let (answer, attempts) = self.send(&target, deadline)?;
         let result = if (200..=299).contains(&answer.status) {
-            iam::project_from_body(region, answer.request_id.clone(), &answer.body)
+            iam::project_from_body(region, answer.shown_request_id(), &answer.body)
         } else {
-            Err(api_failure(
-                answer.status,
-                answer.request_id.clone(),
-                &answer.body,
-            ))
+            Err(answer.api_failure())
         };
         result.map_err(|error| {
             answer
@@ -561,55 +580,8 @@ fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> String {
     path
 }
 
-/// Texts that must not appear in errors: the request's signature, the token that travelled, the
-/// proxy's password.
-struct Secrets(Vec<String>);
-
-impl Secrets {
-    fn new(auth: &Auth, proxy_password: Option<&str>) -> Secrets {
-        let mut secrets = Secrets(Vec::with_capacity(3));
-        secrets.add(auth.secret_text());
-        secrets.add(proxy_password.unwrap_or_default());
-        secrets
-    }
-
-    fn add(&mut self, secret: &str) {
-        if !secret.is_empty() {
-            self.0.push(secret.to_string());
-        }
-    }
-
-    fn scrub(&self, error: Error) -> Error {
-        let secrets: Vec<&str> = self.0.iter().map(String::as_str).collect();
-        error.redact(&secrets)
-    }
-
-    /// Replaces every secret in raw bytes (an error body) with `** redacted **`.
-    fn scrub_bytes(&self, mut body: Vec<u8>) -> Vec<u8> {
-        for secret in &self.0 {
-            body = replace_bytes(&body, secret.as_bytes(), crate::error::REDACTED.as_bytes());
-        }
-        body
-    }
-}
-
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = rest
-        .windows(needle.len())
-        .position(|window| window == needle)
-    {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(with);
-        rest = &rest[at + needle.len()..];
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
 /// Rejects ids that cannot name a resource; odd but legal ones (spaces, unicode, `/`, `%`) pass.
-fn check_id(what: &str, id: &str) -> Result<(), Error> {
+pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::invalid_input(format!("{what} is empty")));
     }

@@ -12,9 +12,8 @@ use sha2::Sha256;
 
 use crate::Error;
 use crate::environment::Environment;
+use crate::redact::REDACTED;
 use crate::variables::Var;
-
-const REDACTED: &str = "** redacted **";
 
 /// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
 ///

@@ -93,7 +93,9 @@ impl Endpoint {
 
     /// As [`Endpoint::parse`], with plain http allowed to the hosts `plain_http_ok` accepts.
     fn parse_with(url: &str, plain_http_ok: impl Fn(&str) -> bool) -> Result<Endpoint, Error> {
-        let bad = |why: &str| Error::invalid_input(format!("endpoint {url:?} {why}"));
+        // A URL with user info may hold a password: it is shown without it.
+        let shown = crate::redact::userinfo(url);
+        let bad = |why: &str| Error::invalid_input(format!("endpoint {shown:?} {why}"));
         if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(bad("contains white space or a control character"));
         }

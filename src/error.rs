@@ -3,11 +3,12 @@
 //! It tells apart bad input (nothing was sent), transport failures, answers of the service that are
 //! errors, and answers that could not be decoded. No secret is stored in an error: messages are
 //! built from ids, statuses, settings and the service's own words, never from credentials or
-//! signatures, and the client scrubs every text quoted from a server of the request's secrets.
+//! signatures, and every text quoted from a server is scrubbed of the request's secrets and shown
+//! as one bounded line (see [`crate::redact`]).
 
 use std::fmt;
 
-pub(crate) const REDACTED: &str = "** redacted **";
+use crate::redact::{Secrets, shown};
 
 /// What went wrong, in broad classes; see [`Error::kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,8 +48,10 @@ pub(crate) enum TransportKind {
 /// and request id where there are any.
 ///
 /// Secrets never appear here: the secret key, security token and IAM token are not part of any
-/// message, nor is the `Authorization` header. The service's own `error_msg` and the beginning of a
-/// non-JSON error body are quoted as received.
+/// message, nor is the `Authorization` header. The service's own `error_code`, `error_msg`, request
+/// id and the beginning of a non-JSON error body are quoted scrubbed of the request's secrets, with
+/// control characters escaped (`\n`, `\u{1b}`) and at most 512 characters each, so that `Display`
+/// stays one line.
 pub struct Error {
     inner: Box<Inner>,
     attempts: u32,
@@ -169,16 +172,10 @@ impl Error {
         })
     }
 
-    /// Replaces every occurrence of each secret in the texts this error quotes from the server,
-    /// in case a server or proxy echoes request headers back.
-    pub(crate) fn redact(mut self, secrets: &[&str]) -> Error {
-        let scrub = |text: &mut String| {
-            for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
-                if text.contains(secret) {
-                    *text = text.replace(secret, REDACTED);
-                }
-            }
-        };
+    /// Replaces every secret in the texts this error quotes from a server, in case a server or
+    /// proxy echoes request headers back.
+    pub(crate) fn scrub(mut self, secrets: &Secrets) -> Error {
+        let scrub = |text: &mut String| *text = secrets.text(text);
         match &mut *self.inner {
             Inner::InvalidInput { message }
             | Inner::Transport { message, .. }
@@ -395,7 +392,7 @@ impl Error {
     fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.inner {
             Inner::InvalidInput { message } => write!(f, "invalid input: {message}"),
-            Inner::Transport { message, .. } => write!(f, "transport error: {message}"),
+            Inner::Transport { message, .. } => write!(f, "transport error: {}", shown(message)),
             Inner::Api(api) => {
                 write!(f, "api error: http {}", api.status)?;
                 if let Some(code) = &api.error_code {
@@ -415,7 +412,7 @@ impl Error {
                 message,
                 ..
             } => {
-                write!(f, "cannot decode http {status} answer: {message}")?;
+                write!(f, "cannot decode http {status} answer: {}", shown(message))?;
                 if let Some(id) = request_id {
                     write!(f, " (request id {id})")?;
                 }

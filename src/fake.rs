@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crate::hooks::redact_header;
+use crate::redact;
 use crate::sign::{SignableRequest, percent_decode, sign};
 use crate::timestamps::{format_http_date, parse_sdk_date};
 use crate::{Client, ClientBuilder, Credentials, Job, JobStatus};
@@ -121,7 +121,7 @@ impl std::fmt::Debug for Received {
         let headers: Vec<(&str, String)> = self
             .headers
             .iter()
-            .map(|(name, value)| (name.as_str(), redact_header(name, value)))
+            .map(|(name, value)| (name.as_str(), redact::header(name, value)))
             .collect();
         f.debug_struct("Received")
             .field("method", &self.method)

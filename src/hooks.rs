@@ -12,10 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Error;
-use crate::error::REDACTED;
-
-/// Headers whose values are secrets, in lower case.
-const SECRET_HEADERS: [&str; 3] = ["x-security-token", "x-auth-token", "x-metadata-token"];
+use crate::redact;
 
 /// A request about to be sent, as a hook sees it.
 #[derive(Debug, Clone)]
@@ -43,10 +40,10 @@ impl RequestInfo {
             url: url.to_string(),
             headers: headers
                 .iter()
-                .map(|(name, value)| (name.clone(), redact_header(name, value)))
+                .map(|(name, value)| (name.clone(), redact::header(name, value)))
                 .collect(),
             attempt,
-            canonical_request: signed.map(|(canonical, _)| redact_canonical_request(canonical)),
+            canonical_request: signed.map(|(canonical, _)| redact::canonical_request(canonical)),
             string_to_sign: signed.map(|(_, string_to_sign)| string_to_sign.to_string()),
         }
     }
@@ -188,30 +185,4 @@ impl fmt::Debug for Hooks {
             .field("on_response", &self.on_response.is_some())
             .finish()
     }
-}
-
-/// A header value as a hook may see it.
-pub(crate) fn redact_header(name: &str, value: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    if SECRET_HEADERS.contains(&lower.as_str()) {
-        return REDACTED.to_string();
-    }
-    if lower == "authorization"
-        && let Some((head, _)) = value.split_once("Signature=")
-    {
-        return format!("{head}Signature={REDACTED}");
-    }
-    value.to_string()
-}
-
-/// The canonical request with the security token's value redacted (it is a signed header).
-pub(crate) fn redact_canonical_request(canonical: &str) -> String {
-    canonical
-        .split('\n')
-        .map(|line| match line.split_once(':') {
-            Some((name, _)) if SECRET_HEADERS.contains(&name) => format!("{name}:{REDACTED}"),
-            _ => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -24,6 +24,7 @@ mod metadata;
 mod model;
 mod profile;
 mod proxy;
+mod redact;
 mod response;
 mod retry;
 pub mod sign;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::error::TransportKind;
 use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
+use crate::redact::{Secrets, shown};
 use crate::transport::{classify, read_error_body};
 use crate::{Auth, Credentials, Error};
 
@@ -82,7 +83,12 @@ impl MetadataCredentials {
             Claim::Fetch(still_valid) => still_valid,
         };
         let fetch_deadline = deadline.min(Instant::now() + TOTAL_TIMEOUT);
-        let result = self.fetch(fetch_deadline);
+        // The security token in use travels to DBSS; should anything echo it, it is scrubbed too.
+        let mut known = Secrets::default();
+        if let Some(auth) = &still_valid {
+            known.add(auth.secret_text());
+        }
+        let result = self.fetch(fetch_deadline, known);
         self.finish(result, still_valid)
     }
 
@@ -183,20 +189,27 @@ struct TemporaryCredential {
 }
 
 impl MetadataCredentials {
-    /// Fetches temporary credentials, with when they expire.
-    fn fetch(&self, deadline: Instant) -> Result<(Credentials, SystemTime), Error> {
+    /// Fetches temporary credentials, with when they expire. Every text built from an answer is
+    /// scrubbed of `secrets`, and of the session token once it is known.
+    fn fetch(
+        &self,
+        deadline: Instant,
+        mut secrets: Secrets,
+    ) -> Result<(Credentials, SystemTime), Error> {
         let failed =
             |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
         let token_url = format!("{}/meta-data/latest/api/token", self.base);
         let ttl = ("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS);
-        let token = self.exchange("PUT", &token_url, ttl, deadline)?;
+        let token = self.exchange("PUT", &token_url, ttl, deadline, &secrets)?;
         let token = String::from_utf8(token).map_err(|_| failed("session token is not text"))?;
+        secrets.add(token.trim());
         let key_url = format!("{}/openstack/latest/securitykey", self.base);
         let body = self.exchange(
             "GET",
             &key_url,
             ("X-Metadata-Token", token.trim()),
             deadline,
+            &secrets,
         )?;
         let key: SecurityKey = serde_json::from_slice(&body)
             .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
@@ -215,6 +228,7 @@ impl MetadataCredentials {
         url: &str,
         header: (&str, &str),
         deadline: Instant,
+        secrets: &Secrets,
     ) -> Result<Vec<u8>, Error> {
         let headers = [(header.0.to_string(), header.1.to_string())];
         if self.hooks.wants_requests() {
@@ -234,8 +248,8 @@ impl MetadataCredentials {
             let response = self
                 .agent
                 .run(request)
-                .map_err(|error| classify(error, false))?;
-            read_ok(response)
+                .map_err(|error| classify(error, false).scrub(secrets))?;
+            read_ok(response, secrets)
         });
         let outcome = match &result {
             Ok((answered, _)) => Ok(answered.clone()),
@@ -264,22 +278,24 @@ fn remaining(deadline: Instant) -> Result<Duration, Error> {
     Ok(remaining)
 }
 
-/// What the hooks see of the answer, and the body of a 200 or the answer as an `Api` error.
+/// What the hooks see of the answer, and the body of a 200 or the answer as an `Api` error; both
+/// scrubbed of `secrets`.
 fn read_ok(
     mut response: ureq::http::Response<ureq::Body>,
+    secrets: &Secrets,
 ) -> Result<(Answered, Result<Vec<u8>, Error>), Error> {
     let status = response.status().as_u16();
-    let request_id = crate::transport::request_id(&response);
-    let headers = crate::transport::response_headers(&response);
+    let request_id = crate::transport::request_id(&response).map(|id| shown(&secrets.text(&id)));
+    let headers = secrets.headers(&crate::transport::response_headers(&response));
     let body = if status == 200 {
         response
             .body_mut()
             .with_config()
             .limit(BODY_LIMIT)
             .read_to_vec()
-            .map_err(|error| classify(error, false))?
+            .map_err(|error| classify(error, false).scrub(secrets))?
     } else {
-        read_error_body(&mut response)
+        secrets.bytes(&read_error_body(&mut response))
     };
     let answered = Answered {
         status,

@@ -9,6 +9,7 @@ use std::fmt;
 use crate::Error;
 use crate::endpoint::Endpoint;
 use crate::environment::Environment;
+use crate::redact;
 use crate::variables::Var;
 
 /// Read in this order; the first that is set wins, as in ureq and curl.
@@ -30,13 +31,13 @@ pub(crate) enum ProxySetting {
     Url(String),
 }
 
-/// `Url` is shown without its password.
+/// `Url` is shown without its user information.
 impl fmt::Debug for ProxySetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProxySetting::FromEnvironment => f.write_str("FromEnvironment"),
             ProxySetting::Direct => f.write_str("Direct"),
-            ProxySetting::Url(url) => f.debug_tuple("Url").field(&redact_userinfo(url)).finish(),
+            ProxySetting::Url(url) => f.debug_tuple("Url").field(&redact::userinfo(url)).finish(),
         }
     }
 }
@@ -72,11 +73,18 @@ impl ProxyRoute {
                 }
             }
         };
+        let source = from_env.map_or(String::new(), |name| format!(" in {name}"));
+        let shown = redact::userinfo(url.trim());
+        if has_path_query_or_fragment(url.trim()) {
+            return Err(Error::invalid_input(format!(
+                "the proxy URL{source} {shown:?} has a path, query or fragment (expected \
+                 scheme://[user:password@]host:port; percent-encode /, ?, # and @ in a user \
+                 name or password)"
+            )));
+        }
         let proxy = ureq::Proxy::new(url.trim()).map_err(|_| {
-            let source = from_env.map_or(String::new(), |name| format!(" in {name}"));
             Error::invalid_input(format!(
-                "the proxy URL{source} {} is not valid (expected scheme://host:port)",
-                redact_userinfo(&url)
+                "the proxy URL{source} {shown:?} is not valid (expected scheme://host:port)"
             ))
         })?;
         let no_proxy = match from_env {
@@ -147,16 +155,14 @@ fn no_proxy_matches(entry: &str, host: &str) -> bool {
     host == entry
 }
 
-/// `scheme://user:password@host` → `scheme://user:** redacted **@host`; other text unchanged.
-pub(crate) fn redact_userinfo(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_string();
-    };
-    let user = rest[..at].split(':').next().unwrap_or_default();
-    let separator = if scheme.is_empty() { "" } else { "://" };
-    format!("{scheme}{separator}{user}:** redacted **{}", &rest[at..])
+/// Whether a proxy URL goes on after its authority (a lone trailing `/` is fine). A `/`, `?` or
+/// `#` in an unencoded password lands here too: ureq would read the text before it as the host.
+fn has_path_query_or_fragment(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match rest.find(['/', '?', '#']) {
+        Some(at) => &rest[at..] != "/",
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -181,15 +187,18 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_userinfo("http://alice:S3cret@proxy:8080/x"),
-            "http://alice:** redacted **@proxy:8080/x"
-        );
-        assert_eq!(
-            redact_userinfo("alice:S3cret@proxy:8080"),
-            "alice:** redacted **@proxy:8080"
-        );
-        assert_eq!(redact_userinfo("http://proxy:8080"), "http://proxy:8080");
+    fn urls_that_go_on_after_the_authority_are_refused() {
+        for (url, refused) in [
+            ("http://proxy:3128", false),
+            ("http://proxy:3128/", false),
+            ("http://alice:S3cret@proxy:3128", false),
+            ("http://alice:pw/S3cret@proxy:3128", true),
+            ("http://alice:pw?S3cret@proxy:3128", true),
+            ("http://alice:pw#S3cret@proxy:3128", true),
+            ("http://proxy:3128/path", true),
+            ("http://proxy:3128?q", true),
+        ] {
+            assert_eq!(has_path_query_or_fragment(url), refused, "{url}");
+        }
     }
 }

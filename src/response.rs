@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::model::jobs_from_slice;
+use crate::redact::shown;
 use crate::{Error, Job};
 
 /// How much of a non-JSON error body is quoted in the error, in characters.
@@ -50,9 +51,23 @@ pub(crate) fn decode_jobs(
     }
 }
 
-/// The error for a non-success answer.
+/// The error for a non-success answer, every text in it as it is shown (scrub `body` of secrets
+/// first): control characters escaped, length bounded.
 pub(crate) fn api_failure(status: u16, request_id: Option<String>, body: &[u8]) -> Error {
-    Error::api(api_error(status, request_id, body))
+    let api = api_error(status, request_id, body);
+    let show = |text: Option<String>| text.map(|text| shown(&text));
+    Error::api(ApiError {
+        status,
+        error_code: show(api.error_code),
+        error_msg: show(api.error_msg),
+        request_id: show(api.request_id),
+        encoded_authorization_message: show(api.encoded_authorization_message),
+    })
+}
+
+/// The `error_code` of an error body as received, for decisions (never for showing).
+pub(crate) fn error_code(body: &[u8]) -> Option<String> {
+    api_error(0, None, body).error_code
 }
 
 /// Reads an error body. Shapes, as in the official SDKs:

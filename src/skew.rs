@@ -2,20 +2,24 @@
 //! than 15 minutes from its own clock (401 `APIGW.0301` "... signature expired"). VMs resumed from
 //! suspension, boards without a real-time clock and some CI containers run with wrong clocks.
 //!
-//! Like AWS's SDKs, the client learns the gateway's clock from the `Date` header of every answer
-//! (or, for an expired-signature 401 without one, from the `server time:` in its message) and
-//! keeps the latest offset. Once the offset is over 5 minutes, signatures use the corrected time,
-//! moved by at most 24 hours.
+//! The gateway's clock is learned only from a signature-expired 401 (the `server time:` in its
+//! message, else its `Date`), never from answers that accepted a signature: a cache, a WAF or a
+//! TLS-inspecting proxy in front may send any `Date`. Every failed signature counts towards the
+//! AK's lockout (five in a row lock it for 5 minutes), so the client re-signs at most once in its
+//! life, and only when the correction (at most 24 hours) puts the signing time inside the
+//! gateway's window; once a corrected attempt expires too, the correction is dropped.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use crate::timestamps::{parse_http_date, parse_sdk_date};
+use crate::timestamps::{format_http_date, parse_http_date, parse_sdk_date};
 
 /// Offsets up to this are the gateway's tolerance's business, not ours.
 const SIGNIFICANT: Duration = Duration::from_secs(5 * 60);
 /// The correction never moves the signing time further than this.
 const MAX_CORRECTION: Duration = Duration::from_secs(24 * 60 * 60);
+/// The gateway accepts signatures this close to its clock.
+const GATEWAY_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// The gateway's clock minus ours, as last measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +46,12 @@ impl Offset {
 
     pub(crate) fn is_significant(self) -> bool {
         self.amount > SIGNIFICANT
+    }
+
+    /// Whether the capped correction brings a signature inside the gateway's window, with a
+    /// minute to spare for the time the request takes.
+    fn within_reach(self) -> bool {
+        self.amount.saturating_sub(MAX_CORRECTION) + Duration::from_secs(60) < GATEWAY_WINDOW
     }
 
     /// `time` moved by this offset, by at most 24 hours.
@@ -73,48 +83,113 @@ impl Offset {
     }
 }
 
+/// The time an attempt was signed with, and whether a correction moved it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SigningTime {
+    pub(crate) time: SystemTime,
+    pub(crate) corrected: bool,
+}
+
+/// What an expired-signature 401 tells.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Diagnosis {
+    /// Why the signature expired, in words, when our clock is measurably off.
+    pub(crate) note: Option<String>,
+    /// Whether one re-signed attempt can pass.
+    pub(crate) re_sign: bool,
+}
+
 /// The client's view of the gateway's clock.
 #[derive(Debug, Default)]
 pub(crate) struct ClockSkew {
     enabled: bool,
-    latest: Mutex<Option<Offset>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    correction: Option<Offset>,
+    /// The one re-signed attempt of the client's life has been sent.
+    re_signed: bool,
 }
 
 impl ClockSkew {
     pub(crate) fn new(enabled: bool) -> ClockSkew {
         ClockSkew {
             enabled,
-            latest: Mutex::new(None),
+            state: Mutex::new(State::default()),
         }
     }
 
-    pub(crate) fn enabled(&self) -> bool {
-        self.enabled
-    }
-
-    /// Records the offset an answer shows: its `Date` header against our clock when it came.
-    /// A missing or malformed date changes nothing.
-    pub(crate) fn observe(&self, date: Option<&str>, received_at: SystemTime) {
-        if let Some(gateway) = date.and_then(parse_http_date) {
-            self.record(Offset::between(gateway, received_at));
+    /// The time to sign with: ours, moved by the correction once one was learned.
+    pub(crate) fn signing_time(&self, now: SystemTime) -> SigningTime {
+        match self.lock().correction {
+            Some(offset) => SigningTime {
+                time: offset.apply(now),
+                corrected: true,
+            },
+            None => SigningTime {
+                time: now,
+                corrected: false,
+            },
         }
     }
 
-    pub(crate) fn record(&self, offset: Offset) {
-        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(offset);
-    }
-
-    /// The latest offset measured.
-    pub(crate) fn latest(&self) -> Option<Offset> {
-        *self.latest.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The time to sign with: ours, corrected when correction is on and the offset significant.
-    pub(crate) fn signing_time(&self, now: SystemTime) -> SystemTime {
-        match self.latest() {
-            Some(offset) if self.enabled && offset.is_significant() => offset.apply(now),
-            _ => now,
+    /// Reads a 401 that says the signature expired: how far off our clock is, and whether to
+    /// re-sign once with the gateway's time. `sdk_date` is the `X-Sdk-Date` that was rejected,
+    /// `date` the answer's `Date` header, `received_at` our clock when the answer came.
+    pub(crate) fn diagnose(
+        &self,
+        body: &[u8],
+        date: Option<&str>,
+        received_at: SystemTime,
+        sdk_date: &str,
+        signed: SigningTime,
+    ) -> Diagnosis {
+        let Some(gateway) = server_time_in(body).or_else(|| date.and_then(parse_http_date)) else {
+            return Diagnosis::default();
+        };
+        let offset = Offset::between(gateway, received_at);
+        let rejected = parse_sdk_date(sdk_date).unwrap_or(signed.time);
+        if !Offset::between(gateway, rejected).is_significant() {
+            return Diagnosis::default();
         }
+        let times = format!(
+            "X-Sdk-Date {sdk_date}, gateway time {}",
+            format_http_date(gateway)
+        );
+        let note = Some(if offset.is_significant() {
+            format!("{} ({times}): correct the clock", offset.describe())
+        } else {
+            format!("the client's clock correction no longer holds and is dropped ({times})")
+        });
+        Diagnosis {
+            re_sign: self.decide(offset, signed),
+            note,
+        }
+    }
+
+    /// Whether to re-sign: never twice in a client's life, never after a corrected attempt
+    /// expired too (the correction is then dropped), only when the correction can pass.
+    fn decide(&self, offset: Offset, signed: SigningTime) -> bool {
+        let mut state = self.lock();
+        if signed.corrected {
+            state.correction = None;
+            return false;
+        }
+        let re_sign =
+            self.enabled && !state.re_signed && offset.is_significant() && offset.within_reach();
+        if re_sign {
+            state.correction = Some(offset);
+            state.re_signed = true;
+        }
+        re_sign
+    }
+
+    /// A poisoned lock only means another thread panicked; the state is one assignment away
+    /// from consistent at every point.
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -153,15 +228,73 @@ mod tests {
         assert!(!Offset::between(t + Duration::from_secs(300), t).is_significant());
     }
 
+    fn expired_at(skew: &ClockSkew, gateway: SystemTime, signed: SigningTime) -> Diagnosis {
+        let body = format!(
+            "signature expired, signature time:x,server time:{}",
+            sdk(gateway)
+        );
+        skew.diagnose(
+            body.as_bytes(),
+            None,
+            signed.time,
+            &sdk(signed.time),
+            signed,
+        )
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`, written here independently of the signer's formatter.
+    fn sdk(time: SystemTime) -> String {
+        let t = time::OffsetDateTime::from(time);
+        format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
+    fn plain(time: SystemTime) -> SigningTime {
+        SigningTime {
+            time,
+            corrected: false,
+        }
+    }
+
     #[test]
-    fn the_correction_is_capped_at_a_day() {
+    fn the_correction_is_capped_at_a_day_and_learned_only_when_it_can_pass() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let skew = ClockSkew::new(true);
-        skew.record(Offset::between(t + Duration::from_secs(3 * 86_400), t));
-        assert_eq!(skew.signing_time(t), t + MAX_CORRECTION);
+        let reachable = t + MAX_CORRECTION + Duration::from_secs(10 * 60);
+        assert!(expired_at(&skew, reachable, plain(t)).re_sign);
+        let corrected = skew.signing_time(t);
+        assert_eq!(corrected.time, t + MAX_CORRECTION);
+        assert!(corrected.corrected);
+        // A corrected attempt that expires too drops the correction; no second re-sign ever.
+        let again = expired_at(&skew, t + Duration::from_secs(7200), corrected);
+        assert!(!again.re_sign && again.note.is_some());
+        assert_eq!(skew.signing_time(t), plain(t));
+        assert!(!expired_at(&skew, t + Duration::from_secs(7200), plain(t)).re_sign);
+    }
+
+    #[test]
+    fn a_clock_beyond_the_cap_or_correction_off_is_never_re_signed() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let far = ClockSkew::new(true);
+        let two_days = expired_at(&far, t + 2 * MAX_CORRECTION, plain(t));
+        assert!(!two_days.re_sign);
+        assert!(two_days.note.unwrap().contains("48 h 00 min behind"));
+        assert_eq!(far.signing_time(t), plain(t));
         let off = ClockSkew::new(false);
-        off.record(Offset::between(t + Duration::from_secs(7200), t));
-        assert_eq!(off.signing_time(t), t);
+        assert!(!expired_at(&off, t + Duration::from_secs(7200), plain(t)).re_sign);
+        assert_eq!(off.signing_time(t), plain(t));
+        // An expired signature with a clock that is right is not ours to fix.
+        assert_eq!(
+            expired_at(&off, t + Duration::from_secs(60), plain(t)),
+            Diagnosis::default()
+        );
     }
 
     #[test]

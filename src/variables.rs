@@ -24,11 +24,12 @@ pub(crate) enum Var {
     NoProxyLower,
     SslCertFile,
     EcsMetadata,
+    EcsMetadataEndpoint,
 }
 
 impl Var {
     /// Every variable, once.
-    pub(crate) const ALL: [Var; 18] = [
+    pub(crate) const ALL: [Var; 19] = [
         Var::AccessKey,
         Var::SecretKey,
         Var::SecurityToken,
@@ -47,6 +48,7 @@ impl Var {
         Var::NoProxyLower,
         Var::SslCertFile,
         Var::EcsMetadata,
+        Var::EcsMetadataEndpoint,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -69,13 +71,25 @@ impl Var {
             Var::NoProxyLower => "no_proxy",
             Var::SslCertFile => "SSL_CERT_FILE",
             Var::EcsMetadata => "DBSS_JOBS_ECS_METADATA",
+            Var::EcsMetadataEndpoint => "DBSS_JOBS_ECS_METADATA_ENDPOINT",
         }
     }
 
-    /// Secrets are never listed for cargo, which stores the value of every listed variable in
-    /// plain text under `target/`.
+    /// Whether the value can carry a secret: the SK, the security token, and the proxy URLs (an
+    /// authenticated proxy's password travels in them). Never listed for cargo, which stores the
+    /// value of every listed variable in plain text under `target/`.
     pub(crate) fn is_secret(self) -> bool {
-        matches!(self, Var::SecretKey | Var::SecurityToken)
+        matches!(
+            self,
+            Var::SecretKey
+                | Var::SecurityToken
+                | Var::AllProxy
+                | Var::AllProxyLower
+                | Var::HttpsProxy
+                | Var::HttpsProxyLower
+                | Var::HttpProxy
+                | Var::HttpProxyLower
+        )
     }
 }
 
@@ -114,6 +128,7 @@ mod tests {
             Var::NoProxyLower => 15,
             Var::SslCertFile => 16,
             Var::EcsMetadata => 17,
+            Var::EcsMetadataEndpoint => 18,
         }
     }
 
@@ -129,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn exactly_the_sk_and_the_security_token_are_secret() {
+    fn the_sk_the_security_token_and_the_proxy_urls_are_secret() {
         let secret: Vec<&str> = Var::ALL
             .iter()
             .filter(|var| var.is_secret())
@@ -137,7 +152,16 @@ mod tests {
             .collect();
         assert_eq!(
             secret,
-            ["HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"]
+            [
+                "HUAWEICLOUD_SDK_SK",
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                "ALL_PROXY",
+                "all_proxy",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "HTTP_PROXY",
+                "http_proxy"
+            ]
         );
     }
 }

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::client::check_id;
 use crate::{Client, Error, Job};
 
 /// How [`Client::wait_for_jobs`] polls.
@@ -86,6 +87,7 @@ impl Client {
         options: WaitOptions,
         mut progress: impl FnMut(&[Job]),
     ) -> Result<Vec<Job>, Error> {
+        check_id("resource id", resource_id)?;
         let started = Instant::now();
         // A timeout too large for the clock means no deadline.
         let deadline = started.checked_add(options.timeout);

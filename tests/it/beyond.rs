@@ -1,6 +1,8 @@
 //! Beyond the official SDKs: the process-wide ECS metadata switch, clock-skew recovery, the fake
 //! DBSS and the build-script recipe.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use dbss_jobs::{Client, ErrorKind};
@@ -39,7 +41,7 @@ fn dbss_jobs_ecs_metadata_off_keeps_the_chain_from_the_metadata_service() {
 }
 
 /// A time as an HTTP date, written independently of the client's formatter.
-fn http_date(time: std::time::SystemTime) -> String {
+pub(crate) fn http_date(time: std::time::SystemTime) -> String {
     let t = time::OffsetDateTime::from(time);
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
@@ -73,21 +75,37 @@ fn parse_sdk_date(text: &str) -> std::time::SystemTime {
 
 /// How the gateway tells its time in a 401.
 #[derive(Clone, Copy)]
-enum Tells {
+pub(crate) enum Tells {
     DateHeader,
     MessageOnly,
     MalformedDate,
+    /// A `Date` this many seconds off the gateway's clock on every answer, as a cache or a WAF in
+    /// front may send; the expired-signature message still tells the gateway's time.
+    WrongDate(i64),
+}
+
+/// A time moved by a signed number of seconds.
+pub(crate) fn shifted(time: std::time::SystemTime, seconds: i64) -> std::time::SystemTime {
+    if seconds >= 0 {
+        time + Duration::from_secs(seconds.unsigned_abs())
+    } else {
+        time - Duration::from_secs(seconds.unsigned_abs())
+    }
 }
 
 /// A gateway stand-in whose clock is `offset_seconds` off ours, enforcing the 15-minute window.
 fn skewed_gateway(offset_seconds: i64, tells: Tells) -> Server {
+    gateway_with_clock(Arc::new(AtomicI64::new(offset_seconds)), tells)
+}
+
+/// As [`skewed_gateway`], with an offset the test may change between calls. It answers a
+/// rejected signature in the real gateway's words.
+pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -> Server {
     Server::start(move |request, stream| {
-        let now = std::time::SystemTime::now();
-        let gateway_now = if offset_seconds >= 0 {
-            now + Duration::from_secs(offset_seconds.unsigned_abs())
-        } else {
-            now - Duration::from_secs(offset_seconds.unsigned_abs())
-        };
+        let gateway_now = shifted(
+            std::time::SystemTime::now(),
+            offset_seconds.load(Ordering::SeqCst),
+        );
         let signed = parse_sdk_date(request.header("x-sdk-date").unwrap());
         let apart = match gateway_now.duration_since(signed) {
             Ok(d) => d,
@@ -97,6 +115,7 @@ fn skewed_gateway(offset_seconds: i64, tells: Tells) -> Server {
             Tells::DateHeader => http_date(gateway_now),
             Tells::MessageOnly => String::new(),
             Tells::MalformedDate => "yesterday-ish".to_string(),
+            Tells::WrongDate(off) => http_date(shifted(gateway_now, off)),
         };
         let mut headers = vec![("X-Request-Id", "skew-1")];
         if !date.is_empty() {
@@ -122,7 +141,7 @@ fn skewed_gateway(offset_seconds: i64, tells: Tells) -> Server {
     })
 }
 
-fn skew_client(server: &Server, correction: bool) -> Client {
+pub(crate) fn skew_client(server: &Server, correction: bool) -> Client {
     Client::builder()
         .endpoint(server.url())
         .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())

@@ -8,6 +8,7 @@ mod conformance;
 mod faults;
 mod hooks;
 mod model;
+mod promises;
 mod redaction;
 mod retries;
 mod review;

@@ -206,7 +206,7 @@ fn a_proxy_password_never_shows() {
         .retry(dbss_jobs::RetryPolicy::none());
     let debug = format!("{builder:?}");
     assert!(!debug.contains("S3cret"), "{debug}");
-    assert!(debug.contains("alice:** redacted **@127.0.0.1"), "{debug}");
+    assert!(debug.contains("http://** redacted **@127.0.0.1"), "{debug}");
     let client = builder.build().unwrap();
     assert!(!format!("{client:?}").contains("S3cret"));
     let error = client.get_jobs_in("p", "r").unwrap_err();
