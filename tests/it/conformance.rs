@@ -12,18 +12,39 @@ use std::time::Duration;
 
 use dbss_jobs::{Auth, Client, Credentials, ErrorKind, IamToken, JobStatus};
 
-const AK: &str = "ORACLEAK0000000000001";
-const SK: &str = "oracle-secret-key-0123456789abcdefghijkl";
+pub(crate) const AK: &str = "ORACLEAK0000000000001";
+pub(crate) const SK: &str = "oracle-secret-key-0123456789abcdefghijkl";
 
-struct Oracle {
+pub(crate) struct Oracle {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     log: Arc<Mutex<String>>,
 }
 
 impl Oracle {
     /// Starts the verify server, or returns `None` (with a notice) when no oracle Python is set.
-    fn start(options: &[&str]) -> Option<Oracle> {
+    pub(crate) fn start(options: &[&str]) -> Option<Oracle> {
+        Oracle::launch(&[], options)
+    }
+
+    /// The verify server as a gateway whose clock is `clock_offset` seconds ahead of ours and
+    /// whose `Date` header is `date_offset` seconds off its clock, refusing expired signatures in
+    /// the real gateway's words (`tests/data/oracle_clock.py`).
+    pub(crate) fn start_with_clock(
+        clock_offset: i64,
+        date_offset: i64,
+        options: &[&str],
+    ) -> Option<Oracle> {
+        let wrapper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/oracle_clock.py");
+        let prefix = [
+            wrapper.to_string(),
+            clock_offset.to_string(),
+            date_offset.to_string(),
+        ];
+        Oracle::launch(&prefix, options)
+    }
+
+    fn launch(prefix: &[String], options: &[&str]) -> Option<Oracle> {
         let Ok(python) = std::env::var("DBSS_ORACLE_PYTHON") else {
             eprintln!(
                 "notice: DBSS_ORACLE_PYTHON is not set; skipping the conformance test against Huawei's signer"
@@ -38,6 +59,7 @@ impl Oracle {
             .to_string()
         });
         let mut child = Command::new(&python)
+            .args(prefix)
             .arg(&script)
             .args(["0", "120", AK, SK])
             .args(options)
@@ -71,7 +93,11 @@ impl Oracle {
         Some(Oracle { child, port, log })
     }
 
-    fn client(&self, auth: impl Into<Auth>) -> Client {
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub(crate) fn client(&self, auth: impl Into<Auth>) -> Client {
         Client::builder()
             .endpoint(format!("http://127.0.0.1:{}", self.port))
             .auth(auth)
@@ -80,7 +106,7 @@ impl Oracle {
             .unwrap()
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 }

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
+mod before_traffic;
 mod beyond;
 mod chain;
 mod cli;
@@ -7,6 +8,7 @@ mod client;
 mod conformance;
 mod faults;
 mod hooks;
+mod lockout;
 mod model;
 mod promises;
 mod redaction;

@@ -1,0 +1,250 @@
+//! No traffic before bad input fails, swept: for every input the docs call invalid, a client whose
+//! every endpoint (DBSS, IAM, ECS metadata, proxy) is a counting loopback listener gets
+//! `InvalidInput`, and every counter stays at 0. A new kind of input is added here.
+
+use std::time::Duration;
+
+use dbss_jobs::{Client, ClientBuilder, Credentials, ErrorKind, IamToken, WaitOptions};
+
+use crate::cli::{check_exit, get_jobs};
+use crate::support::{Server, TempDir};
+
+/// The four listeners; each counts the connections it accepts and closes them.
+struct Listeners {
+    dbss: Server,
+    iam: Server,
+    metadata: Server,
+    proxy: Server,
+}
+
+impl Listeners {
+    fn start() -> Listeners {
+        let counting = || Server::raw(drop);
+        Listeners {
+            dbss: counting(),
+            iam: counting(),
+            metadata: counting(),
+            proxy: counting(),
+        }
+    }
+
+    /// A client builder that would reach each listener: no project id (so the IAM lookup would
+    /// come first), an explicit proxy (which carries loopback targets), the metadata step on.
+    fn builder(&self) -> ClientBuilder {
+        Client::builder()
+            .region("cn-north-4")
+            .endpoint(self.dbss.url())
+            .iam_endpoint(self.iam.url())
+            .metadata_endpoint(self.metadata.url())
+            .proxy(self.proxy.url())
+            .environment([("HOME", "/nonexistent")])
+            .timeout(Duration::from_secs(2))
+    }
+
+    #[track_caller]
+    fn assert_untouched(&self, what: &str) {
+        let counts = [
+            ("DBSS", self.dbss.connections()),
+            ("IAM", self.iam.connections()),
+            ("metadata", self.metadata.connections()),
+            ("proxy", self.proxy.connections()),
+        ];
+        assert!(
+            counts.iter().all(|(_, count)| *count == 0),
+            "{what}: {counts:?}"
+        );
+    }
+}
+
+#[track_caller]
+fn check_invalid(result: Result<impl std::fmt::Debug, dbss_jobs::Error>, what: &str) {
+    let error = result.expect_err(what);
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{what}: {error}");
+}
+
+const BAD_IDS: [&str; 6] = ["", ".", "..", "a\nb", "tab\there", "del\u{7f}"];
+
+#[test]
+fn bad_ids_cause_no_traffic_on_any_entry_point_or_credential_source() {
+    let listeners = Listeners::start();
+    let explicit = listeners
+        .builder()
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .build()
+        .unwrap();
+    let token = listeners
+        .builder()
+        .auth(IamToken::new("token-value").unwrap())
+        .build()
+        .unwrap();
+    // Credentials from the metadata service, fetched lazily: a bad id must not start the fetch.
+    let metadata = listeners.builder().build().unwrap();
+    let wait = WaitOptions::default().timeout(Duration::from_secs(1));
+    for client in [&explicit, &token, &metadata] {
+        for id in BAD_IDS {
+            check_invalid(client.get_jobs(id), &format!("get_jobs({id:?})"));
+            check_invalid(client.get_jobs_in("p", id), &format!("resource {id:?}"));
+            check_invalid(client.get_jobs_in(id, "r"), &format!("project {id:?}"));
+            let waited = client.wait_for_jobs(id, wait, |_| {});
+            check_invalid(waited, &format!("wait_for_jobs({id:?})"));
+        }
+    }
+    listeners.assert_untouched("bad ids");
+}
+
+#[test]
+fn bad_settings_and_credentials_cause_no_traffic() {
+    let listeners = Listeners::start();
+    let dir = TempDir::new("before-traffic");
+    let not_pem = dir.write("not.pem", "not a certificate");
+    let ok = || {
+        listeners
+            .builder()
+            .auth(Credentials::new("AK", "SK").unwrap())
+    };
+    let builds: Vec<(&str, Result<Client, dbss_jobs::Error>)> = vec![
+        ("ftp endpoint", ok().endpoint("ftp://127.0.0.1:1").build()),
+        (
+            "plain http off loopback",
+            ok().endpoint("http://dbss.example.com").build(),
+        ),
+        (
+            "endpoint with a path",
+            ok().endpoint("https://dbss.example.com/v1").build(),
+        ),
+        (
+            "endpoint with user info",
+            ok().endpoint("https://u:p@dbss.example.com").build(),
+        ),
+        ("not a URL", ok().endpoint("dbss.example.com").build()),
+        (
+            "proxy with a path",
+            ok().proxy(format!("{}/x", listeners.proxy.url())).build(),
+        ),
+        (
+            "proxy password with a slash",
+            ok().proxy("http://u:p/w@127.0.0.1:1").build(),
+        ),
+        ("proxy nonsense", ok().proxy("::not a proxy::").build()),
+        (
+            "proxy variable with a path",
+            Client::builder()
+                .endpoint(listeners.dbss.url())
+                .auth(Credentials::new("AK", "SK").unwrap())
+                .environment([("ALL_PROXY", "http://u:p/w@127.0.0.1:1")])
+                .build(),
+        ),
+        ("zero timeout", ok().timeout(Duration::ZERO).build()),
+        (
+            "timeout over a day",
+            ok().timeout(Duration::from_secs(90_000)).build(),
+        ),
+        (
+            "zero connect timeout",
+            ok().connect_timeout(Duration::ZERO).build(),
+        ),
+        ("zero body limit", ok().max_body_size(0).build()),
+        (
+            "not PEM",
+            ok().root_certificates_pem(b"garbage".to_vec()).build(),
+        ),
+        (
+            "SSL_CERT_FILE missing",
+            ok().environment([("SSL_CERT_FILE", "/nonexistent/ca.pem")])
+                .build(),
+        ),
+        (
+            "SSL_CERT_FILE without a certificate",
+            ok().environment([("SSL_CERT_FILE", not_pem.to_str().unwrap())])
+                .build(),
+        ),
+        (
+            "metadata off loopback",
+            ok().metadata_endpoint("http://10.0.0.1").build(),
+        ),
+        (
+            "metadata switch misspelt",
+            listeners
+                .builder()
+                .environment([("DBSS_JOBS_ECS_METADATA", "maybe")])
+                .build(),
+        ),
+        (
+            "user agent with a newline",
+            ok().user_agent_suffix("a\nb").build(),
+        ),
+        (
+            "AK half set in the environment",
+            listeners
+                .builder()
+                .environment([("HUAWEICLOUD_SDK_AK", "AK")])
+                .build(),
+        ),
+        (
+            "security token with a control character",
+            listeners
+                .builder()
+                .environment([
+                    ("HUAWEICLOUD_SDK_AK", "AK"),
+                    ("HUAWEICLOUD_SDK_SK", "SK"),
+                    ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "t\u{1}t"),
+                ])
+                .build(),
+        ),
+    ];
+    for (what, result) in builds {
+        check_invalid(result, what);
+    }
+    check_invalid(Credentials::new("A\nK", "SK"), "AK with a newline");
+    check_invalid(Credentials::new("AK", ""), "empty SK");
+    check_invalid(
+        Credentials::new("AK", "SK")
+            .unwrap()
+            .with_security_token("t\u{1b}"),
+        "security token with an escape",
+    );
+    check_invalid(IamToken::new(" "), "blank IAM token");
+    check_invalid(IamToken::new("to\u{0}ken"), "IAM token with NUL");
+    listeners.assert_untouched("bad settings");
+}
+
+#[test]
+fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
+    let listeners = Listeners::start();
+    let (dbss, iam) = (listeners.dbss.url(), listeners.iam.url());
+    let cases: [&[&str]; 5] = [
+        &["--endpoint", &dbss, "--region", "cn-north-4", ""],
+        &[
+            "--endpoint",
+            &dbss,
+            "--region",
+            "cn-north-4",
+            "--wait",
+            "..",
+        ],
+        &["--endpoint", &dbss, "--timeout", "0", "r"],
+        &["--endpoint", "ftp://127.0.0.1:1", "r"],
+        &["--endpoint", &dbss, "--ca-file", "/nonexistent/ca.pem", "r"],
+    ];
+    for args in cases {
+        let output = get_jobs()
+            .args(args)
+            .env("HUAWEICLOUD_SDK_AK", "AK")
+            .env("HUAWEICLOUD_SDK_SK", "SK")
+            .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &iam)
+            .env("ALL_PROXY", listeners.proxy.url())
+            .env("DBSS_JOBS_ECS_METADATA_ENDPOINT", listeners.metadata.url())
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+    }
+    let bad_proxy = get_jobs()
+        .args(["--endpoint", &dbss, "--project-id", "p", "r"])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .env("HTTPS_PROXY", "http://u:p/w@127.0.0.1:1")
+        .output()
+        .unwrap();
+    check_exit(&bad_proxy, 2);
+    listeners.assert_untouched("the CLI");
+}
