@@ -2,6 +2,7 @@
 
 mod before_traffic;
 mod beyond;
+mod canaries;
 mod chain;
 mod cli;
 mod client;
