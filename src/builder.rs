@@ -225,9 +225,10 @@ impl ClientBuilder {
     }
 
     /// Sends every request through this proxy (`http://host:port`, `socks5://host:port`,
-    /// `socks5h://host:port` to let the proxy resolve names, with optional `user:password@`),
-    /// loopback targets included, instead of the one named by the environment. The ECS metadata
-    /// service is always reached directly.
+    /// `socks5h://host:port` to let the proxy resolve names, with optional `user:password@`,
+    /// percent-encoded), loopback targets included, instead of the one named by the environment.
+    /// A URL with a path, query or fragment is refused at build: it is usually a password with an
+    /// unencoded `/`, `?` or `#`. The ECS metadata service is always reached directly.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = ProxySetting::Url(url.into());
         self
@@ -254,9 +255,11 @@ impl ClientBuilder {
     }
 
     /// Whether the client corrects for a wrong local clock (default: on). It learns the gateway's
-    /// time from every answer's `Date`; once its clock is more than 5 minutes off, it signs with
-    /// the corrected time (moved by at most 24 hours), and a 401 "signature expired" is signed
-    /// again once. Off, or when the retry fails too, the error says by how much the clock is off.
+    /// time only from a 401 "signature expired" (never from answers that accepted a signature);
+    /// when its clock is more than 5 minutes off and the correction (at most 24 hours) can reach
+    /// the gateway's window, that request is signed again once with the corrected time, and later
+    /// calls use it. At most one re-signed attempt in a client's life: five failed signatures lock
+    /// an AK/SK. Off, or when no re-sign is sent, the error says by how much the clock is off.
     pub fn clock_skew_correction(mut self, on: bool) -> Self {
         self.clock_skew_correction = on;
         self
