@@ -28,7 +28,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use dbss_jobs::fake::FakeDbss;
-use dbss_jobs::{Client, ClientBuilder, Error, ErrorKind, IamToken, Job, JobStatus, WaitOptions};
+use dbss_jobs::{
+    Client, ClientBuilder, Error, ErrorKind, IamToken, Job, JobStatus, Progress, WaitOptions,
+};
 
 const USAGE: &str =
     "usage: get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
@@ -126,14 +128,25 @@ fn exit_with(failure: &Failure) -> ExitCode {
         Failure::Dbss(error)
             if error.kind() == ErrorKind::InvalidInput || error.is_missing_credentials() =>
         {
-            (error.to_string(), 2)
+            (with_causes(error), 2)
         }
-        Failure::Dbss(error) => (error.to_string(), 1),
+        Failure::Dbss(error) => (with_causes(error), 1),
         Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
         Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
     };
     report(&message);
     ExitCode::from(code)
+}
+
+/// An error and the chain of its causes, on one line.
+fn with_causes(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": caused by: {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 /// One message on stderr. A stderr that cannot be written is ignored: the exit code still tells.
@@ -327,9 +340,16 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
     if let Some(interval) = args.interval {
         options = options.interval(interval);
     }
-    let mut progress = Progress::new();
-    let outcome = client.wait_for_jobs(resource_id, options, |jobs| progress.show(jobs));
-    progress.finish();
+    let mut line = ProgressLine::new(resource_id);
+    let outcome = client.wait_for_jobs(resource_id, options, |progress| match progress {
+        Progress::Listed(jobs) => line.show(jobs),
+        Progress::Failed {
+            error,
+            next_poll_in,
+        } => line.failed(error, next_poll_in),
+        _ => {}
+    });
+    line.finish();
     let jobs = outcome?;
     print_jobs(&jobs, args.json)?;
     let failed: Vec<&Job> = jobs
@@ -351,22 +371,31 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
 }
 
 /// The progress line on stderr: rewritten in place on a terminal, one line per poll otherwise.
-struct Progress {
+struct ProgressLine<'a> {
+    resource_id: &'a str,
     started: Instant,
     live: bool,
     shown: bool,
+    any_job: bool,
 }
 
-impl Progress {
-    fn new() -> Progress {
-        Progress {
+impl<'a> ProgressLine<'a> {
+    fn new(resource_id: &'a str) -> ProgressLine<'a> {
+        ProgressLine {
+            resource_id,
             started: Instant::now(),
             live: std::io::stderr().is_terminal(),
             shown: false,
+            any_job: false,
         }
     }
 
     fn show(&mut self, jobs: &[Job]) {
+        self.any_job |= !jobs.is_empty();
+        if !self.any_job {
+            let id = one_line(self.resource_id);
+            return self.write(&format!("{}: no job listed for {id} yet", self.waited()));
+        }
         let mut counts: Vec<(&str, usize)> = Vec::new();
         for job in jobs {
             let status = job.status.as_ref().map_or("-", |s| s.as_str());
@@ -380,12 +409,34 @@ impl Progress {
             .map(|(name, count)| format!("{count} {}", one_line(name)))
             .collect();
         let line = format!(
-            "waiting {:>4.0}s: {} job(s){}{}",
-            self.started.elapsed().as_secs_f64(),
+            "{}: {} job(s){}{}",
+            self.waited(),
             jobs.len(),
             if summary.is_empty() { "" } else { ": " },
             summary.join(", ")
         );
+        self.write(&line);
+    }
+
+    /// A failed poll gets a line of its own, kept on a terminal too.
+    fn failed(&mut self, error: &Error, next_poll_in: Duration) {
+        let line = format!(
+            "{}: poll failed: {error}; next poll in {:.1}s",
+            self.waited(),
+            next_poll_in.as_secs_f64()
+        );
+        self.write(&line);
+        if self.live {
+            let _ = writeln!(std::io::stderr());
+            self.shown = false;
+        }
+    }
+
+    fn waited(&self) -> String {
+        format!("waiting {:>4.0}s", self.started.elapsed().as_secs_f64())
+    }
+
+    fn write(&mut self, line: &str) {
         let mut err = std::io::stderr().lock();
         // Progress is best effort: a closed stderr must not stop the wait.
         let _ = if self.live {

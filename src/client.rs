@@ -26,6 +26,10 @@ use crate::skew::{ClockSkew, SigningTime, says_signature_expired};
 use crate::transport::{classify, header, read_error_body, request_id, response_headers};
 use crate::{Error, Job, iam};
 
+/// How long past its deadline an attempt may go on reading an answer that began in time, so that
+/// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
+const ANSWER_GRACE: Duration = Duration::from_millis(250);
+
 /// Sent as `User-Agent` (and signed, as the official SDKs do with theirs).
 pub(crate) const USER_AGENT: &str = concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"));
 
@@ -357,7 +361,7 @@ impl Client {
             .agent
             .get(&url)
             .config()
-            .timeout_global(Some(remaining.min(self.timeout)))
+            .timeout_global(Some(remaining.min(self.timeout) + ANSWER_GRACE))
             .proxy(self.proxy.for_target(target.endpoint))
             .build();
         for (name, value) in &headers {

@@ -85,7 +85,8 @@ enum Inner {
         too_large: bool,
     },
     WaitTimedOut {
-        waited: std::time::Duration,
+        /// What the polls saw, in words (the wait writes it).
+        summary: String,
         /// `None` when no poll was answered.
         jobs: Option<Vec<crate::Job>>,
         /// The last poll's error, when it failed (transiently).
@@ -123,12 +124,12 @@ impl Error {
     }
 
     pub(crate) fn wait_timed_out(
-        waited: std::time::Duration,
+        summary: String,
         jobs: Option<Vec<crate::Job>>,
         last_error: Option<Error>,
     ) -> Error {
         Error::new(Inner::WaitTimedOut {
-            waited,
+            summary,
             jobs,
             last_error,
         })
@@ -418,45 +419,35 @@ impl Error {
                 }
                 Ok(())
             }
-            Inner::WaitTimedOut {
-                waited,
-                jobs,
-                last_error,
-            } => {
-                let waited = waited.as_secs_f64();
-                match jobs {
-                    Some(jobs) => {
-                        let running = jobs
-                            .iter()
-                            .filter(|job| !job.status.as_ref().is_some_and(|s| s.is_final()))
-                            .count();
-                        write!(
-                            f,
-                            "jobs still in progress after waiting {waited:.1}s ({running} of {} not finished)",
-                            jobs.len()
-                        )?;
-                    }
-                    None => write!(f, "no poll was answered in {waited:.1}s")?,
-                }
-                if let Some(error) = last_error {
-                    write!(f, "; the last poll failed: {error}")?;
-                }
-                Ok(())
-            }
+            // The last poll's error is the `source()`, not repeated here.
+            Inner::WaitTimedOut { summary, .. } => f.write_str(summary),
         }
     }
 }
 
+/// `{:?}` reads as the kind and the message, with the chain of causes (what
+/// `fn main() -> Result<(), Error>` prints); `{:#?}` shows the fields.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("inner", &self.inner)
-            .field("attempts", &self.attempts)
-            .field("context", &self.context)
-            .field("missing_credentials", &self.missing_credentials)
-            .field("canonical_request", &self.canonical_request)
-            .field("note", &self.note)
-            .finish()
+        if f.alternate() {
+            return f
+                .debug_struct("Error")
+                .field("kind", &self.kind())
+                .field("inner", &self.inner)
+                .field("attempts", &self.attempts)
+                .field("context", &self.context)
+                .field("missing_credentials", &self.missing_credentials)
+                .field("canonical_request", &self.canonical_request)
+                .field("note", &self.note)
+                .finish();
+        }
+        write!(f, "{:?}: {self}", self.kind())?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, ": caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -46,4 +46,4 @@ pub use response::parse_jobs;
 pub use retry::RetryPolicy;
 /// The `time` crate, whose `OffsetDateTime` is the type of [`Job`]'s timestamps.
 pub use time;
-pub use wait::{WaitOptions, all_finished};
+pub use wait::{Progress, WaitOptions, all_finished};

@@ -1,7 +1,8 @@
 //! Waiting until every creation job of an instance has finished: what a deploy script that has
 //! just created a DBSS instance needs, and no official SDK offers.
 //!
-//! Polls [`Client::get_jobs`] (with its retries) at an interval, within an overall deadline.
+//! Polls [`Client::get_jobs`] (with its retries) at an interval, within an overall deadline, riding
+//! out transient failures; the wait, not the error, knows what the polls saw.
 
 use std::time::{Duration, Instant};
 
@@ -49,26 +50,55 @@ pub fn all_finished(jobs: &[Job]) -> bool {
             .all(|job| job.status.as_ref().is_some_and(|status| status.is_final()))
 }
 
+/// What [`Client::wait_for_jobs`] tells its progress callback after each poll.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// The service answered with these jobs; an empty list means none is listed yet.
+    Listed(&'a [Job]),
+    /// The poll failed transiently; the wait goes on, and the next poll comes after `next_poll_in`.
+    Failed {
+        /// What went wrong.
+        error: &'a Error,
+        /// The pause before the next poll.
+        next_poll_in: Duration,
+    },
+}
+
+impl Progress<'_> {
+    /// The jobs of an answered poll.
+    pub fn jobs(&self) -> Option<&[Job]> {
+        match self {
+            Progress::Listed(jobs) => Some(jobs),
+            Progress::Failed { .. } => None,
+        }
+    }
+}
+
 impl Client {
-    /// Polls until every job of the instance has finished, calling `progress` with each answered
-    /// poll's jobs; returns the final jobs. Check them for
+    /// Polls until every job of the instance has finished, calling `progress` after each poll
+    /// (answered or failed); returns the final jobs. Check them for
     /// [`JobStatus::Fail`](crate::JobStatus::Fail) (with `error_code` and `fail_reason`): a failed
     /// job is a finished job, not an error here.
     ///
     /// Each poll is one [`Client::get_jobs`] call, retries included, bounded by the client's
     /// [`timeout`](crate::ClientBuilder::timeout) and by what is left of
-    /// [`WaitOptions::timeout`]; so is the project lookup, when the project has to be looked up.
-    /// A poll that fails transiently ([`Error::is_retryable`]: 429, 502, 503, 504, a connection
-    /// failure or timeout) does not end the wait: the next poll comes after the interval.
+    /// [`WaitOptions::timeout`]; the project lookup and the metadata step, when needed, are part of
+    /// the poll. A poll that fails transiently does not end the wait: the statuses 429, 502, 503
+    /// and 504, a refused or timed-out connection, a DNS failure (a laptop waking up, a VPN coming
+    /// back), of DBSS, IAM or the metadata service. Missing credentials end it, unless the metadata
+    /// service answered 429 or 5xx.
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use dbss_jobs::{Client, JobStatus, WaitOptions};
+    /// use dbss_jobs::{Client, JobStatus, Progress, WaitOptions};
     ///
     /// let client = Client::builder().region("cn-north-4").build()?;
     /// let options = WaitOptions::default().interval(Duration::from_secs(5));
-    /// let jobs = client.wait_for_jobs("my-instance-id", options, |jobs| {
-    ///     eprintln!("{} job(s) seen", jobs.len());
+    /// let jobs = client.wait_for_jobs("my-instance-id", options, |progress| match progress {
+    ///     Progress::Listed(jobs) => eprintln!("{} job(s) seen", jobs.len()),
+    ///     Progress::Failed { error, next_poll_in } => eprintln!("{error}; again in {next_poll_in:?}"),
+    ///     _ => {}
     /// })?;
     /// for job in jobs.iter().filter(|job| job.status == Some(JobStatus::Fail)) {
     ///     eprintln!("{:?} failed: {:?} {:?}", job.job_id, job.error_code, job.fail_reason);
@@ -77,49 +107,109 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when the deadline passes first,
-    /// carrying the last answered poll's jobs ([`Error::last_jobs`], `None` if no poll was
-    /// answered) and the last poll's error as its `source()`; a poll's error that is not
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any
+    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when the deadline
+    /// passes first, carrying the last answered poll's jobs ([`Error::last_jobs`], `None` if no
+    /// poll was answered) and the last poll's error as its `source()`; a poll's error that is not
     /// transient, as [`Client::get_jobs`] returns it.
     pub fn wait_for_jobs(
         &self,
         resource_id: &str,
         options: WaitOptions,
-        mut progress: impl FnMut(&[Job]),
+        mut progress: impl FnMut(Progress<'_>),
     ) -> Result<Vec<Job>, Error> {
         check_id("resource id", resource_id)?;
         let started = Instant::now();
         // A timeout too large for the clock means no deadline.
         let deadline = started.checked_add(options.timeout);
         let call_deadline = || deadline.map_or(self.deadline(), |d| d.min(self.deadline()));
-        let project_id = self.project_id_before(call_deadline())?;
-        let mut last_jobs = None;
+        let mut seen = Seen::default();
         loop {
-            let last_error = match self.get_jobs_before(&project_id, resource_id, call_deadline()) {
+            let poll = self
+                .project_id_before(call_deadline())
+                .and_then(|project| self.get_jobs_before(&project, resource_id, call_deadline()));
+            let last_error = match poll {
                 Ok(jobs) => {
-                    progress(&jobs);
+                    progress(Progress::Listed(&jobs));
                     if all_finished(&jobs) {
                         return Ok(jobs);
                     }
-                    last_jobs = Some(jobs);
+                    seen.listed(jobs);
                     None
                 }
-                Err(error) if error.is_retryable() || cut_short(&error, deadline) => Some(error),
+                Err(error) if is_transient(&error) || cut_short(&error, deadline) => Some(error),
                 Err(error) => return Err(error),
             };
             let remaining = deadline.map_or(options.interval, |d| {
                 d.saturating_duration_since(Instant::now())
             });
-            std::thread::sleep(options.interval.min(remaining));
+            let pause = options.interval.min(remaining);
+            if let Some(error) = &last_error {
+                progress(Progress::Failed {
+                    error,
+                    next_poll_in: pause,
+                });
+            }
+            std::thread::sleep(pause);
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(Error::wait_timed_out(
-                    started.elapsed(),
-                    last_jobs,
-                    last_error,
-                ));
+                let project = self.project_id.get().map(String::as_str);
+                let summary = seen.summary(resource_id, project, started.elapsed());
+                return Err(Error::wait_timed_out(summary, seen.last, last_error));
             }
         }
     }
+}
+
+/// What the polls of a wait have seen.
+#[derive(Default)]
+struct Seen {
+    /// The last answered poll's jobs.
+    last: Option<Vec<Job>>,
+    /// Whether any poll listed a job.
+    any_job: bool,
+}
+
+impl Seen {
+    fn listed(&mut self, jobs: Vec<Job>) {
+        self.any_job |= !jobs.is_empty();
+        self.last = Some(jobs);
+    }
+
+    /// The sentence a timed-out wait ends with.
+    fn summary(&self, resource_id: &str, project_id: Option<&str>, waited: Duration) -> String {
+        let waited = waited.as_secs_f64();
+        match &self.last {
+            None => format!("no poll was answered in {waited:.1}s"),
+            Some(_) if !self.any_job => format!(
+                "no job was ever listed for resource id {resource_id:?} in project {} in \
+                 {waited:.1}s: check both ids",
+                project_id.unwrap_or("-")
+            ),
+            Some(jobs) => {
+                let running = jobs
+                    .iter()
+                    .filter(|job| !job.status.as_ref().is_some_and(|s| s.is_final()))
+                    .count();
+                format!(
+                    "jobs still in progress after waiting {waited:.1}s ({running} of {} not finished)",
+                    jobs.len()
+                )
+            }
+        }
+    }
+}
+
+/// A failure the next poll may not meet: throttling, an unavailable service, a connection that
+/// failed or timed out, a resolver that failed. Missing credentials are not, unless the metadata
+/// service itself answered as a busy service does.
+fn is_transient(error: &Error) -> bool {
+    let busy = error
+        .status()
+        .is_some_and(crate::retry::is_retryable_status);
+    if error.is_missing_credentials() {
+        return busy;
+    }
+    busy || error.is_retryable() || error.is_dns() || error.is_connect() || error.is_timeout()
 }
 
 /// A poll that timed out because the wait's own deadline passed, not because of the service.

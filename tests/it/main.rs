@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod conformance;
 mod faults;
+mod honest;
 mod hooks;
 mod lockout;
 mod model;

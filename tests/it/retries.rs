@@ -232,7 +232,9 @@ fn wait_follows_init_running_success() {
     ]);
     let mut seen = Vec::new();
     let jobs = client(&server.url())
-        .wait_for_jobs("r", fast(), |jobs| seen.push(jobs.len()))
+        .wait_for_jobs("r", fast(), |progress| {
+            seen.extend(progress.jobs().map(<[_]>::len))
+        })
         .unwrap();
     assert_eq!(seen, [0, 1, 2, 2]);
     assert!(

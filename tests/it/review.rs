@@ -491,7 +491,12 @@ fn a_waiter_that_never_got_an_answer_has_no_last_jobs() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
     assert_eq!(error.last_jobs(), None);
-    assert!(error.to_string().contains("http 503"), "{error}");
+    let cause = std::error::Error::source(&error).unwrap().to_string();
+    assert!(cause.contains("http 503"), "{cause}");
+    assert!(
+        !error.to_string().contains("http 503"),
+        "the cause is shown once"
+    );
 }
 
 #[test]
