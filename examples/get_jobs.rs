@@ -217,7 +217,45 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     if !args.demo && args.resource_id.is_none() {
         return Err("RESOURCE_ID is missing".to_string());
     }
+    refuse_options_that_do_nothing(&args, &seen)?;
     Ok(args)
+}
+
+/// Options that would be accepted and then ignored are refused: the user meant something.
+fn refuse_options_that_do_nothing(args: &Args, seen: &[String]) -> Result<(), String> {
+    let given = |flag: &str| seen.iter().any(|seen| seen == flag);
+    let needs = |flag: &str, other: &str, present: bool| match given(flag) && !present {
+        true => Err(format!("{flag} does nothing without {other}")),
+        false => Ok(()),
+    };
+    needs("--serve", "--demo", args.demo)?;
+    needs("--interval", "--wait", args.wait)?;
+    if args.demo {
+        for flag in [
+            "--endpoint",
+            "--region",
+            "--project-id",
+            "--profile-file",
+            "--ca-file",
+        ] {
+            if given(flag) {
+                return Err(format!(
+                    "{flag} does nothing with --demo (it uses its own fake)"
+                ));
+            }
+        }
+    }
+    if args.serve {
+        let idle = ["--wait", "--json", "--timeout"]
+            .into_iter()
+            .find(|f| given(f));
+        if let Some(flag) = idle.or((args.verbosity > 0).then_some("-v")) {
+            return Err(format!(
+                "{flag} does nothing with --serve (no request is made)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A number of seconds: at least 1 ms (smaller values would round to no time at all), at most a
@@ -287,7 +325,10 @@ fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
             Err(error) => format!("{error}, {millis} ms"),
         };
         let (method, url) = (response.method(), response.url());
-        let _ = writeln!(std::io::stderr(), "{method} {url} -> {outcome}");
+        let via = response
+            .proxy()
+            .map_or(String::new(), |proxy| format!(" via proxy {proxy}"));
+        let _ = writeln!(std::io::stderr(), "{method} {url}{via} -> {outcome}");
     });
     if verbosity < 2 {
         return builder;
@@ -546,8 +587,10 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
         "demo: fake DBSS endpoint on {} (it re-signs each request with this crate's signer and compares)",
         fake.url()
     );
+    // --timeout is the call's deadline, or with --wait the wait's (as without --demo).
+    let call_timeout = args.timeout.filter(|_| !args.wait);
     let client = verbose(fake.client(), args.verbosity)
-        .timeout(Duration::from_secs(10))
+        .timeout(call_timeout.unwrap_or(Duration::from_secs(10)))
         .build()?;
     let args = Args {
         interval: args.interval.or(Some(Duration::from_millis(500))),

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::chain::{ChainSettings, resolve};
-use crate::client::{Client, JobsPath, USER_AGENT};
+use crate::client::{Client, JobsPath, USER_AGENT, check_project_id};
 use crate::credentials::{Auth, check_header_safe};
 use crate::endpoint::Endpoint;
 use crate::environment::Environment;
@@ -327,6 +327,9 @@ impl ClientBuilder {
             environment: env,
             hooks: &self.hooks,
         })?;
+        if let Some(project_id) = &resolved.project_id {
+            check_project_id(project_id)?;
+        }
         let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
         let tls = tls::tls_config(self.root_certificates_pem.as_deref(), env)?;
         let agent = agent(self.timeout, self.connect_timeout, tls);
@@ -350,11 +353,14 @@ impl ClientBuilder {
     }
 
     fn check_limits(&self) -> Result<(), Error> {
-        for timeout in [self.timeout, self.connect_timeout] {
+        for (name, timeout) in [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
             if timeout.is_zero() || timeout > MAX_TIMEOUT {
-                return Err(Error::invalid_input(
-                    "timeouts must be greater than zero and at most one day",
-                ));
+                return Err(Error::invalid_input(format!(
+                    "{name} is {timeout:?}; it must be greater than zero and at most one day"
+                )));
             }
         }
         if self.max_body_size == 0 {

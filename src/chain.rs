@@ -1,5 +1,6 @@
 //! The credential chain of the official SDKs: explicit credentials, then the environment, then the
-//! profile file, then (only when nothing else was found) the ECS metadata service.
+//! profile file, then (only when nothing else was found) the ECS metadata service. A profile file
+//! named to the builder comes before the environment: an explicit setting is the caller's word.
 //!
 //! Environment and profile are read when the client is built; the metadata service is asked
 //! lazily, on the first request, and again shortly before its temporary credentials expire.
@@ -59,15 +60,28 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let mut iam_endpoint = settings
         .explicit_iam_endpoint
         .or_else(|| env.get(Var::IamEndpoint));
-    let mut auth = match settings.explicit {
-        Some(auth) => Some(auth),
-        None => from_environment(env, &mut tried)?,
-    };
-    // The profile is read only when it is the step that supplies credentials (then its project id
-    // and IAM endpoint fill what is not set yet), as in the official SDKs.
-    if auth.is_none()
-        && let Some((profile_auth, profile)) = from_profile(settings.profile_file, env, &mut tried)?
-    {
+    // A profile file named to the builder is the caller's word: it comes before the environment.
+    // Otherwise the profile is read only when it is the step that supplies credentials (then its
+    // project id and IAM endpoint fill what is not set yet), as in the official SDKs.
+    let named_profile = settings.profile_file.is_some();
+    let mut auth = settings.explicit;
+    let mut profile = None;
+    if auth.is_none() && named_profile {
+        profile = from_profile(settings.profile_file, env, &mut tried)?;
+        if profile.is_none() {
+            return Err(Error::invalid_input(format!(
+                "the profile file given has no credentials; tried {}",
+                tried.join("; ")
+            )));
+        }
+    }
+    if auth.is_none() && profile.is_none() {
+        auth = from_environment(env, &mut tried)?;
+    }
+    if auth.is_none() && profile.is_none() && !named_profile {
+        profile = from_profile(None, env, &mut tried)?;
+    }
+    if let Some((profile_auth, profile)) = profile {
         auth = Some(profile_auth);
         project_id = project_id.or(profile.project_id);
         iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
@@ -103,15 +117,27 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     })
 }
 
-/// `DBSS_JOBS_ECS_METADATA=off` (or `false`, `0`) turns the metadata step off for the whole
-/// process, for build scripts and laptops; `on`, `true`, `1` or unset leave it to the builder.
+/// `DBSS_JOBS_ECS_METADATA=off` (or `false`, `0`) turns the metadata step off: in the process
+/// environment for every client of the process, whatever `.environment(...)` a client was given
+/// (a kill switch is a kill switch), and in a client's own variables for that client. `on`,
+/// `true`, `1` or unset leave it to the builder.
 fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
+    let process = metadata_switch(&Environment::Process)?;
+    let own = match env {
+        Environment::Fixed(_) => metadata_switch(env)?,
+        Environment::Process => None,
+    };
+    Ok(process != Some(false) && own != Some(false))
+}
+
+/// The value of `DBSS_JOBS_ECS_METADATA` in `env`: `None` when unset.
+fn metadata_switch(env: &Environment) -> Result<Option<bool>, Error> {
     let Some(value) = env.get(Var::EcsMetadata) else {
-        return Ok(true);
+        return Ok(None);
     };
     match value.trim().to_ascii_lowercase().as_str() {
-        "off" | "false" | "0" => Ok(false),
-        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(Some(false)),
+        "on" | "true" | "1" => Ok(Some(true)),
         _ => Err(Error::invalid_input(format!(
             "{} must be on or off, not {value:?}",
             Var::EcsMetadata.name()

@@ -213,9 +213,10 @@ impl Client {
     /// several.
     ///
     /// # Errors
-    /// As [`Client::get_jobs`]; an empty or malformed project id is `InvalidInput`.
+    /// As [`Client::get_jobs`]; an empty or malformed project id, or a region name given as one,
+    /// is `InvalidInput`.
     pub fn get_jobs_in(&self, project_id: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-        check_id("project id", project_id)?;
+        check_project_id(project_id)?;
         check_id("resource id", resource_id)?;
         self.get_jobs_before(project_id, resource_id, self.deadline())
     }
@@ -367,10 +368,12 @@ impl Client {
         for (name, value) in &headers {
             request = request.header(name.as_str(), value.as_str());
         }
+        let proxy = self.proxy.shown_for(target.endpoint);
         let result = request
             .call()
             .map_err(|error| classify(error, true).scrub(&secrets))
             .and_then(|response| self.read_answer(response, secrets))
+            .map_err(|error| error.at(&target.endpoint.host_and_port(), proxy))
             .map(|mut answer| {
                 answer.sdk_date = sent_header(&headers, "X-Sdk-Date");
                 answer.signed_at = signed.as_ref().map(|signed| signed.at);
@@ -383,6 +386,7 @@ impl Client {
         self.hooks.response(&ResponseInfo {
             method: "GET",
             url: &url,
+            proxy,
             attempt,
             elapsed: started.elapsed(),
             outcome: result.as_ref().map(|answer| answer.answered.clone()),
@@ -402,7 +406,9 @@ impl Client {
         }
         let mut secrets = Secrets::default();
         secrets.add(auth.secret_text());
-        secrets.add(self.proxy.password().unwrap_or_default());
+        for password in self.proxy.passwords() {
+            secrets.add(password);
+        }
         let (query, headers, signed) = match auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest::new("GET", &target.endpoint.authority, target.path)
@@ -542,17 +548,16 @@ impl Client {
             query: &[("name", region)],
             project_id: None,
         };
-        let (answer, attempts) = self.send(&target, deadline)?;
+        let context = || format!("IAM project lookup at {}", iam_endpoint.base);
+        let (answer, attempts) = self
+            .send(&target, deadline)
+            .map_err(|error| error.in_context(context()))?;
         let result = if (200..=299).contains(&answer.status) {
             iam::project_from_body(region, answer.shown_request_id(), &answer.body)
         } else {
             Err(answer.api_failure())
         };
-        result.map_err(|error| {
-            answer
-                .fail(error, attempts)
-                .in_context(format!("IAM project lookup at {}", iam_endpoint.base))
-        })
+        result.map_err(|error| answer.fail(error, attempts).in_context(context()))
     }
 }
 
@@ -595,6 +600,19 @@ pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
     if id.chars().any(char::is_control) {
         return Err(Error::invalid_input(format!(
             "{what} {id:?} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+/// A project id: as any id, and not a region name (a common mix-up: both appear side by side in
+/// the console).
+pub(crate) fn check_project_id(project_id: &str) -> Result<(), Error> {
+    check_id("project id", project_id)?;
+    if crate::REGIONS.contains(&project_id) {
+        return Err(Error::invalid_input(format!(
+            "project id {project_id:?} is a region name; the project id is the 32-hex-digit id \
+             that IAM lists for the region (console: My Credentials, Projects)"
         )));
     }
     Ok(())

@@ -106,10 +106,12 @@ impl Credentials {
             }
             (None, None) => Ok(None),
             (Some(_), None) => Err(Error::invalid_input(format!(
-                "{ak_name} is set but {sk_name} is not"
+                "{ak_name} is set but {sk_name} is {}",
+                not_set_or_empty(env, Var::SecretKey)
             ))),
             (None, Some(_)) => Err(Error::invalid_input(format!(
-                "{sk_name} is set but {ak_name} is not"
+                "{sk_name} is set but {ak_name} is {}",
+                not_set_or_empty(env, Var::AccessKey)
             ))),
         }
     }
@@ -126,6 +128,15 @@ impl Credentials {
 
     pub(crate) fn security_token(&self) -> Option<&str> {
         self.security_token.as_deref()
+    }
+}
+
+/// `empty` for a variable set to nothing, else `not set`.
+fn not_set_or_empty(env: &Environment, var: Var) -> &'static str {
+    if env.is_blank(var) {
+        "empty"
+    } else {
+        "not set"
     }
 }
 

@@ -52,6 +52,8 @@ pub(crate) struct Endpoint {
     pub(crate) authority: String,
     /// The host alone: no port, no brackets around an IPv6 address.
     pub(crate) host: String,
+    /// The port written, else the scheme's.
+    pub(crate) port: u16,
     /// A loopback host (`localhost`, `127.0.0.0/8`, `::1`).
     pub(crate) is_loopback: bool,
 }
@@ -71,9 +73,13 @@ impl Endpoint {
             };
         }
         if !REGIONS.contains(&region) {
+            let mut known = REGIONS.to_vec();
+            known.sort_unstable();
+            let hint = nearest_region(region)
+                .map_or(String::new(), |near| format!("; did you mean {near:?}"));
             return Err(Error::invalid_input(format!(
-                "unknown region {region:?} (and no {variable} override); known regions: {}",
-                REGIONS.join(", ")
+                "unknown region {region:?} (and no {variable} override){hint}; known regions: {}",
+                known.join(", ")
             )));
         }
         Endpoint::parse(&format!("https://dbss.{region}.myhuaweicloud.com"))
@@ -110,7 +116,7 @@ impl Endpoint {
         if authority.contains('@') {
             return Err(bad("must not contain user info"));
         }
-        let host = host_of(authority).ok_or_else(|| bad("has no valid host"))?;
+        let (host, port) = host_of(authority).ok_or_else(|| bad("has no valid host"))?;
         let is_loopback = is_loopback(host);
         match scheme.as_str() {
             "https" => {}
@@ -119,6 +125,7 @@ impl Endpoint {
             _ => return Err(bad("must use https")),
         }
         Ok(Endpoint {
+            port: port.unwrap_or(if scheme == "https" { 443 } else { 80 }),
             base: format!("{scheme}://{authority}"),
             authority: authority.to_string(),
             host: host.to_string(),
@@ -130,10 +137,52 @@ impl Endpoint {
     pub(crate) fn host(&self) -> &str {
         &self.host
     }
+
+    /// Plain `http://` (loopback stand-ins and the metadata service) rather than `https://`.
+    pub(crate) fn is_plain_http(&self) -> bool {
+        self.base.starts_with("http://")
+    }
+
+    /// `host:port` (`[v6]:port`), to say where a request went.
+    pub(crate) fn host_and_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
 }
 
-/// The host part of `host`, `host:port`, `[v6]` or `[v6]:port`; `None` if malformed.
-fn host_of(authority: &str) -> Option<&str> {
+/// The known region a mistyped one most likely means: the same in lower case with `-`, or one
+/// or two letters away.
+pub(crate) fn nearest_region(region: &str) -> Option<&'static str> {
+    let wanted = region.trim().to_ascii_lowercase().replace('_', "-");
+    REGIONS
+        .iter()
+        .map(|known| (edit_distance(&wanted, known), *known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The host and port of `host`, `host:port`, `[v6]` or `[v6]:port`; `None` if malformed.
+fn host_of(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         let (v6, after) = rest.split_once(']')?;
         v6.parse::<std::net::Ipv6Addr>().ok()?;
@@ -148,13 +197,14 @@ fn host_of(authority: &str) -> Option<&str> {
             None => (authority, None),
         }
     };
-    if let Some(port) = port {
-        port.parse::<u16>().ok()?;
-    }
+    let port = match port {
+        Some(port) => Some(port.parse::<u16>().ok()?),
+        None => None,
+    };
     let valid_name = host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
-    (!host.is_empty() && valid_name).then_some(host)
+    (!host.is_empty() && valid_name).then_some((host, port))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -165,6 +215,15 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_region_is_matched_to_the_known_one() {
+        assert_eq!(nearest_region("CN-NORTH-4"), Some("cn-north-4"));
+        assert_eq!(nearest_region("cn-nort-4"), Some("cn-north-4"));
+        assert_eq!(nearest_region("cn_north_4"), Some("cn-north-4"));
+        assert_eq!(nearest_region("eu-west-101"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[track_caller]
     fn check_ok(url: &str, base: &str, authority: &str) {

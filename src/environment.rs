@@ -33,6 +33,16 @@ impl Environment {
         value.filter(|value| !value.trim().is_empty())
     }
 
+    /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
+    /// as unset), to tell "empty" from "not set" in messages.
+    pub(crate) fn is_blank(&self, var: Var) -> bool {
+        let value = match self {
+            Environment::Process => std::env::var(var.name()).ok(),
+            Environment::Fixed(vars) => vars.get(var.name()).cloned(),
+        };
+        value.is_some_and(|value| value.trim().is_empty())
+    }
+
     /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).
     pub(crate) fn home(&self) -> Option<PathBuf> {
         self.get(Var::Home)

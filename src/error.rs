@@ -199,6 +199,26 @@ impl Error {
         self
     }
 
+    /// Says where a transport failure happened: `connecting to proxy P (from VAR) for
+    /// host:port`, `connecting to host:port`, or `host:port` when the connection was made; other
+    /// kinds are unchanged.
+    pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
+        if let Inner::Transport { kind, message, .. } = &mut *self.inner {
+            let connecting = matches!(
+                kind,
+                TransportKind::Connect | TransportKind::Dns | TransportKind::Tls
+            );
+            let place = match (proxy, connecting) {
+                (Some(proxy), true) => format!("connecting to proxy {proxy} for {target}"),
+                (Some(proxy), false) => format!("{target} through proxy {proxy}"),
+                (None, true) => format!("connecting to {target}"),
+                (None, false) => target.to_string(),
+            };
+            *message = format!("{place}: {message}");
+        }
+        self
+    }
+
     pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
         self.note = note;
         self

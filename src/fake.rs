@@ -75,7 +75,8 @@ impl Reply {
         }
     }
 
-    /// Adds a header.
+    /// Adds a header; one the fake sends itself (`X-Request-Id`, `Date`, `Content-Type`) is
+    /// replaced by it. `Content-Length` is always the body's.
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.to_string(), value.to_string()));
         self
@@ -142,12 +143,19 @@ impl Received {
     }
 }
 
+/// The request record keeps this many of the latest requests (`--demo --serve` runs for days).
+const RECORDED: usize = 10_000;
+
 #[derive(Default)]
 struct State {
     timelines: HashMap<String, (Vec<Vec<Job>>, usize)>,
     injected: VecDeque<Reply>,
-    requests: Vec<Received>,
+    requests: VecDeque<Received>,
     documented_path_retired: bool,
+    /// The IAM lookup's answers, by region name.
+    projects: HashMap<String, String>,
+    /// Every connection still open, to close when the fake is dropped.
+    connections: Vec<(TcpStream, JoinHandle<()>)>,
 }
 
 /// The fake endpoint; see the [module docs](self).
@@ -157,6 +165,9 @@ pub struct FakeDbss {
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
+
+/// The region whose IAM lookup finds [`FakeDbss::PROJECT_ID`] from the start.
+const REGION: &str = "cn-north-4";
 
 impl FakeDbss {
     /// The AK the fake accepts.
@@ -175,20 +186,14 @@ impl FakeDbss {
     pub fn start() -> std::io::Result<FakeDbss> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(Mutex::new(State::default()));
+        let mut state = State::default();
+        state
+            .projects
+            .insert(REGION.to_string(), FakeDbss::PROJECT_ID.to_string());
+        let state = Arc::new(Mutex::new(state));
         let stop = Arc::new(AtomicBool::new(false));
         let (shared, stopping) = (state.clone(), stop.clone());
-        let accept = std::thread::spawn(move || {
-            let served = Arc::new(AtomicUsize::new(0));
-            for stream in listener.incoming() {
-                if stopping.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let (state, served) = (shared.clone(), served.clone());
-                std::thread::spawn(move || serve(stream, &state, &served));
-            }
-        });
+        let accept = std::thread::spawn(move || accept(&listener, &shared, &stopping));
         Ok(FakeDbss {
             url,
             state,
@@ -213,6 +218,9 @@ impl FakeDbss {
     /// A builder aimed at the fake: its URL as DBSS and IAM endpoint, its credentials, region
     /// `cn-north-4` (the IAM lookup finds [`FakeDbss::PROJECT_ID`]), an empty environment and no
     /// metadata service.
+    ///
+    /// The IAM lookup answers as real IAM does: the project of a region it knows (`cn-north-4`,
+    /// and those given to [`FakeDbss::add_project`]), else `{"projects": []}`.
     pub fn client(&self) -> ClientBuilder {
         Client::builder()
             .region("cn-north-4")
@@ -242,9 +250,16 @@ impl FakeDbss {
         self.lock().documented_path_retired = true;
     }
 
-    /// Every request received so far, in order.
+    /// The IAM lookup for `region` finds `project_id` from now on.
+    pub fn add_project(&self, region: &str, project_id: &str) {
+        self.lock()
+            .projects
+            .insert(region.to_string(), project_id.to_string());
+    }
+
+    /// The requests received so far, in order: the latest 10,000.
     pub fn requests(&self) -> Vec<Received> {
-        self.lock().requests.clone()
+        self.lock().requests.iter().cloned().collect()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -252,6 +267,7 @@ impl FakeDbss {
     }
 }
 
+/// Drop stops the fake: it stops accepting, closes every connection and joins every thread.
 impl Drop for FakeDbss {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -260,6 +276,32 @@ impl Drop for FakeDbss {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
+        let connections = std::mem::take(&mut self.lock().connections);
+        for (stream, thread) in connections {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Accepts connections until the fake is dropped, each served in a thread of its own.
+fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping: &AtomicBool) {
+    let served = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let Ok(kept) = stream.try_clone() else {
+            continue;
+        };
+        let (shared, served) = (state.clone(), served.clone());
+        let thread = std::thread::spawn(move || serve(stream, &shared, &served));
+        let mut state = lock(state);
+        state
+            .connections
+            .retain(|(_, thread)| !thread.is_finished());
+        state.connections.push((kept, thread));
     }
 }
 
@@ -287,8 +329,10 @@ impl Request {
 
 /// Serves one connection until the client closes it or stays silent for 30 s.
 fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
+    // One write per answer and no Nagle delay: a kept-alive poll is answered at once.
     if stream
         .set_read_timeout(Some(Duration::from_secs(30)))
+        .and_then(|()| stream.set_nodelay(true))
         .is_err()
     {
         return;
@@ -300,12 +344,17 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     let mut stream = stream;
     while let Some(request) = read_request(&mut reader) {
         let reply = answer(&request, state);
-        lock(state).requests.push(Received {
+        let mut recorded = lock(state);
+        if recorded.requests.len() == RECORDED {
+            recorded.requests.pop_front();
+        }
+        recorded.requests.push_back(Received {
             method: request.method,
             target: request.target,
             headers: request.headers,
             status: reply.status,
         });
+        drop(recorded);
         let number = served.fetch_add(1, Ordering::SeqCst) + 1;
         if write_reply(&mut stream, &reply, number).is_err() {
             return;
@@ -343,19 +392,37 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     Some(request)
 }
 
+/// Writes a reply in one write: the head (the fake's own headers, unless the reply gives them)
+/// and the body.
 fn write_reply(stream: &mut TcpStream, reply: &Reply, number: usize) -> std::io::Result<()> {
+    let own = [
+        ("Content-Type", "application/json".to_string()),
+        ("Date", format_http_date(SystemTime::now())),
+        ("X-Request-Id", format!("fake-{number:06}")),
+    ];
+    let given = |name: &str| {
+        reply
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
     let mut head = format!(
-        "HTTP/1.1 {} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\nDate: {}\r\nX-Request-Id: fake-{number:06}\r\n",
+        "HTTP/1.1 {} Fake\r\nContent-Length: {}\r\n",
         reply.status,
-        reply.body.len(),
-        format_http_date(SystemTime::now())
+        reply.body.len()
     );
-    for (name, value) in &reply.headers {
+    for (name, value) in own.iter().filter(|(name, _)| !given(name)) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    for (name, value) in &reply.headers {
+        if !name.eq_ignore_ascii_case("content-length") {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(reply.body.as_bytes())?;
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(reply.body.as_bytes());
+    stream.write_all(&bytes)?;
     stream.flush()
 }
 
@@ -382,7 +449,7 @@ fn answer(request: &Request, state: &Mutex<State>) -> Reply {
         )
     };
     match (request.method.as_str(), segments.as_slice()) {
-        ("GET", ["", "v3", "projects"]) => projects(query),
+        ("GET", ["", "v3", "projects"]) => projects(state, query),
         ("GET", ["", "v1", _, "dbss", "audit", "jobs", resource]) => {
             if lock(state).documented_path_retired {
                 return no_such_api();
@@ -394,14 +461,18 @@ fn answer(request: &Request, state: &Mutex<State>) -> Reply {
     }
 }
 
-fn projects(query: &str) -> Reply {
+/// The IAM lookup by region name: the region's project, or none, as real IAM answers.
+fn projects(state: &Mutex<State>, query: &str) -> Reply {
     let name = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .find(|(key, _)| *key == "name")
         .map(|(_, value)| percent_decode(value).into_owned())
         .unwrap_or_default();
-    let body = serde_json::json!({"projects": [{"id": FakeDbss::PROJECT_ID, "name": name}]});
+    let body = match lock(state).projects.get(&name) {
+        Some(id) => serde_json::json!({"projects": [{"id": id, "name": name}]}),
+        None => serde_json::json!({"projects": []}),
+    };
     Reply::new(200, body.to_string())
 }
 

@@ -85,6 +85,8 @@ impl RequestInfo {
 pub struct ResponseInfo<'a> {
     pub(crate) method: &'static str,
     pub(crate) url: &'a str,
+    /// The proxy that carried the request, as `host:port (from VARIABLE)`.
+    pub(crate) proxy: Option<&'a str>,
     pub(crate) attempt: u32,
     pub(crate) elapsed: Duration,
     pub(crate) outcome: Result<Answered, &'a Error>,
@@ -147,6 +149,12 @@ impl ResponseInfo<'_> {
     /// The request's URL.
     pub fn url(&self) -> &str {
         self.url
+    }
+
+    /// The proxy that carried the request, `host:port` with the variable it came from
+    /// (`127.0.0.1:3128 (from HTTPS_PROXY)`); `None` when it went direct.
+    pub fn proxy(&self) -> Option<&str> {
+        self.proxy
     }
 }
 

@@ -200,48 +200,58 @@ impl MetadataCredentials {
             |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
         let token_url = format!("{}/meta-data/latest/api/token", self.base);
         let ttl = ("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS);
-        let token = self.exchange("PUT", &token_url, ttl, deadline, &secrets)?;
-        let token = String::from_utf8(token).map_err(|_| failed("session token is not text"))?;
-        secrets.add(token.trim());
+        // As the official SDK: a metadata service without the token API (404) is asked without one.
+        let token = match self.exchange("PUT", &token_url, Some(ttl), deadline, &secrets) {
+            Ok(token) => Some(session_token(token).ok_or_else(|| {
+                failed("session token cannot be sent as a header (empty, not text, or control characters)")
+            })?),
+            Err(error) if error.status() == Some(404) => None,
+            Err(error) => return Err(error),
+        };
+        if let Some(token) = &token {
+            secrets.add(token);
+        }
         let key_url = format!("{}/openstack/latest/securitykey", self.base);
-        let body = self.exchange(
-            "GET",
-            &key_url,
-            ("X-Metadata-Token", token.trim()),
-            deadline,
-            &secrets,
-        )?;
+        let header = token.as_deref().map(|token| ("X-Metadata-Token", token));
+        let body = self.exchange("GET", &key_url, header, deadline, &secrets)?;
         let key: SecurityKey = serde_json::from_slice(&body)
             .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
         let credential = key.credential;
         let expires_at = crate::timestamps::parse_rfc3339_utc(&credential.expires_at)
             .ok_or_else(|| failed("credentials' expires_at is not an RFC 3339 UTC time"))?;
-        let credentials = Credentials::new(credential.access, credential.secret)?
-            .with_security_token(credential.securitytoken)?;
+        let credentials = Credentials::new(credential.access, credential.secret)
+            .and_then(|credentials| credentials.with_security_token(credential.securitytoken))
+            .map_err(|_| failed("credentials are empty or cannot be sent as headers"))?;
         Ok((credentials, expires_at))
     }
 
-    /// One request to the metadata service, seen by the hooks; the body of a 200.
+    /// One request to the metadata service, seen by the hooks (a response hook call for each
+    /// request hook call); the body of a 200.
     fn exchange(
         &self,
         method: &'static str,
         url: &str,
-        header: (&str, &str),
+        header: Option<(&str, &str)>,
         deadline: Instant,
         secrets: &Secrets,
     ) -> Result<Vec<u8>, Error> {
-        let headers = [(header.0.to_string(), header.1.to_string())];
-        if self.hooks.wants_requests() {
-            self.hooks
-                .request(&RequestInfo::new(method, url, &headers, 1, None));
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
         }
-        let started = Instant::now();
-        let request = ureq::http::Request::builder()
-            .method(method)
-            .uri(url)
-            .header(header.0, header.1)
+        // Every part was checked (the URL at build, the token above): this cannot fail.
+        let request = request
             .body(())
             .map_err(|error| Error::invalid_input(format!("metadata request: {error}")))?;
+        if self.hooks.wants_requests() {
+            let headers: Vec<(String, String)> = header
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect();
+            let info = RequestInfo::new(method, url, &headers, 1, None);
+            self.hooks.request(&info);
+        }
+        let started = Instant::now();
         let result = remaining(deadline).and_then(|remaining| {
             let config = self.agent.configure_request(request);
             let request = config.timeout_global(Some(remaining)).build();
@@ -258,12 +268,20 @@ impl MetadataCredentials {
         self.hooks.response(&ResponseInfo {
             method,
             url,
+            proxy: None,
             attempt: 1,
             elapsed: started.elapsed(),
             outcome,
         });
         result.and_then(|(_, body)| body)
     }
+}
+
+/// The session token from the token API's body, when it can be sent as a header value.
+fn session_token(body: Vec<u8>) -> Option<String> {
+    let token = String::from_utf8(body).ok()?.trim().to_string();
+    let sendable = !token.is_empty() && !token.chars().any(char::is_control);
+    sendable.then_some(token)
 }
 
 fn remaining(deadline: Instant) -> Result<Duration, Error> {

@@ -1,10 +1,13 @@
 //! Which proxy, if any, carries a request.
 //!
 //! The proxy variables are read through the client's [`Environment`] (so `.environment(vars)`
-//! isolates them too) and ureq is told the answer for every request: ureq never reads the process
-//! environment for this crate.
+//! isolates them too), as Python's requests (which the official Python SDK uses) and curl read
+//! them: for an `https://` target `HTTPS_PROXY`, then `https_proxy`, then `ALL_PROXY`,
+//! `all_proxy`; for an `http://` target the same with `HTTP_PROXY`. ureq is told the answer for
+//! every request: it never reads the process environment for this crate.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use crate::Error;
 use crate::endpoint::Endpoint;
@@ -12,14 +15,19 @@ use crate::environment::Environment;
 use crate::redact;
 use crate::variables::Var;
 
-/// Read in this order; the first that is set wins, as in ureq and curl.
-const PROXY_VARIABLES: [Var; 6] = [
-    Var::AllProxy,
-    Var::AllProxyLower,
+/// Read in this order for an `https://` target; the first that is set wins.
+const HTTPS_VARIABLES: [Var; 4] = [
     Var::HttpsProxy,
     Var::HttpsProxyLower,
+    Var::AllProxy,
+    Var::AllProxyLower,
+];
+/// The same for an `http://` target.
+const HTTP_VARIABLES: [Var; 4] = [
     Var::HttpProxy,
     Var::HttpProxyLower,
+    Var::AllProxy,
+    Var::AllProxyLower,
 ];
 const NO_PROXY_VARIABLES: [Var; 2] = [Var::NoProxy, Var::NoProxyLower];
 
@@ -42,117 +50,139 @@ impl fmt::Debug for ProxySetting {
     }
 }
 
+/// A proxy, with how it is named in errors and `-v` lines: `127.0.0.1:3128 (from ALL_PROXY)`.
+#[derive(Clone)]
+struct Chosen {
+    proxy: ureq::Proxy,
+    shown: String,
+    /// The password as written and as decoded: a server may echo either.
+    passwords: Vec<String>,
+}
+
 /// The proxy decision for a client.
 #[derive(Clone, Default)]
 pub(crate) struct ProxyRoute {
-    proxy: Option<ureq::Proxy>,
-    /// `NO_PROXY` entries, lower-case; empty for an explicit proxy.
-    no_proxy: Vec<String>,
+    https: Option<Chosen>,
+    http: Option<Chosen>,
+    /// `NO_PROXY` entries; empty for an explicit proxy.
+    no_proxy: Vec<NoProxy>,
     /// Loopback targets bypass a proxy from the environment (not an explicit one).
     bypass_loopback: bool,
-    /// The proxy's password, scrubbed from error texts.
-    password: Option<String>,
+    /// The proxies' passwords, scrubbed from error texts.
+    passwords: Vec<String>,
 }
 
 impl ProxyRoute {
     /// Resolves the builder's setting against the environment.
     ///
     /// # Errors
-    /// `InvalidInput` when the URL (explicit or from a variable) is not a proxy URL ureq accepts.
+    /// `InvalidInput` when a URL (explicit or from a variable) is not a proxy URL that can work.
     pub(crate) fn new(setting: &ProxySetting, env: &Environment) -> Result<ProxyRoute, Error> {
-        let (url, from_env) = match setting {
-            ProxySetting::Direct => return Ok(ProxyRoute::default()),
-            ProxySetting::Url(url) => (url.clone(), None),
-            ProxySetting::FromEnvironment => {
-                let found = PROXY_VARIABLES
-                    .iter()
-                    .find_map(|var| env.get(*var).map(|url| (url, var.name())));
-                match found {
-                    Some((url, name)) => (url, Some(name)),
-                    None => return Ok(ProxyRoute::default()),
-                }
+        let mut route = ProxyRoute::default();
+        match setting {
+            ProxySetting::Direct => {}
+            ProxySetting::Url(url) => {
+                let chosen = choose(url, None)?;
+                route.https = Some(chosen.clone());
+                route.http = Some(chosen);
             }
-        };
-        let source = from_env.map_or(String::new(), |name| format!(" in {name}"));
-        let shown = redact::userinfo(url.trim());
-        if has_path_query_or_fragment(url.trim()) {
-            return Err(Error::invalid_input(format!(
-                "the proxy URL{source} {shown:?} has a path, query or fragment (expected \
-                 scheme://[user:password@]host:port; percent-encode /, ?, # and @ in a user \
-                 name or password)"
-            )));
+            ProxySetting::FromEnvironment => {
+                route.https = from_variables(&HTTPS_VARIABLES, env)?;
+                route.http = from_variables(&HTTP_VARIABLES, env)?;
+                route.no_proxy = no_proxy_entries(env);
+                route.bypass_loopback = true;
+            }
         }
-        let proxy = ureq::Proxy::new(url.trim()).map_err(|_| {
-            Error::invalid_input(format!(
-                "the proxy URL{source} {shown:?} is not valid (expected scheme://host:port)"
-            ))
-        })?;
-        let no_proxy = match from_env {
-            Some(_) => no_proxy_entries(env),
-            None => Vec::new(),
-        };
-        Ok(ProxyRoute {
-            password: proxy.password().map(str::to_string),
-            proxy: Some(proxy),
-            no_proxy,
-            bypass_loopback: from_env.is_some(),
-        })
+        route.passwords = [&route.https, &route.http]
+            .into_iter()
+            .flatten()
+            .flat_map(|chosen| chosen.passwords.clone())
+            .collect();
+        Ok(route)
     }
 
     /// The proxy for a request to `target`, or `None` to connect directly.
-    pub(crate) fn for_target(&self, target: &Endpoint) -> Option<ureq::Proxy> {
+    fn chosen(&self, target: &Endpoint) -> Option<&Chosen> {
         if self.bypass_loopback && target.is_loopback {
             return None;
         }
         let host = target.host().to_ascii_lowercase();
-        if self
-            .no_proxy
-            .iter()
-            .any(|entry| no_proxy_matches(entry, &host))
-        {
+        if self.no_proxy.iter().any(|e| e.matches(&host, target.port)) {
             return None;
         }
-        self.proxy.clone()
+        match target.is_plain_http() {
+            true => self.http.as_ref(),
+            false => self.https.as_ref(),
+        }
     }
 
-    /// The proxy password, for scrubbing error texts.
-    pub(crate) fn password(&self) -> Option<&str> {
-        self.password.as_deref()
+    /// The proxy ureq is told to use for `target`.
+    pub(crate) fn for_target(&self, target: &Endpoint) -> Option<ureq::Proxy> {
+        self.chosen(target).map(|chosen| chosen.proxy.clone())
+    }
+
+    /// The proxy for `target` as errors and `-v` lines name it, `None` when direct.
+    pub(crate) fn shown_for(&self, target: &Endpoint) -> Option<&str> {
+        self.chosen(target).map(|chosen| chosen.shown.as_str())
+    }
+
+    /// The proxies' passwords, for scrubbing error texts.
+    pub(crate) fn passwords(&self) -> impl Iterator<Item = &str> {
+        self.passwords.iter().map(String::as_str)
     }
 }
 
-fn no_proxy_entries(env: &Environment) -> Vec<String> {
-    NO_PROXY_VARIABLES
+/// The first of `variables` that is set, as a proxy.
+fn from_variables(variables: &[Var], env: &Environment) -> Result<Option<Chosen>, Error> {
+    match variables
         .iter()
-        .find_map(|var| env.get(*var))
-        .map(|list| {
-            list.split(',')
-                .map(|entry| entry.trim().to_ascii_lowercase())
-                .filter(|entry| !entry.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+        .find_map(|var| env.get(*var).map(|url| (url, var.name())))
+    {
+        Some((url, name)) => choose(&url, Some(name)).map(Some),
+        None => Ok(None),
+    }
 }
 
-/// One `NO_PROXY` entry against a lower-case host: `*` matches all; a leading `.` or `*` is a
-/// suffix (`.internal`, `*.internal`); a trailing `.` or `*` is a prefix (`10.0.`); else exact.
-fn no_proxy_matches(entry: &str, host: &str) -> bool {
-    if entry == "*" {
-        return true;
+/// Checks a proxy URL and parses it. `from` names the variable it came from.
+fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
+    let url = url.trim();
+    let source = from.map_or(String::new(), |name| format!(" in {name}"));
+    let shown = redact::userinfo(url);
+    if has_path_query_or_fragment(url) {
+        return Err(Error::invalid_input(format!(
+            "the proxy URL{source} {shown:?} has a path, query or fragment (expected \
+             scheme://[user:password@]host:port; percent-encode /, ?, # and @ in a user name \
+             or password)"
+        )));
     }
-    if let Some(suffix) = entry.strip_prefix('*') {
-        return host.ends_with(suffix);
+    if url.to_ascii_lowercase().starts_with("https://") {
+        return Err(Error::invalid_input(format!(
+            "the proxy URL{source} {shown:?} asks for TLS to the proxy, which is not supported \
+             (a plain HTTP proxy would leave the handshake hanging); use http://: requests to \
+             DBSS travel inside a CONNECT tunnel, encrypted end to end"
+        )));
     }
-    if entry.starts_with('.') {
-        return host.ends_with(entry);
-    }
-    if let Some(prefix) = entry.strip_suffix('*') {
-        return host.starts_with(prefix);
-    }
-    if entry.ends_with('.') {
-        return host.starts_with(entry);
-    }
-    host == entry
+    let proxy = ureq::Proxy::new(url).map_err(|_| {
+        Error::invalid_input(format!(
+            "the proxy URL{source} {shown:?} is not valid (expected scheme://host:port)"
+        ))
+    })?;
+    let from = from.map_or(String::new(), |name| format!(" (from {name})"));
+    let shown = format!("{}:{}{from}", proxy.host(), proxy.port());
+    let written = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password.to_string());
+    let passwords = written
+        .into_iter()
+        .chain(proxy.password().map(str::to_string))
+        .collect();
+    Ok(Chosen {
+        proxy,
+        shown,
+        passwords,
+    })
 }
 
 /// Whether a proxy URL goes on after its authority (a lone trailing `/` is fine). A `/`, `?` or
@@ -165,25 +195,129 @@ fn has_path_query_or_fragment(url: &str) -> bool {
     }
 }
 
+fn no_proxy_entries(env: &Environment) -> Vec<NoProxy> {
+    NO_PROXY_VARIABLES
+        .iter()
+        .find_map(|var| env.get(*var))
+        .map(|list| list.split(',').filter_map(NoProxy::parse).collect())
+        .unwrap_or_default()
+}
+
+/// One `NO_PROXY` entry, as requests and curl read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NoProxy {
+    /// `*`: every host.
+    All,
+    /// `example.com`, `.example.com` or `*.example.com`: the domain and its subdomains; an
+    /// IP address only itself. With `:port`, only that port.
+    Host { name: String, port: Option<u16> },
+    /// `10.0.0.0/8`, `fd00::/8`: the addresses in the range.
+    Range { network: IpAddr, prefix: u8 },
+}
+
+impl NoProxy {
+    fn parse(entry: &str) -> Option<NoProxy> {
+        let entry = entry.trim().to_ascii_lowercase();
+        if entry.is_empty() {
+            return None;
+        }
+        if entry == "*" {
+            return Some(NoProxy::All);
+        }
+        if let Some((network, prefix)) = entry.split_once('/') {
+            let network: IpAddr = network.parse().ok()?;
+            let prefix: u8 = prefix.parse().ok()?;
+            let bits = if network.is_ipv4() { 32 } else { 128 };
+            return (prefix <= bits).then_some(NoProxy::Range { network, prefix });
+        }
+        let (name, port) = split_port(&entry);
+        let name = name.trim_start_matches("*.").trim_start_matches('.');
+        let name = name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        Some(NoProxy::Host { name, port })
+    }
+
+    /// Whether a request to `host` (lower case, no brackets) on `port` goes direct.
+    fn matches(&self, host: &str, port: u16) -> bool {
+        match self {
+            NoProxy::All => true,
+            NoProxy::Host { name, port: wanted } => {
+                let domain = host == name
+                    || (host.parse::<IpAddr>().is_err() && host.ends_with(&format!(".{name}")));
+                domain && wanted.is_none_or(|wanted| wanted == port)
+            }
+            NoProxy::Range { network, prefix } => host
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| in_range(ip, *network, *prefix)),
+        }
+    }
+}
+
+/// `host:port` → (`host`, port); a bare IPv6 address (several colons) has no port.
+fn split_port(entry: &str) -> (&str, Option<u16>) {
+    if let Some(rest) = entry.strip_prefix('[')
+        && let Some((host, after)) = rest.split_once(']')
+    {
+        return (host, after.strip_prefix(':').and_then(|p| p.parse().ok()));
+    }
+    match entry.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => match port.parse() {
+            Ok(port) => (host, Some(port)),
+            Err(_) => (entry, None),
+        },
+        _ => (entry, None),
+    }
+}
+
+fn in_range(ip: IpAddr, network: IpAddr, prefix: u8) -> bool {
+    let (ip, network, bits) = match (ip, network) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            (u128::from(ip.to_bits()), u128::from(net.to_bits()), 32)
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => (ip.to_bits(), net.to_bits(), 128),
+        _ => return false,
+    };
+    let host_bits = bits - u32::from(prefix);
+    host_bits >= bits || (ip >> host_bits) == (network >> host_bits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn no_proxy_syntax() {
-        for (entry, host, expected) in [
-            ("*", "anything", true),
-            (".internal", "dbss.internal", true),
-            (".internal", "internal", false),
-            ("*.internal", "dbss.internal", true),
-            ("10.0.", "10.0.3.4", true),
-            ("10.0.*", "10.0.3.4", true),
-            ("10.0.", "10.1.3.4", false),
-            ("iam.example.com", "iam.example.com", true),
-            ("iam.example.com", "dbss.example.com", false),
+    fn no_proxy_reads_as_requests_and_curl_read_it() {
+        for (entry, host, port, expected) in [
+            ("*", "anything", 443, true),
+            ("internal", "dbss.internal", 443, true),
+            ("internal", "internal", 443, true),
+            (".internal", "dbss.internal", 443, true),
+            (".internal", "internal", 443, true),
+            ("*.internal", "dbss.internal", 443, true),
+            ("internal", "notinternal", 443, false),
+            ("iam.example.com", "iam.example.com", 443, true),
+            ("iam.example.com", "dbss.example.com", 443, false),
+            ("example.com:443", "dbss.example.com", 443, true),
+            ("example.com:8443", "dbss.example.com", 443, false),
+            ("10.0.0.0/8", "10.1.2.3", 443, true),
+            ("10.0.0.0/8", "11.1.2.3", 443, false),
+            ("10.1.2.3", "10.1.2.3", 443, true),
+            ("1.2.3", "10.1.2.3", 443, false),
+            ("fd00::/8", "fd12::1", 443, true),
+            ("[::1]:443", "::1", 443, true),
+            ("0.0.0.0/0", "192.168.1.1", 443, true),
         ] {
-            assert_eq!(no_proxy_matches(entry, host), expected, "{entry} {host}");
+            let parsed = NoProxy::parse(entry).unwrap();
+            assert_eq!(
+                parsed.matches(host, port),
+                expected,
+                "{entry} {host}:{port}"
+            );
         }
+        assert_eq!(NoProxy::parse(" "), None);
+        assert_eq!(NoProxy::parse("10.0.0.0/99"), None);
     }
 
     #[test]

@@ -70,6 +70,10 @@ fn certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, &'st
             Err(_) => return Err("is malformed"),
         }
     }
+    if certificates.is_empty() && pem.starts_with(&[0x30, 0x82]) {
+        return Err("is a DER certificate, not PEM: convert it with \
+             `openssl x509 -inform der -in ca.der -out ca.pem`");
+    }
     if certificates.is_empty() {
         return Err("holds no certificate");
     }

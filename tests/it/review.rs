@@ -376,9 +376,10 @@ fn a_resolver_failure_is_dns_and_not_retried() {
     assert!(error.is_dns() && !error.is_retryable(), "{error}");
     assert_eq!(error.attempts(), 1);
     assert!(
-        error
-            .to_string()
-            .starts_with("transport error: the host name could not be resolved"),
+        error.to_string().starts_with(&format!(
+            "transport error: connecting to {}:443: the host name could not be resolved",
+            unresolvable_host()
+        )),
         "{error}"
     );
 }
