@@ -15,7 +15,7 @@ use crate::builder::ClientBuilder;
 use crate::chain::AuthSource;
 use crate::credentials::Auth;
 use crate::endpoint::Endpoint;
-use crate::error::TransportKind;
+use crate::error::{Resend, TransportKind};
 use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
 use crate::proxy::ProxyRoute;
 use crate::redact::{self, Secrets, shown};
@@ -23,7 +23,7 @@ use crate::response::{api_failure, decode_jobs, error_code};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, percent_encode, sign};
 use crate::skew::{ClockSkew, SigningTime, says_signature_expired};
-use crate::transport::{classify, header, read_error_body, request_id, response_headers};
+use crate::transport::{Phase, classify, header, read_error_body, request_id, response_headers};
 use crate::{Error, Job, iam};
 
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
@@ -341,7 +341,7 @@ impl Client {
             return Err(Error::transport(
                 TransportKind::Timeout,
                 "the total deadline passed",
-                true,
+                Resend::Safe,
             ));
         }
         let Outgoing {
@@ -371,7 +371,7 @@ impl Client {
         let proxy = self.proxy.shown_for(target.endpoint);
         let result = request
             .call()
-            .map_err(|error| classify(error, true).scrub(&secrets))
+            .map_err(|error| classify(error, Phase::BeforeAnswer).scrub(&secrets))
             .and_then(|response| self.read_answer(response, secrets))
             .map_err(|error| error.at(&target.endpoint.host_and_port(), proxy))
             .map(|mut answer| {
@@ -470,7 +470,7 @@ impl Client {
                     let request_id = request_id.map(|id| shown(&secrets.text(&id)));
                     return Err(Error::too_large(status, request_id, self.max_body_size));
                 }
-                Err(error) => return Err(classify(error, false).scrub(&secrets)),
+                Err(error) => return Err(classify(error, Phase::ReadingAnswer).scrub(&secrets)),
             }
         } else {
             read_error_body(&mut response)

@@ -52,8 +52,12 @@ pub(crate) enum TransportKind {
 /// id and the beginning of a non-JSON error body are quoted scrubbed of the request's secrets, with
 /// control characters escaped (`\n`, `\u{1b}`) and at most 512 characters each, so that `Display`
 /// stays one line.
-pub struct Error {
-    inner: Box<Inner>,
+pub struct Error(Box<Parts>);
+
+/// Everything an error holds, behind one pointer: an `Error` is as small as a `Result` can wish.
+#[derive(Debug)]
+struct Parts {
+    detail: Detail,
     attempts: u32,
     /// Where the error happened, when that is not the DBSS call itself (e.g. the credential
     /// chain's ECS metadata step); printed before the rest.
@@ -66,23 +70,32 @@ pub struct Error {
     note: Option<String>,
 }
 
+/// Whether a failed attempt may be sent again as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// No answer began: the GET may be sent again.
+    Safe,
+    /// Resending would not help, or an answer had begun.
+    Unsafe,
+}
+
 #[derive(Debug)]
-enum Inner {
+enum Detail {
     InvalidInput {
         message: String,
     },
     Transport {
         kind: TransportKind,
         message: String,
-        /// A connection failure or timeout before any response: the GET may be sent again.
-        retryable: bool,
+        resend: Resend,
     },
     Api(ApiError),
     Decode {
         status: u16,
         request_id: Option<String>,
         message: String,
-        too_large: bool,
+        /// The body limit a success body was over, when that is what went wrong.
+        over_limit: Option<u64>,
     },
     WaitTimedOut {
         /// What the polls saw, in words (the wait writes it).
@@ -106,7 +119,7 @@ pub(crate) struct ApiError {
 
 impl Error {
     pub(crate) fn invalid_input(message: impl Into<String>) -> Error {
-        Error::new(Inner::InvalidInput {
+        Error::new(Detail::InvalidInput {
             message: message.into(),
         })
     }
@@ -114,12 +127,12 @@ impl Error {
     pub(crate) fn transport(
         kind: TransportKind,
         message: impl Into<String>,
-        retryable: bool,
+        resend: Resend,
     ) -> Error {
-        Error::new(Inner::Transport {
+        Error::new(Detail::Transport {
             kind,
             message: message.into(),
-            retryable,
+            resend,
         })
     }
 
@@ -128,7 +141,7 @@ impl Error {
         jobs: Option<Vec<crate::Job>>,
         last_error: Option<Error>,
     ) -> Error {
-        Error::new(Inner::WaitTimedOut {
+        Error::new(Detail::WaitTimedOut {
             summary,
             jobs,
             last_error,
@@ -136,40 +149,40 @@ impl Error {
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
-        self.attempts = attempts;
+        self.0.attempts = attempts;
         self
     }
 
     /// A connection failure or timeout before any response: safe to send the GET again.
     pub(crate) fn is_retryable_transport(&self) -> bool {
         matches!(
-            &*self.inner,
-            Inner::Transport {
-                retryable: true,
+            self.0.detail,
+            Detail::Transport {
+                resend: Resend::Safe,
                 ..
             }
         )
     }
 
     pub(crate) fn api(api: ApiError) -> Error {
-        Error::new(Inner::Api(api))
+        Error::new(Detail::Api(api))
     }
 
     pub(crate) fn decode(status: u16, request_id: Option<String>, message: String) -> Error {
-        Error::new(Inner::Decode {
+        Error::new(Detail::Decode {
             status,
             request_id,
             message,
-            too_large: false,
+            over_limit: None,
         })
     }
 
     pub(crate) fn too_large(status: u16, request_id: Option<String>, limit: u64) -> Error {
-        Error::new(Inner::Decode {
+        Error::new(Detail::Decode {
             status,
             request_id,
             message: format!("response body is larger than the limit of {limit} bytes"),
-            too_large: true,
+            over_limit: Some(limit),
         })
     }
 
@@ -177,12 +190,12 @@ impl Error {
     /// proxy echoes request headers back.
     pub(crate) fn scrub(mut self, secrets: &Secrets) -> Error {
         let scrub = |text: &mut String| *text = secrets.text(text);
-        match &mut *self.inner {
-            Inner::InvalidInput { message }
-            | Inner::Transport { message, .. }
-            | Inner::Decode { message, .. } => scrub(message),
-            Inner::WaitTimedOut { .. } => {}
-            Inner::Api(api) => {
+        match &mut self.0.detail {
+            Detail::InvalidInput { message }
+            | Detail::Transport { message, .. }
+            | Detail::Decode { message, .. } => scrub(message),
+            Detail::WaitTimedOut { .. } => {}
+            Detail::Api(api) => {
                 for text in [
                     &mut api.error_code,
                     &mut api.error_msg,
@@ -203,7 +216,7 @@ impl Error {
     /// host:port`, `connecting to host:port`, or `host:port` when the connection was made; other
     /// kinds are unchanged.
     pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
-        if let Inner::Transport { kind, message, .. } = &mut *self.inner {
+        if let Detail::Transport { kind, message, .. } = &mut self.0.detail {
             let connecting = matches!(
                 kind,
                 TransportKind::Connect | TransportKind::Dns | TransportKind::Tls
@@ -220,69 +233,69 @@ impl Error {
     }
 
     pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
-        self.note = note;
+        self.0.note = note;
         self
     }
 
     pub(crate) fn with_canonical_request(mut self, canonical_request: Option<String>) -> Error {
-        self.canonical_request = canonical_request;
+        self.0.canonical_request = canonical_request;
         self
     }
 
     /// Marks the error as the credential chain's last word: nothing was found.
     pub(crate) fn no_credentials_found(mut self) -> Error {
-        self.missing_credentials = true;
+        self.0.missing_credentials = true;
         self
     }
 
     /// Says where the error happened (e.g. `IAM https://iam...`), printed before the rest.
     pub(crate) fn in_context(mut self, context: String) -> Error {
-        self.context = Some(context);
+        self.0.context = Some(context);
         self
     }
 
-    fn new(inner: Inner) -> Error {
-        Error {
-            inner: Box::new(inner),
+    fn new(detail: Detail) -> Error {
+        Error(Box::new(Parts {
+            detail,
             attempts: 1,
             context: None,
             missing_credentials: false,
             canonical_request: None,
             note: None,
-        }
+        }))
     }
 
     /// How many requests were sent before giving up (1 when no retry happened; retries only
     /// happen for transient failures, see [`RetryPolicy`](crate::RetryPolicy)).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.0.attempts
     }
 
     /// The jobs seen by the last answered poll, for [`ErrorKind::WaitTimedOut`]; `None` when no
     /// poll was answered (an empty list means the service answered with no jobs yet).
     pub fn last_jobs(&self) -> Option<&[crate::Job]> {
-        match &*self.inner {
-            Inner::WaitTimedOut { jobs, .. } => jobs.as_deref(),
+        match &self.0.detail {
+            Detail::WaitTimedOut { jobs, .. } => jobs.as_deref(),
             _ => None,
         }
     }
 
     /// The broad class of this error.
     pub fn kind(&self) -> ErrorKind {
-        match &*self.inner {
-            Inner::InvalidInput { .. } => ErrorKind::InvalidInput,
-            Inner::Transport { .. } => ErrorKind::Transport,
-            Inner::Api(_) => ErrorKind::Api,
-            Inner::Decode { .. } => ErrorKind::Decode,
-            Inner::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
+        match &self.0.detail {
+            Detail::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Detail::Transport { .. } => ErrorKind::Transport,
+            Detail::Api(_) => ErrorKind::Api,
+            Detail::Decode { .. } => ErrorKind::Decode,
+            Detail::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
         }
     }
 
     /// The HTTP status of the answer, when there was one.
     pub fn status(&self) -> Option<u16> {
-        match &*self.inner {
-            Inner::Api(api) => Some(api.status),
-            Inner::Decode { status, .. } => Some(*status),
+        match &self.0.detail {
+            Detail::Api(api) => Some(api.status),
+            Detail::Decode { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -299,9 +312,9 @@ impl Error {
 
     /// The `X-Request-Id` of the answer (or the body's `request_id`), to quote to Huawei support.
     pub fn request_id(&self) -> Option<&str> {
-        match &*self.inner {
-            Inner::Api(api) => api.request_id.as_deref(),
-            Inner::Decode { request_id, .. } => request_id.as_deref(),
+        match &self.0.detail {
+            Detail::Api(api) => api.request_id.as_deref(),
+            Detail::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -336,13 +349,13 @@ impl Error {
     /// security token's value redacted). Compare it with the one the gateway expected (Huawei's
     /// API Explorer shows it) to find why a signature was rejected.
     pub fn canonical_request(&self) -> Option<&str> {
-        self.canonical_request.as_deref()
+        self.0.canonical_request.as_deref()
     }
 
     /// True when the credential chain found no credentials (explicit, environment, profile file,
     /// ECS metadata); the message lists each step and why it gave nothing.
     pub fn is_missing_credentials(&self) -> bool {
-        self.missing_credentials
+        self.0.missing_credentials
     }
 
     /// True for the failures the client itself retries: a connection failure or timeout before
@@ -370,24 +383,24 @@ impl Error {
     /// True when a success answer was larger than the configured body limit.
     pub fn is_body_too_large(&self) -> bool {
         matches!(
-            &*self.inner,
-            Inner::Decode {
-                too_large: true,
+            self.0.detail,
+            Detail::Decode {
+                over_limit: Some(_),
                 ..
             }
         )
     }
 
     fn api_parts(&self) -> Option<&ApiError> {
-        match &*self.inner {
-            Inner::Api(api) => Some(api),
+        match &self.0.detail {
+            Detail::Api(api) => Some(api),
             _ => None,
         }
     }
 
     fn transport_kind(&self) -> Option<TransportKind> {
-        match &*self.inner {
-            Inner::Transport { kind, .. } => Some(*kind),
+        match &self.0.detail {
+            Detail::Transport { kind, .. } => Some(*kind),
             _ => None,
         }
     }
@@ -395,15 +408,15 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(context) = &self.context {
+        if let Some(context) = &self.0.context {
             write!(f, "{context}: ")?;
         }
         self.fmt_inner(f)?;
-        if let Some(note) = &self.note {
+        if let Some(note) = &self.0.note {
             write!(f, "; {note}")?;
         }
-        if self.attempts > 1 {
-            write!(f, " (after {} attempts)", self.attempts)?;
+        if self.0.attempts > 1 {
+            write!(f, " (after {} attempts)", self.0.attempts)?;
         }
         Ok(())
     }
@@ -411,10 +424,10 @@ impl fmt::Display for Error {
 
 impl Error {
     fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.inner {
-            Inner::InvalidInput { message } => write!(f, "invalid input: {message}"),
-            Inner::Transport { message, .. } => write!(f, "transport error: {}", shown(message)),
-            Inner::Api(api) => {
+        match &self.0.detail {
+            Detail::InvalidInput { message } => write!(f, "invalid input: {message}"),
+            Detail::Transport { message, .. } => write!(f, "transport error: {}", shown(message)),
+            Detail::Api(api) => {
                 write!(f, "api error: http {}", api.status)?;
                 if let Some(code) = &api.error_code {
                     write!(f, " {code}")?;
@@ -427,7 +440,7 @@ impl Error {
                 }
                 Ok(())
             }
-            Inner::Decode {
+            Detail::Decode {
                 status,
                 request_id,
                 message,
@@ -440,7 +453,7 @@ impl Error {
                 Ok(())
             }
             // The last poll's error is the `source()`, not repeated here.
-            Inner::WaitTimedOut { summary, .. } => f.write_str(summary),
+            Detail::WaitTimedOut { summary, .. } => f.write_str(summary),
         }
     }
 }
@@ -453,12 +466,12 @@ impl fmt::Debug for Error {
             return f
                 .debug_struct("Error")
                 .field("kind", &self.kind())
-                .field("inner", &self.inner)
-                .field("attempts", &self.attempts)
-                .field("context", &self.context)
-                .field("missing_credentials", &self.missing_credentials)
-                .field("canonical_request", &self.canonical_request)
-                .field("note", &self.note)
+                .field("detail", &self.0.detail)
+                .field("attempts", &self.0.attempts)
+                .field("context", &self.0.context)
+                .field("missing_credentials", &self.0.missing_credentials)
+                .field("canonical_request", &self.0.canonical_request)
+                .field("note", &self.0.note)
                 .finish();
         }
         write!(f, "{:?}: {self}", self.kind())?;
@@ -474,12 +487,23 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     /// For [`ErrorKind::WaitTimedOut`], the last poll's error, when it failed.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.inner {
-            Inner::WaitTimedOut {
+        match &self.0.detail {
+            Detail::WaitTimedOut {
                 last_error: Some(error),
                 ..
             } => Some(error),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As ureq's `ensure_error_size`: a `Result<T, Error>` stays small.
+    #[test]
+    fn an_error_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
     }
 }

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use crate::error::TransportKind;
+use crate::error::{Resend, TransportKind};
 use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
 use crate::redact::{Secrets, shown};
-use crate::transport::{classify, read_error_body};
+use crate::transport::{Phase, classify, read_error_body};
 use crate::{Auth, Credentials, Error};
 
 /// The metadata service of every ECS.
@@ -116,7 +116,7 @@ impl MetadataCredentials {
                         let waited = Error::transport(
                             TransportKind::Timeout,
                             "the total deadline passed while another call was fetching",
-                            false,
+                            Resend::Unsafe,
                         );
                         return Err(self.nothing_found(waited));
                     }
@@ -258,7 +258,7 @@ impl MetadataCredentials {
             let response = self
                 .agent
                 .run(request)
-                .map_err(|error| classify(error, false).scrub(secrets))?;
+                .map_err(|error| classify(error, Phase::ReadingAnswer).scrub(secrets))?;
             read_ok(response, secrets)
         });
         let outcome = match &result {
@@ -290,7 +290,7 @@ fn remaining(deadline: Instant) -> Result<Duration, Error> {
         return Err(Error::transport(
             TransportKind::Timeout,
             "the total deadline passed",
-            false,
+            Resend::Unsafe,
         ));
     }
     Ok(remaining)
@@ -311,7 +311,7 @@ fn read_ok(
             .with_config()
             .limit(BODY_LIMIT)
             .read_to_vec()
-            .map_err(|error| classify(error, false).scrub(secrets))?
+            .map_err(|error| classify(error, Phase::ReadingAnswer).scrub(secrets))?
     } else {
         secrets.bytes(&read_error_body(&mut response))
     };

@@ -4,7 +4,14 @@
 use std::io::Read as _;
 
 use crate::Error;
-use crate::error::TransportKind;
+use crate::error::{Resend, TransportKind};
+
+/// When a ureq error happened: before any answer began, or while one was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    BeforeAnswer,
+    ReadingAnswer,
+}
 
 /// Error bodies are only quoted, so only their beginning is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -14,7 +21,7 @@ const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 ///
 /// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
 /// looked at so that `is_dns()` and `is_tls()` tell the truth.
-pub(crate) fn classify(error: ureq::Error, before_response: bool) -> Error {
+pub(crate) fn classify(error: ureq::Error, phase: Phase) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, connection_failure) = match &error {
         ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
@@ -43,7 +50,11 @@ pub(crate) fn classify(error: ureq::Error, before_response: bool) -> Error {
         ),
         _ => inner_text(&error),
     };
-    Error::transport(kind, message, before_response && connection_failure)
+    let resend = match (phase, connection_failure) {
+        (Phase::BeforeAnswer, true) => Resend::Safe,
+        _ => Resend::Unsafe,
+    };
+    Error::transport(kind, message, resend)
 }
 
 /// Which deadline passed, in words.
