@@ -10,7 +10,7 @@
 //! of one of them alone does not rerun the script; change a listed variable (say
 //! `HUAWEICLOUD_SDK_AK` or `NO_PROXY`) or run `cargo clean -p <your crate>` to force it.
 
-use crate::variables::{Var, region_endpoint_variable};
+use crate::env::{Var, region_endpoint_variable};
 
 /// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`,
 /// except those that can carry a secret (see the module docs): the AK, project id, IAM endpoint,

@@ -6,20 +6,17 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::chain::{ChainSettings, resolve};
-use crate::client::{Client, JobsPath, USER_AGENT, check_project_id};
-use crate::credentials::{Auth, check_header_safe};
-use crate::endpoint::Endpoint;
-use crate::environment::Environment;
+use crate::api::{JobsPath, USER_AGENT, check_project_id};
+use crate::auth::{Auth, AuthSource, ChainSettings, check_header_safe, resolve};
+use crate::client::Client;
+use crate::env::{Environment, Var};
+use crate::error::Error;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
-use crate::proxy::{ProxyRoute, ProxySetting};
-use crate::skew::ClockSkew;
-use crate::variables::Var;
-use crate::{Error, RetryPolicy, iam, tls};
+use crate::iam;
+use crate::retry::RetryPolicy;
+use crate::transport::{self, Endpoint, ProxySetting, Transport};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,6 +24,31 @@ const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
 /// Longer timeouts are refused: a build script should never wait that long, and deadlines must
 /// stay far from `Instant`'s limits.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The checked settings a [`Client`] is made from (see [`ClientBuilder::build`]).
+pub(crate) struct Config {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) region: Option<String>,
+    pub(crate) auth: AuthSource,
+    pub(crate) project_id: Option<String>,
+    /// Where the project is looked up; `None` without a region.
+    pub(crate) iam: Option<Endpoint>,
+    pub(crate) timeout: Duration,
+    pub(crate) max_body_size: u64,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) jobs_path: JobsPath,
+    pub(crate) user_agent: String,
+    pub(crate) clock_skew_correction: bool,
+    pub(crate) transport: Transport,
+}
+
+impl Client {
+    /// A builder with the defaults: 30 s total deadline, 10 s connect timeout, 10 MiB body limit,
+    /// 3 attempts for transient failures, proxies from the environment, the credential chain.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
 
 /// Configures a [`Client`]; see [`Client::builder`].
 ///
@@ -310,12 +332,13 @@ impl ClientBuilder {
         };
         self.check_limits()?;
         let user_agent = self.user_agent()?;
-        let metadata_url = match &self.metadata_endpoint {
-            Some(url) => Some(Endpoint::parse_metadata(url)?.base),
-            None => match env.get(Var::EcsMetadataEndpoint) {
-                Some(url) => Some(Endpoint::parse_metadata(&url)?.base),
-                None => None,
-            },
+        let metadata_url = self
+            .metadata_endpoint
+            .clone()
+            .or_else(|| env.get(Var::EcsMetadataEndpoint));
+        let metadata_endpoint = match metadata_url {
+            Some(url) => Some(Endpoint::parse_metadata(&url)?),
+            None => None,
         };
         let resolved = resolve(ChainSettings {
             explicit: self.auth,
@@ -323,33 +346,34 @@ impl ClientBuilder {
             explicit_iam_endpoint: self.iam_endpoint,
             profile_file: self.profile_file.as_ref(),
             metadata: self.ecs_metadata,
-            metadata_url,
+            metadata_endpoint,
             environment: env,
-            hooks: &self.hooks,
         })?;
         if let Some(project_id) = &resolved.project_id {
             check_project_id(project_id)?;
         }
         let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
-        let tls = tls::tls_config(self.root_certificates_pem.as_deref(), env)?;
-        let agent = agent(self.timeout, self.connect_timeout, tls);
-        Ok(Client {
-            agent,
+        let transport = Transport::new(transport::Settings {
+            connect_timeout: self.connect_timeout,
+            root_certificates_pem: self.root_certificates_pem.as_deref(),
+            proxy: &self.proxy,
+            environment: env,
+            hooks: self.hooks,
+        })?;
+        Ok(Client::new(Config {
             endpoint,
             region: self.region,
             auth: resolved.auth,
-            project_id: resolved.project_id.map(OnceLock::from).unwrap_or_default(),
+            project_id: resolved.project_id,
             iam,
             timeout: self.timeout,
             max_body_size: self.max_body_size,
             retry: self.retry,
             jobs_path: self.jobs_path,
-            newer_path_learned: AtomicBool::new(false),
             user_agent,
-            proxy: ProxyRoute::new(&self.proxy, env)?,
-            hooks: self.hooks,
-            skew: ClockSkew::new(self.clock_skew_correction),
-        })
+            clock_skew_correction: self.clock_skew_correction,
+            transport,
+        }))
     }
 
     fn check_limits(&self) -> Result<(), Error> {
@@ -380,19 +404,4 @@ impl ClientBuilder {
             None => Ok(USER_AGENT.to_string()),
         }
     }
-}
-
-/// The client's one ureq agent: no redirects, statuses as answers, the deadlines, no User-Agent of
-/// ureq's own, and no proxy of ureq's own (each request is told its proxy).
-fn agent(timeout: Duration, connect_timeout: Duration, tls: ureq::tls::TlsConfig) -> ureq::Agent {
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(timeout))
-        .timeout_connect(Some(connect_timeout))
-        .user_agent(ureq::config::AutoHeaderValue::None)
-        .proxy(None)
-        .tls_config(tls)
-        .build();
-    ureq::Agent::new_with_config(config)
 }

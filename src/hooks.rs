@@ -194,3 +194,12 @@ impl fmt::Debug for Hooks {
             .finish()
     }
 }
+
+/// A header's value in a list of (name, value), the name compared without case: the one such
+/// lookup of the crate.
+pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}

@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
-use crate::endpoint::Endpoint;
+use crate::transport::Endpoint;
 use crate::{Auth, Error, REGIONS};
 
 /// The global IAM endpoint, for regions this crate does not know.

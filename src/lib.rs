@@ -8,37 +8,31 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod api;
+mod auth;
 pub mod build_script;
 mod builder;
-mod chain;
 mod client;
-mod credentials;
-mod endpoint;
-mod environment;
+mod env;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
 mod hooks;
 mod iam;
-mod metadata;
 mod model;
-mod profile;
-mod proxy;
 mod redact;
 mod response;
 mod retry;
 pub mod sign;
 mod skew;
 mod timestamps;
-mod tls;
 mod transport;
-mod variables;
 mod wait;
 
+pub use api::JobsPath;
+pub use auth::{Auth, Credentials, IamToken};
 pub use builder::ClientBuilder;
-pub use client::{Client, JobsPath, get_jobs};
-pub use credentials::{Auth, Credentials, IamToken};
-pub use endpoint::REGIONS;
+pub use client::{Client, get_jobs};
 pub use error::{Error, ErrorKind};
 pub use hooks::{RequestInfo, ResponseInfo};
 pub use model::{ChargeMode, Job, JobStatus};
@@ -46,4 +40,5 @@ pub use response::parse_jobs;
 pub use retry::RetryPolicy;
 /// The `time` crate, whose `OffsetDateTime` is the type of [`Job`]'s timestamps.
 pub use time;
+pub use transport::REGIONS;
 pub use wait::{Progress, WaitOptions, all_finished};

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::client::check_id;
+use crate::api::check_id;
 use crate::{Client, Error, Job};
 
 /// How [`Client::wait_for_jobs`] polls.

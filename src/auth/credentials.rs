@@ -11,9 +11,9 @@ use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
 use crate::Error;
-use crate::environment::Environment;
+use crate::env::Environment;
+use crate::env::Var;
 use crate::redact::REDACTED;
-use crate::variables::Var;
 
 /// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
 ///

@@ -14,14 +14,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use crate::error::{Resend, TransportKind};
-use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
-use crate::redact::{Secrets, shown};
-use crate::transport::{Phase, classify, read_error_body};
-use crate::{Auth, Credentials, Error};
+use super::credentials::{Auth, Credentials};
+use crate::error::{Error, Resend, TransportKind};
+use crate::redact::Secrets;
+use crate::transport::{Endpoint, Request, Route, Transport};
 
 /// The metadata service of every ECS.
-pub(crate) const DEFAULT_METADATA_URL: &str = "http://169.254.169.254";
+const DEFAULT_METADATA_URL: &str = "http://169.254.169.254";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 const TOKEN_TTL_SECONDS: &str = "21600";
@@ -34,13 +33,11 @@ const RENEWAL_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Credentials from the metadata service, cached until shortly before they expire.
 pub(crate) struct MetadataCredentials {
-    base: String,
-    agent: ureq::Agent,
+    endpoint: Endpoint,
     state: Mutex<State>,
     fetched: Condvar,
     /// What the chain tried before, for the error when the metadata service fails too.
     tried: Vec<String>,
-    hooks: Hooks,
 }
 
 #[derive(Default)]
@@ -58,26 +55,26 @@ enum Claim {
 }
 
 impl MetadataCredentials {
-    pub(crate) fn new(base: String, tried: Vec<String>, hooks: Hooks) -> MetadataCredentials {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(TOTAL_TIMEOUT))
-            .build();
+    pub(crate) fn new(endpoint: Endpoint, tried: Vec<String>) -> MetadataCredentials {
         MetadataCredentials {
-            base,
-            agent: ureq::Agent::new_with_config(config),
+            endpoint,
             state: Mutex::new(State::default()),
             fetched: Condvar::new(),
             tried,
-            hooks,
         }
     }
 
+    /// `http://169.254.169.254`.
+    pub(crate) fn default_endpoint() -> Result<Endpoint, Error> {
+        Endpoint::parse_metadata(DEFAULT_METADATA_URL)
+    }
+
     /// The credentials to use now, fetched or renewed when needed, before `deadline`.
-    pub(crate) fn current(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
+    pub(crate) fn current(
+        &self,
+        transport: &Transport,
+        deadline: Instant,
+    ) -> Result<Arc<Auth>, Error> {
         let still_valid = match self.claim(deadline)? {
             Claim::Use(auth) => return Ok(auth),
             Claim::Fetch(still_valid) => still_valid,
@@ -88,7 +85,7 @@ impl MetadataCredentials {
         if let Some(auth) = &still_valid {
             known.add(auth.secret_text());
         }
-        let result = self.fetch(fetch_deadline, known);
+        let result = self.fetch(transport, fetch_deadline, known);
         self.finish(result, still_valid)
     }
 
@@ -161,7 +158,7 @@ impl MetadataCredentials {
             .in_context(format!(
                 "no credentials found; tried {}; ECS metadata {}",
                 self.tried.join("; "),
-                self.base
+                self.endpoint.base
             ))
             .no_credentials_found()
     }
@@ -193,15 +190,16 @@ impl MetadataCredentials {
     /// scrubbed of `secrets`, and of the session token once it is known.
     fn fetch(
         &self,
+        transport: &Transport,
         deadline: Instant,
         mut secrets: Secrets,
     ) -> Result<(Credentials, SystemTime), Error> {
         let failed =
             |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
-        let token_url = format!("{}/meta-data/latest/api/token", self.base);
+        let token_url = format!("{}/meta-data/latest/api/token", self.endpoint.base);
         let ttl = ("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS);
         // As the official SDK: a metadata service without the token API (404) is asked without one.
-        let token = match self.exchange("PUT", &token_url, Some(ttl), deadline, &secrets) {
+        let token = match self.exchange(transport, ("PUT", &token_url), Some(ttl), deadline, &secrets) {
             Ok(token) => Some(session_token(token).ok_or_else(|| {
                 failed("session token cannot be sent as a header (empty, not text, or control characters)")
             })?),
@@ -211,9 +209,9 @@ impl MetadataCredentials {
         if let Some(token) = &token {
             secrets.add(token);
         }
-        let key_url = format!("{}/openstack/latest/securitykey", self.base);
+        let key_url = format!("{}/openstack/latest/securitykey", self.endpoint.base);
         let header = token.as_deref().map(|token| ("X-Metadata-Token", token));
-        let body = self.exchange("GET", &key_url, header, deadline, &secrets)?;
+        let body = self.exchange(transport, ("GET", &key_url), header, deadline, &secrets)?;
         let key: SecurityKey = serde_json::from_slice(&body)
             .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
         let credential = key.credential;
@@ -225,55 +223,48 @@ impl MetadataCredentials {
         Ok((credentials, expires_at))
     }
 
-    /// One request to the metadata service, seen by the hooks (a response hook call for each
-    /// request hook call); the body of a 200.
+    /// One request to the metadata service, never through a proxy, 1 s to connect: the body of
+    /// a 200, or the answer as an `Api` error.
     fn exchange(
         &self,
-        method: &'static str,
-        url: &str,
+        transport: &Transport,
+        (method, url): (&'static str, &str),
         header: Option<(&str, &str)>,
         deadline: Instant,
         secrets: &Secrets,
     ) -> Result<Vec<u8>, Error> {
-        let mut request = ureq::http::Request::builder().method(method).uri(url);
-        if let Some((name, value)) = header {
-            request = request.header(name, value);
-        }
-        // Every part was checked (the URL at build, the token above): this cannot fail.
-        let request = request
-            .body(())
-            .map_err(|error| Error::invalid_input(format!("metadata request: {error}")))?;
-        if self.hooks.wants_requests() {
-            let headers: Vec<(String, String)> = header
-                .iter()
-                .map(|(name, value)| (name.to_string(), value.to_string()))
-                .collect();
-            let info = RequestInfo::new(method, url, &headers, 1, None);
-            self.hooks.request(&info);
-        }
-        let started = Instant::now();
-        let result = remaining(deadline).and_then(|remaining| {
-            let config = self.agent.configure_request(request);
-            let request = config.timeout_global(Some(remaining)).build();
-            let response = self
-                .agent
-                .run(request)
-                .map_err(|error| classify(error, Phase::ReadingAnswer).scrub(secrets))?;
-            read_ok(response, secrets)
-        });
-        let outcome = match &result {
-            Ok((answered, _)) => Ok(answered.clone()),
-            Err(error) => Err(error),
-        };
-        self.hooks.response(&ResponseInfo {
+        let headers: Vec<(String, String)> = header
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let request = Request {
             method,
+            target: &self.endpoint,
             url,
-            proxy: None,
+            headers: &headers,
+            route: Route::Direct,
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            deadline,
+            grace: Duration::ZERO,
+            body_limit: BODY_LIMIT,
+            resend: Resend::Unsafe,
+            secrets,
             attempt: 1,
-            elapsed: started.elapsed(),
-            outcome,
-        });
-        result.and_then(|(_, body)| body)
+            signed: None,
+        };
+        let response = transport.exchange(&request)?;
+        if response.status == 200 {
+            return Ok(response.body);
+        }
+        let request_id = response
+            .request_id()
+            .map(|id| crate::redact::shown(&secrets.text(id)));
+        let body = secrets.bytes(&response.body);
+        Err(crate::response::api_failure(
+            response.status,
+            request_id,
+            &body,
+        ))
     }
 }
 
@@ -282,48 +273,4 @@ fn session_token(body: Vec<u8>) -> Option<String> {
     let token = String::from_utf8(body).ok()?.trim().to_string();
     let sendable = !token.is_empty() && !token.chars().any(char::is_control);
     sendable.then_some(token)
-}
-
-fn remaining(deadline: Instant) -> Result<Duration, Error> {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    if remaining.is_zero() {
-        return Err(Error::transport(
-            TransportKind::Timeout,
-            "the total deadline passed",
-            Resend::Unsafe,
-        ));
-    }
-    Ok(remaining)
-}
-
-/// What the hooks see of the answer, and the body of a 200 or the answer as an `Api` error; both
-/// scrubbed of `secrets`.
-fn read_ok(
-    mut response: ureq::http::Response<ureq::Body>,
-    secrets: &Secrets,
-) -> Result<(Answered, Result<Vec<u8>, Error>), Error> {
-    let status = response.status().as_u16();
-    let request_id = crate::transport::request_id(&response).map(|id| shown(&secrets.text(&id)));
-    let headers = secrets.headers(&crate::transport::response_headers(&response));
-    let body = if status == 200 {
-        response
-            .body_mut()
-            .with_config()
-            .limit(BODY_LIMIT)
-            .read_to_vec()
-            .map_err(|error| classify(error, Phase::ReadingAnswer).scrub(secrets))?
-    } else {
-        secrets.bytes(&read_error_body(&mut response))
-    };
-    let answered = Answered {
-        status,
-        headers,
-        request_id: request_id.clone(),
-        body_len: body.len(),
-    };
-    let body = match status {
-        200 => Ok(body),
-        _ => Err(crate::response::api_failure(status, request_id, &body)),
-    };
-    Ok((answered, body))
 }

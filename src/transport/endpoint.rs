@@ -6,8 +6,8 @@
 use std::net::IpAddr;
 
 use crate::Error;
-use crate::environment::Environment;
-use crate::variables::region_endpoint_variable;
+use crate::env::Environment;
+use crate::env::region_endpoint_variable;
 
 /// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
 pub const REGIONS: &[&str] = &[

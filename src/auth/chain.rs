@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::environment::Environment;
-use crate::hooks::Hooks;
-use crate::metadata::{DEFAULT_METADATA_URL, MetadataCredentials};
-use crate::profile::{Profile, profile_path, read_profile};
-use crate::variables::Var;
-use crate::{Auth, Credentials, Error};
+use super::credentials::{Auth, Credentials};
+use super::metadata::MetadataCredentials;
+use super::profile::{Profile, profile_path, read_profile};
+use crate::env::{Environment, Var};
+use crate::error::Error;
+use crate::transport::{Endpoint, Transport};
 
 /// What the chain found.
 pub(crate) struct Resolved {
@@ -30,11 +30,16 @@ pub(crate) enum AuthSource {
 }
 
 impl AuthSource {
-    /// The credentials to use now; asks the metadata service when needed, before `deadline`.
-    pub(crate) fn current(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
+    /// The credentials to use now; asks the metadata service (through `transport`) when
+    /// needed, before `deadline`.
+    pub(crate) fn current(
+        &self,
+        transport: &Transport,
+        deadline: Instant,
+    ) -> Result<Arc<Auth>, Error> {
         match self {
             AuthSource::Fixed(auth) => Ok(auth.clone()),
-            AuthSource::Metadata(metadata) => metadata.current(deadline),
+            AuthSource::Metadata(metadata) => metadata.current(transport, deadline),
         }
     }
 }
@@ -46,9 +51,9 @@ pub(crate) struct ChainSettings<'a> {
     pub(crate) explicit_iam_endpoint: Option<String>,
     pub(crate) profile_file: Option<&'a PathBuf>,
     pub(crate) metadata: bool,
-    pub(crate) metadata_url: Option<String>,
+    /// The metadata service, when not the ECS default.
+    pub(crate) metadata_endpoint: Option<Endpoint>,
     pub(crate) environment: &'a Environment,
-    pub(crate) hooks: &'a Hooks,
 }
 
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
@@ -89,13 +94,13 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let metadata = settings.metadata && metadata_allowed_by(env)?;
     let auth = match auth {
         Some(auth) => AuthSource::Fixed(Arc::new(auth)),
-        None if metadata => AuthSource::Metadata(MetadataCredentials::new(
-            settings
-                .metadata_url
-                .unwrap_or_else(|| DEFAULT_METADATA_URL.to_string()),
-            tried,
-            settings.hooks.clone(),
-        )),
+        None if metadata => {
+            let endpoint = match settings.metadata_endpoint {
+                Some(endpoint) => endpoint,
+                None => MetadataCredentials::default_endpoint()?,
+            };
+            AuthSource::Metadata(MetadataCredentials::new(endpoint, tried))
+        }
         None => {
             let by = if settings.metadata {
                 format!(" by {}", Var::EcsMetadata.name())

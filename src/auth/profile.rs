@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::environment::Environment;
-use crate::variables::Var;
+use crate::env::Environment;
+use crate::env::Var;
 
 /// The `[basic]` section's keys this crate uses. Empty values count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use crate::Error;
-use crate::environment::Environment;
-use crate::variables::Var;
+use crate::env::Environment;
+use crate::env::Var;
 
 /// The TLS configuration of the client's agent.
 ///

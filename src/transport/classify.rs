@@ -1,10 +1,6 @@
-//! The one place where ureq's errors become this crate's [`Error`]s, and small helpers for reading
-//! answers that every caller of the network shares.
+//! The one place where ureq's errors become this crate's [`Error`]s.
 
-use std::io::Read as _;
-
-use crate::Error;
-use crate::error::{Resend, TransportKind};
+use crate::error::{Error, Resend, TransportKind};
 
 /// When a ureq error happened: before any answer began, or while one was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,15 +9,12 @@ pub(crate) enum Phase {
     ReadingAnswer,
 }
 
-/// Error bodies are only quoted, so only their beginning is read.
-const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-
 /// Classifies a ureq error. Only connection failures and timeouts that happen before any response
 /// are retryable: then the server has not answered, and the GET may be sent again.
 ///
 /// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
 /// looked at so that `is_dns()` and `is_tls()` tell the truth.
-pub(crate) fn classify(error: ureq::Error, phase: Phase) -> Error {
+pub(crate) fn classify(error: ureq::Error, phase: Phase, resend: Resend) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, connection_failure) = match &error {
         ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
@@ -50,8 +43,8 @@ pub(crate) fn classify(error: ureq::Error, phase: Phase) -> Error {
         ),
         _ => inner_text(&error),
     };
-    let resend = match (phase, connection_failure) {
-        (Phase::BeforeAnswer, true) => Resend::Safe,
+    let resend = match (phase, connection_failure, resend) {
+        (Phase::BeforeAnswer, true, Resend::Safe) => Resend::Safe,
         _ => Resend::Unsafe,
     };
     Error::transport(kind, message, resend)
@@ -136,42 +129,4 @@ fn inner_text(error: &ureq::Error) -> String {
         ureq::Error::Io(io) => io.to_string(),
         other => tls_error_text(other).unwrap_or_else(|| other.to_string()),
     }
-}
-
-/// The `X-Request-Id` header of an answer.
-pub(crate) fn request_id<B>(response: &ureq::http::Response<B>) -> Option<String> {
-    header(response, "X-Request-Id")
-}
-
-/// Every response header as text (values that are not text are shown lossily).
-pub(crate) fn response_headers<B>(response: &ureq::http::Response<B>) -> Vec<(String, String)> {
-    response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            (name.as_str().to_string(), value)
-        })
-        .collect()
-}
-
-/// A header's value, when it is text.
-pub(crate) fn header<B>(response: &ureq::http::Response<B>, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string)
-}
-
-/// The beginning of an error answer's body. An unreadable body still leaves the status and
-/// request id to report, so a read error ends the body instead of failing.
-pub(crate) fn read_error_body(response: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
-    let mut body = Vec::new();
-    let _ = response
-        .body_mut()
-        .as_reader()
-        .take(ERROR_BODY_LIMIT)
-        .read_to_end(&mut body);
-    body
 }

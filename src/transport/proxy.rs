@@ -10,10 +10,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::Error;
-use crate::endpoint::Endpoint;
-use crate::environment::Environment;
+use crate::env::Environment;
+use crate::env::Var;
 use crate::redact;
-use crate::variables::Var;
+use crate::transport::Endpoint;
 
 /// Read in this order for an `https://` target; the first that is set wins.
 const HTTPS_VARIABLES: [Var; 4] = [

@@ -1,0 +1,69 @@
+//! The facts of the API this crate calls: the two paths of `ListAuditInstanceJobs`, what an id may
+//! be, and the `User-Agent` the crate sends.
+
+use crate::Error;
+use crate::sign::percent_encode;
+use crate::transport::REGIONS;
+
+/// Sent as `User-Agent` (and signed, as the official SDKs do with theirs).
+pub(crate) const USER_AGENT: &str = concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"));
+
+/// Which URI the jobs are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum JobsPath {
+    /// `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}`, the documented API (marked by Huawei
+    /// as to be retired).
+    Documented,
+    /// `GET /v1/{project_id}/audit/{resource_id}/jobs`, its replacement.
+    Newer,
+    /// The documented path; if the gateway answers 404 `APIGW.0101` (no such API), the newer one,
+    /// remembered for the rest of the client's life. The default.
+    #[default]
+    Auto,
+}
+
+/// `/v1/{project_id}/dbss/audit/jobs/{resource_id}`, or the newer
+/// `/v1/{project_id}/audit/{resource_id}/jobs`, each id one percent-encoded segment.
+pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> String {
+    let mut path = String::from("/v1/");
+    percent_encode(&mut path, project_id);
+    if newer {
+        path.push_str("/audit/");
+        percent_encode(&mut path, resource_id);
+        path.push_str("/jobs");
+    } else {
+        path.push_str("/dbss/audit/jobs/");
+        percent_encode(&mut path, resource_id);
+    }
+    path
+}
+
+/// Rejects ids that cannot name a resource; odd but legal ones (spaces, unicode, `/`, `%`) pass.
+pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
+    if id.is_empty() {
+        return Err(Error::invalid_input(format!("{what} is empty")));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::invalid_input(format!("{what} must not be {id:?}")));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "{what} {id:?} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+/// A project id: as any id, and not a region name (a common mix-up: both appear side by side in
+/// the console).
+pub(crate) fn check_project_id(project_id: &str) -> Result<(), Error> {
+    check_id("project id", project_id)?;
+    if REGIONS.contains(&project_id) {
+        return Err(Error::invalid_input(format!(
+            "project id {project_id:?} is a region name; the project id is the 32-hex-digit id \
+             that IAM lists for the region (console: My Credentials, Projects)"
+        )));
+    }
+    Ok(())
+}

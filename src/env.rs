@@ -1,0 +1,167 @@
+//! The environment variables the library reads, declared once, and where they are read from: the
+//! process environment, or a fixed set given to the builder (so that tests and tools can isolate
+//! themselves from the process environment). Reads only; never writes variables.
+//!
+//! The code reads variables only through [`Var`] and [`Environment::get`], and
+//! [`rerun_if_env_changed`](crate::build_script::rerun_if_env_changed) lists them from here,
+//! leaving out the ones that can carry a secret.
+
+/// Declares every variable once: its name in the code, its name in the environment, and whether
+/// its value can carry a secret. Makes [`Var`], `Var::ALL`, `Var::name` and `Var::is_secret`.
+macro_rules! variables {
+    ($($variant:ident => $name:literal $(, $secret:ident)?;)*) => {
+        /// A variable the library reads.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Var {
+            $($variant),*
+        }
+
+        impl Var {
+            /// Every variable, once.
+            pub(crate) const ALL: &'static [Var] = &[$(Var::$variant),*];
+
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Var::$variant => $name),*
+                }
+            }
+
+            /// Whether the value can carry a secret; such a variable is never listed for cargo,
+            /// which stores the value of every listed variable in plain text under `target/`.
+            pub(crate) fn is_secret(self) -> bool {
+                match self {
+                    $(Var::$variant => variables!(@secret $($secret)?)),*
+                }
+            }
+        }
+    };
+    (@secret secret) => { true };
+    (@secret) => { false };
+}
+
+variables! {
+    AccessKey => "HUAWEICLOUD_SDK_AK";
+    SecretKey => "HUAWEICLOUD_SDK_SK", secret;
+    SecurityToken => "HUAWEICLOUD_SDK_SECURITY_TOKEN", secret;
+    ProjectId => "HUAWEICLOUD_SDK_PROJECT_ID";
+    IamEndpoint => "HUAWEICLOUD_SDK_IAM_ENDPOINT";
+    CredentialsFile => "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+    Home => "HOME";
+    UserProfile => "USERPROFILE";
+    // A proxy URL carries the password of an authenticated proxy.
+    AllProxy => "ALL_PROXY", secret;
+    AllProxyLower => "all_proxy", secret;
+    HttpsProxy => "HTTPS_PROXY", secret;
+    HttpsProxyLower => "https_proxy", secret;
+    HttpProxy => "HTTP_PROXY", secret;
+    HttpProxyLower => "http_proxy", secret;
+    NoProxy => "NO_PROXY";
+    NoProxyLower => "no_proxy";
+    SslCertFile => "SSL_CERT_FILE";
+    EcsMetadata => "DBSS_JOBS_ECS_METADATA";
+    EcsMetadataEndpoint => "DBSS_JOBS_ECS_METADATA_ENDPOINT";
+}
+
+/// The region's DBSS endpoint override, as the official SDKs name it:
+/// `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`, the region upper-cased with `-` → `_`.
+pub(crate) fn region_endpoint_variable(region: &str) -> String {
+    format!(
+        "HUAWEICLOUD_SDK_REGION_DBSS_{}",
+        region.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone, Default)]
+pub(crate) enum Environment {
+    #[default]
+    Process,
+    Fixed(Arc<HashMap<String, String>>),
+}
+
+impl Environment {
+    /// The variable's value, if set and not empty.
+    pub(crate) fn get(&self, var: Var) -> Option<String> {
+        self.get_named(var.name())
+    }
+
+    /// A variable whose name is made at run time (the region's endpoint override); every other
+    /// read goes through [`Environment::get`] and the table in `variables`.
+    pub(crate) fn get_named(&self, name: &str) -> Option<String> {
+        let value = match self {
+            Environment::Process => std::env::var(name).ok(),
+            Environment::Fixed(vars) => vars.get(name).cloned(),
+        };
+        value.filter(|value| !value.trim().is_empty())
+    }
+
+    /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
+    /// as unset), to tell "empty" from "not set" in messages.
+    pub(crate) fn is_blank(&self, var: Var) -> bool {
+        let value = match self {
+            Environment::Process => std::env::var(var.name()).ok(),
+            Environment::Fixed(vars) => vars.get(var.name()).cloned(),
+        };
+        value.is_some_and(|value| value.trim().is_empty())
+    }
+
+    /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.get(Var::Home)
+            .or_else(|| self.get(Var::UserProfile))
+            .map(PathBuf::from)
+    }
+}
+
+/// Names only: values may be secrets.
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Process => f.write_str("Process"),
+            Environment::Fixed(vars) => {
+                let mut names: Vec<&String> = vars.keys().collect();
+                names.sort();
+                f.debug_tuple("Fixed").field(&names).finish()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_declared_once() {
+        let mut names: Vec<&str> = Var::ALL.iter().map(|var| var.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Var::ALL.len());
+    }
+
+    #[test]
+    fn the_sk_the_security_token_and_the_proxy_urls_are_secret() {
+        let secret: Vec<&str> = Var::ALL
+            .iter()
+            .filter(|var| var.is_secret())
+            .map(|var| var.name())
+            .collect();
+        assert_eq!(
+            secret,
+            [
+                "HUAWEICLOUD_SDK_SK",
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                "ALL_PROXY",
+                "all_proxy",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "HTTP_PROXY",
+                "http_proxy"
+            ]
+        );
+    }
+}

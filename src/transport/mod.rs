@@ -1,0 +1,256 @@
+//! The wire. Only `transport/` names `ureq` (`grep -rl 'ureq::' src` shows it), and every request
+//! the crate sends (the jobs call, the IAM lookup, both ECS metadata requests) is one
+//! [`Transport::exchange`]: the request hook, the proxy decision, the deadline, the body bound,
+//! the response hook with the answer's headers scrubbed, and ureq's errors classified and scrubbed.
+//! One agent serves them all (connections are kept alive between calls; no redirects followed).
+
+mod classify;
+mod endpoint;
+mod proxy;
+mod tls;
+
+use std::io::Read as _;
+use std::time::{Duration, Instant, SystemTime};
+
+use classify::Phase;
+pub(crate) use endpoint::Endpoint;
+pub use endpoint::REGIONS;
+pub(crate) use proxy::{ProxyRoute, ProxySetting};
+
+use crate::env::Environment;
+use crate::error::{Error, Resend, TransportKind};
+use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
+use crate::redact::{Secrets, shown};
+
+/// Error bodies are only quoted, so only their beginning is read.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// The agent, the proxy decision and the hooks of a client.
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    proxy: ProxyRoute,
+    hooks: Hooks,
+}
+
+/// What a transport is made from: the builder's checked settings.
+pub(crate) struct Settings<'a> {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) root_certificates_pem: Option<&'a [u8]>,
+    pub(crate) proxy: &'a ProxySetting,
+    pub(crate) environment: &'a Environment,
+    pub(crate) hooks: Hooks,
+}
+
+/// How a request travels: through the proxy the settings choose, or always direct (the
+/// metadata service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    AsConfigured,
+    Direct,
+}
+
+/// One request to send.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'static str,
+    pub(crate) target: &'a Endpoint,
+    /// The whole URL, query included.
+    pub(crate) url: &'a str,
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) route: Route,
+    /// A shorter connect timeout than the client's (the metadata service's 1 s).
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) deadline: Instant,
+    /// How long past the deadline an answer that began in time may still be read.
+    pub(crate) grace: Duration,
+    /// The largest success body read; a larger one is `Decode`, not a truncation.
+    pub(crate) body_limit: u64,
+    /// Whether a connection failure may be sent again (the caller retries it).
+    pub(crate) resend: Resend,
+    /// What texts built from the answer are scrubbed of.
+    pub(crate) secrets: &'a Secrets,
+    pub(crate) attempt: u32,
+    /// For a signed request, its canonical request and string to sign, for the request hook.
+    pub(crate) signed: Option<(&'a str, &'a str)>,
+}
+
+/// An answer, as it was received.
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    /// A success body up to the limit, or the beginning of an error body.
+    pub(crate) body: Vec<u8>,
+    /// Our clock when the answer came.
+    pub(crate) received_at: SystemTime,
+}
+
+impl Response {
+    /// A header's value (name compared without case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        crate::hooks::header_value(&self.headers, name)
+    }
+
+    /// The `X-Request-Id` as received.
+    pub(crate) fn request_id(&self) -> Option<&str> {
+        self.header("X-Request-Id")
+    }
+}
+
+impl Transport {
+    /// The client's one agent: statuses as answers, no redirects, no User-Agent or proxy of
+    /// ureq's own (each request is told its proxy), the connect timeout, the trusted CAs.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a proxy URL or CA file that cannot work.
+    pub(crate) fn new(settings: Settings<'_>) -> Result<Transport, Error> {
+        let tls = tls::tls_config(settings.root_certificates_pem, settings.environment)?;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(settings.connect_timeout))
+            .user_agent(ureq::config::AutoHeaderValue::None)
+            .proxy(None)
+            .tls_config(tls)
+            .build();
+        Ok(Transport {
+            agent: ureq::Agent::new_with_config(config),
+            proxy: ProxyRoute::new(settings.proxy, settings.environment)?,
+            hooks: settings.hooks,
+        })
+    }
+
+    /// The proxy passwords, which every request's secrets include.
+    pub(crate) fn proxy_passwords(&self) -> impl Iterator<Item = &str> {
+        self.proxy.passwords()
+    }
+
+    /// Sends one request and reads its answer; the hooks see both ends (one response hook call
+    /// for each request hook call).
+    pub(crate) fn exchange(&self, request: &Request<'_>) -> Result<Response, Error> {
+        if self.hooks.wants_requests() {
+            let info = RequestInfo::new(
+                request.method,
+                request.url,
+                request.headers,
+                request.attempt,
+                request.signed,
+            );
+            self.hooks.request(&info);
+        }
+        let proxy = match request.route {
+            Route::AsConfigured => self.proxy.shown_for(request.target),
+            Route::Direct => None,
+        };
+        let started = Instant::now();
+        let result = self
+            .send(request)
+            .map_err(|error| error.at(&request.target.host_and_port(), proxy));
+        let outcome = result.as_ref().map(|response| Answered {
+            status: response.status,
+            headers: request.secrets.headers(&response.headers),
+            request_id: response
+                .request_id()
+                .map(|id| shown(&request.secrets.text(id))),
+            body_len: response.body.len(),
+        });
+        self.hooks.response(&ResponseInfo {
+            method: request.method,
+            url: request.url,
+            proxy,
+            attempt: request.attempt,
+            elapsed: started.elapsed(),
+            outcome,
+        });
+        result
+    }
+
+    /// The request on the wire, within its deadline, and its answer read.
+    fn send(&self, request: &Request<'_>) -> Result<Response, Error> {
+        let remaining = request.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Error::transport(
+                TransportKind::Timeout,
+                "the total deadline passed",
+                request.resend,
+            ));
+        }
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method)
+            .uri(request.url);
+        for (name, value) in request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        // Every part was checked when it was made (ids, credentials, tokens, the URL).
+        let built = builder.body(()).map_err(|error| {
+            Error::invalid_input(format!("the request cannot be built: {error}"))
+        })?;
+        let proxy = match request.route {
+            Route::AsConfigured => self.proxy.for_target(request.target),
+            Route::Direct => None,
+        };
+        let mut config = self
+            .agent
+            .configure_request(built)
+            .timeout_global(Some(remaining + request.grace))
+            .proxy(proxy);
+        if let Some(connect) = request.connect_timeout {
+            config = config.timeout_connect(Some(connect));
+        }
+        let response = self
+            .agent
+            .run(config.build())
+            .map_err(|error| classify::classify(error, Phase::BeforeAnswer, request.resend))
+            .map_err(|error| error.scrub(request.secrets))?;
+        read(response, request)
+    }
+}
+
+/// Reads an answer: a success body up to the limit, or the beginning of an error body.
+fn read(
+    mut response: ureq::http::Response<ureq::Body>,
+    request: &Request<'_>,
+) -> Result<Response, Error> {
+    let received_at = SystemTime::now();
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect();
+    let body = if (200..=299).contains(&status) {
+        let read = response
+            .body_mut()
+            .with_config()
+            .limit(request.body_limit)
+            .read_to_vec();
+        match read {
+            Ok(body) => body,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                let id = crate::hooks::header_value(&headers, "X-Request-Id")
+                    .map(|id| shown(&request.secrets.text(id)));
+                return Err(Error::too_large(status, id, request.body_limit));
+            }
+            Err(error) => {
+                let error = classify::classify(error, Phase::ReadingAnswer, Resend::Unsafe);
+                return Err(error.scrub(request.secrets));
+            }
+        }
+    } else {
+        // An unreadable error body still leaves the status and request id to report.
+        let mut body = Vec::new();
+        let _ = response
+            .body_mut()
+            .as_reader()
+            .take(ERROR_BODY_LIMIT)
+            .read_to_end(&mut body);
+        body
+    };
+    Ok(Response {
+        status,
+        headers,
+        body,
+        received_at,
+    })
+}
