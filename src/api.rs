@@ -1,7 +1,7 @@
 //! The facts of the API this crate calls: the two paths of `ListAuditInstanceJobs`, what an id may
 //! be, and the `User-Agent` the crate sends.
 
-use crate::Error;
+use crate::error::Error;
 use crate::sign::percent_encode;
 use crate::transport::REGIONS;
 

@@ -3,18 +3,18 @@
 //! [`ClientBuilder::build`] reads the environment and the profile file but sends nothing: every
 //! setting is checked here, before any traffic.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT, check_project_id};
-use crate::auth::{Auth, AuthSource, ChainSettings, check_header_safe, resolve};
-use crate::client::Client;
+use crate::auth::{Auth, ChainSettings, check_header_safe, resolve};
+use crate::client::{Client, Config};
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::iam;
+use crate::redact::SizeOnly;
 use crate::retry::RetryPolicy;
 use crate::transport::{self, Endpoint, ProxySetting, Transport};
 
@@ -24,23 +24,6 @@ const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
 /// Longer timeouts are refused: a build script should never wait that long, and deadlines must
 /// stay far from `Instant`'s limits.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The checked settings a [`Client`] is made from (see [`ClientBuilder::build`]).
-pub(crate) struct Config {
-    pub(crate) endpoint: Endpoint,
-    pub(crate) region: Option<String>,
-    pub(crate) auth: AuthSource,
-    pub(crate) project_id: Option<String>,
-    /// Where the project is looked up; `None` without a region.
-    pub(crate) iam: Option<Endpoint>,
-    pub(crate) timeout: Duration,
-    pub(crate) max_body_size: u64,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) jobs_path: JobsPath,
-    pub(crate) user_agent: String,
-    pub(crate) clock_skew_correction: bool,
-    pub(crate) transport: Transport,
-}
 
 impl Client {
     /// A builder with the defaults: 30 s total deadline, 10 s connect timeout, 10 MiB body limit,
@@ -54,7 +37,7 @@ impl Client {
 ///
 /// `Debug` shows no secret: credentials print redacted, a proxy URL without its password, the
 /// environment by variable names only, root certificates by their size.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
     region: Option<String>,
     endpoint: Option<String>,
@@ -71,7 +54,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     jobs_path: JobsPath,
     proxy: ProxySetting,
-    root_certificates_pem: Option<Vec<u8>>,
+    root_certificates_pem: Option<SizeOnly>,
     user_agent_suffix: Option<String>,
     hooks: Hooks,
     clock_skew_correction: bool,
@@ -102,33 +85,6 @@ impl Default for ClientBuilder {
             hooks: Hooks::default(),
             clock_skew_correction: true,
         }
-    }
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pem_size = self.root_certificates_pem.as_ref().map(Vec::len);
-        f.debug_struct("ClientBuilder")
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("auth", &self.auth)
-            .field("project_id", &self.project_id)
-            .field("iam_endpoint", &self.iam_endpoint)
-            .field("profile_file", &self.profile_file)
-            .field("ecs_metadata", &self.ecs_metadata)
-            .field("metadata_endpoint", &self.metadata_endpoint)
-            .field("environment", &self.environment)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("max_body_size", &self.max_body_size)
-            .field("retry", &self.retry)
-            .field("jobs_path", &self.jobs_path)
-            .field("proxy", &self.proxy)
-            .field("root_certificates_pem_bytes", &pem_size)
-            .field("user_agent_suffix", &self.user_agent_suffix)
-            .field("hooks", &self.hooks)
-            .field("clock_skew_correction", &self.clock_skew_correction)
-            .finish()
     }
 }
 
@@ -266,7 +222,7 @@ impl ClientBuilder {
     /// corporate proxy), instead of `SSL_CERT_FILE`, the platform's store (feature
     /// `platform-verifier`) or the bundled Mozilla roots.
     pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certificates_pem = Some(pem.into());
+        self.root_certificates_pem = Some(SizeOnly(pem.into()));
         self
     }
 
@@ -355,7 +311,10 @@ impl ClientBuilder {
         let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
-            root_certificates_pem: self.root_certificates_pem.as_deref(),
+            root_certificates_pem: self
+                .root_certificates_pem
+                .as_ref()
+                .map(|pem| pem.0.as_slice()),
             proxy: &self.proxy,
             environment: env,
             hooks: self.hooks,

@@ -10,21 +10,38 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::{JobsPath, check_id, check_project_id, jobs_path};
 use crate::auth::{Auth, AuthSource};
-use crate::builder::Config;
 use crate::error::{Error, Resend};
 use crate::hooks::header_value;
 use crate::iam;
 use crate::model::Job;
 use crate::redact::{self, Secrets, shown};
 use crate::response::{api_failure, decode_jobs, error_code};
+use crate::retry::RetryPolicy;
 use crate::retry::{is_retryable_status, parse_retry_after, random_unit};
 use crate::sign::{SignableRequest, canonical_query, sign};
 use crate::skew::{ClockSkew, SigningTime, says_signature_expired};
-use crate::transport::{Endpoint, Request, Response, Route};
+use crate::transport::{Endpoint, Request, Response, Route, Transport};
 
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
 /// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
 const ANSWER_GRACE: Duration = Duration::from_millis(250);
+
+/// The checked settings a [`Client`] is made from (see [`ClientBuilder::build`](crate::ClientBuilder::build)).
+pub(crate) struct Config {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) region: Option<String>,
+    pub(crate) auth: AuthSource,
+    pub(crate) project_id: Option<String>,
+    /// Where the project is looked up; `None` without a region.
+    pub(crate) iam: Option<Endpoint>,
+    pub(crate) timeout: Duration,
+    pub(crate) max_body_size: u64,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) jobs_path: JobsPath,
+    pub(crate) user_agent: String,
+    pub(crate) clock_skew_correction: bool,
+    pub(crate) transport: Transport,
+}
 
 /// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse
 /// it for many calls: the connection is kept alive.

@@ -101,7 +101,7 @@ enum Detail {
         /// What the polls saw, in words (the wait writes it).
         summary: String,
         /// `None` when no poll was answered.
-        jobs: Option<Vec<crate::Job>>,
+        jobs: Option<Vec<crate::model::Job>>,
         /// The last poll's error, when it failed (transiently).
         last_error: Option<Error>,
     },
@@ -138,7 +138,7 @@ impl Error {
 
     pub(crate) fn wait_timed_out(
         summary: String,
-        jobs: Option<Vec<crate::Job>>,
+        jobs: Option<Vec<crate::model::Job>>,
         last_error: Option<Error>,
     ) -> Error {
         Error::new(Detail::WaitTimedOut {
@@ -273,7 +273,7 @@ impl Error {
 
     /// The jobs seen by the last answered poll, for [`ErrorKind::WaitTimedOut`]; `None` when no
     /// poll was answered (an empty list means the service answered with no jobs yet).
-    pub fn last_jobs(&self) -> Option<&[crate::Job]> {
+    pub fn last_jobs(&self) -> Option<&[crate::model::Job]> {
         match &self.0.detail {
             Detail::WaitTimedOut { jobs, .. } => jobs.as_deref(),
             _ => None,

@@ -38,10 +38,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+use crate::auth::Credentials;
+use crate::builder::ClientBuilder;
+use crate::client::Client;
+use crate::model::{Job, JobStatus};
 use crate::redact;
 use crate::sign::{SignableRequest, percent_decode, sign};
 use crate::timestamps::{format_http_date, parse_sdk_date};
-use crate::{Client, ClientBuilder, Credentials, Job, JobStatus};
 
 /// The gateway's tolerance for `X-Sdk-Date`.
 const WINDOW: Duration = Duration::from_secs(15 * 60);

@@ -8,8 +8,10 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
+use crate::auth::Auth;
+use crate::error::Error;
 use crate::transport::Endpoint;
-use crate::{Auth, Error, REGIONS};
+use crate::transport::REGIONS;
 
 /// The global IAM endpoint, for regions this crate does not know.
 const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";

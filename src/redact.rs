@@ -87,6 +87,27 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// A value that `Debug` shows as `"** redacted **"`, whatever it holds, so that a type holding a
+/// secret can derive `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Redacted<T>(pub(crate) T);
+
+impl<T> std::fmt::Debug for Redacted<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(REDACTED, f)
+    }
+}
+
+/// Bytes that `Debug` shows by their size only (a PEM text: long, and nothing to read in a log).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct SizeOnly(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for SizeOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes", self.0.len())
+    }
+}
+
 /// The secrets one request carried (its signature, the token that travelled, the proxy's
 /// password, the metadata session token), to scrub from every text built from its answer.
 #[derive(Clone, Default)]

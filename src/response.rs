@@ -5,9 +5,10 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::error::Error;
+use crate::model::Job;
 use crate::model::jobs_from_slice;
 use crate::redact::shown;
-use crate::{Error, Job};
 
 /// How much of a non-JSON error body is quoted in the error, in characters.
 const QUOTED_BODY_CHARS: usize = 200;
@@ -138,7 +139,7 @@ fn quote_text(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::error::ErrorKind;
 
     #[track_caller]
     fn check_api(body: &str, code: Option<&str>, msg: Option<&str>, request_id: Option<&str>) {

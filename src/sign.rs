@@ -19,7 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use crate::{Credentials, Error};
+use crate::auth::Credentials;
+use crate::error::Error;
 
 const ALGORITHM: &str = "SDK-HMAC-SHA256";
 const HEADER_DATE: &str = "X-Sdk-Date";

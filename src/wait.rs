@@ -7,7 +7,9 @@
 use std::time::{Duration, Instant};
 
 use crate::api::check_id;
-use crate::{Client, Error, Job};
+use crate::client::Client;
+use crate::error::Error;
+use crate::model::Job;
 
 /// How [`Client::wait_for_jobs`] polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,10 +10,10 @@ use std::fmt;
 use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
-use crate::Error;
 use crate::env::Environment;
 use crate::env::Var;
-use crate::redact::REDACTED;
+use crate::error::Error;
+use crate::redact::Redacted;
 
 /// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
 ///
@@ -144,10 +144,10 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("access_key", &self.access_key)
-            .field("secret_key", &REDACTED)
+            .field("secret_key", &Redacted(()))
             .field(
                 "security_token",
-                &self.security_token.as_ref().map(|_| REDACTED),
+                &self.security_token.as_ref().map(Redacted),
             )
             .finish()
     }
@@ -217,9 +217,10 @@ impl From<IamToken> for Auth {
     }
 }
 
-/// An IAM token (the `X-Subject-Token` that IAM issues), sent as `X-Auth-Token`.
-#[derive(Clone)]
-pub struct IamToken(String);
+/// An IAM token (the `X-Subject-Token` that IAM issues), sent as `X-Auth-Token`. `Debug` shows
+/// it redacted.
+#[derive(Clone, Debug)]
+pub struct IamToken(Redacted<String>);
 
 impl IamToken {
     /// Wraps a token.
@@ -231,19 +232,11 @@ impl IamToken {
         // Kept as it is sent (header values travel trimmed), so that an echo of it is recognised.
         let token = token.into().trim().to_string();
         check_header_safe("IAM token", &token)?;
-        Ok(IamToken(token))
+        Ok(IamToken(Redacted(token)))
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for IamToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("IamToken(\"")?;
-        f.write_str(REDACTED)?;
-        f.write_str("\")")
+        &self.0.0
     }
 }
 

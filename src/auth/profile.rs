@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
 use crate::env::Environment;
 use crate::env::Var;
+use crate::error::Error;
 
 /// The `[basic]` section's keys this crate uses. Empty values count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]

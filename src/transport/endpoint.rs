@@ -5,9 +5,9 @@
 
 use std::net::IpAddr;
 
-use crate::Error;
 use crate::env::Environment;
 use crate::env::region_endpoint_variable;
+use crate::error::Error;
 
 /// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
 pub const REGIONS: &[&str] = &[

@@ -9,9 +9,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::Error;
 use crate::env::Environment;
 use crate::env::Var;
+use crate::error::Error;
 use crate::redact;
 use crate::transport::Endpoint;
 

@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
-use crate::Error;
 use crate::env::Environment;
 use crate::env::Var;
+use crate::error::Error;
 
 /// The TLS configuration of the client's agent.
 ///
