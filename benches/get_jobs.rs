@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use dbss_jobs::{Client, Credentials};
 
-const BODY: &str = r#"{"jobs":[{"ha_id":"2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7","ha_name":null,"status":"SUCCESS","job_type":null,"job_id":"8abf9647852a1daa01852e517e1a1a0b","begin_time":1671519371000,"end_time":1671519417000,"error_code":null,"fail_reason":null,"charge_mode":"Demand","server_name":"DBSS-qct-1220","server_id":"0aa8f621-bc19-4822-b66d-7ab9ae3c8693"}]}"#;
+const BODY: &str = include_str!("../examples/documented_example.json");
 
 /// A keep-alive HTTP/1.1 server on loopback that answers every request with `BODY`.
 fn serve() -> String {

@@ -571,8 +571,8 @@ fn rfc3339(time: time::OffsetDateTime) -> String {
 
 // ---- demo: the crate's fake DBSS endpoint on loopback ----
 
-/// The documented example's job, and a failed one, for the table.
-const DEMO_BODY: &str = r#"{"jobs":[{"ha_id":"2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7","ha_name":null,"status":"SUCCESS","job_type":null,"job_id":"8abf9647852a1daa01852e517e1a1a0b","begin_time":1671519371000,"end_time":1671519417000,"error_code":null,"fail_reason":null,"charge_mode":"Demand","server_name":"DBSS-qct-1220","server_id":"0aa8f621-bc19-4822-b66d-7ab9ae3c8693"},{"job_id":"8abf9647852a1daa01852e517e1a1a0c","status":"FAIL","begin_time":1671519500000,"end_time":1671519560000,"error_code":"DBSS.1234","fail_reason":"quota exceeded","charge_mode":"Period","server_name":"DBSS-qct-1221"}]}"#;
+/// The API reference's example answer (one job), shipped beside this file.
+const DOCUMENTED_EXAMPLE: &str = include_str!("documented_example.json");
 const DEMO_RESOURCE: &str = "demo-instance-01";
 
 fn run_demo(args: &Args) -> Result<(), Failure> {
@@ -599,9 +599,22 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
     fetch_and_print(&client, resource_id, &args)
 }
 
+/// A failed job beside the documented one, so that the table shows an error column.
+fn failed_demo_job() -> Job {
+    let mut job = dbss_jobs::fake::job("8abf9647852a1daa01852e517e1a1a0c", JobStatus::Fail);
+    job.begin_time = time::OffsetDateTime::from_unix_timestamp(1_671_519_500).ok();
+    job.end_time = time::OffsetDateTime::from_unix_timestamp(1_671_519_560).ok();
+    job.error_code = Some("DBSS.1234".to_string());
+    job.fail_reason = Some("quota exceeded".to_string());
+    job.charge_mode = Some(dbss_jobs::ChargeMode::Period);
+    job.server_name = Some("DBSS-qct-1221".to_string());
+    job
+}
+
 /// One list to show, or (to wait on) a job going INIT → RUNNING → SUCCESS.
 fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
-    let jobs = dbss_jobs::parse_jobs(DEMO_BODY.as_bytes())?;
+    let mut jobs = dbss_jobs::parse_jobs(DOCUMENTED_EXAMPLE.as_bytes())?;
+    jobs.push(failed_demo_job());
     if !progressing {
         return Ok(vec![jobs]);
     }

@@ -139,10 +139,7 @@ impl std::fmt::Debug for Received {
 impl Received {
     /// A header's value (name compared without case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        crate::hooks::header_value(&self.headers, name)
     }
 }
 
@@ -309,9 +306,7 @@ fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping: &AtomicBo
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::sync::lock(state)
 }
 
 /// One request as read off the wire.
@@ -323,10 +318,7 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        crate::hooks::header_value(&self.headers, name)
     }
 }
 

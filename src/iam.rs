@@ -108,17 +108,11 @@ fn cache() -> &'static Cache {
 }
 
 pub(crate) fn cached(key: &CacheKey) -> Option<String> {
-    let cache = cache()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache.get(key).cloned()
+    crate::sync::lock(cache()).get(key).cloned()
 }
 
 pub(crate) fn remember(key: CacheKey, project_id: &str) {
-    let mut cache = cache()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache.insert(key, project_id.to_string());
+    crate::sync::lock(cache()).insert(key, project_id.to_string());
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod response;
 mod retry;
 pub mod sign;
 mod skew;
+mod sync;
 mod timestamps;
 mod transport;
 mod wait;

@@ -6,59 +6,50 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
 /// One creation job of a DBSS audit instance.
 ///
 /// Serializes back to the API's JSON shape (absent values as `null`, times as epoch milliseconds).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Job {
     /// Job id.
-    #[serde(default)]
     pub job_id: Option<String>,
     /// Job state.
-    #[serde(default)]
     pub status: Option<JobStatus>,
     /// Job type (deprecated by the service).
-    #[serde(default)]
     pub job_type: Option<String>,
     /// Id of the instance's server.
-    #[serde(default)]
     pub server_id: Option<String>,
     /// Name of the instance's server.
-    #[serde(default)]
     pub server_name: Option<String>,
     /// Id of the audit instance.
-    #[serde(default)]
     pub resource_id: Option<String>,
     /// When the job started.
-    #[serde(default, with = "epoch_millis")]
+    #[serde(with = "epoch_millis")]
     pub begin_time: Option<OffsetDateTime>,
     /// When the job ended.
-    #[serde(default, with = "epoch_millis")]
+    #[serde(with = "epoch_millis")]
     pub end_time: Option<OffsetDateTime>,
     /// Billing mode of the instance.
-    #[serde(default)]
     pub charge_mode: Option<ChargeMode>,
     /// Error code of a failed job.
-    #[serde(default)]
     pub error_code: Option<String>,
     /// Why a job failed.
-    #[serde(default)]
     pub fail_reason: Option<String>,
     /// HA id (deprecated by the service).
-    #[serde(default)]
     pub ha_id: Option<String>,
     /// HA name (deprecated by the service).
-    #[serde(default)]
     pub ha_name: Option<String>,
 }
 
 /// The state of a job. Non-exhaustive: a status the service adds later arrives as
 /// [`JobStatus::Unknown`] today, and may get its own variant in a later release.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 #[non_exhaustive]
 pub enum JobStatus {
     /// `SUCCESS`: finished and succeeded.
@@ -108,7 +99,8 @@ impl From<String> for JobStatus {
 }
 
 /// How the instance is billed. Non-exhaustive, as [`JobStatus`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 #[non_exhaustive]
 pub enum ChargeMode {
     /// `Period`: yearly or monthly.
@@ -140,30 +132,29 @@ impl From<String> for ChargeMode {
     }
 }
 
-macro_rules! string_enum_serde {
-    ($name:ident) => {
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map($name::from)
-            }
-        }
-    };
+impl From<JobStatus> for String {
+    fn from(status: JobStatus) -> String {
+        status.as_str().to_string()
+    }
 }
 
-string_enum_serde!(JobStatus);
-string_enum_serde!(ChargeMode);
+impl From<ChargeMode> for String {
+    fn from(mode: ChargeMode) -> String {
+        mode.as_str().to_string()
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ChargeMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The 200 body: `{"jobs": [...]}`. A missing or null `jobs` reads as no jobs, as in the official
 /// SDKs, whose response fields are all optional.

@@ -186,10 +186,8 @@ impl ClockSkew {
         re_sign
     }
 
-    /// A poisoned lock only means another thread panicked; the state is one assignment away
-    /// from consistent at every point.
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 

@@ -188,7 +188,7 @@ impl Auth {
             }
             Auth::Token(token) => Sha256::digest(token.as_str().as_bytes()).to_vec(),
         };
-        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        let hex = crate::sign::hex(&digest);
         match self {
             Auth::AkSk(credentials) => format!("ak:{}:{hex}", credentials.access_key()),
             Auth::Token(_) => format!("token:{hex}"),

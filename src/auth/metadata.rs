@@ -163,12 +163,8 @@ impl MetadataCredentials {
             .no_credentials_found()
     }
 
-    /// A poisoned lock only means another thread panicked; the state is still consistent (every
-    /// change is one assignment).
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 
