@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(clippy::all)]
 // Library code reports failures as `Error`s; tests may unwrap.
@@ -16,6 +17,7 @@ mod client;
 mod env;
 mod error;
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 mod hooks;
 mod iam;
