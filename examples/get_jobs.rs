@@ -6,22 +6,11 @@
 //! get_jobs --demo [-v | -vv] [--json] [--wait | --serve]
 //! ```
 //!
-//! Credentials: the official SDKs' chain (`HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`, then the
-//! profile file, then the ECS metadata service), or an IAM token in `HUAWEICLOUD_SDK_AUTH_TOKEN`.
-//! Trust: `--ca-file` (PEM), else `SSL_CERT_FILE`, else the bundled Mozilla roots.
-//! Project id: `--project-id`, else `HUAWEICLOUD_SDK_PROJECT_ID`, the profile, or IAM (by region).
-//! `--demo` needs no account: it runs the real client against the crate's fake DBSS endpoint
-//! (`dbss_jobs::fake::FakeDbss`) on 127.0.0.1, which re-signs each request with this crate's own
-//! signer and compares the signatures (a check of the request's shape, not of the signer: that is
-//! what the official vectors and Huawei's signer are for). With `--wait` the demo job goes INIT →
-//! RUNNING → SUCCESS; `--demo --serve` keeps the fake running and prints its URL and credentials,
-//! for pointing other tools at it.
-//!
-//! `--wait` polls until every job has finished (progress on stderr); `--timeout` is then the overall
-//! deadline (default 30 minutes) instead of the per-call one (default 30 s).
-//!
-//! Exit codes: 0 success; 1 API, transport or decode error, deadline passed, or stdout closed; 2
-//! usage error, bad input or missing credentials; 3 (with `--wait`) some job failed.
+//! `get_jobs --help` prints the whole manual: options, environment variables, exit codes and
+//! examples. `--demo` needs no account: it runs the real client against the crate's fake DBSS
+//! endpoint (`dbss_jobs::fake::FakeDbss`) on 127.0.0.1, which re-signs each request with this
+//! crate's own signer and compares the signatures (a check of the request's shape, not of the
+//! signer: that is what the official vectors and Huawei's signer are for).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -37,6 +26,56 @@ const USAGE: &str =
                 [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
        get_jobs --demo [-v | -vv] [--json] [--wait | --serve]";
 const HELP: &str = "help requested";
+
+/// What `--help` prints: the whole manual.
+const MANUAL: &str = "\
+List the creation jobs of a Huawei Cloud DBSS audit instance, or wait until they finish.
+
+OPTIONS
+  --region ID          the region (else HUAWEICLOUD_SDK_REGION): https://dbss.ID.myhuaweicloud.com,
+                       and the region whose project is looked up in IAM
+  --endpoint URL       the DBSS endpoint instead (https://host[:port], or http:// to a loopback host)
+  --project-id ID      the project (else HUAWEICLOUD_SDK_PROJECT_ID, the profile, or IAM by region)
+  --profile-file PATH  the credentials profile to use, before the environment's AK/SK
+  --ca-file PATH       trust exactly the CAs in this PEM file (else SSL_CERT_FILE, else Mozilla's)
+  --timeout SECS       the deadline of the whole command (default 30 s; with --wait, 30 min)
+  --json               print the API's JSON shape instead of a table
+  --wait               poll until every job has finished, with a progress line on stderr
+  --interval SECS      the time between polls (with --wait; default 10 s)
+  -v, -vv              one line per request on stderr; -vv adds headers and what was signed
+  --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
+  --serve              with --demo: keep the fake running and print how to reach it
+  --                   every later word is an operand (an id that starts with -)
+
+  An option given twice is refused, and so is one that would do nothing (--serve without
+  --demo, --interval without --wait, --demo with --endpoint, --region, --project-id,
+  --profile-file or --ca-file, --serve with --wait, --json, --timeout or -v).
+
+ENVIRONMENT
+  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN
+                       credentials, as in Huawei's official SDKs; else the profile file
+                       (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials), else the
+                       ECS metadata service (DBSS_JOBS_ECS_METADATA=off turns it off)
+  HUAWEICLOUD_SDK_AUTH_TOKEN
+                       an IAM token, used when no AK/SK is in the environment
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY
+                       the proxy for https requests, and the hosts that go direct
+
+EXIT CODES
+  0  success
+  1  an API, transport or decode error, the --wait deadline passed, or stdout cannot be written
+  2  a usage error, bad input, or missing credentials
+  3  with --wait: some job failed (its error_code and fail_reason are printed)
+
+  Errors print on stderr as one line, with their causes (... : caused by: ...); text from a
+  server is printed with its control characters escaped.
+
+EXAMPLES
+  get_jobs --demo --wait
+  get_jobs --region cn-north-4 INSTANCE_ID
+  get_jobs --region cn-north-4 --json INSTANCE_ID > jobs.json
+  get_jobs --region cn-north-4 --wait --timeout 1200 INSTANCE_ID
+  get_jobs -vv --region cn-north-4 INSTANCE_ID      (to see why a signature is refused)";
 
 #[derive(Default, Clone)]
 struct Args {
@@ -79,7 +118,7 @@ fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) if message == HELP => {
-            return match writeln!(std::io::stdout(), "{USAGE}") {
+            return match writeln!(std::io::stdout(), "{USAGE}\n\n{MANUAL}") {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => exit_with(&Failure::Output(error)),
             };

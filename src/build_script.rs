@@ -9,6 +9,19 @@
 //! `HUAWEICLOUD_SDK_AUTH_TOKEN`, which only the example CLI reads). What a user gives up: a change
 //! of one of them alone does not rerun the script; change a listed variable (say
 //! `HUAWEICLOUD_SDK_AK` or `NO_PROXY`) or run `cargo clean -p <your crate>` to force it.
+//!
+//! [`rerun_if_env_changed`] prints `cargo:rerun-if-env-changed` for every
+//! variable the crate may read for that region except those that can carry a secret:
+//!
+//! | variable | listed for cargo |
+//! | --- | --- |
+//! | `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_PROJECT_ID`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, `HUAWEICLOUD_SDK_CREDENTIALS_FILE`, `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` | yes |
+//! | `HOME`, `USERPROFILE` (the default profile path), `NO_PROXY`, `no_proxy`, `SSL_CERT_FILE`, `DBSS_JOBS_ECS_METADATA`, `DBSS_JOBS_ECS_METADATA_ENDPOINT` | yes |
+//! | `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_SECURITY_TOKEN` (secret) | never |
+//! | `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, each in both cases (secret: `http://user:password@proxy:3128`) | never |
+//!
+//! What you give up: changing only a secret or a proxy variable does not rerun the build script.
+//! Change a listed variable with it (the AK, or `NO_PROXY`), or run `cargo clean -p <your crate>`.
 
 use crate::env::{Var, region_endpoint_variable};
 

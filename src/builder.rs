@@ -37,6 +37,8 @@ impl Client {
 ///
 /// `Debug` shows no secret: credentials print redacted, a proxy URL without its password, the
 /// environment by variable names only, root certificates by their size.
+///
+#[doc = include_str!("doc/configuration.md")]
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
     region: Option<String>,

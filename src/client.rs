@@ -59,6 +59,8 @@ pub(crate) struct Config {
 /// }
 /// # Ok::<(), dbss_jobs::Error>(())
 /// ```
+///
+#[doc = include_str!("doc/wire.md")]
 pub struct Client {
     config: Config,
     /// Given, configured, or looked up in IAM once and kept.

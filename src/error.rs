@@ -52,6 +52,8 @@ pub(crate) enum TransportKind {
 /// id and the beginning of a non-JSON error body are quoted scrubbed of the request's secrets, with
 /// control characters escaped (`\n`, `\u{1b}`) and at most 512 characters each, so that `Display`
 /// stays one line.
+///
+#[doc = include_str!("doc/errors.md")]
 pub struct Error(Box<Parts>);
 
 /// Everything an error holds, behind one pointer: an `Error` is as small as a `Result` can wish.
