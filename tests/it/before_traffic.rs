@@ -128,9 +128,7 @@ fn bad_settings_and_credentials_cause_no_traffic() {
         ("proxy nonsense", ok().proxy("::not a proxy::").build()),
         (
             "proxy variable with a path",
-            Client::builder()
-                .endpoint(listeners.dbss.url())
-                .auth(Credentials::new("AK", "SK").unwrap())
+            crate::support::client(listeners.dbss.url())
                 .environment([("ALL_PROXY", "http://u:p/w@127.0.0.1:1")])
                 .build(),
         ),
@@ -247,4 +245,25 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
         .unwrap();
     check_exit(&bad_proxy, 2);
     listeners.assert_untouched("the CLI");
+}
+
+#[test]
+fn an_invalid_id_fails_before_the_project_lookup() {
+    let iam = Server::json(200, r#"{"projects":[{"id":"p1","name":"cn-north-4"}]}"#);
+    let client = Client::builder()
+        .region("cn-north-4")
+        .endpoint("http://127.0.0.1:9")
+        .iam_endpoint(iam.url())
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    for id in ["", ".", "..", "a\nb"] {
+        let error = client.get_jobs(id).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{id:?}: {error}");
+        let options = WaitOptions::default().timeout(Duration::from_secs(1));
+        let error = client.wait_for_jobs(id, options, |_| {}).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{id:?}: {error}");
+    }
+    assert_eq!(iam.connections(), 0);
 }

@@ -493,7 +493,7 @@ fn the_cli_with_v_and_vv() {
 fn the_build_script_recipe_and_every_file_cargo_writes_for_it() {
     let closed = format!("http://127.0.0.1:{}", crate::support::closed_port());
     let proxy = format!("http://u:{PROXY_PASSWORD}@127.0.0.1:9");
-    let output = crate::beyond::build_the_recipe(&[
+    let output = crate::build_script::build_the_recipe(&[
         ("HUAWEICLOUD_SDK_AK", "BUILD-AK"),
         ("HUAWEICLOUD_SDK_SK", SK),
         ("HUAWEICLOUD_SDK_SECURITY_TOKEN", SECURITY_TOKEN),
@@ -514,7 +514,7 @@ fn the_build_script_recipe_and_every_file_cargo_writes_for_it() {
     // Every file under the fixture's target directory, read by grep (hundreds of megabytes).
     let dir = TempDir::new("canary-slices");
     let patterns = dir.write("patterns", &slices().join("\n"));
-    let target = crate::beyond::fixture_target_dir();
+    let target = crate::build_script::fixture_target_dir();
     let grep = std::process::Command::new("grep")
         .args(["-rlF", "-f"])
         .arg(&patterns)

@@ -2,6 +2,7 @@
 //! IAM, and endpoint overrides. Every test passes its environment explicitly
 //! (`ClientBuilder::environment`), so none reads or writes the process environment.
 
+use crate::cli::{check_exit, get_jobs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -475,5 +476,89 @@ fn region_endpoint_override_from_the_environment() {
         message.contains("HUAWEICLOUD_SDK_REGION_DBSS_PRIVATE_REGION_9")
             && message.contains("cn-north-4"),
         "{message}"
+    );
+}
+
+#[test]
+fn a_profile_saved_by_notepad_with_colons_is_read() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("bom-profile");
+    let path = dir.write(
+        "credentials",
+        "\u{feff}[basic]\r\nak: NOTEPAD-AK\r\nsk: notepad-sk\r\nproject_id: notepad-project\r\n",
+    );
+    let client = Client::builder()
+        .endpoint(server.url())
+        .profile_file(&path)
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    client.get_jobs("r").unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/v1/notepad-project/dbss/audit/jobs/r");
+    assert!(
+        request
+            .header("authorization")
+            .unwrap()
+            .contains("Access=NOTEPAD-AK,")
+    );
+}
+
+#[test]
+fn a_named_profile_file_wins_over_the_environment() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("named-profile");
+    let profile = dir.write("credentials", "[basic]\nak = PROFILE-AK\nsk = profile-sk\n");
+    let environment = [
+        ("HUAWEICLOUD_SDK_AK", "ENV-AK"),
+        ("HUAWEICLOUD_SDK_SK", "env-sk"),
+    ];
+    let builder = || {
+        Client::builder()
+            .endpoint(server.url())
+            .project_id("p")
+            .environment(environment)
+    };
+    builder()
+        .profile_file(&profile)
+        .build()
+        .unwrap()
+        .get_jobs("r")
+        .unwrap();
+    let authorization = server.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_string();
+    assert!(
+        authorization.contains("Access=PROFILE-AK"),
+        "{authorization}"
+    );
+    let missing = builder()
+        .profile_file(dir.0.join("absent"))
+        .build()
+        .unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidInput, "{missing}");
+    let cli = get_jobs()
+        .args([
+            "--endpoint",
+            &server.url(),
+            "--project-id",
+            "p",
+            "--profile-file",
+        ])
+        .arg(&profile)
+        .arg("r")
+        .env("HUAWEICLOUD_SDK_AK", "ENV-AK")
+        .env("HUAWEICLOUD_SDK_SK", "env-sk")
+        .output()
+        .unwrap();
+    check_exit(&cli, 0);
+    let authorization = server.requests()[1]
+        .header("authorization")
+        .unwrap()
+        .to_string();
+    assert!(
+        authorization.contains("Access=PROFILE-AK"),
+        "{authorization}"
     );
 }

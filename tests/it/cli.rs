@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{Reply, Server, sequence};
+use crate::support::{Reply, Server, closed_port, sequence};
 
 /// `target/<profile>/examples/get_jobs`, which `cargo test` builds with the tests.
 pub fn get_jobs() -> Command {
@@ -193,7 +193,7 @@ fn region_alone_uses_the_chain_and_iam() {
 #[test]
 fn a_socks5_proxy_in_the_process_environment_is_used() {
     let socks = crate::support::Socks5::start();
-    let host = crate::review::unresolvable_host();
+    let host = crate::support::unresolvable_host();
     let output = get_jobs()
         .env("ALL_PROXY", socks.url("socks5h"))
         .env("HUAWEICLOUD_SDK_AK", "AK")
@@ -460,4 +460,62 @@ fn demo_serve_keeps_the_fake_running_for_other_tools() {
     let _ = child.wait();
     assert_eq!(jobs.len(), 1);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+}
+
+#[test]
+fn cli_an_empty_id_is_exit_2_before_the_project_lookup() {
+    let iam = Server::json(503, "{}");
+    let output = get_jobs()
+        .args(["--region", "cn-north-4", ""])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.url())
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+    assert_eq!(iam.connections(), 0);
+}
+
+#[test]
+fn cli_double_dash_makes_every_later_word_an_operand() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .args(["--endpoint", &server.url(), "--project-id", "p", "--", "-v"])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert_eq!(server.requests()[0].target, "/v1/p/dbss/audit/jobs/-v");
+}
+
+#[test]
+fn cli_missing_credentials_exit_2_when_the_metadata_step_fails() {
+    let metadata = format!("http://127.0.0.1:{}", closed_port());
+    let output = get_jobs()
+        .args(["--endpoint", "http://127.0.0.1:9", "--project-id", "p", "r"])
+        .env("DBSS_JOBS_ECS_METADATA_ENDPOINT", &metadata)
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no credentials found"), "{stderr}");
+    assert!(stderr.contains(&metadata), "{stderr}");
+}
+
+#[test]
+fn cli_options_that_would_do_nothing_are_refused() {
+    for args in [
+        &["--serve", "r"][..],
+        &["--interval", "1", "--endpoint", "http://127.0.0.1:9", "r"],
+        &["--demo", "--region", "cn-north-4"],
+        &["--demo", "--serve", "--json"],
+        &["--demo", "--serve", "--wait"],
+        &["--demo", "--serve", "-v"],
+    ] {
+        let output = get_jobs().args(args).output().unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("does nothing"), "{args:?}: {stderr}");
+    }
 }

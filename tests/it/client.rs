@@ -274,9 +274,7 @@ fn a_silent_server_times_out_within_the_deadline() {
         std::thread::sleep(Duration::from_secs(3));
         After::Close
     });
-    let client = Client::builder()
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let client = crate::support::client(server.url())
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -330,9 +328,7 @@ fn redirects_are_not_followed() {
 #[test]
 fn success_bodies_over_the_limit_are_refused() {
     let server = Server::json(200, DOCUMENTED_EXAMPLE);
-    let client = Client::builder()
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let client = crate::support::client(server.url())
         .max_body_size(100)
         .build()
         .unwrap();
@@ -344,9 +340,7 @@ fn success_bodies_over_the_limit_are_refused() {
 #[test]
 fn user_agent_suffix_is_appended_and_signed() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let client = Client::builder()
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let client = crate::support::client(server.url())
         .user_agent_suffix("my-tool/1.2")
         .build()
         .unwrap();
@@ -380,9 +374,7 @@ fn an_explicit_proxy_tunnels_the_request() {
         }
         After::KeepAlive
     });
-    let client = Client::builder()
-        .endpoint("http://127.0.0.1:9")
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let client = crate::support::client("http://127.0.0.1:9")
         .proxy(proxy.url())
         .build()
         .unwrap();
@@ -398,11 +390,7 @@ fn an_explicit_proxy_tunnels_the_request() {
 
 #[test]
 fn bad_proxy_and_pem_are_refused_when_building() {
-    let builder = || {
-        Client::builder()
-            .endpoint("https://x")
-            .auth(Credentials::new("AK", "SK").unwrap())
-    };
+    let builder = || crate::support::client("https://x");
     for result in [
         builder().proxy("not a url").build(),
         builder().root_certificates_pem("no pem here").build(),

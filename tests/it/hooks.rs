@@ -265,9 +265,7 @@ fn a_transport_failure_reaches_the_response_hook_as_an_error() {
 #[test]
 fn a_panicking_hook_does_not_break_the_call() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let client = Client::builder()
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let client = crate::support::client(server.url())
         .project_id("p")
         .on_request(|_| panic!("a hook that panics (expected in this test)"))
         .on_response(|_| panic!("a hook that panics (expected in this test)"))
@@ -285,9 +283,7 @@ fn response_hooks_see_status_headers_request_id_and_size() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let captured = Arc::new(Mutex::new(Vec::new()));
     let sink = captured.clone();
-    Client::builder()
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+    crate::support::client(server.url())
         .project_id("p")
         .on_response(move |response| {
             sink.lock().unwrap().push((

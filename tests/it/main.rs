@@ -1,22 +1,26 @@
 //! The integration tests: one binary, one module per concern.
 
 mod before_traffic;
-mod beyond;
+mod build_script;
 mod canaries;
 mod chain;
 mod cli;
 mod client;
 mod conformance;
+mod errors;
+mod fake;
 mod faults;
-mod honest;
 mod hooks;
+mod iam;
 mod lockout;
+mod metadata;
 mod model;
-mod promises;
+mod proxy;
 mod redaction;
 mod retries;
-mod review;
 mod sign_vectors;
+mod skew;
 mod support;
 mod tls;
 mod tls_server;
+mod wait;

@@ -1,0 +1,74 @@
+//! The README's build-script recipe, built for real.
+
+/// The README's build-script recipe (`tests/fixtures/build-script`), built for real, offline, in
+/// `target/fixture-build-script`, with only `vars` set of the variables the crate reads. A listed
+/// variable gets a new value each time, so that cargo runs the build script again.
+pub(crate) fn build_the_recipe(vars: &[(&str, &str)]) -> std::process::Output {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("tests/fixtures/build-script");
+    let recipe = std::fs::read_to_string(fixture.join("build.rs")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```rust,no_run\n{recipe}```")),
+        "the README's recipe and tests/fixtures/build-script/build.rs differ"
+    );
+    // The same versions as this crate, from the local cache.
+    std::fs::copy(root.join("Cargo.lock"), fixture.join("Cargo.lock")).unwrap();
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cargo_home = std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo"));
+    let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup"));
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .args(["build", "--offline"])
+        .current_dir(&fixture)
+        .env("CARGO_TARGET_DIR", fixture_target_dir())
+        .env("CARGO_HOME", cargo_home)
+        .env("RUSTUP_HOME", rustup_home)
+        .env("HOME", "/nonexistent")
+        .env_remove("DBSS_JOBS_ECS_METADATA")
+        .env_remove("SSL_CERT_FILE");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("HUAWEICLOUD_")
+            || name.starts_with("DBSS_JOBS_")
+            || name.ends_with("_PROXY")
+            || name.ends_with("_proxy")
+        {
+            command.env_remove(name);
+        }
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    command.env("NO_PROXY", format!("rerun-{nanos}.invalid"));
+    command.envs(vars.iter().copied());
+    command.output().unwrap()
+}
+
+/// Where [`build_the_recipe`] builds: everything cargo writes for it is under here.
+pub(crate) fn fixture_target_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixture-build-script")
+}
+
+/// The README's build-script recipe, built for real without credentials: the build succeeds, with
+/// one warning line that says why there are no jobs.
+#[test]
+fn the_readme_build_script_recipe_builds_without_credentials() {
+    let output = build_the_recipe(&[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("DBSS jobs not read"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0]
+            .contains("building with none: invalid input: no credentials found; tried environment"),
+        "{stderr}"
+    );
+    assert!(
+        warnings[0].contains("ECS metadata (turned off)"),
+        "{stderr}"
+    );
+}

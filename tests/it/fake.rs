@@ -1,0 +1,209 @@
+//! `dbss_jobs::fake::FakeDbss`: signatures, tokens and the time window checked, injected answers, the documented path retired, drop, headers, IAM regions and the bounded record.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, SystemTime};
+
+use dbss_jobs::fake::{FakeDbss, Reply, job};
+use dbss_jobs::sign::{SignableRequest, sign};
+use dbss_jobs::{Credentials, ErrorKind, IamToken, JobStatus, JobsPath};
+
+#[test]
+fn the_fake_checks_signatures_tokens_and_the_time_window() {
+    let fake = FakeDbss::start().unwrap();
+    fake.set_jobs("r", vec![vec![job("j1", JobStatus::Success)]]);
+    assert_eq!(
+        fake.client().build().unwrap().get_jobs("r").unwrap().len(),
+        1
+    );
+    let wrong_sk = fake
+        .client()
+        .auth(Credentials::new(FakeDbss::ACCESS_KEY, "wrong").unwrap())
+        .project_id("p")
+        .build()
+        .unwrap()
+        .get_jobs("r")
+        .unwrap_err();
+    assert!(wrong_sk.is_auth_rejected(), "{wrong_sk}");
+    assert!(wrong_sk.to_string().contains("verify aksk signature fail"));
+    let token = |value: &str| {
+        fake.client()
+            .auth(IamToken::new(value).unwrap())
+            .project_id("p")
+            .build()
+            .unwrap()
+            .get_jobs("r")
+    };
+    assert!(token(FakeDbss::IAM_TOKEN).is_ok());
+    assert!(token("another-token").unwrap_err().is_auth_rejected());
+
+    // A signature 20 minutes old, sent by hand.
+    let host = fake.url().trim_start_matches("http://").to_string();
+    let path = format!("/v1/{}/dbss/audit/jobs/r", FakeDbss::PROJECT_ID);
+    let stale = SystemTime::now() - Duration::from_secs(20 * 60);
+    let signed = sign(
+        &SignableRequest::new("GET", &host, &path),
+        &fake.credentials(),
+        stale,
+    )
+    .unwrap();
+    let mut request = ureq::get(format!("{}{path}", fake.url()));
+    for (name, value) in signed.headers() {
+        request = request.header(name, value);
+    }
+    let response = request
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body = response.into_body().read_to_string().unwrap();
+    assert!(
+        body.contains("signature expired") && body.contains("server time:"),
+        "{body}"
+    );
+}
+
+#[test]
+fn injected_answers_are_served_in_order_and_recorded() {
+    let fake = FakeDbss::start().unwrap();
+    fake.inject(Reply::throttled(1));
+    fake.inject(Reply::unavailable());
+    let client = fake.client().project_id("p").build().unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(client.get_jobs("unknown").unwrap(), vec![]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 503, 200]);
+    assert_eq!(fake.requests()[0].header("x-project-id"), Some("p"));
+    fake.inject(Reply::new(
+        400,
+        r#"{"error_code":"DBSS.0001","error_msg":"bad"}"#,
+    ));
+    assert_eq!(
+        client.get_jobs("r").unwrap_err().error_code(),
+        Some("DBSS.0001")
+    );
+}
+
+#[test]
+fn a_retired_documented_path_sends_the_client_to_the_newer_one() {
+    let fake = FakeDbss::start().unwrap();
+    fake.retire_documented_path();
+    fake.set_jobs("r", vec![vec![job("j1", JobStatus::Running)]]);
+    let documented = fake
+        .client()
+        .project_id("p")
+        .jobs_path(JobsPath::Documented)
+        .build()
+        .unwrap();
+    assert_eq!(
+        documented.get_jobs("r").unwrap_err().error_code(),
+        Some("APIGW.0101")
+    );
+    let auto = fake.client().project_id("p").build().unwrap();
+    assert_eq!(auto.get_jobs("r").unwrap().len(), 1);
+    let targets: Vec<String> = fake.requests().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(targets.last().unwrap(), "/v1/p/audit/r/jobs");
+}
+
+#[test]
+fn the_fakes_record_of_requests_prints_no_secret() {
+    let fake = FakeDbss::start().unwrap();
+    let client = fake
+        .client()
+        .auth(
+            fake.credentials()
+                .with_security_token(crate::support::CANARY_SECURITY_TOKEN)
+                .unwrap(),
+        )
+        .project_id("p")
+        .build()
+        .unwrap();
+    client.get_jobs("r").unwrap();
+    let received = &fake.requests()[0];
+    assert_eq!(
+        received.header("x-security-token"),
+        Some(crate::support::CANARY_SECURITY_TOKEN)
+    );
+    let signature = crate::support::signature_of(received.header("authorization").unwrap());
+    crate::support::assert_no_secret(&format!("{received:?}"), &[signature.to_string()]);
+}
+
+const REQUEST: &[u8] =
+    b"GET /v1/p/dbss/audit/jobs/r HTTP/1.1\r\nHost: x\r\nX-Auth-Token: fake-dbss-iam-token\r\n\r\n";
+
+/// Reads one answer with a Content-Length body; `None` when the connection is closed.
+fn read_answer(stream: &mut TcpStream) -> Option<String> {
+    let mut buffer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buffer.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => buffer.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&buffer).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Length: "))
+        .and_then(|length| length.trim().parse().ok())?;
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).ok()?;
+    Some(head)
+}
+
+#[test]
+fn a_dropped_fake_closes_its_kept_alive_connections() {
+    let fake = FakeDbss::start().unwrap();
+    let mut stream = TcpStream::connect(fake.url().trim_start_matches("http://")).unwrap();
+    stream.write_all(REQUEST).unwrap();
+    assert!(read_answer(&mut stream).is_some());
+    drop(fake);
+    let _ = stream.write_all(REQUEST);
+    assert_eq!(read_answer(&mut stream), None, "answered after drop");
+}
+
+#[test]
+fn a_replys_header_replaces_the_fakes_own() {
+    let fake = FakeDbss::start().unwrap();
+    fake.inject(Reply::unavailable().header("X-Request-Id", "mine-1"));
+    let mut stream = TcpStream::connect(fake.url().trim_start_matches("http://")).unwrap();
+    stream.write_all(REQUEST).unwrap();
+    let head = read_answer(&mut stream).unwrap();
+    assert_eq!(head.matches("X-Request-Id").count(), 1, "{head}");
+    assert!(head.contains("X-Request-Id: mine-1"), "{head}");
+}
+
+#[test]
+fn the_fakes_iam_knows_only_its_regions() {
+    let fake = FakeDbss::start().unwrap();
+    let client = fake.client().region("cn-east-3").build().unwrap();
+    let error = client.project_id().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
+    fake.add_project("cn-east-3", "0123456789abcdef0123456789abcdef");
+    let client = fake.client().region("cn-east-3").build().unwrap();
+    assert_eq!(
+        client.project_id().unwrap(),
+        "0123456789abcdef0123456789abcdef"
+    );
+}
+
+#[test]
+fn the_record_of_requests_keeps_the_latest_ten_thousand() {
+    let fake = FakeDbss::start().unwrap();
+    let client = fake
+        .client()
+        .auth(IamToken::new(FakeDbss::IAM_TOKEN).unwrap())
+        .project_id("p")
+        .build()
+        .unwrap();
+    for _ in 0..10_010 {
+        client.get_jobs("r").unwrap();
+    }
+    assert_eq!(fake.requests().len(), 10_000);
+}

@@ -1,0 +1,71 @@
+//! The IAM project lookup and its cache, keyed on the whole identity and the endpoint.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dbss_jobs::{Client, Credentials};
+
+use crate::support::{After, Server, respond};
+
+/// An IAM stand-in that answers one project id to its first `successes` requests, then 401.
+pub(crate) fn iam_stand_in(id: &'static str, successes: usize) -> Server {
+    let served = AtomicUsize::new(0);
+    Server::start(move |_, stream| {
+        if served.fetch_add(1, Ordering::SeqCst) < successes {
+            let body = format!(r#"{{"projects":[{{"id":"{id}","name":"cn-north-4"}}]}}"#);
+            respond(stream, 200, &[], body.as_bytes());
+        } else {
+            respond(
+                stream,
+                401,
+                &[],
+                br#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}"#,
+            );
+        }
+        After::KeepAlive
+    })
+}
+
+fn iam_client(iam: &Server, ak: &str, sk: &str) -> Client {
+    Client::builder()
+        .region("cn-north-4")
+        .endpoint("https://dbss.example.com")
+        .iam_endpoint(iam.url())
+        .auth(Credentials::new(ak, sk).unwrap())
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_iam_cache_does_not_cross_endpoints() {
+    let first = iam_stand_in("project-of-first", usize::MAX);
+    let second = iam_stand_in("project-of-second", usize::MAX);
+    let ak = "REVIEW-CACHE-ENDPOINT-AK";
+    assert_eq!(
+        iam_client(&first, ak, "sk").project_id().unwrap(),
+        "project-of-first"
+    );
+    assert_eq!(
+        iam_client(&second, ak, "sk").project_id().unwrap(),
+        "project-of-second"
+    );
+    assert_eq!(second.requests().len(), 1);
+}
+
+#[test]
+fn the_iam_cache_does_not_serve_another_secret_key() {
+    // Accepts the first lookup only: a second identity with the same AK must be asked for.
+    let iam = iam_stand_in("project-1", 1);
+    let ak = "REVIEW-CACHE-SK-AK";
+    assert_eq!(
+        iam_client(&iam, ak, "right-sk").project_id().unwrap(),
+        "project-1"
+    );
+    assert_eq!(
+        iam_client(&iam, ak, "right-sk").project_id().unwrap(),
+        "project-1"
+    );
+    let error = iam_client(&iam, ak, "wrong-sk").project_id().unwrap_err();
+    assert_eq!(error.status(), Some(401), "{error}");
+    assert_eq!(iam.requests().len(), 2);
+}

@@ -1,0 +1,295 @@
+//! The ECS metadata step: deadlines, renewal, concurrent callers, error answers, the token API, the kill switch.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use dbss_jobs::{Client, ErrorKind};
+
+use crate::support::{After, Server, respond};
+
+/// A metadata service that answers every request after `delay`, with credentials valid for
+/// `expires_in` seconds.
+fn slow_metadata(delay: Duration, expires_in: i64) -> (Server, Arc<AtomicUsize>) {
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let server = Server::start(move |request, stream| {
+        std::thread::sleep(delay);
+        if request.method == "PUT" {
+            respond(stream, 200, &[], b"session");
+        } else if request.target.starts_with("/openstack/") {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body =
+                crate::support::security_key_body("META-AK", "meta-sk", "meta-token", expires_in);
+            respond(stream, 200, &[], body.as_bytes());
+        } else {
+            respond(stream, 200, &[], br#"{"jobs":[]}"#);
+        }
+        After::KeepAlive
+    });
+    (server, fetches)
+}
+
+#[test]
+fn the_metadata_fetch_keeps_to_the_call_deadline() {
+    let (metadata, _) = slow_metadata(Duration::from_millis(2500), 3600);
+    let client = Client::builder()
+        .endpoint(metadata.url())
+        .metadata_endpoint(metadata.url())
+        .environment([("HOME", "/nonexistent")])
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
+    let elapsed = started.elapsed();
+    // The deadline is 1 s; the bound leaves room for a busy machine, not for a second request.
+    assert!(elapsed < Duration::from_millis(2400), "{elapsed:?}");
+    assert!(error.is_timeout(), "{error}");
+    assert!(error.to_string().contains("ECS metadata"), "{error}");
+}
+
+#[test]
+fn failed_renewals_back_off_while_cached_credentials_are_valid() {
+    // Credentials valid for 2 minutes: inside the 5-minute renewal window, so every call wants
+    // to renew them; after the first renewal fails, the next calls use the cached ones.
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let server = Server::start(move |request, stream| {
+        if request.method == "PUT" {
+            respond(stream, 200, &[], b"session");
+        } else if request.target.starts_with("/openstack/") {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                let body = crate::support::security_key_body("META-AK", "s", "t", 120);
+                respond(stream, 200, &[], body.as_bytes());
+            } else {
+                respond(stream, 500, &[], b"metadata is down");
+            }
+        } else {
+            respond(stream, 200, &[], br#"{"jobs":[]}"#);
+        }
+        After::KeepAlive
+    });
+    let client = Client::builder()
+        .endpoint(server.url())
+        .metadata_endpoint(server.url())
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        client.get_jobs_in("p", "r").unwrap();
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "one fetch, one failed renewal"
+    );
+}
+
+#[test]
+fn concurrent_calls_wait_for_a_metadata_fetch_only_until_their_deadline() {
+    let (metadata, _) = slow_metadata(Duration::from_millis(2500), 3600);
+    let client = Arc::new(
+        Client::builder()
+            .endpoint(metadata.url())
+            .metadata_endpoint(metadata.url())
+            .environment([("HOME", "/nonexistent")])
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap(),
+    );
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let error = client.get_jobs_in("p", "r").unwrap_err();
+                (started.elapsed(), error)
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (elapsed, error) = thread.join().unwrap();
+        assert!(
+            elapsed < Duration::from_millis(2400),
+            "{elapsed:?}: {error}"
+        );
+        assert!(error.is_timeout(), "{error}");
+    }
+}
+
+#[test]
+fn a_metadata_service_that_answers_an_error_is_api_and_missing_credentials() {
+    let metadata = Server::json(403, r#"{"error_code":"META.403","error_msg":"forbidden"}"#);
+    let client = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .metadata_endpoint(metadata.url())
+        .environment([("HOME", "/nonexistent")])
+        .project_id("p")
+        .build()
+        .unwrap();
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Api, "{error}");
+    assert_eq!(error.status(), Some(403));
+    assert!(
+        error.is_missing_credentials() && error.is_forbidden(),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "; ECS metadata {}: api error: http 403 META.403",
+            metadata.url()
+        )),
+        "{message}"
+    );
+    assert_eq!(metadata.requests().len(), 1, "the PUT, then nothing");
+}
+
+#[test]
+fn dbss_jobs_ecs_metadata_off_keeps_the_chain_from_the_metadata_service() {
+    let metadata = Server::json(200, "{}");
+    let build = |value: &str| {
+        Client::builder()
+            .endpoint("https://dbss.example.com")
+            .metadata_endpoint(metadata.url())
+            .environment([("HOME", "/nonexistent"), ("DBSS_JOBS_ECS_METADATA", value)])
+            .timeout(Duration::from_secs(2))
+            .build()
+    };
+    let error = build("off").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.is_missing_credentials(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("ECS metadata (turned off by DBSS_JOBS_ECS_METADATA)"),
+        "{error}"
+    );
+    let error = build("maybe").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("DBSS_JOBS_ECS_METADATA must be on or off"),
+        "{error}"
+    );
+    assert!(build("on").is_ok());
+    assert_eq!(metadata.requests().len(), 0);
+}
+
+/// Run by [`the_process_kill_switch_is_off_for_clients_with_their_own_environment`] in a child
+/// process whose environment has `DBSS_JOBS_ECS_METADATA=off`; does nothing in a normal run.
+#[test]
+fn kill_switch_child() {
+    if std::env::var_os("DBSS_JOBS_KILL_SWITCH_CHILD").is_none() {
+        return;
+    }
+    let metadata = Server::json(200, "{}");
+    let error = Client::builder()
+        .endpoint("http://127.0.0.1:9")
+        .environment([("HOME", "/nonexistent")])
+        .metadata_endpoint(metadata.url())
+        .build()
+        .unwrap_err();
+    assert!(error.is_missing_credentials(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("turned off by DBSS_JOBS_ECS_METADATA"),
+        "{error}"
+    );
+    assert_eq!(metadata.connections(), 0);
+}
+
+#[test]
+fn the_process_kill_switch_is_off_for_clients_with_their_own_environment() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "metadata::kill_switch_child", "--nocapture"])
+        .env("DBSS_JOBS_KILL_SWITCH_CHILD", "1")
+        .env("DBSS_JOBS_ECS_METADATA", "off")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    // And a client's own variables turn it off for that client.
+    let metadata = Server::json(200, "{}");
+    let error = Client::builder()
+        .endpoint("http://127.0.0.1:9")
+        .environment([("HOME", "/nonexistent"), ("DBSS_JOBS_ECS_METADATA", "off")])
+        .metadata_endpoint(metadata.url())
+        .build()
+        .unwrap_err();
+    assert!(error.is_missing_credentials(), "{error}");
+}
+
+/// A metadata service whose token API answers `token` (a status and a body).
+fn metadata_with_token(status: u16, token: &'static str) -> Server {
+    Server::start(move |request, stream| {
+        if request.method == "PUT" {
+            crate::support::respond(stream, status, &[], token.as_bytes());
+        } else {
+            let body = crate::support::security_key_body("META-AK", "meta-sk", "meta-token", 3600);
+            crate::support::respond(stream, 200, &[], body.as_bytes());
+        }
+        After::KeepAlive
+    })
+}
+
+fn counting_hooks(
+    builder: dbss_jobs::ClientBuilder,
+) -> (dbss_jobs::ClientBuilder, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (requests, responses) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (r, a) = (requests.clone(), responses.clone());
+    let builder = builder
+        .on_request(move |_| {
+            r.fetch_add(1, Ordering::SeqCst);
+        })
+        .on_response(move |_| {
+            a.fetch_add(1, Ordering::SeqCst);
+        });
+    (builder, requests, responses)
+}
+
+#[test]
+fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
+    let metadata = metadata_with_token(404, r#"{"error":"not found"}"#);
+    let dbss = Server::json(200, r#"{"jobs":[]}"#);
+    let client = Client::builder()
+        .endpoint(dbss.url())
+        .project_id("p")
+        .environment([("HOME", "/nonexistent")])
+        .metadata_endpoint(metadata.url())
+        .build()
+        .unwrap();
+    client.get_jobs("r").unwrap();
+    let asked = metadata.requests();
+    assert_eq!(asked.len(), 2);
+    assert_eq!(asked[1].header("x-metadata-token"), None);
+    assert_eq!(
+        dbss.requests()[0].header("x-security-token"),
+        Some("meta-token")
+    );
+    // A session token that cannot be a header: the metadata step's answer was wrong.
+    let metadata = metadata_with_token(200, "tok\u{1}en");
+    let (builder, requests, responses) = counting_hooks(
+        Client::builder()
+            .endpoint(dbss.url())
+            .project_id("p")
+            .environment([("HOME", "/nonexistent")])
+            .metadata_endpoint(metadata.url()),
+    );
+    let error = builder.build().unwrap().get_jobs("r").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
+    assert!(error.is_missing_credentials(), "{error}");
+    assert_eq!(metadata.requests().len(), 1);
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        responses.load(Ordering::SeqCst)
+    );
+}
