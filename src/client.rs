@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::{JobsPath, check_id, check_project_id, jobs_path};
 use crate::auth::{Auth, AuthSource};
-use crate::error::{Error, Resend};
+use crate::error::{ApiError, Error, Resend};
+use crate::gateway::{AuthFailure, SignatureMismatch, throttling_window};
 use crate::hooks::header_value;
 use crate::iam;
 use crate::model::Job;
@@ -25,6 +26,15 @@ use crate::transport::{Endpoint, Request, Response, Route, Transport};
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
 /// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
 const ANSWER_GRACE: Duration = Duration::from_millis(250);
+/// How long the gateway keeps an access key locked after five failed signatures.
+const LOCK_TIME: Duration = Duration::from_secs(5 * 60);
+
+/// What the retry loop does after an attempt.
+enum Pause {
+    Retry(Duration),
+    /// The answer stands; with what the client learned, if it explains it.
+    Stop(Option<String>),
+}
 
 /// The checked settings a [`Client`] is made from (see [`ClientBuilder::build`](crate::ClientBuilder::build)).
 pub(crate) struct Config {
@@ -68,6 +78,9 @@ pub struct Client {
     /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
     newer_path_learned: AtomicBool,
     skew: ClockSkew,
+    /// The gateway said the access key does not exist, or locked it: no signed request is sent
+    /// after that (for 5 minutes after a lock).
+    refused: std::sync::Mutex<Option<(AuthFailure, Instant)>>,
 }
 
 impl fmt::Debug for Client {
@@ -118,8 +131,9 @@ struct Answer {
 /// What a call's attempts add up to.
 struct Tally {
     attempts: u32,
-    /// Why a signature expired, in words, when our clock is off.
-    clock_note: Option<String>,
+    /// What the client learned that explains the last answer (a wrong clock, a throttling window
+    /// past the deadline), in words.
+    note: Option<String>,
 }
 
 impl Answer {
@@ -149,18 +163,32 @@ impl Answer {
             && error_code(&self.response.body).as_deref() == Some("APIGW.0101")
     }
 
-    /// An error made from this answer: scrubbed, with the attempts, the clock note, and for a 401
-    /// to a signed request the canonical request that was signed (redacted).
+    /// An error made from this answer: scrubbed, with the attempts, what the gateway's 401 says
+    /// (its reason, and for a wrong signature its canonical request beside ours), the note, and for
+    /// a 401 to a signed request the canonical request that was signed. All of it redacted.
     fn fail(self, error: Error, tally: Tally) -> Error {
-        let canonical_request = match (self.response.status, self.sent.signed) {
-            (401, Some(signed)) => Some(redact::canonical_request(&signed.canonical_request)),
-            _ => None,
-        };
+        let (status, body) = (self.response.status, &self.response.body);
+        let secrets = &self.sent.secrets;
+        let failure = AuthFailure::of(status, body);
+        let signed = self.sent.signed.as_ref().filter(|_| status == 401);
+        let mismatch = signed
+            .filter(|_| failure == Some(AuthFailure::SignatureMismatch))
+            .and_then(|signed| SignatureMismatch::of(&signed.canonical_request, body))
+            .map(|mismatch| {
+                mismatch.redacted(|text| secrets.text(&redact::canonical_request(text)))
+            });
+        let note = tally
+            .note
+            .or_else(|| mismatch.as_ref().map(SignatureMismatch::explain))
+            .or_else(|| failure.map(|failure| failure.hint().to_string()));
+        let canonical_request =
+            signed.map(|signed| redact::canonical_request(&signed.canonical_request));
         error
-            .scrub(&self.sent.secrets)
+            .scrub(secrets)
             .with_attempts(tally.attempts)
             .with_canonical_request(canonical_request)
-            .with_note(tally.clock_note)
+            .with_auth_failure(failure, mismatch)
+            .with_note(note)
     }
 }
 
@@ -175,6 +203,7 @@ impl Client {
                 .unwrap_or_default(),
             newer_path_learned: AtomicBool::new(false),
             skew: ClockSkew::new(config.clock_skew_correction),
+            refused: std::sync::Mutex::new(None),
             config,
         }
     }
@@ -269,47 +298,111 @@ impl Client {
     fn send(&self, target: &Target<'_>, deadline: Instant) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally {
             attempts: 1,
-            clock_note: None,
+            note: None,
         };
         let mut re_signed = false;
         loop {
             let auth = self.config.auth.current(&self.config.transport, deadline)?;
+            self.check_not_refused(&auth)?;
             let result = self.attempt(target, &auth, tally.attempts, deadline);
-            // An expired signature is signed again once, with the gateway's time, when our clock
-            // is measurably off (never any other 401 or 403: failed signatures lock an AK/SK).
             if let Ok(answer) = &result {
+                self.remember_refusal(answer);
+                // An expired signature is signed again once, with the gateway's time, when our
+                // clock is measurably off (never any other 401 or 403: failed signatures lock an
+                // AK/SK).
                 let (note, re_sign) = self.clock_of(answer);
-                tally.clock_note = note.or(tally.clock_note.take());
+                tally.note = note.or(tally.note.take());
                 if re_sign && !re_signed {
                     re_signed = true;
                     tally.attempts += 1;
                     continue;
                 }
             }
-            let (retryable, retry_after) = match &result {
-                Ok(answer) => (
-                    is_retryable_status(answer.response.status),
-                    answer
-                        .response
-                        .header("Retry-After")
-                        .and_then(|value| parse_retry_after(value, SystemTime::now())),
-                ),
-                Err(error) => (error.is_retryable_transport(), None),
-            };
-            // Wait and try again only for a transient failure, within the attempts and the deadline.
-            let retry = &self.config.retry;
-            let delay = (retryable && tally.attempts < retry.attempts())
-                .then(|| retry.delay(tally.attempts, retry_after, random_unit()))
-                .filter(|delay| *delay < deadline.saturating_duration_since(Instant::now()));
-            std::thread::sleep(delay.unwrap_or_default());
+            let pause = self.pause(&result, tally.attempts, deadline);
+            if let Pause::Stop(note) = &pause {
+                tally.note = note.clone().or(tally.note.take());
+            }
             // The last answer stands when there is no time left for another attempt.
-            if delay.is_none() || Instant::now() >= deadline {
+            let Pause::Retry(delay) = pause else {
                 let attempts = tally.attempts;
                 return result
                     .map(|answer| (answer, tally))
                     .map_err(|error| error.with_attempts(attempts));
-            }
+            };
+            std::thread::sleep(delay);
             tally.attempts += 1;
+        }
+    }
+
+    /// Whether and how long to wait before another attempt: only for a transient failure, within
+    /// the attempts and the deadline; a throttled answer no sooner than the gateway's window.
+    fn pause(&self, result: &Result<Answer, Error>, attempt: u32, deadline: Instant) -> Pause {
+        let retry = &self.config.retry;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let (retryable, retry_after, window) = match result {
+            Ok(answer) => {
+                let response = &answer.response;
+                let retry_after = response
+                    .header("Retry-After")
+                    .and_then(|value| parse_retry_after(value, SystemTime::now()));
+                let window = throttling_window(response.status, &response.body);
+                (is_retryable_status(response.status), retry_after, window)
+            }
+            Err(error) => (error.is_retryable_transport(), None, None),
+        };
+        if !retryable || attempt >= retry.attempts() {
+            return Pause::Stop(None);
+        }
+        let delay = match (retry_after, window) {
+            (None, Some(window)) => window + window.mul_f64(random_unit() / 2.0),
+            _ => retry.delay(attempt, retry_after, random_unit()),
+        };
+        match (delay < remaining, window) {
+            (true, _) => Pause::Retry(delay),
+            (false, Some(window)) => Pause::Stop(Some(format!(
+                "the gateway throttles per {} s: try again in about {} s",
+                window.as_secs(),
+                window.as_secs()
+            ))),
+            (false, None) => Pause::Stop(None),
+        }
+    }
+
+    /// No signed request goes out after the gateway said the access key does not exist, nor
+    /// within 5 minutes of it locking the key: each attempt would fail, and count.
+    fn check_not_refused(&self, auth: &Auth) -> Result<(), Error> {
+        if !matches!(auth, Auth::AkSk(_)) {
+            return Ok(());
+        }
+        let refused = *crate::sync::lock(&self.refused);
+        let Some((failure, at)) = refused else {
+            return Ok(());
+        };
+        let lock_over = failure == AuthFailure::AccessKeyLocked && at.elapsed() > LOCK_TIME;
+        if lock_over {
+            return Ok(());
+        }
+        let error = Error::api(ApiError {
+            status: 401,
+            error_code: Some("APIGW.0301".to_string()),
+            error_msg: Some(format!(
+                "not sent: the gateway refused this access key {:.0} s ago",
+                at.elapsed().as_secs_f64()
+            )),
+            ..ApiError::default()
+        });
+        Err(error
+            .with_auth_failure(Some(failure), None)
+            .with_note(Some(failure.hint().to_string())))
+    }
+
+    fn remember_refusal(&self, answer: &Answer) {
+        let failure = AuthFailure::of(answer.response.status, &answer.response.body);
+        if let Some(failure @ (AuthFailure::UnknownAccessKey | AuthFailure::AccessKeyLocked)) =
+            failure
+            && answer.sent.signed.is_some()
+        {
+            *crate::sync::lock(&self.refused) = Some((failure, Instant::now()));
         }
     }
 

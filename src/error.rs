@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::gateway::{AuthFailure, SignatureMismatch};
 use crate::redact::{Secrets, shown};
 
 /// What went wrong, in broad classes; see [`Error::kind`].
@@ -68,8 +69,13 @@ struct Parts {
     missing_credentials: bool,
     /// For a 401 to a signed request: the canonical request that was signed, redacted.
     canonical_request: Option<String>,
-    /// What the client learned that explains the error (a wrong clock), printed last.
+    /// What the client learned that explains the error (a wrong clock, the gateway's reason),
+    /// printed last.
     note: Option<String>,
+    /// Why the gateway refused the credentials, for a 401.
+    auth_failure: Option<AuthFailure>,
+    /// For a wrong signature: the two canonical requests and where they differ.
+    signature_mismatch: Option<SignatureMismatch>,
 }
 
 /// Whether a failed attempt may be sent again as it is.
@@ -234,6 +240,17 @@ impl Error {
         self
     }
 
+    /// What the gateway's 401 said, read from the answer as it was received.
+    pub(crate) fn with_auth_failure(
+        mut self,
+        failure: Option<AuthFailure>,
+        mismatch: Option<SignatureMismatch>,
+    ) -> Error {
+        self.0.auth_failure = failure;
+        self.0.signature_mismatch = mismatch;
+        self
+    }
+
     pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
         self.0.note = note;
         self
@@ -264,6 +281,8 @@ impl Error {
             missing_credentials: false,
             canonical_request: None,
             note: None,
+            auth_failure: None,
+            signature_mismatch: None,
         }))
     }
 
@@ -352,6 +371,26 @@ impl Error {
     /// API Explorer shows it) to find why a signature was rejected.
     pub fn canonical_request(&self) -> Option<&str> {
         self.0.canonical_request.as_deref()
+    }
+
+    /// Why the gateway refused the credentials, for a 401 that says (unknown access key, locked
+    /// access key, wrong signature, expired signature, rejected token); `Display` ends with the
+    /// hint.
+    pub fn auth_failure(&self) -> Option<AuthFailure> {
+        self.0.auth_failure
+    }
+
+    /// For a 401 "verify aksk signature fail" whose body echoes the canonical request the gateway
+    /// computed: both canonical requests and where they first differ. When they are equal, the
+    /// request arrived as signed: the secret key does not belong to the access key.
+    pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
+        self.0.signature_mismatch.as_ref()
+    }
+
+    /// True for the gateway's flow control: status 429 (`APIGW.0308`). The client waits at least
+    /// the window the gateway names before trying again.
+    pub fn is_throttled(&self) -> bool {
+        self.status() == Some(429) && self.kind() == ErrorKind::Api
     }
 
     /// True when the credential chain found no credentials (explicit, environment, profile file,
@@ -474,6 +513,8 @@ impl fmt::Debug for Error {
                 .field("missing_credentials", &self.0.missing_credentials)
                 .field("canonical_request", &self.0.canonical_request)
                 .field("note", &self.0.note)
+                .field("auth_failure", &self.0.auth_failure)
+                .field("signature_mismatch", &self.0.signature_mismatch)
                 .finish();
         }
         write!(f, "{:?}: {self}", self.kind())?;

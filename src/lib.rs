@@ -19,6 +19,7 @@ mod error;
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
+mod gateway;
 mod hooks;
 mod iam;
 mod model;
@@ -37,6 +38,7 @@ pub use auth::{Auth, Credentials, IamToken};
 pub use builder::ClientBuilder;
 pub use client::{Client, get_jobs};
 pub use error::{Error, ErrorKind};
+pub use gateway::{AuthFailure, SignatureMismatch};
 pub use hooks::{RequestInfo, ResponseInfo};
 pub use model::{ChargeMode, Job, JobStatus};
 pub use response::parse_jobs;

@@ -77,6 +77,7 @@ impl Shown {
         ] {
             text.push_str(part.unwrap_or_default());
         }
+        text.push_str(&format!("{:?}", error.signature_mismatch()));
         self.add(what, text);
     }
 
@@ -100,6 +101,10 @@ impl Shown {
                 );
                 responses.add("on_response", text);
             })
+    }
+
+    fn any_contains(&self, words: &str) -> bool {
+        self.0.lock().unwrap().iter().any(|(_, text)| text.contains(words))
     }
 
     #[track_caller]
@@ -130,9 +135,11 @@ enum Echo {
     NoSuchApiThenUnauthorized,
     ExpiredSignature,
     Redirect,
+    /// The gateway's wrong-signature 401, echoing a "canonical request" made of every header.
+    SignatureEchoed,
 }
 
-const ECHOES: [Echo; 9] = [
+const ECHOES: [Echo; 10] = [
     Echo::JsonUnauthorized,
     Echo::HtmlServerError,
     Echo::ForbiddenWithEncodedMessage,
@@ -142,6 +149,7 @@ const ECHOES: [Echo; 9] = [
     Echo::NoSuchApiThenUnauthorized,
     Echo::ExpiredSignature,
     Echo::Redirect,
+    Echo::SignatureEchoed,
 ];
 
 /// A server that answers as `echo` says, with every request header value sent back in its
@@ -176,6 +184,19 @@ fn echoing(echo: Echo) -> Server {
                 ),
             ),
             Echo::Redirect => (302, String::new()),
+            Echo::SignatureEchoed => {
+                let lines: Vec<String> = request
+                    .headers
+                    .iter()
+                    .map(|(name, value)| format!("{}:{value}", name.to_ascii_lowercase()))
+                    .collect();
+                let echo = format!("GET|/|{}", lines.join("|")).replace('"', "'");
+                let message = format!("verify aksk signature fail, canonicalRequest:{echo}");
+                (
+                    401,
+                    format!(r#"{{"error_code":"APIGW.0301","error_msg":"{message}"}}"#),
+                )
+            }
         };
         let mut headers: Vec<(String, String)> = request
             .headers
@@ -329,6 +350,10 @@ fn every_answer_and_fault_for_every_credential_source() {
             drive(&shown, &format!("{scenario} with {source}"), builder);
         }
     }
+    assert!(
+        shown.any_contains("the gateway computed another canonical request"),
+        "the gateway's echo was compared"
+    );
     let echoed = servers[0].1.requests();
     assert!(
         echoed

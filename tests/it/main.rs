@@ -10,6 +10,7 @@ mod conformance;
 mod errors;
 mod fake;
 mod faults;
+mod gateway;
 mod hooks;
 mod iam;
 mod lockout;

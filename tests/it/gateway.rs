@@ -1,0 +1,226 @@
+//! The gateway as it really answers, against Huawei's own signer (`verify_server.py`): a rejected
+//! signature that explains itself, the reasons of a 401 told apart, no signed request after a
+//! locked or unknown access key, and the flow control's window honoured.
+
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use dbss_jobs::{AuthFailure, Client, Credentials};
+
+use crate::conformance::{AK, Oracle, SK};
+use crate::support::{Server, read_request};
+
+const PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+fn client(url: &str, ak: &str, sk: &str) -> Client {
+    Client::builder()
+        .endpoint(url)
+        .auth(Credentials::new(ak, sk).unwrap())
+        .project_id(PROJECT)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// The requests the oracle received so far.
+fn received(oracle: &Oracle) -> usize {
+    std::thread::sleep(Duration::from_millis(200));
+    oracle.log().matches("---- GET").count()
+}
+
+#[test]
+fn a_wrong_secret_key_is_told_apart_from_a_request_changed_on_the_way() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let error = client(&oracle.url(), AK, "not-the-secret-key")
+        .get_jobs("instance-1")
+        .unwrap_err();
+    assert_eq!(
+        error.auth_failure(),
+        Some(AuthFailure::SignatureMismatch),
+        "{error}"
+    );
+    let mismatch = error.signature_mismatch().expect("the gateway's echo");
+    assert_eq!(mismatch.first_difference(), None, "{mismatch:?}");
+    assert_eq!(mismatch.ours(), mismatch.gateway());
+    assert!(
+        error
+            .to_string()
+            .contains("so the secret key does not belong to this access key"),
+        "{error}"
+    );
+    // A relay that rewrites the Host header on the way, as a misconfigured proxy would.
+    let relay = host_rewriting_relay(oracle.port);
+    let error = client(&relay.url(), AK, SK)
+        .get_jobs("instance-1")
+        .unwrap_err();
+    let difference = error
+        .signature_mismatch()
+        .and_then(|m| m.first_difference());
+    let difference = difference.expect("a difference").to_string();
+    assert!(
+        difference.starts_with("first difference in the host header: ours `host:127.0.0.1:")
+            && difference.contains("the gateway's `host:dbss.internal`")
+            && difference.ends_with("a proxy or load balancer changed the Host"),
+        "{difference}"
+    );
+    assert!(error.to_string().contains(&difference), "{error}");
+}
+
+/// Forwards each connection's requests to the oracle with `Host: dbss.internal`.
+fn host_rewriting_relay(oracle_port: u16) -> Server {
+    Server::raw(move |stream| {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let Some(request) = read_request(&mut reader) else {
+            return;
+        };
+        let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
+        for (name, value) in &request.headers {
+            let value = if name.eq_ignore_ascii_case("host") {
+                "dbss.internal"
+            } else {
+                value
+            };
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("Connection: close\r\n\r\n");
+        let mut upstream = TcpStream::connect(("127.0.0.1", oracle_port)).unwrap();
+        upstream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = upstream.read_to_end(&mut answer);
+        let mut stream = stream;
+        let _ = stream.write_all(&answer);
+    })
+}
+
+#[test]
+fn after_an_unknown_or_locked_access_key_no_signed_request_is_sent() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let unknown = client(&oracle.url(), "NOT-THIS-ACCOUNTS-AK", SK);
+    let error = unknown.get_jobs("instance-1").unwrap_err();
+    assert_eq!(
+        error.auth_failure(),
+        Some(AuthFailure::UnknownAccessKey),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("it is not this account's"),
+        "{error}"
+    );
+    let sent = received(&oracle);
+    let again = unknown.get_jobs("instance-1").unwrap_err();
+    assert_eq!(
+        again.auth_failure(),
+        Some(AuthFailure::UnknownAccessKey),
+        "{again}"
+    );
+    assert!(again.to_string().contains("not sent"), "{again}");
+    assert_eq!(received(&oracle), sent, "nothing was sent");
+
+    let Some(locking) = Oracle::start(&["--lockout-after", "2"]) else {
+        return;
+    };
+    let wrong = client(&locking.url(), AK, "not-the-secret-key");
+    for _ in 0..2 {
+        assert_eq!(
+            wrong.get_jobs("instance-1").unwrap_err().auth_failure(),
+            Some(AuthFailure::SignatureMismatch)
+        );
+    }
+    let locked = wrong.get_jobs("instance-1").unwrap_err();
+    assert_eq!(
+        locked.auth_failure(),
+        Some(AuthFailure::AccessKeyLocked),
+        "{locked}"
+    );
+    assert!(
+        locked
+            .to_string()
+            .contains("about 5 minutes, and each one counts"),
+        "{locked}"
+    );
+    let sent = received(&locking);
+    let options = dbss_jobs::WaitOptions::default().timeout(Duration::from_secs(1));
+    let waited = wrong
+        .wait_for_jobs("instance-1", options, |_| {})
+        .unwrap_err();
+    assert_eq!(
+        waited.auth_failure(),
+        Some(AuthFailure::AccessKeyLocked),
+        "{waited}"
+    );
+    assert_eq!(received(&locking), sent, "nothing was sent");
+}
+
+#[test]
+fn a_burst_against_the_flow_control_ends_with_every_call_answered() {
+    let Some(oracle) = Oracle::start(&["--rate-limit", "2"]) else {
+        return;
+    };
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let client = Arc::new(
+        Client::builder()
+            .endpoint(oracle.url())
+            .auth(Credentials::new(AK, SK).unwrap())
+            .project_id(PROJECT)
+            .timeout(Duration::from_secs(15))
+            .on_request(move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap(),
+    );
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || client.get_jobs("instance-1"))
+        })
+        .collect();
+    for call in calls {
+        let jobs = call
+            .join()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}\n{}", oracle.log()));
+        assert_eq!(jobs.len(), 2);
+    }
+    let sent = sent.load(Ordering::SeqCst);
+    assert!(
+        sent <= 4 * 3,
+        "{sent} requests for 4 calls of at most 3 attempts"
+    );
+    assert!(
+        oracle.log().contains("APIGW.0308"),
+        "the burst was throttled"
+    );
+}
+
+#[test]
+fn a_throttling_window_past_the_deadline_is_not_waited_for() {
+    let server = Server::json(
+        429,
+        r#"{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached: policy user over ratelimit,limit:100,time:1 minute"}"#,
+    );
+    let error = crate::support::client(server.url())
+        .project_id("p")
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap()
+        .get_jobs("r")
+        .unwrap_err();
+    assert!(error.is_throttled(), "{error}");
+    assert_eq!(error.attempts(), 1);
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        error
+            .to_string()
+            .contains("the gateway throttles per 60 s: try again in about 60 s"),
+        "{error}"
+    );
+}
