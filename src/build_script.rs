@@ -15,7 +15,7 @@
 //!
 //! | variable | listed for cargo |
 //! | --- | --- |
-//! | `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_PROJECT_ID`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, `HUAWEICLOUD_SDK_CREDENTIALS_FILE`, `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` | yes |
+//! | `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_PROJECT_ID`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, `HUAWEICLOUD_SDK_CREDENTIALS_FILE`, `HUAWEICLOUD_SDK_REGIONS_FILE`, `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` | yes (and `rerun-if-changed` for the regions file read) |
 //! | `HOME`, `USERPROFILE` (the default profile path), `NO_PROXY`, `no_proxy`, `SSL_CERT_FILE`, `DBSS_JOBS_ECS_METADATA`, `DBSS_JOBS_ECS_METADATA_ENDPOINT` | yes |
 //! | `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_SECURITY_TOKEN` (secret) | never |
 //! | `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, each in both cases (secret: `http://user:password@proxy:3128`) | never |
@@ -23,12 +23,13 @@
 //! What you give up: changing only a secret or a proxy variable does not rerun the build script.
 //! Change a listed variable with it (the AK, or `NO_PROXY`), or run `cargo clean -p <your crate>`.
 
-use crate::env::{Var, region_endpoint_variable};
+use crate::env::{Environment, Var, region_endpoint_variable};
 
 /// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`,
 /// except those that can carry a secret (see the module docs): the AK, project id, IAM endpoint,
 /// profile file path, the region's endpoint override, `HOME` (and `USERPROFILE`) for the default
-/// profile path, `NO_PROXY`/`no_proxy`, `SSL_CERT_FILE` and `DBSS_JOBS_ECS_METADATA`.
+/// profile path, `NO_PROXY`/`no_proxy`, `SSL_CERT_FILE` and `DBSS_JOBS_ECS_METADATA`; and
+/// `cargo:rerun-if-changed` for the regions file when there is one.
 ///
 /// ```
 /// // build.rs
@@ -37,6 +38,9 @@ use crate::env::{Var, region_endpoint_variable};
 pub fn rerun_if_env_changed(region: &str) {
     for name in variables_to_watch(region) {
         println!("cargo:rerun-if-env-changed={name}");
+    }
+    if let Some(path) = crate::transport::regions_file_to_watch(&Environment::Process) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
 }
 

@@ -42,7 +42,7 @@ impl Client {
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
     region: Option<String>,
-    endpoint: Option<String>,
+    endpoints: Option<Vec<String>>,
     auth: Option<Auth>,
     project_id: Option<String>,
     iam_endpoint: Option<String>,
@@ -68,7 +68,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             region: None,
-            endpoint: None,
+            endpoints: None,
             auth: None,
             project_id: None,
             iam_endpoint: None,
@@ -104,7 +104,17 @@ impl ClientBuilder {
     /// local stand-ins). The authority is sent and signed as `Host` exactly as written. Wins over
     /// the region's endpoint.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
+        self.endpoints = Some(vec![url.into()]);
+        self
+    }
+
+    /// Several endpoints for the same service, tried in order, as the official SDKs do: a call
+    /// moves to the next one when a host name cannot be resolved or its TLS handshake fails, within
+    /// the total deadline, and the client keeps the one that worked for later calls. Each as in
+    /// [`endpoint`](Self::endpoint). `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` (a comma-separated
+    /// list) and the regions file's `endpoints:` give a region several the same way.
+    pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.endpoints = Some(urls.into_iter().map(Into::into).collect());
         self
     }
 
@@ -283,8 +293,14 @@ impl ClientBuilder {
     /// invalid.
     pub fn build(self) -> Result<Client, Error> {
         let env = &self.environment;
-        let endpoint = match (&self.endpoint, &self.region) {
-            (Some(url), _) => Endpoint::parse(url)?,
+        let endpoints = match (&self.endpoints, &self.region) {
+            (Some(urls), _) if urls.is_empty() => {
+                return Err(Error::invalid_input("the list of endpoints is empty"));
+            }
+            (Some(urls), _) => urls
+                .iter()
+                .map(|url| Endpoint::parse(url))
+                .collect::<Result<_, _>>()?,
             (None, Some(region)) => Endpoint::for_region(region, env)?,
             (None, None) => return Err(Error::invalid_input("no region or endpoint given")),
         };
@@ -322,7 +338,7 @@ impl ClientBuilder {
             hooks: self.hooks,
         })?;
         Ok(Client::new(Config {
-            endpoint,
+            endpoints,
             region: self.region,
             auth: resolved.auth,
             project_id: resolved.project_id,

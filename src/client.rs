@@ -38,7 +38,8 @@ enum Pause {
 
 /// The checked settings a [`Client`] is made from (see [`ClientBuilder::build`](crate::ClientBuilder::build)).
 pub(crate) struct Config {
-    pub(crate) endpoint: Endpoint,
+    /// Tried in order when a host cannot be resolved or its TLS handshake fails; never empty.
+    pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) region: Option<String>,
     pub(crate) auth: AuthSource,
     pub(crate) project_id: Option<String>,
@@ -81,6 +82,8 @@ pub struct Client {
     /// The gateway said the access key does not exist, or locked it: no signed request is sent
     /// after that (for 5 minutes after a lock).
     refused: std::sync::Mutex<Option<(AuthFailure, Instant)>>,
+    /// The index of the endpoint that last worked.
+    endpoint_in_use: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Client {
@@ -90,7 +93,7 @@ impl fmt::Debug for Client {
             AuthSource::Metadata(_) => &"EcsMetadata",
         };
         f.debug_struct("Client")
-            .field("endpoint", &self.config.endpoint.base)
+            .field("endpoint", &self.endpoint().base)
             .field("auth", auth)
             .field("max_body_size", &self.config.max_body_size)
             .finish_non_exhaustive()
@@ -204,6 +207,7 @@ impl Client {
             newer_path_learned: AtomicBool::new(false),
             skew: ClockSkew::new(config.clock_skew_correction),
             refused: std::sync::Mutex::new(None),
+            endpoint_in_use: std::sync::atomic::AtomicUsize::new(0),
             config,
         }
     }
@@ -273,13 +277,7 @@ impl Client {
         deadline: Instant,
     ) -> Result<Vec<Job>, Error> {
         let path = jobs_path(project_id, resource_id, newer);
-        let target = Target {
-            endpoint: &self.config.endpoint,
-            path: &path,
-            query: &[],
-            project_id: Some(project_id),
-        };
-        let (answer, tally) = self.send(&target, deadline)?;
+        let (answer, tally) = self.send_to_an_endpoint(&path, project_id, deadline)?;
         if self.config.jobs_path == JobsPath::Auto && !newer && answer.is_no_such_api() {
             self.newer_path_learned.store(true, Ordering::Relaxed);
             return self.get_jobs_at(project_id, resource_id, true, deadline);
@@ -290,6 +288,62 @@ impl Client {
             _ => Err(answer.api_failure()),
         };
         decoded.map_err(|error| answer.fail(error, tally))
+    }
+
+    /// The endpoint that last worked (the first, until one fails).
+    fn endpoint(&self) -> &Endpoint {
+        let index = self.endpoint_in_use.load(Ordering::Relaxed);
+        &self.config.endpoints[index.min(self.config.endpoints.len() - 1)]
+    }
+
+    /// Sends the jobs request to the endpoint in use, and on to the next ones, as the official
+    /// SDKs do, while a host cannot be resolved or its TLS handshake fails; keeps the one that
+    /// answered. When every endpoint failed, the error lists each one's failure.
+    fn send_to_an_endpoint(
+        &self,
+        path: &str,
+        project_id: &str,
+        deadline: Instant,
+    ) -> Result<(Answer, Tally), Error> {
+        let endpoints = &self.config.endpoints;
+        let first = self
+            .endpoint_in_use
+            .load(Ordering::Relaxed)
+            .min(endpoints.len() - 1);
+        let order: Vec<usize> = (first..endpoints.len()).chain(0..first).collect();
+        let send = |index: usize| {
+            let target = Target {
+                endpoint: &endpoints[index],
+                path,
+                query: &[],
+                project_id: Some(project_id),
+            };
+            self.send(&target, deadline)
+        };
+        let mut failures = Vec::new();
+        let (&last, others) = order.split_last().unwrap_or((&first, &[]));
+        for &index in others {
+            match send(index) {
+                Err(error) if error.is_dns() || error.is_tls() => {
+                    failures.push(format!("{}: {error}", endpoints[index].base));
+                }
+                outcome => {
+                    self.endpoint_in_use.store(index, Ordering::Relaxed);
+                    return outcome;
+                }
+            }
+        }
+        match send(last) {
+            Err(error) if !failures.is_empty() => {
+                let tried = failures.join("; ");
+                let context = format!("every endpoint failed ({tried}); {}", endpoints[last].base);
+                Err(error.in_context(context))
+            }
+            outcome => {
+                self.endpoint_in_use.store(last, Ordering::Relaxed);
+                outcome
+            }
+        }
     }
 
     /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the

@@ -46,6 +46,7 @@ variables! {
     ProjectId => "HUAWEICLOUD_SDK_PROJECT_ID";
     IamEndpoint => "HUAWEICLOUD_SDK_IAM_ENDPOINT";
     CredentialsFile => "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+    RegionsFile => "HUAWEICLOUD_SDK_REGIONS_FILE";
     Home => "HOME";
     UserProfile => "USERPROFILE";
     // A proxy URL carries the password of an authenticated proxy.

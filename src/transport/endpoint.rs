@@ -59,18 +59,28 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// The region's endpoint: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` (upper-cased, `-` → `_`; the
-    /// first of a comma-separated list) if set, else the built-in `https://dbss.{region}.myhuaweicloud.com`.
-    pub(crate) fn for_region(region: &str, env: &Environment) -> Result<Endpoint, Error> {
+    /// The region's endpoints, as the official SDKs find them: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`
+    /// (upper-cased, `-` → `_`; a comma-separated list), else the regions file, else the built-in
+    /// `https://dbss.{region}.myhuaweicloud.com`.
+    pub(crate) fn for_region(region: &str, env: &Environment) -> Result<Vec<Endpoint>, Error> {
         let variable = region_endpoint_variable(region);
-        if let Some(list) = env.get_named(&variable) {
-            let first = list.split(',').map(str::trim).find(|url| !url.is_empty());
-            return match first {
-                Some(url) => Endpoint::parse(url),
-                None => Err(Error::invalid_input(format!(
-                    "{variable} names no endpoint"
-                ))),
-            };
+        let listed = match env.get_named(&variable) {
+            Some(list) => Some((
+                list.split(',').map(|url| url.trim().to_string()).collect(),
+                variable.clone(),
+            )),
+            None => super::regions::endpoints_in_file(env, region)?
+                .map(|urls| (urls, format!("the regions file's DBSS {region:?}"))),
+        };
+        if let Some((urls, source)) = listed {
+            let urls: Vec<String> = urls
+                .into_iter()
+                .filter(|url: &String| !url.is_empty())
+                .collect();
+            if urls.is_empty() {
+                return Err(Error::invalid_input(format!("{source} names no endpoint")));
+            }
+            return urls.iter().map(|url| Endpoint::parse(url)).collect();
         }
         if !REGIONS.contains(&region) {
             let mut known = REGIONS.to_vec();
@@ -82,7 +92,9 @@ impl Endpoint {
                 known.join(", ")
             )));
         }
-        Endpoint::parse(&format!("https://dbss.{region}.myhuaweicloud.com"))
+        Ok(vec![Endpoint::parse(&format!(
+            "https://dbss.{region}.myhuaweicloud.com"
+        ))?])
     }
 
     /// The metadata service's URL: plain http is expected there, so only the link-local metadata
@@ -277,13 +289,12 @@ mod tests {
 
     #[test]
     fn regions() {
+        let empty = Environment::Fixed(Default::default());
         assert_eq!(
-            Endpoint::for_region("cn-north-4", &Environment::default())
-                .unwrap()
-                .base,
+            Endpoint::for_region("cn-north-4", &empty).unwrap()[0].base,
             "https://dbss.cn-north-4.myhuaweicloud.com"
         );
-        let error = Endpoint::for_region("mars-1", &Environment::default()).unwrap_err();
+        let error = Endpoint::for_region("mars-1", &empty).unwrap_err();
         assert!(error.to_string().contains("cn-north-4"), "{error}");
         assert_eq!(REGIONS.len(), 30);
     }

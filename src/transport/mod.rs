@@ -7,6 +7,7 @@
 mod classify;
 mod endpoint;
 mod proxy;
+mod regions;
 mod tls;
 
 use std::io::Read as _;
@@ -16,6 +17,7 @@ use classify::Phase;
 pub(crate) use endpoint::Endpoint;
 pub use endpoint::REGIONS;
 pub(crate) use proxy::{ProxyRoute, ProxySetting};
+pub(crate) use regions::file_to_watch as regions_file_to_watch;
 
 use crate::env::Environment;
 use crate::error::{Error, Resend, TransportKind};

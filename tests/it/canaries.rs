@@ -104,7 +104,11 @@ impl Shown {
     }
 
     fn any_contains(&self, words: &str) -> bool {
-        self.0.lock().unwrap().iter().any(|(_, text)| text.contains(words))
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, text)| text.contains(words))
     }
 
     #[track_caller]

@@ -7,6 +7,7 @@ mod chain;
 mod cli;
 mod client;
 mod conformance;
+mod endpoints;
 mod errors;
 mod fake;
 mod faults;

@@ -1,0 +1,207 @@
+//! The regions file of Huawei's official SDKs: `HUAWEICLOUD_SDK_REGIONS_FILE`, else
+//! `~/.huaweicloud/regions.yaml`, mapping a service's region ids to endpoints:
+//!
+//! ```yaml
+//! DBSS:
+//!   - id: cn-north-4
+//!     endpoint: https://dbss.cn-north-4.myhuaweicloud.com
+//!   - id: my-private-region
+//!     endpoints: [https://dbss-a.example.com, https://dbss-b.example.com]
+//! ```
+//!
+//! No YAML crate is used: exactly this subset is read by hand (top-level service keys matched
+//! without case; under each, a list of `- id: …` items with `endpoint: …` or `endpoints:` as a flow
+//! list `[a, b]` or a block list of `- url` lines; `#` comments; values optionally quoted), and
+//! anything else is refused with the file, the line and what was expected.
+
+use std::path::{Path, PathBuf};
+
+use crate::env::{Environment, Var};
+use crate::error::Error;
+
+/// The regions file to read for this environment: the variable's (which must exist), else the
+/// default path when it exists; `None` when there is none.
+pub(crate) fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
+    if let Some(path) = env.get(Var::RegionsFile) {
+        return Some((PathBuf::from(path), true));
+    }
+    env.home()
+        .map(|home| (home.join(".huaweicloud").join("regions.yaml"), false))
+}
+
+/// The DBSS endpoints the regions file names for `region`, if it names any.
+///
+/// # Errors
+/// `InvalidInput` when a file named by the variable cannot be read, or a file is outside the
+/// subset (naming the file and line).
+pub(crate) fn endpoints_in_file(
+    env: &Environment,
+    region: &str,
+) -> Result<Option<Vec<String>>, Error> {
+    let Some((path, required)) = regions_file(env) else {
+        return Ok(None);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(error) => {
+            return Err(Error::invalid_input(format!(
+                "cannot read the regions file {}: {error}",
+                path.display()
+            )));
+        }
+    };
+    let regions = parse(&text).map_err(|(line, expected)| {
+        Error::invalid_input(format!(
+            "regions file {} line {line}: expected {expected}",
+            path.display()
+        ))
+    })?;
+    Ok(regions
+        .into_iter()
+        .find(|entry| entry.service.eq_ignore_ascii_case("dbss") && entry.id == region)
+        .map(|entry| entry.endpoints))
+}
+
+/// One `- id:` item of a service.
+#[derive(Debug, PartialEq, Eq)]
+struct Entry {
+    service: String,
+    id: String,
+    endpoints: Vec<String>,
+}
+
+/// Parses the subset; an error is the line number and what was expected there.
+fn parse(text: &str) -> Result<Vec<Entry>, (usize, &'static str)> {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut service: Option<String> = None;
+    let mut in_block_list = false;
+    for (index, raw) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = strip_comment(raw.trim_start_matches('\u{feff}'));
+        if line.trim().is_empty() {
+            continue;
+        }
+        let indented = line.starts_with([' ', '\t']);
+        let line = line.trim();
+        if !indented {
+            let key = line
+                .strip_suffix(':')
+                .ok_or((number, "a service name followed by `:`"))?;
+            service = Some(key.trim().to_string());
+            in_block_list = false;
+            continue;
+        }
+        let Some(service) = &service else {
+            return Err((number, "a service name (`DBSS:`) before its regions"));
+        };
+        if let Some(id) = line.strip_prefix("- id:") {
+            entries.push(Entry {
+                service: service.clone(),
+                id: unquote(id),
+                endpoints: Vec::new(),
+            });
+            in_block_list = false;
+            continue;
+        }
+        let entry = entries
+            .last_mut()
+            .filter(|entry| entry.service == *service)
+            .ok_or((number, "`- id: <region>` to start a region"))?;
+        if let Some(url) = line.strip_prefix("- ").filter(|_| in_block_list) {
+            entry.endpoints.push(unquote(url));
+        } else if let Some(url) = line.strip_prefix("endpoint:") {
+            entry.endpoints.push(unquote(url));
+        } else if let Some(list) = line.strip_prefix("endpoints:") {
+            let list = list.trim();
+            in_block_list = list.is_empty();
+            if !in_block_list {
+                let items = list
+                    .strip_prefix('[')
+                    .and_then(|list| list.strip_suffix(']'))
+                    .ok_or((number, "`endpoints: [url, url]` or a list of `- url` lines"))?;
+                entry
+                    .endpoints
+                    .extend(items.split(',').map(unquote).filter(|url| !url.is_empty()));
+            }
+        } else {
+            return Err((
+                number,
+                "`endpoint: <url>`, `endpoints:` or `- id: <region>`",
+            ));
+        }
+    }
+    Ok(entries)
+}
+
+/// A line without its comment: `#` at its start or after white space.
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let at = (0..bytes.len())
+        .find(|&i| bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()));
+    at.map_or(line, |at| &line[..at])
+}
+
+/// A scalar without its quotes.
+fn unquote(value: &str) -> String {
+    let value = value.trim();
+    let quoted = value.len() >= 2
+        && ((value.starts_with('"') && value.ends_with('"'))
+            || (value.starts_with('\'') && value.ends_with('\'')));
+    if quoted {
+        value[1..value.len() - 1].to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// The file a build script should watch, when the regions file is the default one and exists, or
+/// is named by the variable.
+pub(crate) fn file_to_watch(env: &Environment) -> Option<PathBuf> {
+    regions_file(env)
+        .map(|(path, _)| path)
+        .filter(|path| Path::exists(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subset_the_official_sdks_write() {
+        let text = "\u{feff}# regions\nDBSS:\n  - id: cn-north-4\n    endpoint: 'https://a.example.com'\n  - id: r2\n    endpoints: [https://b.example.com, \"https://c.example.com\"]  # two\n  - id: r3\n    endpoints:\n      - https://d.example.com\n      - https://e.example.com\necs:\n  - id: cn-north-4\n    endpoint: https://ecs.example.com\n";
+        let entries = parse(text).unwrap();
+        let dbss: Vec<(&str, Vec<&str>)> = entries
+            .iter()
+            .filter(|e| e.service == "DBSS")
+            .map(|e| {
+                (
+                    e.id.as_str(),
+                    e.endpoints.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            dbss,
+            [
+                ("cn-north-4", vec!["https://a.example.com"]),
+                ("r2", vec!["https://b.example.com", "https://c.example.com"]),
+                ("r3", vec!["https://d.example.com", "https://e.example.com"]),
+            ]
+        );
+        assert_eq!(entries.len(), 4);
+    }
+
+    #[test]
+    fn anything_else_names_its_line() {
+        for (text, line) in [
+            ("DBSS\n", 1),
+            ("  - id: x\n", 1),
+            ("DBSS:\n    endpoint: https://a\n", 2),
+            ("DBSS:\n  - id: x\n    url: https://a\n", 3),
+            ("DBSS:\n  - id: x\n    endpoints: https://a\n", 3),
+        ] {
+            assert_eq!(parse(text).map_err(|(n, _)| n), Err(line), "{text:?}");
+        }
+    }
+}
