@@ -24,6 +24,7 @@ use dbss_jobs::{
 const USAGE: &str =
     "usage: get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
                 [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
+       get_jobs --check [--endpoint URL | --region ID] [...] [RESOURCE_ID]
        get_jobs --demo [-v | -vv] [--json] [--wait | --serve]";
 const HELP: &str = "help requested";
 
@@ -43,6 +44,9 @@ OPTIONS
   --wait               poll until every job has finished, with a progress line on stderr
   --interval SECS      the time between polls (with --wait; default 10 s)
   -v, -vv              one line per request on stderr; -vv adds headers and what was signed
+  --check              print where the credentials, endpoints, proxy, trust and project come from,
+                       the gateway's clock, then make one signed call (RESOURCE_ID optional);
+                       exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
   --serve              with --demo: keep the fake running and print how to reach it
   --                   every later word is an operand (an id that starts with -)
@@ -90,6 +94,7 @@ struct Args {
     wait: bool,
     demo: bool,
     serve: bool,
+    check: bool,
     /// 1 with `-v` (an access-log line per attempt), 2 with `-vv` (and what was signed).
     verbosity: u8,
     resource_id: Option<String>,
@@ -100,6 +105,7 @@ enum Failure {
     Dbss(Error),
     Output(std::io::Error),
     JobsFailed(usize),
+    CheckFailed,
 }
 
 impl From<Error> for Failure {
@@ -172,6 +178,7 @@ fn exit_with(failure: &Failure) -> ExitCode {
         Failure::Dbss(error) => (with_causes(error), 1),
         Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
         Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
+        Failure::CheckFailed => ("the check found a problem (marked above)".to_string(), 1),
     };
     report(&message);
     ExitCode::from(code)
@@ -245,6 +252,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--wait" => args.wait = true,
             "--demo" => args.demo = true,
             "--serve" => args.serve = true,
+            "--check" => args.check = true,
             "-h" | "--help" => return Err(HELP.to_string()),
             flag => {
                 return Err(format!(
@@ -253,7 +261,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             }
         }
     }
-    if !args.demo && args.resource_id.is_none() {
+    if !args.demo && !args.check && args.resource_id.is_none() {
         return Err("RESOURCE_ID is missing".to_string());
     }
     refuse_options_that_do_nothing(&args, &seen)?;
@@ -268,6 +276,14 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[String]) -> Result<(), St
         false => Ok(()),
     };
     needs("--serve", "--demo", args.demo)?;
+    if args.check {
+        let idle = ["--wait", "--json", "--demo", "--serve", "--interval"]
+            .into_iter()
+            .find(|f| given(f));
+        if let Some(flag) = idle {
+            return Err(format!("{flag} does nothing with --check"));
+        }
+    }
     needs("--interval", "--wait", args.wait)?;
     if args.demo {
         for flag in [
@@ -343,8 +359,38 @@ fn run(args: &Args) -> Result<(), Failure> {
         builder = builder.timeout(timeout);
     }
     let client = builder.build()?;
+    if args.check {
+        return check(&client, args.resource_id.as_deref());
+    }
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
     fetch_and_print(&client, resource_id, args)
+}
+
+/// `--check`: one line per fact on stdout, the first failing one marked; exit 1 if any fails.
+fn check(client: &Client, resource_id: Option<&str>) -> Result<(), Failure> {
+    let lines = client.check(resource_id)?;
+    let first_failure = lines.iter().position(|line| !line.ok);
+    let mut out = std::io::stdout().lock();
+    for (index, line) in lines.iter().enumerate() {
+        let mark = if line.ok { "ok  " } else { "FAIL" };
+        let first = if Some(index) == first_failure {
+            "   <- the first problem"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{mark} {:<11} {}{first}",
+            line.topic,
+            // The library bounds every server text already: the whole line is worth reading.
+            escaped(&line.text, usize::MAX)
+        )?;
+    }
+    out.flush()?;
+    match first_failure {
+        None => Ok(()),
+        Some(_) => Err(Failure::CheckFailed),
+    }
 }
 
 /// With `-v`, one access-log line per attempt on stderr; with `-vv`, also the request headers, the
@@ -578,9 +624,14 @@ fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
 /// or hide text (bidirectional overrides, zero-width ones) escaped, at most 200 characters. The
 /// library does the same to the texts in its errors; job fields are data, shown here.
 fn one_line(text: &str) -> String {
+    escaped(text, 200)
+}
+
+/// As [`one_line`], with at most `limit` characters.
+fn escaped(text: &str, limit: usize) -> String {
     let mut out = String::new();
     for (count, c) in text.chars().enumerate() {
-        if count == 200 {
+        if count == limit {
             out.push('…');
             break;
         }

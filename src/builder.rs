@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT, check_project_id};
 use crate::auth::{Auth, ChainSettings, check_header_safe, resolve};
-use crate::client::{Client, Config};
+use crate::client::{Client, Config, Provenance};
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
@@ -293,27 +293,10 @@ impl ClientBuilder {
     /// invalid.
     pub fn build(self) -> Result<Client, Error> {
         let env = &self.environment;
-        let endpoints = match (&self.endpoints, &self.region) {
-            (Some(urls), _) if urls.is_empty() => {
-                return Err(Error::invalid_input("the list of endpoints is empty"));
-            }
-            (Some(urls), _) => urls
-                .iter()
-                .map(|url| Endpoint::parse(url))
-                .collect::<Result<_, _>>()?,
-            (None, Some(region)) => Endpoint::for_region(region, env)?,
-            (None, None) => return Err(Error::invalid_input("no region or endpoint given")),
-        };
+        let (endpoints, endpoints_from) = self.endpoints_to_use()?;
         self.check_limits()?;
         let user_agent = self.user_agent()?;
-        let metadata_url = self
-            .metadata_endpoint
-            .clone()
-            .or_else(|| env.get(Var::EcsMetadataEndpoint));
-        let metadata_endpoint = match metadata_url {
-            Some(url) => Some(Endpoint::parse_metadata(&url)?),
-            None => None,
-        };
+        let metadata_endpoint = self.metadata_endpoint_to_use()?;
         let resolved = resolve(ChainSettings {
             explicit: self.auth,
             explicit_project_id: self.project_id,
@@ -337,7 +320,17 @@ impl ClientBuilder {
             environment: env,
             hooks: self.hooks,
         })?;
+        let provenance = Provenance {
+            endpoints: endpoints_from,
+            credentials: resolved.credentials_from,
+            project_id: resolved.project_id_from,
+            iam_endpoint: match resolved.iam_endpoint {
+                Some(_) => "set by the builder, HUAWEICLOUD_SDK_IAM_ENDPOINT or the profile",
+                None => "the region's",
+            },
+        };
         Ok(Client::new(Config {
+            provenance,
             endpoints,
             region: self.region,
             auth: resolved.auth,
@@ -351,6 +344,31 @@ impl ClientBuilder {
             clock_skew_correction: self.clock_skew_correction,
             transport,
         }))
+    }
+
+    /// The endpoints given, else the region's, with where they came from.
+    fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, String), Error> {
+        match (&self.endpoints, &self.region) {
+            (Some(urls), _) if urls.is_empty() => {
+                Err(Error::invalid_input("the list of endpoints is empty"))
+            }
+            (Some(urls), _) => {
+                let parsed = urls.iter().map(|url| Endpoint::parse(url));
+                let from = "given to the builder".to_string();
+                Ok((parsed.collect::<Result<_, _>>()?, from))
+            }
+            (None, Some(region)) => Endpoint::for_region(region, &self.environment),
+            (None, None) => Err(Error::invalid_input("no region or endpoint given")),
+        }
+    }
+
+    /// The metadata service given, else `DBSS_JOBS_ECS_METADATA_ENDPOINT`'s.
+    fn metadata_endpoint_to_use(&self) -> Result<Option<Endpoint>, Error> {
+        let url = self
+            .metadata_endpoint
+            .clone()
+            .or_else(|| self.environment.get(Var::EcsMetadataEndpoint));
+        url.map(|url| Endpoint::parse_metadata(&url)).transpose()
     }
 
     fn check_limits(&self) -> Result<(), Error> {

@@ -40,6 +40,8 @@ enum Pause {
 pub(crate) struct Config {
     /// Tried in order when a host cannot be resolved or its TLS handshake fails; never empty.
     pub(crate) endpoints: Vec<Endpoint>,
+    /// Where the settings came from, for [`Client::check`].
+    pub(crate) provenance: Provenance,
     pub(crate) region: Option<String>,
     pub(crate) auth: AuthSource,
     pub(crate) project_id: Option<String>,
@@ -52,6 +54,14 @@ pub(crate) struct Config {
     pub(crate) user_agent: String,
     pub(crate) clock_skew_correction: bool,
     pub(crate) transport: Transport,
+}
+
+/// Where a client's settings came from, in words.
+pub(crate) struct Provenance {
+    pub(crate) endpoints: String,
+    pub(crate) credentials: String,
+    pub(crate) project_id: Option<String>,
+    pub(crate) iam_endpoint: &'static str,
 }
 
 /// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse
@@ -244,6 +254,11 @@ impl Client {
         check_project_id(project_id)?;
         check_id("resource id", resource_id)?;
         self.get_jobs_before(project_id, resource_id, self.deadline())
+    }
+
+    /// The checked settings, for [`Client::check`](crate::Client::check).
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The deadline of a call starting now.

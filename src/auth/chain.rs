@@ -16,10 +16,14 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::transport::{Endpoint, Transport};
 
-/// What the chain found.
+/// What the chain found, and where.
 pub(crate) struct Resolved {
     pub(crate) auth: AuthSource,
+    /// The step that gave the credentials, in words (`the environment (HUAWEICLOUD_SDK_AK)`).
+    pub(crate) credentials_from: String,
     pub(crate) project_id: Option<String>,
+    /// Where the project id came from, when one was found.
+    pub(crate) project_id_from: Option<String>,
     pub(crate) iam_endpoint: Option<String>,
 }
 
@@ -59,38 +63,31 @@ pub(crate) struct ChainSettings<'a> {
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let env = settings.environment;
     let mut tried = Vec::new();
-    let mut project_id = settings
-        .explicit_project_id
-        .or_else(|| env.get(Var::ProjectId));
+    let mut project_id = match settings.explicit_project_id.clone() {
+        Some(id) => Some((id, "given to the builder".to_string())),
+        None => env
+            .get(Var::ProjectId)
+            .map(|id| (id, format!("from {}", Var::ProjectId.name()))),
+    };
+    let found = first_credentials(&settings, &mut tried)?;
     let mut iam_endpoint = settings
         .explicit_iam_endpoint
         .or_else(|| env.get(Var::IamEndpoint));
-    // A profile file named to the builder is the caller's word: it comes before the environment.
-    // Otherwise the profile is read only when it is the step that supplies credentials (then its
-    // project id and IAM endpoint fill what is not set yet), as in the official SDKs.
-    let named_profile = settings.profile_file.is_some();
-    let mut auth = settings.explicit;
-    let mut profile = None;
-    if auth.is_none() && named_profile {
-        profile = from_profile(settings.profile_file, env, &mut tried)?;
-        if profile.is_none() {
-            return Err(Error::invalid_input(format!(
-                "the profile file given has no credentials; tried {}",
-                tried.join("; ")
-            )));
+    let (auth, mut credentials_from) = match found {
+        Some(Found {
+            auth,
+            profile,
+            from,
+        }) => {
+            if let Some(profile) = profile {
+                let from_profile = format!("from {from}");
+                project_id = project_id.or(profile.project_id.map(|id| (id, from_profile)));
+                iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
+            }
+            (Some(auth), from)
         }
-    }
-    if auth.is_none() && profile.is_none() {
-        auth = from_environment(env, &mut tried)?;
-    }
-    if auth.is_none() && profile.is_none() && !named_profile {
-        profile = from_profile(None, env, &mut tried)?;
-    }
-    if let Some((profile_auth, profile)) = profile {
-        auth = Some(profile_auth);
-        project_id = project_id.or(profile.project_id);
-        iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
-    }
+        None => (None, String::new()),
+    };
     let metadata = settings.metadata && metadata_allowed_by(env)?;
     let auth = match auth {
         Some(auth) => AuthSource::Fixed(Arc::new(auth)),
@@ -99,6 +96,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
                 Some(endpoint) => endpoint,
                 None => MetadataCredentials::default_endpoint()?,
             };
+            credentials_from = format!("the ECS metadata service at {}", endpoint.base);
             AuthSource::Metadata(MetadataCredentials::new(endpoint, tried))
         }
         None => {
@@ -115,11 +113,59 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
             .no_credentials_found());
         }
     };
+    let (project_id, project_id_from) = project_id.unzip();
     Ok(Resolved {
         auth,
+        credentials_from,
         project_id,
+        project_id_from,
         iam_endpoint,
     })
+}
+
+/// Credentials a step of the chain found, with the profile they came from, if any.
+struct Found {
+    auth: Auth,
+    profile: Option<Profile>,
+    /// The step, in words.
+    from: String,
+}
+
+/// The first step that has credentials: explicit, a profile file named to the builder (the
+/// caller's word comes before the environment), the environment, the default profile file.
+fn first_credentials(
+    settings: &ChainSettings<'_>,
+    tried: &mut Vec<String>,
+) -> Result<Option<Found>, Error> {
+    let env = settings.environment;
+    if let Some(auth) = &settings.explicit {
+        let from = "explicit credentials (.auth)".to_string();
+        return Ok(Some(Found {
+            auth: auth.clone(),
+            profile: None,
+            from,
+        }));
+    }
+    let named_profile = settings.profile_file.is_some();
+    if named_profile {
+        let found = from_profile(settings.profile_file, env, tried)?;
+        if found.is_none() {
+            return Err(Error::invalid_input(format!(
+                "the profile file given has no credentials; tried {}",
+                tried.join("; ")
+            )));
+        }
+        return Ok(found);
+    }
+    if let Some(auth) = from_environment(env, tried)? {
+        let from = format!("the environment ({})", Var::AccessKey.name());
+        return Ok(Some(Found {
+            auth,
+            profile: None,
+            from,
+        }));
+    }
+    from_profile(None, env, tried)
 }
 
 /// `DBSS_JOBS_ECS_METADATA=off` (or `false`, `0`) turns the metadata step off: in the process
@@ -168,7 +214,7 @@ fn from_profile(
     explicit_path: Option<&PathBuf>,
     env: &Environment,
     tried: &mut Vec<String>,
-) -> Result<Option<(Auth, Profile)>, Error> {
+) -> Result<Option<Found>, Error> {
     let Some((path, required)) = profile_path(explicit_path.map(PathBuf::as_path), env) else {
         tried.push("profile file (no home directory)".to_string());
         return Ok(None);
@@ -197,5 +243,9 @@ fn from_profile(
         Some(token) => credentials.with_security_token(token)?,
         None => credentials,
     };
-    Ok(Some((Auth::AkSk(credentials), profile)))
+    Ok(Some(Found {
+        auth: Auth::AkSk(credentials),
+        profile: Some(profile),
+        from: format!("the profile file {}", path.display()),
+    }))
 }

@@ -62,15 +62,18 @@ impl Endpoint {
     /// The region's endpoints, as the official SDKs find them: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`
     /// (upper-cased, `-` → `_`; a comma-separated list), else the regions file, else the built-in
     /// `https://dbss.{region}.myhuaweicloud.com`.
-    pub(crate) fn for_region(region: &str, env: &Environment) -> Result<Vec<Endpoint>, Error> {
+    pub(crate) fn for_region(
+        region: &str,
+        env: &Environment,
+    ) -> Result<(Vec<Endpoint>, String), Error> {
         let variable = region_endpoint_variable(region);
         let listed = match env.get_named(&variable) {
             Some(list) => Some((
                 list.split(',').map(|url| url.trim().to_string()).collect(),
-                variable.clone(),
+                format!("from {variable}"),
             )),
             None => super::regions::endpoints_in_file(env, region)?
-                .map(|urls| (urls, format!("the regions file's DBSS {region:?}"))),
+                .map(|urls| (urls, format!("from the regions file's DBSS {region:?}"))),
         };
         if let Some((urls, source)) = listed {
             let urls: Vec<String> = urls
@@ -80,7 +83,11 @@ impl Endpoint {
             if urls.is_empty() {
                 return Err(Error::invalid_input(format!("{source} names no endpoint")));
             }
-            return urls.iter().map(|url| Endpoint::parse(url)).collect();
+            let endpoints = urls
+                .iter()
+                .map(|url| Endpoint::parse(url))
+                .collect::<Result<_, _>>()?;
+            return Ok((endpoints, source));
         }
         if !REGIONS.contains(&region) {
             let mut known = REGIONS.to_vec();
@@ -92,9 +99,11 @@ impl Endpoint {
                 known.join(", ")
             )));
         }
-        Ok(vec![Endpoint::parse(&format!(
-            "https://dbss.{region}.myhuaweicloud.com"
-        ))?])
+        let url = format!("https://dbss.{region}.myhuaweicloud.com");
+        Ok((
+            vec![Endpoint::parse(&url)?],
+            "the built-in table's".to_string(),
+        ))
     }
 
     /// The metadata service's URL: plain http is expected there, so only the link-local metadata
@@ -291,7 +300,7 @@ mod tests {
     fn regions() {
         let empty = Environment::Fixed(Default::default());
         assert_eq!(
-            Endpoint::for_region("cn-north-4", &empty).unwrap()[0].base,
+            Endpoint::for_region("cn-north-4", &empty).unwrap().0[0].base,
             "https://dbss.cn-north-4.myhuaweicloud.com"
         );
         let error = Endpoint::for_region("mars-1", &empty).unwrap_err();

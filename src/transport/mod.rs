@@ -32,6 +32,8 @@ pub(crate) struct Transport {
     agent: ureq::Agent,
     proxy: ProxyRoute,
     hooks: Hooks,
+    /// Which CAs are trusted, in words.
+    trust: String,
 }
 
 /// What a transport is made from: the builder's checked settings.
@@ -104,7 +106,7 @@ impl Transport {
     /// # Errors
     /// `InvalidInput` for a proxy URL or CA file that cannot work.
     pub(crate) fn new(settings: Settings<'_>) -> Result<Transport, Error> {
-        let tls = tls::tls_config(settings.root_certificates_pem, settings.environment)?;
+        let (tls, trust) = tls::tls_config(settings.root_certificates_pem, settings.environment)?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -117,7 +119,18 @@ impl Transport {
             agent: ureq::Agent::new_with_config(config),
             proxy: ProxyRoute::new(settings.proxy, settings.environment)?,
             hooks: settings.hooks,
+            trust,
         })
+    }
+
+    /// Which CAs are trusted, in words.
+    pub(crate) fn trust(&self) -> &str {
+        &self.trust
+    }
+
+    /// How requests to `target` travel: `direct`, or the proxy and its variable.
+    pub(crate) fn route_to(&self, target: &Endpoint) -> Option<&str> {
+        self.proxy.shown_for(target)
     }
 
     /// The proxy passwords, which every request's secrets include.

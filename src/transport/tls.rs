@@ -20,25 +20,45 @@ use crate::error::Error;
 pub(crate) fn tls_config(
     pem: Option<&[u8]>,
     env: &Environment,
-) -> Result<ureq::tls::TlsConfig, Error> {
+) -> Result<(ureq::tls::TlsConfig, String), Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
     #[cfg(feature = "native-tls")]
     {
         tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
     }
-    let roots = match (pem, env.get(Var::SslCertFile)) {
-        (Some(pem), _) => Some(
-            certificates(pem)
-                .map_err(|why| Error::invalid_input(format!("root certificates PEM {why}")))?,
-        ),
-        (None, Some(path)) => Some(certificates_in_file(&path)?),
-        (None, None) => None,
+    let (roots, trust) = match (pem, env.get(Var::SslCertFile)) {
+        (Some(pem), _) => {
+            let roots = certificates(pem)
+                .map_err(|why| Error::invalid_input(format!("root certificates PEM {why}")))?;
+            let trust = format!("the {} CA certificate(s) given to the builder", roots.len());
+            (Some(roots), trust)
+        }
+        (None, Some(path)) => {
+            let roots = certificates_in_file(&path)?;
+            let trust = format!(
+                "the {} CA certificate(s) in {} ({})",
+                roots.len(),
+                path,
+                Var::SslCertFile.name()
+            );
+            (Some(roots), trust)
+        }
+        (None, None) => (None, default_trust().to_string()),
     };
     tls = match roots {
         Some(roots) => tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots))),
         None => tls.root_certs(default_roots()),
     };
-    Ok(tls.build())
+    Ok((tls.build(), trust))
+}
+
+/// The default trust store, in words.
+fn default_trust() -> &'static str {
+    if cfg!(feature = "platform-verifier") {
+        "the operating system's trust store (feature platform-verifier)"
+    } else {
+        "the Mozilla roots bundled with the crate"
+    }
 }
 
 #[cfg(feature = "platform-verifier")]

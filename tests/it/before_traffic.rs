@@ -210,7 +210,15 @@ fn bad_settings_and_credentials_cause_no_traffic() {
 fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
     let listeners = Listeners::start();
     let (dbss, iam) = (listeners.dbss.url(), listeners.iam.url());
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 6] = [
+        &[
+            "--check",
+            "--endpoint",
+            &dbss,
+            "--region",
+            "cn-north-4",
+            "a\nb",
+        ],
         &["--endpoint", &dbss, "--region", "cn-north-4", ""],
         &[
             "--endpoint",

@@ -330,6 +330,7 @@ fn drive(shown: &Shown, what: &str, builder: ClientBuilder) {
     if let Err(error) = client.get_jobs_in("p", "r") {
         shown.error(what, &error);
     }
+    shown.add(what, format!("{:?}", client.check(Some("r"))));
     let options = WaitOptions::default()
         .interval(Duration::from_millis(10))
         .timeout(Duration::from_millis(300));
@@ -487,6 +488,7 @@ fn the_cli_with_v_and_vv() {
                 &["-v"][..],
                 &["-vv"],
                 &["-vv", "--wait", "--timeout", "0.5"],
+                &["--check"],
             ] {
                 let output = crate::cli::get_jobs()
                     .args(flags)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use dbss_jobs::{AuthFailure, Client, Credentials};
+use dbss_jobs::{AuthFailure, Client, Credentials, IamToken};
 
 use crate::conformance::{AK, Oracle, SK};
 use crate::support::{Server, read_request};
@@ -223,4 +223,132 @@ fn a_throttling_window_past_the_deadline_is_not_waited_for() {
             .contains("the gateway throttles per 60 s: try again in about 60 s"),
         "{error}"
     );
+}
+
+/// `get_jobs --check` as a person types it, against Huawei's signer.
+fn check(oracle: &Oracle, sk: &str, resource: &str) -> std::process::Output {
+    crate::cli::get_jobs()
+        .args([
+            "--check",
+            "--endpoint",
+            &oracle.url(),
+            "--project-id",
+            PROJECT,
+            resource,
+        ])
+        .env("HUAWEICLOUD_SDK_AK", AK)
+        .env("HUAWEICLOUD_SDK_SK", sk)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let output = check(&oracle, SK, "instance-1");
+    crate::cli::check_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "ok   credentials access key ORAC…0001, from the environment (HUAWEICLOUD_SDK_AK)",
+        &format!(
+            "ok   endpoint    endpoint {}, given to the builder",
+            oracle.url()
+        ),
+        "ok   route       127.0.0.1:",
+        "ok   trust       the Mozilla roots bundled with the crate",
+        "answers (plain http, http 404); its clock and ours agree within 5 minutes",
+        &format!("ok   project     {PROJECT}, given to the builder"),
+        "ok   call        2 job(s) listed for \"instance-1\"",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\n{stdout}");
+    }
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+}
+
+#[test]
+fn check_with_a_wrong_secret_key_marks_the_call_and_sends_one_signature() {
+    let Some(oracle) = Oracle::start(&[]) else {
+        return;
+    };
+    let output = check(&oracle, "not-the-secret-key", "instance-1");
+    crate::cli::check_exit(&output, 1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let failing: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("FAIL"))
+        .collect();
+    assert_eq!(failing.len(), 1, "{stdout}");
+    assert!(
+        failing[0].starts_with("FAIL call ")
+            && failing[0].contains("so the secret key does not belong to this access key")
+            && failing[0].ends_with("<- the first problem"),
+        "{stdout}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        oracle.log().matches("=> 401").count(),
+        1,
+        "one signed request was refused"
+    );
+}
+
+#[test]
+fn check_marks_an_unresolvable_host_first() {
+    let endpoint = format!("https://{}", crate::support::unresolvable_host());
+    let output = crate::cli::get_jobs()
+        .args(["--check", "--endpoint", &endpoint, "--project-id", "p", "r"])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .output()
+        .unwrap();
+    crate::cli::check_exit(&output, 1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let first = stdout
+        .lines()
+        .find(|line| line.starts_with("FAIL"))
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("FAIL address ")
+            && first.contains("cannot be resolved")
+            && first.ends_with("<- the first problem"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_looks_the_project_up_when_it_is_not_configured() {
+    let iam = Server::json(
+        200,
+        r#"{"projects":[{"id":"p-from-iam","name":"cn-north-4"}]}"#,
+    );
+    let dbss = Server::json(
+        404,
+        r#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#,
+    );
+    let client = Client::builder()
+        .region("cn-north-4")
+        .endpoint(dbss.url())
+        .iam_endpoint(iam.url())
+        .auth(IamToken::new("token-value").unwrap())
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    let lines = client.check(None).unwrap();
+    let project = lines.iter().find(|line| line.topic == "project").unwrap();
+    assert!(
+        project.ok && project.text == "p-from-iam (looked up in IAM)",
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.topic == "credentials" && line.text.starts_with("an IAM token"))
+    );
+    assert!(
+        !lines.iter().any(|line| line.topic == "call"),
+        "no resource id, no jobs call"
+    );
+    assert_eq!(iam.requests().len(), 1);
 }

@@ -1,0 +1,261 @@
+//! [`Client::check`]: what a support engineer asks first, one line each, then at most one signed
+//! call. It never sends a signed request after a refused one.
+
+use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
+
+use crate::api::check_id;
+use crate::auth::{Auth, AuthSource};
+use crate::client::Client;
+use crate::error::{Error, Resend};
+use crate::redact::Secrets;
+use crate::skew::Offset;
+use crate::timestamps::parse_http_date;
+use crate::transport::{Endpoint, Request, Route};
+
+/// One line of [`Client::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckLine {
+    /// What the line is about: `credentials`, `endpoint`, `route`, `trust`, `address`, `gateway`,
+    /// `project`, `call`.
+    pub topic: &'static str,
+    /// Whether it holds.
+    pub ok: bool,
+    /// What was found, in words (secrets never: an access key shows its first and last 4
+    /// characters).
+    pub text: String,
+}
+
+impl CheckLine {
+    fn new(topic: &'static str, ok: bool, text: impl Into<String>) -> CheckLine {
+        CheckLine {
+            topic,
+            ok,
+            text: text.into(),
+        }
+    }
+}
+
+impl Client {
+    /// Checks the set-up, one [`CheckLine`] each: where the credentials came from, the DBSS and
+    /// IAM endpoints and where they came from, the route to each host (direct, or the proxy and
+    /// its variable), the trusted CAs, each host's addresses, an unsigned request to the DBSS
+    /// endpoint (TLS, and the gateway's clock against ours from its `Date`), the project id and
+    /// how it was found; then at most one signed call: `resource_id`'s jobs, or the IAM project
+    /// lookup when there is no resource id (and the lookup first when the project is not
+    /// configured), diagnosed as every error is. No signed request is sent after a refused one.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for a bad
+    /// resource id.
+    pub fn check(&self, resource_id: Option<&str>) -> Result<Vec<CheckLine>, Error> {
+        if let Some(resource_id) = resource_id {
+            check_id("resource id", resource_id)?;
+        }
+        let mut lines = vec![self.credentials_line()];
+        let config = self.config();
+        let mut hosts: Vec<(&'static str, &Endpoint)> =
+            config.endpoints.iter().map(|e| ("endpoint", e)).collect();
+        if let Some(iam) = &config.iam {
+            hosts.push(("IAM endpoint", iam));
+        }
+        for (what, endpoint) in &hosts {
+            let from = match *what {
+                "endpoint" => config.provenance.endpoints.clone(),
+                _ => config.provenance.iam_endpoint.to_string(),
+            };
+            lines.push(CheckLine::new(
+                "endpoint",
+                true,
+                format!("{what} {}, {from}", endpoint.base),
+            ));
+            lines.push(self.route_line(endpoint));
+            lines.push(address_line(
+                endpoint,
+                config.transport.route_to(endpoint).is_some(),
+            ));
+        }
+        lines.push(CheckLine::new(
+            "trust",
+            true,
+            config.transport.trust().to_string(),
+        ));
+        lines.push(self.gateway_line(self.check_endpoint()));
+        lines.extend(self.signed_lines(resource_id));
+        Ok(lines)
+    }
+
+    fn check_endpoint(&self) -> &Endpoint {
+        &self.config().endpoints[0]
+    }
+
+    fn credentials_line(&self) -> CheckLine {
+        let config = self.config();
+        let who = match &config.auth {
+            AuthSource::Fixed(auth) => match auth.as_ref() {
+                Auth::AkSk(credentials) => {
+                    format!("access key {}", masked(credentials.access_key()))
+                }
+                Auth::Token(_) => "an IAM token".to_string(),
+            },
+            AuthSource::Metadata(_) => {
+                "temporary credentials, fetched on the first call".to_string()
+            }
+        };
+        CheckLine::new(
+            "credentials",
+            true,
+            format!("{who}, from {}", config.provenance.credentials),
+        )
+    }
+
+    fn route_line(&self, endpoint: &Endpoint) -> CheckLine {
+        let route = match self.config().transport.route_to(endpoint) {
+            Some(proxy) => format!("through proxy {proxy}"),
+            None => "direct".to_string(),
+        };
+        CheckLine::new(
+            "route",
+            true,
+            format!("{}: {route}", endpoint.host_and_port()),
+        )
+    }
+
+    /// An unsigned `GET /` to the endpoint: any answer means the connection and TLS hold; its
+    /// `Date` tells the gateway's clock.
+    fn gateway_line(&self, endpoint: &Endpoint) -> CheckLine {
+        let config = self.config();
+        let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
+        let url = format!("{}/", endpoint.base);
+        let request = Request {
+            method: "GET",
+            target: endpoint,
+            url: &url,
+            headers: &headers,
+            route: Route::AsConfigured,
+            connect_timeout: None,
+            deadline: Instant::now() + config.timeout.min(Duration::from_secs(10)),
+            grace: Duration::ZERO,
+            body_limit: 64 * 1024,
+            resend: Resend::Unsafe,
+            secrets: &Secrets::default(),
+            attempt: 1,
+            signed: None,
+        };
+        let tls = if endpoint.is_plain_http() {
+            "plain http"
+        } else {
+            "TLS handshake ok"
+        };
+        match config.transport.exchange(&request) {
+            Ok(response) => {
+                let (ok, clock) = clock_words(&response);
+                let text = format!(
+                    "{} answers ({tls}, http {}); {clock}",
+                    endpoint.base, response.status
+                );
+                CheckLine::new("gateway", ok, text)
+            }
+            Err(error) => CheckLine::new("gateway", false, format!("{}: {error}", endpoint.base)),
+        }
+    }
+
+    /// The project id (looked up in IAM when it is not configured: a signed call), then the jobs
+    /// call when a resource id is given and nothing was refused before it.
+    fn signed_lines(&self, resource_id: Option<&str>) -> Vec<CheckLine> {
+        let config = self.config();
+        let project = match self.project_id.get() {
+            Some(project) => {
+                let from = config
+                    .provenance
+                    .project_id
+                    .as_deref()
+                    .unwrap_or("from the settings");
+                CheckLine::new("project", true, format!("{project}, {from}"))
+            }
+            None => match self.project_id() {
+                Ok(project) => {
+                    CheckLine::new("project", true, format!("{project} (looked up in IAM)"))
+                }
+                Err(error) => return vec![CheckLine::new("project", false, with_causes(&error))],
+            },
+        };
+        let Some(resource_id) = resource_id else {
+            return vec![project];
+        };
+        let call = match self.get_jobs(resource_id) {
+            Ok(jobs) => CheckLine::new(
+                "call",
+                true,
+                format!("{} job(s) listed for {resource_id:?}", jobs.len()),
+            ),
+            Err(error) => CheckLine::new("call", false, with_causes(&error)),
+        };
+        vec![project, call]
+    }
+}
+
+/// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.
+fn clock_words(response: &crate::transport::Response) -> (bool, String) {
+    let Some(gateway) = response.header("Date").and_then(parse_http_date) else {
+        return (true, "no Date header to compare clocks with".to_string());
+    };
+    let offset = Offset::between(gateway, response.received_at);
+    match offset.is_significant() {
+        false => (
+            true,
+            "its clock and ours agree within 5 minutes".to_string(),
+        ),
+        true => (false, format!("{}: correct the clock", offset.describe())),
+    }
+}
+
+/// `ABCD…WXYZ`: enough to tell access keys apart, not the whole key.
+fn masked(access_key: &str) -> String {
+    let chars: Vec<char> = access_key.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// The host's addresses, as the system resolver gives them (a proxy resolves for itself).
+fn address_line(endpoint: &Endpoint, proxied: bool) -> CheckLine {
+    let host = endpoint.host_and_port();
+    if proxied {
+        return CheckLine::new("address", true, format!("{host}: resolved by the proxy"));
+    }
+    match host.to_socket_addrs() {
+        Ok(addresses) => {
+            let addresses: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
+            CheckLine::new("address", true, format!("{host}: {}", addresses.join(", ")))
+        }
+        Err(error) => CheckLine::new(
+            "address",
+            false,
+            format!("{host}: cannot be resolved ({error})"),
+        ),
+    }
+}
+
+fn with_causes(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": caused by: {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_access_key_shows_only_its_ends() {
+        assert_eq!(super::masked("ABCDEFGHIJKLMNOP1234"), "ABCD…1234");
+        assert_eq!(super::masked("SHORT"), "*****");
+    }
+}
