@@ -400,46 +400,13 @@ fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
         return builder;
     }
     let builder = builder.on_response(|response| {
-        let millis = response.elapsed().as_millis();
-        let outcome = match response.status() {
-            Ok(status) => format!(
-                "{status}, {} bytes, {millis} ms, request id {}",
-                response.body_len().unwrap_or_default(),
-                response.request_id().unwrap_or("-")
-            ),
-            Err(error) => format!("{error}, {millis} ms"),
-        };
-        let (method, url) = (response.method(), response.url());
-        let via = response
-            .proxy()
-            .map_or(String::new(), |proxy| format!(" via proxy {proxy}"));
-        let _ = writeln!(std::io::stderr(), "{method} {url}{via} -> {outcome}");
+        let _ = writeln!(std::io::stderr(), "{response}");
     });
     if verbosity < 2 {
         return builder;
     }
     builder.on_request(|request| {
-        let mut text = format!(
-            "> {} {} (attempt {})\n",
-            request.method(),
-            request.url(),
-            request.attempt()
-        );
-        for (name, value) in request.headers() {
-            text.push_str(&format!("> {name}: {value}\n"));
-        }
-        for (title, stage) in [
-            ("canonical request", request.canonical_request()),
-            ("string to sign", request.string_to_sign()),
-        ] {
-            if let Some(stage) = stage {
-                text.push_str(&format!("> {title}:\n"));
-                for line in stage.split('\n') {
-                    text.push_str(&format!(">   {line}\n"));
-                }
-            }
-        }
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        let _ = write!(std::io::stderr(), "{request}");
     })
 }
 

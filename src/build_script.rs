@@ -24,6 +24,7 @@
 //! Change a listed variable with it (the AK, or `NO_PROXY`), or run `cargo clean -p <your crate>`.
 
 use crate::env::{Environment, Var, region_endpoint_variable};
+use crate::error::Error;
 
 /// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`,
 /// except those that can carry a secret (see the module docs): the AK, project id, IAM endpoint,
@@ -55,11 +56,54 @@ pub fn rerun_if_env_changed(region: &str) {
 pub fn variables_to_watch(region: &str) -> Vec<String> {
     let mut names: Vec<String> = Var::ALL
         .iter()
-        .filter(|var| !var.is_secret())
+        // DBSS_JOBS_LOG changes what is printed, not what is built.
+        .filter(|var| !var.is_secret() && **var != Var::Log)
         .map(|var| var.name().to_string())
         .collect();
     names.push(region_endpoint_variable(region));
     names
+}
+
+/// The whole build-script recipe in one call: lists what it reads for cargo (never a secret:
+/// [`rerun_if_env_changed`], `DBSS_JOBS_SNAPSHOT` and the snapshot file), answers from the saved
+/// `{"jobs":[...]}` body that `DBSS_JOBS_SNAPSHOT` names (the CLI's `--json` output) with no
+/// credentials and no traffic, refuses the network under docs.rs (`DOCS_RS`), leaves the ECS
+/// metadata step off unless `DBSS_JOBS_ECS_METADATA=on`, and bounds the call to 5 seconds.
+///
+/// ```no_run
+/// // build.rs
+/// let jobs = dbss_jobs::build_script::jobs("cn-north-4", "my-instance-id");
+/// # drop(jobs);
+/// ```
+///
+/// # Errors
+/// As [`Client::get_jobs`](crate::Client::get_jobs); `InvalidInput` under docs.rs, and for a
+/// snapshot that cannot be read; `Decode` for a snapshot that is not `{"jobs":[...]}`.
+pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<crate::model::Job>, Error> {
+    rerun_if_env_changed(region);
+    let env = Environment::Process;
+    if let Some(path) = env.get(Var::Snapshot) {
+        println!("cargo:rerun-if-changed={path}");
+        let body = std::fs::read(&path).map_err(|error| {
+            Error::invalid_input(format!(
+                "{} names {path}, which cannot be read ({error})",
+                Var::Snapshot.name()
+            ))
+        })?;
+        return crate::response::parse_jobs(&body);
+    }
+    if env.get(Var::DocsRs).is_some() {
+        return Err(Error::invalid_input("docs.rs builds without network"));
+    }
+    let metadata = env
+        .get(Var::EcsMetadata)
+        .is_some_and(|value| value.trim() == "on");
+    crate::client::Client::builder()
+        .region(region)
+        .ecs_metadata(metadata)
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get_jobs(resource_id)
 }
 
 #[cfg(test)]
@@ -72,7 +116,7 @@ mod tests {
         for var in Var::ALL {
             assert_eq!(
                 names.contains(&var.name().to_string()),
-                !var.is_secret(),
+                !var.is_secret() && *var != Var::Log,
                 "{var:?}"
             );
         }

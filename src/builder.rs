@@ -310,6 +310,8 @@ impl ClientBuilder {
             check_project_id(project_id)?;
         }
         let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
+        let mut hooks = self.hooks;
+        hooks.log = log_level()?;
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
             root_certificates_pem: self
@@ -318,7 +320,7 @@ impl ClientBuilder {
                 .map(|pem| pem.0.as_slice()),
             proxy: &self.proxy,
             environment: env,
-            hooks: self.hooks,
+            hooks,
         })?;
         let provenance = Provenance {
             endpoints: endpoints_from,
@@ -398,5 +400,20 @@ impl ClientBuilder {
             }
             None => Ok(USER_AGENT.to_string()),
         }
+    }
+}
+
+/// `DBSS_JOBS_LOG` in the process environment (for every client, as a build script's author may
+/// not control the code): `1` writes the `-v` line of every attempt to stderr, `2` adds the `-vv`
+/// block (headers, canonical request, string to sign), redacted as hooks see them.
+fn log_level() -> Result<u8, Error> {
+    match Environment::Process.get(Var::Log).as_deref().map(str::trim) {
+        None | Some("0") => Ok(0),
+        Some("1") => Ok(1),
+        Some("2") => Ok(2),
+        Some(other) => Err(Error::invalid_input(format!(
+            "{} must be 0, 1 or 2, not {other:?}",
+            Var::Log.name()
+        ))),
     }
 }

@@ -61,6 +61,9 @@ variables! {
     SslCertFile => "SSL_CERT_FILE";
     EcsMetadata => "DBSS_JOBS_ECS_METADATA";
     EcsMetadataEndpoint => "DBSS_JOBS_ECS_METADATA_ENDPOINT";
+    Log => "DBSS_JOBS_LOG";
+    Snapshot => "DBSS_JOBS_SNAPSHOT";
+    DocsRs => "DOCS_RS";
 }
 
 /// The region's DBSS endpoint override, as the official SDKs name it:

@@ -158,28 +158,86 @@ impl ResponseInfo<'_> {
     }
 }
 
+/// The `-vv` block: the request line, every header, and for a signed request the canonical
+/// request and the string to sign, each line starting `> `; secrets redacted.
+impl fmt::Display for RequestInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "> {} {} (attempt {})",
+            self.method, self.url, self.attempt
+        )?;
+        for (name, value) in &self.headers {
+            writeln!(f, "> {name}: {value}")?;
+        }
+        for (title, stage) in [
+            ("canonical request", &self.canonical_request),
+            ("string to sign", &self.string_to_sign),
+        ] {
+            if let Some(stage) = stage {
+                writeln!(f, "> {title}:")?;
+                for line in stage.split('\n') {
+                    writeln!(f, ">   {line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `-v` access-log line: `GET url [via proxy P] -> 200, 120 bytes, 3 ms, request id R`, or the
+/// error in place of the answer.
+impl fmt::Display for ResponseInfo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = self.elapsed.as_millis();
+        write!(f, "{} {}", self.method, self.url)?;
+        if let Some(proxy) = self.proxy {
+            write!(f, " via proxy {proxy}")?;
+        }
+        match &self.outcome {
+            Ok(answer) => write!(
+                f,
+                " -> {}, {} bytes, {millis} ms, request id {}",
+                answer.status,
+                answer.body_len,
+                answer.request_id.as_deref().unwrap_or("-")
+            ),
+            Err(error) => write!(f, " -> {error}, {millis} ms"),
+        }
+    }
+}
+
 type RequestHook = dyn Fn(&RequestInfo) + Send + Sync;
 type ResponseHook = dyn Fn(&ResponseInfo<'_>) + Send + Sync;
 
-/// The hooks of a client; cheap to clone.
+/// The hooks of a client, and the log `DBSS_JOBS_LOG` asks for; cheap to clone.
 #[derive(Clone, Default)]
 pub(crate) struct Hooks {
     pub(crate) on_request: Option<Arc<RequestHook>>,
     pub(crate) on_response: Option<Arc<ResponseHook>>,
+    /// 1: the `-v` line of every attempt on stderr; 2: the `-vv` block too.
+    pub(crate) log: u8,
 }
 
 impl Hooks {
     pub(crate) fn wants_requests(&self) -> bool {
-        self.on_request.is_some()
+        self.on_request.is_some() || self.log >= 2
     }
 
     pub(crate) fn request(&self, info: &RequestInfo) {
+        if self.log >= 2 {
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), info.to_string().as_bytes());
+        }
         if let Some(hook) = &self.on_request {
             let _ = catch_unwind(AssertUnwindSafe(|| hook(info)));
         }
     }
 
     pub(crate) fn response(&self, info: &ResponseInfo<'_>) {
+        if self.log >= 1 {
+            let _ =
+                std::io::Write::write_all(&mut std::io::stderr(), format!("{info}\n").as_bytes());
+        }
         if let Some(hook) = &self.on_response {
             let _ = catch_unwind(AssertUnwindSafe(|| hook(info)));
         }
@@ -191,6 +249,7 @@ impl fmt::Debug for Hooks {
         f.debug_struct("Hooks")
             .field("on_request", &self.on_request.is_some())
             .field("on_response", &self.on_response.is_some())
+            .field("log", &self.log)
             .finish()
     }
 }

@@ -4,6 +4,29 @@
 /// `target/fixture-build-script`, with only `vars` set of the variables the crate reads. A listed
 /// variable gets a new value each time, so that cargo runs the build script again.
 pub(crate) fn build_the_recipe(vars: &[(&str, &str)]) -> std::process::Output {
+    let _one_build_at_a_time = fixture_lock();
+    build_the_recipe_in(vars, false)
+}
+
+/// The fixture's builds share a target directory: one test at a time builds (and runs) it.
+fn fixture_lock() -> std::sync::MutexGuard<'static, ()> {
+    static FIXTURE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    FIXTURE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether this machine lets a test put a command in a network namespace of its own, with no
+/// network at all (`unshare -n`, as root).
+fn can_unshare_the_network() -> bool {
+    std::process::Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// [`build_the_recipe`], inside a network namespace with no network when `offline`.
+fn build_the_recipe_in(vars: &[(&str, &str)], offline: bool) -> std::process::Output {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixture = root.join("tests/fixtures/build-script");
     let recipe = std::fs::read_to_string(fixture.join("build.rs")).unwrap();
@@ -17,7 +40,13 @@ pub(crate) fn build_the_recipe(vars: &[(&str, &str)]) -> std::process::Output {
     let home = std::env::var("HOME").unwrap_or_default();
     let cargo_home = std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo"));
     let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup"));
-    let mut command = std::process::Command::new(env!("CARGO"));
+    let mut command = if offline {
+        let mut unshare = std::process::Command::new("unshare");
+        unshare.args(["-n", env!("CARGO")]);
+        unshare
+    } else {
+        std::process::Command::new(env!("CARGO"))
+    };
     command
         .args(["build", "--offline"])
         .current_dir(&fixture)
@@ -70,5 +99,35 @@ fn the_readme_build_script_recipe_builds_without_credentials() {
     assert!(
         warnings[0].contains("ECS metadata (turned off)"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn the_recipe_builds_offline_from_a_snapshot() {
+    let dir = crate::support::TempDir::new("snapshot");
+    let snapshot = dir.write(
+        "jobs.json",
+        r#"{"jobs":[{"job_id":"snap-1","status":"SUCCESS"},{"job_id":"snap-2","status":"FAIL"}]}"#,
+    );
+    let offline = can_unshare_the_network();
+    if !offline {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"notice: unshare -n is not available here; the snapshot build runs with the network\n",
+        );
+    }
+    let _one_build_at_a_time = fixture_lock();
+    let output = build_the_recipe_in(
+        &[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())],
+        offline,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("DBSS jobs not read"), "{stderr}");
+    let binary = fixture_target_dir().join("debug/build-script-recipe");
+    let run = std::process::Command::new(binary).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "2 DBSS job(s) known at build time: [\"snap-1\", \"snap-2\"]\n"
     );
 }

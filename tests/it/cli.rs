@@ -519,3 +519,35 @@ fn cli_options_that_would_do_nothing_are_refused() {
         assert!(stderr.contains("does nothing"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn dbss_jobs_log_shows_what_is_sent_without_code() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let run = |level: &str| {
+        get_jobs()
+            .args(["--endpoint", &server.url(), "--project-id", "p", "r"])
+            .env("HUAWEICLOUD_SDK_AK", "AK")
+            .env("HUAWEICLOUD_SDK_SK", "SK")
+            .env("DBSS_JOBS_LOG", level)
+            .output()
+            .unwrap()
+    };
+    let one = run("1");
+    check_exit(&one, 0);
+    let stderr = String::from_utf8_lossy(&one.stderr);
+    let url = format!("{}/v1/p/dbss/audit/jobs/r", server.url());
+    assert!(
+        stderr.starts_with(&format!("GET {url} -> 200, 11 bytes, ")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("> GET"), "{stderr}");
+    let two = run("2");
+    let stderr = String::from_utf8_lossy(&two.stderr);
+    assert!(
+        stderr.contains(&format!("> GET {url} (attempt 1)")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Signature=** redacted **"), "{stderr}");
+    assert!(stderr.contains("> canonical request:"), "{stderr}");
+    check_exit(&run("loud"), 2);
+}
