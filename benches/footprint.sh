@@ -33,13 +33,13 @@ end=$(date +%s.%N)
 echo "clean build of a tiny crate with dbss-jobs as build-dependency: $(awk "BEGIN{printf \"%.1f\", $end - $start}") s ($(nproc) cores)"
 
 size() { stat -c %s "$1"; }
-cargo build -q --release --example get_jobs
-cp target/release/examples/get_jobs "$work/get_jobs"
+cargo build -q --release --bin dbss-jobs --features cli
+cp target/release/dbss-jobs "$work/get_jobs"
 strip -o "$work/get_jobs.stripped" "$work/get_jobs"
 echo "release example binary: $(size "$work/get_jobs") bytes, stripped $(size "$work/get_jobs.stripped") bytes"
 if pkg-config --exists openssl 2>/dev/null; then
-  CARGO_TARGET_DIR="$work/native" cargo build -q --release --example get_jobs --features native-tls
-  strip -o "$work/get_jobs.native.stripped" "$work/native/release/examples/get_jobs"
+  CARGO_TARGET_DIR="$work/native" cargo build -q --release --bin dbss-jobs --features cli,native-tls
+  strip -o "$work/get_jobs.native.stripped" "$work/native/release/dbss-jobs"
   echo "release example binary with native-tls: stripped $(size "$work/get_jobs.native.stripped") bytes"
 else
   echo "native-tls: skipped (no OpenSSL headers)"

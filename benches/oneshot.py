@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""One-shot comparison: the example CLI's single call against the official Python SDK doing the
+"""One-shot comparison: the dbss-jobs CLI's single call against the official Python SDK doing the
 same call, both against the same loopback server (shared/oracle/verify_server.py, which checks
 both signatures with Huawei's signer). Reports median wall time and peak RSS of each over several
 runs, and the ratios.
 
 Run from the repository root: python3 benches/oneshot.py [RUNS]
-It creates target/oneshot-venv (huaweicloudsdkdbss from PyPI) and builds the example in release.
+It creates target/oneshot-venv (huaweicloudsdkdbss from PyPI) and builds the CLI in release.
 Peak RSS needs GNU time at /usr/bin/time (Debian package `time`); without it RSS shows as nan.
 Wall time includes the GNU time wrapper's own start (well under a millisecond) for both.
 """
@@ -37,7 +37,7 @@ def setup():
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "huaweicloudsdkcore", "huaweicloudsdkdbss"], check=True)
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "get_jobs"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--features", "cli", "--bin", "dbss-jobs"], cwd=ROOT, check=True)
 
 
 def start_server():
@@ -80,7 +80,7 @@ def main():
     server, url = start_server()
     try:
         env = dict(os.environ, HUAWEICLOUD_SDK_AK=AK, HUAWEICLOUD_SDK_SK=SK, HOME="/nonexistent")
-        ours = [os.path.join(ROOT, "target", "release", "examples", "get_jobs"),
+        ours = [os.path.join(ROOT, "target", "release", "dbss-jobs"),
                 "--endpoint", url, "--project-id", PROJECT, RESOURCE]
         theirs = [PYTHON, "-c", SDK_CALL, url, AK, SK, PROJECT, RESOURCE]
         results = {"dbss-jobs example": [], "Python SDK": []}

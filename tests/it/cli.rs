@@ -6,21 +6,11 @@ use std::process::{Command, Output, Stdio};
 
 use crate::support::{Reply, Server, closed_port, sequence};
 
-/// `target/<profile>/examples/get_jobs`, which `cargo test` builds with the tests.
+/// The `dbss-jobs` binary, which `cargo test` builds with the tests (the dev-dependency on this
+/// crate turns on its `cli` feature).
 pub fn get_jobs() -> Command {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    let binary: PathBuf = path
-        .join("examples")
-        .join(format!("get_jobs{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is not built (run `cargo test`)",
-        binary.display()
-    );
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_dbss-jobs"));
+    assert!(binary.exists(), "{} is not built", binary.display());
     let mut command = Command::new(binary);
     command
         .env_clear()

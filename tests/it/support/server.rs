@@ -290,7 +290,7 @@ pub fn closed_port() -> u16 {
 }
 
 /// The documented example body of the API reference.
-pub const DOCUMENTED_EXAMPLE: &str = include_str!("../../../examples/documented_example.json");
+pub const DOCUMENTED_EXAMPLE: &str = include_str!("../../../src/bin/documented_example.json");
 
 /// A canned response.
 #[derive(Clone)]

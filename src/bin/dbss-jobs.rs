@@ -1,12 +1,12 @@
-//! `get_jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
+//! `dbss-jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
 //!
 //! ```text
-//! get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
+//! dbss-jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
 //!          [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
-//! get_jobs --demo [-v | -vv] [--json] [--wait | --serve]
+//! dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]
 //! ```
 //!
-//! `get_jobs --help` prints the whole manual: options, environment variables, exit codes and
+//! `dbss-jobs --help` prints the whole manual: options, environment variables, exit codes and
 //! examples. `--demo` needs no account: it runs the real client against the crate's fake DBSS
 //! endpoint (`dbss_jobs::fake::FakeDbss`) on 127.0.0.1, which re-signs each request with this
 //! crate's own signer and compares the signatures (a check of the request's shape, not of the
@@ -22,11 +22,12 @@ use dbss_jobs::{
 };
 
 const USAGE: &str =
-    "usage: get_jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
+    "usage: dbss-jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
                 [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
-       get_jobs --check [--endpoint URL | --region ID] [...] [RESOURCE_ID]
-       get_jobs --demo [-v | -vv] [--json] [--wait | --serve]";
+       dbss-jobs --check [--endpoint URL | --region ID] [...] [RESOURCE_ID]
+       dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]";
 const HELP: &str = "help requested";
+const VERSION: &str = "version requested";
 
 /// What `--help` prints: the whole manual.
 const MANUAL: &str = "\
@@ -50,6 +51,7 @@ OPTIONS
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
   --serve              with --demo: keep the fake running and print how to reach it
   --                   every later word is an operand (an id that starts with -)
+  -h, --help           this manual;  -V, --version  the version
 
   An option given twice is refused, and so is one that would do nothing (--serve without
   --demo, --interval without --wait, --demo with --endpoint, --region, --project-id,
@@ -75,11 +77,11 @@ EXIT CODES
   server is printed with its control characters escaped.
 
 EXAMPLES
-  get_jobs --demo --wait
-  get_jobs --region cn-north-4 INSTANCE_ID
-  get_jobs --region cn-north-4 --json INSTANCE_ID > jobs.json
-  get_jobs --region cn-north-4 --wait --timeout 1200 INSTANCE_ID
-  get_jobs -vv --region cn-north-4 INSTANCE_ID      (to see why a signature is refused)";
+  dbss-jobs --demo --wait
+  dbss-jobs --region cn-north-4 INSTANCE_ID
+  dbss-jobs --region cn-north-4 --json INSTANCE_ID > jobs.json
+  dbss-jobs --region cn-north-4 --wait --timeout 1200 INSTANCE_ID
+  dbss-jobs -vv --region cn-north-4 INSTANCE_ID      (to see why a signature is refused)";
 
 #[derive(Default, Clone)]
 struct Args {
@@ -123,8 +125,12 @@ impl From<std::io::Error> for Failure {
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
-        Err(message) if message == HELP => {
-            return match writeln!(std::io::stdout(), "{USAGE}\n\n{MANUAL}") {
+        Err(message) if message == HELP || message == VERSION => {
+            let text = match message == HELP {
+                true => format!("{USAGE}\n\n{MANUAL}"),
+                false => format!("dbss-jobs {}", env!("CARGO_PKG_VERSION")),
+            };
+            return match writeln!(std::io::stdout(), "{text}") {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => exit_with(&Failure::Output(error)),
             };
@@ -197,7 +203,7 @@ fn with_causes(error: &Error) -> String {
 
 /// One message on stderr. A stderr that cannot be written is ignored: the exit code still tells.
 fn report(message: &str) {
-    let _ = writeln!(std::io::stderr(), "get_jobs: {message}");
+    let _ = writeln!(std::io::stderr(), "dbss-jobs: {message}");
 }
 
 /// True when stdout was closed when the program started. Rust's runtime then reopens it on
@@ -254,6 +260,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--serve" => args.serve = true,
             "--check" => args.check = true,
             "-h" | "--help" => return Err(HELP.to_string()),
+            "-V" | "--version" => return Err(VERSION.to_string()),
             flag => {
                 return Err(format!(
                     "unknown option {flag} (put -- before an id that starts with -)"
