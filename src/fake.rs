@@ -29,6 +29,36 @@
 //! assert_eq!(fake.requests()[0].target, "/v3/projects?name=cn-north-4");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Jobs carry every field the API has through small builders; answers can be injected for one
+//! resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]), and a
+//! [`Reply`] can be a transport fault instead: [`Reply::close`] closes the connection without an
+//! answer, [`Reply::stall`] says nothing for a while, [`Reply::drip`] sends an answer a byte at a
+//! time. [`FakeDbss::set_script`] mixes job lists and replies in one resource's timeline, and
+//! [`FakeDbss::script_per_client`] gives each client its own place in it:
+//!
+//! ```
+//! use std::time::Duration;
+//! use dbss_jobs::fake::{FakeDbss, Reply, Step, job};
+//! use dbss_jobs::{ErrorKind, JobStatus};
+//!
+//! let fake = FakeDbss::start()?;
+//! let failed = job("j1", JobStatus::Fail).with_failure("DBSS.1234", "quota exceeded");
+//! fake.set_script("instance-1", vec![Step::Reply(Reply::throttled(0)), Step::Jobs(vec![failed])]);
+//! fake.inject_iam(Reply::unavailable()); // the lookup meets a 503 first, and is retried
+//! fake.inject_for("instance-1", Reply::close()); // so is a connection closed unanswered
+//! let client = fake.client().build()?;
+//! let jobs = client.get_jobs("instance-1")?;
+//! assert_eq!(jobs[0].error_code.as_deref(), Some("DBSS.1234"));
+//! // IAM's 503 and 200, the closed connection, the 429, the jobs.
+//! let statuses: Vec<u16> = fake.requests().iter().map(|request| request.status).collect();
+//! assert_eq!(statuses, [503, 200, 0, 429, 200]);
+//!
+//! fake.inject_for("slow", Reply::stall(Duration::from_secs(1)));
+//! let impatient = fake.client().project_id("p").timeout(Duration::from_millis(200)).build()?;
+//! assert!(impatient.get_jobs("slow").unwrap_err().is_timeout());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -51,7 +81,8 @@ const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// A request head larger than this is refused.
 const MAX_HEAD: u64 = 64 * 1024;
 
-/// A job with an id and a status, the rest unset: the usual building block of a timeline.
+/// A job with an id and a status, the rest unset: the usual building block of a timeline. The
+/// builder methods below fill in every other field the API has.
 pub fn job(job_id: &str, status: JobStatus) -> Job {
     Job {
         job_id: Some(job_id.to_string()),
@@ -60,12 +91,70 @@ pub fn job(job_id: &str, status: JobStatus) -> Job {
     }
 }
 
-/// An answer to give instead of the normal one ([`FakeDbss::inject`]).
+/// Small builders for the fake's jobs (feature `fake`): every field of `JobBean`.
+impl Job {
+    /// The `error_code` and `fail_reason` of a failed job.
+    pub fn with_failure(mut self, error_code: &str, fail_reason: &str) -> Job {
+        self.error_code = Some(error_code.to_string());
+        self.fail_reason = Some(fail_reason.to_string());
+        self
+    }
+
+    /// The instance's server.
+    pub fn with_server(mut self, server_id: &str, server_name: &str) -> Job {
+        self.server_id = Some(server_id.to_string());
+        self.server_name = Some(server_name.to_string());
+        self
+    }
+
+    /// When the job began and (if it did) ended, in seconds since the Unix epoch.
+    pub fn with_times(mut self, begin: i64, end: Option<i64>) -> Job {
+        let at = |seconds: i64| time::OffsetDateTime::from_unix_timestamp(seconds).ok();
+        self.end_time = end.and_then(at);
+        self.begin_time = Some(begin).and_then(at);
+        self
+    }
+
+    /// The billing mode.
+    pub fn with_charge_mode(mut self, mode: crate::model::ChargeMode) -> Job {
+        self.charge_mode = Some(mode);
+        self
+    }
+
+    /// The HA id and name (deprecated by the service, still sent).
+    pub fn with_ha(mut self, ha_id: &str, ha_name: &str) -> Job {
+        self.ha_id = Some(ha_id.to_string());
+        self.ha_name = Some(ha_name.to_string());
+        self
+    }
+
+    /// The job type and the instance's resource id.
+    pub fn with_type_and_resource(mut self, job_type: &str, resource_id: &str) -> Job {
+        self.job_type = Some(job_type.to_string());
+        self.resource_id = Some(resource_id.to_string());
+        self
+    }
+}
+
+/// An answer to give instead of the normal one ([`FakeDbss::inject`]), or a transport fault in
+/// its place ([`Reply::close`], [`Reply::stall`], [`Reply::drip`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
+    fault: Option<Fault>,
+}
+
+/// What goes wrong on the wire instead of, or while, answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The connection is closed without an answer.
+    Close,
+    /// Nothing is said for this long, then the connection is closed.
+    Stall(Duration),
+    /// The answer is sent one byte at a time, this long apart.
+    Drip(Duration),
 }
 
 impl Reply {
@@ -75,7 +164,32 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: body.into(),
+            fault: None,
         }
+    }
+
+    /// The connection is closed without an answer (the client sees a connection failure before
+    /// any answer, and retries).
+    pub fn close() -> Reply {
+        Reply {
+            fault: Some(Fault::Close),
+            ..Reply::new(0, "")
+        }
+    }
+
+    /// Nothing is said for `duration`, then the connection is closed (a client's deadline passes
+    /// first when it is shorter).
+    pub fn stall(duration: Duration) -> Reply {
+        Reply {
+            fault: Some(Fault::Stall(duration)),
+            ..Reply::new(0, "")
+        }
+    }
+
+    /// This answer, sent one byte at a time, `pause` apart (a slow or congested link).
+    pub fn drip(mut self, pause: Duration) -> Reply {
+        self.fault = Some(Fault::Drip(pause));
+        self
     }
 
     /// Adds a header; one the fake sends itself (`X-Request-Id`, `Date`, `Content-Type`) is
@@ -107,6 +221,7 @@ impl Reply {
 }
 
 /// A request the fake received. `Debug` shows the signature and the token headers redacted.
+/// `status` is 0 when a fault took the answer's place.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Received {
@@ -148,8 +263,14 @@ const RECORDED: usize = 10_000;
 
 #[derive(Default)]
 struct State {
-    timelines: HashMap<String, (Vec<Vec<Job>>, usize)>,
+    scripts: HashMap<String, Script>,
+    /// Each client (connection) gets its own place in every script.
+    per_client: bool,
     injected: VecDeque<Reply>,
+    /// Replies for one resource's jobs requests, before the global queue.
+    injected_for: HashMap<String, VecDeque<Reply>>,
+    /// Replies for the IAM lookup.
+    injected_iam: VecDeque<Reply>,
     requests: VecDeque<Received>,
     documented_path_retired: bool,
     /// The IAM lookup's answers, by region name.
@@ -164,6 +285,23 @@ pub struct FakeDbss {
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+}
+
+/// One answer of a resource's script ([`FakeDbss::set_script`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// `200 {"jobs": [...]}`.
+    Jobs(Vec<Job>),
+    /// Any other answer, or a fault.
+    Reply(Reply),
+}
+
+/// A resource's steps, and how far each client got.
+struct Script {
+    steps: Vec<Step>,
+    /// By client (its connection's peer address, or `""` when scripts are shared).
+    served: HashMap<String, usize>,
 }
 
 /// The region whose IAM lookup finds [`FakeDbss::PROJECT_ID`] from the start.
@@ -234,14 +372,44 @@ impl FakeDbss {
     /// What successive polls of `resource_id` list: the first request gets `timeline[0]`, the
     /// next `timeline[1]`, and the last list repeats. An unknown resource lists no jobs.
     pub fn set_jobs(&self, resource_id: &str, timeline: Vec<Vec<Job>>) {
-        self.lock()
-            .timelines
-            .insert(resource_id.to_string(), (timeline, 0));
+        self.set_script(resource_id, timeline.into_iter().map(Step::Jobs).collect());
+    }
+
+    /// As [`FakeDbss::set_jobs`], with any answer as a step: a list of jobs, or a [`Reply`] (a
+    /// 429, a 403, a fault). The last step repeats.
+    pub fn set_script(&self, resource_id: &str, steps: Vec<Step>) {
+        let script = Script {
+            steps,
+            served: HashMap::new(),
+        };
+        self.lock().scripts.insert(resource_id.to_string(), script);
+    }
+
+    /// From now on each client (each connection) walks every script from its first step, so that
+    /// two pipelines polling the same resource do not race (as `dbss-jobs --demo --serve` does).
+    pub fn script_per_client(&self) {
+        self.lock().per_client = true;
     }
 
     /// Answers the next jobs request with `reply` instead (several calls queue up).
     pub fn inject(&self, reply: Reply) {
         self.lock().injected.push_back(reply);
+    }
+
+    /// Answers the next jobs request for `resource_id` with `reply` instead; these come before
+    /// the queue of [`FakeDbss::inject`].
+    pub fn inject_for(&self, resource_id: &str, reply: Reply) {
+        let mut state = self.lock();
+        let queue = state
+            .injected_for
+            .entry(resource_id.to_string())
+            .or_default();
+        queue.push_back(reply);
+    }
+
+    /// Answers the next IAM project lookup with `reply` instead.
+    pub fn inject_iam(&self, reply: Reply) {
+        self.lock().injected_iam.push_back(reply);
     }
 
     /// From now on, the documented path answers 404 `APIGW.0101` (no such API), as the gateway
@@ -311,6 +479,8 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 /// One request as read off the wire.
 struct Request {
+    /// The client's address, `ip:port`.
+    peer: String,
     method: String,
     target: String,
     headers: Vec<(String, String)>,
@@ -335,9 +505,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     let Ok(reading) = stream.try_clone() else {
         return;
     };
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let mut reader = BufReader::new(reading);
     let mut stream = stream;
-    while let Some(request) = read_request(&mut reader) {
+    while let Some(request) = read_request(&mut reader, &peer) {
         let reply = answer(&request, state);
         let mut recorded = lock(state);
         if recorded.requests.len() == RECORDED {
@@ -352,12 +526,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
         drop(recorded);
         let number = served.fetch_add(1, Ordering::SeqCst) + 1;
         if write_reply(&mut stream, &reply, number).is_err() {
+            // A clone is kept to close the connection on drop: close it now, for the client.
+            let _ = stream.shutdown(std::net::Shutdown::Both);
             return;
         }
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn read_request(reader: &mut BufReader<TcpStream>, peer: &str) -> Option<Request> {
     let mut head = reader.by_ref().take(MAX_HEAD);
     let mut line = String::new();
     head.read_line(&mut line).ok().filter(|read| *read > 0)?;
@@ -375,6 +551,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
         headers.push((name.to_string(), value.trim().to_string()));
     }
     let request = Request {
+        peer: peer.to_string(),
         method,
         target,
         headers,
@@ -387,9 +564,34 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     Some(request)
 }
 
-/// Writes a reply in one write: the head (the fake's own headers, unless the reply gives them)
-/// and the body.
+/// Writes a reply in one write (or drips it, or in its place closes or stalls the connection):
+/// the head (the fake's own headers, unless the reply gives them) and the body. An error ends the
+/// connection.
 fn write_reply(stream: &mut TcpStream, reply: &Reply, number: usize) -> std::io::Result<()> {
+    let closed = || std::io::Error::other("closed by an injected fault");
+    match reply.fault {
+        Some(Fault::Close) => return Err(closed()),
+        Some(Fault::Stall(duration)) => {
+            std::thread::sleep(duration);
+            return Err(closed());
+        }
+        _ => {}
+    }
+    let bytes = reply_bytes(reply, number);
+    if let Some(Fault::Drip(pause)) = reply.fault {
+        for byte in bytes {
+            stream.write_all(&[byte])?;
+            stream.flush()?;
+            std::thread::sleep(pause);
+        }
+        return Ok(());
+    }
+    stream.write_all(&bytes)?;
+    stream.flush()
+}
+
+/// The bytes of a reply: the head and the body.
+fn reply_bytes(reply: &Reply, number: usize) -> Vec<u8> {
     let own = [
         ("Content-Type", "application/json".to_string()),
         ("Date", format_http_date(SystemTime::now())),
@@ -417,8 +619,7 @@ fn write_reply(stream: &mut TcpStream, reply: &Reply, number: usize) -> std::io:
     head.push_str("\r\n");
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(reply.body.as_bytes());
-    stream.write_all(&bytes)?;
-    stream.flush()
+    bytes
 }
 
 /// Authenticates, then routes: the IAM lookup, either jobs path, or 404 `APIGW.0101`.
@@ -444,14 +645,17 @@ fn answer(request: &Request, state: &Mutex<State>) -> Reply {
         )
     };
     match (request.method.as_str(), segments.as_slice()) {
-        ("GET", ["", "v3", "projects"]) => projects(state, query),
+        ("GET", ["", "v3", "projects"]) => {
+            let injected = lock(state).injected_iam.pop_front();
+            injected.unwrap_or_else(|| projects(state, query))
+        }
         ("GET", ["", "v1", _, "dbss", "audit", "jobs", resource]) => {
             if lock(state).documented_path_retired {
                 return no_such_api();
             }
-            jobs(state, resource)
+            jobs(state, resource, &request.peer)
         }
-        ("GET", ["", "v1", _, "audit", resource, "jobs"]) => jobs(state, resource),
+        ("GET", ["", "v1", _, "audit", resource, "jobs"]) => jobs(state, resource, &request.peer),
         _ => no_such_api(),
     }
 }
@@ -471,21 +675,35 @@ fn projects(state: &Mutex<State>, query: &str) -> Reply {
     Reply::new(200, body.to_string())
 }
 
-/// An injected reply, or the resource's next list of jobs.
-fn jobs(state: &Mutex<State>, resource: &str) -> Reply {
+/// An injected reply, or the resource's next step for this client.
+fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     let mut state = lock(state);
-    if let Some(reply) = state.injected.pop_front() {
+    let for_resource = state
+        .injected_for
+        .get_mut(resource)
+        .and_then(VecDeque::pop_front);
+    if let Some(reply) = for_resource.or_else(|| state.injected.pop_front()) {
         return reply;
     }
-    let jobs = match state.timelines.get_mut(resource) {
-        Some((timeline, served)) => {
-            let index = (*served).min(timeline.len().saturating_sub(1));
-            *served += 1;
-            timeline.get(index).cloned().unwrap_or_default()
-        }
-        None => Vec::new(),
+    let client = if state.per_client {
+        peer.to_string()
+    } else {
+        String::new()
     };
-    Reply::new(200, serde_json::json!({ "jobs": jobs }).to_string())
+    let step = match state.scripts.get_mut(resource) {
+        Some(script) => {
+            let served = script.served.entry(client).or_insert(0);
+            let index = (*served).min(script.steps.len().saturating_sub(1));
+            *served += 1;
+            script.steps.get(index).cloned()
+        }
+        None => None,
+    };
+    match step {
+        Some(Step::Reply(reply)) => reply,
+        Some(Step::Jobs(jobs)) => Reply::new(200, serde_json::json!({ "jobs": jobs }).to_string()),
+        None => Reply::new(200, r#"{"jobs":[]}"#),
+    }
 }
 
 /// Accepts the fake's IAM token, or a signature the fake's credentials make for this very

@@ -49,7 +49,11 @@ OPTIONS
                        the gateway's clock, then make one signed call (RESOURCE_ID optional);
                        exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
-  --serve              with --demo: keep the fake running and print how to reach it
+  --serve              with --demo: keep the fake running; stdout gets export lines for a shell
+                       to eval (the endpoint, AK, SK, project id), stderr the resource ids it
+                       serves: demo-success, demo-fail (--wait exits 3),
+                       demo-throttled (a 429 first), demo-forbidden (403), demo-empty (no job),
+                       demo-slow; each client walks each timeline from its first request
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version
 
@@ -644,7 +648,7 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
     let resource_id = args.resource_id.as_deref().unwrap_or(DEMO_RESOURCE);
     fake.set_jobs(resource_id, demo_timeline(args.wait || args.serve)?);
     if args.serve {
-        return serve_forever(&fake);
+        return serve_forever(&fake, resource_id);
     }
     let _ = writeln!(
         std::io::stderr(),
@@ -694,16 +698,104 @@ fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
     ])
 }
 
-/// `--demo --serve`: prints how to reach the fake, then serves until the process is ended.
-fn serve_forever(fake: &FakeDbss) -> Result<(), Failure> {
+/// `--demo --serve`: prints on stdout the `export` lines a shell can `eval` to reach the fake,
+/// and on stderr the resource ids it serves with what each does; then serves until the process
+/// is ended. Each client (connection) walks each resource's timeline from its first request.
+fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
+    fake.script_per_client();
+    let scenarios = demo_scenarios(fake, resource_id)?;
+    let url = fake.url();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "url {}", fake.url())?;
-    writeln!(out, "HUAWEICLOUD_SDK_AK={}", FakeDbss::ACCESS_KEY)?;
-    writeln!(out, "HUAWEICLOUD_SDK_SK={}", FakeDbss::SECRET_KEY)?;
-    writeln!(out, "HUAWEICLOUD_SDK_PROJECT_ID={}", FakeDbss::PROJECT_ID)?;
-    writeln!(out, "serving until interrupted (Ctrl-C)")?;
+    for (name, value) in [
+        ("HUAWEICLOUD_SDK_REGION", "cn-north-4"),
+        ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", url.as_str()),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", url.as_str()),
+        ("HUAWEICLOUD_SDK_AK", FakeDbss::ACCESS_KEY),
+        ("HUAWEICLOUD_SDK_SK", FakeDbss::SECRET_KEY),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", FakeDbss::PROJECT_ID),
+    ] {
+        writeln!(out, "export {name}={value}")?;
+    }
     out.flush()?;
+    let mut text = format!(
+        "dbss-jobs: a fake DBSS on {url}; each client walks each resource from its first request:\n"
+    );
+    for (id, what) in scenarios {
+        text.push_str(&format!("  {id:<18} {what}\n"));
+    }
+    text.push_str("serving until interrupted (Ctrl-C)\n");
+    let _ = std::io::stderr().write_all(text.as_bytes());
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
+}
+
+/// The demo's resources, each with a behaviour a pipeline may meet, and what it does in words.
+fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)>, Failure> {
+    use dbss_jobs::fake::{Reply, Step, job};
+    let stage = |status| Step::Jobs(vec![job("demo-job-1", status)]);
+    let gateway = |status, code: &str, message: &str| {
+        let body = serde_json::json!({"error_code": code, "error_msg": message}).to_string();
+        Step::Reply(Reply::new(status, body))
+    };
+    let failed = job("demo-job-1", JobStatus::Fail).with_failure("DBSS.1234", "quota exceeded");
+    let done = serde_json::json!({"jobs": [job("demo-job-1", JobStatus::Success)]}).to_string();
+    let scenarios = [
+        (
+            "demo-success",
+            vec![
+                stage(JobStatus::Init),
+                stage(JobStatus::Running),
+                stage(JobStatus::Success),
+            ],
+            "INIT, RUNNING, then SUCCESS",
+        ),
+        (
+            "demo-fail",
+            vec![stage(JobStatus::Running), Step::Jobs(vec![failed])],
+            "RUNNING, then FAIL with DBSS.1234 \"quota exceeded\" (--wait exits 3)",
+        ),
+        (
+            "demo-throttled",
+            vec![
+                gateway(
+                    429,
+                    "APIGW.0308",
+                    "The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 second",
+                ),
+                stage(JobStatus::Success),
+            ],
+            "429 APIGW.0308 (a 1-second window), then SUCCESS",
+        ),
+        (
+            "demo-forbidden",
+            vec![gateway(
+                403,
+                "DBSS.0403",
+                "The user is not authorized to view this instance",
+            )],
+            "403 DBSS.0403 (exit 1)",
+        ),
+        (
+            "demo-empty",
+            vec![Step::Jobs(Vec::new())],
+            "no job listed, ever",
+        ),
+        (
+            "demo-slow",
+            vec![Step::Reply(
+                Reply::new(200, done).drip(Duration::from_millis(5)),
+            )],
+            "SUCCESS, sent a byte every 5 ms (about 2 s)",
+        ),
+    ];
+    let mut described = vec![(
+        default.to_string(),
+        "the API reference's example job, with INIT, RUNNING, then SUCCESS".to_string(),
+    )];
+    for (id, steps, what) in scenarios {
+        fake.set_script(id, steps);
+        described.push((id.to_string(), what.to_string()));
+    }
+    Ok(described)
 }

@@ -415,41 +415,130 @@ fn demo_wait_shows_a_job_going_init_running_success() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("8abf9647852a1daa01852e517e1a1a0b"));
 }
 
+/// `dbss-jobs --demo --serve`, and the `export` lines it prints on stdout, as `eval` reads them.
+struct DemoServer {
+    child: std::process::Child,
+    exports: Vec<(String, String)>,
+    scenarios: String,
+}
+
+impl DemoServer {
+    fn start() -> DemoServer {
+        use std::io::{BufRead, BufReader};
+        let mut child = get_jobs()
+            .args(["--demo", "--serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let exports: Vec<(String, String)> = stdout
+            .lines()
+            .take(6)
+            .map(|line| {
+                let line = line.unwrap();
+                let (name, value) = line
+                    .strip_prefix("export ")
+                    .unwrap()
+                    .split_once('=')
+                    .unwrap();
+                (name.to_string(), value.to_string())
+            })
+            .collect();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut scenarios = String::new();
+        while !scenarios.contains("serving until interrupted") {
+            assert!(stderr.read_line(&mut scenarios).unwrap() > 0, "{scenarios}");
+        }
+        DemoServer {
+            child,
+            exports,
+            scenarios,
+        }
+    }
+
+    /// `dbss-jobs --wait` in a pipeline that evaluated the exports.
+    fn wait_for(&self, resource: &str) -> Output {
+        get_jobs()
+            .args(["--wait", "--interval", "0.05", "--timeout", "8", resource])
+            .envs(self.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
-fn demo_serve_keeps_the_fake_running_for_other_tools() {
-    use std::io::{BufRead, BufReader};
-    let mut child = get_jobs()
-        .args(["--demo", "--serve"])
-        .stdout(Stdio::piped())
-        .spawn()
+fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
+    let demo = DemoServer::start();
+    let names: Vec<&str> = demo.exports.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "HUAWEICLOUD_SDK_REGION",
+            "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4",
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT",
+            "HUAWEICLOUD_SDK_AK",
+            "HUAWEICLOUD_SDK_SK",
+            "HUAWEICLOUD_SDK_PROJECT_ID"
+        ]
+    );
+    assert!(
+        demo.exports[1].1.starts_with("http://127.0.0.1:"),
+        "{:?}",
+        demo.exports
+    );
+    for (resource, code, says) in [
+        ("demo-success", 0, "SUCCESS"),
+        ("demo-instance-01", 0, "SUCCESS"),
+        (
+            "demo-fail",
+            3,
+            "job demo-job-1 failed: DBSS.1234: quota exceeded",
+        ),
+        ("demo-throttled", 0, "SUCCESS"),
+        ("demo-forbidden", 1, "http 403 DBSS.0403"),
+        ("demo-slow", 0, "SUCCESS"),
+    ] {
+        assert!(demo.scenarios.contains(resource), "{}", demo.scenarios);
+        let output = demo.wait_for(resource);
+        check_exit(&output, code);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(text.contains(says), "{resource}: {text}");
+    }
+    // Each pipeline walks the timeline from its own first request: a second one sees INIT too.
+    let again = demo.wait_for("demo-success");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("1 INIT"),
+        "{again:?}"
+    );
+    let empty = get_jobs()
+        .args([
+            "--wait",
+            "--interval",
+            "0.05",
+            "--timeout",
+            "0.3",
+            "demo-empty",
+        ])
+        .envs(demo.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut next = || lines.next().unwrap().unwrap();
-    let url = next().strip_prefix("url ").unwrap().to_string();
-    let ak = next()
-        .strip_prefix("HUAWEICLOUD_SDK_AK=")
-        .unwrap()
-        .to_string();
-    let sk = next()
-        .strip_prefix("HUAWEICLOUD_SDK_SK=")
-        .unwrap()
-        .to_string();
-    let project = next()
-        .strip_prefix("HUAWEICLOUD_SDK_PROJECT_ID=")
-        .unwrap()
-        .to_string();
-    let jobs = dbss_jobs::Client::builder()
-        .endpoint(&url)
-        .auth(dbss_jobs::Credentials::new(ak, sk).unwrap())
-        .project_id(project)
-        .build()
-        .unwrap()
-        .get_jobs("demo-instance-01")
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(jobs.len(), 1);
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    check_exit(&empty, 1);
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("no job was ever listed"),
+        "{empty:?}"
+    );
 }
 
 #[test]

@@ -207,3 +207,38 @@ fn the_record_of_requests_keeps_the_latest_ten_thousand() {
     }
     assert_eq!(fake.requests().len(), 10_000);
 }
+
+#[test]
+fn a_dripped_answer_arrives_whole_and_each_client_walks_its_own_script() {
+    use dbss_jobs::fake::Step;
+    let fake = FakeDbss::start().unwrap();
+    let full = job("j1", JobStatus::Success)
+        .with_failure("NONE", "-")
+        .with_server("s-1", "DBSS-1")
+        .with_times(1_671_519_371, Some(1_671_519_417))
+        .with_charge_mode(dbss_jobs::ChargeMode::Period)
+        .with_ha("ha-1", "HA")
+        .with_type_and_resource("create", "r");
+    let body = serde_json::json!({ "jobs": [full.clone()] }).to_string();
+    fake.inject_for("r", Reply::new(200, body).drip(Duration::from_millis(1)));
+    let client = fake.client().project_id("p").build().unwrap();
+    assert_eq!(client.get_jobs("r").unwrap(), vec![full]);
+    fake.script_per_client();
+    fake.set_script(
+        "walk",
+        vec![
+            Step::Jobs(vec![job("j", JobStatus::Init)]),
+            Step::Jobs(vec![job("j", JobStatus::Success)]),
+        ],
+    );
+    let first = fake.client().project_id("p").build().unwrap();
+    let second = fake.client().project_id("p").build().unwrap();
+    let status = |client: &dbss_jobs::Client| client.get_jobs("walk").unwrap()[0].status.clone();
+    assert_eq!(status(&first), Some(JobStatus::Init));
+    assert_eq!(status(&first), Some(JobStatus::Success));
+    assert_eq!(
+        status(&second),
+        Some(JobStatus::Init),
+        "a second client starts at the start"
+    );
+}
