@@ -178,7 +178,7 @@ impl Client {
                 Ok(project) => {
                     CheckLine::new("project", true, format!("{project} (looked up in IAM)"))
                 }
-                Err(error) => return vec![CheckLine::new("project", false, with_causes(&error))],
+                Err(error) => return vec![CheckLine::new("project", false, error.report())],
             },
         };
         let Some(resource_id) = resource_id else {
@@ -190,7 +190,7 @@ impl Client {
                 true,
                 format!("{} job(s) listed for {resource_id:?}", jobs.len()),
             ),
-            Err(error) => CheckLine::new("call", false, with_causes(&error)),
+            Err(error) => CheckLine::new("call", false, error.report()),
         };
         vec![project, call]
     }
@@ -239,16 +239,6 @@ fn address_line(endpoint: &Endpoint, proxied: bool) -> CheckLine {
             format!("{host}: cannot be resolved ({error})"),
         ),
     }
-}
-
-fn with_causes(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(&format!(": caused by: {cause}"));
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

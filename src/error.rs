@@ -373,6 +373,18 @@ impl Error {
         self.0.canonical_request.as_deref()
     }
 
+    /// The error and the chain of its causes on one line (`...: caused by: ...`): what a
+    /// command-line tool prints, as `{:?}` does after the kind.
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(&format!(": caused by: {cause}"));
+            source = cause.source();
+        }
+        text
+    }
+
     /// Why the gateway refused the credentials, for a 401 that says (unknown access key, locked
     /// access key, wrong signature, expired signature, rejected token); `Display` ends with the
     /// hint.
@@ -517,13 +529,7 @@ impl fmt::Debug for Error {
                 .field("signature_mismatch", &self.0.signature_mismatch)
                 .finish();
         }
-        write!(f, "{:?}: {self}", self.kind())?;
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            write!(f, ": caused by: {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
+        write!(f, "{:?}: {}", self.kind(), self.report())
     }
 }
 

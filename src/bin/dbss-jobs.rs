@@ -183,26 +183,15 @@ fn exit_with(failure: &Failure) -> ExitCode {
         Failure::Dbss(error)
             if error.kind() == ErrorKind::InvalidInput || error.is_missing_credentials() =>
         {
-            (with_causes(error), 2)
+            (error.report(), 2)
         }
-        Failure::Dbss(error) => (with_causes(error), 1),
+        Failure::Dbss(error) => (error.report(), 1),
         Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
         Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
         Failure::CheckFailed => ("the check found a problem (marked above)".to_string(), 1),
     };
     report(&message);
     ExitCode::from(code)
-}
-
-/// An error and the chain of its causes, on one line.
-fn with_causes(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(&format!(": caused by: {cause}"));
-        source = cause.source();
-    }
-    text
 }
 
 /// One message on stderr. A stderr that cannot be written is ignored: the exit code still tells.

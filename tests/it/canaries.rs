@@ -490,8 +490,10 @@ fn the_cli_with_v_and_vv() {
                 &["-vv", "--wait", "--timeout", "0.5"],
                 &["--check"],
             ] {
+                // DBSS_JOBS_LOG=2 writes the -vv block for every client too.
                 let output = crate::cli::get_jobs()
                     .args(flags)
+                    .env("DBSS_JOBS_LOG", "2")
                     .args(["--endpoint", &server.url(), "--project-id", "p", "r"])
                     .envs(env.iter().copied())
                     .env(

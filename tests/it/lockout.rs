@@ -1,9 +1,9 @@
 //! The lockout budget, swept: the gateway locks an AK/SK for 5 minutes after five failed signatures
 //! in a row, so for every way a signature can be refused and every entry point, the client sends
 //! at most one refused signature per call plus one re-signed attempt in a client's life, and never
-//! enough to lock the AK within a scenario. Against Huawei's own signer
-//! (`../shared/oracle/verify_server.py --lockout-after 5`), with its clock moved by
-//! `tests/data/oracle_clock.py` where the scenario needs a wrong clock.
+//! enough to lock the AK within a scenario (the CLI's `--wait` and `--check` included). Against
+//! Huawei's own signer (`../shared/oracle/verify_server.py --lockout-after 5`), with its clock
+//! moved by `tests/data/oracle_clock.py` where the scenario needs a wrong clock.
 
 use std::time::Duration;
 
@@ -130,6 +130,16 @@ fn wait_for_jobs_keeps_to_the_lockout_budget() {
 
 #[test]
 fn the_cli_wait_keeps_to_the_lockout_budget() {
+    cli_keeps_to_the_budget(&["--wait", "--interval", "0.05", "--timeout", "1.5"]);
+}
+
+#[test]
+fn the_cli_check_keeps_to_the_lockout_budget() {
+    cli_keeps_to_the_budget(&["--check"]);
+}
+
+/// The CLI with `flags`, once per refusal: at most one refused signature, plus the one re-sign.
+fn cli_keeps_to_the_budget(flags: &[&str]) {
     for (refusal, expected) in ALL.into_iter().zip([1, 1, 1, 0, 1]) {
         let Some(oracle) = refusal.oracle() else {
             return;
@@ -137,7 +147,7 @@ fn the_cli_wait_keeps_to_the_lockout_budget() {
         let mut command = get_jobs();
         command
             .args(["--region", "cn-north-4", "--endpoint", &oracle.url()])
-            .args(["--wait", "--interval", "0.05", "--timeout", "1.5"])
+            .args(flags)
             .env("HUAWEICLOUD_SDK_AK", AK)
             .env("HUAWEICLOUD_SDK_SK", refusal.secret_key())
             .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", oracle.url());
