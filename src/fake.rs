@@ -178,7 +178,7 @@ impl Reply {
     }
 
     /// Nothing is said for `duration`, then the connection is closed (a client's deadline passes
-    /// first when it is shorter).
+    /// first when it is shorter). Dropping the fake waits for a stall to end.
     pub fn stall(duration: Duration) -> Reply {
         Reply {
             fault: Some(Fault::Stall(duration)),

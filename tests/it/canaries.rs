@@ -538,6 +538,8 @@ fn the_build_script_recipe_and_every_file_cargo_writes_for_it() {
         ("http_proxy", &proxy),
         ("ALL_PROXY", &proxy),
         ("all_proxy", &proxy),
+        // Cargo keeps a build script's stderr under target/: the -vv block must leave no secret.
+        ("DBSS_JOBS_LOG", "2"),
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
