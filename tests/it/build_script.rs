@@ -131,3 +131,20 @@ fn the_recipe_builds_offline_from_a_snapshot() {
         "2 DBSS job(s) known at build time: [\"snap-1\", \"snap-2\"]\n"
     );
 }
+
+#[test]
+fn under_docs_rs_the_recipe_reads_nothing() {
+    let output = build_the_recipe(&[
+        ("DOCS_RS", "1"),
+        ("HUAWEICLOUD_SDK_AK", "AK"),
+        ("HUAWEICLOUD_SDK_SK", "SK"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "DBSS jobs not read, building with none: invalid input: docs.rs builds without network"
+        ),
+        "{stderr}"
+    );
+}

@@ -102,17 +102,21 @@ fn job(status: &str) -> String {
 
 #[track_caller]
 fn run_wait(server: &Server, timeout: &str) -> Output {
+    wait_with_the_cli(server, "instance-1", timeout)
+}
+
+/// `dbss-jobs --wait` for `resource` against `server`, polling every 20 ms until `timeout`.
+pub(crate) fn wait_with_the_cli(server: &Server, resource: &str, timeout: &str) -> Output {
     get_jobs()
+        .args(["--endpoint", &server.url(), "--project-id", "p"])
         .args([
-            "--endpoint",
-            &server.url(),
-            "--project-id",
-            "p",
             "--wait",
             "--interval",
             "0.02",
+            "--timeout",
+            timeout,
+            resource,
         ])
-        .args(["--timeout", timeout, "instance-1"])
         .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
         .env("HUAWEICLOUD_SDK_SK", "cli-sk")
         .output()

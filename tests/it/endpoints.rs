@@ -150,3 +150,22 @@ fn when_every_endpoint_fails_the_error_lists_each() {
         "{message}"
     );
 }
+
+#[test]
+fn the_default_regions_file_is_read_from_home() {
+    let server = Server::json(200, JOBS);
+    let home = TempDir::new("regions-home");
+    home.write(
+        ".huaweicloud/regions.yaml",
+        &format!(
+            "DBSS:\n  - id: my-home-region\n    endpoints:\n      - {}\n",
+            server.url()
+        ),
+    );
+    let vars = vec![("HOME".to_string(), home.0.to_string_lossy().into_owned())];
+    in_region("my-home-region", vars)
+        .unwrap()
+        .get_jobs("r")
+        .unwrap();
+    assert_eq!(server.requests().len(), 1);
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use dbss_jobs::{Client, Credentials, ErrorKind, Progress, RetryPolicy, WaitOptions};
 
-use crate::cli::{check_exit, get_jobs};
+use crate::cli::{check_exit, wait_with_the_cli};
 use crate::support::{Reply, Server, sequence};
 
 fn waiting_client(server: &Server) -> Client {
@@ -196,13 +196,7 @@ fn failed_polls_reach_the_progress_and_the_cli() {
         ["failed Some(429)", "listed 1", "listed 1"]
     );
     let throttling = Server::json(429, THROTTLED);
-    let output = get_jobs()
-        .args(["--endpoint", &throttling.url(), "--project-id", "p"])
-        .args(["--wait", "--interval", "0.05", "--timeout", "0.5", "r"])
-        .env("HUAWEICLOUD_SDK_AK", "AK")
-        .env("HUAWEICLOUD_SDK_SK", "SK")
-        .output()
-        .unwrap();
+    let output = wait_with_the_cli(&throttling, "r", "0.5");
     check_exit(&output, 1);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -225,20 +219,7 @@ fn a_wait_on_an_id_that_lists_nothing_says_so() {
             && message.contains("check both ids"),
         "{message}"
     );
-    let output = get_jobs()
-        .args(["--endpoint", &server.url(), "--project-id", "p"])
-        .args([
-            "--wait",
-            "--interval",
-            "0.05",
-            "--timeout",
-            "0.3",
-            "instance-typo",
-        ])
-        .env("HUAWEICLOUD_SDK_AK", "AK")
-        .env("HUAWEICLOUD_SDK_SK", "SK")
-        .output()
-        .unwrap();
+    let output = wait_with_the_cli(&server, "instance-typo", "0.3");
     check_exit(&output, 1);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -260,13 +241,7 @@ fn a_wait_timeout_shows_its_cause_once() {
     let debug = format!("{error:?}");
     assert_eq!(debug.matches("http 503").count(), 1, "{debug}");
     let server = sequence(vec![Reply::new(200, RUNNING), Reply::new(503, THROTTLED)]);
-    let output = get_jobs()
-        .args(["--endpoint", &server.url(), "--project-id", "p"])
-        .args(["--wait", "--interval", "0.05", "--timeout", "0.3", "r"])
-        .env("HUAWEICLOUD_SDK_AK", "AK")
-        .env("HUAWEICLOUD_SDK_SK", "SK")
-        .output()
-        .unwrap();
+    let output = wait_with_the_cli(&server, "r", "0.3");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();
     assert!(
