@@ -29,6 +29,14 @@ const ANSWER_GRACE: Duration = Duration::from_millis(250);
 /// How long the gateway keeps an access key locked after five failed signatures.
 const LOCK_TIME: Duration = Duration::from_secs(5 * 60);
 
+/// The gateway's refusal of an access key: which key, why, and when.
+#[derive(Clone)]
+struct Refusal {
+    access_key: String,
+    failure: AuthFailure,
+    at: Instant,
+}
+
 /// What the retry loop does after an attempt.
 enum Pause {
     Retry(Duration),
@@ -91,7 +99,7 @@ pub struct Client {
     skew: ClockSkew,
     /// The gateway said the access key does not exist, or locked it: no signed request is sent
     /// after that (for 5 minutes after a lock).
-    refused: std::sync::Mutex<Option<(AuthFailure, Instant)>>,
+    refused: std::sync::Mutex<Option<Refusal>>,
     /// The index of the endpoint that last worked.
     endpoint_in_use: std::sync::atomic::AtomicUsize,
 }
@@ -375,7 +383,7 @@ impl Client {
             self.check_not_refused(&auth)?;
             let result = self.attempt(target, &auth, tally.attempts, deadline);
             if let Ok(answer) = &result {
-                self.remember_refusal(answer);
+                self.remember_refusal(&auth, answer);
                 // An expired signature is signed again once, with the gateway's time, when our
                 // clock is measurably off (never any other 401 or 403: failed signatures lock an
                 // AK/SK).
@@ -439,14 +447,23 @@ impl Client {
 
     /// No signed request goes out after the gateway said the access key does not exist, nor
     /// within 5 minutes of it locking the key: each attempt would fail, and count.
+    /// Keyed on the access key: temporary credentials renewed with another key are sent.
     fn check_not_refused(&self, auth: &Auth) -> Result<(), Error> {
-        if !matches!(auth, Auth::AkSk(_)) {
-            return Ok(());
-        }
-        let refused = *crate::sync::lock(&self.refused);
-        let Some((failure, at)) = refused else {
+        let Auth::AkSk(credentials) = auth else {
             return Ok(());
         };
+        let refused = crate::sync::lock(&self.refused).clone();
+        let Some(Refusal {
+            access_key,
+            failure,
+            at,
+        }) = refused
+        else {
+            return Ok(());
+        };
+        if access_key != credentials.access_key() {
+            return Ok(());
+        }
         let lock_over = failure == AuthFailure::AccessKeyLocked && at.elapsed() > LOCK_TIME;
         if lock_over {
             return Ok(());
@@ -465,13 +482,17 @@ impl Client {
             .with_note(Some(failure.hint().to_string())))
     }
 
-    fn remember_refusal(&self, answer: &Answer) {
+    fn remember_refusal(&self, auth: &Auth, answer: &Answer) {
         let failure = AuthFailure::of(answer.response.status, &answer.response.body);
         if let Some(failure @ (AuthFailure::UnknownAccessKey | AuthFailure::AccessKeyLocked)) =
             failure
-            && answer.sent.signed.is_some()
+            && let Auth::AkSk(credentials) = auth
         {
-            *crate::sync::lock(&self.refused) = Some((failure, Instant::now()));
+            *crate::sync::lock(&self.refused) = Some(Refusal {
+                access_key: credentials.access_key().to_string(),
+                failure,
+                at: Instant::now(),
+            });
         }
     }
 

@@ -293,3 +293,53 @@ fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
         responses.load(Ordering::SeqCst)
     );
 }
+
+#[test]
+fn a_refused_access_key_does_not_block_the_next_temporary_one() {
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    // Credentials 4 minutes from expiry: every call renews them, and the second key is another.
+    let metadata = Server::start(move |request, stream| {
+        if request.method == "PUT" {
+            respond(stream, 200, &[], b"session-token-1234");
+        } else {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let body = crate::support::security_key_body(
+                &format!("TEMP-AK-{n}"),
+                "temp-sk",
+                "temp-token",
+                240,
+            );
+            respond(stream, 200, &[], body.as_bytes());
+        }
+        After::KeepAlive
+    });
+    let dbss = Server::start(|request, stream| {
+        let first_key = request
+            .header("authorization")
+            .unwrap_or_default()
+            .contains("Access=TEMP-AK-0,");
+        if first_key {
+            let body = r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:TEMP-AK-0,err:ak not exist"}"#;
+            respond(stream, 401, &[], body.as_bytes());
+        } else {
+            respond(stream, 200, &[], br#"{"jobs":[]}"#);
+        }
+        After::KeepAlive
+    });
+    let client = Client::builder()
+        .endpoint(dbss.url())
+        .project_id("p")
+        .environment([("HOME", "/nonexistent")])
+        .metadata_endpoint(metadata.url())
+        .build()
+        .unwrap();
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!(
+        error.auth_failure(),
+        Some(dbss_jobs::AuthFailure::UnknownAccessKey),
+        "{error}"
+    );
+    client.get_jobs("r").unwrap();
+    assert_eq!(dbss.requests().len(), 2, "the new key was sent");
+}
