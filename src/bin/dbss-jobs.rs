@@ -394,14 +394,24 @@ fn check(client: &Client, resource_id: Option<&str>) -> Result<(), Failure> {
 }
 
 /// With `-v`, one access-log line per attempt on stderr; with `-vv`, also the request headers, the
-/// canonical request and the string to sign (secrets redacted by the library).
+/// canonical request and the string to sign (secrets redacted by the library). What
+/// `DBSS_JOBS_LOG` already has the library print is not printed a second time.
 fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
-    if verbosity == 0 {
+    let logged = match std::env::var("DBSS_JOBS_LOG").as_deref().map(str::trim) {
+        Ok("1") => 1,
+        Ok("2") => 2,
+        _ => 0,
+    };
+    if verbosity <= logged {
         return builder;
     }
-    let builder = builder.on_response(|response| {
-        let _ = writeln!(std::io::stderr(), "{response}");
-    });
+    let builder = if logged >= 1 {
+        builder
+    } else {
+        builder.on_response(|response| {
+            let _ = writeln!(std::io::stderr(), "{response}");
+        })
+    };
     if verbosity < 2 {
         return builder;
     }

@@ -634,3 +634,25 @@ fn dbss_jobs_log_shows_what_is_sent_without_code() {
     assert!(stderr.contains("> canonical request:"), "{stderr}");
     check_exit(&run("loud"), 2);
 }
+
+#[test]
+fn dbss_jobs_log_and_the_cli_verbosity_print_each_line_once() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let url = format!("{}/v1/p/dbss/audit/jobs/r", server.url());
+    for (level, flag) in [("1", "-v"), ("2", "-v"), ("1", "-vv"), ("2", "-vv")] {
+        let output = get_jobs()
+            .args([flag, "--endpoint", &server.url(), "--project-id", "p", "r"])
+            .env("HUAWEICLOUD_SDK_AK", "AK")
+            .env("HUAWEICLOUD_SDK_SK", "SK")
+            .env("DBSS_JOBS_LOG", level)
+            .output()
+            .unwrap();
+        check_exit(&output, 0);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines = stderr.matches(&format!("GET {url} -> 200")).count();
+        assert_eq!(lines, 1, "DBSS_JOBS_LOG={level} {flag}:\n{stderr}");
+        let blocks = stderr.matches(&format!("> GET {url} (attempt 1)")).count();
+        let wanted = usize::from(level == "2" || flag == "-vv");
+        assert_eq!(blocks, wanted, "DBSS_JOBS_LOG={level} {flag}:\n{stderr}");
+    }
+}
