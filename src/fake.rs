@@ -33,8 +33,9 @@
 //! Jobs carry every field the API has through small builders; answers can be injected for one
 //! resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]), and a
 //! [`Reply`] can be a transport fault instead: [`Reply::close`] closes the connection without an
-//! answer, [`Reply::stall`] says nothing for a while, [`Reply::drip`] sends an answer a byte at a
-//! time. [`FakeDbss::set_script`] mixes job lists and replies in one resource's timeline, and
+//! answer, [`Reply::reset`] resets it (RST) with the request unread, [`Reply::stall`] says
+//! nothing for a while, [`Reply::drip`] sends an answer a byte at a time.
+//! [`FakeDbss::set_script`] mixes job lists and replies in one resource's timeline, and
 //! [`FakeDbss::script_per_client`] gives each client its own place in it:
 //!
 //! ```
@@ -53,6 +54,9 @@
 //! // IAM's 503 and 200, the closed connection, the 429, the jobs.
 //! let statuses: Vec<u16> = fake.requests().iter().map(|request| request.status).collect();
 //! assert_eq!(statuses, [503, 200, 0, 429, 200]);
+//! fake.inject_for("instance-1", Reply::reset()); // a reset connection is retried too
+//! assert_eq!(client.get_jobs("instance-1")?.len(), 1);
+//! assert_eq!(fake.requests().len(), 7);
 //!
 //! fake.inject_for("slow", Reply::stall(Duration::from_secs(1)));
 //! let impatient = fake.client().project_id("p").timeout(Duration::from_millis(200)).build()?;
@@ -61,7 +65,7 @@
 //! ```
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -79,7 +83,9 @@ use crate::timestamps::{format_http_date, parse_sdk_date};
 /// The gateway's tolerance for `X-Sdk-Date`.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// A request head larger than this is refused.
-const MAX_HEAD: u64 = 64 * 1024;
+const MAX_HEAD: usize = 64 * 1024;
+/// How long a connection may stay silent, or a request head unfinished.
+const IDLE: Duration = Duration::from_secs(30);
 
 /// A job with an id and a status, the rest unset: the usual building block of a timeline. The
 /// builder methods below fill in every other field the API has.
@@ -137,7 +143,7 @@ impl Job {
 }
 
 /// An answer to give instead of the normal one ([`FakeDbss::inject`]), or a transport fault in
-/// its place ([`Reply::close`], [`Reply::stall`], [`Reply::drip`]).
+/// its place ([`Reply::close`], [`Reply::reset`], [`Reply::stall`], [`Reply::drip`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     status: u16,
@@ -151,6 +157,8 @@ pub struct Reply {
 enum Fault {
     /// The connection is closed without an answer.
     Close,
+    /// The connection is closed with the request unread, so the kernel answers with RST.
+    Reset,
     /// Nothing is said for this long, then the connection is closed.
     Stall(Duration),
     /// The answer is sent one byte at a time, this long apart.
@@ -173,6 +181,15 @@ impl Reply {
     pub fn close() -> Reply {
         Reply {
             fault: Some(Fault::Close),
+            ..Reply::new(0, "")
+        }
+    }
+
+    /// The connection is reset (RST) instead of answered (the client sees a connection reset
+    /// before any answer, and retries).
+    pub fn reset() -> Reply {
+        Reply {
+            fault: Some(Fault::Reset),
             ..Reply::new(0, "")
         }
     }
@@ -464,8 +481,10 @@ fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping: &AtomicBo
             continue;
         };
         let (shared, served) = (state.clone(), served.clone());
-        let thread = std::thread::spawn(move || serve(stream, &shared, &served));
+        // Held until the connection is listed, so that `serve` (which needs it to answer) can
+        // always find its own entry.
         let mut state = lock(state);
+        let thread = std::thread::spawn(move || serve(stream, &shared, &served));
         state
             .connections
             .retain(|(_, thread)| !thread.is_finished());
@@ -496,36 +515,44 @@ impl Request {
 fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     // One write per answer and no Nagle delay: a kept-alive poll is answered at once.
     if stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
+        .set_read_timeout(Some(IDLE))
         .and_then(|()| stream.set_nodelay(true))
         .is_err()
     {
         return;
     }
-    let Ok(reading) = stream.try_clone() else {
-        return;
-    };
-    let peer = stream
-        .peer_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let mut reader = BufReader::new(reading);
+    let peer = stream.peer_addr().ok();
+    let peer_text = peer.map(|a| a.to_string()).unwrap_or_default();
+    let mut buffer = vec![0; MAX_HEAD];
     let mut stream = stream;
-    while let Some(request) = read_request(&mut reader, &peer) {
+    while let Some(head) = peek_head(&stream, &mut buffer) {
+        let Some(request) = parse_head(head, &peer_text) else {
+            return;
+        };
+        let head_len = head.len() as u64;
+        let Ok(body_len) = request
+            .header("content-length")
+            .map_or(Ok(0), str::parse::<u64>)
+        else {
+            return;
+        };
         let reply = answer(&request, state);
-        let mut recorded = lock(state);
-        if recorded.requests.len() == RECORDED {
-            recorded.requests.pop_front();
+        record(state, request, reply.status);
+        if reply.fault == Some(Fault::Reset) {
+            // The last handle closes with the request unread: the kernel sends RST.
+            lock(state)
+                .connections
+                .retain(|(kept, _)| kept.peer_addr().ok() != peer);
+            return;
         }
-        recorded.requests.push_back(Received {
-            method: request.method,
-            target: request.target,
-            headers: request.headers,
-            status: reply.status,
-        });
-        drop(recorded);
+        let consumed = std::io::copy(
+            &mut (&stream).take(head_len + body_len),
+            &mut std::io::sink(),
+        );
         let number = served.fetch_add(1, Ordering::SeqCst) + 1;
-        if write_reply(&mut stream, &reply, number).is_err() {
+        if consumed.ok() != Some(head_len + body_len)
+            || write_reply(&mut stream, &reply, number).is_err()
+        {
             // A clone is kept to close the connection on drop: close it now, for the client.
             let _ = stream.shutdown(std::net::Shutdown::Both);
             return;
@@ -533,35 +560,53 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>, peer: &str) -> Option<Request> {
-    let mut head = reader.by_ref().take(MAX_HEAD);
-    let mut line = String::new();
-    head.read_line(&mut line).ok().filter(|read| *read > 0)?;
-    let mut parts = line.split_whitespace();
+/// The next request's head, peeked (left unread, so that [`Reply::reset`] can close the
+/// connection on it); `None` when the connection ends, idles or sends a head too large.
+fn peek_head<'a>(stream: &TcpStream, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+    let started = std::time::Instant::now();
+    loop {
+        let peeked = stream.peek(buffer).ok().filter(|read| *read > 0)?;
+        if let Some(end) = buffer[..peeked].windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(&buffer[..end + 4]);
+        }
+        if peeked == buffer.len() || started.elapsed() > IDLE {
+            return None;
+        }
+        // Part of a head: wait for the rest.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Keeps the latest [`RECORDED`] requests.
+fn record(state: &Mutex<State>, request: Request, status: u16) {
+    let mut recorded = lock(state);
+    if recorded.requests.len() == RECORDED {
+        recorded.requests.pop_front();
+    }
+    recorded.requests.push_back(Received {
+        method: request.method,
+        target: request.target,
+        headers: request.headers,
+        status,
+    });
+}
+
+fn parse_head(head: &[u8], peer: &str) -> Option<Request> {
+    let head = std::str::from_utf8(head).ok()?;
+    let mut lines = head.split("\r\n");
+    let mut parts = lines.next()?.split_whitespace();
     let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
     let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        head.read_line(&mut line).ok().filter(|read| *read > 0)?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
+    for line in lines.take_while(|line| !line.is_empty()) {
         let (name, value) = line.split_once(':')?;
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    let request = Request {
+    Some(Request {
         peer: peer.to_string(),
         method,
         target,
         headers,
-    };
-    let length: u64 = request
-        .header("content-length")
-        .map_or(Ok(0), str::parse)
-        .ok()?;
-    std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
-    Some(request)
+    })
 }
 
 /// Writes a reply in one write (or drips it, or in its place closes or stalls the connection):
@@ -570,7 +615,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, peer: &str) -> Option<Request
 fn write_reply(stream: &mut TcpStream, reply: &Reply, number: usize) -> std::io::Result<()> {
     let closed = || std::io::Error::other("closed by an injected fault");
     match reply.fault {
-        Some(Fault::Close) => return Err(closed()),
+        Some(Fault::Close | Fault::Reset) => return Err(closed()),
         Some(Fault::Stall(duration)) => {
             std::thread::sleep(duration);
             return Err(closed());

@@ -594,6 +594,14 @@ fn debug_and_display_of_the_public_types_and_the_fakes_record() {
     let client = client.build().unwrap();
     shown.add("Client", format!("{client:?} {client:#?}"));
     shown.error("fake 401", &client.get_jobs("r").unwrap_err());
+    for _ in 0..3 {
+        fake.inject_for("reset", Reply::reset());
+    }
+    let with_token = fake.credentials().with_security_token(SECURITY_TOKEN);
+    let client = shown.hooks(fake.client().auth(with_token.unwrap()).project_id("p"));
+    let reset = client.build().unwrap().get_jobs("reset").unwrap_err();
+    assert_eq!(reset.kind(), dbss_jobs::ErrorKind::Transport, "{reset:?}");
+    shown.error("fake resets", &reset);
     shown.add("fake requests", format!("{:?}", fake.requests()));
     let received = &fake.requests()[0];
     assert_eq!(received.header("x-security-token"), Some(SECURITY_TOKEN));

@@ -242,3 +242,29 @@ fn a_dripped_answer_arrives_whole_and_each_client_walks_its_own_script() {
         "a second client starts at the start"
     );
 }
+
+#[test]
+fn a_reset_reply_resets_the_connection_and_the_client_retries() {
+    let fake = FakeDbss::start().unwrap();
+    // Seen from a bare socket: the request is answered by an RST, not by a clean close.
+    fake.inject_for("r", Reply::reset());
+    let mut socket = TcpStream::connect(fake.url().trim_start_matches("http://")).unwrap();
+    socket.write_all(REQUEST).unwrap();
+    let mut answer = Vec::new();
+    let error = socket.read_to_end(&mut answer).unwrap_err();
+    assert_eq!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionReset,
+        "{answer:?}"
+    );
+    // Seen from the client: a connection lost before any answer, retried.
+    fake.inject_for("r", Reply::reset());
+    let client = fake.client().project_id("p").build().unwrap();
+    assert_eq!(client.get_jobs("r").unwrap(), vec![]);
+    let statuses: Vec<u16> = fake
+        .requests()
+        .iter()
+        .map(|request| request.status)
+        .collect();
+    assert_eq!(statuses, [0, 0, 200]);
+}
