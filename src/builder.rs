@@ -309,7 +309,8 @@ impl ClientBuilder {
         if let Some(project_id) = &resolved.project_id {
             check_project_id(project_id)?;
         }
-        let iam = iam::endpoint(resolved.iam_endpoint.as_deref(), self.region.as_deref())?;
+        let iam = iam::endpoint(resolved.iam_endpoint, self.region.as_deref())?;
+        let (iam, iam_endpoint_from) = iam.unzip();
         let mut hooks = self.hooks;
         hooks.log = log_level()?;
         let transport = Transport::new(transport::Settings {
@@ -326,10 +327,7 @@ impl ClientBuilder {
             endpoints: endpoints_from,
             credentials: resolved.credentials_from,
             project_id: resolved.project_id_from,
-            iam_endpoint: match resolved.iam_endpoint {
-                Some(_) => "set by the builder, HUAWEICLOUD_SDK_IAM_ENDPOINT or the profile",
-                None => "the region's",
-            },
+            iam_endpoint: iam_endpoint_from.unwrap_or_default(),
         };
         Ok(Client::new(Config {
             provenance,

@@ -63,7 +63,7 @@ impl Client {
         for (what, endpoint) in &hosts {
             let from = match *what {
                 "endpoint" => config.provenance.endpoints.clone(),
-                _ => config.provenance.iam_endpoint.to_string(),
+                _ => config.provenance.iam_endpoint.clone(),
             };
             lines.push(CheckLine::new(
                 "endpoint",

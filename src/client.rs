@@ -69,7 +69,7 @@ pub(crate) struct Provenance {
     pub(crate) endpoints: String,
     pub(crate) credentials: String,
     pub(crate) project_id: Option<String>,
-    pub(crate) iam_endpoint: &'static str,
+    pub(crate) iam_endpoint: String,
 }
 
 /// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse

@@ -16,24 +16,29 @@ use crate::transport::REGIONS;
 /// The global IAM endpoint, for regions this crate does not know.
 const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";
 
-/// The IAM endpoint: explicit or configured, else the region's, else the global one; `None`
-/// without either (then there is no region to look a project up by).
+/// The IAM endpoint, with where it came from: the configured one (URL and where it was
+/// configured), else the region's, else the global one; `None` without either (then there is no
+/// region to look a project up by).
 ///
 /// # Errors
 /// `InvalidInput` when the configured URL is not a valid endpoint.
 pub(crate) fn endpoint(
-    configured: Option<&str>,
+    configured: Option<(String, String)>,
     region: Option<&str>,
-) -> Result<Option<Endpoint>, Error> {
-    let url = match (configured, region) {
-        (Some(url), _) => url.to_string(),
-        (None, Some(region)) if REGIONS.contains(&region) => {
-            format!("https://iam.{region}.myhuaweicloud.com")
-        }
-        (None, Some(_)) => GLOBAL_IAM.to_string(),
+) -> Result<Option<(Endpoint, String)>, Error> {
+    let (url, from) = match (configured, region) {
+        (Some(configured), _) => configured,
+        (None, Some(region)) if REGIONS.contains(&region) => (
+            format!("https://iam.{region}.myhuaweicloud.com"),
+            format!("the region's ({region})"),
+        ),
+        (None, Some(region)) => (
+            GLOBAL_IAM.to_string(),
+            format!("the global one (region {region:?} is not in the crate's table)"),
+        ),
         (None, None) => return Ok(None),
     };
-    Endpoint::parse(&url).map(Some)
+    Ok(Some((Endpoint::parse(&url)?, from)))
 }
 
 #[derive(Deserialize)]
@@ -146,24 +151,32 @@ mod tests {
 
     #[test]
     fn iam_endpoint_order() {
+        let given = |url: &str| Some((url.to_string(), "given".to_string()));
         let base = |configured, region| {
             endpoint(configured, region)
                 .unwrap()
-                .map(|endpoint| endpoint.base)
+                .map(|(endpoint, from)| (endpoint.base, from))
         };
+        let pair = |base: &str, from: &str| Some((base.to_string(), from.to_string()));
         assert_eq!(
-            base(Some("https://iam.example.com/"), Some("cn-north-4")).as_deref(),
-            Some("https://iam.example.com")
+            base(given("https://iam.example.com/"), Some("cn-north-4")),
+            pair("https://iam.example.com", "given")
         );
         assert_eq!(
-            base(None, Some("cn-north-4")).as_deref(),
-            Some("https://iam.cn-north-4.myhuaweicloud.com")
+            base(None, Some("cn-north-4")),
+            pair(
+                "https://iam.cn-north-4.myhuaweicloud.com",
+                "the region's (cn-north-4)"
+            )
         );
         assert_eq!(
-            base(None, Some("private-1")).as_deref(),
-            Some("https://iam.myhuaweicloud.com")
+            base(None, Some("private-1")),
+            pair(
+                "https://iam.myhuaweicloud.com",
+                "the global one (region \"private-1\" is not in the crate's table)"
+            )
         );
         assert_eq!(base(None, None), None);
-        assert!(endpoint(Some("http://iam.example.com"), None).is_err());
+        assert!(endpoint(given("http://iam.example.com"), None).is_err());
     }
 }

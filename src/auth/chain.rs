@@ -24,7 +24,9 @@ pub(crate) struct Resolved {
     pub(crate) project_id: Option<String>,
     /// Where the project id came from, when one was found.
     pub(crate) project_id_from: Option<String>,
-    pub(crate) iam_endpoint: Option<String>,
+    /// The IAM endpoint configured (by the builder, the environment or the profile), with where
+    /// it came from.
+    pub(crate) iam_endpoint: Option<(String, String)>,
 }
 
 /// Where the client's credentials come from.
@@ -63,16 +65,9 @@ pub(crate) struct ChainSettings<'a> {
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let env = settings.environment;
     let mut tried = Vec::new();
-    let mut project_id = match settings.explicit_project_id.clone() {
-        Some(id) => Some((id, "given to the builder".to_string())),
-        None => env
-            .get(Var::ProjectId)
-            .map(|id| (id, format!("from {}", Var::ProjectId.name()))),
-    };
+    let mut project_id = given_or_set(settings.explicit_project_id.clone(), env, Var::ProjectId);
     let found = first_credentials(&settings, &mut tried)?;
-    let mut iam_endpoint = settings
-        .explicit_iam_endpoint
-        .or_else(|| env.get(Var::IamEndpoint));
+    let mut iam_endpoint = given_or_set(settings.explicit_iam_endpoint, env, Var::IamEndpoint);
     let (auth, mut credentials_from) = match found {
         Some(Found {
             auth,
@@ -81,8 +76,9 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
         }) => {
             if let Some(profile) = profile {
                 let from_profile = format!("from {from}");
-                project_id = project_id.or(profile.project_id.map(|id| (id, from_profile)));
-                iam_endpoint = iam_endpoint.or(profile.iam_endpoint);
+                let with_from = |value| (value, from_profile.clone());
+                project_id = project_id.or(profile.project_id.map(with_from));
+                iam_endpoint = iam_endpoint.or(profile.iam_endpoint.map(with_from));
             }
             (Some(auth), from)
         }
@@ -121,6 +117,16 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
         project_id_from,
         iam_endpoint,
     })
+}
+
+/// A setting given to the builder, else the variable's value, with where it came from.
+fn given_or_set(given: Option<String>, env: &Environment, var: Var) -> Option<(String, String)> {
+    match given {
+        Some(value) => Some((value, "given to the builder".to_string())),
+        None => env
+            .get(var)
+            .map(|value| (value, format!("from {}", var.name()))),
+    }
 }
 
 /// Credentials a step of the chain found, with the profile they came from, if any.

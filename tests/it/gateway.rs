@@ -352,3 +352,45 @@ fn check_looks_the_project_up_when_it_is_not_configured() {
     );
     assert_eq!(iam.requests().len(), 1);
 }
+
+#[test]
+fn check_says_where_the_iam_endpoint_comes_from() {
+    let iam = Server::json(200, r#"{"projects":[{"id":"p1","name":"cn-north-4"}]}"#);
+    let dir = crate::support::TempDir::new("iam-from");
+    let profile = format!("[basic]\nak=AK\nsk=sk\niam_endpoint={}\n", iam.url());
+    let profile = dir.write("credentials", &profile);
+    let builder = || {
+        Client::builder()
+            .region("cn-north-4")
+            .endpoint(iam.url())
+            .environment([("HOME", "/nonexistent")])
+    };
+    let cases = [
+        (
+            builder().iam_endpoint(iam.url()),
+            "given to the builder".to_string(),
+        ),
+        (
+            builder().environment([("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.url())]),
+            "from HUAWEICLOUD_SDK_IAM_ENDPOINT".to_string(),
+        ),
+        (
+            builder().profile_file(&profile),
+            format!("from the profile file {}", profile.display()),
+        ),
+    ];
+    for (builder, from) in cases {
+        let builder = match from.contains("profile") {
+            true => builder,
+            false => builder.auth(IamToken::new("token-value").unwrap()),
+        };
+        let lines = builder.build().unwrap().check(None).unwrap();
+        let wanted = format!("IAM endpoint {}, {from}", iam.url());
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.topic == "endpoint" && line.text == wanted),
+            "{wanted}\n{lines:#?}"
+        );
+    }
+}
