@@ -292,8 +292,9 @@ struct State {
     documented_path_retired: bool,
     /// The IAM lookup's answers, by region name.
     projects: HashMap<String, String>,
-    /// Every connection still open, to close when the fake is dropped.
-    connections: Vec<(TcpStream, JoinHandle<()>)>,
+    /// Every connection still open (its handle, or `None` once reset), to close when the fake
+    /// is dropped, with the thread that serves it, to join.
+    connections: Vec<(Option<TcpStream>, JoinHandle<()>)>,
 }
 
 /// The fake endpoint; see the [module docs](self).
@@ -463,7 +464,9 @@ impl Drop for FakeDbss {
         }
         let connections = std::mem::take(&mut self.lock().connections);
         for (stream, thread) in connections {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
+            if let Some(stream) = stream {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
             let _ = thread.join();
         }
     }
@@ -488,7 +491,7 @@ fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping: &AtomicBo
         state
             .connections
             .retain(|(_, thread)| !thread.is_finished());
-        state.connections.push((kept, thread));
+        state.connections.push((Some(kept), thread));
     }
 }
 
@@ -540,9 +543,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
         record(state, request, reply.status);
         if reply.fault == Some(Fault::Reset) {
             // The last handle closes with the request unread: the kernel sends RST.
-            lock(state)
-                .connections
-                .retain(|(kept, _)| kept.peer_addr().ok() != peer);
+            for (kept, _) in &mut lock(state).connections {
+                if kept
+                    .as_ref()
+                    .is_some_and(|kept| kept.peer_addr().ok() == peer)
+                {
+                    *kept = None;
+                }
+            }
             return;
         }
         let consumed = std::io::copy(
