@@ -1,7 +1,8 @@
 //! [`Client::check`]: what a support engineer asks first, one line each, then at most one signed
 //! call. It never sends a signed request after a refused one.
 
-use std::net::ToSocketAddrs;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::api::check_id;
@@ -45,6 +46,8 @@ impl Client {
     /// how it was found; then at most one signed call: `resource_id`'s jobs, or the IAM project
     /// lookup when there is no resource id (and the lookup first when the project is not
     /// configured), diagnosed as every error is. No signed request is sent after a refused one.
+    /// Each address lookup and the unsigned request are given the client's timeout, at most 10 s;
+    /// the signed call has the timeout of every call.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for a bad
@@ -74,6 +77,7 @@ impl Client {
             lines.push(address_line(
                 endpoint,
                 config.transport.route_to(endpoint).is_some(),
+                self.probe_limit(),
             ));
         }
         lines.push(CheckLine::new(
@@ -84,6 +88,11 @@ impl Client {
         lines.push(self.gateway_line(self.check_endpoint()));
         lines.extend(self.signed_lines(resource_id));
         Ok(lines)
+    }
+
+    /// How long each unsigned probe (a host's addresses, the gateway's answer) may take.
+    fn probe_limit(&self) -> Duration {
+        self.config().timeout.min(Duration::from_secs(10))
     }
 
     fn check_endpoint(&self) -> &Endpoint {
@@ -135,7 +144,7 @@ impl Client {
             headers: &headers,
             route: Route::AsConfigured,
             connect_timeout: None,
-            deadline: Instant::now() + config.timeout.min(Duration::from_secs(10)),
+            deadline: Instant::now() + self.probe_limit(),
             grace: Duration::ZERO,
             body_limit: 64 * 1024,
             resend: Resend::Unsafe,
@@ -222,27 +231,67 @@ fn masked(access_key: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// The host's addresses, as the system resolver gives them (a proxy resolves for itself).
-fn address_line(endpoint: &Endpoint, proxied: bool) -> CheckLine {
+/// The host's addresses, as the system resolver gives them (a proxy resolves for itself), within
+/// `limit`.
+fn address_line(endpoint: &Endpoint, proxied: bool, limit: Duration) -> CheckLine {
     let host = endpoint.host_and_port();
     if proxied {
         return CheckLine::new("address", true, format!("{host}: resolved by the proxy"));
     }
-    match host.to_socket_addrs() {
+    let lookup = |host: &str| -> std::io::Result<Vec<IpAddr>> {
+        Ok(host.to_socket_addrs()?.map(|a| a.ip()).collect())
+    };
+    match resolve_within(host.clone(), limit, lookup) {
         Ok(addresses) => {
-            let addresses: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
+            let addresses: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
             CheckLine::new("address", true, format!("{host}: {}", addresses.join(", ")))
         }
-        Err(error) => CheckLine::new(
+        Err(why) => CheckLine::new(
             "address",
             false,
-            format!("{host}: cannot be resolved ({error})"),
+            format!("{host}: cannot be resolved ({why})"),
         ),
+    }
+}
+
+/// `lookup(host)` in a thread of its own, waited for at most `limit`: the system resolver has
+/// timeouts of its own, but not the client's. A lookup that outlives `limit` ends in its thread.
+fn resolve_within<F>(host: String, limit: Duration, lookup: F) -> Result<Vec<IpAddr>, String>
+where
+    F: FnOnce(&str) -> std::io::Result<Vec<IpAddr>> + Send + 'static,
+{
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || sender.send(lookup(&host)));
+    match receiver.recv_timeout(limit) {
+        Ok(Ok(addresses)) => Ok(addresses),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!(
+            "the system resolver did not answer within {} ms",
+            limit.as_millis()
+        )),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_lookup_that_outlives_the_limit_is_not_waited_for() {
+        use std::time::Duration;
+        // The slow lookup would give Ok(no addresses): the error shows it was not waited for.
+        let slow = |_: &str| {
+            std::thread::sleep(Duration::from_secs(5));
+            Ok(vec![])
+        };
+        let outcome = super::resolve_within("h:443".into(), Duration::from_millis(50), slow);
+        assert_eq!(
+            outcome,
+            Err("the system resolver did not answer within 50 ms".to_string())
+        );
+        let quick = |host: &str| Err(std::io::Error::other(format!("{host} is unknown")));
+        let outcome = super::resolve_within("h:443".into(), Duration::from_secs(5), quick);
+        assert_eq!(outcome, Err("h:443 is unknown".to_string()));
+    }
+
     #[test]
     fn an_access_key_shows_only_its_ends() {
         assert_eq!(super::masked("ABCDEFGHIJKLMNOP1234"), "ABCD…1234");
