@@ -405,6 +405,10 @@ impl FakeDbss {
 
     /// From now on each client (each connection) walks every script from its first step, so that
     /// two pipelines polling the same resource do not race (as `dbss-jobs --demo --serve` does).
+    ///
+    /// A client that opens a new connection per poll (a shell loop of one-shot calls, or polls
+    /// further apart than the client keeps a connection idle) asks for `NAME.TAG` instead: the
+    /// script `NAME`, with one place per tag, kept across connections.
     pub fn script_per_client(&self) {
         self.lock().per_client = true;
     }
@@ -738,12 +742,16 @@ fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     if let Some(reply) = for_resource.or_else(|| state.injected.pop_front()) {
         return reply;
     }
-    let client = if state.per_client {
-        peer.to_string()
-    } else {
-        String::new()
+    // `NAME.TAG`: the script `NAME`, with one place per tag whatever the connection.
+    let tagged = resource.split_once('.').filter(|(name, _)| {
+        !state.scripts.contains_key(resource) && state.scripts.contains_key(*name)
+    });
+    let (script, client) = match tagged {
+        Some((name, tag)) => (name, format!("tag {tag}")),
+        None if state.per_client => (resource, peer.to_string()),
+        None => (resource, String::new()),
     };
-    let step = match state.scripts.get_mut(resource) {
+    let step = match state.scripts.get_mut(script) {
         Some(script) => {
             let served = script.served.entry(client).or_insert(0);
             let index = (*served).min(script.steps.len().saturating_sub(1));

@@ -53,7 +53,9 @@ OPTIONS
                        to eval (the endpoint, AK, SK, project id), stderr the resource ids it
                        serves: demo-success, demo-fail (--wait exits 3),
                        demo-throttled (a 429 first), demo-forbidden (403), demo-empty (no job),
-                       demo-slow; each client walks each timeline from its first request
+                       demo-slow; each client walks each timeline from its first request,
+                       and a tagged id (demo-success.TAG) keeps one place per tag across
+                       connections, for a loop of one-shot calls
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version
 
@@ -722,6 +724,11 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     for (id, what) in scenarios {
         text.push_str(&format!("  {id:<18} {what}\n"));
     }
+    text.push_str(&format!(
+        "  {:<18} any of these with a tag of your own: one place per tag, kept across\n  {:<18} \
+         connections (for a loop of one-shot calls, or polls more than 15 s apart)\n",
+        "demo-success.TAG", ""
+    ));
     text.push_str("serving until interrupted (Ctrl-C)\n");
     let _ = std::io::stderr().write_all(text.as_bytes());
     loop {

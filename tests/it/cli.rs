@@ -471,6 +471,28 @@ impl DemoServer {
     }
 }
 
+impl DemoServer {
+    /// One call, as a shell loop makes them: the status of each job listed.
+    fn one_shot(&self, resource: &str) -> String {
+        let output = get_jobs()
+            .arg(resource)
+            .envs(self.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        check_exit(&output, 0);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // The rows between the header and the `N job(s)` line; their status column.
+        let rows = stdout
+            .lines()
+            .skip(1)
+            .filter(|line| !line.ends_with(" job(s)"));
+        let statuses: Vec<&str> = rows
+            .filter_map(|row| row.split_whitespace().nth(1))
+            .collect();
+        statuses.join(" ")
+    }
+}
+
 impl Drop for DemoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -655,4 +677,23 @@ fn dbss_jobs_log_and_the_cli_verbosity_print_each_line_once() {
         let wanted = usize::from(level == "2" || flag == "-vv");
         assert_eq!(blocks, wanted, "DBSS_JOBS_LOG={level} {flag}:\n{stderr}");
     }
+}
+
+#[test]
+fn demo_serve_keeps_a_tagged_resources_place_across_one_shot_calls() {
+    let demo = DemoServer::start();
+    assert!(
+        demo.scenarios.contains("demo-success.TAG"),
+        "{}",
+        demo.scenarios
+    );
+    // Untagged, each call is a new client and starts over.
+    assert_eq!(demo.one_shot("demo-success"), "INIT");
+    assert_eq!(demo.one_shot("demo-success"), "INIT");
+    // Tagged, a loop of one-shot calls walks the timeline; another tag has a place of its own.
+    let walked: Vec<String> = (0..4).map(|_| demo.one_shot("demo-success.loop")).collect();
+    assert_eq!(walked, ["INIT", "RUNNING", "SUCCESS", "SUCCESS"]);
+    assert_eq!(demo.one_shot("demo-success.other"), "INIT");
+    // A tag on a name that is no scenario is just another resource id.
+    assert_eq!(demo.one_shot("no-such-scenario.loop"), "");
 }
