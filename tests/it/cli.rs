@@ -697,3 +697,30 @@ fn demo_serve_keeps_a_tagged_resources_place_across_one_shot_calls() {
     // A tag on a name that is no scenario is just another resource id.
     assert_eq!(demo.one_shot("no-such-scenario.loop"), "");
 }
+
+#[test]
+fn the_clis_json_output_reads_back_as_a_snapshot() {
+    // The README offers `--json` output as a DBSS_JOBS_SNAPSHOT file: it must read back whole.
+    let output = get_jobs().args(["--demo", "--json"]).output().unwrap();
+    check_exit(&output, 0);
+    let jobs = dbss_jobs::parse_jobs(&output.stdout).unwrap();
+    let read: Vec<(Option<&str>, Option<dbss_jobs::JobStatus>)> = jobs
+        .iter()
+        .map(|job| (job.job_id.as_deref(), job.status.clone()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (
+                Some("8abf9647852a1daa01852e517e1a1a0b"),
+                Some(dbss_jobs::JobStatus::Success)
+            ),
+            (
+                Some("8abf9647852a1daa01852e517e1a1a0c"),
+                Some(dbss_jobs::JobStatus::Fail)
+            ),
+        ]
+    );
+    assert_eq!(jobs[1].error_code.as_deref(), Some("DBSS.1234"));
+    assert!(jobs[0].begin_time.is_some() && jobs[0].end_time.is_some());
+}
