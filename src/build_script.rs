@@ -90,7 +90,7 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<crate::model::Job>, E
                 Var::Snapshot.name()
             ))
         })?;
-        return crate::response::parse_jobs(&body);
+        return crate::model::parse_jobs(&body);
     }
     if env.get(Var::DocsRs).is_some() {
         return Err(Error::invalid_input("docs.rs builds without network"));

@@ -11,7 +11,6 @@ use crate::client::Client;
 use crate::error::{Error, Resend};
 use crate::redact::Secrets;
 use crate::skew::Offset;
-use crate::timestamps::parse_http_date;
 use crate::transport::{Endpoint, Request, Route};
 
 /// One line of [`Client::check`].
@@ -206,11 +205,11 @@ impl Client {
 }
 
 /// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.
-fn clock_words(response: &crate::transport::Response) -> (bool, String) {
-    let Some(gateway) = response.header("Date").and_then(parse_http_date) else {
+fn clock_words(answer: &crate::gateway::Answer) -> (bool, String) {
+    let Some(gateway) = answer.said.date else {
         return (true, "no Date header to compare clocks with".to_string());
     };
-    let offset = Offset::between(gateway, response.received_at);
+    let offset = Offset::between(gateway, answer.received_at);
     match offset.is_significant() {
         false => (
             true,

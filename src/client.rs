@@ -4,24 +4,22 @@
 //! checks live in [`crate::builder`], the wire in [`crate::transport`].
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::{JobsPath, check_id, check_project_id, jobs_path};
 use crate::auth::{Auth, AuthSource};
-use crate::error::{ApiError, Error, Resend};
-use crate::gateway::{AuthFailure, SignatureMismatch, throttling_window};
-use crate::hooks::header_value;
+use crate::error::{Error, Resend};
+use crate::gateway::{Answer, AuthFailure, Said};
 use crate::iam;
 use crate::model::Job;
-use crate::redact::{self, Secrets, shown};
-use crate::response::{api_failure, decode_jobs, error_code};
+use crate::redact::Secrets;
 use crate::retry::RetryPolicy;
-use crate::retry::{is_retryable_status, parse_retry_after, random_unit};
+use crate::retry::{is_retryable_status, random_unit};
 use crate::sign::{SignableRequest, canonical_query, sign};
-use crate::skew::{ClockSkew, SigningTime, says_signature_expired};
-use crate::transport::{Endpoint, Request, Response, Route, Transport};
+use crate::skew::{ClockSkew, SigningTime};
+use crate::transport::{Endpoint, Request, Route, Transport};
 
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
 /// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
@@ -139,14 +137,9 @@ struct Outgoing {
 struct Signed {
     canonical_request: String,
     string_to_sign: String,
+    /// The `X-Sdk-Date` sent.
+    sdk_date: String,
     at: SigningTime,
-}
-
-/// An answer as it was received, with the attempt it answers. Decisions read it as it is; what
-/// is shown of it goes through [`Answer::fail`].
-struct Answer {
-    response: Response,
-    sent: Outgoing,
 }
 
 /// What a call's attempts add up to.
@@ -157,59 +150,14 @@ struct Tally {
     note: Option<String>,
 }
 
-impl Answer {
-    /// The body as errors may quote it: scrubbed before it is parsed or cut.
-    fn shown_body(&self) -> Vec<u8> {
-        self.sent.secrets.bytes(&self.response.body)
-    }
-
-    /// The request id as errors show it.
-    fn shown_request_id(&self) -> Option<String> {
-        let id = self.response.request_id()?;
-        Some(shown(&self.sent.secrets.text(id)))
-    }
-
-    /// The error for a non-success answer, from what may be shown of it.
-    fn api_failure(&self) -> Error {
-        api_failure(
-            self.response.status,
-            self.shown_request_id(),
-            &self.shown_body(),
-        )
-    }
-
-    /// The gateway says the API does not exist (404 `APIGW.0101`), read as received.
-    fn is_no_such_api(&self) -> bool {
-        self.response.status == 404
-            && error_code(&self.response.body).as_deref() == Some("APIGW.0101")
-    }
-
-    /// An error made from this answer: scrubbed, with the attempts, what the gateway's 401 says
-    /// (its reason, and for a wrong signature its canonical request beside ours), the note, and for
-    /// a 401 to a signed request the canonical request that was signed. All of it redacted.
-    fn fail(self, error: Error, tally: Tally) -> Error {
-        let (status, body) = (self.response.status, &self.response.body);
-        let secrets = &self.sent.secrets;
-        let failure = AuthFailure::of(status, body);
-        let signed = self.sent.signed.as_ref().filter(|_| status == 401);
-        let mismatch = signed
-            .filter(|_| failure == Some(AuthFailure::SignatureMismatch))
-            .and_then(|signed| SignatureMismatch::of(&signed.canonical_request, body))
-            .map(|mismatch| {
-                mismatch.redacted(|text| secrets.text(&redact::canonical_request(text)))
-            });
-        let note = tally
-            .note
-            .or_else(|| mismatch.as_ref().map(SignatureMismatch::explain))
-            .or_else(|| failure.map(|failure| failure.hint().to_string()));
-        let canonical_request =
-            signed.map(|signed| redact::canonical_request(&signed.canonical_request));
-        error
-            .scrub(secrets)
-            .with_attempts(tally.attempts)
-            .with_canonical_request(canonical_request)
-            .with_auth_failure(failure, mismatch)
-            .with_note(note)
+impl Tally {
+    /// What the attempts add to an error made from the last answer.
+    fn explain(self, error: Error) -> Error {
+        let error = error.with_attempts(self.attempts);
+        match self.note {
+            Some(note) => error.with_note(Some(note)),
+            None => error,
+        }
     }
 }
 
@@ -301,16 +249,13 @@ impl Client {
     ) -> Result<Vec<Job>, Error> {
         let path = jobs_path(project_id, resource_id, newer);
         let (answer, tally) = self.send_to_an_endpoint(&path, project_id, deadline)?;
-        if self.config.jobs_path == JobsPath::Auto && !newer && answer.is_no_such_api() {
+        let no_such_api =
+            answer.status == 404 && answer.said.error_code.as_deref() == Some("APIGW.0101");
+        if self.config.jobs_path == JobsPath::Auto && !newer && no_such_api {
             self.newer_path_learned.store(true, Ordering::Relaxed);
             return self.get_jobs_at(project_id, resource_id, true, deadline);
         }
-        let status = answer.response.status;
-        let decoded = match status {
-            200..=299 => decode_jobs(status, answer.shown_request_id(), &answer.response.body),
-            _ => Err(answer.api_failure()),
-        };
-        decoded.map_err(|error| answer.fail(error, tally))
+        answer.jobs().map_err(|error| tally.explain(error))
     }
 
     /// The endpoint that last worked (the first, until one fails).
@@ -370,8 +315,8 @@ impl Client {
     }
 
     /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
-    /// deadline. Each attempt is signed afresh. Returns the answer (any status) and what the
-    /// attempts add up to; errors come back with secrets scrubbed.
+    /// deadline: sign, exchange, decide. Each attempt is signed afresh. Returns the answer (any
+    /// status) and what the attempts add up to.
     fn send(&self, target: &Target<'_>, deadline: Instant) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally {
             attempts: 1,
@@ -381,13 +326,14 @@ impl Client {
         loop {
             let auth = self.config.auth.current(&self.config.transport, deadline)?;
             self.check_not_refused(&auth)?;
-            let result = self.attempt(target, &auth, tally.attempts, deadline);
+            let sent = self.authenticate(target, &auth)?;
+            let result = self.exchange(target, &sent, tally.attempts, deadline);
             if let Ok(answer) = &result {
-                self.remember_refusal(&auth, answer);
+                self.remember_refusal(&auth, &answer.said);
                 // An expired signature is signed again once, with the gateway's time, when our
                 // clock is measurably off (never any other 401 or 403: failed signatures lock an
                 // AK/SK).
-                let (note, re_sign) = self.clock_of(answer);
+                let (note, re_sign) = self.clock_of(answer, sent.signed.as_ref());
                 tally.note = note.or(tally.note.take());
                 if re_sign && !re_signed {
                     re_signed = true;
@@ -417,20 +363,18 @@ impl Client {
         let retry = &self.config.retry;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let (retryable, retry_after, window) = match result {
-            Ok(answer) => {
-                let response = &answer.response;
-                let retry_after = response
-                    .header("Retry-After")
-                    .and_then(|value| parse_retry_after(value, SystemTime::now()));
-                let window = throttling_window(response.status, &response.body);
-                (is_retryable_status(response.status), retry_after, window)
-            }
+            Ok(answer) => (
+                is_retryable_status(answer.status),
+                answer.said.retry_after,
+                answer.said.throttle_window,
+            ),
             Err(error) => (error.is_retryable_transport(), None, None),
         };
         if !retryable || attempt >= retry.attempts() {
             return Pause::Stop(None);
         }
         let delay = match (retry_after, window) {
+            // Both bounded by a day when read: no overflow here.
             (None, Some(window)) => window + window.mul_f64(random_unit() / 2.0),
             _ => retry.delay(attempt, retry_after, random_unit()),
         };
@@ -468,24 +412,12 @@ impl Client {
         if lock_over {
             return Ok(());
         }
-        let error = Error::api(ApiError {
-            status: 401,
-            error_code: Some("APIGW.0301".to_string()),
-            error_msg: Some(format!(
-                "not sent: the gateway refused this access key {:.0} s ago",
-                at.elapsed().as_secs_f64()
-            )),
-            ..ApiError::default()
-        });
-        Err(error
-            .with_auth_failure(Some(failure), None)
-            .with_note(Some(failure.hint().to_string())))
+        Err(Error::refused(failure, at.elapsed()))
     }
 
-    fn remember_refusal(&self, auth: &Auth, answer: &Answer) {
-        let failure = AuthFailure::of(answer.response.status, &answer.response.body);
+    fn remember_refusal(&self, auth: &Auth, said: &Said) {
         if let Some(failure @ (AuthFailure::UnknownAccessKey | AuthFailure::AccessKeyLocked)) =
-            failure
+            said.auth_failure
             && let Auth::AkSk(credentials) = auth
         {
             *crate::sync::lock(&self.refused) = Some(Refusal {
@@ -496,41 +428,37 @@ impl Client {
         }
     }
 
-    /// For a 401 "signature expired": the clock's explanation, and whether one re-signed attempt
-    /// can succeed (see [`crate::skew`]).
-    fn clock_of(&self, answer: &Answer) -> (Option<String>, bool) {
-        let response = &answer.response;
-        let sdk_date = header_value(&answer.sent.headers, "X-Sdk-Date");
-        let (Some(sdk_date), Some(signed)) = (sdk_date, &answer.sent.signed) else {
+    /// For a 401 "signature expired" to a signed request: the clock's explanation, and whether
+    /// one re-signed attempt can succeed (see [`crate::skew`]).
+    fn clock_of(&self, answer: &Answer, signed: Option<&Signed>) -> (Option<String>, bool) {
+        let said = &answer.said;
+        let Some(signed) =
+            signed.filter(|_| said.auth_failure == Some(AuthFailure::SignatureExpired))
+        else {
             return (None, false);
         };
-        if !says_signature_expired(response.status, &response.body) {
+        let Some(gateway) = said.server_time.or(said.date) else {
             return (None, false);
-        }
-        let diagnosis = self.skew.diagnose(
-            &response.body,
-            response.header("Date"),
-            response.received_at,
-            sdk_date,
-            signed.at,
-        );
+        };
+        let diagnosis =
+            self.skew
+                .diagnose(gateway, answer.received_at, &signed.sdk_date, signed.at);
         (diagnosis.note, diagnosis.re_sign)
     }
 
-    /// One attempt: authenticate, then one exchange through the transport.
-    fn attempt(
+    /// One exchange of a request as it was authenticated.
+    fn exchange(
         &self,
         target: &Target<'_>,
-        auth: &Arc<Auth>,
+        sent: &Outgoing,
         attempt: u32,
         deadline: Instant,
     ) -> Result<Answer, Error> {
-        let sent = self.authenticate(target, auth)?;
         let stages = sent
             .signed
             .as_ref()
             .map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
-        let request = Request {
+        self.config.transport.exchange(&Request {
             method: "GET",
             target: target.endpoint,
             url: &sent.url,
@@ -544,9 +472,7 @@ impl Client {
             secrets: &sent.secrets,
             attempt,
             signed: stages,
-        };
-        let response = self.config.transport.exchange(&request)?;
-        Ok(Answer { response, sent })
+        })
     }
 
     /// The URL and headers of an attempt, signed (AK/SK) or with the token, and the secrets its
@@ -559,11 +485,8 @@ impl Client {
         if let Some(project_id) = target.project_id {
             common.push(("X-Project-Id", project_id));
         }
-        let mut secrets = Secrets::default();
-        secrets.add(auth.secret_text());
-        for password in self.config.transport.proxy_passwords() {
-            secrets.add(password);
-        }
+        let known = self.config.transport.proxy_passwords();
+        let mut secrets = Secrets::of(known.chain([auth.secret_text()]));
         let (query, headers, signed) = match auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest::new("GET", &target.endpoint.authority, target.path)
@@ -571,11 +494,12 @@ impl Client {
                     .with_headers(&common);
                 let at = self.skew.signing_time(SystemTime::now());
                 let signed = sign(&request, credentials, at.time)?;
-                secrets.add(signed.signature());
+                secrets = secrets.with([signed.signature()]);
                 let headers = signed.headers().map(owned).collect();
                 let stages = Signed {
                     canonical_request: signed.canonical_request().to_string(),
                     string_to_sign: signed.string_to_sign().to_string(),
+                    sdk_date: crate::sign::sdk_date(at.time)?,
                     at,
                 };
                 (signed.query().to_string(), headers, Some(stages))
@@ -653,12 +577,12 @@ impl Client {
         let (answer, tally) = self
             .send(&target, deadline)
             .map_err(|error| error.in_context(context()))?;
-        let result = if (200..=299).contains(&answer.response.status) {
-            iam::project_from_body(region, answer.shown_request_id(), &answer.response.body)
-        } else {
-            Err(answer.api_failure())
+        let result = match answer.is_success() {
+            true => iam::project_from_body(region, answer.body())
+                .map_err(|message| answer.unusable(&message)),
+            false => Err(answer.error()),
         };
-        result.map_err(|error| answer.fail(error, tally).in_context(context()))
+        result.map_err(|error| tally.explain(error).in_context(context()))
     }
 }
 

@@ -25,6 +25,11 @@ pub enum ErrorKind {
     /// The service answered with success, but the body was not the documented JSON, or was larger
     /// than the configured limit.
     Decode,
+    /// Nothing was sent: the gateway refused this access key earlier in the client's life (it
+    /// does not exist, or it was locked less than 5 minutes ago), and every signed request would
+    /// fail again and count toward the lock. [`Error::auth_failure`] says which;
+    /// [`Error::attempts`] is 0 and [`Error::status`] `None`.
+    AccessKeyRefused,
     /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) reached its deadline while some job
     /// was still in progress, or while the service was failing transiently;
     /// [`Error::last_jobs`] has what the last answered poll saw, and
@@ -98,6 +103,10 @@ enum Detail {
         resend: Resend,
     },
     Api(ApiError),
+    /// No request was sent: the gateway refused the access key this long ago.
+    Refused {
+        ago: std::time::Duration,
+    },
     Decode {
         status: u16,
         request_id: Option<String>,
@@ -142,6 +151,16 @@ impl Error {
             message: message.into(),
             resend,
         })
+    }
+
+    /// A call not sent because the gateway refused this access key `ago`: see
+    /// [`ErrorKind::AccessKeyRefused`].
+    pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
+        let mut error = Error::new(Detail::Refused { ago })
+            .with_auth_failure(Some(failure), None)
+            .with_note(Some(failure.hint().to_string()));
+        error.0.attempts = 0;
+        error
     }
 
     pub(crate) fn wait_timed_out(
@@ -194,28 +213,13 @@ impl Error {
         })
     }
 
-    /// Replaces every secret in the texts this error quotes from a server, in case a server or
-    /// proxy echoes request headers back.
+    /// A transport failure's message scrubbed of the request's secrets (ureq's words may quote
+    /// what a proxy or server sent).
     pub(crate) fn scrub(mut self, secrets: &Secrets) -> Error {
-        let scrub = |text: &mut String| *text = secrets.text(text);
-        match &mut self.0.detail {
-            Detail::InvalidInput { message }
-            | Detail::Transport { message, .. }
-            | Detail::Decode { message, .. } => scrub(message),
-            Detail::WaitTimedOut { .. } => {}
-            Detail::Api(api) => {
-                for text in [
-                    &mut api.error_code,
-                    &mut api.error_msg,
-                    &mut api.request_id,
-                    &mut api.encoded_authorization_message,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    scrub(text);
-                }
-            }
+        if let Detail::Transport { message, .. } | Detail::Decode { message, .. } =
+            &mut self.0.detail
+        {
+            *message = secrets.scrub(message);
         }
         self
     }
@@ -287,7 +291,8 @@ impl Error {
     }
 
     /// How many requests were sent before giving up (1 when no retry happened; retries only
-    /// happen for transient failures, see [`RetryPolicy`](crate::RetryPolicy)).
+    /// happen for transient failures, see [`RetryPolicy`](crate::RetryPolicy)); 0 when nothing
+    /// was sent ([`ErrorKind::AccessKeyRefused`]).
     pub fn attempts(&self) -> u32 {
         self.0.attempts
     }
@@ -307,6 +312,7 @@ impl Error {
             Detail::InvalidInput { .. } => ErrorKind::InvalidInput,
             Detail::Transport { .. } => ErrorKind::Transport,
             Detail::Api(_) => ErrorKind::Api,
+            Detail::Refused { .. } => ErrorKind::AccessKeyRefused,
             Detail::Decode { .. } => ErrorKind::Decode,
             Detail::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
         }
@@ -480,6 +486,11 @@ impl Error {
         match &self.0.detail {
             Detail::InvalidInput { message } => write!(f, "invalid input: {message}"),
             Detail::Transport { message, .. } => write!(f, "transport error: {}", shown(message)),
+            Detail::Refused { ago } => write!(
+                f,
+                "not sent: the gateway refused this access key {:.0} s ago",
+                ago.as_secs_f64()
+            ),
             Detail::Api(api) => {
                 write!(f, "api error: http {}", api.status)?;
                 if let Some(code) = &api.error_code {

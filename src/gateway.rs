@@ -1,16 +1,34 @@
-//! What the API gateway's refusals say, read from the answer as it was received: why a 401 refused
-//! the credentials ([`AuthFailure`]), the canonical request it computed for a wrong signature
-//! ([`SignatureMismatch`]), and the window of its flow control for a 429.
+//! Every answer is read here, once: what the gateway said becomes one typed value ([`Said`]) that
+//! every decision reads (the fallback, retries, the re-sign, the refusal memory, the hints), and
+//! what may be shown of it (request id, error texts, headers, the signature-mismatch note) is made
+//! only here, from the text as decoded and before any cut, scrubbed of the request's secrets.
+//! Nobody else parses an error body or matches the gateway's words.
 //!
 //! The gateway's words, as Huawei documents them and its own signer answers: `verify aksk
 //! signature fail, canonicalRequest:<the canonical request, each newline written as |>`;
 //! `Get secretKey failed,ak:<AK>,err:ak not exist`; `AK access failed to reach the limit,
 //! forbidden` (five failed signatures in a row lock the AK/SK for 5 minutes); `calc ak sk signature
-//! fail:signature expired, …`; and 429 `APIGW.0308` `… policy user over ratelimit,limit:N,time:1
-//! second` (or `1 minute`), without `Retry-After`.
+//! fail:signature expired, …,server time:<X-Sdk-Date>`; and 429 `APIGW.0308` `… policy user over
+//! ratelimit,limit:N,time:1 second` (or `1 minute`), without `Retry-After`.
+//!
+//! Numbers read from an answer are bounded before anyone computes with them: a window or a wait
+//! is at most [`LONGEST_WAIT`].
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, Error};
+use crate::model::{Job, jobs_from_slice};
+use crate::redact::{self, Secrets};
+use crate::timestamps::{parse_http_date, parse_sdk_date};
+
+/// The longest window or wait an answer can ask for; longer ones are read as this.
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How much of a non-JSON error body is quoted in the error, in characters.
+const QUOTED_BODY_CHARS: usize = 200;
 
 /// Why the gateway refused the credentials of a request (a 401). Non-exhaustive: the gateway may
 /// give more reasons.
@@ -31,28 +49,6 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
-    /// The reason a 401's body gives, if it is one of the gateway's.
-    pub(crate) fn of(status: u16, body: &[u8]) -> Option<AuthFailure> {
-        if status != 401 {
-            return None;
-        }
-        let text = String::from_utf8_lossy(body).to_ascii_lowercase();
-        let has = |words: &str| text.contains(words);
-        if has("ak not exist") {
-            Some(AuthFailure::UnknownAccessKey)
-        } else if has("failed to reach the limit") {
-            Some(AuthFailure::AccessKeyLocked)
-        } else if has("signature expired") {
-            Some(AuthFailure::SignatureExpired)
-        } else if has("signature fail") {
-            Some(AuthFailure::SignatureMismatch)
-        } else if has("token") {
-            Some(AuthFailure::TokenRejected)
-        } else {
-            None
-        }
-    }
-
     /// What to do about it, in one line.
     pub fn hint(self) -> &'static str {
         match self {
@@ -93,30 +89,6 @@ pub struct SignatureMismatch {
 }
 
 impl SignatureMismatch {
-    /// Compares the canonical request that was signed with the gateway's echo in `body`; `None`
-    /// when the body has no echo. Both must be redacted before they are kept.
-    pub(crate) fn of(ours: &str, body: &[u8]) -> Option<SignatureMismatch> {
-        let message = error_message(body)?;
-        let (_, echo) = message.split_once("canonicalRequest:")?;
-        let gateway = echo.trim_end().replace('|', "\n");
-        let first_difference = first_difference(ours, &gateway);
-        Some(SignatureMismatch {
-            ours: ours.to_string(),
-            gateway,
-            first_difference,
-        })
-    }
-
-    /// Both canonical requests, passed through `redact` (the security token's line, the request's
-    /// secrets).
-    pub(crate) fn redacted(self, redact: impl Fn(&str) -> String) -> SignatureMismatch {
-        SignatureMismatch {
-            ours: redact(&self.ours),
-            gateway: redact(&self.gateway),
-            first_difference: self.first_difference.map(|text| redact(&text)),
-        }
-    }
-
     /// The canonical request that was signed.
     pub fn ours(&self) -> &str {
         &self.ours
@@ -146,7 +118,8 @@ impl SignatureMismatch {
     }
 }
 
-/// The first line where the two canonical requests differ, named by its part.
+/// The first line where the two canonical requests differ, named by its part; a secret header's
+/// line shows its name only, whatever value either side holds.
 fn first_difference(ours: &str, gateway: &str) -> Option<String> {
     let (ours, gateway): (Vec<&str>, Vec<&str>) =
         (ours.split('\n').collect(), gateway.split('\n').collect());
@@ -157,9 +130,9 @@ fn first_difference(ours: &str, gateway: &str) -> Option<String> {
         .map_or(ours.len(), |at| at + 3);
     let index = (0..ours.len().max(gateway.len())).find(|&i| ours.get(i) != gateway.get(i))?;
     let line = |lines: &[&str]| {
-        lines
-            .get(index)
-            .map_or("(nothing)".to_string(), |l| format!("`{l}`"))
+        lines.get(index).map_or("(nothing)".to_string(), |l| {
+            format!("`{}`", redact::canonical_request(l))
+        })
     };
     let (part, cause) = match index {
         0 => (
@@ -172,7 +145,7 @@ fn first_difference(ours: &str, gateway: &str) -> Option<String> {
             "the query was re-encoded on the way",
         ),
         i if i < headers_end => {
-            let name = ours[i].split(':').next().unwrap_or_default();
+            let name = ours[i].split(':').next().unwrap_or("a");
             let cause = if name == "host" {
                 "a proxy or load balancer changed the Host"
             } else {
@@ -196,98 +169,379 @@ fn first_difference(ours: &str, gateway: &str) -> Option<String> {
     ))
 }
 
-/// The window of the gateway's flow control a 429 names (`time:1 second`, `time:1 minute`).
-pub(crate) fn throttling_window(status: u16, body: &[u8]) -> Option<Duration> {
-    if status != 429 {
-        return None;
+/// What the gateway said in one answer, read as it was received. Every decision reads this.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Said {
+    /// The error body's code (`APIGW.0101`: no such API).
+    pub(crate) error_code: Option<String>,
+    /// Why a 401 refused the credentials.
+    pub(crate) auth_failure: Option<AuthFailure>,
+    /// The flow-control window a 429 names, at most [`LONGEST_WAIT`].
+    pub(crate) throttle_window: Option<Duration>,
+    /// `Retry-After`, as seconds or a date, at most [`LONGEST_WAIT`].
+    pub(crate) retry_after: Option<Duration>,
+    /// The answer's `Date`.
+    pub(crate) date: Option<SystemTime>,
+    /// The `server time:` an expired signature's message gives.
+    pub(crate) server_time: Option<SystemTime>,
+    /// For a wrong signature, the canonical request the gateway computed (its echo).
+    pub(crate) canonical_echo: Option<String>,
+}
+
+/// An error body's fields, as received, in any of the shapes the official SDKs accept.
+#[derive(Debug, Clone, Default)]
+struct ErrorBody {
+    /// The body was not a JSON object: the message is its text, quoted as one short line.
+    text: bool,
+    error_code: Option<String>,
+    error_msg: Option<String>,
+    request_id: Option<String>,
+    encoded_authorization_message: Option<String>,
+}
+
+/// One answer: what was said (for decisions), the body (success bodies are decoded from it), and
+/// the only ways to make text from it for people, every one of them scrubbed.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) received_at: SystemTime,
+    pub(crate) said: Said,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+    error_body: ErrorBody,
+    secrets: Secrets,
+    /// The canonical request that was signed, for a signed request.
+    signed: Option<String>,
+}
+
+impl Answer {
+    /// Reads an answer once. `secrets` are what its texts are scrubbed of; `signed` is the
+    /// canonical request that was signed, if the request was.
+    pub(crate) fn read(
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        received_at: SystemTime,
+        secrets: &Secrets,
+        signed: Option<&str>,
+    ) -> Answer {
+        let header = |name: &str| crate::hooks::header_value(&headers, name);
+        let date = header("Date").and_then(parse_http_date);
+        let retry_after = header("Retry-After").and_then(|v| retry_after(v, received_at));
+        let error_body = match (200..=299).contains(&status) {
+            true => ErrorBody::default(),
+            false => error_body(&body),
+        };
+        let message = error_body.error_msg.as_deref().unwrap_or_default();
+        let text = String::from_utf8_lossy(&body).to_ascii_lowercase();
+        let auth_failure = (status == 401).then(|| auth_failure(&text)).flatten();
+        let said = Said {
+            error_code: error_body.error_code.clone(),
+            auth_failure,
+            throttle_window: (status == 429).then(|| throttle_window(message)).flatten(),
+            retry_after,
+            date,
+            server_time: (auth_failure == Some(AuthFailure::SignatureExpired))
+                .then(|| server_time(message))
+                .flatten(),
+            canonical_echo: (auth_failure == Some(AuthFailure::SignatureMismatch))
+                .then(|| message.split_once("canonicalRequest:"))
+                .flatten()
+                .map(|(_, echo)| echo.trim_end().replace('|', "\n")),
+        };
+        Answer {
+            status,
+            received_at,
+            said,
+            body,
+            headers,
+            error_body,
+            secrets: secrets.clone(),
+            signed: signed.map(str::to_string),
+        }
     }
-    let message = error_message(body)?.to_ascii_lowercase();
+
+    pub(crate) fn is_success(&self) -> bool {
+        (200..=299).contains(&self.status)
+    }
+
+    /// The body as received: for decoding a success, never for showing.
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// A server's text as it may be shown: scrubbed of the request's secrets, one bounded line.
+    pub(crate) fn show(&self, text: &str) -> String {
+        self.secrets.show(text)
+    }
+
+    /// The `X-Request-Id`, as it may be shown.
+    pub(crate) fn request_id(&self) -> Option<String> {
+        let id = crate::hooks::header_value(&self.headers, "X-Request-Id")?;
+        Some(self.show(id))
+    }
+
+    /// The headers, as a hook may see them.
+    pub(crate) fn shown_headers(&self) -> Vec<(String, String)> {
+        self.secrets.headers(&self.headers)
+    }
+
+    /// A success body that cannot be used, in words (`message` is scrubbed here).
+    pub(crate) fn unusable(&self, message: &str) -> Error {
+        Error::decode(self.status, self.request_id(), self.show(message))
+    }
+
+    /// The jobs of a success, or the error this answer is.
+    pub(crate) fn jobs(&self) -> Result<Vec<Job>, Error> {
+        if !self.is_success() {
+            return Err(self.error());
+        }
+        jobs_from_slice(&self.body)
+            .map_err(|error| self.unusable(&format!("body is not the documented JSON ({error})")))
+    }
+
+    /// The error a non-success answer is: the service's code and message, the request id (the
+    /// header's, else the body's), and for a 401 why the credentials were refused and, for a
+    /// wrong signature, both canonical requests side by side. All of it as it may be shown.
+    pub(crate) fn error(&self) -> Error {
+        let body = &self.error_body;
+        let show = |text: &Option<String>| text.as_deref().map(|text| self.show(text));
+        let message = match body.text {
+            true => body.error_msg.as_deref().and_then(|text| self.quote(text)),
+            false => show(&body.error_msg),
+        };
+        let api = ApiError {
+            status: self.status,
+            error_code: show(&body.error_code),
+            error_msg: message,
+            request_id: self.request_id().or_else(|| show(&body.request_id)),
+            encoded_authorization_message: show(&body.encoded_authorization_message),
+        };
+        let failure = self.said.auth_failure;
+        let signed = self.signed.as_deref().filter(|_| failure.is_some());
+        let mismatch = signed
+            .zip(self.said.canonical_echo.as_deref())
+            .map(|(ours, echo)| self.mismatch(ours, echo));
+        let note = match &mismatch {
+            Some(mismatch) => Some(mismatch.explain()),
+            None => failure.map(|failure| failure.hint().to_string()),
+        };
+        Error::api(api)
+            .with_canonical_request(signed.map(redact::canonical_request))
+            .with_auth_failure(failure, mismatch)
+            .with_note(note)
+    }
+
+    /// A body that is not JSON as one line: scrubbed, white space runs folded, at most
+    /// [`QUOTED_BODY_CHARS`] characters (then `…`); `None` when nothing is left.
+    fn quote(&self, text: &str) -> Option<String> {
+        let scrubbed = self.secrets.scrub(text);
+        let words: Vec<&str> = scrubbed
+            .split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|word| !word.is_empty())
+            .collect();
+        let folded = words.join(" ");
+        let mut quoted: String = folded.chars().take(QUOTED_BODY_CHARS).collect();
+        if quoted.len() < folded.len() {
+            quoted.push('…');
+        }
+        (!quoted.is_empty()).then(|| redact::shown(&quoted))
+    }
+
+    /// Both canonical requests, secret header lines redacted by name and the rest scrubbed.
+    fn mismatch(&self, ours: &str, echo: &str) -> SignatureMismatch {
+        let redacted = |text: &str| self.secrets.scrub(&redact::canonical_request(text));
+        SignatureMismatch {
+            ours: redacted(ours),
+            gateway: redacted(echo),
+            first_difference: first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
+        }
+    }
+}
+
+/// The reason a 401's text gives, if it is one of the gateway's.
+fn auth_failure(lowercase: &str) -> Option<AuthFailure> {
+    let has = |words: &str| lowercase.contains(words);
+    Some(if has("ak not exist") {
+        AuthFailure::UnknownAccessKey
+    } else if has("failed to reach the limit") {
+        AuthFailure::AccessKeyLocked
+    } else if has("signature expired") {
+        AuthFailure::SignatureExpired
+    } else if has("signature fail") {
+        AuthFailure::SignatureMismatch
+    } else if has("token") {
+        AuthFailure::TokenRejected
+    } else {
+        return None;
+    })
+}
+
+/// The window a 429's message names (`time:1 second`, `time:1 minute`), at most a day.
+fn throttle_window(message: &str) -> Option<Duration> {
+    let message = message.to_ascii_lowercase();
     let (_, rest) = message.split_once("time:")?;
-    let rest = rest.trim_start();
-    let (count, unit) = rest.split_once(' ')?;
+    let (count, unit) = rest.trim_start().split_once(' ')?;
     let count: u64 = count.trim().parse().ok()?;
-    let seconds = match unit.trim_start() {
+    let seconds: u64 = match unit.trim_start() {
         unit if unit.starts_with("second") => 1,
         unit if unit.starts_with("minute") => 60,
         unit if unit.starts_with("hour") => 3600,
         _ => return None,
     };
-    Some(Duration::from_secs(count.checked_mul(seconds)?))
+    let window = Duration::from_secs(count.saturating_mul(seconds));
+    Some(window.min(LONGEST_WAIT))
 }
 
-/// The `error_msg` of a JSON error body, as received.
-fn error_message(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let object = value.get("error").unwrap_or(&value);
-    ["error_msg", "errorMsg", "message"]
-        .iter()
-        .find_map(|name| object.get(*name)?.as_str().map(str::to_string))
+/// `Retry-After`: delay-seconds, or an HTTP date (a past one means no wait), at most a day.
+/// Anything else is ignored.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => parse_http_date(value)?
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(LONGEST_WAIT))
+}
+
+/// The `server time:YYYYMMDDTHHMMSSZ` of an expired signature's message.
+fn server_time(message: &str) -> Option<SystemTime> {
+    let (_, rest) = message.split_once("server time:")?;
+    parse_sdk_date(rest.trim_start().get(..16)?)
+}
+
+/// Reads an error body. Shapes, as in the official SDKs: `{"error":{"error_code","error_msg"}}`,
+/// top-level `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`; plus optional
+/// `request_id` and `encoded_authorization_message`. Anything else becomes the message, as text.
+fn error_body(body: &[u8]) -> ErrorBody {
+    let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {
+        return ErrorBody {
+            text: true,
+            error_msg: Some(String::from_utf8_lossy(body).into_owned()),
+            ..ErrorBody::default()
+        };
+    };
+    let inner = match top.get("error") {
+        Some(Value::Object(inner)) => inner,
+        _ => &top,
+    };
+    let either = |names: &[&str]| first_field(inner, names).or_else(|| first_field(&top, names));
+    ErrorBody {
+        text: false,
+        error_code: first_field(inner, &["error_code", "errorCode", "code"]),
+        error_msg: first_field(inner, &["error_msg", "errorMsg", "message"]),
+        request_id: either(&["request_id"]),
+        encoded_authorization_message: either(&["encoded_authorization_message"]),
+    }
+}
+
+fn first_field(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| match object.get(*name)? {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
+    use crate::model::Job;
 
     const OURS: &str = "GET\n/v1/p/dbss/audit/jobs/r/\n\ncontent-type:application/json\nhost:127.0.0.1:8080\nx-sdk-date:20261201T000000Z\n\ncontent-type;host;x-sdk-date\ne3b0";
 
-    fn echo(canonical: &str) -> Vec<u8> {
+    fn answer(status: u16, body: &[u8]) -> Answer {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        Answer::read(
+            status,
+            vec![],
+            body.to_vec(),
+            now,
+            &Secrets::default(),
+            Some(OURS),
+        )
+    }
+
+    fn said(status: u16, message: &str) -> Said {
+        let body = serde_json::json!({"error_code": "APIGW.0301", "error_msg": message});
+        answer(status, body.to_string().as_bytes()).said
+    }
+
+    fn mismatch(canonical: &str) -> SignatureMismatch {
         let message = format!(
             "Incorrect IAM authentication information: verify aksk signature fail, canonicalRequest:{}",
             canonical.replace('\n', "|")
         );
-        serde_json::json!({"error_code": "APIGW.0301", "error_msg": message})
-            .to_string()
-            .into_bytes()
+        let body = serde_json::json!({"error_code": "APIGW.0301", "error_msg": message});
+        let error = answer(401, body.to_string().as_bytes()).error();
+        error.signature_mismatch().unwrap().clone()
     }
 
     #[test]
     fn the_first_difference_is_named_by_its_part() {
-        let equal = SignatureMismatch::of(OURS, &echo(OURS)).unwrap();
+        let equal = mismatch(OURS);
         assert_eq!(equal.first_difference(), None);
         assert_eq!(equal.gateway(), OURS);
-        let host = SignatureMismatch::of(
-            OURS,
-            &echo(&OURS.replace("host:127.0.0.1:8080", "host:dbss.example.com")),
-        )
-        .unwrap();
+        let host = mismatch(&OURS.replace("host:127.0.0.1:8080", "host:dbss.example.com"));
         assert_eq!(
             host.first_difference(),
             Some(
                 "first difference in the host header: ours `host:127.0.0.1:8080`, the gateway's `host:dbss.example.com`: a proxy or load balancer changed the Host"
             )
         );
-        let uri =
-            SignatureMismatch::of(OURS, &echo(&OURS.replace("/jobs/r/", "/jobs/%72/"))).unwrap();
+        let uri = mismatch(&OURS.replace("/jobs/r/", "/jobs/%72/"));
         assert!(
             uri.first_difference()
                 .unwrap()
                 .starts_with("first difference in the URI")
         );
-        let signed = SignatureMismatch::of(
-            OURS,
-            &echo(&OURS.replace("content-type;host;x-sdk-date", "host;x-sdk-date")),
-        )
-        .unwrap();
+        let signed = mismatch(&OURS.replace("content-type;host;x-sdk-date", "host;x-sdk-date"));
+        let difference = signed.first_difference().unwrap();
+        assert!(difference.starts_with("first difference in the signed headers"));
+        let without_echo = answer(401, b"{\"error_msg\":\"verify aksk signature fail\"}");
+        assert!(without_echo.error().signature_mismatch().is_none());
+    }
+
+    #[test]
+    fn a_secret_headers_line_is_redacted_by_name_on_both_sides() {
+        let ours = OURS.replace(
+            "x-sdk-date:",
+            "x-security-token:OUR-TOKEN-VALUE\nx-sdk-date:",
+        );
+        let echoed = ours.replace("OUR-TOKEN-VALUE", "ECHOED-VALUE");
+        let message = format!(
+            "verify aksk signature fail, canonicalRequest:{}",
+            echoed.replace('\n', "|")
+        );
+        let body = serde_json::json!({"error_msg": message}).to_string();
+        let now = SystemTime::UNIX_EPOCH;
+        let answer = Answer::read(
+            401,
+            vec![],
+            body.into_bytes(),
+            now,
+            &Secrets::default(),
+            Some(&ours),
+        );
+        let mismatch = answer.error().signature_mismatch().unwrap().clone();
+        let shown = format!("{mismatch:?}");
         assert!(
-            signed
+            !shown.contains("OUR-TOKEN") && !shown.contains("ECHOED"),
+            "{shown}"
+        );
+        assert!(
+            mismatch
                 .first_difference()
                 .unwrap()
-                .starts_with("first difference in the signed headers")
-        );
-        assert_eq!(
-            SignatureMismatch::of(OURS, b"{\"error_msg\":\"verify aksk signature fail\"}"),
-            None
+                .contains("x-security-token:** redacted **")
         );
     }
 
     #[test]
     fn the_gateways_reasons_and_windows() {
-        let reason = |msg: &str| {
-            AuthFailure::of(
-                401,
-                serde_json::json!({"error_msg": msg}).to_string().as_bytes(),
-            )
-        };
+        let reason = |message: &str| said(401, message).auth_failure;
         assert_eq!(
             reason("Get secretKey failed,ak:AK1,err:ak not exist"),
             Some(AuthFailure::UnknownAccessKey)
@@ -296,10 +550,12 @@ mod tests {
             reason("AK access failed to reach the limit, forbidden"),
             Some(AuthFailure::AccessKeyLocked)
         );
-        assert_eq!(
-            reason("calc ak sk signature fail:signature expired, signature time:x"),
-            Some(AuthFailure::SignatureExpired)
+        let expired = said(
+            401,
+            "calc ak sk signature fail:signature expired, signature time:20230527T000431Z,server time:20230527T020608Z",
         );
+        assert_eq!(expired.auth_failure, Some(AuthFailure::SignatureExpired));
+        assert_eq!(expired.server_time, parse_sdk_date("20230527T020608Z"));
         assert_eq!(
             reason("verify aksk signature fail, canonicalRequest:GET|"),
             Some(AuthFailure::SignatureMismatch)
@@ -308,15 +564,8 @@ mod tests {
             reason("the token has expired"),
             Some(AuthFailure::TokenRejected)
         );
-        assert_eq!(AuthFailure::of(403, b"ak not exist"), None);
-        let window = |msg: &str| {
-            throttling_window(
-                429,
-                serde_json::json!({"error_code": "APIGW.0308", "error_msg": msg})
-                    .to_string()
-                    .as_bytes(),
-            )
-        };
+        assert_eq!(said(403, "ak not exist").auth_failure, None);
+        let window = |message: &str| said(429, message).throttle_window;
         assert_eq!(
             window("policy user over ratelimit,limit:5,time:1 second"),
             Some(Duration::from_secs(1))
@@ -325,6 +574,174 @@ mod tests {
             window("policy user over ratelimit,limit:100,time:1 minute"),
             Some(Duration::from_secs(60))
         );
+        assert_eq!(
+            window("time:18446744073709551615 second"),
+            Some(LONGEST_WAIT)
+        );
         assert_eq!(window("busy"), None);
+    }
+
+    #[test]
+    fn retry_after_forms_are_bounded() {
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's own example date).
+        let date = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let now = date - Duration::from_secs(5);
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("18446744073709551615", now), Some(LONGEST_WAIT));
+        let http_date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        assert_eq!(retry_after(http_date, now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            retry_after(http_date, date + Duration::from_secs(9)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 9999 08:49:37 GMT", now),
+            Some(LONGEST_WAIT)
+        );
+        for junk in [
+            "",
+            "-1",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[track_caller]
+    fn check_api(body: &str, code: Option<&str>, msg: Option<&str>, request_id: Option<&str>) {
+        let error = answer(400, body.as_bytes()).error();
+        assert_eq!(error.kind(), ErrorKind::Api);
+        assert_eq!(error.status(), Some(400));
+        assert_eq!(error.error_code(), code, "{body}");
+        assert_eq!(error.error_msg(), msg, "{body}");
+        assert_eq!(error.request_id(), request_id, "{body}");
+    }
+
+    #[test]
+    fn every_error_shape_the_sdks_accept() {
+        let shape = r#"{"error":{"error_code":"DBSS.XXXX","error_msg":"XXX"}}"#;
+        check_api(shape, Some("DBSS.XXXX"), Some("XXX"), None);
+        let top = r#"{"error_code":"APIGW.0301","error_msg":"bad sig","request_id":"r1"}"#;
+        check_api(top, Some("APIGW.0301"), Some("bad sig"), Some("r1"));
+        check_api(
+            r#"{"errorCode":"C","errorMsg":"M"}"#,
+            Some("C"),
+            Some("M"),
+            None,
+        );
+        check_api(
+            r#"{"code":"C2","message":"M2"}"#,
+            Some("C2"),
+            Some("M2"),
+            None,
+        );
+        check_api(r#"{"code":403,"message":null}"#, Some("403"), None, None);
+        check_api("", None, None, None);
+        let html = "<html>\n<b>502   Bad\tGateway</b></html>";
+        check_api(
+            html,
+            None,
+            Some("<html> <b>502 Bad Gateway</b></html>"),
+            None,
+        );
+        check_api("[1,2]", None, Some("[1,2]"), None);
+        let long = answer(500, "x".repeat(10_000).as_bytes()).error();
+        let message = long.error_msg().unwrap();
+        assert_eq!(message.chars().count(), QUOTED_BODY_CHARS + 1);
+        assert!(message.ends_with('…'));
+    }
+
+    #[test]
+    fn the_header_request_id_wins_and_the_encoded_message_is_kept() {
+        let body = r#"{"error_code":"APIGW.0307","error_msg":"m","request_id":"body-id","encoded_authorization_message":"enc"}"#;
+        let headers = vec![("X-Request-Id".to_string(), "header-id".to_string())];
+        let now = SystemTime::UNIX_EPOCH;
+        let answer = Answer::read(403, headers, body.into(), now, &Secrets::default(), None);
+        let error = answer.error();
+        assert_eq!(error.request_id(), Some("header-id"));
+        assert_eq!(error.encoded_authorization_message(), Some("enc"));
+    }
+
+    use proptest::prelude::*;
+
+    /// JSON-ish values to put where the API has fields: right and wrong types alike.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            prop_oneof![Just("SUCCESS"), Just("FAIL"), Just("Demand")].prop_map(Value::from),
+        ]
+    }
+
+    fn check_outcome(status: u16, result: Result<Vec<Job>, Error>) -> Result<(), TestCaseError> {
+        let success = (200..=299).contains(&status);
+        match result {
+            Ok(_) => prop_assert!(success),
+            Err(error) if success => prop_assert_eq!(error.kind(), ErrorKind::Decode),
+            Err(error) => {
+                prop_assert_eq!(error.kind(), ErrorKind::Api);
+                prop_assert_eq!(error.status(), Some(status));
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_and_status_give_jobs_or_a_typed_error(
+            status in 100u16..600,
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            check_outcome(status, answer(status, &body).jobs())?;
+        }
+
+        #[test]
+        fn json_shaped_bodies_give_jobs_or_a_typed_error(
+            status in prop_oneof![Just(200u16), 100u16..600],
+            fields in proptest::collection::vec(
+                (prop_oneof![Just("job_id"), Just("status"), Just("begin_time"), Just("charge_mode"), Just("error_code"), Just("error_msg"), Just("code")], json_value()),
+                0..6,
+            ),
+            wrap in any::<bool>(),
+        ) {
+            let object: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let body = if wrap {
+                serde_json::json!({ "jobs": [object] })
+            } else {
+                serde_json::json!({ "error": object })
+            };
+            check_outcome(status, answer(status, body.to_string().as_bytes()).jobs())?;
+        }
+    }
+
+    #[test]
+    fn success_bodies() {
+        assert_eq!(answer(200, br#"{"jobs":[]}"#).jobs().unwrap(), vec![]);
+        assert_eq!(answer(200, br#"{"jobs":null}"#).jobs().unwrap(), vec![]);
+        assert_eq!(answer(200, b"{}").jobs().unwrap(), vec![]);
+        for bad in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"null",
+            br#"{"jobs":[["id"]]}"#,
+            br#"{"jobs":{}}"#,
+            br#"{"jobs":[{"job_id":1}]}"#,
+            b"\xff\xfe",
+        ] {
+            let headers = vec![("x-request-id".to_string(), "rid".to_string())];
+            let now = SystemTime::UNIX_EPOCH;
+            let answer = Answer::read(200, headers, bad.to_vec(), now, &Secrets::default(), None);
+            let error = answer.jobs().unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Decode, "{bad:?}");
+            assert_eq!(error.request_id(), Some("rid"));
+        }
     }
 }

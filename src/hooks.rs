@@ -224,6 +224,10 @@ impl Hooks {
         self.on_request.is_some() || self.log >= 2
     }
 
+    pub(crate) fn wants_responses(&self) -> bool {
+        self.on_response.is_some() || self.log >= 1
+    }
+
     pub(crate) fn request(&self, info: &RequestInfo) {
         if self.log >= 2 {
             let _ = std::io::Write::write_all(&mut std::io::stderr(), info.to_string().as_bytes());

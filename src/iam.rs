@@ -57,19 +57,11 @@ struct Project {
 /// Picks the one project named `region` from a 2xx body of `/v3/projects?name=`.
 ///
 /// # Errors
-/// `Decode` when the body is not the documented JSON, or names no project or several by that name
-/// (the answer came, but cannot be used: pass a project id).
-pub(crate) fn project_from_body(
-    region: &str,
-    request_id: Option<String>,
-    body: &[u8],
-) -> Result<String, Error> {
-    let unusable = |message: String| Error::decode(200, request_id.clone(), message);
-    let projects: Projects = serde_json::from_slice(body).map_err(|error| {
-        unusable(format!(
-            "IAM projects answer is not the documented JSON ({error})"
-        ))
-    })?;
+/// Why the answer cannot be used, in words: it is not the documented JSON, or names no project or
+/// several by that name (pass a project id).
+pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, String> {
+    let projects: Projects = serde_json::from_slice(body)
+        .map_err(|error| format!("IAM projects answer is not the documented JSON ({error})"))?;
     let mut matching: Vec<Project> = projects
         .projects
         .into_iter()
@@ -77,12 +69,12 @@ pub(crate) fn project_from_body(
         .collect();
     match matching.len() {
         1 => Ok(matching.remove(0).id),
-        0 => Err(unusable(format!(
+        0 => Err(format!(
             "IAM has no project named {region:?}; pass a project id"
-        ))),
-        n => Err(unusable(format!(
+        )),
+        n => Err(format!(
             "IAM has {n} projects named {region:?}; pass a project id"
-        ))),
+        )),
     }
 }
 
@@ -127,26 +119,21 @@ mod tests {
     #[test]
     fn exactly_one_project() {
         let one = br#"{"projects":[{"id":"p1","name":"cn-north-4","enabled":true}],"links":{}}"#;
-        assert_eq!(project_from_body("cn-north-4", None, one).unwrap(), "p1");
+        assert_eq!(project_from_body("cn-north-4", one).unwrap(), "p1");
         let none = br#"{"projects":[]}"#;
         assert!(
-            project_from_body("cn-north-4", None, none)
+            project_from_body("cn-north-4", none)
                 .unwrap_err()
-                .to_string()
                 .contains("cn-north-4")
         );
         let two =
             br#"{"projects":[{"id":"a","name":"cn-north-4"},{"id":"b","name":"cn-north-4"}]}"#;
         assert!(
-            project_from_body("cn-north-4", None, two)
+            project_from_body("cn-north-4", two)
                 .unwrap_err()
-                .to_string()
                 .contains("2 projects")
         );
-        assert_eq!(
-            project_from_body("r", None, b"nope").unwrap_err().kind(),
-            crate::ErrorKind::Decode
-        );
+        assert!(project_from_body("r", b"nope").is_err());
     }
 
     #[test]

@@ -25,7 +25,6 @@ mod hooks;
 mod iam;
 mod model;
 mod redact;
-mod response;
 mod retry;
 pub mod sign;
 mod skew;
@@ -42,8 +41,7 @@ pub use client::{Client, get_jobs};
 pub use error::{Error, ErrorKind};
 pub use gateway::{AuthFailure, SignatureMismatch};
 pub use hooks::{RequestInfo, ResponseInfo};
-pub use model::{ChargeMode, Job, JobStatus};
-pub use response::parse_jobs;
+pub use model::{ChargeMode, Job, JobStatus, parse_jobs};
 pub use retry::RetryPolicy;
 /// The `time` crate, whose `OffsetDateTime` is the type of [`Job`]'s timestamps.
 pub use time;

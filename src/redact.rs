@@ -10,7 +10,10 @@
 //! would match ordinary words and codes (a proxy password `1` would turn `APIGW.0101` into
 //! nonsense). Secret headers and URL passwords are redacted by position whatever their length.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 /// What a hidden secret reads as.
 pub(crate) const REDACTED: &str = "** redacted **";
@@ -108,45 +111,131 @@ impl std::fmt::Debug for SizeOnly {
     }
 }
 
+/// Runs of this many characters of a secret are scrubbed wherever they appear: a proxy or gateway
+/// that truncates or re-encodes a token must not show most of it.
+pub(crate) const SCRUBBED_RUN: usize = 12;
+
 /// The secrets one request carried (its signature, the token that travelled, the proxy's
-/// password, the metadata session token), to scrub from every text built from its answer.
+/// password, the metadata session token), to scrub from every text shown from its answer.
+/// Cheap to clone; the runs to look for are made on the first scrub, never on a success path.
 #[derive(Clone, Default)]
-pub(crate) struct Secrets(Vec<String>);
+pub(crate) struct Secrets(Arc<SecretsInner>);
+
+#[derive(Default)]
+struct SecretsInner {
+    secrets: Vec<Vec<char>>,
+    runs: OnceLock<Runs>,
+}
+
+/// What [`Secrets::scrub`] looks for: every [`SCRUBBED_RUN`]-character run of the longer secrets
+/// (one set lookup per position of a text: linear in the text and the secrets), and the shorter
+/// secrets whole.
+struct Runs {
+    windows: HashSet<[char; SCRUBBED_RUN]>,
+    whole: Vec<Vec<char>>,
+}
 
 impl Secrets {
-    /// Adds a secret; one shorter than [`MIN_SCRUBBED_LEN`] is not searched for.
-    pub(crate) fn add(&mut self, secret: &str) {
-        if secret.chars().count() >= MIN_SCRUBBED_LEN && !self.0.iter().any(|s| s == secret) {
-            self.0.push(secret.to_string());
-        }
+    /// The secrets of one request; those shorter than [`MIN_SCRUBBED_LEN`] are not searched for.
+    pub(crate) fn of<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Secrets {
+        Secrets::default().with(secrets)
     }
 
-    /// Every secret in `text` replaced with `** redacted **`.
-    pub(crate) fn text(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for secret in &self.0 {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), REDACTED);
+    /// These secrets and `more`.
+    pub(crate) fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Secrets {
+        let mut secrets = self.0.secrets.clone();
+        for secret in more {
+            let chars: Vec<char> = secret.chars().collect();
+            if chars.len() >= MIN_SCRUBBED_LEN && !secrets.contains(&chars) {
+                secrets.push(chars);
             }
         }
-        text
+        Secrets(Arc::new(SecretsInner {
+            secrets,
+            runs: OnceLock::new(),
+        }))
     }
 
-    /// Every secret in raw bytes (an error body) replaced, before anything is parsed or cut.
-    pub(crate) fn bytes(&self, body: &[u8]) -> Vec<u8> {
-        let mut body = body.to_vec();
-        for secret in &self.0 {
-            body = replace_bytes(&body, secret.as_bytes(), REDACTED.as_bytes());
+    fn runs(&self) -> &Runs {
+        self.0.runs.get_or_init(|| {
+            let (long, short): (Vec<&Vec<char>>, Vec<&Vec<char>>) = self
+                .0
+                .secrets
+                .iter()
+                .partition(|secret| secret.len() >= SCRUBBED_RUN);
+            let mut windows = HashSet::new();
+            for secret in long {
+                for window in secret.windows(SCRUBBED_RUN) {
+                    let mut run = ['\0'; SCRUBBED_RUN];
+                    run.copy_from_slice(window);
+                    windows.insert(run);
+                }
+            }
+            Runs {
+                windows,
+                whole: short.into_iter().cloned().collect(),
+            }
+        })
+    }
+
+    /// `text` with every run of a secret replaced by `** redacted **`: the runs are looked for in
+    /// the text as decoded (`%2B`, `\u002B`, `\/` read as the characters they stand for), and the
+    /// text around them is kept as it was written.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        if self.0.secrets.is_empty() || text.len() < MIN_SCRUBBED_LEN {
+            return text.to_string();
         }
-        body
+        let decoded = decode(text);
+        let chars: Vec<char> = decoded.iter().map(|(c, _)| *c).collect();
+        let covered = self.covered(&chars);
+        if !covered.contains(&true) {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        for (index, (_, span)) in decoded.iter().enumerate() {
+            match covered[index] {
+                false => out.push_str(&text[span.clone()]),
+                true if index == 0 || !covered[index - 1] => out.push_str(REDACTED),
+                true => {}
+            }
+        }
+        out
     }
 
-    /// A server's header values as a hook may see them: secret headers by name, then scrubbed
-    /// and escaped.
+    /// Which characters of `chars` belong to a run of a secret.
+    fn covered(&self, chars: &[char]) -> Vec<bool> {
+        let runs = self.runs();
+        let mut covered = vec![false; chars.len()];
+        let mut mark = |at: usize, len: usize| covered[at..at + len].fill(true);
+        if !runs.windows.is_empty() {
+            for (at, window) in chars.windows(SCRUBBED_RUN).enumerate() {
+                let mut run = ['\0'; SCRUBBED_RUN];
+                run.copy_from_slice(window);
+                if runs.windows.contains(&run) {
+                    mark(at, SCRUBBED_RUN);
+                }
+            }
+        }
+        for secret in &runs.whole {
+            for (at, window) in chars.windows(secret.len()).enumerate() {
+                if window == secret.as_slice() {
+                    mark(at, secret.len());
+                }
+            }
+        }
+        covered
+    }
+
+    /// A server's text as it may be shown: scrubbed, then one bounded line ([`shown`]).
+    pub(crate) fn show(&self, text: &str) -> String {
+        shown(&self.scrub(text))
+    }
+
+    /// A server's header values as a hook may see them: secret headers by name, the rest shown.
     pub(crate) fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         headers
             .iter()
-            .map(|(name, value)| (name.clone(), shown(&self.text(&header(name, value)))))
+            .map(|(name, value)| (name.clone(), self.show(&header(name, value))))
             .collect()
     }
 }
@@ -154,23 +243,54 @@ impl Secrets {
 /// Debug lists how many secrets there are, never one of them.
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets({})", self.0.len())
+        write!(f, "Secrets({})", self.0.secrets.len())
     }
 }
 
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = rest
-        .windows(needle.len())
-        .position(|window| window == needle)
-    {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(with);
-        rest = &rest[at + needle.len()..];
+/// Each character of `text` as it reads once its escapes are undone, with the bytes it was
+/// written as: `%XX` (ASCII), the JSON escapes `\uXXXX`, `\/`, `\\`, `\"`, `\b`, `\f`, `\n`,
+/// `\r`, `\t`; anything else as itself.
+fn decode(text: &str) -> Vec<(char, Range<usize>)> {
+    let bytes = text.as_bytes();
+    let hex = |from: usize, len: usize| {
+        let digits = text.get(from..from + len)?;
+        let valid = digits.bytes().all(|b| b.is_ascii_hexdigit());
+        valid
+            .then(|| u32::from_str_radix(digits, 16).ok())
+            .flatten()
+    };
+    let mut out = Vec::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        let escaped = match (c, bytes.get(at + 1)) {
+            ('%', _) => hex(at + 1, 2)
+                .filter(|code| *code < 0x80)
+                .and_then(char::from_u32)
+                .map(|c| (c, 3)),
+            ('\\', Some(b'u')) => hex(at + 2, 4).and_then(char::from_u32).map(|c| (c, 6)),
+            ('\\', Some(&next)) => json_escape(next).map(|c| (c, 2)),
+            _ => None,
+        };
+        let (c, len) = escaped.unwrap_or((c, c.len_utf8()));
+        out.push((c, at..at + len));
+        at += len;
     }
-    out.extend_from_slice(rest);
     out
+}
+
+/// The character a one-letter JSON escape stands for.
+fn json_escape(letter: u8) -> Option<char> {
+    Some(match letter {
+        b'/' => '/',
+        b'\\' => '\\',
+        b'"' => '"',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -204,18 +324,42 @@ mod tests {
     }
 
     #[test]
-    fn short_secrets_are_not_searched_for() {
-        let mut secrets = Secrets::default();
-        secrets.add("1");
-        secrets.add("long-enough-secret");
-        assert_eq!(secrets.text("APIGW.0101"), "APIGW.0101");
+    fn short_secrets_are_matched_whole_and_tiny_ones_not_at_all() {
+        let secrets = Secrets::of(["1", "short-se"]);
+        assert_eq!(secrets.scrub("APIGW.0101"), "APIGW.0101");
+        assert_eq!(secrets.scrub("x short-se y"), format!("x {REDACTED} y"));
+        assert_eq!(secrets.scrub("x short-s y"), "x short-s y");
+    }
+
+    #[test]
+    fn every_run_of_a_long_secret_is_scrubbed_as_decoded() {
+        let token = "MIIEtoken+abc/def=ghiJKLmnoPQRstuVWXyz0123456789";
+        let secrets = Secrets::of([token]);
+        // Whole, cut at either end, and any 12 characters of it.
         assert_eq!(
-            secrets.text("x long-enough-secret y"),
-            format!("x {REDACTED} y")
+            secrets.scrub(&format!("a {token} b")),
+            format!("a {REDACTED} b")
         );
         assert_eq!(
-            secrets.bytes(b"[long-enough-secret]"),
-            format!("[{REDACTED}]").into_bytes()
+            secrets.scrub(&format!("[{}]", &token[5..30])),
+            format!("[{REDACTED}]")
         );
+        assert_eq!(secrets.scrub(&token[20..32]), REDACTED);
+        assert_eq!(secrets.scrub(&token[20..31]), &token[20..31]);
+        // Re-encoded: percent-encoding and JSON escapes are read through, the rest kept.
+        let percent = token.replace('+', "%2B").replace('/', "%2F");
+        assert_eq!(
+            secrets.scrub(&format!("q=%20{percent}&")),
+            format!("q=%20{REDACTED}&")
+        );
+        let json = token.replace('+', "\\u002B").replace('/', "\\/");
+        assert_eq!(
+            secrets.scrub(&format!("\\n{json}\\n")),
+            format!("\\n{REDACTED}\\n")
+        );
+        // Two runs apart stay two.
+        let two = format!("{} and {}", &token[..14], &token[30..]);
+        assert_eq!(secrets.scrub(&two), format!("{REDACTED} and {REDACTED}"));
+        assert_eq!(secrets.show("€%"), "€%");
     }
 }

@@ -1,7 +1,7 @@
 //! When and how long to wait before trying the idempotent GET again.
 //!
-//! [`RetryPolicy::delay`] and [`parse_retry_after`] are pure: the caller passes the attempt number,
-//! a random value and the current time; [`random_unit`] makes the random value from std's random
+//! [`RetryPolicy::delay`] is pure: the caller passes the attempt number, the `Retry-After` the
+//! answer gave (read in `gateway`) and a random value; [`random_unit`] makes the random value from std's random
 //! hash keys and the clock. Only connection failures and timeouts before a response, and
 //! 429/502/503/504, are retried; 400, 401, 403 and 404 never are (five failed signatures lock an
 //! AK/SK for five minutes). The one exception is not a retry of this policy: a 401 "signature
@@ -98,17 +98,6 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
-/// `Retry-After`: delay-seconds, or an HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
-/// A date in the past means no wait. Anything else is ignored.
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = crate::timestamps::parse_http_date(value)?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 /// A uniform value in [0, 1) from std only: a randomly keyed SipHash of a counter and the clock.
 pub(crate) fn random_unit() -> f64 {
     use std::hash::{BuildHasher, Hasher};
@@ -148,34 +137,6 @@ mod tests {
             policy.delay(1, Some(Duration::from_secs(3600)), 0.9),
             Duration::from_secs(20)
         );
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's own example date).
-        let date = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
-        let now = date - Duration::from_secs(5);
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
-            Some(Duration::from_secs(5))
-        );
-        assert_eq!(
-            parse_retry_after(
-                "Sun, 06 Nov 1994 08:49:37 GMT",
-                date + Duration::from_secs(9)
-            ),
-            Some(Duration::ZERO)
-        );
-        for junk in [
-            "",
-            "-1",
-            "soon",
-            "Sun, 06 Nov 1994 08:49:37 CET",
-            "Sun, 32 Nov 1994 08:49:37 GMT",
-        ] {
-            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
-        }
     }
 
     #[test]

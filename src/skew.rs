@@ -12,7 +12,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use crate::timestamps::{format_http_date, parse_http_date, parse_sdk_date};
+use crate::timestamps::{format_http_date, parse_sdk_date};
 
 /// Offsets up to this are the gateway's tolerance's business, not ours.
 const SIGNIFICANT: Duration = Duration::from_secs(5 * 60);
@@ -136,19 +136,16 @@ impl ClockSkew {
     }
 
     /// Reads a 401 that says the signature expired: how far off our clock is, and whether to
-    /// re-sign once with the gateway's time. `sdk_date` is the `X-Sdk-Date` that was rejected,
-    /// `date` the answer's `Date` header, `received_at` our clock when the answer came.
+    /// re-sign once with the gateway's time. `gateway` is its clock (the message's `server time:`,
+    /// else the answer's `Date`), `received_at` ours when the answer came, `sdk_date` the
+    /// `X-Sdk-Date` that was rejected.
     pub(crate) fn diagnose(
         &self,
-        body: &[u8],
-        date: Option<&str>,
+        gateway: SystemTime,
         received_at: SystemTime,
         sdk_date: &str,
         signed: SigningTime,
     ) -> Diagnosis {
-        let Some(gateway) = server_time_in(body).or_else(|| date.and_then(parse_http_date)) else {
-            return Diagnosis::default();
-        };
         let offset = Offset::between(gateway, received_at);
         let rejected = parse_sdk_date(sdk_date).unwrap_or(signed.time);
         if !Offset::between(gateway, rejected).is_significant() {
@@ -191,21 +188,6 @@ impl ClockSkew {
     }
 }
 
-/// Whether a 401's text says the signature expired (the gateway's words, in both auth variants).
-pub(crate) fn says_signature_expired(status: u16, body: &[u8]) -> bool {
-    status == 401
-        && String::from_utf8_lossy(body)
-            .to_ascii_lowercase()
-            .contains("signature expired")
-}
-
-/// The `server time:YYYYMMDDTHHMMSSZ` the gateway's app-auth variant puts in its message.
-pub(crate) fn server_time_in(body: &[u8]) -> Option<SystemTime> {
-    let text = String::from_utf8_lossy(body);
-    let (_, rest) = text.split_once("server time:")?;
-    parse_sdk_date(rest.trim_start().get(..16)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,17 +209,7 @@ mod tests {
     }
 
     fn expired_at(skew: &ClockSkew, gateway: SystemTime, signed: SigningTime) -> Diagnosis {
-        let body = format!(
-            "signature expired, signature time:x,server time:{}",
-            sdk(gateway)
-        );
-        skew.diagnose(
-            body.as_bytes(),
-            None,
-            signed.time,
-            &sdk(signed.time),
-            signed,
-        )
+        skew.diagnose(gateway, signed.time, &sdk(signed.time), signed)
     }
 
     /// `YYYYMMDDTHHMMSSZ`, written here independently of the signer's formatter.
@@ -293,15 +265,5 @@ mod tests {
             expired_at(&off, t + Duration::from_secs(60), plain(t)),
             Diagnosis::default()
         );
-    }
-
-    #[test]
-    fn the_gateways_words() {
-        let body = br#"{"error_msg":"Incorrect app authentication information: signature expired, signature time:20230527T000431Z,server time:20230527T020608Z","error_code":"APIGW.0303"}"#;
-        assert!(says_signature_expired(401, body));
-        assert!(!says_signature_expired(403, body));
-        assert_eq!(server_time_in(body), parse_sdk_date("20230527T020608Z"));
-        assert_eq!(server_time_in(b"server time:garbage"), None);
-        assert!(!says_signature_expired(401, b"verify aksk signature fail"));
     }
 }

@@ -81,10 +81,7 @@ impl MetadataCredentials {
         };
         let fetch_deadline = deadline.min(Instant::now() + TOTAL_TIMEOUT);
         // The security token in use travels to DBSS; should anything echo it, it is scrubbed too.
-        let mut known = Secrets::default();
-        if let Some(auth) = &still_valid {
-            known.add(auth.secret_text());
-        }
+        let known = Secrets::of(still_valid.iter().map(|auth| auth.secret_text()));
         let result = self.fetch(transport, fetch_deadline, known);
         self.finish(result, still_valid)
     }
@@ -182,13 +179,13 @@ struct TemporaryCredential {
 }
 
 impl MetadataCredentials {
-    /// Fetches temporary credentials, with when they expire. Every text built from an answer is
+    /// Fetches temporary credentials, with when they expire. Every text shown from an answer is
     /// scrubbed of `secrets`, and of the session token once it is known.
     fn fetch(
         &self,
         transport: &Transport,
         deadline: Instant,
-        mut secrets: Secrets,
+        secrets: Secrets,
     ) -> Result<(Credentials, SystemTime), Error> {
         let failed =
             |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
@@ -202,9 +199,7 @@ impl MetadataCredentials {
             Err(error) if error.status() == Some(404) => None,
             Err(error) => return Err(error),
         };
-        if let Some(token) = &token {
-            secrets.add(token);
-        }
+        let secrets = secrets.with(token.as_deref());
         let key_url = format!("{}/openstack/latest/securitykey", self.endpoint.base);
         let header = token.as_deref().map(|token| ("X-Metadata-Token", token));
         let body = self.exchange(transport, ("GET", &key_url), header, deadline, &secrets)?;
@@ -248,19 +243,11 @@ impl MetadataCredentials {
             attempt: 1,
             signed: None,
         };
-        let response = transport.exchange(&request)?;
-        if response.status == 200 {
-            return Ok(response.body);
+        let answer = transport.exchange(&request)?;
+        match answer.status {
+            200 => Ok(answer.body().to_vec()),
+            _ => Err(answer.error()),
         }
-        let request_id = response
-            .request_id()
-            .map(|id| crate::redact::shown(&secrets.text(id)));
-        let body = secrets.bytes(&response.body);
-        Err(crate::response::api_failure(
-            response.status,
-            request_id,
-            &body,
-        ))
     }
 }
 

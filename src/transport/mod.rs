@@ -1,7 +1,8 @@
 //! The wire. Only `transport/` names `ureq` (`grep -rl 'ureq::' src` shows it), and every request
 //! the crate sends (the jobs call, the IAM lookup, both ECS metadata requests) is one
 //! [`Transport::exchange`]: the request hook, the proxy decision, the deadline, the body bound,
-//! the response hook with the answer's headers scrubbed, and ureq's errors classified and scrubbed.
+//! the response hook, ureq's errors classified and scrubbed, and the answer read once
+//! ([`Answer::read`]: what was said, and the only texts that may be shown of it).
 //! One agent serves them all (connections are kept alive between calls; no redirects followed).
 
 mod classify;
@@ -21,8 +22,9 @@ pub(crate) use regions::file_to_watch as regions_file_to_watch;
 
 use crate::env::Environment;
 use crate::error::{Error, Resend, TransportKind};
+use crate::gateway::Answer;
 use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
-use crate::redact::{Secrets, shown};
+use crate::redact::Secrets;
 
 /// Error bodies are only quoted, so only their beginning is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -64,7 +66,8 @@ pub(crate) struct Request<'a> {
     /// A shorter connect timeout than the client's (the metadata service's 1 s).
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) deadline: Instant,
-    /// How long past the deadline an answer that began in time may still be read.
+    /// How long past the deadline the body of an answer whose head arrived in time may still be
+    /// read.
     pub(crate) grace: Duration,
     /// The largest success body read; a larger one is `Decode`, not a truncation.
     pub(crate) body_limit: u64,
@@ -75,28 +78,6 @@ pub(crate) struct Request<'a> {
     pub(crate) attempt: u32,
     /// For a signed request, its canonical request and string to sign, for the request hook.
     pub(crate) signed: Option<(&'a str, &'a str)>,
-}
-
-/// An answer, as it was received.
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    /// A success body up to the limit, or the beginning of an error body.
-    pub(crate) body: Vec<u8>,
-    /// Our clock when the answer came.
-    pub(crate) received_at: SystemTime,
-}
-
-impl Response {
-    /// A header's value (name compared without case).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        crate::hooks::header_value(&self.headers, name)
-    }
-
-    /// The `X-Request-Id` as received.
-    pub(crate) fn request_id(&self) -> Option<&str> {
-        self.header("X-Request-Id")
-    }
 }
 
 impl Transport {
@@ -140,7 +121,7 @@ impl Transport {
 
     /// Sends one request and reads its answer; the hooks see both ends (one response hook call
     /// for each request hook call).
-    pub(crate) fn exchange(&self, request: &Request<'_>) -> Result<Response, Error> {
+    pub(crate) fn exchange(&self, request: &Request<'_>) -> Result<Answer, Error> {
         if self.hooks.wants_requests() {
             let info = RequestInfo::new(
                 request.method,
@@ -159,13 +140,14 @@ impl Transport {
         let result = self
             .send(request)
             .map_err(|error| error.at(&request.target.host_and_port(), proxy));
-        let outcome = result.as_ref().map(|response| Answered {
-            status: response.status,
-            headers: request.secrets.headers(&response.headers),
-            request_id: response
-                .request_id()
-                .map(|id| shown(&request.secrets.text(id))),
-            body_len: response.body.len(),
+        if !self.hooks.wants_responses() {
+            return result;
+        }
+        let outcome = result.as_ref().map(|answer| Answered {
+            status: answer.status,
+            headers: answer.shown_headers(),
+            request_id: answer.request_id(),
+            body_len: answer.body().len(),
         });
         self.hooks.response(&ResponseInfo {
             method: request.method,
@@ -179,7 +161,7 @@ impl Transport {
     }
 
     /// The request on the wire, within its deadline, and its answer read.
-    fn send(&self, request: &Request<'_>) -> Result<Response, Error> {
+    fn send(&self, request: &Request<'_>) -> Result<Answer, Error> {
         let remaining = request.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Error::transport(
@@ -202,10 +184,13 @@ impl Transport {
             Route::AsConfigured => self.proxy.for_target(request.target),
             Route::Direct => None,
         };
+        // The head must arrive by the deadline (counted from when the request was sent); only
+        // its body may use the grace.
         let mut config = self
             .agent
             .configure_request(built)
             .timeout_global(Some(remaining + request.grace))
+            .timeout_recv_response(Some(remaining))
             .proxy(proxy);
         if let Some(connect) = request.connect_timeout {
             config = config.timeout_connect(Some(connect));
@@ -223,7 +208,7 @@ impl Transport {
 fn read(
     mut response: ureq::http::Response<ureq::Body>,
     request: &Request<'_>,
-) -> Result<Response, Error> {
+) -> Result<Answer, Error> {
     let received_at = SystemTime::now();
     let status = response.status().as_u16();
     let headers: Vec<(String, String)> = response
@@ -244,7 +229,7 @@ fn read(
             Ok(body) => body,
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 let id = crate::hooks::header_value(&headers, "X-Request-Id")
-                    .map(|id| shown(&request.secrets.text(id)));
+                    .map(|id| request.secrets.show(id));
                 return Err(Error::too_large(status, id, request.body_limit));
             }
             Err(error) => {
@@ -262,10 +247,15 @@ fn read(
             .read_to_end(&mut body);
         body
     };
-    Ok(Response {
+    let signed = request
+        .signed
+        .map(|(canonical_request, _)| canonical_request);
+    Ok(Answer::read(
         status,
         headers,
         body,
         received_at,
-    })
+        request.secrets,
+        signed,
+    ))
 }
