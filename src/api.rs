@@ -39,7 +39,8 @@ pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> Str
     path
 }
 
-/// Rejects ids that cannot name a resource; odd but legal ones (spaces, unicode, `/`, `%`) pass.
+/// Rejects ids that cannot name a resource, or that name one by mistake (white space at either
+/// end); odd but legal ones (inner spaces, unicode, `/`, `%`) pass.
 pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::invalid_input(format!("{what} is empty")));
@@ -50,6 +51,12 @@ pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
     if id.chars().any(char::is_control) {
         return Err(Error::invalid_input(format!(
             "{what} {id:?} contains a control character"
+        )));
+    }
+    if id.trim() != id {
+        return Err(Error::invalid_input(format!(
+            "{what} {id:?} begins or ends with white space, which no id has (copied with a \
+             space?); it would list nothing"
         )));
     }
     Ok(())

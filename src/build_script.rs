@@ -95,9 +95,7 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<crate::model::Job>, E
     if env.get(Var::DocsRs).is_some() {
         return Err(Error::invalid_input("docs.rs builds without network"));
     }
-    let metadata = env
-        .get(Var::EcsMetadata)
-        .is_some_and(|value| value.trim() == "on");
+    let metadata = crate::env::ecs_metadata_switch(&env)? == Some(true);
     crate::client::Client::builder()
         .region(region)
         .ecs_metadata(metadata)

@@ -7,15 +7,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::{JobsPath, USER_AGENT, check_project_id};
+use crate::api::{JobsPath, USER_AGENT};
 use crate::auth::{Auth, ChainSettings, check_header_safe, resolve};
 use crate::client::{Client, Config, Provenance};
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::iam;
-use crate::redact::SizeOnly;
+use crate::redact::{SizeOnly, Url};
 use crate::retry::RetryPolicy;
+use crate::source::{Source, check_region};
 use crate::transport::{self, Endpoint, ProxySetting, Transport};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,13 +43,13 @@ impl Client {
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
     region: Option<String>,
-    endpoints: Option<Vec<String>>,
+    endpoints: Option<Vec<Url>>,
     auth: Option<Auth>,
     project_id: Option<String>,
-    iam_endpoint: Option<String>,
+    iam_endpoint: Option<Url>,
     profile_file: Option<PathBuf>,
     ecs_metadata: bool,
-    metadata_endpoint: Option<String>,
+    metadata_endpoint: Option<Url>,
     environment: Environment,
     timeout: Duration,
     connect_timeout: Duration,
@@ -104,7 +105,7 @@ impl ClientBuilder {
     /// local stand-ins). The authority is sent and signed as `Host` exactly as written. Wins over
     /// the region's endpoint.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoints = Some(vec![url.into()]);
+        self.endpoints = Some(vec![Url(url.into())]);
         self
     }
 
@@ -114,7 +115,7 @@ impl ClientBuilder {
     /// [`endpoint`](Self::endpoint). `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` (a comma-separated
     /// list) and the regions file's `endpoints:` give a region several the same way.
     pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
-        self.endpoints = Some(urls.into_iter().map(Into::into).collect());
+        self.endpoints = Some(urls.into_iter().map(|url| Url(url.into())).collect());
         self
     }
 
@@ -137,7 +138,7 @@ impl ClientBuilder {
     /// profile's `iam_endpoint`, `https://iam.{region}.myhuaweicloud.com` for a known region, else
     /// `https://iam.myhuaweicloud.com`.
     pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.iam_endpoint = Some(url.into());
+        self.iam_endpoint = Some(Url(url.into()));
         self
     }
 
@@ -160,7 +161,7 @@ impl ClientBuilder {
     /// `http://169.254.169.254`: `http://` to that address or to a loopback host only. For tests,
     /// and for tools that reach the metadata service through a local relay.
     pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.metadata_endpoint = Some(url.into());
+        self.metadata_endpoint = Some(Url(url.into()));
         self
     }
 
@@ -293,6 +294,9 @@ impl ClientBuilder {
     /// invalid.
     pub fn build(self) -> Result<Client, Error> {
         let env = &self.environment;
+        if let Some(region) = &self.region {
+            check_region(region, &Source::Method("ClientBuilder::region"))?;
+        }
         let (endpoints, endpoints_from) = self.endpoints_to_use()?;
         self.check_limits()?;
         let user_agent = self.user_agent()?;
@@ -300,19 +304,16 @@ impl ClientBuilder {
         let resolved = resolve(ChainSettings {
             explicit: self.auth,
             explicit_project_id: self.project_id,
-            explicit_iam_endpoint: self.iam_endpoint,
+            explicit_iam_endpoint: self.iam_endpoint.map(|url| url.0),
             profile_file: self.profile_file.as_ref(),
             metadata: self.ecs_metadata,
             metadata_endpoint,
             environment: env,
         })?;
-        if let Some(project_id) = &resolved.project_id {
-            check_project_id(project_id)?;
-        }
         let iam = iam::endpoint(resolved.iam_endpoint, self.region.as_deref())?;
         let (iam, iam_endpoint_from) = iam.unzip();
         let mut hooks = self.hooks;
-        hooks.log = log_level()?;
+        hooks.log = crate::env::log_level()?;
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
             root_certificates_pem: self
@@ -326,7 +327,10 @@ impl ClientBuilder {
         let provenance = Provenance {
             endpoints: endpoints_from,
             credentials: resolved.credentials_from,
-            project_id: resolved.project_id_from,
+            project_id: resolved
+                .project_id
+                .as_ref()
+                .map(|(_, source)| format!("from {source}")),
             iam_endpoint: iam_endpoint_from.unwrap_or_default(),
         };
         Ok(Client::new(Config {
@@ -334,7 +338,7 @@ impl ClientBuilder {
             endpoints,
             region: self.region,
             auth: resolved.auth,
-            project_id: resolved.project_id,
+            project_id: resolved.project_id.map(|(project_id, _)| project_id),
             iam,
             timeout: self.timeout,
             max_body_size: self.max_body_size,
@@ -353,9 +357,17 @@ impl ClientBuilder {
                 Err(Error::invalid_input("the list of endpoints is empty"))
             }
             (Some(urls), _) => {
-                let parsed = urls.iter().map(|url| Endpoint::parse(url));
-                let from = "given to the builder".to_string();
-                Ok((parsed.collect::<Result<_, _>>()?, from))
+                let method = match urls.len() {
+                    1 => "ClientBuilder::endpoint",
+                    _ => "ClientBuilder::endpoints",
+                };
+                let source = Source::Method(method);
+                let parsed = urls.iter().map(|url| Endpoint::parse(&url.0));
+                let endpoints = parsed.collect::<Result<_, _>>();
+                Ok((
+                    endpoints.map_err(|e| e.named_by(&source))?,
+                    format!("from {source}"),
+                ))
             }
             (None, Some(region)) => Endpoint::for_region(region, &self.environment),
             (None, None) => Err(Error::invalid_input("no region or endpoint given")),
@@ -364,11 +376,16 @@ impl ClientBuilder {
 
     /// The metadata service given, else `DBSS_JOBS_ECS_METADATA_ENDPOINT`'s.
     fn metadata_endpoint_to_use(&self) -> Result<Option<Endpoint>, Error> {
-        let url = self
-            .metadata_endpoint
-            .clone()
-            .or_else(|| self.environment.get(Var::EcsMetadataEndpoint));
-        url.map(|url| Endpoint::parse_metadata(&url)).transpose()
+        let given = self.metadata_endpoint.clone().map(|url| {
+            let source = Source::Method("ClientBuilder::metadata_endpoint");
+            (url.0, source)
+        });
+        let url = given.or_else(|| {
+            let url = self.environment.get(Var::EcsMetadataEndpoint)?;
+            Some((url, Source::var(Var::EcsMetadataEndpoint)))
+        });
+        url.map(|(url, source)| Endpoint::parse_metadata(&url).map_err(|e| e.named_by(&source)))
+            .transpose()
     }
 
     fn check_limits(&self) -> Result<(), Error> {
@@ -398,20 +415,5 @@ impl ClientBuilder {
             }
             None => Ok(USER_AGENT.to_string()),
         }
-    }
-}
-
-/// `DBSS_JOBS_LOG` in the process environment (for every client, as a build script's author may
-/// not control the code): `1` writes the `-v` line of every attempt to stderr, `2` adds the `-vv`
-/// block (headers, canonical request, string to sign), redacted as hooks see them.
-fn log_level() -> Result<u8, Error> {
-    match Environment::Process.get(Var::Log).as_deref().map(str::trim) {
-        None | Some("0") => Ok(0),
-        Some("1") => Ok(1),
-        Some("2") => Ok(2),
-        Some(other) => Err(Error::invalid_input(format!(
-            "{} must be 0, 1 or 2, not {other:?}",
-            Var::Log.name()
-        ))),
     }
 }

@@ -66,6 +66,38 @@ variables! {
     DocsRs => "DOCS_RS";
 }
 
+/// `DBSS_JOBS_ECS_METADATA` in `env`: `on`/`true`/`1` or `off`/`false`/`0` (any case); `None`
+/// when unset. The one grammar of the switch, for the chain and the build-script recipe.
+pub(crate) fn ecs_metadata_switch(env: &Environment) -> Result<Option<bool>, crate::Error> {
+    let Some(value) = env.get(Var::EcsMetadata) else {
+        return Ok(None);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "off" | "false" | "0" => Ok(Some(false)),
+        "on" | "true" | "1" => Ok(Some(true)),
+        _ => Err(crate::Error::invalid_input(format!(
+            "{}: must be on or off, not \"{}\"",
+            Var::EcsMetadata.name(),
+            value.escape_debug()
+        ))),
+    }
+}
+
+/// `DBSS_JOBS_LOG` in the process environment: 0 (or unset), 1 (the `-v` line of every
+/// attempt on stderr) or 2 (the `-vv` block too). The one grammar of the switch.
+pub(crate) fn log_level() -> Result<u8, crate::Error> {
+    match Environment::Process.get(Var::Log).as_deref().map(str::trim) {
+        None | Some("0") => Ok(0),
+        Some("1") => Ok(1),
+        Some("2") => Ok(2),
+        Some(other) => Err(crate::Error::invalid_input(format!(
+            "{}: must be 0, 1 or 2, not \"{}\"",
+            Var::Log.name(),
+            other.escape_debug()
+        ))),
+    }
+}
+
 /// The region's DBSS endpoint override, as the official SDKs name it:
 /// `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`, the region upper-cased with `-` → `_`.
 pub(crate) fn region_endpoint_variable(region: &str) -> String {

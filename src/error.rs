@@ -271,6 +271,14 @@ impl Error {
         self
     }
 
+    /// A refused setting's message prefixed with where the setting came from.
+    pub(crate) fn named_by(mut self, source: &impl fmt::Display) -> Error {
+        if let Detail::InvalidInput { message } = &mut self.0.detail {
+            *message = format!("{source}: {message}");
+        }
+        self
+    }
+
     /// Says where the error happened (e.g. `IAM https://iam...`), printed before the rest.
     pub(crate) fn in_context(mut self, context: String) -> Error {
         self.0.context = Some(context);

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::Error;
+use crate::source::Source;
 use crate::transport::Endpoint;
 use crate::transport::REGIONS;
 
@@ -23,11 +24,14 @@ const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";
 /// # Errors
 /// `InvalidInput` when the configured URL is not a valid endpoint.
 pub(crate) fn endpoint(
-    configured: Option<(String, String)>,
+    configured: Option<(String, Source)>,
     region: Option<&str>,
 ) -> Result<Option<(Endpoint, String)>, Error> {
     let (url, from) = match (configured, region) {
-        (Some(configured), _) => configured,
+        (Some((url, source)), _) => {
+            let endpoint = Endpoint::parse(&url).map_err(|error| error.named_by(&source))?;
+            return Ok(Some((endpoint, format!("from {source}"))));
+        }
         (None, Some(region)) if REGIONS.contains(&region) => (
             format!("https://iam.{region}.myhuaweicloud.com"),
             format!("the region's ({region})"),
@@ -138,7 +142,7 @@ mod tests {
 
     #[test]
     fn iam_endpoint_order() {
-        let given = |url: &str| Some((url.to_string(), "given".to_string()));
+        let given = |url: &str| Some((url.to_string(), Source::Method("given")));
         let base = |configured, region| {
             endpoint(configured, region)
                 .unwrap()
@@ -147,7 +151,7 @@ mod tests {
         let pair = |base: &str, from: &str| Some((base.to_string(), from.to_string()));
         assert_eq!(
             base(given("https://iam.example.com/"), Some("cn-north-4")),
-            pair("https://iam.example.com", "given")
+            pair("https://iam.example.com", "from given")
         );
         assert_eq!(
             base(None, Some("cn-north-4")),

@@ -28,6 +28,7 @@ mod redact;
 mod retry;
 pub mod sign;
 mod skew;
+mod source;
 mod sync;
 mod timestamps;
 mod transport;

@@ -101,6 +101,16 @@ impl<T> std::fmt::Debug for Redacted<T> {
     }
 }
 
+/// A URL that `Debug` shows without its user info (which may hold a password).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Url(pub(crate) String);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&userinfo(&self.0), f)
+    }
+}
+
 /// Bytes that `Debug` shows by their size only (a PEM text: long, and nothing to read in a log).
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SizeOnly(pub(crate) Vec<u8>);

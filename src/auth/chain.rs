@@ -12,8 +12,10 @@ use std::time::Instant;
 use super::credentials::{Auth, Credentials};
 use super::metadata::MetadataCredentials;
 use super::profile::{Profile, profile_path, read_profile};
+use crate::api::check_project_id;
 use crate::env::{Environment, Var};
 use crate::error::Error;
+use crate::source::Source;
 use crate::transport::{Endpoint, Transport};
 
 /// What the chain found, and where.
@@ -21,12 +23,11 @@ pub(crate) struct Resolved {
     pub(crate) auth: AuthSource,
     /// The step that gave the credentials, in words (`the environment (HUAWEICLOUD_SDK_AK)`).
     pub(crate) credentials_from: String,
-    pub(crate) project_id: Option<String>,
-    /// Where the project id came from, when one was found.
-    pub(crate) project_id_from: Option<String>,
+    /// The project id configured (checked), with where it came from.
+    pub(crate) project_id: Option<(String, Source)>,
     /// The IAM endpoint configured (by the builder, the environment or the profile), with where
     /// it came from.
-    pub(crate) iam_endpoint: Option<(String, String)>,
+    pub(crate) iam_endpoint: Option<(String, Source)>,
 }
 
 /// Where the client's credentials come from.
@@ -65,20 +66,22 @@ pub(crate) struct ChainSettings<'a> {
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let env = settings.environment;
     let mut tried = Vec::new();
-    let mut project_id = given_or_set(settings.explicit_project_id.clone(), env, Var::ProjectId);
+    let given = settings.explicit_project_id.clone();
+    let mut project_id = given_or_set(given, "ClientBuilder::project_id", env, Var::ProjectId);
     let found = first_credentials(&settings, &mut tried)?;
-    let mut iam_endpoint = given_or_set(settings.explicit_iam_endpoint, env, Var::IamEndpoint);
+    let given = settings.explicit_iam_endpoint.clone();
+    let mut iam_endpoint =
+        given_or_set(given, "ClientBuilder::iam_endpoint", env, Var::IamEndpoint);
     let (auth, mut credentials_from) = match found {
         Some(Found {
             auth,
             profile,
             from,
         }) => {
-            if let Some(profile) = profile {
-                let from_profile = format!("from {from}");
-                let with_from = |value| (value, from_profile.clone());
-                project_id = project_id.or(profile.project_id.map(with_from));
-                iam_endpoint = iam_endpoint.or(profile.iam_endpoint.map(with_from));
+            if let Some((path, profile)) = profile {
+                let with_line = |(value, line)| (value, Source::Line(path.clone(), line));
+                project_id = project_id.or(profile.project_id.map(with_line));
+                iam_endpoint = iam_endpoint.or(profile.iam_endpoint.map(with_line));
             }
             (Some(auth), from)
         }
@@ -109,30 +112,35 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
             .no_credentials_found());
         }
     };
-    let (project_id, project_id_from) = project_id.unzip();
+    if let Some((project_id, source)) = &project_id {
+        check_project_id(project_id).map_err(|error| error.named_by(source))?;
+    }
     Ok(Resolved {
         auth,
         credentials_from,
         project_id,
-        project_id_from,
         iam_endpoint,
     })
 }
 
-/// A setting given to the builder, else the variable's value, with where it came from.
-fn given_or_set(given: Option<String>, env: &Environment, var: Var) -> Option<(String, String)> {
+/// A setting given to the builder (by `method`), else the variable's value, with where it came
+/// from.
+fn given_or_set(
+    given: Option<String>,
+    method: &'static str,
+    env: &Environment,
+    var: Var,
+) -> Option<(String, Source)> {
     match given {
-        Some(value) => Some((value, "given to the builder".to_string())),
-        None => env
-            .get(var)
-            .map(|value| (value, format!("from {}", var.name()))),
+        Some(value) => Some((value, Source::Method(method))),
+        None => env.get(var).map(|value| (value, Source::var(var))),
     }
 }
 
-/// Credentials a step of the chain found, with the profile they came from, if any.
+/// Credentials a step of the chain found, with the profile they came from (and its path), if any.
 struct Found {
     auth: Auth,
-    profile: Option<Profile>,
+    profile: Option<(PathBuf, Profile)>,
     /// The step, in words.
     from: String,
 }
@@ -179,27 +187,12 @@ fn first_credentials(
 /// (a kill switch is a kill switch), and in a client's own variables for that client. `on`,
 /// `true`, `1` or unset leave it to the builder.
 fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
-    let process = metadata_switch(&Environment::Process)?;
+    let process = crate::env::ecs_metadata_switch(&Environment::Process)?;
     let own = match env {
-        Environment::Fixed(_) => metadata_switch(env)?,
+        Environment::Fixed(_) => crate::env::ecs_metadata_switch(env)?,
         Environment::Process => None,
     };
     Ok(process != Some(false) && own != Some(false))
-}
-
-/// The value of `DBSS_JOBS_ECS_METADATA` in `env`: `None` when unset.
-fn metadata_switch(env: &Environment) -> Result<Option<bool>, Error> {
-    let Some(value) = env.get(Var::EcsMetadata) else {
-        return Ok(None);
-    };
-    match value.trim().to_ascii_lowercase().as_str() {
-        "off" | "false" | "0" => Ok(Some(false)),
-        "on" | "true" | "1" => Ok(Some(true)),
-        _ => Err(Error::invalid_input(format!(
-            "{} must be on or off, not {value:?}",
-            Var::EcsMetadata.name()
-        ))),
-    }
 }
 
 fn from_environment(env: &Environment, tried: &mut Vec<String>) -> Result<Option<Auth>, Error> {
@@ -229,8 +222,11 @@ fn from_profile(
         tried.push(format!("profile file {} (not found)", path.display()));
         return Ok(None);
     };
+    let line = |line: usize| Source::Line(path.clone(), line);
     let credentials = match (&profile.ak, &profile.sk) {
-        (Some(ak), Some(sk)) => Credentials::new(ak, sk)?,
+        (Some((ak, ak_line)), Some((sk, sk_line))) => {
+            Credentials::checked(ak, sk, &line(*ak_line), &line(*sk_line))?
+        }
         (None, None) => {
             tried.push(format!(
                 "profile file {} (no ak/sk in [basic])",
@@ -246,12 +242,12 @@ fn from_profile(
         }
     };
     let credentials = match &profile.security_token {
-        Some(token) => credentials.with_security_token(token)?,
+        Some((token, at)) => credentials.with_token_from(token.clone(), &line(*at))?,
         None => credentials,
     };
     Ok(Some(Found {
         auth: Auth::AkSk(credentials),
-        profile: Some(profile),
         from: format!("the profile file {}", path.display()),
+        profile: Some((path, profile)),
     }))
 }

@@ -14,6 +14,7 @@ use crate::env::Environment;
 use crate::env::Var;
 use crate::error::Error;
 use crate::redact::Redacted;
+use crate::source::{Source, check_secret};
 
 /// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
 ///
@@ -41,18 +42,30 @@ impl Credentials {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
-    /// contains a control character (it could not travel in a header).
+    /// contains a control character, the AK a character outside printable ASCII, or the SK
+    /// begins or ends with white space (a key copied with a space or read from a CRLF file would
+    /// be refused by the gateway until it locks).
     pub fn new(
         access_key: impl Into<String>,
         secret_key: impl Into<String>,
     ) -> Result<Self, Error> {
-        let access_key = access_key.into().trim().to_string();
-        let secret_key = secret_key.into();
-        check_header_safe("access key (AK)", &access_key)?;
-        // The SK never travels, but an empty one is always a mistake (the official signer refuses it).
-        if secret_key.is_empty() {
-            return Err(Error::invalid_input("secret key (SK) is empty"));
-        }
+        let source = Source::Method("Credentials::new");
+        Credentials::checked(&access_key.into(), &secret_key.into(), &source, &source)
+    }
+
+    /// Credentials from values whose sources are named when they are refused.
+    pub(crate) fn checked(
+        access_key: &str,
+        secret_key: &str,
+        ak_from: &Source,
+        sk_from: &Source,
+    ) -> Result<Self, Error> {
+        // White space around the AK is dropped: the AK is no secret, and it could not travel.
+        let access_key = access_key.trim().to_string();
+        check_secret("access key (AK)", &access_key, true, ak_from)?;
+        // The SK never travels, but it must be the one the user meant (the official signer
+        // refuses an empty one).
+        check_secret("secret key (SK)", secret_key, false, sk_from)?;
         // HMAC takes keys of any length; the error branch cannot happen.
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
             .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
@@ -66,12 +79,16 @@ impl Credentials {
     /// Adds the security token of temporary credentials; it is sent and signed as `X-Security-Token`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty or
-    /// contains a control character.
-    pub fn with_security_token(mut self, token: impl Into<String>) -> Result<Self, Error> {
-        // Kept as it is sent (header values travel trimmed), so that an echo of it is recognised.
-        let token = token.into().trim().to_string();
-        check_header_safe("security token", &token)?;
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty, or
+    /// has a control character, white space or any character outside printable ASCII.
+    pub fn with_security_token(self, token: impl Into<String>) -> Result<Self, Error> {
+        let source = Source::Method("Credentials::with_security_token");
+        self.with_token_from(token.into(), &source)
+    }
+
+    /// Adds a security token whose source is named when it is refused.
+    pub(crate) fn with_token_from(mut self, token: String, from: &Source) -> Result<Self, Error> {
+        check_secret("security token", &token, true, from)?;
         self.security_token = Some(token);
         Ok(self)
     }
@@ -98,9 +115,12 @@ impl Credentials {
         let (ak_name, sk_name) = (Var::AccessKey.name(), Var::SecretKey.name());
         match (env.get(Var::AccessKey), env.get(Var::SecretKey)) {
             (Some(ak), Some(sk)) => {
-                let credentials = Credentials::new(ak, sk)?;
+                let (ak_from, sk_from) = (Source::var(Var::AccessKey), Source::var(Var::SecretKey));
+                let credentials = Credentials::checked(&ak, &sk, &ak_from, &sk_from)?;
                 match env.get(Var::SecurityToken) {
-                    Some(token) => credentials.with_security_token(token).map(Some),
+                    Some(token) => credentials
+                        .with_token_from(token, &Source::var(Var::SecurityToken))
+                        .map(Some),
                     None => Ok(Some(credentials)),
                 }
             }
@@ -226,12 +246,15 @@ impl IamToken {
     /// Wraps a token.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty or
-    /// contains a control character.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the token is empty, or
+    /// has a control character, white space or any character outside printable ASCII.
     pub fn new(token: impl Into<String>) -> Result<Self, Error> {
-        // Kept as it is sent (header values travel trimmed), so that an echo of it is recognised.
-        let token = token.into().trim().to_string();
-        check_header_safe("IAM token", &token)?;
+        IamToken::checked(token.into(), &Source::Method("IamToken::new"))
+    }
+
+    /// A token whose source is named when it is refused.
+    pub(crate) fn checked(token: String, from: &Source) -> Result<Self, Error> {
+        check_secret("IAM token", &token, true, from)?;
         Ok(IamToken(Redacted(token)))
     }
 

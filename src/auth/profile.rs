@@ -12,14 +12,15 @@ use crate::env::Environment;
 use crate::env::Var;
 use crate::error::Error;
 
-/// The `[basic]` section's keys this crate uses. Empty values count as absent.
+/// The `[basic]` section's keys this crate uses, each with its line (a refusal names it). Empty
+/// values count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]
 pub(crate) struct Profile {
-    pub(crate) ak: Option<String>,
-    pub(crate) sk: Option<String>,
-    pub(crate) security_token: Option<String>,
-    pub(crate) project_id: Option<String>,
-    pub(crate) iam_endpoint: Option<String>,
+    pub(crate) ak: Option<(String, usize)>,
+    pub(crate) sk: Option<(String, usize)>,
+    pub(crate) security_token: Option<(String, usize)>,
+    pub(crate) project_id: Option<(String, usize)>,
+    pub(crate) iam_endpoint: Option<(String, usize)>,
 }
 
 /// Which file to read, and whether its absence is an error (it is when the path was asked for).
@@ -80,7 +81,7 @@ pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
             continue;
         }
         let value = value.trim();
-        let value = (!value.is_empty()).then(|| value.to_string());
+        let value = (!value.is_empty()).then(|| (value.to_string(), index + 1));
         match key.trim().to_ascii_lowercase().as_str() {
             "ak" => profile.ak = value,
             "sk" => profile.sk = value,
@@ -97,16 +98,20 @@ pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
 mod tests {
     use super::*;
 
+    fn value(entry: &Option<(String, usize)>) -> Option<&str> {
+        entry.as_ref().map(|(value, _)| value.as_str())
+    }
+
     #[test]
     fn reads_the_basic_section_with_comments_spaces_and_crlf() {
         let text = "# comment\r\n; other\r\n\r\n[other]\r\nak = wrong\r\n[basic]\r\nak = AK1 \r\nsk=SK1\r\n  project_id =  p-1\r\nsecurity_token=\r\niam_endpoint = https://iam.example.com\r\nunknown = x\r\n";
         let profile = parse_profile(text).unwrap();
-        assert_eq!(profile.ak.as_deref(), Some("AK1"));
-        assert_eq!(profile.sk.as_deref(), Some("SK1"));
-        assert_eq!(profile.project_id.as_deref(), Some("p-1"));
+        assert_eq!(profile.ak, Some(("AK1".to_string(), 7)));
+        assert_eq!(value(&profile.sk), Some("SK1"));
+        assert_eq!(value(&profile.project_id), Some("p-1"));
         assert_eq!(profile.security_token, None);
         assert_eq!(
-            profile.iam_endpoint.as_deref(),
+            value(&profile.iam_endpoint),
             Some("https://iam.example.com")
         );
     }
@@ -114,7 +119,7 @@ mod tests {
     #[test]
     fn accepts_basiccredentials_and_values_containing_equals() {
         let profile = parse_profile("[BasicCredentials]\nak=A\nsk=abc==\n").unwrap();
-        assert_eq!(profile.sk.as_deref(), Some("abc=="));
+        assert_eq!(value(&profile.sk), Some("abc=="));
     }
 
     #[test]
@@ -132,13 +137,13 @@ mod tests {
     fn accepts_a_byte_order_mark_and_colon_delimiters() {
         let text = "\u{feff}[basic]\r\nak: AK2\r\nsk : SK2\r\niam_endpoint: https://iam.example.com:443\r\nproject_id = p:1\r\n";
         let profile = parse_profile(text).unwrap();
-        assert_eq!(profile.ak.as_deref(), Some("AK2"));
-        assert_eq!(profile.sk.as_deref(), Some("SK2"));
+        assert_eq!(value(&profile.ak), Some("AK2"));
+        assert_eq!(value(&profile.sk), Some("SK2"));
         assert_eq!(
-            profile.iam_endpoint.as_deref(),
+            value(&profile.iam_endpoint),
             Some("https://iam.example.com:443")
         );
-        assert_eq!(profile.project_id.as_deref(), Some("p:1"));
+        assert_eq!(value(&profile.project_id), Some("p:1"));
         let error = parse_profile("\u{feff}[basic]\nno delimiter\n").err();
         assert_eq!(error.as_deref(), Some("line 2: expected key = value"));
     }

@@ -70,10 +70,10 @@ impl Endpoint {
         let listed = match env.get_named(&variable) {
             Some(list) => Some((
                 list.split(',').map(|url| url.trim().to_string()).collect(),
-                format!("from {variable}"),
+                variable.clone(),
             )),
             None => super::regions::endpoints_in_file(env, region)?
-                .map(|urls| (urls, format!("from the regions file's DBSS {region:?}"))),
+                .map(|urls| (urls, format!("the regions file's DBSS {region:?}"))),
         };
         if let Some((urls, source)) = listed {
             let urls: Vec<String> = urls
@@ -86,8 +86,9 @@ impl Endpoint {
             let endpoints = urls
                 .iter()
                 .map(|url| Endpoint::parse(url))
-                .collect::<Result<_, _>>()?;
-            return Ok((endpoints, source));
+                .collect::<Result<_, _>>()
+                .map_err(|error| error.named_by(&source))?;
+            return Ok((endpoints, format!("from {source}")));
         }
         if !REGIONS.contains(&region) {
             let mut known = REGIONS.to_vec();

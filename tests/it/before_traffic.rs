@@ -275,3 +275,121 @@ fn an_invalid_id_fails_before_the_project_lookup() {
     }
     assert_eq!(iam.connections(), 0);
 }
+
+#[test]
+fn settings_are_refused_where_they_enter_naming_their_source() {
+    let listeners = Listeners::start();
+    let dir = TempDir::new("sources");
+    let canary = crate::support::CANARY_SK;
+    let profile = dir.write(
+        "credentials",
+        &format!("[basic]\nak = AK\nsk = {canary}\u{1}x\nproject_id = p\n"),
+    );
+    let env_sk = |sk: &str| {
+        listeners.builder().environment([
+            ("HOME", "/nonexistent"),
+            ("HUAWEICLOUD_SDK_AK", "AK"),
+            ("HUAWEICLOUD_SDK_SK", sk),
+        ])
+    };
+    let crlf_sk = format!("{canary}\r");
+    let spaced_sk = format!(" {canary}");
+    let with_env = |name: &'static str, value: &'static str| {
+        crate::support::client(listeners.dbss.url())
+            .region("cn-north-4")
+            .environment([("HOME", "/nonexistent"), (name, value)])
+    };
+    let cases: Vec<(Result<Client, dbss_jobs::Error>, String)> = vec![
+        (
+            env_sk(&crlf_sk).build(),
+            "HUAWEICLOUD_SDK_SK: secret key (SK) contains a control character".into(),
+        ),
+        (
+            env_sk(&spaced_sk).build(),
+            "HUAWEICLOUD_SDK_SK: secret key (SK) begins or ends with white space".into(),
+        ),
+        (
+            listeners.builder().profile_file(&profile).build(),
+            format!("{} line 3: secret key (SK)", profile.display()),
+        ),
+        (
+            Credentials::new("AK", format!("{canary} "))
+                .and_then(|credentials| listeners.builder().auth(credentials).build()),
+            "Credentials::new: secret key (SK) begins or ends with white space".into(),
+        ),
+        (
+            crate::support::client(listeners.dbss.url())
+                .region("cn-north-4\n")
+                .build(),
+            "ClientBuilder::region: region \"cn-north-4\\n\" contains white space".into(),
+        ),
+        (
+            with_env("HUAWEICLOUD_SDK_PROJECT_ID", "p\u{7}").build(),
+            "HUAWEICLOUD_SDK_PROJECT_ID: project id".into(),
+        ),
+        (
+            with_env("HUAWEICLOUD_SDK_IAM_ENDPOINT", "ftp://iam.example.com").build(),
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT: endpoint \"ftp://iam.example.com\" must use https"
+                .into(),
+        ),
+        (
+            Client::builder()
+                .region("cn-north-4")
+                .environment([
+                    ("HOME", "/nonexistent"),
+                    (
+                        "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4",
+                        "http://dbss.example.com",
+                    ),
+                ])
+                .auth(Credentials::new("AK", "SK").unwrap())
+                .build(),
+            "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4: endpoint".into(),
+        ),
+        (
+            listeners.builder().endpoint("ftp://127.0.0.1:1").build(),
+            "ClientBuilder::endpoint: endpoint".into(),
+        ),
+    ];
+    for (result, wanted) in cases {
+        let error = result.expect_err(&wanted);
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        let shown = error.to_string();
+        assert!(shown.contains(&wanted), "{wanted:?} not in {shown:?}");
+        assert!(
+            !format!("{error:?}{error:#?}").contains(canary),
+            "{error:#?}"
+        );
+    }
+    let client = listeners
+        .builder()
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .build()
+        .unwrap();
+    for id in [" inst-1", "inst-1 ", "\u{3000}inst-1"] {
+        let error = client.get_jobs(id).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        assert!(error.to_string().contains("white space"), "{error}");
+    }
+    listeners.assert_untouched("settings refused where they enter");
+}
+
+#[test]
+fn the_builders_debug_shows_no_url_password() {
+    let builder = Client::builder()
+        .endpoints([
+            "https://user:endpoint-pw@dbss.example.com",
+            "https://dbss.example.com",
+        ])
+        .iam_endpoint("https://user:iam-pw@iam.example.com")
+        .metadata_endpoint("http://user:metadata-pw@127.0.0.1:1")
+        .proxy("http://user:proxy-pw@127.0.0.1:3128");
+    let shown = format!("{builder:?}{builder:#?}");
+    for password in ["endpoint-pw", "iam-pw", "metadata-pw", "proxy-pw"] {
+        assert!(!shown.contains(password), "{password} in {shown}");
+    }
+    assert!(
+        shown.contains("https://** redacted **@iam.example.com"),
+        "{shown}"
+    );
+}

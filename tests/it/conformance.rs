@@ -148,7 +148,7 @@ const ODD_IDS: &[(&str, &str)] = &[
     ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "a%20b"),
     ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "~tilde~"),
     ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "a?b#c&d=e"),
-    ("projet été", "trail "),
+    ("projet été", "inner  spaces"),
 ];
 
 #[test]

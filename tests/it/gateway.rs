@@ -253,13 +253,13 @@ fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
     for expected in [
         "ok   credentials access key ORAC…0001, from the environment (HUAWEICLOUD_SDK_AK)",
         &format!(
-            "ok   endpoint    endpoint {}, given to the builder",
+            "ok   endpoint    endpoint {}, from ClientBuilder::endpoint",
             oracle.url()
         ),
         "ok   route       127.0.0.1:",
         "ok   trust       the Mozilla roots bundled with the crate",
         "answers (plain http, http 404); its clock and ours agree within 5 minutes",
-        &format!("ok   project     {PROJECT}, given to the builder"),
+        &format!("ok   project     {PROJECT}, from ClientBuilder::project_id"),
         "ok   call        2 job(s) listed for \"instance-1\"",
     ] {
         assert!(stdout.contains(expected), "{expected}\n{stdout}");
@@ -368,7 +368,7 @@ fn check_says_where_the_iam_endpoint_comes_from() {
     let cases = [
         (
             builder().iam_endpoint(iam.url()),
-            "given to the builder".to_string(),
+            "from ClientBuilder::iam_endpoint".to_string(),
         ),
         (
             builder().environment([("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.url())]),

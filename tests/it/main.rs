@@ -17,6 +17,7 @@ mod iam;
 mod lockout;
 mod metadata;
 mod model;
+mod properties;
 mod proxy;
 mod redaction;
 mod retries;

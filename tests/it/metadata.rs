@@ -171,7 +171,7 @@ fn dbss_jobs_ecs_metadata_off_keeps_the_chain_from_the_metadata_service() {
     assert!(
         error
             .to_string()
-            .contains("DBSS_JOBS_ECS_METADATA must be on or off"),
+            .contains("DBSS_JOBS_ECS_METADATA: must be on or off"),
         "{error}"
     );
     assert!(build("on").is_ok());

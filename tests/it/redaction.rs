@@ -235,41 +235,13 @@ fn a_long_token_echoed_in_a_text_body_is_not_cut_in_half() {
 }
 
 #[test]
-fn tokens_with_surrounding_white_space_are_still_scrubbed() {
-    let server = echoing_html_server();
-    let client = Client::builder()
-        .endpoint(server.url())
-        .auth(IamToken::new(format!(" {CANARY_IAM_TOKEN} ")).unwrap())
-        .build()
-        .unwrap();
-    let error = client.get_jobs_in("p", "r").unwrap_err();
+fn tokens_with_surrounding_white_space_are_refused_without_being_quoted() {
+    let error = IamToken::new(format!(" {CANARY_IAM_TOKEN} ")).unwrap_err();
+    assert_eq!(error.kind(), dbss_jobs::ErrorKind::InvalidInput);
     assert_eq!(
-        server.requests()[0].header("x-auth-token"),
-        Some(CANARY_IAM_TOKEN)
+        error.to_string(),
+        "invalid input: IamToken::new: IAM token begins or ends with white space"
     );
-    assert_error_clean(&error, &[]);
-
-    // A security token from the environment with a trailing space, echoed in a JSON error.
-    let echo = Server::start(|request, stream| {
-        let token = request.header("x-security-token").unwrap_or_default();
-        let body = format!(r#"{{"error_code":"E","error_msg":"bad token {token}"}}"#);
-        respond(stream, 400, &[], body.as_bytes());
-        After::KeepAlive
-    });
-    let client = Client::builder()
-        .endpoint(echo.url())
-        .environment([
-            ("HUAWEICLOUD_SDK_AK", "AK"),
-            ("HUAWEICLOUD_SDK_SK", "SK"),
-            (
-                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-                &format!("{CANARY_SECURITY_TOKEN} ") as &str,
-            ),
-        ])
-        .build()
-        .unwrap();
-    let error = client.get_jobs_in("p", "r").unwrap_err();
-    assert!(error.to_string().contains("** redacted **"), "{error}");
     assert_error_clean(&error, &[]);
 }
 

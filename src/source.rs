@@ -1,0 +1,76 @@
+//! Where a setting came from, as its user wrote it: a method of the API, a variable, a line of a
+//! file. A setting is checked where it enters, and a refusal names its source this way; the
+//! sentence is made only where it is shown.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The origin of one setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A method of the public API: `ClientBuilder::region`, `Credentials::new`.
+    Method(&'static str),
+    /// An environment variable, by name.
+    Var(String),
+    /// A line of a file (the profile file, the regions file).
+    Line(PathBuf, usize),
+}
+
+impl Source {
+    pub(crate) fn var(var: crate::env::Var) -> Source {
+        Source::Var(var.name().to_string())
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Method(method) => write!(f, "{method}"),
+            Source::Var(name) => write!(f, "{name}"),
+            Source::Line(path, line) => write!(f, "{} line {line}", path.display()),
+        }
+    }
+}
+
+/// Refuses a secret that cannot be what the user meant: empty, with a control character, or
+/// with white space at either end (a CRLF `.env` file gives an SK ending in `\r`, and every
+/// signature made with it would be refused until the access key locks); and, for one that
+/// travels in a header (`in_header`), any character outside printable ASCII, which no Huawei key
+/// or token has and no header can carry. Names the value and its source, never quotes it.
+pub(crate) fn check_secret(
+    what: &str,
+    value: &str,
+    in_header: bool,
+    source: &Source,
+) -> Result<(), crate::Error> {
+    let problem = if value.is_empty() {
+        "is empty"
+    } else if value.chars().any(char::is_control) {
+        "contains a control character (a CRLF line end?)"
+    } else if value.trim() != value {
+        "begins or ends with white space"
+    } else if in_header && !value.bytes().all(|b| b.is_ascii_graphic()) {
+        "contains a character outside printable ASCII, which no Huawei credential has"
+    } else {
+        return Ok(());
+    };
+    Err(crate::Error::invalid_input(format!(
+        "{source}: {what} {problem}"
+    )))
+}
+
+/// Refuses a region that cannot name one: empty, or with white space or a control character
+/// (`cn-north-4\n` would go into the IAM lookup and the endpoint variable's name).
+pub(crate) fn check_region(region: &str, source: &Source) -> Result<(), crate::Error> {
+    let problem = if region.is_empty() {
+        "is empty"
+    } else if region.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        "contains white space or a control character"
+    } else {
+        return Ok(());
+    };
+    let shown = region.escape_debug();
+    Err(crate::Error::invalid_input(format!(
+        "{source}: region \"{shown}\" {problem}"
+    )))
+}
