@@ -724,3 +724,106 @@ fn the_clis_json_output_reads_back_as_a_snapshot() {
     assert_eq!(jobs[1].error_code.as_deref(), Some("DBSS.1234"));
     assert!(jobs[0].begin_time.is_some() && jobs[0].end_time.is_some());
 }
+
+#[test]
+fn cli_values_after_an_equals_sign_and_bundled_short_flags() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .arg("-vvv")
+        .arg(format!("--endpoint={}", server.url()))
+        .args(["--project-id=p", "--timeout=5", "--", "--help"])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert_eq!(server.requests()[0].target, "/v1/p/dbss/audit/jobs/--help");
+    // -vvv is -vv: what was signed, shown once.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("> canonical request:").count(),
+        1,
+        "{stderr}"
+    );
+    // -V and -h together: the manual (help wins), not an error.
+    for both in ["-Vh", "-hV"] {
+        let output = get_jobs().arg(both).output().unwrap();
+        check_exit(&output, 0);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("EXIT CODES"), "{both}: {stdout}");
+    }
+    let version = get_jobs().args(["-V", "r"]).output().unwrap();
+    check_exit(&version, 0);
+    let expected = format!("dbss-jobs {}\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(String::from_utf8_lossy(&version.stdout), expected);
+}
+
+#[test]
+fn cli_a_mistyped_long_option_gets_the_nearest_one() {
+    for (typed, meant) in [
+        ("--wiat", "--wait"),
+        ("--regoin", "--region"),
+        ("--jsno", "--json"),
+    ] {
+        let output = get_jobs().args([typed, "r"]).output().unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let wanted = format!("unknown option {typed}: did you mean {meant}?");
+        assert!(stderr.contains(&wanted), "{stderr}");
+    }
+    let output = get_jobs().args(["--frobnicate", "r"]).output().unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("did you mean"), "{stderr}");
+}
+
+#[test]
+fn cli_paths_need_not_be_utf8_but_ids_and_numbers_must() {
+    use std::os::unix::ffi::OsStrExt;
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"\xff");
+    // A profile whose file name is not UTF-8 is read as given.
+    let dir = crate::support::TempDir::new("cli-not-utf8");
+    let profile = dir.0.join(std::ffi::OsStr::from_bytes(b"profile-\xff"));
+    std::fs::write(&profile, "[basic]\nak = CLI-LATIN1-AK\nsk = s\n").unwrap();
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .args(["--endpoint", &server.url(), "--project-id", "p"])
+        .arg("--profile-file")
+        .arg(&profile)
+        .arg("r")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    let requests = server.requests();
+    let authorization = requests[0].header("authorization").unwrap();
+    assert!(
+        authorization.contains("Access=CLI-LATIN1-AK,"),
+        "{authorization}"
+    );
+    // An id, a URL or a number that is not UTF-8 is a usage error that names the option.
+    for flag in ["--project-id", "--region", "--endpoint", "--timeout"] {
+        let output = get_jobs()
+            .arg(flag)
+            .arg(not_utf8)
+            .arg("r")
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{flag} \"\\xFF\" is not UTF-8")),
+            "{stderr}"
+        );
+    }
+    let output = get_jobs()
+        .args(["--region", "r"])
+        .arg(not_utf8)
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("RESOURCE_ID \"\\xFF\" is not UTF-8"),
+        "{stderr}"
+    );
+}
