@@ -73,7 +73,8 @@ ENVIRONMENT
                        (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials), else the
                        ECS metadata service (DBSS_JOBS_ECS_METADATA=off turns it off)
   HUAWEICLOUD_SDK_AUTH_TOKEN
-                       an IAM token, used when no AK/SK is in the environment
+                       an IAM token, used when no AK/SK is in the environment and no
+                       --profile-file is given
   HTTPS_PROXY, ALL_PROXY, NO_PROXY
                        the proxy for https requests, and the hosts that go direct
 
@@ -439,13 +440,7 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let mut builder = verbose(Client::builder(), args.verbosity);
-    if let Some(token) = iam_token_from_env()? {
-        builder = builder.auth(token);
-    }
-    if let Some(path) = &args.profile_file {
-        builder = builder.profile_file(path);
-    }
+    let mut builder = credentials(verbose(Client::builder(), args.verbosity), args)?;
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);
     }
@@ -532,6 +527,22 @@ fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
     }
     builder.on_request(|request| {
         let _ = write!(std::io::stderr(), "{request}");
+    })
+}
+
+/// `--profile-file`, else a token from the environment. The option is explicit, so it wins over
+/// the token as it does over the environment's AK/SK; a file that is not there is a usage error
+/// naming the option (the library's would name the file only).
+fn credentials(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
+    if let Some(path) = &args.profile_file {
+        std::fs::File::open(path).map_err(|error| {
+            Failure::Usage(format!("--profile-file {}: {error}", path.display()))
+        })?;
+        return Ok(builder.profile_file(path));
+    }
+    Ok(match iam_token_from_env()? {
+        Some(token) => builder.auth(token),
+        None => builder,
     })
 }
 

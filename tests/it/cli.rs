@@ -827,3 +827,37 @@ fn cli_paths_need_not_be_utf8_but_ids_and_numbers_must() {
         "{stderr}"
     );
 }
+
+#[test]
+fn cli_profile_file_wins_over_a_token_in_the_environment() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("cli-profile-over-token");
+    let profile = dir.write("credentials", "[basic]\nak = CLI-EXPLICIT-AK\nsk = s\n");
+    let run = |path: &std::path::Path| {
+        get_jobs()
+            .args(["--endpoint", &server.url(), "--project-id", "p"])
+            .arg("--profile-file")
+            .arg(path)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AUTH_TOKEN", "cli-environment-token")
+            .output()
+            .unwrap()
+    };
+    check_exit(&run(&profile), 0);
+    let requests = server.requests();
+    let authorization = requests[0].header("authorization").unwrap_or_default();
+    assert!(
+        authorization.contains("Access=CLI-EXPLICIT-AK,"),
+        "{authorization:?}"
+    );
+    assert_eq!(requests[0].header("x-auth-token"), None);
+    // A profile file that is not there: exit 2 naming the option and the path, before any
+    // traffic (the token is no fallback).
+    let missing = dir.0.join("no-such-credentials");
+    let output = run(&missing);
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let named = format!("--profile-file {}: ", missing.display());
+    assert!(stderr.contains(&named), "{stderr}");
+    assert_eq!(server.connections(), 1);
+}
