@@ -14,13 +14,14 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use dbss_jobs::fake::FakeDbss;
 use dbss_jobs::{
-    Client, ClientBuilder, Error, ErrorKind, IamToken, Job, JobStatus, Progress, WaitOptions,
+    Client, ClientBuilder, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, Progress,
+    WaitOptions,
 };
 
 const USAGE: &str =
@@ -445,9 +446,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         builder = builder.project_id(project_id);
     }
     if let Some(path) = &args.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|error| Failure::Usage(format!("--ca-file {}: {error}", path.display())))?;
-        builder = builder.root_certificates_pem(pem);
+        builder = builder.root_certificates_pem(ca_file_pem(path)?);
     }
     let region = args
         .region
@@ -474,6 +473,33 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
     fetch_and_print(&client, resource_id, args)
+}
+
+/// The PEM text of `--ca-file`; an error names the option and the file. The library checks a
+/// PEM only while building a client, among every other setting, so two throwaway clients (fixed
+/// settings, no environment), with and without the PEM, tell whether the file is what is wrong.
+fn ca_file_pem(path: &Path) -> Result<Vec<u8>, Failure> {
+    let named = |why: &dyn std::fmt::Display| {
+        Failure::Usage(format!("--ca-file {}: {why}", path.display()))
+    };
+    let pem = std::fs::read(path).map_err(|error| named(&error))?;
+    let probe = |pem: Option<&[u8]>| -> Result<Client, Error> {
+        let builder = Client::builder()
+            .endpoint("http://127.0.0.1:9")
+            .auth(Credentials::new("AK", "SK")?)
+            .project_id("p")
+            .environment(std::iter::empty::<(String, String)>());
+        match pem {
+            Some(pem) => builder.root_certificates_pem(pem).build(),
+            None => builder.build(),
+        }
+    };
+    if let Err(error) = probe(Some(&pem))
+        && probe(None).is_ok()
+    {
+        return Err(named(&error));
+    }
+    Ok(pem)
 }
 
 /// `--check`: one line per fact on stdout, the first failing one marked; exit 1 if any fails.

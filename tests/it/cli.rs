@@ -861,3 +861,26 @@ fn cli_profile_file_wins_over_a_token_in_the_environment() {
     assert!(stderr.contains(&named), "{stderr}");
     assert_eq!(server.connections(), 1);
 }
+
+#[test]
+fn cli_a_ca_file_that_is_not_pem_names_the_option_and_the_file() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("cli-not-pem");
+    for (name, contents) in [("notes.txt", "this is no certificate\n"), ("empty.pem", "")] {
+        let path = dir.write(name, contents);
+        let output = get_jobs()
+            .args(["--endpoint", &server.url(), "--project-id", "p"])
+            .arg("--ca-file")
+            .arg(&path)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AK", "AK")
+            .env("HUAWEICLOUD_SDK_SK", "SK")
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let named = format!("--ca-file {}: ", path.display());
+        assert!(stderr.contains(&named), "{name}: {stderr}");
+    }
+    assert_eq!(server.connections(), 0);
+}
