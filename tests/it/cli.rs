@@ -884,3 +884,80 @@ fn cli_a_ca_file_that_is_not_pem_names_the_option_and_the_file() {
     }
     assert_eq!(server.connections(), 0);
 }
+
+/// A process group started for a test, killed whole on drop (whatever the script left running).
+struct ProcessGroup(std::process::Child);
+
+impl ProcessGroup {
+    /// Waits up to `limit` for the group's leader; `None` if it is still running then.
+    fn wait(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).output();
+        let _ = self.0.wait();
+    }
+}
+
+/// The README's `--demo --serve` recipe, run by bash as written (in a directory of its own, with
+/// the built `dbss-jobs` first on PATH): it returns, prints the job's table, and kills the server.
+#[test]
+fn cli_the_readmes_demo_serve_recipe_returns_and_kills_the_server() {
+    use std::os::unix::process::CommandExt;
+    let recipe = include_str!("../../README.md")
+        .split("```sh\n")
+        .filter_map(|block| block.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains("--demo --serve >"))
+        .expect("the README has a recipe for --demo --serve");
+    let dir = crate::support::TempDir::new("cli-serve-recipe");
+    let binary = get_jobs().get_program().to_owned();
+    let bin_dir = std::path::Path::new(&binary).parent().unwrap().display();
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let file = |name: &str| std::fs::File::create(dir.0.join(name)).unwrap();
+    let child = Command::new("bash")
+        .args(["-e", "-c", recipe])
+        .current_dir(&dir.0)
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .env("PATH", path)
+        .stdout(file("stdout"))
+        .stderr(file("stderr"))
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut group = ProcessGroup(child);
+    let status = group.wait(std::time::Duration::from_secs(30));
+    let read = |name: &str| std::fs::read_to_string(dir.0.join(name)).unwrap_or_default();
+    let (stdout, stderr) = (read("stdout"), read("stderr"));
+    assert!(
+        status.is_some(),
+        "the recipe did not return\n{stdout}\n{stderr}"
+    );
+    assert!(status.unwrap().success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("demo-job-1") && stdout.contains("SUCCESS"),
+        "{stdout}\n{stderr}"
+    );
+    // The server is gone: its port refuses connections (within a moment of the kill).
+    let env = read("demo.env");
+    let url = env
+        .lines()
+        .find_map(|line| line.strip_prefix("export HUAWEICLOUD_SDK_IAM_ENDPOINT="));
+    let address = url.unwrap().trim_start_matches("http://").to_string();
+    let refused = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(&address).is_err()
+    });
+    assert!(refused, "the demo server on {address} is still serving");
+}
