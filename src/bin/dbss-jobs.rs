@@ -12,13 +12,16 @@
 //! crate's own signer and compares the signatures (a check of the request's shape, not of the
 //! signer: that is what the official vectors and Huawei's signer are for).
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use dbss_jobs::fake::FakeDbss;
 use dbss_jobs::{
-    Client, ClientBuilder, Error, ErrorKind, IamToken, Job, JobStatus, Progress, WaitOptions,
+    Client, ClientBuilder, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, Progress,
+    WaitOptions,
 };
 
 const USAGE: &str =
@@ -26,8 +29,6 @@ const USAGE: &str =
                 [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
        dbss-jobs --check [--endpoint URL | --region ID] [...] [RESOURCE_ID]
        dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]";
-const HELP: &str = "help requested";
-const VERSION: &str = "version requested";
 
 /// What `--help` prints: the whole manual.
 const MANUAL: &str = "\
@@ -45,6 +46,7 @@ OPTIONS
   --wait               poll until every job has finished, with a progress line on stderr
   --interval SECS      the time between polls (with --wait; default 10 s)
   -v, -vv              one line per request on stderr; -vv adds headers and what was signed
+                       (-vvv is -vv)
   --check              print where the credentials, endpoints, proxy, trust and project come from,
                        the gateway's clock, then make one signed call (RESOURCE_ID optional);
                        exit 1 with the first failing line marked
@@ -57,7 +59,10 @@ OPTIONS
                        and a tagged id (demo-success.TAG) keeps one place per tag across
                        connections, for a loop of one-shot calls
   --                   every later word is an operand (an id that starts with -)
-  -h, --help           this manual;  -V, --version  the version
+  -h, --help           this manual;  -V, --version  the version (-h wins when both are given)
+
+  A value follows its option as the next word or after = (--timeout=5); short flags can be
+  bundled (-vv). Paths are used as given, UTF-8 or not; ids, URLs and numbers must be UTF-8.
 
   An option given twice is refused, and so is one that would do nothing (--serve without
   --demo, --interval without --wait, --demo with --endpoint, --region, --project-id,
@@ -69,7 +74,8 @@ ENVIRONMENT
                        (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials), else the
                        ECS metadata service (DBSS_JOBS_ECS_METADATA=off turns it off)
   HUAWEICLOUD_SDK_AUTH_TOKEN
-                       an IAM token, used when no AK/SK is in the environment
+                       an IAM token, used when no AK/SK is in the environment and no
+                       --profile-file is given
   HTTPS_PROXY, ALL_PROXY, NO_PROXY
                        the proxy for https requests, and the hosts that go direct
 
@@ -94,8 +100,8 @@ struct Args {
     endpoint: Option<String>,
     region: Option<String>,
     project_id: Option<String>,
-    profile_file: Option<String>,
-    ca_file: Option<String>,
+    profile_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
     timeout: Option<Duration>,
     interval: Option<Duration>,
     json: bool,
@@ -106,6 +112,13 @@ struct Args {
     /// 1 with `-v` (an access-log line per attempt), 2 with `-vv` (and what was signed).
     verbosity: u8,
     resource_id: Option<String>,
+}
+
+/// What the command line asks for: a run, or one of the two texts that need none.
+enum Mode {
+    Run(Args),
+    Help,
+    Version,
 }
 
 enum Failure {
@@ -129,18 +142,10 @@ impl From<std::io::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) if message == HELP || message == VERSION => {
-            let text = match message == HELP {
-                true => format!("{USAGE}\n\n{MANUAL}"),
-                false => format!("dbss-jobs {}", env!("CARGO_PKG_VERSION")),
-            };
-            return match writeln!(std::io::stdout(), "{text}") {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => exit_with(&Failure::Output(error)),
-            };
-        }
+    let args = match parse_args(lexopt::Parser::from_env()) {
+        Ok(Mode::Run(args)) => args,
+        Ok(Mode::Help) => return print(&format!("{USAGE}\n\n{MANUAL}")),
+        Ok(Mode::Version) => return print(&format!("dbss-jobs {}", env!("CARGO_PKG_VERSION"))),
         Err(message) => {
             report(&format!("{message}\n{USAGE}"));
             return ExitCode::from(2);
@@ -166,6 +171,14 @@ fn main() -> ExitCode {
             }
             code
         }
+    }
+}
+
+/// `--help` and `--version`: a text on stdout, exit 1 only if it cannot be written.
+fn print(text: &str) -> ExitCode {
+    match writeln!(std::io::stdout(), "{text}") {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => exit_with(&Failure::Output(error)),
     }
 }
 
@@ -217,62 +230,164 @@ fn stdout_was_closed() -> bool {
     on_dev_null && read_write()
 }
 
-fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+/// Every option by its long name; `-v` has no long form, `-h` and `-V` stand for the last two.
+const OPTIONS: [&str; 15] = [
+    "--endpoint",
+    "--region",
+    "--project-id",
+    "--profile-file",
+    "--ca-file",
+    "--timeout",
+    "--interval",
+    "--json",
+    "--wait",
+    "--check",
+    "--demo",
+    "--serve",
+    "-v",
+    "--help",
+    "--version",
+];
+
+/// Reads the command line. `-h` ends the reading (help wins over everything after it, and over a
+/// `-V` before it); `-V` is answered once the line has been read without an error.
+fn parse_args(mut parser: lexopt::Parser) -> Result<Mode, String> {
     let mut args = Args::default();
-    let mut seen: Vec<String> = Vec::new();
-    let mut options_ended = false;
-    while let Some(arg) = argv.next() {
-        let is_option = !options_ended && arg.starts_with('-') && arg != "-";
-        if is_option && (arg == "-v" || arg == "-vv") {
-            args.verbosity = (args.verbosity + arg.len() as u8 - 1).min(2);
-            continue;
-        }
-        if is_option && arg != "--" {
-            if seen.contains(&arg) {
-                return Err(format!("{arg} is given twice"));
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut version = false;
+    while let Some(arg) = parser.next().map_err(|error| misused(&error))? {
+        let flag = match arg {
+            lexopt::Arg::Value(operand) => {
+                set_operand(&mut args, operand)?;
+                continue;
             }
-            seen.push(arg.clone());
-        }
-        let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            _ if !is_option => {
-                if args.resource_id.is_some() {
-                    return Err(format!("unexpected argument {arg:?}"));
-                }
-                args.resource_id = Some(arg);
-            }
-            "--" => options_ended = true,
-            "--endpoint" => args.endpoint = Some(value("--endpoint")?),
-            "--region" => args.region = Some(value("--region")?),
-            "--project-id" => args.project_id = Some(value("--project-id")?),
-            "--profile-file" => args.profile_file = Some(value("--profile-file")?),
-            "--ca-file" => args.ca_file = Some(value("--ca-file")?),
-            "--timeout" => args.timeout = Some(seconds("--timeout", &value("--timeout")?)?),
-            "--interval" => args.interval = Some(seconds("--interval", &value("--interval")?)?),
-            "--json" => args.json = true,
-            "--wait" => args.wait = true,
-            "--demo" => args.demo = true,
-            "--serve" => args.serve = true,
-            "--check" => args.check = true,
-            "-h" | "--help" => return Err(HELP.to_string()),
-            "-V" | "--version" => return Err(VERSION.to_string()),
-            flag => {
-                return Err(format!(
-                    "unknown option {flag} (put -- before an id that starts with -)"
-                ));
+            lexopt::Arg::Short(letter) => option_named(&format!("-{letter}"))?,
+            lexopt::Arg::Long(name) => option_named(&format!("--{name}"))?,
+        };
+        match flag {
+            "--help" => return Ok(Mode::Help),
+            "--version" => version = true,
+            "-v" => args.verbosity = (args.verbosity + 1).min(2),
+            _ if seen.contains(&flag) => return Err(format!("{flag} is given twice")),
+            _ => {
+                seen.push(flag);
+                set_option(&mut args, flag, &mut parser)?;
             }
         }
+    }
+    if version {
+        return Ok(Mode::Version);
     }
     if !args.demo && !args.check && args.resource_id.is_none() {
         return Err("RESOURCE_ID is missing".to_string());
     }
     refuse_options_that_do_nothing(&args, &seen)?;
-    Ok(args)
+    Ok(Mode::Run(args))
+}
+
+/// Sets `flag`, reading its value from `parser` if it takes one. Paths stay `OsString`s (a file
+/// name need not be UTF-8); every other value must be text, and the error names the option.
+fn set_option(args: &mut Args, flag: &str, parser: &mut lexopt::Parser) -> Result<(), String> {
+    let mut value = || parser.value().map_err(|_| format!("{flag} needs a value"));
+    let text = |value: OsString| {
+        value
+            .into_string()
+            .map_err(|value| format!("{flag} {value:?} is not UTF-8 text"))
+    };
+    match flag {
+        "--endpoint" => args.endpoint = Some(text(value()?)?),
+        "--region" => args.region = Some(text(value()?)?),
+        "--project-id" => args.project_id = Some(text(value()?)?),
+        "--profile-file" => args.profile_file = Some(value()?.into()),
+        "--ca-file" => args.ca_file = Some(value()?.into()),
+        "--timeout" => args.timeout = Some(seconds(flag, &text(value()?)?)?),
+        "--interval" => args.interval = Some(seconds(flag, &text(value()?)?)?),
+        "--json" => args.json = true,
+        "--wait" => args.wait = true,
+        "--check" => args.check = true,
+        "--demo" => args.demo = true,
+        "--serve" => args.serve = true,
+        // Not reached: `parse_args` handles the rest of OPTIONS itself.
+        other => return Err(format!("{other} cannot be used here")),
+    }
+    Ok(())
+}
+
+/// The one operand: the resource id, which must be text.
+fn set_operand(args: &mut Args, operand: OsString) -> Result<(), String> {
+    let id = operand
+        .into_string()
+        .map_err(|id| format!("RESOURCE_ID {id:?} is not UTF-8 text"))?;
+    if args.resource_id.is_some() {
+        return Err(format!("unexpected argument {id:?}"));
+    }
+    args.resource_id = Some(id);
+    Ok(())
+}
+
+/// lexopt's complaint about the line in this tool's words.
+fn misused(error: &lexopt::Error) -> String {
+    match error {
+        lexopt::Error::UnexpectedValue { option, .. } => format!("{option} takes no value"),
+        other => other.to_string(),
+    }
+}
+
+/// `-h` and `-V` as their long names; an unknown option is refused, with the nearest known one
+/// when the difference looks like a typo.
+fn option_named(given: &str) -> Result<&'static str, String> {
+    let name = match given {
+        "-h" => "--help",
+        "-V" => "--version",
+        other => other,
+    };
+    if let Some(known) = OPTIONS.into_iter().find(|known| *known == name) {
+        return Ok(known);
+    }
+    let typed = name.to_lowercase();
+    let nearest = OPTIONS
+        .into_iter()
+        .filter(|known| known.starts_with("--") && name.starts_with("--"))
+        .map(|known| (edit_distance(&typed, known), known))
+        .min();
+    match nearest {
+        Some((distance, known)) if distance <= (known.len() / 4).clamp(1, 2) => {
+            Err(format!("unknown option {given}: did you mean {known}?"))
+        }
+        _ => Err(format!(
+            "unknown option {given} (put -- before an id that starts with -)"
+        )),
+    }
+}
+
+/// The optimal string alignment distance: each insertion, deletion, substitution, or swap of two
+/// neighbours counts one (a swap is the commonest typo: `--wiat`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // d[i][j]: the distance between the first i characters of a and the first j of b.
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitution.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Options that would be accepted and then ignored are refused: the user meant something.
-fn refuse_options_that_do_nothing(args: &Args, seen: &[String]) -> Result<(), String> {
-    let given = |flag: &str| seen.iter().any(|seen| seen == flag);
+fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), String> {
+    let given = |flag: &str| seen.contains(&flag);
     let needs = |flag: &str, other: &str, present: bool| match given(flag) && !present {
         true => Err(format!("{flag} does nothing without {other}")),
         false => Ok(()),
@@ -326,20 +441,12 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let mut builder = verbose(Client::builder(), args.verbosity);
-    if let Some(token) = iam_token_from_env()? {
-        builder = builder.auth(token);
-    }
-    if let Some(path) = &args.profile_file {
-        builder = builder.profile_file(path);
-    }
+    let mut builder = credentials(verbose(Client::builder(), args.verbosity), args)?;
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);
     }
     if let Some(path) = &args.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|error| Failure::Usage(format!("--ca-file {path}: {error}")))?;
-        builder = builder.root_certificates_pem(pem);
+        builder = builder.root_certificates_pem(ca_file_pem(path)?);
     }
     let region = args
         .region
@@ -366,6 +473,33 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
     fetch_and_print(&client, resource_id, args)
+}
+
+/// The PEM text of `--ca-file`; an error names the option and the file. The library checks a
+/// PEM only while building a client, among every other setting, so two throwaway clients (fixed
+/// settings, no environment), with and without the PEM, tell whether the file is what is wrong.
+fn ca_file_pem(path: &Path) -> Result<Vec<u8>, Failure> {
+    let named = |why: &dyn std::fmt::Display| {
+        Failure::Usage(format!("--ca-file {}: {why}", path.display()))
+    };
+    let pem = std::fs::read(path).map_err(|error| named(&error))?;
+    let probe = |pem: Option<&[u8]>| -> Result<Client, Error> {
+        let builder = Client::builder()
+            .endpoint("http://127.0.0.1:9")
+            .auth(Credentials::new("AK", "SK")?)
+            .project_id("p")
+            .environment(std::iter::empty::<(String, String)>());
+        match pem {
+            Some(pem) => builder.root_certificates_pem(pem).build(),
+            None => builder.build(),
+        }
+    };
+    if let Err(error) = probe(Some(&pem))
+        && probe(None).is_ok()
+    {
+        return Err(named(&error));
+    }
+    Ok(pem)
 }
 
 /// `--check`: one line per fact on stdout, the first failing one marked; exit 1 if any fails.
@@ -419,6 +553,22 @@ fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
     }
     builder.on_request(|request| {
         let _ = write!(std::io::stderr(), "{request}");
+    })
+}
+
+/// `--profile-file`, else a token from the environment. The option is explicit, so it wins over
+/// the token as it does over the environment's AK/SK; a file that is not there is a usage error
+/// naming the option (the library's would name the file only).
+fn credentials(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
+    if let Some(path) = &args.profile_file {
+        std::fs::File::open(path).map_err(|error| {
+            Failure::Usage(format!("--profile-file {}: {error}", path.display()))
+        })?;
+        return Ok(builder.profile_file(path));
+    }
+    Ok(match iam_token_from_env()? {
+        Some(token) => builder.auth(token),
+        None => builder,
     })
 }
 
@@ -804,4 +954,97 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         described.push((id.to_string(), what.to_string()));
     }
     Ok(described)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &[&str]) -> Result<Mode, String> {
+        parse_args(lexopt::Parser::from_args(line))
+    }
+
+    #[track_caller]
+    fn parsed(line: &[&str]) -> Args {
+        match parse(line) {
+            Ok(Mode::Run(args)) => args,
+            Ok(_) => panic!("{line:?}: help or version, not a run"),
+            Err(message) => panic!("{line:?}: {message}"),
+        }
+    }
+
+    #[test]
+    fn help_wins_over_version_in_either_order() {
+        for line in [
+            &["-Vh"][..],
+            &["-hV"],
+            &["-V", "--help"],
+            &["--version", "-h", "r"],
+        ] {
+            assert!(matches!(parse(line), Ok(Mode::Help)), "{line:?}");
+        }
+        assert!(matches!(parse(&["-V"]), Ok(Mode::Version)));
+    }
+
+    #[test]
+    fn verbosity_counts_each_v_up_to_two() {
+        for (flags, level) in [
+            (&["-v"][..], 1),
+            (&["-vv"], 2),
+            (&["-vvv"], 2),
+            (&["-v", "-v"], 2),
+        ] {
+            let line = [flags, &["--demo"]].concat();
+            assert_eq!(parsed(&line).verbosity, level, "{flags:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_follows_its_option_or_an_equals_sign() {
+        let args = parsed(&["--timeout=2.5", "--region", "cn-north-4", "--", "-id"]);
+        assert_eq!(args.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(args.region.as_deref(), Some("cn-north-4"));
+        assert_eq!(args.resource_id.as_deref(), Some("-id"));
+        let equals = parsed(&["--endpoint=https://h:1/x=y", "r"]);
+        assert_eq!(equals.endpoint.as_deref(), Some("https://h:1/x=y"));
+        assert_eq!(
+            parse(&["--json=yes", "r"]).err().unwrap(),
+            "--json takes no value"
+        );
+    }
+
+    #[test]
+    fn a_typo_gets_the_nearest_option_and_a_stranger_none() {
+        for (typed, meant) in [
+            ("--wiat", "--wait"),
+            ("--WAIT", "--wait"),
+            ("--regin", "--region"),
+        ] {
+            let message = parse(&[typed, "r"]).err().unwrap();
+            assert!(
+                message.ends_with(&format!("did you mean {meant}?")),
+                "{message}"
+            );
+        }
+        for stranger in ["--w", "--verbose", "-x"] {
+            let message = parse(&[stranger, "r"]).err().unwrap();
+            assert!(!message.contains("did you mean"), "{message}");
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_once() {
+        // "kitten"/"sitting" is the textbook Levenshtein example (3); "ca"/"abc" is where optimal
+        // string alignment (3) differs from unrestricted Damerau-Levenshtein (2), as on Wikipedia's
+        // page on the latter.
+        for (a, b, distance) in [
+            ("--wiat", "--wait", 1),
+            ("kitten", "sitting", 3),
+            ("ca", "abc", 3),
+            ("", "abc", 3),
+            ("same", "same", 0),
+        ] {
+            assert_eq!(edit_distance(a, b), distance, "{a:?} {b:?}");
+        }
+    }
 }

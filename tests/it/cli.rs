@@ -724,3 +724,240 @@ fn the_clis_json_output_reads_back_as_a_snapshot() {
     assert_eq!(jobs[1].error_code.as_deref(), Some("DBSS.1234"));
     assert!(jobs[0].begin_time.is_some() && jobs[0].end_time.is_some());
 }
+
+#[test]
+fn cli_values_after_an_equals_sign_and_bundled_short_flags() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .arg("-vvv")
+        .arg(format!("--endpoint={}", server.url()))
+        .args(["--project-id=p", "--timeout=5", "--", "--help"])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert_eq!(server.requests()[0].target, "/v1/p/dbss/audit/jobs/--help");
+    // -vvv is -vv: what was signed, shown once.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("> canonical request:").count(),
+        1,
+        "{stderr}"
+    );
+    // -V and -h together: the manual (help wins), not an error.
+    for both in ["-Vh", "-hV"] {
+        let output = get_jobs().arg(both).output().unwrap();
+        check_exit(&output, 0);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("EXIT CODES"), "{both}: {stdout}");
+    }
+    let version = get_jobs().args(["-V", "r"]).output().unwrap();
+    check_exit(&version, 0);
+    let expected = format!("dbss-jobs {}\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(String::from_utf8_lossy(&version.stdout), expected);
+}
+
+#[test]
+fn cli_a_mistyped_long_option_gets_the_nearest_one() {
+    for (typed, meant) in [
+        ("--wiat", "--wait"),
+        ("--regoin", "--region"),
+        ("--jsno", "--json"),
+    ] {
+        let output = get_jobs().args([typed, "r"]).output().unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let wanted = format!("unknown option {typed}: did you mean {meant}?");
+        assert!(stderr.contains(&wanted), "{stderr}");
+    }
+    let output = get_jobs().args(["--frobnicate", "r"]).output().unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("did you mean"), "{stderr}");
+}
+
+#[test]
+fn cli_paths_need_not_be_utf8_but_ids_and_numbers_must() {
+    use std::os::unix::ffi::OsStrExt;
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"\xff");
+    // A profile whose file name is not UTF-8 is read as given.
+    let dir = crate::support::TempDir::new("cli-not-utf8");
+    let profile = dir.0.join(std::ffi::OsStr::from_bytes(b"profile-\xff"));
+    std::fs::write(&profile, "[basic]\nak = CLI-LATIN1-AK\nsk = s\n").unwrap();
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .args(["--endpoint", &server.url(), "--project-id", "p"])
+        .arg("--profile-file")
+        .arg(&profile)
+        .arg("r")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    let requests = server.requests();
+    let authorization = requests[0].header("authorization").unwrap();
+    assert!(
+        authorization.contains("Access=CLI-LATIN1-AK,"),
+        "{authorization}"
+    );
+    // An id, a URL or a number that is not UTF-8 is a usage error that names the option.
+    for flag in ["--project-id", "--region", "--endpoint", "--timeout"] {
+        let output = get_jobs()
+            .arg(flag)
+            .arg(not_utf8)
+            .arg("r")
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{flag} \"\\xFF\" is not UTF-8")),
+            "{stderr}"
+        );
+    }
+    let output = get_jobs()
+        .args(["--region", "r"])
+        .arg(not_utf8)
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("RESOURCE_ID \"\\xFF\" is not UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn cli_profile_file_wins_over_a_token_in_the_environment() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("cli-profile-over-token");
+    let profile = dir.write("credentials", "[basic]\nak = CLI-EXPLICIT-AK\nsk = s\n");
+    let run = |path: &std::path::Path| {
+        get_jobs()
+            .args(["--endpoint", &server.url(), "--project-id", "p"])
+            .arg("--profile-file")
+            .arg(path)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AUTH_TOKEN", "cli-environment-token")
+            .output()
+            .unwrap()
+    };
+    check_exit(&run(&profile), 0);
+    let requests = server.requests();
+    let authorization = requests[0].header("authorization").unwrap_or_default();
+    assert!(
+        authorization.contains("Access=CLI-EXPLICIT-AK,"),
+        "{authorization:?}"
+    );
+    assert_eq!(requests[0].header("x-auth-token"), None);
+    // A profile file that is not there: exit 2 naming the option and the path, before any
+    // traffic (the token is no fallback).
+    let missing = dir.0.join("no-such-credentials");
+    let output = run(&missing);
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let named = format!("--profile-file {}: ", missing.display());
+    assert!(stderr.contains(&named), "{stderr}");
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn cli_a_ca_file_that_is_not_pem_names_the_option_and_the_file() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let dir = crate::support::TempDir::new("cli-not-pem");
+    for (name, contents) in [("notes.txt", "this is no certificate\n"), ("empty.pem", "")] {
+        let path = dir.write(name, contents);
+        let output = get_jobs()
+            .args(["--endpoint", &server.url(), "--project-id", "p"])
+            .arg("--ca-file")
+            .arg(&path)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AK", "AK")
+            .env("HUAWEICLOUD_SDK_SK", "SK")
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let named = format!("--ca-file {}: ", path.display());
+        assert!(stderr.contains(&named), "{name}: {stderr}");
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+/// A process group started for a test, killed whole on drop (whatever the script left running).
+struct ProcessGroup(std::process::Child);
+
+impl ProcessGroup {
+    /// Waits up to `limit` for the group's leader; `None` if it is still running then.
+    fn wait(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).output();
+        let _ = self.0.wait();
+    }
+}
+
+/// The README's `--demo --serve` recipe, run by bash as written (in a directory of its own, with
+/// the built `dbss-jobs` first on PATH): it returns, prints the job's table, and kills the server.
+#[test]
+fn cli_the_readmes_demo_serve_recipe_returns_and_kills_the_server() {
+    use std::os::unix::process::CommandExt;
+    let recipe = include_str!("../../README.md")
+        .split("```sh\n")
+        .filter_map(|block| block.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains("--demo --serve >"))
+        .expect("the README has a recipe for --demo --serve");
+    let dir = crate::support::TempDir::new("cli-serve-recipe");
+    let binary = get_jobs().get_program().to_owned();
+    let bin_dir = std::path::Path::new(&binary).parent().unwrap().display();
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let file = |name: &str| std::fs::File::create(dir.0.join(name)).unwrap();
+    let child = Command::new("bash")
+        .args(["-e", "-c", recipe])
+        .current_dir(&dir.0)
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .env("PATH", path)
+        .stdout(file("stdout"))
+        .stderr(file("stderr"))
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut group = ProcessGroup(child);
+    let status = group.wait(std::time::Duration::from_secs(30));
+    let read = |name: &str| std::fs::read_to_string(dir.0.join(name)).unwrap_or_default();
+    let (stdout, stderr) = (read("stdout"), read("stderr"));
+    assert!(
+        status.is_some(),
+        "the recipe did not return\n{stdout}\n{stderr}"
+    );
+    assert!(status.unwrap().success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("demo-job-1") && stdout.contains("SUCCESS"),
+        "{stdout}\n{stderr}"
+    );
+    // The server is gone: its port refuses connections (within a moment of the kill).
+    let env = read("demo.env");
+    let url = env
+        .lines()
+        .find_map(|line| line.strip_prefix("export HUAWEICLOUD_SDK_IAM_ENDPOINT="));
+    let address = url.unwrap().trim_start_matches("http://").to_string();
+    let refused = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(&address).is_err()
+    });
+    assert!(refused, "the demo server on {address} is still serving");
+}
