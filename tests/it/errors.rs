@@ -175,3 +175,25 @@ fn an_error_answer_cut_by_the_deadline_keeps_its_error_code() {
     assert_eq!(error.error_code(), Some("APIGW.0308"), "{error}");
     assert_eq!(served.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_silent_server_is_left_at_the_deadline_without_the_answer_grace() {
+    // Reads the request and never answers.
+    let server = Server::raw(|stream| {
+        let mut reader = std::io::BufReader::new(stream);
+        let _ = crate::support::read_request(&mut reader);
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let client = crate::support::client(server.url())
+        .project_id("p")
+        .timeout(Duration::from_secs(1))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = client.get_jobs("r").unwrap_err();
+    let took = started.elapsed();
+    assert!(error.is_timeout(), "{error}");
+    // The 250 ms grace is for the body of an answer whose head came in time, not for silence.
+    assert!(took < Duration::from_millis(1200), "took {took:?}");
+}

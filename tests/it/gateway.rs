@@ -394,3 +394,60 @@ fn check_says_where_the_iam_endpoint_comes_from() {
         );
     }
 }
+
+#[test]
+fn a_window_no_clock_can_hold_is_bounded_not_a_panic() {
+    let server = Server::json(
+        429,
+        r#"{"error_code":"APIGW.0308","error_msg":"policy user over ratelimit,limit:1,time:18446744073709551615 second"}"#,
+    );
+    let client = crate::support::client(server.url())
+        .project_id("p")
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = client.get_jobs("r").unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "{error}");
+    assert!(error.is_throttled(), "{error}");
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        error
+            .to_string()
+            .contains("the gateway throttles per 86400 s"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_call_refused_locally_says_nothing_was_sent() {
+    let server = Server::json(
+        401,
+        r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:AK,err:ak not exist"}"#,
+    );
+    let client = crate::support::client(server.url())
+        .project_id("p")
+        .build()
+        .unwrap();
+    let first = client.get_jobs("r").unwrap_err();
+    assert_eq!(
+        (first.status(), first.attempts()),
+        (Some(401), 1),
+        "{first}"
+    );
+    let again = client.get_jobs("r").unwrap_err();
+    assert_eq!(
+        again.kind(),
+        dbss_jobs::ErrorKind::AccessKeyRefused,
+        "{again}"
+    );
+    assert_eq!((again.status(), again.attempts()), (None, 0), "{again}");
+    assert_eq!(again.auth_failure(), Some(AuthFailure::UnknownAccessKey));
+    assert!(
+        again
+            .to_string()
+            .starts_with("not sent: the gateway refused this access key"),
+        "{again}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
