@@ -81,6 +81,8 @@ struct Parts {
     auth_failure: Option<AuthFailure>,
     /// For a wrong signature: the two canonical requests and where they differ.
     signature_mismatch: Option<SignatureMismatch>,
+    /// How long the answer asked to wait before another try (a throttling window, Retry-After).
+    retry_after: Option<std::time::Duration>,
 }
 
 /// Whether a failed attempt may be sent again as it is.
@@ -255,6 +257,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Error {
+        self.0.retry_after = wait;
+        self
+    }
+
     pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
         self.0.note = note;
         self
@@ -295,6 +302,7 @@ impl Error {
             note: None,
             auth_failure: None,
             signature_mismatch: None,
+            retry_after: None,
         }))
     }
 
@@ -417,6 +425,14 @@ impl Error {
     /// the window the gateway names before trying again.
     pub fn is_throttled(&self) -> bool {
         self.status() == Some(429) && self.kind() == ErrorKind::Api
+    }
+
+    /// How long the service asked to wait before trying again: the window its flow control names
+    /// for a 429, or its `Retry-After`; at most a day. [`Client::wait_for_jobs`] polls no sooner.
+    ///
+    /// [`Client::wait_for_jobs`]: crate::Client::wait_for_jobs
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.0.retry_after
     }
 
     /// True when the credential chain found no credentials (explicit, environment, profile file,
@@ -546,6 +562,7 @@ impl fmt::Debug for Error {
                 .field("note", &self.0.note)
                 .field("auth_failure", &self.0.auth_failure)
                 .field("signature_mismatch", &self.0.signature_mismatch)
+                .field("retry_after", &self.0.retry_after)
                 .finish();
         }
         write!(f, "{:?}: {}", self.kind(), self.report())

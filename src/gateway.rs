@@ -317,7 +317,7 @@ impl Answer {
             encoded_authorization_message: show(&body.encoded_authorization_message),
         };
         let failure = self.said.auth_failure;
-        let signed = self.signed.as_deref().filter(|_| failure.is_some());
+        let signed = self.signed.as_deref().filter(|_| self.status == 401);
         let mismatch = signed
             .zip(self.said.canonical_echo.as_deref())
             .map(|(ours, echo)| self.mismatch(ours, echo));
@@ -326,6 +326,7 @@ impl Answer {
             None => failure.map(|failure| failure.hint().to_string()),
         };
         Error::api(api)
+            .with_retry_after(self.said.throttle_window.or(self.said.retry_after))
             .with_canonical_request(signed.map(redact::canonical_request))
             .with_auth_failure(failure, mismatch)
             .with_note(note)

@@ -145,7 +145,9 @@ impl Client {
             let remaining = deadline.map_or(options.interval, |d| {
                 d.saturating_duration_since(Instant::now())
             });
-            let pause = options.interval.min(remaining);
+            // Never inside a window the gateway asked us to keep out of.
+            let asked = last_error.as_ref().and_then(Error::retry_after);
+            let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
             if let Some(error) = &last_error {
                 progress(Progress::Failed {
                     error,

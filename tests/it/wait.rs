@@ -249,3 +249,32 @@ fn a_wait_timeout_shows_its_cause_once() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_wait_polls_again_no_sooner_than_the_throttling_window() {
+    let throttled = r#"{"error_code":"APIGW.0308","error_msg":"policy user over ratelimit,limit:1,time:1 second"}"#;
+    let server = sequence(vec![
+        Reply::new(429, throttled),
+        Reply::new(200, r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#),
+    ]);
+    let client = crate::support::client(server.url())
+        .project_id("p")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_secs(10));
+    let started = Instant::now();
+    let mut pauses = Vec::new();
+    let jobs = client
+        .wait_for_jobs("r", options, |progress| {
+            if let Progress::Failed { next_poll_in, .. } = progress {
+                pauses.push(next_poll_in);
+            }
+        })
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(pauses, [Duration::from_secs(1)]);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
