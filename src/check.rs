@@ -45,8 +45,9 @@ impl Client {
     /// how it was found; then at most one signed call: `resource_id`'s jobs, or the IAM project
     /// lookup when there is no resource id (and the lookup first when the project is not
     /// configured), diagnosed as every error is. No signed request is sent after a refused one.
-    /// Each address lookup and the unsigned request are given the client's timeout, at most 10 s;
-    /// the signed call has the timeout of every call.
+    /// The whole check has the client's timeout: each address lookup and the unsigned request
+    /// get what is left of it, at most 10 s, and the signed call the rest. When the unsigned
+    /// request runs out of time, no signed request is sent.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for a bad
@@ -55,6 +56,7 @@ impl Client {
         if let Some(resource_id) = resource_id {
             check_id("resource id", resource_id)?;
         }
+        let deadline = self.deadline();
         let mut lines = vec![self.credentials_line()];
         let config = self.config();
         let mut hosts: Vec<(&'static str, &Endpoint)> =
@@ -75,8 +77,8 @@ impl Client {
             lines.push(self.route_line(endpoint));
             lines.push(address_line(
                 endpoint,
-                config.transport.route_to(endpoint).is_some(),
-                self.probe_limit(),
+                config.transport.proxy_resolves(endpoint),
+                probe_limit(deadline),
             ));
         }
         lines.push(CheckLine::new(
@@ -84,14 +86,15 @@ impl Client {
             true,
             config.transport.trust().to_string(),
         ));
-        lines.push(self.gateway_line(self.check_endpoint()));
-        lines.extend(self.signed_lines(resource_id));
+        let (gateway, out_of_time) = self.gateway_line(self.check_endpoint(), deadline);
+        lines.push(gateway);
+        if out_of_time {
+            let why = "not sent: the unsigned request ran out of time, so a signed one would too";
+            lines.push(CheckLine::new("call", false, why));
+            return Ok(lines);
+        }
+        lines.extend(self.signed_lines(resource_id, deadline));
         Ok(lines)
-    }
-
-    /// How long each unsigned probe (a host's addresses, the gateway's answer) may take.
-    fn probe_limit(&self) -> Duration {
-        self.config().timeout.min(Duration::from_secs(10))
     }
 
     fn check_endpoint(&self) -> &Endpoint {
@@ -131,8 +134,8 @@ impl Client {
     }
 
     /// An unsigned `GET /` to the endpoint: any answer means the connection and TLS hold; its
-    /// `Date` tells the gateway's clock.
-    fn gateway_line(&self, endpoint: &Endpoint) -> CheckLine {
+    /// `Date` tells the gateway's clock. Also whether it ran out of time.
+    fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> (CheckLine, bool) {
         let config = self.config();
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
         let url = format!("{}/", endpoint.base);
@@ -143,7 +146,7 @@ impl Client {
             headers: &headers,
             route: Route::AsConfigured,
             connect_timeout: None,
-            deadline: Instant::now() + self.probe_limit(),
+            deadline: Instant::now() + probe_limit(deadline),
             grace: Duration::ZERO,
             body_limit: 64 * 1024,
             resend: Resend::Unsafe,
@@ -157,34 +160,39 @@ impl Client {
             "TLS handshake ok"
         };
         match config.transport.exchange(&request) {
-            Ok(response) => {
-                let (ok, clock) = clock_words(&response);
+            Ok(answer) => {
+                let (ok, clock) = clock_words(&answer);
                 let text = format!(
                     "{} answers ({tls}, http {}); {clock}",
-                    endpoint.base, response.status
+                    endpoint.base, answer.status
                 );
-                CheckLine::new("gateway", ok, text)
+                (CheckLine::new("gateway", ok, text), false)
             }
-            Err(error) => CheckLine::new("gateway", false, format!("{}: {error}", endpoint.base)),
+            Err(error) => {
+                let line = CheckLine::new("gateway", false, format!("{}: {error}", endpoint.base));
+                (line, error.is_timeout())
+            }
         }
     }
 
     /// The project id (looked up in IAM when it is not configured: a signed call), then the jobs
     /// call when a resource id is given and nothing was refused before it.
-    fn signed_lines(&self, resource_id: Option<&str>) -> Vec<CheckLine> {
+    fn signed_lines(&self, resource_id: Option<&str>, deadline: Instant) -> Vec<CheckLine> {
         let config = self.config();
-        let project = match self.project_id.get() {
+        let (project_id, project) = match self.project_id.get() {
             Some(project) => {
                 let from = config
                     .provenance
                     .project_id
                     .as_deref()
                     .unwrap_or("from the settings");
-                CheckLine::new("project", true, format!("{project}, {from}"))
+                let line = CheckLine::new("project", true, format!("{project}, {from}"));
+                (project.clone(), line)
             }
-            None => match self.project_id() {
+            None => match self.project_id_before(deadline) {
                 Ok(project) => {
-                    CheckLine::new("project", true, format!("{project} (looked up in IAM)"))
+                    let line = format!("{project} (looked up in IAM)");
+                    (project, CheckLine::new("project", true, line))
                 }
                 Err(error) => return vec![CheckLine::new("project", false, error.report())],
             },
@@ -192,7 +200,7 @@ impl Client {
         let Some(resource_id) = resource_id else {
             return vec![project];
         };
-        let call = match self.get_jobs(resource_id) {
+        let call = match self.get_jobs_before(&project_id, resource_id, deadline) {
             Ok(jobs) => CheckLine::new(
                 "call",
                 true,
@@ -202,6 +210,14 @@ impl Client {
         };
         vec![project, call]
     }
+}
+
+/// How long an unsigned probe (a host's addresses, the gateway's answer) may take: what is left
+/// of the check's deadline, at most 10 s.
+fn probe_limit(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .min(Duration::from_secs(10))
 }
 
 /// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.
@@ -232,9 +248,9 @@ fn masked(access_key: &str) -> String {
 
 /// The host's addresses, as the system resolver gives them (a proxy resolves for itself), within
 /// `limit`.
-fn address_line(endpoint: &Endpoint, proxied: bool, limit: Duration) -> CheckLine {
+fn address_line(endpoint: &Endpoint, proxy_resolves: bool, limit: Duration) -> CheckLine {
     let host = endpoint.host_and_port();
-    if proxied {
+    if proxy_resolves {
         return CheckLine::new("address", true, format!("{host}: resolved by the proxy"));
     }
     let lookup = |host: &str| -> std::io::Result<Vec<IpAddr>> {

@@ -147,7 +147,10 @@ impl Client {
             });
             // Never inside a window the gateway asked us to keep out of.
             let asked = last_error.as_ref().and_then(Error::retry_after);
-            let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
+            let pause = options
+                .interval
+                .max(asked.unwrap_or_default())
+                .min(remaining);
             if let Some(error) = &last_error {
                 progress(Progress::Failed {
                     error,

@@ -114,6 +114,11 @@ impl Transport {
         self.proxy.shown_for(target)
     }
 
+    /// Whether a proxy resolves `target`'s name (else our resolver does).
+    pub(crate) fn proxy_resolves(&self, target: &Endpoint) -> bool {
+        self.proxy.resolves(target)
+    }
+
     /// The proxy passwords, which every request's secrets include.
     pub(crate) fn proxy_passwords(&self) -> impl Iterator<Item = &str> {
         self.proxy.passwords()

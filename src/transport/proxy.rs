@@ -126,6 +126,13 @@ impl ProxyRoute {
         self.chosen(target).map(|chosen| chosen.shown.as_str())
     }
 
+    /// Whether the proxy for `target` resolves its name (an HTTP proxy, `socks5h://`); a
+    /// `socks5://` proxy is given the address our resolver found.
+    pub(crate) fn resolves(&self, target: &Endpoint) -> bool {
+        self.chosen(target)
+            .is_some_and(|chosen| !chosen.proxy.resolve_target())
+    }
+
     /// The proxies' passwords, for scrubbing error texts.
     pub(crate) fn passwords(&self) -> impl Iterator<Item = &str> {
         self.passwords.iter().map(String::as_str)

@@ -961,3 +961,34 @@ fn cli_the_readmes_demo_serve_recipe_returns_and_kills_the_server() {
     });
     assert!(refused, "the demo server on {address} is still serving");
 }
+
+#[test]
+fn check_keeps_one_deadline_and_signs_nothing_after_a_probe_that_ran_out_of_time() {
+    let cloud = stalled_cloud();
+    let started = std::time::Instant::now();
+    let output = get_jobs()
+        .args([
+            "--check",
+            "--region",
+            "cn-north-4",
+            "--timeout",
+            "1",
+            "instance-1",
+        ])
+        .env("HUAWEICLOUD_SDK_AK", "CHECK-DEADLINE-AK")
+        .env("HUAWEICLOUD_SDK_SK", "sk")
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", cloud.url())
+        .env("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", cloud.url())
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    check_exit(&output, 1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FAIL call        not sent"), "{stdout}");
+    // The unsigned probe is the one connection; no signed request followed it.
+    assert_eq!(cloud.connections(), 1, "{stdout}");
+    assert!(
+        elapsed < std::time::Duration::from_millis(1600),
+        "{elapsed:?}\n{stdout}"
+    );
+}
