@@ -742,9 +742,10 @@ fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     if let Some(reply) = for_resource.or_else(|| state.injected.pop_front()) {
         return reply;
     }
-    // `NAME.TAG`: the script `NAME`, with one place per tag whatever the connection.
+    // `NAME.TAG`, under `script_per_client` only: the script `NAME`, with one place per tag
+    // whatever the connection.
     let tagged = resource.split_once('.').filter(|(name, _)| {
-        !state.scripts.contains_key(resource) && state.scripts.contains_key(*name)
+        state.per_client && !state.scripts.contains_key(resource) && state.scripts.contains_key(*name)
     });
     let (script, client) = match tagged {
         Some((name, tag)) => (name, format!("tag {tag}")),
