@@ -94,8 +94,11 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     /// The region, e.g. `cn-north-4`: requests go to `https://dbss.cn-north-4.myhuaweicloud.com`
     /// unless `HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4` (region upper-cased, `-` → `_`) names
-    /// another endpoint (the first of a comma-separated list), or [`endpoint`](Self::endpoint) is
-    /// set. The region also names the project looked up in IAM when no project id is given.
+    /// other endpoints (a comma-separated list, each used in turn with failover as
+    /// [`endpoints`](Self::endpoints) describes), or the regions file does, or
+    /// [`endpoint`](Self::endpoint) is set. The region also names the project looked up in IAM
+    /// when no project id is given. A region with white space or a control character is refused
+    /// at build, even beside an endpoint.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -294,6 +297,7 @@ impl ClientBuilder {
     /// invalid.
     pub fn build(self) -> Result<Client, Error> {
         let env = &self.environment;
+        env.check_text()?;
         if let Some(region) = &self.region {
             check_region(region, &Source::Method("ClientBuilder::region"))?;
         }

@@ -135,6 +135,26 @@ impl Environment {
         value.filter(|value| !value.trim().is_empty())
     }
 
+    /// Refuses a variable the library reads whose value is not UTF-8 text (it would otherwise
+    /// read as unset), naming it. `HOME` and `USERPROFILE` may be any path.
+    pub(crate) fn check_text(&self) -> Result<(), crate::Error> {
+        let Environment::Process = self else {
+            return Ok(());
+        };
+        let paths = [Var::Home, Var::UserProfile];
+        let bad = Var::ALL
+            .iter()
+            .filter(|var| !paths.contains(var))
+            .find(|var| std::env::var_os(var.name()).is_some_and(|value| value.to_str().is_none()));
+        match bad {
+            Some(var) => Err(crate::Error::invalid_input(format!(
+                "{}: is not UTF-8 text",
+                var.name()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
     /// as unset), to tell "empty" from "not set" in messages.
     pub(crate) fn is_blank(&self, var: Var) -> bool {

@@ -745,7 +745,9 @@ fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     // `NAME.TAG`, under `script_per_client` only: the script `NAME`, with one place per tag
     // whatever the connection.
     let tagged = resource.split_once('.').filter(|(name, _)| {
-        state.per_client && !state.scripts.contains_key(resource) && state.scripts.contains_key(*name)
+        state.per_client
+            && !state.scripts.contains_key(resource)
+            && state.scripts.contains_key(*name)
     });
     let (script, client) = match tagged {
         Some((name, tag)) => (name, format!("tag {tag}")),

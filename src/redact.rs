@@ -137,12 +137,20 @@ struct SecretsInner {
     runs: OnceLock<Runs>,
 }
 
-/// What [`Secrets::scrub`] looks for: every [`SCRUBBED_RUN`]-character run of the longer secrets
-/// (one set lookup per position of a text: linear in the text and the secrets), and the shorter
-/// secrets whole.
+/// What [`Secrets::scrub`] looks for: every [`SCRUBBED_RUN`]-character run of the longer secrets,
+/// by a 64-bit hash of its characters (one set lookup per position of a text: linear in the text
+/// and the secrets; a collision could only hide 12 harmless characters), and the shorter secrets
+/// whole.
 struct Runs {
-    windows: HashSet<[char; SCRUBBED_RUN]>,
+    windows: HashSet<u64>,
     whole: Vec<Vec<char>>,
+}
+
+/// FNV-1a over a run's characters.
+fn run_hash(run: &[char]) -> u64 {
+    run.iter().fold(0xcbf2_9ce4_8422_2325, |hash, c| {
+        (hash ^ u64::from(u32::from(*c))).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Secrets {
@@ -173,14 +181,10 @@ impl Secrets {
                 .secrets
                 .iter()
                 .partition(|secret| secret.len() >= SCRUBBED_RUN);
-            let mut windows = HashSet::new();
-            for secret in long {
-                for window in secret.windows(SCRUBBED_RUN) {
-                    let mut run = ['\0'; SCRUBBED_RUN];
-                    run.copy_from_slice(window);
-                    windows.insert(run);
-                }
-            }
+            let windows = long
+                .iter()
+                .flat_map(|secret| secret.windows(SCRUBBED_RUN).map(run_hash))
+                .collect();
             Runs {
                 windows,
                 whole: short.into_iter().cloned().collect(),
@@ -219,9 +223,7 @@ impl Secrets {
         let mut mark = |at: usize, len: usize| covered[at..at + len].fill(true);
         if !runs.windows.is_empty() {
             for (at, window) in chars.windows(SCRUBBED_RUN).enumerate() {
-                let mut run = ['\0'; SCRUBBED_RUN];
-                run.copy_from_slice(window);
-                if runs.windows.contains(&run) {
+                if runs.windows.contains(&run_hash(window)) {
                     mark(at, SCRUBBED_RUN);
                 }
             }

@@ -165,9 +165,12 @@ fn main() -> ExitCode {
             let code = exit_with(&failure);
             if let Failure::Dbss(error) = &failure
                 && args.verbosity < 2
-                && is_signature_mismatch(error)
+                && needs_the_canonical_request(error)
             {
-                report("(rerun with -vv to see the canonical request that was signed)");
+                report(
+                    "(rerun with -vv to see the canonical request that was signed; each failed \
+                     signature counts toward a 5-minute lock of the access key after 5 in a row)",
+                );
             }
             code
         }
@@ -182,13 +185,11 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
-/// The gateway's 401 `APIGW.0301` saying that the signature did not verify (not that it expired).
-fn is_signature_mismatch(error: &Error) -> bool {
-    let message = error.error_msg().unwrap_or_default().to_ascii_lowercase();
-    error.status() == Some(401)
-        && error.error_code() == Some("APIGW.0301")
-        && message.contains("signature")
-        && !message.contains("expired")
+/// A wrong signature that the error cannot explain by itself: the gateway did not echo the
+/// canonical request it computed (when it did, the message already says what differs).
+fn needs_the_canonical_request(error: &Error) -> bool {
+    error.auth_failure() == Some(dbss_jobs::AuthFailure::SignatureMismatch)
+        && error.signature_mismatch().is_none()
 }
 
 /// Reports a failure on stderr and gives its exit code.

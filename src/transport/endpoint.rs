@@ -95,8 +95,12 @@ impl Endpoint {
             known.sort_unstable();
             let hint = nearest_region(region)
                 .map_or(String::new(), |near| format!("; did you mean {near:?}"));
+            let file = super::regions::file_to_watch(env).map_or(String::new(), |path| {
+                format!(", nor a DBSS entry in the regions file {}", path.display())
+            });
             return Err(Error::invalid_input(format!(
-                "unknown region {region:?} (and no {variable} override){hint}; known regions: {}",
+                "unknown region {region:?} (and no {variable} override{file}){hint}; known \
+                 regions: {}",
                 known.join(", ")
             )));
         }

@@ -63,12 +63,14 @@ pub(crate) fn endpoints_in_file(
         .map(|entry| entry.endpoints))
 }
 
-/// One `- id:` item of a service.
+/// One region of a service.
 #[derive(Debug, PartialEq, Eq)]
 struct Entry {
     service: String,
     id: String,
     endpoints: Vec<String>,
+    /// The line its item starts on.
+    line: usize,
 }
 
 /// Parses the subset; an error is the line number and what was expected there.
@@ -84,54 +86,73 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, &'static str)> {
         }
         let indented = line.starts_with([' ', '\t']);
         let line = line.trim();
-        if !indented {
+        // `yaml.dump` writes a service's items at column 0: `- endpoint: …`.
+        let item = line.strip_prefix("- ").filter(|rest| field(rest).is_some());
+        if !indented && item.is_none() {
             let key = line
                 .strip_suffix(':')
                 .ok_or((number, "a service name followed by `:`"))?;
-            service = Some(key.trim().to_string());
+            service = Some(unquote(key));
             in_block_list = false;
             continue;
         }
         let Some(service) = &service else {
             return Err((number, "a service name (`DBSS:`) before its regions"));
         };
-        if let Some(id) = line.strip_prefix("- id:") {
+        if item.is_some() {
+            let (service, id, endpoints) = (service.clone(), String::new(), Vec::new());
             entries.push(Entry {
-                service: service.clone(),
-                id: unquote(id),
-                endpoints: Vec::new(),
+                service,
+                id,
+                endpoints,
+                line: number,
             });
             in_block_list = false;
-            continue;
         }
         let entry = entries
             .last_mut()
             .filter(|entry| entry.service == *service)
             .ok_or((number, "`- id: <region>` to start a region"))?;
-        if let Some(url) = line.strip_prefix("- ").filter(|_| in_block_list) {
-            entry.endpoints.push(unquote(url));
-        } else if let Some(url) = line.strip_prefix("endpoint:") {
-            entry.endpoints.push(unquote(url));
-        } else if let Some(list) = line.strip_prefix("endpoints:") {
-            let list = list.trim();
-            in_block_list = list.is_empty();
-            if !in_block_list {
-                let items = list
-                    .strip_prefix('[')
-                    .and_then(|list| list.strip_suffix(']'))
-                    .ok_or((number, "`endpoints: [url, url]` or a list of `- url` lines"))?;
-                entry
-                    .endpoints
-                    .extend(items.split(',').map(unquote).filter(|url| !url.is_empty()));
+        match (item.unwrap_or(line), in_block_list) {
+            (rest, true) if item.is_none() && rest.starts_with("- ") => {
+                entry.endpoints.push(unquote(&rest[2..]));
             }
-        } else {
-            return Err((
-                number,
-                "`endpoint: <url>`, `endpoints:` or `- id: <region>`",
-            ));
+            (rest, _) => in_block_list = read_field(entry, rest, number)?,
         }
     }
-    Ok(entries)
+    match entries.iter().find(|entry| entry.id.is_empty()) {
+        Some(entry) => Err((entry.line, "an `id: <region>` in each region")),
+        None => Ok(entries),
+    }
+}
+
+/// The key and value of a region's field (`id`, `endpoint`, `endpoints`), keys optionally quoted.
+fn field(line: &str) -> Option<(&'static str, &str)> {
+    let (key, value) = line.split_once(':')?;
+    let key = ["id", "endpoint", "endpoints"]
+        .into_iter()
+        .find(|known| unquote(key) == *known)?;
+    Some((key, value))
+}
+
+/// Reads one field into `entry`; whether a block list of `- url` lines follows.
+fn read_field(entry: &mut Entry, line: &str, number: usize) -> Result<bool, (usize, &'static str)> {
+    let wanted = "`endpoint: <url>`, `endpoints:` or `- id: <region>`";
+    match field(line).ok_or((number, wanted))? {
+        ("id", id) => entry.id = unquote(id),
+        ("endpoint", url) => entry.endpoints.push(unquote(url)),
+        (_, list) if list.trim().is_empty() => return Ok(true),
+        (_, list) => {
+            let items = list
+                .trim()
+                .strip_prefix('[')
+                .and_then(|list| list.strip_suffix(']'))
+                .ok_or((number, "`endpoints: [url, url]` or a list of `- url` lines"))?;
+            let urls = items.split(',').map(unquote).filter(|url| !url.is_empty());
+            entry.endpoints.extend(urls);
+        }
+    }
+    Ok(false)
 }
 
 /// A line without its comment: `#` at its start or after white space.
@@ -193,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn what_pythons_yaml_dump_writes() {
+        // yaml.dump({"DBSS": [...]}): items at column 0, keys in alphabetical order.
+        let text = "'DBSS':\n- endpoint: https://a.example.com\n  id: cn-north-4\n- endpoints:\n  - https://b.example.com\n  - https://c.example.com\n  id: r2\nECS:\n- endpoint: https://ecs.example.com\n  id: cn-north-4\n";
+        let entries = parse(text).unwrap();
+        let found: Vec<(&str, &str, usize)> = entries
+            .iter()
+            .map(|e| (e.service.as_str(), e.id.as_str(), e.endpoints.len()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("DBSS", "cn-north-4", 1),
+                ("DBSS", "r2", 2),
+                ("ECS", "cn-north-4", 1)
+            ]
+        );
+        assert_eq!(entries[1].endpoints[1], "https://c.example.com");
+    }
+
+    #[test]
     fn anything_else_names_its_line() {
         for (text, line) in [
             ("DBSS\n", 1),
@@ -200,6 +241,7 @@ mod tests {
             ("DBSS:\n    endpoint: https://a\n", 2),
             ("DBSS:\n  - id: x\n    url: https://a\n", 3),
             ("DBSS:\n  - id: x\n    endpoints: https://a\n", 3),
+            ("DBSS:\n- endpoint: https://a\n", 2),
         ] {
             assert_eq!(parse(text).map_err(|(n, _)| n), Err(line), "{text:?}");
         }

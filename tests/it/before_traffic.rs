@@ -393,3 +393,29 @@ fn the_builders_debug_shows_no_url_password() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_variable_that_is_not_text_is_refused_by_name_before_traffic() {
+    use std::os::unix::ffi::OsStrExt;
+    let listeners = Listeners::start();
+    let not_text = std::ffi::OsStr::from_bytes(b"SK\xff\xfe");
+    let output = get_jobs()
+        .args([
+            "--endpoint",
+            &listeners.dbss.url(),
+            "--project-id",
+            "p",
+            "r",
+        ])
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", not_text)
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("HUAWEICLOUD_SDK_SK: is not UTF-8 text"),
+        "{stderr}"
+    );
+    listeners.assert_untouched("a variable that is not text");
+}

@@ -412,7 +412,7 @@ fn iam_lookup_with_none_or_several_projects_names_the_region() {
         ),
     ] {
         let cloud = FakeCloud::start(body, 3600);
-        let error = iam_client(&cloud, &format!("IAM-{expected}"))
+        let error = iam_client(&cloud, &format!("IAM-{}", expected.replace(' ', "-")))
             .project_id()
             .unwrap_err();
         // IAM answered: not input refused before traffic, but an answer that cannot be used.

@@ -366,7 +366,8 @@ fn verbose_lines_and_the_signature_hint() {
             .output()
             .unwrap()
     };
-    let hint = "(rerun with -vv to see the canonical request that was signed)";
+    let hint = "(rerun with -vv to see the canonical request that was signed; each failed \
+                signature counts toward a 5-minute lock of the access key after 5 in a row)";
     let quiet = run(&[]);
     check_exit(&quiet, 1);
     let stderr = String::from_utf8_lossy(&quiet.stderr);

@@ -169,3 +169,28 @@ fn the_default_regions_file_is_read_from_home() {
         .unwrap();
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn a_regions_file_written_by_pythons_yaml_dump_is_read() {
+    let server = Server::json(200, JOBS);
+    let dir = TempDir::new("regions-yaml-dump");
+    // As `yaml.dump({"DBSS": [{"id": ..., "endpoint": ...}]})` writes it: items at column 0,
+    // keys in alphabetical order; the service key quoted, as some writers do.
+    let text = format!(
+        "'DBSS':\n- endpoint: {}\n  id: my-private-1\n- endpoints:\n  - {}\n  id: my-private-2\n",
+        server.url(),
+        server.url()
+    );
+    let file = regions_file(&dir, &text);
+    for region in ["my-private-1", "my-private-2"] {
+        in_region(region, vec![file.clone()])
+            .unwrap()
+            .get_jobs("r")
+            .unwrap();
+    }
+    assert_eq!(server.requests().len(), 2);
+    let built_in = in_region("cn-north-4", vec![file.clone()]).unwrap();
+    assert!(format!("{built_in:?}").contains("dbss.cn-north-4.myhuaweicloud.com"));
+    let unknown = in_region("my-private-3", vec![file.clone()]).unwrap_err();
+    assert!(unknown.to_string().contains(&file.1), "{unknown}");
+}

@@ -376,11 +376,11 @@ fn check_says_where_the_iam_endpoint_comes_from() {
         ),
         (
             builder().profile_file(&profile),
-            format!("from the profile file {}", profile.display()),
+            format!("from {} line 4", profile.display()),
         ),
     ];
     for (builder, from) in cases {
-        let builder = match from.contains("profile") {
+        let builder = match from.contains("credentials") {
             true => builder,
             false => builder.auth(IamToken::new("token-value").unwrap()),
         };
