@@ -44,8 +44,13 @@ pub enum AuthFailure {
     SignatureMismatch,
     /// The signature's `X-Sdk-Date` is more than 15 minutes from the gateway's clock.
     SignatureExpired,
-    /// The IAM token is not valid, or has expired.
+    /// The IAM token (`X-Auth-Token`) is not valid, or has expired.
     TokenRejected,
+    /// The security token of temporary AK/SK credentials is not valid, or has expired.
+    SecurityTokenRejected,
+    /// A request signed without a security token was refused for want of one: the AK/SK are
+    /// temporary credentials, which need theirs.
+    SecurityTokenMissing,
 }
 
 impl AuthFailure {
@@ -53,7 +58,8 @@ impl AuthFailure {
     pub fn hint(self) -> &'static str {
         match self {
             AuthFailure::UnknownAccessKey => {
-                "the access key does not exist: it is not this account's, or it was deleted"
+                "the access key does not exist: it is not this account's, or it was deleted, or \
+                 it is a temporary access key sent without its security token"
             }
             AuthFailure::AccessKeyLocked => {
                 "the access key is locked after failed signatures: no attempt will pass for about \
@@ -67,6 +73,13 @@ impl AuthFailure {
             }
             AuthFailure::TokenRejected => {
                 "the IAM token is not valid or has expired: get a new one"
+            }
+            AuthFailure::SecurityTokenRejected => {
+                "the security token is not valid or has expired: get new temporary credentials \
+                 (AK, SK and token together)"
+            }
+            AuthFailure::SecurityTokenMissing => {
+                "temporary credentials need their security token (HUAWEICLOUD_SDK_SECURITY_TOKEN)"
             }
         }
     }
@@ -233,7 +246,10 @@ impl Answer {
         };
         let message = error_body.error_msg.as_deref().unwrap_or_default();
         let text = String::from_utf8_lossy(&body).to_ascii_lowercase();
-        let auth_failure = (status == 401).then(|| auth_failure(&text)).flatten();
+        let carried = Carried::of(signed);
+        let auth_failure = (status == 401)
+            .then(|| auth_failure(&text, carried))
+            .flatten();
         let said = Said {
             error_code: error_body.error_code.clone(),
             auth_failure,
@@ -359,8 +375,30 @@ impl Answer {
     }
 }
 
-/// The reason a 401's text gives, if it is one of the gateway's.
-fn auth_failure(lowercase: &str) -> Option<AuthFailure> {
+/// What a request carried that a 401 may be about.
+#[derive(Debug, Clone, Copy)]
+enum Carried {
+    /// `X-Auth-Token`.
+    IamToken,
+    /// A signature, with or without `X-Security-Token`.
+    Signature { security_token: bool },
+}
+
+impl Carried {
+    /// From the canonical request that was signed, if the request was.
+    fn of(signed: Option<&str>) -> Carried {
+        match signed {
+            Some(canonical) => Carried::Signature {
+                security_token: canonical.contains("\nx-security-token:"),
+            },
+            None => Carried::IamToken,
+        }
+    }
+}
+
+/// The reason a 401's text gives, if it is one of the gateway's; a token's refusal is read by
+/// what the request carried.
+fn auth_failure(lowercase: &str, carried: Carried) -> Option<AuthFailure> {
     let has = |words: &str| lowercase.contains(words);
     Some(if has("ak not exist") {
         AuthFailure::UnknownAccessKey
@@ -371,7 +409,15 @@ fn auth_failure(lowercase: &str) -> Option<AuthFailure> {
     } else if has("signature fail") {
         AuthFailure::SignatureMismatch
     } else if has("token") {
-        AuthFailure::TokenRejected
+        match carried {
+            Carried::IamToken => AuthFailure::TokenRejected,
+            Carried::Signature {
+                security_token: true,
+            } => AuthFailure::SecurityTokenRejected,
+            Carried::Signature {
+                security_token: false,
+            } => AuthFailure::SecurityTokenMissing,
+        }
     } else {
         return None;
     })
@@ -563,7 +609,24 @@ mod tests {
         );
         assert_eq!(
             reason("the token has expired"),
-            Some(AuthFailure::TokenRejected)
+            Some(AuthFailure::SecurityTokenMissing)
+        );
+        let now = SystemTime::UNIX_EPOCH;
+        let body = br#"{"error_msg":"the token has expired"}"#.to_vec();
+        let by_token = Answer::read(401, vec![], body.clone(), now, &Secrets::default(), None);
+        assert_eq!(by_token.said.auth_failure, Some(AuthFailure::TokenRejected));
+        let temporary = format!("{OURS}\nx-security-token:t");
+        let with = Answer::read(
+            401,
+            vec![],
+            body,
+            now,
+            &Secrets::default(),
+            Some(&temporary),
+        );
+        assert_eq!(
+            with.said.auth_failure,
+            Some(AuthFailure::SecurityTokenRejected)
         );
         assert_eq!(said(403, "ak not exist").auth_failure, None);
         let window = |message: &str| said(429, message).throttle_window;

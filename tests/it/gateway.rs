@@ -451,3 +451,29 @@ fn a_call_refused_locally_says_nothing_was_sent() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn a_refused_token_is_blamed_on_the_token_the_request_carried() {
+    let Some(oracle) = Oracle::start(&["--security-token", "the-current-security-token"]) else {
+        return;
+    };
+    let without = Credentials::new(AK, SK).unwrap();
+    let stale = without.clone().with_security_token("a-stale-security-token").unwrap();
+    for (credentials, failure, hint) in [
+        (
+            without,
+            AuthFailure::SecurityTokenMissing,
+            "temporary credentials need their security token (HUAWEICLOUD_SDK_SECURITY_TOKEN)",
+        ),
+        (
+            stale,
+            AuthFailure::SecurityTokenRejected,
+            "the security token is not valid or has expired: get new temporary credentials (AK, SK and token together)",
+        ),
+    ] {
+        let error = oracle.client(credentials).get_jobs_in("p", "r").unwrap_err();
+        assert_eq!(error.auth_failure(), Some(failure), "{error}");
+        assert!(error.to_string().ends_with(hint), "{error}");
+        assert!(!error.to_string().contains("IAM token"), "{error}");
+    }
+}
