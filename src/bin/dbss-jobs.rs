@@ -81,9 +81,15 @@ ENVIRONMENT
 
 EXIT CODES
   0  success
-  1  an API, transport or decode error, the --wait deadline passed, or stdout cannot be written
-  2  a usage error, bad input, or missing credentials
+  1  any other error: an API error (not 401/403), an answer that cannot be decoded, a --check
+     that found a problem, stdout that cannot be written
+  2  a usage error, bad input, or missing credentials (nothing was sent)
   3  with --wait: some job failed (its error_code and fail_reason are printed)
+  4  with --wait: the deadline passed with jobs still in progress (with --json, the last jobs
+     seen are printed on stdout); when no poll was ever answered, the code of the last poll
+  5  the credentials were refused or the access forbidden (401, 403), or not sent because the
+     gateway refused this access key before
+  6  the service could not be reached or did not answer: DNS, connection, TLS, proxy, timeout
 
   Errors print on stderr as one line, with their causes (... : caused by: ...); text from a
   server is printed with its control characters escaped.
@@ -196,18 +202,32 @@ fn needs_the_canonical_request(error: &Error) -> bool {
 fn exit_with(failure: &Failure) -> ExitCode {
     let (message, code) = match failure {
         Failure::Usage(message) => (message.clone(), 2),
-        Failure::Dbss(error)
-            if error.kind() == ErrorKind::InvalidInput || error.is_missing_credentials() =>
-        {
-            (error.report(), 2)
-        }
-        Failure::Dbss(error) => (error.report(), 1),
+        Failure::Dbss(error) => (error.report(), exit_code(error)),
         Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
         Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
         Failure::CheckFailed => ("the check found a problem (marked above)".to_string(), 1),
     };
     report(&message);
     ExitCode::from(code)
+}
+
+/// The exit code of a library error, as the manual lists them: what a pipeline branches on.
+fn exit_code(error: &Error) -> u8 {
+    match error.kind() {
+        _ if error.is_missing_credentials() => 2,
+        ErrorKind::InvalidInput => 2,
+        // A wait no poll of which was answered ends as its last poll did.
+        ErrorKind::WaitTimedOut => match std::error::Error::source(error) {
+            Some(cause) if error.last_jobs().is_none() => {
+                cause.downcast_ref::<Error>().map_or(4, exit_code)
+            }
+            _ => 4,
+        },
+        ErrorKind::AccessKeyRefused => 5,
+        ErrorKind::Api if matches!(error.status(), Some(401 | 403)) => 5,
+        ErrorKind::Transport => 6,
+        _ => 1,
+    }
 }
 
 /// One message on stderr. A stderr that cannot be written is ignored: the exit code still tells.
@@ -394,6 +414,15 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
         false => Ok(()),
     };
     needs("--serve", "--demo", args.demo)?;
+    if let (Some(interval), Some(timeout)) = (args.interval, args.timeout)
+        && interval > timeout
+    {
+        return Err(format!(
+            "--interval {} s is longer than --timeout {} s: the wait would poll once",
+            interval.as_secs_f64(),
+            timeout.as_secs_f64()
+        ));
+    }
     if args.check {
         let idle = ["--wait", "--json", "--demo", "--serve", "--interval"]
             .into_iter()
@@ -606,7 +635,16 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
         _ => {}
     });
     line.finish();
-    let jobs = outcome?;
+    let jobs = match outcome {
+        Ok(jobs) => jobs,
+        Err(error) => {
+            // A pipeline keeps what the wait learned.
+            if let (true, Some(jobs)) = (args.json, error.last_jobs()) {
+                print_jobs(jobs, true)?;
+            }
+            return Err(error.into());
+        }
+    };
     print_jobs(&jobs, args.json)?;
     let failed: Vec<&Job> = jobs
         .iter()

@@ -144,7 +144,7 @@ fn wait_exit_codes() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("DBSS.9: no quota"));
 
     let stuck = sequence(vec![Reply::new(200, job("RUNNING"))]);
-    check_exit(&run_wait(&stuck, "0.3"), 1);
+    check_exit(&run_wait(&stuck, "0.3"), 4);
 }
 
 #[test]
@@ -992,4 +992,72 @@ fn check_keeps_one_deadline_and_signs_nothing_after_a_probe_that_ran_out_of_time
         elapsed < std::time::Duration::from_millis(1600),
         "{elapsed:?}\n{stdout}"
     );
+}
+
+#[test]
+fn exit_codes_a_pipeline_can_branch_on() {
+    let answer = |status: u16, body: String| sequence(vec![Reply::new(status, body)]);
+    let denied = r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:CLI-AK,err:ak not exist"}"#;
+    let forbidden = r#"{"error_code":"DBSS.0403","error_msg":"not allowed"}"#;
+    let broken = r#"{"error_code":"DBSS.5000","error_msg":"internal"}"#;
+    let unreachable = format!("http://127.0.0.1:{}", closed_port());
+    // (what, server, one-shot code, --wait code)
+    let cases: Vec<(&str, Option<Server>, i32, i32)> = vec![
+        ("success", Some(answer(200, job("SUCCESS"))), 0, 0),
+        ("failed job", Some(answer(200, job("FAIL"))), 0, 3),
+        ("still running", Some(answer(200, job("RUNNING"))), 0, 4),
+        ("api error", Some(answer(500, broken.to_string())), 1, 1),
+        (
+            "credentials refused",
+            Some(answer(401, denied.to_string())),
+            5,
+            5,
+        ),
+        ("forbidden", Some(answer(403, forbidden.to_string())), 5, 5),
+        ("unreachable", None, 6, 6),
+    ];
+    for (what, server, one_shot, waited) in cases {
+        let url = server.as_ref().map_or(unreachable.clone(), Server::url);
+        for (wait, json) in [(false, false), (false, true), (true, false), (true, true)] {
+            let mut command = get_jobs();
+            command
+                .args(["--endpoint", &url, "--project-id", "p", "--timeout", "0.6"])
+                .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+                .env("HUAWEICLOUD_SDK_SK", "cli-sk");
+            if wait {
+                command.args(["--wait", "--interval", "0.05"]);
+            }
+            if json {
+                command.arg("--json");
+            }
+            let output = command.arg("instance-1").output().unwrap();
+            let code = if wait { waited } else { one_shot };
+            assert_eq!(
+                output.status.code(),
+                Some(code),
+                "{what}, wait {wait}, json {json}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            if json && [0, 3, 4].contains(&code) {
+                let value: serde_json::Value = serde_json::from_slice(&output.stdout)
+                    .unwrap_or_else(|e| panic!("{what}: {e}: {output:?}"));
+                assert_eq!(value["jobs"][0]["job_id"], "j1", "{what}");
+            }
+        }
+    }
+    let too_long = get_jobs()
+        .args([
+            "--endpoint",
+            &unreachable,
+            "--wait",
+            "--interval",
+            "5",
+            "--timeout",
+            "1",
+            "r",
+        ])
+        .output()
+        .unwrap();
+    check_exit(&too_long, 2);
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("--interval 5 s is longer"));
 }

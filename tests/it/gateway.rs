@@ -458,7 +458,10 @@ fn a_refused_token_is_blamed_on_the_token_the_request_carried() {
         return;
     };
     let without = Credentials::new(AK, SK).unwrap();
-    let stale = without.clone().with_security_token("a-stale-security-token").unwrap();
+    let stale = without
+        .clone()
+        .with_security_token("a-stale-security-token")
+        .unwrap();
     for (credentials, failure, hint) in [
         (
             without,
@@ -471,7 +474,10 @@ fn a_refused_token_is_blamed_on_the_token_the_request_carried() {
             "the security token is not valid or has expired: get new temporary credentials (AK, SK and token together)",
         ),
     ] {
-        let error = oracle.client(credentials).get_jobs_in("p", "r").unwrap_err();
+        let error = oracle
+            .client(credentials)
+            .get_jobs_in("p", "r")
+            .unwrap_err();
         assert_eq!(error.auth_failure(), Some(failure), "{error}");
         assert!(error.to_string().ends_with(hint), "{error}");
         assert!(!error.to_string().contains("IAM token"), "{error}");
