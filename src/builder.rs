@@ -92,7 +92,7 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The region, e.g. `cn-north-4`: requests go to `https://dbss.cn-north-4.myhuaweicloud.com`
+    /// The region, e.g. `cn-north-4` (without it, `HUAWEICLOUD_SDK_REGION`'s): requests go to `https://dbss.cn-north-4.myhuaweicloud.com`
     /// unless `HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4` (region upper-cased, `-` → `_`) names
     /// other endpoints (a comma-separated list, each used in turn with failover as
     /// [`endpoints`](Self::endpoints) describes), or the regions file does, or
@@ -295,12 +295,10 @@ impl ClientBuilder {
     /// URL (or `http://` to loopback), no step of the credential chain can give credentials, the
     /// profile file is malformed, a timeout or the body limit is zero, the proxy URL or the PEM is
     /// invalid.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(mut self) -> Result<Client, Error> {
+        self.environment.check_text()?;
+        self.region = self.region_to_use()?;
         let env = &self.environment;
-        env.check_text()?;
-        if let Some(region) = &self.region {
-            check_region(region, &Source::Method("ClientBuilder::region"))?;
-        }
         let (endpoints, endpoints_from) = self.endpoints_to_use()?;
         self.check_limits()?;
         let user_agent = self.user_agent()?;
@@ -354,6 +352,21 @@ impl ClientBuilder {
         }))
     }
 
+    /// The region given, else `HUAWEICLOUD_SDK_REGION`'s, checked.
+    fn region_to_use(&self) -> Result<Option<String>, Error> {
+        let region = match &self.region {
+            Some(region) => Some((region.clone(), Source::Method("ClientBuilder::region"))),
+            None => self
+                .environment
+                .get(Var::Region)
+                .map(|region| (region, Source::var(Var::Region))),
+        };
+        if let Some((region, source)) = &region {
+            check_region(region, source)?;
+        }
+        Ok(region.map(|(region, _)| region))
+    }
+
     /// The endpoints given, else the region's, with where they came from.
     fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, String), Error> {
         match (&self.endpoints, &self.region) {
@@ -374,7 +387,11 @@ impl ClientBuilder {
                 ))
             }
             (None, Some(region)) => Endpoint::for_region(region, &self.environment),
-            (None, None) => Err(Error::invalid_input("no region or endpoint given")),
+            (None, None) => Err(Error::invalid_input(format!(
+                "no region or endpoint given (ClientBuilder::region, {}, or \
+                 ClientBuilder::endpoint)",
+                Var::Region.name()
+            ))),
         }
     }
 

@@ -44,6 +44,7 @@ variables! {
     SecretKey => "HUAWEICLOUD_SDK_SK", secret;
     SecurityToken => "HUAWEICLOUD_SDK_SECURITY_TOKEN", secret;
     ProjectId => "HUAWEICLOUD_SDK_PROJECT_ID";
+    Region => "HUAWEICLOUD_SDK_REGION";
     IamEndpoint => "HUAWEICLOUD_SDK_IAM_ENDPOINT";
     CredentialsFile => "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
     RegionsFile => "HUAWEICLOUD_SDK_REGIONS_FILE";

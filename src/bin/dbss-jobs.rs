@@ -478,17 +478,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     if let Some(path) = &args.ca_file {
         builder = builder.root_certificates_pem(ca_file_pem(path)?);
     }
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("HUAWEICLOUD_SDK_REGION").ok());
-    let region = region.filter(|region| !region.is_empty());
-    if args.endpoint.is_none() && region.is_none() {
-        return Err(Failure::Usage(
-            "no endpoint: pass --region or --endpoint".into(),
-        ));
-    }
-    if let Some(region) = region {
+    // Without --region, the library reads HUAWEICLOUD_SDK_REGION.
+    if let Some(region) = &args.region {
         builder = builder.region(region);
     }
     if let Some(endpoint) = &args.endpoint {

@@ -562,3 +562,28 @@ fn a_named_profile_file_wins_over_the_environment() {
         "{authorization}"
     );
 }
+
+#[test]
+fn the_library_reads_the_region_from_the_environment_and_an_explicit_one_wins() {
+    let server = crate::support::Server::json(200, r#"{"jobs":[]}"#);
+    let exported = |extra: Vec<(&str, String)>| {
+        let mut vars = vec![
+            ("HOME", "/nonexistent".to_string()),
+            ("HUAWEICLOUD_SDK_REGION", "cn-north-4".to_string()),
+            ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", server.url()),
+            ("HUAWEICLOUD_SDK_AK", "AK".to_string()),
+            ("HUAWEICLOUD_SDK_SK", "SK".to_string()),
+            ("HUAWEICLOUD_SDK_PROJECT_ID", "p".to_string()),
+        ];
+        vars.extend(extra);
+        Client::builder().environment(vars)
+    };
+    exported(vec![]).build().unwrap().get_jobs("r").unwrap();
+    assert_eq!(server.requests().len(), 1);
+    // An explicit region wins: this one has no override, so it goes to the built-in table.
+    let other = exported(vec![]).region("cn-south-1").build().unwrap();
+    assert!(format!("{other:?}").contains("dbss.cn-south-1.myhuaweicloud.com"), "{other:?}");
+    let bad = exported(vec![("HUAWEICLOUD_SDK_REGION", "cn-north-4 ".to_string())]);
+    let error = bad.build().unwrap_err();
+    assert!(error.to_string().contains("HUAWEICLOUD_SDK_REGION: region"), "{error}");
+}
