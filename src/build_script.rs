@@ -78,7 +78,8 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
 ///
 /// # Errors
 /// As [`Client::get_jobs`](crate::Client::get_jobs); `InvalidInput` under docs.rs, and for a
-/// snapshot that cannot be read; `Decode` for a snapshot that is not `{"jobs":[...]}`.
+/// snapshot that cannot be read or is not a `{"jobs":[...]}` body (naming the variable and the
+/// file).
 pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<crate::model::Job>, Error> {
     rerun_if_env_changed(region);
     let env = Environment::Process;
@@ -90,7 +91,12 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<crate::model::Job>, E
                 Var::Snapshot.name()
             ))
         })?;
-        return crate::model::parse_jobs(&body);
+        return crate::model::jobs_from_slice(&body).map_err(|error| {
+            Error::invalid_input(format!(
+                "{} names {path}, which is not a {{\"jobs\":[...]}} body ({error})",
+                Var::Snapshot.name()
+            ))
+        });
     }
     if env.get(Var::DocsRs).is_some() {
         return Err(Error::invalid_input("docs.rs builds without network"));

@@ -148,3 +148,21 @@ fn under_docs_rs_the_recipe_reads_nothing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_snapshot_that_is_not_a_jobs_body_names_the_variable_and_the_file() {
+    let dir = crate::support::TempDir::new("bad-snapshot");
+    let snapshot = dir.write("jobs.json", "<html>502 Bad Gateway</html>");
+    let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("DBSS jobs not read"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let wanted = format!(
+        "DBSS_JOBS_SNAPSHOT names {}, which is not a {{\"jobs\":[...]}} body",
+        snapshot.display()
+    );
+    assert!(warning.contains(&wanted), "{warning}");
+    assert!(!warning.contains("http"), "{warning}");
+}
