@@ -325,6 +325,7 @@ impl ClientBuilder {
             proxy: &self.proxy,
             environment: env,
             hooks,
+            targets: endpoints.iter().chain(&iam).collect(),
         })?;
         let provenance = Provenance {
             endpoints: endpoints_from,

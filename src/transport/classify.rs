@@ -41,13 +41,31 @@ pub(crate) fn classify(error: ureq::Error, phase: Phase, resend: Resend) -> Erro
             "the host name could not be resolved ({})",
             inner_text(&error)
         ),
-        _ => inner_text(&error),
+        _ => match &error {
+            ureq::Error::ConnectProxyFailed(reason) => proxy_words(reason),
+            _ => inner_text(&error),
+        },
     };
     let resend = match (phase, connection_failure, resend) {
         (Phase::BeforeAnswer, true, Resend::Safe) => Resend::Safe,
         _ => Resend::Unsafe,
     };
     Error::transport(kind, message, resend)
+}
+
+/// A CONNECT proxy's refusal, in words: ureq writes `proxy server responded 407/407`.
+fn proxy_words(reason: &str) -> String {
+    let status = reason
+        .strip_prefix("proxy server responded ")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|status| status.parse::<u16>().ok());
+    match status {
+        Some(407) => "the proxy answered http 407: it wants a user name and password, or \
+                      refused the ones given"
+            .to_string(),
+        Some(status) => format!("the proxy answered http {status} to CONNECT"),
+        None => format!("the proxy failed ({reason})"),
+    }
 }
 
 /// Which deadline passed, in words.

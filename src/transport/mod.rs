@@ -45,6 +45,9 @@ pub(crate) struct Settings<'a> {
     pub(crate) proxy: &'a ProxySetting,
     pub(crate) environment: &'a Environment,
     pub(crate) hooks: Hooks,
+    /// Every host the client will reach through the proxy settings (DBSS, IAM): a proxy
+    /// variable is read only for the schemes these use.
+    pub(crate) targets: Vec<&'a Endpoint>,
 }
 
 /// How a request travels: through the proxy the settings choose, or always direct (the
@@ -98,7 +101,7 @@ impl Transport {
             .build();
         Ok(Transport {
             agent: ureq::Agent::new_with_config(config),
-            proxy: ProxyRoute::new(settings.proxy, settings.environment)?,
+            proxy: ProxyRoute::new(settings.proxy, settings.environment, &settings.targets)?,
             hooks: settings.hooks,
             trust,
         })

@@ -73,11 +73,16 @@ pub(crate) struct ProxyRoute {
 }
 
 impl ProxyRoute {
-    /// Resolves the builder's setting against the environment.
+    /// Resolves the builder's setting against the environment, for requests to `targets`.
     ///
     /// # Errors
-    /// `InvalidInput` when a URL (explicit or from a variable) is not a proxy URL that can work.
-    pub(crate) fn new(setting: &ProxySetting, env: &Environment) -> Result<ProxyRoute, Error> {
+    /// `InvalidInput` when a URL (explicit, or from a variable for a scheme one of `targets`
+    /// uses) is not a proxy URL that can work.
+    pub(crate) fn new(
+        setting: &ProxySetting,
+        env: &Environment,
+        targets: &[&Endpoint],
+    ) -> Result<ProxyRoute, Error> {
         let mut route = ProxyRoute::default();
         match setting {
             ProxySetting::Direct => {}
@@ -87,8 +92,15 @@ impl ProxyRoute {
                 route.http = Some(chosen);
             }
             ProxySetting::FromEnvironment => {
-                route.https = from_variables(&HTTPS_VARIABLES, env)?;
-                route.http = from_variables(&HTTP_VARIABLES, env)?;
+                // `HTTP_PROXY` is never read for https, nor `HTTPS_PROXY` for http: a variable
+                // that applies to no target is not read, nor refused.
+                let uses = |plain: bool| targets.iter().any(|t| t.is_plain_http() == plain);
+                if uses(false) {
+                    route.https = from_variables(&HTTPS_VARIABLES, env)?;
+                }
+                if uses(true) {
+                    route.http = from_variables(&HTTP_VARIABLES, env)?;
+                }
                 route.no_proxy = no_proxy_entries(env);
                 route.bypass_loopback = true;
             }

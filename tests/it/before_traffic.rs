@@ -248,7 +248,7 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
         .args(["--endpoint", &dbss, "--project-id", "p", "r"])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
-        .env("HTTPS_PROXY", "http://u:p/w@127.0.0.1:1")
+        .env("HTTP_PROXY", "http://u:p/w@127.0.0.1:1")
         .output()
         .unwrap();
     check_exit(&bad_proxy, 2);

@@ -582,8 +582,14 @@ fn the_library_reads_the_region_from_the_environment_and_an_explicit_one_wins() 
     assert_eq!(server.requests().len(), 1);
     // An explicit region wins: this one has no override, so it goes to the built-in table.
     let other = exported(vec![]).region("cn-south-1").build().unwrap();
-    assert!(format!("{other:?}").contains("dbss.cn-south-1.myhuaweicloud.com"), "{other:?}");
+    assert!(
+        format!("{other:?}").contains("dbss.cn-south-1.myhuaweicloud.com"),
+        "{other:?}"
+    );
     let bad = exported(vec![("HUAWEICLOUD_SDK_REGION", "cn-north-4 ".to_string())]);
     let error = bad.build().unwrap_err();
-    assert!(error.to_string().contains("HUAWEICLOUD_SDK_REGION: region"), "{error}");
+    assert!(
+        error.to_string().contains("HUAWEICLOUD_SDK_REGION: region"),
+        "{error}"
+    );
 }

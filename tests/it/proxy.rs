@@ -304,3 +304,43 @@ fn check_says_who_resolves_a_name_through_each_kind_of_proxy() {
     let (ok, text) = address_of(&format!("socks5://127.0.0.1:{closed}"));
     assert!(!ok && text.contains("cannot be resolved"), "socks5: {text}");
 }
+
+#[test]
+fn a_proxy_variable_is_read_only_for_the_scheme_it_serves() {
+    // An invalid HTTP_PROXY does not block a client whose every target is https.
+    let https_only = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .environment([("HTTP_PROXY", "http://u:p/w@127.0.0.1:1")])
+        .build();
+    assert!(https_only.is_ok(), "{:?}", https_only.err());
+    // It does block one with an http target, naming the variable without the password.
+    let error = crate::support::client("http://127.0.0.1:9")
+        .environment([("HTTP_PROXY", "http://u:p/w@127.0.0.1:1")])
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("in HTTP_PROXY"), "{error}");
+    assert!(!error.to_string().contains("p/w"), "{error}");
+}
+
+#[test]
+fn a_proxy_that_wants_credentials_says_so_once() {
+    let proxy = Server::raw(|mut stream| {
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let _ = crate::support::read_request(&mut reader);
+        let answer = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
+        let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+    });
+    let error = Client::builder()
+        .endpoint("https://dbss.example.com")
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .proxy(proxy.url())
+        .project_id("p")
+        .build()
+        .unwrap()
+        .get_jobs("r")
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("the proxy answered http 407"), "{text}");
+    assert!(!text.contains("407/407"), "{text}");
+}
