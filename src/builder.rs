@@ -57,10 +57,19 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     jobs_path: JobsPath,
     proxy: ProxySetting,
-    root_certificates_pem: Option<SizeOnly>,
+    root_certificates: Option<RootCertificates>,
     user_agent_suffix: Option<String>,
     hooks: Hooks,
     clock_skew_correction: bool,
+    /// The `dbss-jobs` CLI builds this client: settings given are named by its options.
+    by_the_cli: bool,
+}
+
+/// The CAs to trust instead of the default ones.
+#[derive(Clone, Debug)]
+pub(crate) enum RootCertificates {
+    Pem(SizeOnly),
+    File(PathBuf),
 }
 
 impl Default for ClientBuilder {
@@ -83,10 +92,11 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             jobs_path: JobsPath::Auto,
             proxy: ProxySetting::FromEnvironment,
-            root_certificates_pem: None,
+            root_certificates: None,
             user_agent_suffix: None,
             hooks: Hooks::default(),
             clock_skew_correction: true,
+            by_the_cli: false,
         }
     }
 }
@@ -238,8 +248,28 @@ impl ClientBuilder {
     /// corporate proxy), instead of `SSL_CERT_FILE`, the platform's store (feature
     /// `platform-verifier`) or the bundled Mozilla roots.
     pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certificates_pem = Some(SizeOnly(pem.into()));
+        self.root_certificates = Some(RootCertificates::Pem(SizeOnly(pem.into())));
         self
+    }
+
+    /// As [`root_certificates_pem`](Self::root_certificates_pem), with the PEM text read from this
+    /// file when the client is built (an error names the file).
+    pub fn root_certificates_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.root_certificates = Some(RootCertificates::File(path.into()));
+        self
+    }
+
+    /// For the `dbss-jobs` CLI: the settings given to this builder are named by the CLI's
+    /// options (`--endpoint`, `--region`, ...) in errors and in [`Client::check`].
+    #[doc(hidden)]
+    pub fn named_by_the_cli(mut self) -> Self {
+        self.by_the_cli = true;
+        self
+    }
+
+    /// Where a setting given to this builder came from, in its user's words.
+    fn given(&self, method: &'static str) -> Source {
+        Source::given(method, self.by_the_cli)
     }
 
     /// Appended to the `User-Agent` (`dbss-jobs/<version> <suffix>`), e.g. `my-tool/1.2`.
@@ -303,10 +333,16 @@ impl ClientBuilder {
         self.check_limits()?;
         let user_agent = self.user_agent()?;
         let metadata_endpoint = self.metadata_endpoint_to_use()?;
+        let project_id_by = self.given("ClientBuilder::project_id");
+        let iam_endpoint_by = self.given("ClientBuilder::iam_endpoint");
+        let roots_by = self.given("ClientBuilder::root_certificates_file");
+        let profile_given_by = self.given("ClientBuilder::profile_file");
         let resolved = resolve(ChainSettings {
             explicit: self.auth,
-            explicit_project_id: self.project_id,
-            explicit_iam_endpoint: self.iam_endpoint.map(|url| url.0),
+            auth_given_by: "ClientBuilder::auth",
+            explicit_project_id: self.project_id.map(|id| (id, project_id_by)),
+            explicit_iam_endpoint: self.iam_endpoint.map(|url| (url.0, iam_endpoint_by)),
+            profile_given_by,
             profile_file: self.profile_file.as_ref(),
             metadata: self.ecs_metadata,
             metadata_endpoint,
@@ -318,10 +354,10 @@ impl ClientBuilder {
         hooks.log = crate::env::log_level()?;
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
-            root_certificates_pem: self
-                .root_certificates_pem
+            root_certificates: self
+                .root_certificates
                 .as_ref()
-                .map(|pem| pem.0.as_slice()),
+                .map(|roots| (roots, roots_by)),
             proxy: &self.proxy,
             environment: env,
             hooks,
@@ -356,7 +392,7 @@ impl ClientBuilder {
     /// The region given, else `HUAWEICLOUD_SDK_REGION`'s, checked.
     fn region_to_use(&self) -> Result<Option<String>, Error> {
         let region = match &self.region {
-            Some(region) => Some((region.clone(), Source::Method("ClientBuilder::region"))),
+            Some(region) => Some((region.clone(), self.given("ClientBuilder::region"))),
             None => self
                 .environment
                 .get(Var::Region)
@@ -371,15 +407,15 @@ impl ClientBuilder {
     /// The endpoints given, else the region's, with where they came from.
     fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, String), Error> {
         match (&self.endpoints, &self.region) {
-            (Some(urls), _) if urls.is_empty() => {
-                Err(Error::invalid_input("the list of endpoints is empty"))
-            }
+            (Some(urls), _) if urls.is_empty() => Err(Error::invalid_input(
+                "ClientBuilder::endpoints: the list is empty",
+            )),
             (Some(urls), _) => {
                 let method = match urls.len() {
                     1 => "ClientBuilder::endpoint",
                     _ => "ClientBuilder::endpoints",
                 };
-                let source = Source::Method(method);
+                let source = self.given(method);
                 let parsed = urls.iter().map(|url| Endpoint::parse(&url.0));
                 let endpoints = parsed.collect::<Result<_, _>>();
                 Ok((
@@ -399,7 +435,7 @@ impl ClientBuilder {
     /// The metadata service given, else `DBSS_JOBS_ECS_METADATA_ENDPOINT`'s.
     fn metadata_endpoint_to_use(&self) -> Result<Option<Endpoint>, Error> {
         let given = self.metadata_endpoint.clone().map(|url| {
-            let source = Source::Method("ClientBuilder::metadata_endpoint");
+            let source = self.given("ClientBuilder::metadata_endpoint");
             (url.0, source)
         });
         let url = given.or_else(|| {
@@ -411,19 +447,19 @@ impl ClientBuilder {
     }
 
     fn check_limits(&self) -> Result<(), Error> {
-        for (name, timeout) in [
-            ("timeout", self.timeout),
-            ("connect_timeout", self.connect_timeout),
+        for (method, timeout) in [
+            ("ClientBuilder::timeout", self.timeout),
+            ("ClientBuilder::connect_timeout", self.connect_timeout),
         ] {
             if timeout.is_zero() || timeout > MAX_TIMEOUT {
                 return Err(Error::invalid_input(format!(
-                    "{name} is {timeout:?}; it must be greater than zero and at most one day"
+                    "{method}: {timeout:?}; it must be greater than zero and at most one day"
                 )));
             }
         }
         if self.max_body_size == 0 {
             return Err(Error::invalid_input(
-                "max body size must be greater than zero",
+                "ClientBuilder::max_body_size: it must be greater than zero",
             ));
         }
         Ok(())
@@ -432,7 +468,7 @@ impl ClientBuilder {
     fn user_agent(&self) -> Result<String, Error> {
         match &self.user_agent_suffix {
             Some(suffix) => {
-                check_header_safe("user agent suffix", suffix)?;
+                check_header_safe("ClientBuilder::user_agent_suffix: the suffix", suffix)?;
                 Ok(format!("{USER_AGENT} {}", suffix.trim()))
             }
             None => Ok(USER_AGENT.to_string()),

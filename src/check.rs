@@ -151,6 +151,7 @@ impl Client {
             body_limit: 64 * 1024,
             resend: Resend::Unsafe,
             secrets: &Secrets::default(),
+            secret_body: false,
             attempt: 1,
             signed: None,
         };

@@ -470,6 +470,7 @@ impl Client {
             body_limit: self.config.max_body_size,
             resend: Resend::Safe,
             secrets: &sent.secrets,
+            secret_body: false,
             attempt,
             signed: stages,
         })
@@ -579,6 +580,10 @@ impl Client {
             .map_err(|error| error.in_context(context()))?;
         let result = match answer.is_success() {
             true => iam::project_from_body(region, answer.body())
+                .and_then(|id| match check_project_id(&id) {
+                    Ok(()) => Ok(id),
+                    Err(_) => Err(format!("IAM named a project id that cannot be one: {id:?}")),
+                })
                 .map_err(|message| answer.unusable(&message)),
             false => Err(answer.error()),
         };

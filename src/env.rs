@@ -43,6 +43,7 @@ variables! {
     AccessKey => "HUAWEICLOUD_SDK_AK";
     SecretKey => "HUAWEICLOUD_SDK_SK", secret;
     SecurityToken => "HUAWEICLOUD_SDK_SECURITY_TOKEN", secret;
+    AuthToken => "HUAWEICLOUD_SDK_AUTH_TOKEN", secret;
     ProjectId => "HUAWEICLOUD_SDK_PROJECT_ID";
     Region => "HUAWEICLOUD_SDK_REGION";
     IamEndpoint => "HUAWEICLOUD_SDK_IAM_ENDPOINT";
@@ -212,6 +213,7 @@ mod tests {
             [
                 "HUAWEICLOUD_SDK_SK",
                 "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                "HUAWEICLOUD_SDK_AUTH_TOKEN",
                 "ALL_PROXY",
                 "all_proxy",
                 "HTTPS_PROXY",

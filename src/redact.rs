@@ -137,7 +137,8 @@ struct SecretsInner {
     runs: OnceLock<Runs>,
 }
 
-/// What [`Secrets::scrub`] looks for: every [`SCRUBBED_RUN`]-character run of the longer secrets,
+/// What [`Secrets::scrub`] looks for, ASCII case ignored: every [`SCRUBBED_RUN`]-character run of
+/// the longer secrets,
 /// by a 64-bit hash of its characters (one set lookup per position of a text: linear in the text
 /// and the secrets; a collision could only hide 12 harmless characters), and the shorter secrets
 /// whole.
@@ -146,10 +147,11 @@ struct Runs {
     whole: Vec<Vec<char>>,
 }
 
-/// FNV-1a over a run's characters.
+/// FNV-1a over a run's characters, ASCII case ignored (a signature echoed in upper case).
 fn run_hash(run: &[char]) -> u64 {
     run.iter().fold(0xcbf2_9ce4_8422_2325, |hash, c| {
-        (hash ^ u64::from(u32::from(*c))).wrapping_mul(0x0100_0000_01b3)
+        let c = c.to_ascii_lowercase();
+        (hash ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
@@ -172,6 +174,16 @@ impl Secrets {
             secrets,
             runs: OnceLock::new(),
         }))
+    }
+
+    /// These secrets and those a secret body holds: its text, and every string in it if JSON.
+    pub(crate) fn with_body(&self, body: &[u8]) -> Secrets {
+        let text = String::from_utf8_lossy(body);
+        let mut found = vec![text.trim().to_string()];
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            strings_in(&value, &mut found);
+        }
+        self.with(found.iter().map(String::as_str))
     }
 
     fn runs(&self) -> &Runs {
@@ -230,7 +242,8 @@ impl Secrets {
         }
         for secret in &runs.whole {
             for (at, window) in chars.windows(secret.len()).enumerate() {
-                if window == secret.as_slice() {
+                let same = |(a, b): (&char, &char)| a.eq_ignore_ascii_case(b);
+                if window.iter().zip(secret).all(same) {
                     mark(at, secret.len());
                 }
             }
@@ -243,12 +256,23 @@ impl Secrets {
         shown(&self.scrub(text))
     }
 
-    /// A server's header values as a hook may see them: secret headers by name, the rest shown.
+    /// A server's headers as a hook may see them: secret headers by name, every name and value
+    /// shown (a header's name can echo a secret too).
     pub(crate) fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         headers
             .iter()
-            .map(|(name, value)| (name.clone(), self.show(&header(name, value))))
+            .map(|(name, value)| (self.show(name), self.show(&header(name, value))))
             .collect()
+    }
+}
+
+/// Every string in a JSON value.
+fn strings_in(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => found.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings_in(item, found)),
+        serde_json::Value::Object(fields) => fields.values().for_each(|v| strings_in(v, found)),
+        _ => {}
     }
 }
 

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 pub(crate) enum Source {
     /// A method of the public API: `ClientBuilder::region`, `Credentials::new`.
     Method(&'static str),
+    /// An option of the `dbss-jobs` CLI, which set the builder method: `--region`.
+    Option(&'static str),
     /// An environment variable, by name.
     Var(String),
     /// A line of a file (the profile file, the regions file).
@@ -20,12 +22,26 @@ impl Source {
     pub(crate) fn var(var: crate::env::Var) -> Source {
         Source::Var(var.name().to_string())
     }
+
+    /// A builder method, or for the CLI the option that calls it.
+    pub(crate) fn given(method: &'static str, by_the_cli: bool) -> Source {
+        let option = match method {
+            _ if !by_the_cli => None,
+            "ClientBuilder::endpoint" | "ClientBuilder::endpoints" => Some("--endpoint"),
+            "ClientBuilder::region" => Some("--region"),
+            "ClientBuilder::project_id" => Some("--project-id"),
+            "ClientBuilder::profile_file" => Some("--profile-file"),
+            "ClientBuilder::root_certificates_file" => Some("--ca-file"),
+            _ => None,
+        };
+        option.map_or(Source::Method(method), Source::Option)
+    }
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Method(method) => write!(f, "{method}"),
+            Source::Method(method) | Source::Option(method) => write!(f, "{method}"),
             Source::Var(name) => write!(f, "{name}"),
             Source::Line(path, line) => write!(f, "{} line {line}", path.display()),
         }

@@ -127,9 +127,11 @@ impl Client {
         let call_deadline = || deadline.map_or(self.deadline(), |d| d.min(self.deadline()));
         let mut seen = Seen::default();
         loop {
+            // One deadline for the poll: the project lookup and the jobs call share it.
+            let poll_deadline = call_deadline();
             let poll = self
-                .project_id_before(call_deadline())
-                .and_then(|project| self.get_jobs_before(&project, resource_id, call_deadline()));
+                .project_id_before(poll_deadline)
+                .and_then(|project| self.get_jobs_before(&project, resource_id, poll_deadline));
             let last_error = match poll {
                 Ok(jobs) => {
                     progress(Progress::Listed(&jobs));

@@ -54,9 +54,13 @@ impl AuthSource {
 /// Settings of the builder that the chain reads.
 pub(crate) struct ChainSettings<'a> {
     pub(crate) explicit: Option<Auth>,
-    pub(crate) explicit_project_id: Option<String>,
-    pub(crate) explicit_iam_endpoint: Option<String>,
+    /// How the explicit credentials were given, in the user's words (`ClientBuilder::auth`).
+    pub(crate) auth_given_by: &'a str,
+    pub(crate) explicit_project_id: Option<(String, Source)>,
+    pub(crate) explicit_iam_endpoint: Option<(String, Source)>,
     pub(crate) profile_file: Option<&'a PathBuf>,
+    /// How a profile file was named to the builder, in the user's words.
+    pub(crate) profile_given_by: Source,
     pub(crate) metadata: bool,
     /// The metadata service, when not the ECS default.
     pub(crate) metadata_endpoint: Option<Endpoint>,
@@ -66,12 +70,10 @@ pub(crate) struct ChainSettings<'a> {
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let env = settings.environment;
     let mut tried = Vec::new();
-    let given = settings.explicit_project_id.clone();
-    let mut project_id = given_or_set(given, "ClientBuilder::project_id", env, Var::ProjectId);
+    let mut project_id = given_or_set(settings.explicit_project_id.clone(), env, Var::ProjectId);
     let found = first_credentials(&settings, &mut tried)?;
     let given = settings.explicit_iam_endpoint.clone();
-    let mut iam_endpoint =
-        given_or_set(given, "ClientBuilder::iam_endpoint", env, Var::IamEndpoint);
+    let mut iam_endpoint = given_or_set(given, env, Var::IamEndpoint);
     let (auth, mut credentials_from) = match found {
         Some(Found {
             auth,
@@ -123,18 +125,13 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     })
 }
 
-/// A setting given to the builder (by `method`), else the variable's value, with where it came
-/// from.
+/// A setting given to the builder, else the variable's value, with where it came from.
 fn given_or_set(
-    given: Option<String>,
-    method: &'static str,
+    given: Option<(String, Source)>,
     env: &Environment,
     var: Var,
 ) -> Option<(String, Source)> {
-    match given {
-        Some(value) => Some((value, Source::Method(method))),
-        None => env.get(var).map(|value| (value, Source::var(var))),
-    }
+    given.or_else(|| env.get(var).map(|value| (value, Source::var(var))))
 }
 
 /// Credentials a step of the chain found, with the profile they came from (and its path), if any.
@@ -153,16 +150,19 @@ fn first_credentials(
 ) -> Result<Option<Found>, Error> {
     let env = settings.environment;
     if let Some(auth) = &settings.explicit {
-        let from = "explicit credentials (.auth)".to_string();
+        let from = match auth.variable() {
+            Some(variable) => variable.to_string(),
+            None => settings.auth_given_by.to_string(),
+        };
         return Ok(Some(Found {
             auth: auth.clone(),
             profile: None,
             from,
         }));
     }
-    let named_profile = settings.profile_file.is_some();
-    if named_profile {
-        let found = from_profile(settings.profile_file, env, tried)?;
+    if let Some(path) = settings.profile_file {
+        let named = Some((path, &settings.profile_given_by));
+        let found = from_profile(named, env, tried)?;
         if found.is_none() {
             return Err(Error::invalid_input(format!(
                 "the profile file given has no credentials; tried {}",
@@ -172,7 +172,7 @@ fn first_credentials(
         return Ok(found);
     }
     if let Some(auth) = from_environment(env, tried)? {
-        let from = format!("the environment ({})", Var::AccessKey.name());
+        let from = Var::AccessKey.name().to_string();
         return Ok(Some(Found {
             auth,
             profile: None,
@@ -208,17 +208,19 @@ fn from_environment(env: &Environment, tried: &mut Vec<String>) -> Result<Option
 }
 
 /// The profile's credentials, with the profile for its other keys; `None` (and a note in
-/// `tried`) when there is no file or it has no AK/SK.
+/// `tried`) when there is no file or it has no AK/SK. `named` is a file named to the builder,
+/// with how it was named.
 fn from_profile(
-    explicit_path: Option<&PathBuf>,
+    named: Option<(&PathBuf, &Source)>,
     env: &Environment,
     tried: &mut Vec<String>,
 ) -> Result<Option<Found>, Error> {
-    let Some((path, required)) = profile_path(explicit_path.map(PathBuf::as_path), env) else {
+    let Some((path, required)) = profile_path(named.map(|(path, _)| path.as_path()), env) else {
         tried.push("profile file (no home directory)".to_string());
         return Ok(None);
     };
-    let Some(profile) = read_profile(&path, required)? else {
+    let by = named.map(|(_, source)| source);
+    let Some(profile) = read_profile(&path, required, by)? else {
         tried.push(format!("profile file {} (not found)", path.display()));
         return Ok(None);
     };
@@ -245,9 +247,13 @@ fn from_profile(
         Some((token, at)) => credentials.with_token_from(token.clone(), &line(*at))?,
         None => credentials,
     };
+    let from = match by {
+        Some(source) => format!("{source} {}", path.display()),
+        None => format!("the profile file {}", path.display()),
+    };
     Ok(Some(Found {
         auth: Auth::AkSk(credentials),
-        from: format!("the profile file {}", path.display()),
+        from,
         profile: Some((path, profile)),
     }))
 }

@@ -30,6 +30,8 @@ use crate::source::{Source, check_secret};
 /// ```
 #[derive(Clone)]
 pub struct Credentials {
+    /// The variable they were read from, when [`Credentials::from_env`] read them.
+    from: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
     keyed_hmac: Hmac<Sha256>,
@@ -70,6 +72,7 @@ impl Credentials {
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
             .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
         Ok(Credentials {
+            from: None,
             access_key,
             keyed_hmac,
             security_token: None,
@@ -99,7 +102,12 @@ impl Credentials {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is
     /// missing or empty.
     pub fn from_env() -> Result<Self, Error> {
-        Credentials::from_environment(&Environment::Process)?.ok_or_else(|| {
+        let found = Credentials::from_environment(&Environment::Process)?;
+        let found = found.map(|credentials| Credentials {
+            from: Some(Var::AccessKey.name()),
+            ..credentials
+        });
+        found.ok_or_else(|| {
             Error::invalid_input(format!(
                 "environment variables {} and {} are not set",
                 Var::AccessKey.name(),
@@ -148,6 +156,16 @@ impl Credentials {
 
     pub(crate) fn security_token(&self) -> Option<&str> {
         self.security_token.as_deref()
+    }
+}
+
+impl Auth {
+    /// The variable explicit credentials were read from (`from_env`), if they were.
+    pub(crate) fn variable(&self) -> Option<&'static str> {
+        match self {
+            Auth::AkSk(credentials) => credentials.from,
+            Auth::Token(token) => token.from,
+        }
     }
 }
 
@@ -239,8 +257,18 @@ impl From<IamToken> for Auth {
 
 /// An IAM token (the `X-Subject-Token` that IAM issues), sent as `X-Auth-Token`. `Debug` shows
 /// it redacted.
-#[derive(Clone, Debug)]
-pub struct IamToken(Redacted<String>);
+#[derive(Clone)]
+pub struct IamToken {
+    token: Redacted<String>,
+    /// The variable it was read from, when [`IamToken::from_env`] read it.
+    from: Option<&'static str>,
+}
+
+impl fmt::Debug for IamToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IamToken").field(&self.token).finish()
+    }
+}
 
 impl IamToken {
     /// Wraps a token.
@@ -252,14 +280,32 @@ impl IamToken {
         IamToken::checked(token.into(), &Source::Method("IamToken::new"))
     }
 
+    /// `HUAWEICLOUD_SDK_AUTH_TOKEN`, if it is set (`dbss-jobs` reads an IAM token there).
+    ///
+    /// # Errors
+    /// As [`IamToken::new`], naming the variable.
+    pub fn from_env() -> Result<Option<Self>, Error> {
+        let Some(token) = Environment::Process.get(Var::AuthToken) else {
+            return Ok(None);
+        };
+        let token = IamToken::checked(token, &Source::var(Var::AuthToken))?;
+        Ok(Some(IamToken {
+            from: Some(Var::AuthToken.name()),
+            ..token
+        }))
+    }
+
     /// A token whose source is named when it is refused.
     pub(crate) fn checked(token: String, from: &Source) -> Result<Self, Error> {
         check_secret("IAM token", &token, true, from)?;
-        Ok(IamToken(Redacted(token)))
+        Ok(IamToken {
+            token: Redacted(token),
+            from: None,
+        })
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        &self.0.0
+        &self.token.0
     }
 }
 

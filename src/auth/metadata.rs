@@ -240,6 +240,7 @@ impl MetadataCredentials {
             body_limit: BODY_LIMIT,
             resend: Resend::Unsafe,
             secrets,
+            secret_body: true,
             attempt: 1,
             signed: None,
         };

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::env::Environment;
 use crate::env::Var;
 use crate::error::Error;
+use crate::source::Source;
 
 /// The `[basic]` section's keys this crate uses, each with its line (a refusal names it). Empty
 /// values count as absent.
@@ -35,18 +36,24 @@ pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option
         .map(|home| (home.join(".huaweicloud").join("credentials"), false))
 }
 
-/// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required.
-pub(crate) fn read_profile(path: &Path, required: bool) -> Result<Option<Profile>, Error> {
+/// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required;
+/// `named` is how the file was named to the builder, for the error when it cannot be read.
+pub(crate) fn read_profile(
+    path: &Path,
+    required: bool,
+    named: Option<&Source>,
+) -> Result<Option<Profile>, Error> {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
             Error::invalid_input(format!("profile file {} is not UTF-8", path.display()))
         })?,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(error) => {
-            return Err(Error::invalid_input(format!(
-                "cannot read profile file {}: {error}",
-                path.display()
-            )));
+            let path = path.display();
+            return Err(Error::invalid_input(match named {
+                Some(source) => format!("{source} names {path}, which cannot be read ({error})"),
+                None => format!("cannot read profile file {path}: {error}"),
+            }));
         }
     };
     parse_profile(&text).map(Some).map_err(|message| {

@@ -14,7 +14,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -128,7 +128,6 @@ enum Mode {
 }
 
 enum Failure {
-    Usage(String),
     Dbss(Error),
     Output(std::io::Error),
     JobsFailed(usize),
@@ -201,7 +200,6 @@ fn needs_the_canonical_request(error: &Error) -> bool {
 /// Reports a failure on stderr and gives its exit code.
 fn exit_with(failure: &Failure) -> ExitCode {
     let (message, code) = match failure {
-        Failure::Usage(message) => (message.clone(), 2),
         Failure::Dbss(error) => (error.report(), exit_code(error)),
         Failure::Output(error) => (format!("cannot write the output: {error}"), 1),
         Failure::JobsFailed(count) => (format!("{count} job(s) failed"), 3),
@@ -471,12 +469,13 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let mut builder = credentials(verbose(Client::builder(), args.verbosity), args)?;
+    let builder = verbose(Client::builder().named_by_the_cli(), args.verbosity);
+    let mut builder = credentials(builder, args)?;
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);
     }
     if let Some(path) = &args.ca_file {
-        builder = builder.root_certificates_pem(ca_file_pem(path)?);
+        builder = builder.root_certificates_file(path);
     }
     // Without --region, the library reads HUAWEICLOUD_SDK_REGION.
     if let Some(region) = &args.region {
@@ -494,33 +493,6 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     let resource_id = args.resource_id.as_deref().unwrap_or_default();
     fetch_and_print(&client, resource_id, args)
-}
-
-/// The PEM text of `--ca-file`; an error names the option and the file. The library checks a
-/// PEM only while building a client, among every other setting, so two throwaway clients (fixed
-/// settings, no environment), with and without the PEM, tell whether the file is what is wrong.
-fn ca_file_pem(path: &Path) -> Result<Vec<u8>, Failure> {
-    let named = |why: &dyn std::fmt::Display| {
-        Failure::Usage(format!("--ca-file {}: {why}", path.display()))
-    };
-    let pem = std::fs::read(path).map_err(|error| named(&error))?;
-    let probe = |pem: Option<&[u8]>| -> Result<Client, Error> {
-        let builder = Client::builder()
-            .endpoint("http://127.0.0.1:9")
-            .auth(Credentials::new("AK", "SK")?)
-            .project_id("p")
-            .environment(std::iter::empty::<(String, String)>());
-        match pem {
-            Some(pem) => builder.root_certificates_pem(pem).build(),
-            None => builder.build(),
-        }
-    };
-    if let Err(error) = probe(Some(&pem))
-        && probe(None).is_ok()
-    {
-        return Err(named(&error));
-    }
-    Ok(pem)
 }
 
 /// `--check`: one line per fact on stdout, the first failing one marked; exit 1 if any fails.
@@ -577,31 +549,20 @@ fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
     })
 }
 
-/// `--profile-file`, else a token from the environment. The option is explicit, so it wins over
-/// the token as it does over the environment's AK/SK; a file that is not there is a usage error
-/// naming the option (the library's would name the file only).
+/// `--profile-file`, else a token from `HUAWEICLOUD_SDK_AUTH_TOKEN`. The option is explicit, so it
+/// wins over the token as it does over the environment's AK/SK; a file that is not there is
+/// refused naming the option.
 fn credentials(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
     if let Some(path) = &args.profile_file {
-        std::fs::File::open(path).map_err(|error| {
-            Failure::Usage(format!("--profile-file {}: {error}", path.display()))
-        })?;
         return Ok(builder.profile_file(path));
     }
-    Ok(match iam_token_from_env()? {
-        Some(token) => builder.auth(token),
-        None => builder,
-    })
-}
-
-/// An IAM token from `HUAWEICLOUD_SDK_AUTH_TOKEN`, used only when no AK/SK is in the environment.
-fn iam_token_from_env() -> Result<Option<IamToken>, Failure> {
-    let set = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    if set("HUAWEICLOUD_SDK_AK").is_some() || set("HUAWEICLOUD_SDK_SK").is_some() {
-        return Ok(None);
-    }
-    match set("HUAWEICLOUD_SDK_AUTH_TOKEN") {
-        Some(token) => Ok(Some(IamToken::new(token)?)),
-        None => Ok(None),
+    // An AK/SK in the environment wins over the token, as the chain's order has it.
+    match Credentials::from_env() {
+        Err(error) if error.is_missing_credentials() => Ok(match IamToken::from_env()? {
+            Some(token) => builder.auth(token),
+            None => builder,
+        }),
+        _ => Ok(builder),
     }
 }
 
@@ -960,7 +921,7 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
                 "DBSS.0403",
                 "The user is not authorized to view this instance",
             )],
-            "403 DBSS.0403 (exit 1)",
+            "403 DBSS.0403 (exit 5)",
         ),
         (
             "demo-empty",

@@ -14,7 +14,13 @@ pub(crate) enum Phase {
 ///
 /// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
 /// looked at so that `is_dns()` and `is_tls()` tell the truth.
-pub(crate) fn classify(error: ureq::Error, phase: Phase, resend: Resend) -> Error {
+/// `connect_is_deadline` says the connect timeout was cut to the call's deadline.
+pub(crate) fn classify(
+    error: ureq::Error,
+    phase: Phase,
+    resend: Resend,
+    connect_is_deadline: bool,
+) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, connection_failure) = match &error {
         ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
@@ -36,7 +42,7 @@ pub(crate) fn classify(error: ureq::Error, phase: Phase, resend: Resend) -> Erro
     };
     let message = match kind {
         TransportKind::Tls => tls_words(&error),
-        TransportKind::Timeout => timeout_words(&error),
+        TransportKind::Timeout => timeout_words(&error, connect_is_deadline),
         TransportKind::Dns => format!(
             "the host name could not be resolved ({})",
             inner_text(&error)
@@ -68,11 +74,18 @@ fn proxy_words(reason: &str) -> String {
     }
 }
 
-/// Which deadline passed, in words.
-fn timeout_words(error: &ureq::Error) -> String {
+/// Which deadline passed, in words: the answer's head is held to the call's deadline, and so is
+/// the connection when less than its own timeout was left.
+fn timeout_words(error: &ureq::Error, connect_is_deadline: bool) -> String {
+    use ureq::Timeout;
     match error {
-        ureq::Error::Timeout(ureq::Timeout::Global) => "the total deadline passed".to_string(),
-        ureq::Error::Timeout(ureq::Timeout::Connect) => {
+        ureq::Error::Timeout(Timeout::Global | Timeout::RecvResponse) => {
+            "the total deadline passed".to_string()
+        }
+        ureq::Error::Timeout(Timeout::Connect) if connect_is_deadline => {
+            "the total deadline passed".to_string()
+        }
+        ureq::Error::Timeout(Timeout::Connect) => {
             "no connection within the connect timeout".to_string()
         }
         ureq::Error::Timeout(which) => format!("the {which} timeout passed"),

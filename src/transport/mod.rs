@@ -20,11 +20,13 @@ pub use endpoint::REGIONS;
 pub(crate) use proxy::{ProxyRoute, ProxySetting};
 pub(crate) use regions::file_to_watch as regions_file_to_watch;
 
+use crate::builder::RootCertificates;
 use crate::env::Environment;
 use crate::error::{Error, Resend, TransportKind};
 use crate::gateway::Answer;
 use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
 use crate::redact::Secrets;
+use crate::source::Source;
 
 /// Error bodies are only quoted, so only their beginning is read.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -32,6 +34,7 @@ const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 /// The agent, the proxy decision and the hooks of a client.
 pub(crate) struct Transport {
     agent: ureq::Agent,
+    connect_timeout: Duration,
     proxy: ProxyRoute,
     hooks: Hooks,
     /// Which CAs are trusted, in words.
@@ -41,7 +44,8 @@ pub(crate) struct Transport {
 /// What a transport is made from: the builder's checked settings.
 pub(crate) struct Settings<'a> {
     pub(crate) connect_timeout: Duration,
-    pub(crate) root_certificates_pem: Option<&'a [u8]>,
+    /// The CAs to trust instead of the default ones, and how they were given.
+    pub(crate) root_certificates: Option<(&'a RootCertificates, Source)>,
     pub(crate) proxy: &'a ProxySetting,
     pub(crate) environment: &'a Environment,
     pub(crate) hooks: Hooks,
@@ -78,6 +82,9 @@ pub(crate) struct Request<'a> {
     pub(crate) resend: Resend,
     /// What texts built from the answer are scrubbed of.
     pub(crate) secrets: &'a Secrets,
+    /// The answer's body is itself secret (the metadata service's tokens and keys): its text
+    /// and every string in it are scrubbed from the answer's headers too.
+    pub(crate) secret_body: bool,
     pub(crate) attempt: u32,
     /// For a signed request, its canonical request and string to sign, for the request hook.
     pub(crate) signed: Option<(&'a str, &'a str)>,
@@ -90,7 +97,7 @@ impl Transport {
     /// # Errors
     /// `InvalidInput` for a proxy URL or CA file that cannot work.
     pub(crate) fn new(settings: Settings<'_>) -> Result<Transport, Error> {
-        let (tls, trust) = tls::tls_config(settings.root_certificates_pem, settings.environment)?;
+        let (tls, trust) = tls::tls_config(settings.root_certificates, settings.environment)?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -101,6 +108,7 @@ impl Transport {
             .build();
         Ok(Transport {
             agent: ureq::Agent::new_with_config(config),
+            connect_timeout: settings.connect_timeout,
             proxy: ProxyRoute::new(settings.proxy, settings.environment, &settings.targets)?,
             hooks: settings.hooks,
             trust,
@@ -192,21 +200,23 @@ impl Transport {
             Route::AsConfigured => self.proxy.for_target(request.target),
             Route::Direct => None,
         };
-        // The head must arrive by the deadline (counted from when the request was sent); only
-        // its body may use the grace.
-        let mut config = self
+        // The connection (TLS and a proxy's CONNECT included) and the head each get no more
+        // than the deadline; only a body whose head came may use the grace.
+        let connect = request.connect_timeout.unwrap_or(self.connect_timeout);
+        let config = self
             .agent
             .configure_request(built)
             .timeout_global(Some(remaining + request.grace))
+            .timeout_connect(Some(connect.min(remaining)))
             .timeout_recv_response(Some(remaining))
             .proxy(proxy);
-        if let Some(connect) = request.connect_timeout {
-            config = config.timeout_connect(Some(connect));
-        }
         let response = self
             .agent
             .run(config.build())
-            .map_err(|error| classify::classify(error, Phase::BeforeAnswer, request.resend))
+            .map_err(|error| {
+                let bound = connect >= remaining;
+                classify::classify(error, Phase::BeforeAnswer, request.resend, bound)
+            })
             .map_err(|error| error.scrub(request.secrets))?;
         read(response, request)
     }
@@ -241,7 +251,7 @@ fn read(
                 return Err(Error::too_large(status, id, request.body_limit));
             }
             Err(error) => {
-                let error = classify::classify(error, Phase::ReadingAnswer, Resend::Unsafe);
+                let error = classify::classify(error, Phase::ReadingAnswer, Resend::Unsafe, false);
                 return Err(error.scrub(request.secrets));
             }
         }
@@ -258,12 +268,16 @@ fn read(
     let signed = request
         .signed
         .map(|(canonical_request, _)| canonical_request);
+    let secrets = match request.secret_body && (200..=299).contains(&status) {
+        true => request.secrets.with_body(&body),
+        false => request.secrets.clone(),
+    };
     Ok(Answer::read(
         status,
         headers,
         body,
         received_at,
-        request.secrets,
+        &secrets,
         signed,
     ))
 }

@@ -6,11 +6,14 @@
 //! read it); else, with the `platform-verifier` feature, the operating system's trust store and
 //! verifier; else the Mozilla roots bundled with the crate. Verification cannot be turned off.
 
+use std::path::Path;
 use std::sync::Arc;
 
+use crate::builder::RootCertificates;
 use crate::env::Environment;
 use crate::env::Var;
 use crate::error::Error;
+use crate::source::Source;
 
 /// The TLS configuration of the client's agent.
 ///
@@ -18,7 +21,7 @@ use crate::error::Error;
 /// `InvalidInput` when the given PEM, or the file `SSL_CERT_FILE` names, cannot be read or holds no
 /// certificate (the message names the variable and the path).
 pub(crate) fn tls_config(
-    pem: Option<&[u8]>,
+    given: Option<(&RootCertificates, Source)>,
     env: &Environment,
 ) -> Result<(ureq::tls::TlsConfig, String), Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
@@ -26,21 +29,28 @@ pub(crate) fn tls_config(
     {
         tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
     }
-    let (roots, trust) = match (pem, env.get(Var::SslCertFile)) {
-        (Some(pem), _) => {
-            let roots = certificates(pem)
-                .map_err(|why| Error::invalid_input(format!("root certificates PEM {why}")))?;
+    let (roots, trust) = match (given, env.get(Var::SslCertFile)) {
+        (Some((RootCertificates::Pem(pem), _)), _) => {
+            let roots = certificates(&pem.0).map_err(|why| {
+                let method = "ClientBuilder::root_certificates_pem";
+                Error::invalid_input(format!("{method}: the PEM {why}"))
+            })?;
             let trust = format!("the {} CA certificate(s) given to the builder", roots.len());
             (Some(roots), trust)
         }
-        (None, Some(path)) => {
-            let roots = certificates_in_file(&path)?;
+        (Some((RootCertificates::File(path), source)), _) => {
+            let roots = certificates_in_file(path, &source)?;
             let trust = format!(
-                "the {} CA certificate(s) in {} ({})",
+                "the {} CA certificate(s) in {} ({source})",
                 roots.len(),
-                path,
-                Var::SslCertFile.name()
+                path.display()
             );
+            (Some(roots), trust)
+        }
+        (None, Some(path)) => {
+            let source = Source::var(Var::SslCertFile);
+            let roots = certificates_in_file(Path::new(&path), &source)?;
+            let trust = format!("the {} CA certificate(s) in {path} ({source})", roots.len(),);
             (Some(roots), trust)
         }
         (None, None) => (None, default_trust().to_string()),
@@ -71,10 +81,14 @@ fn default_roots() -> ureq::tls::RootCerts {
     ureq::tls::RootCerts::WebPki
 }
 
-fn certificates_in_file(path: &str) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
+/// The certificates in the PEM file `path`, named by `source`.
+fn certificates_in_file(
+    path: &Path,
+    source: &Source,
+) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
     let invalid = |why: String| {
-        let variable = Var::SslCertFile.name();
-        Error::invalid_input(format!("{variable} names {path}, which {why}"))
+        let path = path.display();
+        Error::invalid_input(format!("{source} names {path}, which {why}"))
     };
     let pem = std::fs::read(path).map_err(|error| invalid(format!("cannot be read ({error})")))?;
     certificates(&pem).map_err(|why| invalid(why.to_string()))

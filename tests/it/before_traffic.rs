@@ -419,3 +419,61 @@ fn a_variable_that_is_not_text_is_refused_by_name_before_traffic() {
     );
     listeners.assert_untouched("a variable that is not text");
 }
+
+#[test]
+fn the_cli_names_the_option_or_variable_a_refused_setting_came_from() {
+    let listeners = Listeners::start();
+    let dbss = listeners.dbss.url();
+    let token = ("HUAWEICLOUD_SDK_AUTH_TOKEN", "tok-0123456789abcdef");
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["--project-id", " p", "r"],
+            vec![token],
+            "--project-id: project id \" p\"",
+        ),
+        (
+            vec!["--region", "cn-north-4 ", "r"],
+            vec![token],
+            "--region: region",
+        ),
+        (
+            vec!["r"],
+            vec![token, ("HUAWEICLOUD_SDK_REGION", "cn-north-4 ")],
+            "HUAWEICLOUD_SDK_REGION: region",
+        ),
+        (
+            vec!["--project-id", "p", "r"],
+            vec![("HUAWEICLOUD_SDK_AUTH_TOKEN", "tok-0123456789abcdef ")],
+            "HUAWEICLOUD_SDK_AUTH_TOKEN: IAM token begins or ends with white space",
+        ),
+    ];
+    for (args, vars, wanted) in cases {
+        let output = get_jobs()
+            .args(["--endpoint", &dbss])
+            .args(&args)
+            .envs(vars)
+            .env("DBSS_JOBS_ECS_METADATA", "off")
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(wanted), "{wanted:?} not in {stderr}");
+    }
+    let output = get_jobs()
+        .args([
+            "--endpoint",
+            "http://user:pw-canary@127.0.0.1:9",
+            "--project-id",
+            "p",
+            "r",
+        ])
+        .env(token.0, token.1)
+        .output()
+        .unwrap();
+    check_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--endpoint: endpoint"), "{stderr}");
+    assert!(!stderr.contains("pw-canary"), "{stderr}");
+    listeners.assert_untouched("the CLI's refusals");
+}

@@ -201,7 +201,7 @@ fn a_socks5_proxy_in_the_process_environment_is_used() {
         ])
         .output()
         .unwrap();
-    check_exit(&output, 1);
+    check_exit(&output, 6);
     assert_eq!(socks.targets()[0], format!("{host}:443"));
 }
 
@@ -306,7 +306,7 @@ fn the_timeout_bounds_the_whole_command_iam_lookup_included() {
         }
         let output = command.arg("instance-1").output().unwrap();
         let elapsed = started.elapsed();
-        check_exit(&output, 1);
+        check_exit(&output, 6);
         // 1.5 s for everything; the margin is for a busy machine, not for a second deadline.
         assert!(
             elapsed < std::time::Duration::from_millis(2900),
@@ -336,7 +336,7 @@ fn a_private_ca_from_ca_file_or_ssl_cert_file() {
     check_exit(&run(&["--ca-file", &ca], None), 0);
     check_exit(&run(&[], Some(&ca)), 0);
     let untrusted = run(&[], None);
-    check_exit(&untrusted, 1);
+    check_exit(&untrusted, 6);
     assert!(
         String::from_utf8_lossy(&untrusted.stderr).contains("not trusted (unknown issuer)"),
         "{}",
@@ -344,7 +344,11 @@ fn a_private_ca_from_ca_file_or_ssl_cert_file() {
     );
     let missing = run(&["--ca-file", "/nonexistent/ca.pem"], None);
     check_exit(&missing, 2);
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("--ca-file /nonexistent/ca.pem"));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("--ca-file names /nonexistent/ca.pem, which cannot be read"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -369,12 +373,12 @@ fn verbose_lines_and_the_signature_hint() {
     let hint = "(rerun with -vv to see the canonical request that was signed; each failed \
                 signature counts toward a 5-minute lock of the access key after 5 in a row)";
     let quiet = run(&[]);
-    check_exit(&quiet, 1);
+    check_exit(&quiet, 5);
     let stderr = String::from_utf8_lossy(&quiet.stderr);
     assert!(stderr.trim_end().ends_with(hint), "{stderr}");
 
     let verbose = run(&["-v"]);
-    check_exit(&verbose, 1);
+    check_exit(&verbose, 5);
     let stderr = String::from_utf8_lossy(&verbose.stderr);
     let line = format!("GET {}/v1/p/dbss/audit/jobs/r1 -> 401, ", rejected.url());
     assert!(stderr.starts_with(&line), "{stderr}");
@@ -388,7 +392,7 @@ fn verbose_lines_and_the_signature_hint() {
     );
 
     let very = run(&["-vv"]);
-    check_exit(&very, 1);
+    check_exit(&very, 5);
     let stderr = String::from_utf8_lossy(&very.stderr);
     for expected in [
         "> X-Security-Token: ** redacted **",
@@ -530,7 +534,7 @@ fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
             "job demo-job-1 failed: DBSS.1234: quota exceeded",
         ),
         ("demo-throttled", 0, "SUCCESS"),
-        ("demo-forbidden", 1, "http 403 DBSS.0403"),
+        ("demo-forbidden", 5, "http 403 DBSS.0403"),
         ("demo-slow", 0, "SUCCESS"),
     ] {
         assert!(demo.scenarios.contains(resource), "{}", demo.scenarios);
@@ -561,7 +565,7 @@ fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
         .envs(demo.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .unwrap();
-    check_exit(&empty, 1);
+    check_exit(&empty, 4);
     assert!(
         String::from_utf8_lossy(&empty.stderr).contains("no job was ever listed"),
         "{empty:?}"
@@ -858,7 +862,10 @@ fn cli_profile_file_wins_over_a_token_in_the_environment() {
     let output = run(&missing);
     check_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let named = format!("--profile-file {}: ", missing.display());
+    let named = format!(
+        "--profile-file names {}, which cannot be read",
+        missing.display()
+    );
     assert!(stderr.contains(&named), "{stderr}");
     assert_eq!(server.connections(), 1);
 }
@@ -880,7 +887,7 @@ fn cli_a_ca_file_that_is_not_pem_names_the_option_and_the_file() {
             .unwrap();
         check_exit(&output, 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let named = format!("--ca-file {}: ", path.display());
+        let named = format!("--ca-file names {}, which ", path.display());
         assert!(stderr.contains(&named), "{name}: {stderr}");
     }
     assert_eq!(server.connections(), 0);
@@ -1060,4 +1067,29 @@ fn exit_codes_a_pipeline_can_branch_on() {
         .unwrap();
     check_exit(&too_long, 2);
     assert!(String::from_utf8_lossy(&too_long.stderr).contains("--interval 5 s is longer"));
+}
+
+#[test]
+fn check_says_where_each_setting_came_from_in_the_users_words() {
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    let output = get_jobs()
+        .args([
+            "--check",
+            "--endpoint",
+            &server.url(),
+            "--project-id",
+            "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "r",
+        ])
+        .env("HUAWEICLOUD_SDK_AUTH_TOKEN", "tok-0123456789abcdef")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for wanted in [
+        "an IAM token, from HUAWEICLOUD_SDK_AUTH_TOKEN",
+        &format!("endpoint {}, from --endpoint", server.url()),
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9, from --project-id",
+    ] {
+        assert!(stdout.contains(wanted), "{wanted:?} not in {stdout}");
+    }
 }

@@ -340,7 +340,7 @@ fn a_wrong_secret_key_in_the_cli_ends_with_the_hint_and_shows_the_canonical_requ
             .unwrap()
     };
     let quiet = run(&[]);
-    check_exit(&quiet, 1);
+    check_exit(&quiet, 5);
     let stderr = String::from_utf8_lossy(&quiet.stderr);
     // The gateway echoed its canonical request: the message already says the SK is not the
     // AK's, so no rerun (which would count toward the lock) is suggested.
@@ -351,7 +351,7 @@ fn a_wrong_secret_key_in_the_cli_ends_with_the_hint_and_shows_the_canonical_requ
         "{stderr}"
     );
     let very = run(&["-vv"]);
-    check_exit(&very, 1);
+    check_exit(&very, 5);
     let stderr = String::from_utf8_lossy(&very.stderr);
     assert!(
         stderr.contains(">   /v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9/dbss/audit/jobs/instance-1/"),

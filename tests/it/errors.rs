@@ -100,7 +100,9 @@ fn newcomer_mistakes_get_messages_that_say_what_to_do() {
     let base = || crate::support::client("http://127.0.0.1:9");
     let timeout = base().connect_timeout(Duration::ZERO).build().unwrap_err();
     assert!(
-        timeout.to_string().contains("connect_timeout is 0ns"),
+        timeout
+            .to_string()
+            .contains("ClientBuilder::connect_timeout: 0ns"),
         "{timeout}"
     );
     let der = base()
@@ -177,23 +179,43 @@ fn an_error_answer_cut_by_the_deadline_keeps_its_error_code() {
 }
 
 #[test]
-fn a_silent_server_is_left_at_the_deadline_without_the_answer_grace() {
-    // Reads the request and never answers.
-    let server = Server::raw(|stream| {
-        let mut reader = std::io::BufReader::new(stream);
-        let _ = crate::support::read_request(&mut reader);
-        std::thread::sleep(Duration::from_secs(3));
-    });
-    let client = crate::support::client(server.url())
-        .project_id("p")
-        .timeout(Duration::from_secs(1))
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let error = client.get_jobs("r").unwrap_err();
-    let took = started.elapsed();
-    assert!(error.is_timeout(), "{error}");
-    // The 250 ms grace is for the body of an answer whose head came in time, not for silence.
-    assert!(took < Duration::from_millis(1200), "took {took:?}");
+fn a_silent_server_or_proxy_is_left_at_the_deadline_without_the_answer_grace() {
+    use crate::tls_server::{Script, TlsServer, ca_pem};
+    // Reads the request (or CONNECT) and never answers.
+    let silent = || {
+        Server::raw(|stream| {
+            let mut reader = std::io::BufReader::new(stream);
+            let _ = crate::support::read_request(&mut reader);
+            std::thread::sleep(Duration::from_secs(3));
+        })
+    };
+    let (server, proxy) = (silent(), silent());
+    let tls = TlsServer::start("localhost", Script::Silent, "");
+    let cases = [
+        ("a silent server", crate::support::client(server.url())),
+        ("a silent TLS handshake", crate::support::client(tls.url())),
+        (
+            "a silent proxy",
+            crate::support::client("https://dbss.example.com").proxy(proxy.url()),
+        ),
+    ];
+    for (what, builder) in cases {
+        let client = builder
+            .project_id("p")
+            .root_certificates_pem(ca_pem())
+            .timeout(Duration::from_secs(1))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let error = client.get_jobs("r").unwrap_err();
+        let took = started.elapsed();
+        assert!(error.is_timeout(), "{what}: {error}");
+        assert!(
+            error.to_string().ends_with("the total deadline passed"),
+            "{what}: {error}"
+        );
+        // The 250 ms grace is for the body of an answer whose head came in time, not for silence.
+        assert!(took < Duration::from_millis(1200), "{what} took {took:?}");
+    }
 }

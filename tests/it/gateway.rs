@@ -251,15 +251,15 @@ fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
     crate::cli::check_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     for expected in [
-        "ok   credentials access key ORAC…0001, from the environment (HUAWEICLOUD_SDK_AK)",
+        "ok   credentials access key ORAC…0001, from HUAWEICLOUD_SDK_AK",
         &format!(
-            "ok   endpoint    endpoint {}, from ClientBuilder::endpoint",
+            "ok   endpoint    endpoint {}, from --endpoint",
             oracle.url()
         ),
         "ok   route       127.0.0.1:",
         "ok   trust       the Mozilla roots bundled with the crate",
         "answers (plain http, http 404); its clock and ours agree within 5 minutes",
-        &format!("ok   project     {PROJECT}, from ClientBuilder::project_id"),
+        &format!("ok   project     {PROJECT}, from --project-id"),
         "ok   call        2 job(s) listed for \"instance-1\"",
     ] {
         assert!(stdout.contains(expected), "{expected}\n{stdout}");

@@ -343,3 +343,37 @@ fn a_refused_access_key_does_not_block_the_next_temporary_one() {
     client.get_jobs("r").unwrap();
     assert_eq!(dbss.requests().len(), 2, "the new key was sent");
 }
+
+#[test]
+fn the_metadata_services_own_secrets_never_reach_a_hook() {
+    const SESSION: &str = "SESSION-canary-0123456789abcdef";
+    const TOKEN: &str = "TEMPTOKEN-canary-0123456789abcdef";
+    const SECRET: &str = "TEMPSK-canary-0123456789abcdef";
+    let server = Server::start(|request, stream| {
+        if request.target.ends_with("/api/token") {
+            respond(stream, 200, &[("X-Session", SESSION)], SESSION.as_bytes());
+        } else if request.target.starts_with("/openstack/") {
+            let body = crate::support::security_key_body("META-AK", SECRET, TOKEN, 3600);
+            let headers = [("X-Debug-Token", TOKEN), ("X-Debug-Secret", SECRET)];
+            respond(stream, 200, &headers, body.as_bytes());
+        } else {
+            respond(stream, 200, &[], br#"{"jobs":[]}"#);
+        }
+        After::KeepAlive
+    });
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log = seen.clone();
+    let client = Client::builder()
+        .endpoint(server.url())
+        .metadata_endpoint(server.url())
+        .environment([("HOME", "/nonexistent")])
+        .on_response(move |info| log.lock().unwrap().push_str(&format!("{info:?}\n")))
+        .build()
+        .unwrap();
+    client.get_jobs_in("p", "r").unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.contains("x-debug-token"), "{seen}");
+    for secret in [SESSION, TOKEN, SECRET] {
+        assert!(!seen.contains(&secret[..12]), "{secret} in {seen}");
+    }
+}

@@ -252,9 +252,17 @@ fn hostile_gateway(plan: Hostile) -> Server {
             request_id.push_str(&echo);
             request_id.push('-');
         }
+        // A header's name can carry an echo too (hex, base64url and percent signs are legal).
+        let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        let name: String = echo
+            .chars()
+            .map(|c| if tchar(c) { c } else { '-' })
+            .collect();
+        let name = format!("X-Echo-{name}");
         let mut headers = vec![
             ("X-Request-Id", request_id.as_str()),
             ("X-Echo", echo.as_str()),
+            (name.as_str(), "1"),
         ];
         headers.push(("Location", echo.as_str()));
         for (name, value) in [("Retry-After", &plan.retry_after), ("Date", &plan.date)] {

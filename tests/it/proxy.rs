@@ -100,7 +100,7 @@ fn a_proxy_url_that_goes_on_after_its_host_is_refused_without_its_password() {
     let url = "http://alice:pw/S3cret-proxy@127.0.0.1:3128";
     let explicit = crate::support::client("http://127.0.0.1:9").proxy(url);
     assert!(!format!("{explicit:?}").contains("S3cret"), "{explicit:?}");
-    let from_env = crate::support::client("http://127.0.0.1:9").environment([("HTTPS_PROXY", url)]);
+    let from_env = crate::support::client("http://127.0.0.1:9").environment([("HTTP_PROXY", url)]);
     for builder in [explicit, from_env] {
         let error = builder.build().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
@@ -183,7 +183,7 @@ fn transport_errors_name_the_target_and_the_proxy_with_its_variable() {
         .env("HTTPS_PROXY", &dead)
         .output()
         .unwrap();
-    check_exit(&output, 1);
+    check_exit(&output, 6);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let line = stderr.lines().next().unwrap_or_default();
     assert!(

@@ -220,7 +220,7 @@ fn a_wait_on_an_id_that_lists_nothing_says_so() {
         "{message}"
     );
     let output = wait_with_the_cli(&server, "instance-typo", "0.3");
-    check_exit(&output, 1);
+    check_exit(&output, 4);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("no job listed for instance-typo yet"),
@@ -277,4 +277,45 @@ fn a_wait_polls_again_no_sooner_than_the_throttling_window() {
     assert_eq!(jobs.len(), 1);
     assert_eq!(pauses, [Duration::from_secs(1)]);
     assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
+fn a_poll_shares_one_deadline_between_the_project_lookup_and_the_jobs_call() {
+    // IAM answers after 0.9 s; the jobs call is never answered.
+    let cloud = Server::start(|request, stream| {
+        if request.target.starts_with("/v3/projects") {
+            std::thread::sleep(Duration::from_millis(900));
+            let body = br#"{"projects":[{"id":"p1","name":"cn-north-4"}]}"#;
+            crate::support::respond(stream, 200, &[], body);
+            return crate::support::After::KeepAlive;
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        crate::support::After::Close
+    });
+    let client = Client::builder()
+        .region("cn-north-4")
+        .endpoint(cloud.url())
+        .iam_endpoint(cloud.url())
+        .auth(Credentials::new("AK", "SK").unwrap())
+        .environment([("HOME", "/nonexistent")])
+        .timeout(Duration::from_secs(1))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_secs(4));
+    let started = Instant::now();
+    let mut first_failure = None;
+    let _ = client.wait_for_jobs("r", options, |progress| {
+        if let Progress::Failed { .. } = progress {
+            first_failure.get_or_insert(started.elapsed());
+        }
+    });
+    let failed_after = first_failure.expect("a poll failed");
+    // One poll: at most the client's 1 s timeout and the 250 ms body grace, not two deadlines.
+    assert!(
+        failed_after < Duration::from_millis(1400),
+        "{failed_after:?}"
+    );
 }
