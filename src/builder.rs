@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT};
-use crate::auth::{Auth, ChainSettings, check_header_safe, resolve};
+use crate::auth::{Auth, AuthSource, ChainSettings, check_header_safe, resolve};
 use crate::client::{Client, Config, Provenance};
 use crate::env::{Environment, Var};
 use crate::error::Error;
@@ -365,6 +365,7 @@ impl ClientBuilder {
         })?;
         let provenance = Provenance {
             endpoints: endpoints_from,
+            ignored: ignored_credentials(&resolved.auth, env),
             credentials: resolved.credentials_from,
             project_id: resolved
                 .project_id
@@ -474,4 +475,17 @@ impl ClientBuilder {
             None => Ok(USER_AGENT.to_string()),
         }
     }
+}
+
+/// Credentials that are set in the environment but lose to the ones in use, in words.
+fn ignored_credentials(auth: &AuthSource, env: &Environment) -> Option<String> {
+    let AuthSource::Fixed(auth) = auth else {
+        return None;
+    };
+    let (unused, winner) = match auth.as_ref() {
+        Auth::AkSk(_) => (Var::AuthToken, "the AK/SK"),
+        Auth::Token(_) => (Var::AccessKey, "the IAM token"),
+    };
+    env.get(unused)
+        .map(|_| format!("{} is set too, and not used: {winner} wins", unused.name()))
 }

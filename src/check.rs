@@ -1,6 +1,8 @@
-//! [`Client::check`]: what a support engineer asks first, one line each, then at most one signed
-//! call. It never sends a signed request after a refused one.
+//! [`Client::check`]: what a support engineer asks first, one line each, then the signed calls
+//! that show whether the credentials work: at most two, never one bound to fail, and never one
+//! after a refused one.
 
+use std::fmt;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -13,41 +15,93 @@ use crate::redact::Secrets;
 use crate::skew::Offset;
 use crate::transport::{Endpoint, Request, Route};
 
+/// What a [`CheckLine`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Topic {
+    /// Which credentials, and where they came from.
+    Credentials,
+    /// A DBSS or IAM endpoint, and where it came from.
+    Endpoint,
+    /// How requests to a host travel: direct, or the proxy and its variable.
+    Route,
+    /// A host's addresses.
+    Address,
+    /// Which certificate authorities are trusted.
+    Trust,
+    /// The unsigned probe: connection, TLS, and the gateway's clock.
+    Gateway,
+    /// The project id, and the region's project in IAM (a signed call).
+    Project,
+    /// The signed jobs call.
+    Call,
+}
+
+impl Topic {
+    /// The topic in one lowercase word, as the CLI prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Credentials => "credentials",
+            Topic::Endpoint => "endpoint",
+            Topic::Route => "route",
+            Topic::Address => "address",
+            Topic::Trust => "trust",
+            Topic::Gateway => "gateway",
+            Topic::Project => "project",
+            Topic::Call => "call",
+        }
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One line of [`Client::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CheckLine {
-    /// What the line is about: `credentials`, `endpoint`, `route`, `trust`, `address`, `gateway`,
-    /// `project`, `call`.
-    pub topic: &'static str,
+    /// What the line is about.
+    pub topic: Topic,
     /// Whether it holds.
     pub ok: bool,
-    /// What was found, in words (secrets never: an access key shows its first and last 4
-    /// characters).
+    /// What was found, in words, the diagnosis first (secrets never: an access key shows its
+    /// first and last 4 characters).
     pub text: String,
 }
 
 impl CheckLine {
-    fn new(topic: &'static str, ok: bool, text: impl Into<String>) -> CheckLine {
+    fn new(topic: Topic, ok: bool, text: impl Into<String>) -> CheckLine {
         CheckLine {
             topic,
             ok,
             text: text.into(),
         }
     }
+
+    fn failed(topic: Topic, error: &Error) -> CheckLine {
+        CheckLine::new(topic, false, error.diagnosis_first())
+    }
 }
 
 impl Client {
     /// Checks the set-up, one [`CheckLine`] each: where the credentials came from, the DBSS and
     /// IAM endpoints and where they came from, the route to each host (direct, or the proxy and
-    /// its variable), the trusted CAs, each host's addresses, an unsigned request to the DBSS
-    /// endpoint (TLS, and the gateway's clock against ours from its `Date`), the project id and
-    /// how it was found; then at most one signed call: `resource_id`'s jobs, or the IAM project
-    /// lookup when there is no resource id (and the lookup first when the project is not
-    /// configured), diagnosed as every error is. No signed request is sent after a refused one.
+    /// its variable), the trusted CAs, each host's addresses, and an unsigned request to the DBSS
+    /// endpoint (TLS, and the gateway's clock against ours from its `Date`). Then the signed
+    /// calls, at most two: the IAM project lookup for the region, when the region is known (it
+    /// checks a configured project id against the region's: one from another region is a
+    /// failure), and with `resource_id` its jobs. Each counts toward the gateway's lock of an
+    /// access key after 5 failed signatures in a row, so none is sent after a refused one, nor
+    /// when the clock is too far off for the gateway to accept a signature (and the client
+    /// would not correct it), nor when the unsigned request ran out of time; the line says why.
+    /// Without a region and a resource id there is nothing to sign: that is a failure too, as
+    /// nothing would show that the credentials work.
+    ///
     /// The whole check has the client's timeout: each address lookup and the unsigned request
-    /// get what is left of it, at most 10 s, and the signed call the rest. When the unsigned
-    /// request runs out of time, no signed request is sent.
+    /// get what is left of it, at most 10 s, and the signed calls the rest.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for a bad
@@ -59,38 +113,30 @@ impl Client {
         let deadline = self.deadline();
         let mut lines = vec![self.credentials_line()];
         let config = self.config();
-        let mut hosts: Vec<(&'static str, &Endpoint)> =
-            config.endpoints.iter().map(|e| ("endpoint", e)).collect();
+        let mut hosts: Vec<(&'static str, &Endpoint, &str)> = config
+            .endpoints
+            .iter()
+            .map(|e| ("endpoint", e, config.provenance.endpoints.as_str()))
+            .collect();
         if let Some(iam) = &config.iam {
-            hosts.push(("IAM endpoint", iam));
+            hosts.push(("IAM endpoint", iam, &config.provenance.iam_endpoint));
         }
-        for (what, endpoint) in &hosts {
-            let from = match *what {
-                "endpoint" => config.provenance.endpoints.clone(),
-                _ => config.provenance.iam_endpoint.clone(),
-            };
-            lines.push(CheckLine::new(
-                "endpoint",
-                true,
-                format!("{what} {}, {from}", endpoint.base),
-            ));
+        for (what, endpoint, from) in hosts {
+            let text = format!("{what} {}, {from}", endpoint.base);
+            lines.push(CheckLine::new(Topic::Endpoint, true, text));
             lines.push(self.route_line(endpoint));
-            lines.push(address_line(
-                endpoint,
-                config.transport.proxy_resolves(endpoint),
-                probe_limit(deadline),
-            ));
+            let resolves = config.transport.proxy_resolves(endpoint);
+            lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
-        lines.push(CheckLine::new(
-            "trust",
-            true,
-            config.transport.trust().to_string(),
-        ));
-        let (gateway, out_of_time) = self.gateway_line(self.check_endpoint(), deadline);
-        lines.push(gateway);
-        if out_of_time {
-            let why = "not sent: the unsigned request ran out of time, so a signed one would too";
-            lines.push(CheckLine::new("call", false, why));
+        lines.push(self.trust_line());
+        let probe = self.gateway_line(self.check_endpoint(), deadline);
+        lines.push(probe.line);
+        if let Some(why) = self.bound_to_fail(probe.out_of_time, probe.offset) {
+            lines.push(CheckLine::new(
+                Topic::Call,
+                false,
+                format!("not sent: {why}"),
+            ));
             return Ok(lines);
         }
         lines.extend(self.signed_lines(resource_id, deadline));
@@ -103,22 +149,28 @@ impl Client {
 
     fn credentials_line(&self) -> CheckLine {
         let config = self.config();
-        let who = match &config.auth {
+        let (who, odd) = match &config.auth {
             AuthSource::Fixed(auth) => match auth.as_ref() {
-                Auth::AkSk(credentials) => {
-                    format!("access key {}", masked(credentials.access_key()))
-                }
-                Auth::Token(_) => "an IAM token".to_string(),
+                Auth::AkSk(credentials) => (
+                    format!("access key {}", masked(credentials.access_key())),
+                    credentials.oddity(),
+                ),
+                Auth::Token(_) => ("an IAM token".to_string(), None),
             },
-            AuthSource::Metadata(_) => {
-                "temporary credentials, fetched on the first call".to_string()
-            }
+            AuthSource::Metadata(_) => (
+                "temporary credentials, fetched on the first call".to_string(),
+                None,
+            ),
         };
-        CheckLine::new(
-            "credentials",
-            true,
-            format!("{who}, from {}", config.provenance.credentials),
-        )
+        let mut text = format!("{who}, from {}", config.provenance.credentials);
+        for note in [config.provenance.ignored.as_deref(), odd]
+            .into_iter()
+            .flatten()
+        {
+            text.push_str("; ");
+            text.push_str(note);
+        }
+        CheckLine::new(Topic::Credentials, true, text)
     }
 
     fn route_line(&self, endpoint: &Endpoint) -> CheckLine {
@@ -126,16 +178,24 @@ impl Client {
             Some(proxy) => format!("through proxy {proxy}"),
             None => "direct".to_string(),
         };
-        CheckLine::new(
-            "route",
-            true,
-            format!("{}: {route}", endpoint.host_and_port()),
-        )
+        let text = format!("{}: {route}", endpoint.host_and_port());
+        CheckLine::new(Topic::Route, true, text)
+    }
+
+    /// The trusted CAs, or that TLS is not used at all.
+    fn trust_line(&self) -> CheckLine {
+        let config = self.config();
+        let hosts = config.endpoints.iter().chain(&config.iam);
+        let text = match hosts.clone().all(Endpoint::is_plain_http) {
+            true => "TLS is not used: every endpoint is http://".to_string(),
+            false => config.transport.trust().to_string(),
+        };
+        CheckLine::new(Topic::Trust, true, text)
     }
 
     /// An unsigned `GET /` to the endpoint: any answer means the connection and TLS hold; its
-    /// `Date` tells the gateway's clock. Also whether it ran out of time.
-    fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> (CheckLine, bool) {
+    /// `Date` tells the gateway's clock.
+    fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> Probe {
         let config = self.config();
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
         let url = format!("{}/", endpoint.base);
@@ -155,62 +215,137 @@ impl Client {
             attempt: 1,
             signed: None,
         };
-        let tls = if endpoint.is_plain_http() {
-            "plain http"
-        } else {
-            "TLS handshake ok"
+        let tls = match endpoint.is_plain_http() {
+            true => "plain http",
+            false => "TLS handshake ok",
         };
         match config.transport.exchange(&request) {
             Ok(answer) => {
-                let (ok, clock) = clock_words(&answer);
+                let offset = answer
+                    .said
+                    .date
+                    .map(|d| Offset::between(d, answer.received_at));
+                let (ok, clock) = clock_words(offset);
                 let text = format!(
                     "{} answers ({tls}, http {}); {clock}",
                     endpoint.base, answer.status
                 );
-                (CheckLine::new("gateway", ok, text), false)
+                let line = CheckLine::new(Topic::Gateway, ok, text);
+                Probe {
+                    line,
+                    out_of_time: false,
+                    offset,
+                }
             }
             Err(error) => {
-                let line = CheckLine::new("gateway", false, format!("{}: {error}", endpoint.base));
-                (line, error.is_timeout())
+                let text = format!("{}: {}", endpoint.base, error.diagnosis_first());
+                let line = CheckLine::new(Topic::Gateway, false, text);
+                Probe {
+                    line,
+                    out_of_time: error.is_timeout(),
+                    offset: None,
+                }
             }
         }
     }
 
-    /// The project id (looked up in IAM when it is not configured: a signed call), then the jobs
-    /// call when a resource id is given and nothing was refused before it.
+    /// Why a signed request would fail for sure, if it would.
+    fn bound_to_fail(&self, out_of_time: bool, offset: Option<Offset>) -> Option<String> {
+        if out_of_time {
+            return Some("the unsigned request ran out of time, so a signed one would too".into());
+        }
+        let signs = !matches!(&self.config().auth, AuthSource::Fixed(auth) if matches!(auth.as_ref(), Auth::Token(_)));
+        let offset = offset.filter(|offset| signs && self.skew.would_refuse(*offset))?;
+        Some(format!(
+            "{}, more than the 15 minutes the gateway accepts, and the client would not correct \
+             it (more than a day off, or clock_skew_correction is off): correct the clock",
+            offset.describe()
+        ))
+    }
+
+    /// The region's project from IAM (checking a configured one against it), then the jobs call
+    /// when a resource id is given; nothing signed after a refusal.
     fn signed_lines(&self, resource_id: Option<&str>, deadline: Instant) -> Vec<CheckLine> {
         let config = self.config();
-        let (project_id, project) = match self.project_id.get() {
-            Some(project) => {
-                let from = config
-                    .provenance
-                    .project_id
-                    .as_deref()
-                    .unwrap_or("from the settings");
-                let line = CheckLine::new("project", true, format!("{project}, {from}"));
-                (project.clone(), line)
-            }
-            None => match self.project_id_before(deadline) {
-                Ok(project) => {
-                    let line = format!("{project} (looked up in IAM)");
-                    (project, CheckLine::new("project", true, line))
+        let configured = self.project_id.get().cloned();
+        let from = config
+            .provenance
+            .project_id
+            .as_deref()
+            .unwrap_or("from the settings");
+        let region = config.region.as_deref().zip(config.iam.as_ref());
+        let (project, line) = match (region, configured) {
+            (Some((region, iam)), configured) => {
+                match self.look_up_project(iam, region, deadline) {
+                    Err(error) => return vec![CheckLine::failed(Topic::Project, &error)],
+                    Ok(found) => project_against_iam(configured, found, region, from),
                 }
-                Err(error) => return vec![CheckLine::new("project", false, error.report())],
-            },
+            }
+            (None, Some(project)) => {
+                let line = CheckLine::new(Topic::Project, true, format!("{project}, {from}"));
+                (project, line)
+            }
+            (None, None) => {
+                let why = "no project id, and no region to look it up in IAM";
+                return vec![CheckLine::new(Topic::Project, false, why)];
+            }
         };
         let Some(resource_id) = resource_id else {
-            return vec![project];
+            let mut lines = vec![line];
+            if region.is_none() {
+                let why = "nothing signed: without a region (for the IAM lookup) or a RESOURCE_ID, \
+                           nothing shows that the credentials work";
+                lines.push(CheckLine::new(Topic::Call, false, why));
+            }
+            return lines;
         };
-        let call = match self.get_jobs_before(&project_id, resource_id, deadline) {
-            Ok(jobs) => CheckLine::new(
-                "call",
-                true,
-                format!("{} job(s) listed for {resource_id:?}", jobs.len()),
-            ),
-            Err(error) => CheckLine::new("call", false, error.report()),
+        let call = match self.get_jobs_before(&project, resource_id, deadline) {
+            Ok(jobs) => {
+                let text = format!("{} job(s) listed for {resource_id:?}", jobs.len());
+                CheckLine::new(Topic::Call, true, text)
+            }
+            Err(error) => CheckLine::failed(Topic::Call, &error),
         };
-        vec![project, call]
+        vec![line, call]
     }
+}
+
+/// What the unsigned probe found.
+struct Probe {
+    line: CheckLine,
+    out_of_time: bool,
+    /// The gateway's clock against ours, from its `Date`.
+    offset: Option<Offset>,
+}
+
+/// The project to use and its line: a configured one, checked against the region's in IAM, or
+/// the region's.
+fn project_against_iam(
+    configured: Option<String>,
+    found: String,
+    region: &str,
+    from: &str,
+) -> (String, CheckLine) {
+    let Some(project) = configured else {
+        let text = format!("{found} (the region's, looked up in IAM)");
+        return (found, CheckLine::new(Topic::Project, true, text));
+    };
+    let line = match project == found {
+        true => CheckLine::new(
+            Topic::Project,
+            true,
+            format!("{project}, {from}; IAM agrees it is {region}'s"),
+        ),
+        false => CheckLine::new(
+            Topic::Project,
+            false,
+            format!(
+                "project {project} is not {region}'s ({found}): a project id from another \
+                 region? ({from})"
+            ),
+        ),
+    };
+    (project, line)
 }
 
 /// How long an unsigned probe (a host's addresses, the gateway's answer) may take: what is left
@@ -222,11 +357,10 @@ fn probe_limit(deadline: Instant) -> Duration {
 }
 
 /// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.
-fn clock_words(answer: &crate::gateway::Answer) -> (bool, String) {
-    let Some(gateway) = answer.said.date else {
+fn clock_words(offset: Option<Offset>) -> (bool, String) {
+    let Some(offset) = offset else {
         return (true, "no Date header to compare clocks with".to_string());
     };
-    let offset = Offset::between(gateway, answer.received_at);
     match offset.is_significant() {
         false => (
             true,
@@ -252,7 +386,11 @@ fn masked(access_key: &str) -> String {
 fn address_line(endpoint: &Endpoint, proxy_resolves: bool, limit: Duration) -> CheckLine {
     let host = endpoint.host_and_port();
     if proxy_resolves {
-        return CheckLine::new("address", true, format!("{host}: resolved by the proxy"));
+        return CheckLine::new(
+            Topic::Address,
+            true,
+            format!("{host}: resolved by the proxy"),
+        );
     }
     let lookup = |host: &str| -> std::io::Result<Vec<IpAddr>> {
         Ok(host.to_socket_addrs()?.map(|a| a.ip()).collect())
@@ -260,10 +398,14 @@ fn address_line(endpoint: &Endpoint, proxy_resolves: bool, limit: Duration) -> C
     match resolve_within(host.clone(), limit, lookup) {
         Ok(addresses) => {
             let addresses: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
-            CheckLine::new("address", true, format!("{host}: {}", addresses.join(", ")))
+            CheckLine::new(
+                Topic::Address,
+                true,
+                format!("{host}: {}", addresses.join(", ")),
+            )
         }
         Err(why) => CheckLine::new(
-            "address",
+            Topic::Address,
             false,
             format!("{host}: cannot be resolved ({why})"),
         ),

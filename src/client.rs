@@ -66,6 +66,8 @@ pub(crate) struct Config {
 pub(crate) struct Provenance {
     pub(crate) endpoints: String,
     pub(crate) credentials: String,
+    /// Other credentials that are set and not used, in words.
+    pub(crate) ignored: Option<String>,
     pub(crate) project_id: Option<String>,
     pub(crate) iam_endpoint: String,
 }
@@ -94,7 +96,7 @@ pub struct Client {
     pub(crate) project_id: OnceLock<String>,
     /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
     newer_path_learned: AtomicBool,
-    skew: ClockSkew,
+    pub(crate) skew: ClockSkew,
     /// The gateway said the access key does not exist, or locked it: no signed request is sent
     /// after that (for 5 minutes after a lock).
     refused: std::sync::Mutex<Option<Refusal>>,
@@ -562,7 +564,7 @@ impl Client {
         Ok(self.project_id.get_or_init(|| project_id).clone())
     }
 
-    fn look_up_project(
+    pub(crate) fn look_up_project(
         &self,
         iam_endpoint: &Endpoint,
         region: &str,

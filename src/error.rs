@@ -407,6 +407,24 @@ impl Error {
         text
     }
 
+    /// As [`Error::report`], with what the client concluded (the note) first and the service's
+    /// own long words after it, for a diagnosis read at a glance.
+    pub(crate) fn diagnosis_first(&self) -> String {
+        let Some(note) = &self.0.note else {
+            return self.report();
+        };
+        let context = self
+            .0
+            .context
+            .as_ref()
+            .map_or(String::new(), |c| format!("{c}: "));
+        let attempts = match self.0.attempts {
+            n if n > 1 => format!(" (after {n} attempts)"),
+            _ => String::new(),
+        };
+        format!("{note} — {context}{}{attempts}", Inner(self))
+    }
+
     /// Why the gateway refused the credentials, for a 401 that says (unknown access key, locked
     /// access key, wrong signature, expired signature, rejected token); `Display` ends with the
     /// hint.
@@ -543,6 +561,15 @@ impl Error {
             // The last poll's error is the `source()`, not repeated here.
             Detail::WaitTimedOut { summary, .. } => f.write_str(summary),
         }
+    }
+}
+
+/// The error's own part of `Display`: no context, note or attempts.
+struct Inner<'a>(&'a Error);
+
+impl fmt::Display for Inner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt_inner(f)
     }
 }
 

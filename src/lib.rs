@@ -37,7 +37,7 @@ mod wait;
 pub use api::JobsPath;
 pub use auth::{Auth, Credentials, IamToken};
 pub use builder::ClientBuilder;
-pub use check::CheckLine;
+pub use check::{CheckLine, Topic};
 pub use client::{Client, get_jobs};
 pub use error::{Error, ErrorKind};
 pub use gateway::{AuthFailure, SignatureMismatch};

@@ -183,6 +183,15 @@ impl ClockSkew {
         re_sign
     }
 
+    /// Whether a signature made now would be refused for the gateway's clock being `offset` from
+    /// ours, with no re-signed attempt to save it.
+    pub(crate) fn would_refuse(&self, offset: Offset) -> bool {
+        let state = self.lock();
+        let corrected = state.correction.is_some()
+            || (self.enabled && !state.re_signed && offset.within_reach());
+        offset.amount > GATEWAY_WINDOW && !corrected
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         crate::sync::lock(&self.state)
     }

@@ -48,8 +48,11 @@ OPTIONS
   -v, -vv              one line per request on stderr; -vv adds headers and what was signed
                        (-vvv is -vv)
   --check              print where the credentials, endpoints, proxy, trust and project come from,
-                       the gateway's clock, then make one signed call (RESOURCE_ID optional);
-                       exit 1 with the first failing line marked
+                       the gateway's clock, then sign at most two requests: the IAM project
+                       lookup for the region (--project-id is checked against it) and, with
+                       RESOURCE_ID, its jobs; none that is bound to fail (a clock too far off)
+                       or comes after a refusal, as each failed signature counts toward a
+                       5-minute lock after 5 in a row; exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
   --serve              with --demo: keep the fake running; stdout gets export lines for a shell
                        to eval (the endpoint, AK, SK, project id), stderr the resource ids it

@@ -257,7 +257,7 @@ fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
             oracle.url()
         ),
         "ok   route       127.0.0.1:",
-        "ok   trust       the Mozilla roots bundled with the crate",
+        "ok   trust       TLS is not used: every endpoint is http://",
         "answers (plain http, http 404); its clock and ours agree within 5 minutes",
         &format!("ok   project     {PROJECT}, from --project-id"),
         "ok   call        2 job(s) listed for \"instance-1\"",
@@ -336,18 +336,24 @@ fn check_looks_the_project_up_when_it_is_not_configured() {
         .build()
         .unwrap();
     let lines = client.check(None).unwrap();
-    let project = lines.iter().find(|line| line.topic == "project").unwrap();
+    let project = lines
+        .iter()
+        .find(|line| line.topic == dbss_jobs::Topic::Project)
+        .unwrap();
     assert!(
-        project.ok && project.text == "p-from-iam (looked up in IAM)",
+        project.ok && project.text == "p-from-iam (the region's, looked up in IAM)",
         "{lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|line| line.topic == "credentials" && line.text.starts_with("an IAM token"))
+            .any(|line| line.topic == dbss_jobs::Topic::Credentials
+                && line.text.starts_with("an IAM token"))
     );
     assert!(
-        !lines.iter().any(|line| line.topic == "call"),
+        !lines
+            .iter()
+            .any(|line| line.topic == dbss_jobs::Topic::Call),
         "no resource id, no jobs call"
     );
     assert_eq!(iam.requests().len(), 1);
@@ -389,7 +395,7 @@ fn check_says_where_the_iam_endpoint_comes_from() {
         assert!(
             lines
                 .iter()
-                .any(|line| line.topic == "endpoint" && line.text == wanted),
+                .any(|line| line.topic == dbss_jobs::Topic::Endpoint && line.text == wanted),
             "{wanted}\n{lines:#?}"
         );
     }
@@ -482,4 +488,107 @@ fn a_refused_token_is_blamed_on_the_token_the_request_carried() {
         assert!(error.to_string().ends_with(hint), "{error}");
         assert!(!error.to_string().contains("IAM token"), "{error}");
     }
+}
+
+/// `dbss-jobs --check --region cn-north-4 [--project-id P] [RESOURCE]` as a person types it,
+/// with Huawei's signer as the region's DBSS and IAM.
+fn check_in_region(
+    oracle: &Oracle,
+    sk: &str,
+    project: Option<&str>,
+    resource: Option<&str>,
+) -> std::process::Output {
+    let mut command = crate::cli::get_jobs();
+    command.args(["--check", "--region", "cn-north-4"]);
+    if let Some(project) = project {
+        command.args(["--project-id", project]);
+    }
+    command
+        .args(resource)
+        .env("HUAWEICLOUD_SDK_AK", AK)
+        .env("HUAWEICLOUD_SDK_SK", sk)
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", oracle.url())
+        .env("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", oracle.url())
+        .output()
+        .unwrap()
+}
+
+fn first_failure(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().find(|line| line.starts_with("FAIL"));
+    line.unwrap_or_else(|| panic!("no FAIL line in {stdout}"))
+        .to_string()
+}
+
+#[test]
+fn check_without_an_id_signs_the_iam_lookup_and_a_wrong_sk_fails_it() {
+    let Some(oracle) = Oracle::start(&["--project-id", PROJECT]) else {
+        return;
+    };
+    let output = check_in_region(&oracle, "not-the-secret-key", Some(PROJECT), None);
+    crate::cli::check_exit(&output, 1);
+    let failure = first_failure(&output);
+    // The diagnosis first, the gateway's long echo after it.
+    assert!(
+        failure.starts_with("FAIL project     the request arrived as signed")
+            && failure.contains("api error: http 401"),
+        "{failure}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        oracle.log().matches("=> 401").count(),
+        1,
+        "one signed request, refused"
+    );
+    let output = check_in_region(&oracle, SK, Some(PROJECT), None);
+    crate::cli::check_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "ok   project     {PROJECT}, from --project-id; IAM agrees it is cn-north-4's"
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_flags_a_project_id_from_another_region() {
+    let Some(oracle) = Oracle::start(&["--project-id", PROJECT]) else {
+        return;
+    };
+    let other = "5f5e100a2b3c4d5e6f708192a3b4c5d6";
+    let output = check_in_region(&oracle, SK, Some(other), Some("instance-1"));
+    crate::cli::check_exit(&output, 1);
+    let wanted = format!(
+        "FAIL project     project {other} is not cn-north-4's ({PROJECT}): a project id from another region?"
+    );
+    assert!(
+        first_failure(&output).starts_with(&wanted),
+        "{}",
+        first_failure(&output)
+    );
+}
+
+#[test]
+fn check_sends_no_signature_bound_to_fail_on_a_clock_days_off() {
+    let two_days = 2 * 24 * 3600;
+    let Some(oracle) = Oracle::start_with_clock(two_days, 0, &["--project-id", PROJECT]) else {
+        return;
+    };
+    let output = check_in_region(&oracle, SK, Some(PROJECT), Some("instance-1"));
+    crate::cli::check_exit(&output, 1);
+    let failure = first_failure(&output);
+    assert!(failure.starts_with("FAIL gateway "), "{failure}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout
+            .contains("FAIL call        not sent: your clock is 48 h 00 min behind the gateway's"),
+        "{stdout}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let log = oracle.log();
+    assert!(
+        !log.contains("/v3/projects") && !log.contains("/dbss/audit/jobs/"),
+        "{log}"
+    );
 }

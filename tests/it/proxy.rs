@@ -291,7 +291,10 @@ fn check_says_who_resolves_a_name_through_each_kind_of_proxy() {
             .build()
             .unwrap();
         let lines = client.check(None).unwrap();
-        let line = lines.iter().find(|line| line.topic == "address").unwrap();
+        let line = lines
+            .iter()
+            .find(|line| line.topic == dbss_jobs::Topic::Address)
+            .unwrap();
         (line.ok, line.text.clone())
     };
     for proxy in ["http", "socks5h"] {
