@@ -781,6 +781,16 @@ fn authenticate(request: &Request) -> Result<(), String> {
     let authorization = request
         .header("authorization")
         .ok_or("no Authorization or X-Auth-Token header")?;
+    // The gateway's words for an access key it does not know.
+    let access_key = authorization
+        .split_once("Access=")
+        .and_then(|(_, rest)| rest.split(',').next())
+        .unwrap_or_default();
+    if access_key != FakeDbss::ACCESS_KEY {
+        return Err(format!(
+            "Get secretKey failed,ak:{access_key},err:ak not exist"
+        ));
+    }
     let date = request.header("x-sdk-date").ok_or("no X-Sdk-Date header")?;
     let time = parse_sdk_date(date).ok_or("X-Sdk-Date is malformed")?;
     let now = SystemTime::now();

@@ -851,9 +851,16 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     let scenarios = demo_scenarios(fake, resource_id)?;
     let url = fake.url();
     let mut out = std::io::stdout().lock();
+    // Every region's endpoint is the fake's: a command naming another region stays on loopback.
+    for region in dbss_jobs::REGIONS {
+        let name = format!(
+            "HUAWEICLOUD_SDK_REGION_DBSS_{}",
+            region.to_uppercase().replace('-', "_")
+        );
+        writeln!(out, "export {name}={url}")?;
+    }
     for (name, value) in [
         ("HUAWEICLOUD_SDK_REGION", "cn-north-4"),
-        ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", url.as_str()),
         ("HUAWEICLOUD_SDK_IAM_ENDPOINT", url.as_str()),
         ("HUAWEICLOUD_SDK_AK", FakeDbss::ACCESS_KEY),
         ("HUAWEICLOUD_SDK_SK", FakeDbss::SECRET_KEY),
@@ -872,6 +879,10 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
         "  {:<18} any of these with a tag of your own: one place per tag, kept across\n  {:<18} \
          connections (for a loop of one-shot calls, or polls more than 15 s apart)\n",
         "demo-success.TAG", ""
+    ));
+    text.push_str(&format!(
+        "  {:<18} --endpoint http://127.0.0.1:1 (nothing listens there): exit 6\n",
+        "(unreachable)"
     ));
     text.push_str("serving until interrupted (Ctrl-C)\n");
     let _ = std::io::stderr().write_all(text.as_bytes());
@@ -927,9 +938,33 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
             "403 DBSS.0403 (exit 5)",
         ),
         (
+            "demo-refused",
+            vec![gateway(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: Get secretKey failed,ak:DEMO,err:ak not exist",
+            )],
+            "401: the gateway does not know the access key (exit 5)",
+        ),
+        (
+            "demo-running",
+            vec![stage(JobStatus::Running)],
+            "RUNNING, forever (--wait exits 4 at its --timeout)",
+        ),
+        (
+            "demo-unavailable",
+            vec![
+                gateway(503, "APIGW.0503", "service unavailable"),
+                gateway(503, "APIGW.0503", "service unavailable"),
+                gateway(503, "APIGW.0503", "service unavailable"),
+                stage(JobStatus::Success),
+            ],
+            "503 three times, then SUCCESS (one call gives up: exit 1; --wait rides it out)",
+        ),
+        (
             "demo-empty",
             vec![Step::Jobs(Vec::new())],
-            "no job listed, ever",
+            "no job listed, ever (--wait exits 4)",
         ),
         (
             "demo-slow",

@@ -441,19 +441,20 @@ impl DemoServer {
             .spawn()
             .unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        let exports: Vec<(String, String)> = stdout
-            .lines()
-            .take(6)
-            .map(|line| {
-                let line = line.unwrap();
-                let (name, value) = line
-                    .strip_prefix("export ")
-                    .unwrap()
-                    .split_once('=')
-                    .unwrap();
-                (name.to_string(), value.to_string())
-            })
-            .collect();
+        let mut exports: Vec<(String, String)> = Vec::new();
+        for line in stdout.lines() {
+            let line = line.unwrap();
+            let (name, value) = line
+                .strip_prefix("export ")
+                .unwrap()
+                .split_once('=')
+                .unwrap();
+            exports.push((name.to_string(), value.to_string()));
+            // The last export line.
+            if name == "HUAWEICLOUD_SDK_PROJECT_ID" {
+                break;
+            }
+        }
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut scenarios = String::new();
         while !scenarios.contains("serving until interrupted") {
@@ -509,22 +510,29 @@ impl Drop for DemoServer {
 fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
     let demo = DemoServer::start();
     let names: Vec<&str> = demo.exports.iter().map(|(name, _)| name.as_str()).collect();
+    let overrides = names.len() - 5;
     assert_eq!(
-        names,
+        overrides,
+        dbss_jobs::REGIONS.len(),
+        "one override per region: {names:?}"
+    );
+    assert_eq!(
+        names[overrides..],
         [
             "HUAWEICLOUD_SDK_REGION",
-            "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4",
             "HUAWEICLOUD_SDK_IAM_ENDPOINT",
             "HUAWEICLOUD_SDK_AK",
             "HUAWEICLOUD_SDK_SK",
             "HUAWEICLOUD_SDK_PROJECT_ID"
         ]
     );
-    assert!(
-        demo.exports[1].1.starts_with("http://127.0.0.1:"),
-        "{:?}",
-        demo.exports
-    );
+    let url = &demo.exports[overrides + 1].1;
+    for (name, value) in &demo.exports[..overrides] {
+        assert!(
+            name.starts_with("HUAWEICLOUD_SDK_REGION_DBSS_") && value == url,
+            "{name}={value}"
+        );
+    }
     for (resource, code, says) in [
         ("demo-success", 0, "SUCCESS"),
         ("demo-instance-01", 0, "SUCCESS"),
@@ -536,6 +544,8 @@ fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
         ("demo-throttled", 0, "SUCCESS"),
         ("demo-forbidden", 5, "http 403 DBSS.0403"),
         ("demo-slow", 0, "SUCCESS"),
+        ("demo-refused", 5, "the access key does not exist"),
+        ("demo-unavailable", 0, "SUCCESS"),
     ] {
         assert!(demo.scenarios.contains(resource), "{}", demo.scenarios);
         let output = demo.wait_for(resource);
@@ -1092,4 +1102,51 @@ fn check_says_where_each_setting_came_from_in_the_users_words() {
     ] {
         assert!(stdout.contains(wanted), "{wanted:?} not in {stdout}");
     }
+}
+
+#[test]
+fn the_demo_is_a_test_bed_for_what_a_pipeline_must_handle() {
+    let demo = DemoServer::start();
+    let run = |args: &[&str], extra: &[(&str, &str)]| {
+        get_jobs()
+            .args(args)
+            .envs(demo.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let running = run(
+        &[
+            "--wait",
+            "--interval",
+            "0.05",
+            "--timeout",
+            "0.5",
+            "demo-running",
+        ],
+        &[],
+    );
+    check_exit(&running, 4);
+    check_exit(&run(&["demo-unavailable"], &[]), 1);
+    // Another region than the exported one stays on the fake.
+    check_exit(
+        &run(&["--region", "ap-southeast-1", "demo-success"], &[]),
+        0,
+    );
+    // An access key the fake does not know is refused in the gateway's words.
+    let unknown = run(
+        &["demo-success"],
+        &[("HUAWEICLOUD_SDK_AK", "NOT-THE-FAKES-AK")],
+    );
+    check_exit(&unknown, 5);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("ak not exist") && stderr.contains("the access key does not exist"),
+        "{stderr}"
+    );
+    assert!(demo.scenarios.contains("exit 6"), "{}", demo.scenarios);
+    check_exit(
+        &run(&["--endpoint", "http://127.0.0.1:1", "demo-success"], &[]),
+        6,
+    );
 }
