@@ -1,4 +1,5 @@
-//! The one error type of the crate.
+//! The one error type of the crate, [`Error`] (also at the crate root), and the details of a
+//! refused 401 it carries: [`AuthFailure`] and [`SignatureMismatch`].
 //!
 //! It tells apart bad input (nothing was sent), transport failures, answers of the service that are
 //! errors, and answers that could not be decoded. No secret is stored in an error: messages are
@@ -8,7 +9,7 @@
 
 use std::fmt;
 
-use crate::gateway::{AuthFailure, SignatureMismatch};
+pub use crate::gateway::{AuthFailure, SignatureMismatch};
 use crate::redact::{Secrets, shown};
 
 /// What went wrong, in broad classes; see [`Error::kind`].
@@ -467,18 +468,6 @@ impl Error {
             || self
                 .api_parts()
                 .is_some_and(|api| crate::retry::is_retryable_status(api.status))
-    }
-
-    /// True when the gateway rejected the credentials or the signature: status 401 (the
-    /// gateway's `APIGW.030x` codes among them). Never retried: five failed signatures lock an
-    /// AK/SK for five minutes.
-    pub fn is_auth_rejected(&self) -> bool {
-        self.status() == Some(401) && self.kind() == ErrorKind::Api
-    }
-
-    /// True when the identity is known but not allowed to do this: status 403.
-    pub fn is_forbidden(&self) -> bool {
-        self.status() == Some(403) && self.kind() == ErrorKind::Api
     }
 
     /// True when a success answer was larger than the configured body limit.

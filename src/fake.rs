@@ -40,11 +40,11 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use dbss_jobs::fake::{FakeDbss, Reply, Step, job};
+//! use dbss_jobs::fake::{FakeDbss, Reply, Step, failed_job};
 //! use dbss_jobs::{ErrorKind, JobStatus};
 //!
 //! let fake = FakeDbss::start()?;
-//! let failed = job("j1", JobStatus::Fail).with_failure("DBSS.1234", "quota exceeded");
+//! let failed = failed_job("j1", "DBSS.1234", "quota exceeded");
 //! fake.set_script("instance-1", vec![Step::Reply(Reply::throttled(0)), Step::Jobs(vec![failed])]);
 //! fake.inject_iam(Reply::unavailable()); // the lookup meets a 503 first, and is retried
 //! fake.inject_for("instance-1", Reply::close()); // so is a connection closed unanswered
@@ -87,8 +87,8 @@ const MAX_HEAD: usize = 64 * 1024;
 /// How long a connection may stay silent, or a request head unfinished.
 const IDLE: Duration = Duration::from_secs(30);
 
-/// A job with an id and a status, the rest unset: the usual building block of a timeline. The
-/// builder methods below fill in every other field the API has.
+/// A job with an id and a status, the rest unset: the usual building block of a timeline.
+/// [`Job`]'s fields are public: set any other on the value (`job.server_name = Some(..)`).
 pub fn job(job_id: &str, status: JobStatus) -> Job {
     Job {
         job_id: Some(job_id.to_string()),
@@ -97,48 +97,12 @@ pub fn job(job_id: &str, status: JobStatus) -> Job {
     }
 }
 
-/// Small builders for the fake's jobs (feature `fake`): every field of `JobBean`.
-impl Job {
-    /// The `error_code` and `fail_reason` of a failed job.
-    pub fn with_failure(mut self, error_code: &str, fail_reason: &str) -> Job {
-        self.error_code = Some(error_code.to_string());
-        self.fail_reason = Some(fail_reason.to_string());
-        self
-    }
-
-    /// The instance's server.
-    pub fn with_server(mut self, server_id: &str, server_name: &str) -> Job {
-        self.server_id = Some(server_id.to_string());
-        self.server_name = Some(server_name.to_string());
-        self
-    }
-
-    /// When the job began and (if it did) ended, in seconds since the Unix epoch.
-    pub fn with_times(mut self, begin: i64, end: Option<i64>) -> Job {
-        let at = |seconds: i64| time::OffsetDateTime::from_unix_timestamp(seconds).ok();
-        self.end_time = end.and_then(at);
-        self.begin_time = Some(begin).and_then(at);
-        self
-    }
-
-    /// The billing mode.
-    pub fn with_charge_mode(mut self, mode: crate::model::ChargeMode) -> Job {
-        self.charge_mode = Some(mode);
-        self
-    }
-
-    /// The HA id and name (deprecated by the service, still sent).
-    pub fn with_ha(mut self, ha_id: &str, ha_name: &str) -> Job {
-        self.ha_id = Some(ha_id.to_string());
-        self.ha_name = Some(ha_name.to_string());
-        self
-    }
-
-    /// The job type and the instance's resource id.
-    pub fn with_type_and_resource(mut self, job_type: &str, resource_id: &str) -> Job {
-        self.job_type = Some(job_type.to_string());
-        self.resource_id = Some(resource_id.to_string());
-        self
+/// A `FAIL` job with the `error_code` and `fail_reason` the service gives.
+pub fn failed_job(job_id: &str, error_code: &str, fail_reason: &str) -> Job {
+    Job {
+        error_code: Some(error_code.to_string()),
+        fail_reason: Some(fail_reason.to_string()),
+        ..job(job_id, JobStatus::Fail)
     }
 }
 
@@ -303,6 +267,17 @@ pub struct FakeDbss {
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+}
+
+/// Its address and how many requests it has recorded.
+impl std::fmt::Debug for FakeDbss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let recorded = crate::sync::lock(&self.state).requests.len();
+        f.debug_struct("FakeDbss")
+            .field("url", &self.url)
+            .field("recorded_requests", &recorded)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One answer of a resource's script ([`FakeDbss::set_script`]).

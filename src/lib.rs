@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 #![warn(clippy::all)]
 // Library code reports failures as `Error`s; tests may unwrap.
 #![cfg_attr(
@@ -16,7 +17,7 @@ mod builder;
 mod check;
 mod client;
 mod env;
-mod error;
+pub mod error;
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
@@ -40,7 +41,6 @@ pub use builder::ClientBuilder;
 pub use check::{CheckLine, Topic};
 pub use client::{Client, get_jobs};
 pub use error::{Error, ErrorKind};
-pub use gateway::{AuthFailure, SignatureMismatch};
 pub use hooks::{RequestInfo, ResponseInfo};
 pub use model::{ChargeMode, Job, JobStatus, parse_jobs};
 pub use retry::RetryPolicy;

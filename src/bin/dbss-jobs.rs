@@ -196,7 +196,7 @@ fn print(text: &str) -> ExitCode {
 /// A wrong signature that the error cannot explain by itself: the gateway did not echo the
 /// canonical request it computed (when it did, the message already says what differs).
 fn needs_the_canonical_request(error: &Error) -> bool {
-    error.auth_failure() == Some(dbss_jobs::AuthFailure::SignatureMismatch)
+    error.auth_failure() == Some(dbss_jobs::error::AuthFailure::SignatureMismatch)
         && error.signature_mismatch().is_none()
 }
 
@@ -899,7 +899,7 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         let body = serde_json::json!({"error_code": code, "error_msg": message}).to_string();
         Step::Reply(Reply::new(status, body))
     };
-    let failed = job("demo-job-1", JobStatus::Fail).with_failure("DBSS.1234", "quota exceeded");
+    let failed = dbss_jobs::fake::failed_job("demo-job-1", "DBSS.1234", "quota exceeded");
     let done = serde_json::json!({"jobs": [job("demo-job-1", JobStatus::Success)]}).to_string();
     let scenarios = [
         (

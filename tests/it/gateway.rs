@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use dbss_jobs::{AuthFailure, Client, Credentials, IamToken};
+use dbss_jobs::error::AuthFailure;
+use dbss_jobs::{Client, Credentials, IamToken};
 
 use crate::conformance::{AK, Oracle, SK};
 use crate::support::{Server, read_request};
