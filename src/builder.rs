@@ -289,6 +289,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Writes every attempt to stderr, as `DBSS_JOBS_LOG` does for every client: 1, the `-v` line
+    /// of each attempt ([`ResponseInfo`]'s `Display`); 2, also the `-vv` block before it
+    /// ([`RequestInfo`]'s: headers, canonical request, string to sign), secrets redacted. The
+    /// larger of this and the variable's level applies, so no line is written twice.
+    pub fn log_to_stderr(mut self, level: u8) -> Self {
+        self.hooks.log = level.min(2);
+        self
+    }
+
     /// Calls `hook` before every request is sent, once per attempt: retries, the newer-path
     /// fallback, the IAM project lookup and the ECS metadata requests included. Secrets are
     /// redacted in what it sees; a panic in it is caught (see [`RequestInfo`]).
@@ -351,7 +360,7 @@ impl ClientBuilder {
         let iam = iam::endpoint(resolved.iam_endpoint, self.region.as_deref())?;
         let (iam, iam_endpoint_from) = iam.unzip();
         let mut hooks = self.hooks;
-        hooks.log = crate::env::log_level()?;
+        hooks.log = crate::env::log_level()?.max(hooks.log);
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
             root_certificates: self

@@ -472,7 +472,9 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let builder = verbose(Client::builder().named_by_the_cli(), args.verbosity);
+    let builder = Client::builder()
+        .named_by_the_cli()
+        .log_to_stderr(args.verbosity);
     let mut builder = credentials(builder, args)?;
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);
@@ -523,33 +525,6 @@ fn check(client: &Client, resource_id: Option<&str>) -> Result<(), Failure> {
         None => Ok(()),
         Some(_) => Err(Failure::CheckFailed),
     }
-}
-
-/// With `-v`, one access-log line per attempt on stderr; with `-vv`, also the request headers, the
-/// canonical request and the string to sign (secrets redacted by the library). What
-/// `DBSS_JOBS_LOG` already has the library print is not printed a second time.
-fn verbose(builder: ClientBuilder, verbosity: u8) -> ClientBuilder {
-    let logged = match std::env::var("DBSS_JOBS_LOG").as_deref().map(str::trim) {
-        Ok("1") => 1,
-        Ok("2") => 2,
-        _ => 0,
-    };
-    if verbosity <= logged {
-        return builder;
-    }
-    let builder = if logged >= 1 {
-        builder
-    } else {
-        builder.on_response(|response| {
-            let _ = writeln!(std::io::stderr(), "{response}");
-        })
-    };
-    if verbosity < 2 {
-        return builder;
-    }
-    builder.on_request(|request| {
-        let _ = write!(std::io::stderr(), "{request}");
-    })
 }
 
 /// `--profile-file`, else a token from `HUAWEICLOUD_SDK_AUTH_TOKEN`. The option is explicit, so it
@@ -802,7 +777,9 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
     );
     // --timeout is the call's deadline, or with --wait the wait's (as without --demo).
     let call_timeout = args.timeout.filter(|_| !args.wait);
-    let client = verbose(fake.client(), args.verbosity)
+    let client = fake
+        .client()
+        .log_to_stderr(args.verbosity)
         .timeout(call_timeout.unwrap_or(Duration::from_secs(10)))
         .build()?;
     let args = Args {
@@ -851,21 +828,7 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     let scenarios = demo_scenarios(fake, resource_id)?;
     let url = fake.url();
     let mut out = std::io::stdout().lock();
-    // Every region's endpoint is the fake's: a command naming another region stays on loopback.
-    for region in dbss_jobs::REGIONS {
-        let name = format!(
-            "HUAWEICLOUD_SDK_REGION_DBSS_{}",
-            region.to_uppercase().replace('-', "_")
-        );
-        writeln!(out, "export {name}={url}")?;
-    }
-    for (name, value) in [
-        ("HUAWEICLOUD_SDK_REGION", "cn-north-4"),
-        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", url.as_str()),
-        ("HUAWEICLOUD_SDK_AK", FakeDbss::ACCESS_KEY),
-        ("HUAWEICLOUD_SDK_SK", FakeDbss::SECRET_KEY),
-        ("HUAWEICLOUD_SDK_PROJECT_ID", FakeDbss::PROJECT_ID),
-    ] {
+    for (name, value) in fake.exports() {
         writeln!(out, "export {name}={value}")?;
     }
     out.flush()?;
