@@ -341,22 +341,8 @@ impl ClientBuilder {
         let (endpoints, endpoints_from) = self.endpoints_to_use()?;
         self.check_limits()?;
         let user_agent = self.user_agent()?;
-        let metadata_endpoint = self.metadata_endpoint_to_use()?;
-        let project_id_by = self.given("ClientBuilder::project_id");
-        let iam_endpoint_by = self.given("ClientBuilder::iam_endpoint");
+        let resolved = self.resolve_credentials()?;
         let roots_by = self.given("ClientBuilder::root_certificates_file");
-        let profile_given_by = self.given("ClientBuilder::profile_file");
-        let resolved = resolve(ChainSettings {
-            explicit: self.auth,
-            auth_given_by: "ClientBuilder::auth",
-            explicit_project_id: self.project_id.map(|id| (id, project_id_by)),
-            explicit_iam_endpoint: self.iam_endpoint.map(|url| (url.0, iam_endpoint_by)),
-            profile_given_by,
-            profile_file: self.profile_file.as_ref(),
-            metadata: self.ecs_metadata,
-            metadata_endpoint,
-            environment: env,
-        })?;
         let iam = iam::endpoint(resolved.iam_endpoint, self.region.as_deref())?;
         let (iam, iam_endpoint_from) = iam.unzip();
         let mut hooks = self.hooks;
@@ -397,6 +383,25 @@ impl ClientBuilder {
             clock_skew_correction: self.clock_skew_correction,
             transport,
         }))
+    }
+
+    /// The credential chain, with every setting it reads named as the user gave it.
+    fn resolve_credentials(&self) -> Result<crate::auth::Resolved, Error> {
+        let given = |value: &Option<String>, method| value.clone().map(|v| (v, self.given(method)));
+        resolve(ChainSettings {
+            explicit: self.auth.clone(),
+            auth_given_by: "ClientBuilder::auth",
+            explicit_project_id: given(&self.project_id, "ClientBuilder::project_id"),
+            explicit_iam_endpoint: given(
+                &self.iam_endpoint.clone().map(|url| url.0),
+                "ClientBuilder::iam_endpoint",
+            ),
+            profile_given_by: self.given("ClientBuilder::profile_file"),
+            profile_file: self.profile_file.as_ref(),
+            metadata: self.ecs_metadata,
+            metadata_endpoint: self.metadata_endpoint_to_use()?,
+            environment: &self.environment,
+        })
     }
 
     /// The region given, else `HUAWEICLOUD_SDK_REGION`'s, checked.

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::api::{JobsPath, check_id, check_project_id, jobs_path};
 use crate::auth::{Auth, AuthSource};
 use crate::error::{Error, Resend};
-use crate::gateway::{Answer, AuthFailure, Said};
-use crate::iam;
+use crate::gateway::{Answer, AuthFailure};
 use crate::model::Job;
 use crate::redact::Secrets;
+use crate::refusal::Refusals;
 use crate::retry::RetryPolicy;
 use crate::retry::{is_retryable_status, random_unit};
 use crate::sign::{SignableRequest, canonical_query, sign};
@@ -24,16 +24,6 @@ use crate::transport::{Endpoint, Request, Route, Transport};
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
 /// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
 const ANSWER_GRACE: Duration = Duration::from_millis(250);
-/// How long the gateway keeps an access key locked after five failed signatures.
-const LOCK_TIME: Duration = Duration::from_secs(5 * 60);
-
-/// The gateway's refusal of an access key: which key, why, and when.
-#[derive(Clone)]
-struct Refusal {
-    access_key: String,
-    failure: AuthFailure,
-    at: Instant,
-}
 
 /// What the retry loop does after an attempt.
 enum Pause {
@@ -99,7 +89,7 @@ pub struct Client {
     pub(crate) skew: ClockSkew,
     /// The gateway said the access key does not exist, or locked it: no signed request is sent
     /// after that (for 5 minutes after a lock).
-    refused: std::sync::Mutex<Option<Refusal>>,
+    refused: Refusals,
     /// The index of the endpoint that last worked.
     endpoint_in_use: std::sync::atomic::AtomicUsize,
 }
@@ -119,11 +109,11 @@ impl fmt::Debug for Client {
 }
 
 /// One request to send: where, and which headers besides the common ones.
-struct Target<'a> {
-    endpoint: &'a Endpoint,
-    path: &'a str,
-    query: &'a [(&'a str, &'a str)],
-    project_id: Option<&'a str>,
+pub(crate) struct Target<'a> {
+    pub(crate) endpoint: &'a Endpoint,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a [(&'a str, &'a str)],
+    pub(crate) project_id: Option<&'a str>,
 }
 
 /// An attempt as it was sent: the URL, every header, what texts built from its answer are
@@ -145,7 +135,7 @@ struct Signed {
 }
 
 /// What a call's attempts add up to.
-struct Tally {
+pub(crate) struct Tally {
     attempts: u32,
     /// What the client learned that explains the last answer (a wrong clock, a throttling window
     /// past the deadline), in words.
@@ -154,7 +144,7 @@ struct Tally {
 
 impl Tally {
     /// What the attempts add to an error made from the last answer.
-    fn explain(self, error: Error) -> Error {
+    pub(crate) fn explain(self, error: Error) -> Error {
         let error = error.with_attempts(self.attempts);
         match self.note {
             Some(note) => error.with_note(Some(note)),
@@ -174,7 +164,7 @@ impl Client {
                 .unwrap_or_default(),
             newer_path_learned: AtomicBool::new(false),
             skew: ClockSkew::new(config.clock_skew_correction),
-            refused: std::sync::Mutex::new(None),
+            refused: Refusals::default(),
             endpoint_in_use: std::sync::atomic::AtomicUsize::new(0),
             config,
         }
@@ -319,7 +309,11 @@ impl Client {
     /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
     /// deadline: sign, exchange, decide. Each attempt is signed afresh. Returns the answer (any
     /// status) and what the attempts add up to.
-    fn send(&self, target: &Target<'_>, deadline: Instant) -> Result<(Answer, Tally), Error> {
+    pub(crate) fn send(
+        &self,
+        target: &Target<'_>,
+        deadline: Instant,
+    ) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally {
             attempts: 1,
             note: None,
@@ -327,11 +321,11 @@ impl Client {
         let mut re_signed = false;
         loop {
             let auth = self.config.auth.current(&self.config.transport, deadline)?;
-            self.check_not_refused(&auth)?;
+            self.refused.check(&auth)?;
             let sent = self.authenticate(target, &auth)?;
             let result = self.exchange(target, &sent, tally.attempts, deadline);
             if let Ok(answer) = &result {
-                self.remember_refusal(&auth, &answer.said);
+                self.refused.remember(&auth, &answer.said);
                 // An expired signature is signed again once, with the gateway's time, when our
                 // clock is measurably off (never any other 401 or 403: failed signatures lock an
                 // AK/SK).
@@ -388,45 +382,6 @@ impl Client {
                 window.as_secs()
             ))),
             (false, None) => Pause::Stop(None),
-        }
-    }
-
-    /// No signed request goes out after the gateway said the access key does not exist, nor
-    /// within 5 minutes of it locking the key: each attempt would fail, and count.
-    /// Keyed on the access key: temporary credentials renewed with another key are sent.
-    fn check_not_refused(&self, auth: &Auth) -> Result<(), Error> {
-        let Auth::AkSk(credentials) = auth else {
-            return Ok(());
-        };
-        let refused = crate::sync::lock(&self.refused).clone();
-        let Some(Refusal {
-            access_key,
-            failure,
-            at,
-        }) = refused
-        else {
-            return Ok(());
-        };
-        if access_key != credentials.access_key() {
-            return Ok(());
-        }
-        let lock_over = failure == AuthFailure::AccessKeyLocked && at.elapsed() > LOCK_TIME;
-        if lock_over {
-            return Ok(());
-        }
-        Err(Error::refused(failure, at.elapsed()))
-    }
-
-    fn remember_refusal(&self, auth: &Auth, said: &Said) {
-        if let Some(failure @ (AuthFailure::UnknownAccessKey | AuthFailure::AccessKeyLocked)) =
-            said.auth_failure
-            && let Auth::AkSk(credentials) = auth
-        {
-            *crate::sync::lock(&self.refused) = Some(Refusal {
-                access_key: credentials.access_key().to_string(),
-                failure,
-                at: Instant::now(),
-            });
         }
     }
 
@@ -525,71 +480,6 @@ impl Client {
             secrets,
             signed,
         })
-    }
-
-    /// The project this client works in: given to the builder, else `HUAWEICLOUD_SDK_PROJECT_ID`,
-    /// else the profile's, else looked up in IAM by region (signed
-    /// `GET /v3/projects?name={region}`; cached per identity, IAM endpoint and region for the life
-    /// of the process). Resolved once and kept by the client.
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when there is no region to look
-    /// up; [`ErrorKind::Api`](crate::ErrorKind::Api) when IAM answers an error, or knows no
-    /// project, or several, by that name; otherwise as [`Client::get_jobs`].
-    pub fn project_id(&self) -> Result<String, Error> {
-        self.project_id_before(self.deadline())
-    }
-
-    pub(crate) fn project_id_before(&self, deadline: Instant) -> Result<String, Error> {
-        if let Some(project_id) = self.project_id.get() {
-            return Ok(project_id.clone());
-        }
-        let config = &self.config;
-        let (Some(region), Some(iam_endpoint)) = (config.region.as_deref(), config.iam.as_ref())
-        else {
-            return Err(Error::invalid_input(
-                "no project id given, and no region to look it up in IAM",
-            ));
-        };
-        let auth = config.auth.current(&config.transport, deadline)?;
-        let key = iam::CacheKey::new(&auth, iam_endpoint, region);
-        let project_id = match iam::cached(&key) {
-            Some(project_id) => project_id,
-            None => {
-                let project_id = self.look_up_project(iam_endpoint, region, deadline)?;
-                iam::remember(key, &project_id);
-                project_id
-            }
-        };
-        Ok(self.project_id.get_or_init(|| project_id).clone())
-    }
-
-    pub(crate) fn look_up_project(
-        &self,
-        iam_endpoint: &Endpoint,
-        region: &str,
-        deadline: Instant,
-    ) -> Result<String, Error> {
-        let target = Target {
-            endpoint: iam_endpoint,
-            path: "/v3/projects",
-            query: &[("name", region)],
-            project_id: None,
-        };
-        let context = || format!("IAM project lookup at {}", iam_endpoint.base);
-        let (answer, tally) = self
-            .send(&target, deadline)
-            .map_err(|error| error.in_context(context()))?;
-        let result = match answer.is_success() {
-            true => iam::project_from_body(region, answer.body())
-                .and_then(|id| match check_project_id(&id) {
-                    Ok(()) => Ok(id),
-                    Err(_) => Err(format!("IAM named a project id that cannot be one: {id:?}")),
-                })
-                .map_err(|message| answer.unusable(&message)),
-            false => Err(answer.error()),
-        };
-        result.map_err(|error| tally.explain(error).in_context(context()))
     }
 }
 

@@ -5,7 +5,7 @@
 //! errors, and answers that could not be decoded. No secret is stored in an error: messages are
 //! built from ids, statuses, settings and the service's own words, never from credentials or
 //! signatures, and every text quoted from a server is scrubbed of the request's secrets and shown
-//! as one bounded line (see [`crate::redact`]).
+//! as one bounded line.
 
 use std::fmt;
 

@@ -8,7 +8,11 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
+use std::time::Instant;
+
+use crate::api::check_project_id;
 use crate::auth::Auth;
+use crate::client::{Client, Target};
 use crate::error::Error;
 use crate::source::Source;
 use crate::transport::Endpoint;
@@ -43,6 +47,73 @@ pub(crate) fn endpoint(
         (None, None) => return Ok(None),
     };
     Ok(Some((Endpoint::parse(&url)?, from)))
+}
+
+impl Client {
+    /// The project this client works in: given to the builder, else `HUAWEICLOUD_SDK_PROJECT_ID`,
+    /// else the profile's, else looked up in IAM by region (signed
+    /// `GET /v3/projects?name={region}`; cached per identity, IAM endpoint and region for the life
+    /// of the process). Resolved once and kept by the client.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when there is no region to look
+    /// up; [`ErrorKind::Api`](crate::ErrorKind::Api) when IAM answers an error, or knows no
+    /// project, or several, by that name; otherwise as [`Client::get_jobs`].
+    pub fn project_id(&self) -> Result<String, Error> {
+        self.project_id_before(self.deadline())
+    }
+
+    pub(crate) fn project_id_before(&self, deadline: Instant) -> Result<String, Error> {
+        if let Some(project_id) = self.project_id.get() {
+            return Ok(project_id.clone());
+        }
+        let config = self.config();
+        let (Some(region), Some(iam_endpoint)) = (config.region.as_deref(), config.iam.as_ref())
+        else {
+            return Err(Error::invalid_input(
+                "no project id given, and no region to look it up in IAM",
+            ));
+        };
+        let auth = config.auth.current(&config.transport, deadline)?;
+        let key = CacheKey::new(&auth, iam_endpoint, region);
+        let project_id = match cached(&key) {
+            Some(project_id) => project_id,
+            None => {
+                let project_id = self.look_up_project(iam_endpoint, region, deadline)?;
+                remember(key, &project_id);
+                project_id
+            }
+        };
+        Ok(self.project_id.get_or_init(|| project_id).clone())
+    }
+
+    pub(crate) fn look_up_project(
+        &self,
+        iam_endpoint: &Endpoint,
+        region: &str,
+        deadline: Instant,
+    ) -> Result<String, Error> {
+        let target = Target {
+            endpoint: iam_endpoint,
+            path: "/v3/projects",
+            query: &[("name", region)],
+            project_id: None,
+        };
+        let context = || format!("IAM project lookup at {}", iam_endpoint.base);
+        let (answer, tally) = self
+            .send(&target, deadline)
+            .map_err(|error| error.in_context(context()))?;
+        let result = match answer.is_success() {
+            true => project_from_body(region, answer.body())
+                .and_then(|id| match check_project_id(&id) {
+                    Ok(()) => Ok(id),
+                    Err(_) => Err(format!("IAM named a project id that cannot be one: {id:?}")),
+                })
+                .map_err(|message| answer.unusable(&message)),
+            false => Err(answer.error()),
+        };
+        result.map_err(|error| tally.explain(error).in_context(context()))
+    }
 }
 
 #[derive(Deserialize)]

@@ -26,6 +26,7 @@ mod hooks;
 mod iam;
 mod model;
 mod redact;
+mod refusal;
 mod retry;
 pub mod sign;
 mod skew;

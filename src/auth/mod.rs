@@ -8,6 +8,6 @@ mod credentials;
 mod metadata;
 mod profile;
 
-pub(crate) use chain::{AuthSource, ChainSettings, resolve};
+pub(crate) use chain::{AuthSource, ChainSettings, Resolved, resolve};
 pub(crate) use credentials::check_header_safe;
 pub use credentials::{Auth, Credentials, IamToken};
