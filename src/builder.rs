@@ -336,9 +336,15 @@ impl ClientBuilder {
     /// invalid.
     pub fn build(mut self) -> Result<Client, Error> {
         self.environment.check_text()?;
-        self.region = self.region_to_use()?;
+        let region = self.region_to_use()?;
+        let (endpoints, endpoints_from) = match &region {
+            Some((region, source)) if self.endpoints.is_none() => {
+                Endpoint::for_region(region, &self.environment).map_err(|e| e.named_by(source))?
+            }
+            _ => self.endpoints_to_use()?,
+        };
+        self.region = region.map(|(region, _)| region);
         let env = &self.environment;
-        let (endpoints, endpoints_from) = self.endpoints_to_use()?;
         self.check_limits()?;
         let user_agent = self.user_agent()?;
         let resolved = self.resolve_credentials()?;
@@ -405,7 +411,7 @@ impl ClientBuilder {
     }
 
     /// The region given, else `HUAWEICLOUD_SDK_REGION`'s, checked.
-    fn region_to_use(&self) -> Result<Option<String>, Error> {
+    fn region_to_use(&self) -> Result<Option<(String, Source)>, Error> {
         let region = match &self.region {
             Some(region) => Some((region.clone(), self.given("ClientBuilder::region"))),
             None => self
@@ -416,16 +422,16 @@ impl ClientBuilder {
         if let Some((region, source)) = &region {
             check_region(region, source)?;
         }
-        Ok(region.map(|(region, _)| region))
+        Ok(region)
     }
 
-    /// The endpoints given, else the region's, with where they came from.
+    /// The endpoints given, with where they came from (the region's are found in `build`).
     fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, String), Error> {
-        match (&self.endpoints, &self.region) {
-            (Some(urls), _) if urls.is_empty() => Err(Error::invalid_input(
+        match &self.endpoints {
+            Some(urls) if urls.is_empty() => Err(Error::invalid_input(
                 "ClientBuilder::endpoints: the list is empty",
             )),
-            (Some(urls), _) => {
+            Some(urls) => {
                 let method = match urls.len() {
                     1 => "ClientBuilder::endpoint",
                     _ => "ClientBuilder::endpoints",
@@ -438,8 +444,7 @@ impl ClientBuilder {
                     format!("from {source}"),
                 ))
             }
-            (None, Some(region)) => Endpoint::for_region(region, &self.environment),
-            (None, None) => Err(Error::invalid_input(format!(
+            None => Err(Error::invalid_input(format!(
                 "no region or endpoint given (ClientBuilder::region, {}, or \
                  ClientBuilder::endpoint)",
                 Var::Region.name()

@@ -93,7 +93,8 @@ impl Client {
     /// endpoint (TLS, and the gateway's clock against ours from its `Date`). Then the signed
     /// calls, at most two: the IAM project lookup for the region, when the region is known (it
     /// checks a configured project id against the region's: one from another region is a
-    /// failure), and with `resource_id` its jobs. Each counts toward the gateway's lock of an
+    /// failure), and with `resource_id` its jobs; one more when the gateway says the signature
+    /// expired and the client re-signs it with the gateway's time. Each counts toward the gateway's lock of an
     /// access key after 5 failed signatures in a row, so none is sent after a refused one, nor
     /// when the clock is too far off for the gateway to accept a signature (and the client
     /// would not correct it), nor when the unsigned request ran out of time; the line says why.
@@ -129,7 +130,16 @@ impl Client {
             lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
         lines.push(self.trust_line());
-        let probe = self.gateway_line(self.check_endpoint(), deadline);
+        let mut probe = self.gateway_line(self.check_endpoint(), deadline);
+        if probe
+            .offset
+            .is_some_and(|offset| offset.is_significant() && self.signs())
+        {
+            probe.line.text.push_str(
+                "; a signature more than 15 minutes off is refused once, then signed again with \
+                 the gateway's time (each refusal counts toward the lock)",
+            );
+        }
         lines.push(probe.line);
         if let Some(why) = self.bound_to_fail(probe.out_of_time, probe.offset) {
             lines.push(CheckLine::new(
@@ -254,13 +264,20 @@ impl Client {
         if out_of_time {
             return Some("the unsigned request ran out of time, so a signed one would too".into());
         }
-        let signs = !matches!(&self.config().auth, AuthSource::Fixed(auth) if matches!(auth.as_ref(), Auth::Token(_)));
-        let offset = offset.filter(|offset| signs && self.skew.would_refuse(*offset))?;
+        let offset = offset.filter(|offset| self.signs() && self.skew.would_refuse(*offset))?;
         Some(format!(
             "{}, more than the 15 minutes the gateway accepts, and the client would not correct \
              it (more than a day off, or clock_skew_correction is off): correct the clock",
             offset.describe()
         ))
+    }
+
+    /// Whether requests are signed (AK/SK), not sent with an IAM token.
+    fn signs(&self) -> bool {
+        match &self.config().auth {
+            AuthSource::Fixed(auth) => matches!(auth.as_ref(), Auth::AkSk(_)),
+            AuthSource::Metadata(_) => true,
+        }
     }
 
     /// The region's project from IAM (checking a configured one against it), then the jobs call

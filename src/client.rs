@@ -16,7 +16,7 @@ use crate::model::Job;
 use crate::redact::Secrets;
 use crate::refusal::Refusals;
 use crate::retry::RetryPolicy;
-use crate::retry::{is_retryable_status, random_unit};
+use crate::retry::{Asked, is_retryable_status, random_unit};
 use crate::sign::{SignableRequest, canonical_query, sign};
 use crate::skew::{ClockSkew, SigningTime};
 use crate::transport::{Endpoint, Request, Route, Transport};
@@ -252,8 +252,13 @@ impl Client {
 
     /// The endpoint that last worked (the first, until one fails).
     fn endpoint(&self) -> &Endpoint {
+        &self.config.endpoints[self.endpoint_in_use()]
+    }
+
+    /// The index of the endpoint that last worked, within the list.
+    fn endpoint_in_use(&self) -> usize {
         let index = self.endpoint_in_use.load(Ordering::Relaxed);
-        &self.config.endpoints[index.min(self.config.endpoints.len() - 1)]
+        index.min(self.config.endpoints.len() - 1)
     }
 
     /// Sends the jobs request to the endpoint in use, and on to the next ones, as the official
@@ -266,10 +271,7 @@ impl Client {
         deadline: Instant,
     ) -> Result<(Answer, Tally), Error> {
         let endpoints = &self.config.endpoints;
-        let first = self
-            .endpoint_in_use
-            .load(Ordering::Relaxed)
-            .min(endpoints.len() - 1);
+        let first = self.endpoint_in_use();
         let order: Vec<usize> = (first..endpoints.len()).chain(0..first).collect();
         let send = |index: usize| {
             let target = Target {
@@ -318,7 +320,6 @@ impl Client {
             attempts: 1,
             note: None,
         };
-        let mut re_signed = false;
         loop {
             let auth = self.config.auth.current(&self.config.transport, deadline)?;
             self.refused.check(&auth)?;
@@ -331,8 +332,8 @@ impl Client {
                 // AK/SK).
                 let (note, re_sign) = self.clock_of(answer, sent.signed.as_ref());
                 tally.note = note.or(tally.note.take());
-                if re_sign && !re_signed {
-                    re_signed = true;
+                // The clock grants one re-sign in a client's life.
+                if re_sign {
                     tally.attempts += 1;
                     continue;
                 }
@@ -358,23 +359,22 @@ impl Client {
     fn pause(&self, result: &Result<Answer, Error>, attempt: u32, deadline: Instant) -> Pause {
         let retry = &self.config.retry;
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let (retryable, retry_after, window) = match result {
-            Ok(answer) => (
-                is_retryable_status(answer.status),
-                answer.said.retry_after,
-                answer.said.throttle_window,
-            ),
-            Err(error) => (error.is_retryable_transport(), None, None),
+        let (retryable, asked) = match result {
+            Ok(answer) => {
+                let said = &answer.said;
+                let asked = Asked {
+                    retry_after: said.retry_after,
+                    window: said.throttle_window,
+                };
+                (is_retryable_status(answer.status), asked)
+            }
+            Err(error) => (error.is_retryable_transport(), Asked::default()),
         };
         if !retryable || attempt >= retry.attempts() {
             return Pause::Stop(None);
         }
-        let delay = match (retry_after, window) {
-            // Both bounded by a day when read: no overflow here.
-            (None, Some(window)) => window + window.mul_f64(random_unit() / 2.0),
-            _ => retry.delay(attempt, retry_after, random_unit()),
-        };
-        match (delay < remaining, window) {
+        let delay = retry.delay(attempt, asked, random_unit());
+        match (delay < remaining, asked.window) {
             (true, _) => Pause::Retry(delay),
             (false, Some(window)) => Pause::Stop(Some(format!(
                 "the gateway throttles per {} s: try again in about {} s",

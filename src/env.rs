@@ -130,11 +130,15 @@ impl Environment {
     /// A variable whose name is made at run time (the region's endpoint override); every other
     /// read goes through [`Environment::get`] and the table in `variables`.
     pub(crate) fn get_named(&self, name: &str) -> Option<String> {
-        let value = match self {
+        self.raw(name).filter(|value| !value.trim().is_empty())
+    }
+
+    /// The value as set, blank or not.
+    fn raw(&self, name: &str) -> Option<String> {
+        match self {
             Environment::Process => std::env::var(name).ok(),
             Environment::Fixed(vars) => vars.get(name).cloned(),
-        };
-        value.filter(|value| !value.trim().is_empty())
+        }
     }
 
     /// Refuses a variable the library reads whose value is not UTF-8 text (it would otherwise
@@ -160,11 +164,8 @@ impl Environment {
     /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
     /// as unset), to tell "empty" from "not set" in messages.
     pub(crate) fn is_blank(&self, var: Var) -> bool {
-        let value = match self {
-            Environment::Process => std::env::var(var.name()).ok(),
-            Environment::Fixed(vars) => vars.get(var.name()).cloned(),
-        };
-        value.is_some_and(|value| value.trim().is_empty())
+        self.raw(var.name())
+            .is_some_and(|value| value.trim().is_empty())
     }
 
     /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).

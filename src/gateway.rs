@@ -226,6 +226,8 @@ pub(crate) struct Answer {
     secrets: Secrets,
     /// The canonical request that was signed, for a signed request.
     signed: Option<String>,
+    /// What the request carried that a 401 may be about.
+    carried: Carried,
 }
 
 impl Answer {
@@ -275,6 +277,7 @@ impl Answer {
             error_body,
             secrets: secrets.clone(),
             signed: signed.map(str::to_string),
+            carried,
         }
     }
 
@@ -339,9 +342,13 @@ impl Answer {
         let mismatch = signed
             .zip(self.said.canonical_echo.as_deref())
             .map(|(ours, echo)| self.mismatch(ours, echo));
-        let note = match &mismatch {
-            Some(mismatch) => Some(mismatch.explain()),
-            None => failure.map(|failure| failure.hint().to_string()),
+        let note = match (&mismatch, failure, self.carried) {
+            (Some(mismatch), _, _) => Some(mismatch.explain()),
+            // It carried its security token: the token is not the cause.
+            (None, Some(AuthFailure::UnknownAccessKey), Carried::Signature { security_token: true }) => {
+                Some("the access key does not exist: it is not this account's, or it was deleted, or the temporary credentials expired".to_string())
+            }
+            (None, failure, _) => failure.map(|failure| failure.hint().to_string()),
         };
         Error::api(api)
             .with_retry_after(self.said.throttle_window.or(self.said.retry_after))

@@ -72,25 +72,40 @@ impl RetryPolicy {
     }
 
     /// The wait before attempt `attempt + 1` (`attempt` counts from 1): `Retry-After` if the server
-    /// sent one (capped), else full jitter, `random * min(max_delay, base_delay * 2^(attempt-1))`
-    /// with `random` uniform in [0, 1).
-    pub(crate) fn delay(
-        &self,
-        attempt: u32,
-        retry_after: Option<Duration>,
-        random: f64,
-    ) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max_retry_after);
+    /// sent one (capped), else the window of the gateway's flow control plus up to half a window
+    /// of jitter (no sooner: a retry inside the window is throttled again), else full jitter,
+    /// `random * min(max_delay, base_delay * 2^(attempt-1))`, with `random` uniform in [0, 1).
+    pub(crate) fn delay(&self, attempt: u32, asked: Asked, random: f64) -> Duration {
+        let random = random.clamp(0.0, 1.0);
+        match asked {
+            Asked {
+                retry_after: Some(wait),
+                ..
+            } => wait.min(self.max_retry_after),
+            // A window is at most a day when read: no overflow.
+            Asked {
+                window: Some(window),
+                ..
+            } => window + window.mul_f64(random / 2.0),
+            _ => {
+                let exponent = attempt.saturating_sub(1).min(30);
+                let ceiling = self
+                    .base_delay
+                    .saturating_mul(1u32 << exponent)
+                    .min(self.max_delay);
+                Duration::try_from_secs_f64(ceiling.as_secs_f64() * random).unwrap_or(ceiling)
+            }
         }
-        let exponent = attempt.saturating_sub(1).min(30);
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
-        Duration::try_from_secs_f64(ceiling.as_secs_f64() * random.clamp(0.0, 1.0))
-            .unwrap_or(ceiling)
     }
+}
+
+/// What an answer asked of the next attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Asked {
+    /// `Retry-After`.
+    pub(crate) retry_after: Option<Duration>,
+    /// The window of the gateway's flow control.
+    pub(crate) window: Option<Duration>,
 }
 
 /// Statuses worth another attempt.
@@ -119,24 +134,28 @@ mod tests {
     #[test]
     fn full_jitter_stays_under_the_doubling_ceiling() {
         let policy = RetryPolicy::default();
-        assert_eq!(policy.delay(1, None, 0.0), Duration::ZERO);
-        assert_eq!(policy.delay(1, None, 0.5), Duration::from_millis(100));
-        assert_eq!(policy.delay(2, None, 0.5), Duration::from_millis(200));
-        assert_eq!(policy.delay(3, None, 0.5), Duration::from_millis(400));
-        assert_eq!(policy.delay(60, None, 0.5), Duration::from_millis(2500));
+        let none = Asked::default();
+        assert_eq!(policy.delay(1, none, 0.0), Duration::ZERO);
+        assert_eq!(policy.delay(1, none, 0.5), Duration::from_millis(100));
+        assert_eq!(policy.delay(2, none, 0.5), Duration::from_millis(200));
+        assert_eq!(policy.delay(3, none, 0.5), Duration::from_millis(400));
+        assert_eq!(policy.delay(60, none, 0.5), Duration::from_millis(2500));
     }
 
     #[test]
     fn retry_after_wins_up_to_its_cap() {
         let policy = RetryPolicy::default();
-        assert_eq!(
-            policy.delay(1, Some(Duration::from_secs(2)), 0.9),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            policy.delay(1, Some(Duration::from_secs(3600)), 0.9),
-            Duration::from_secs(20)
-        );
+        let after = |seconds| Asked {
+            retry_after: Some(Duration::from_secs(seconds)),
+            window: Some(Duration::from_secs(60)),
+        };
+        assert_eq!(policy.delay(1, after(2), 0.9), Duration::from_secs(2));
+        assert_eq!(policy.delay(1, after(3600), 0.9), Duration::from_secs(20));
+        let window = Asked {
+            window: Some(Duration::from_secs(2)),
+            ..Asked::default()
+        };
+        assert_eq!(policy.delay(1, window, 0.5), Duration::from_millis(2500));
     }
 
     #[test]

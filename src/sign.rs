@@ -423,28 +423,14 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     if year > 9999 {
         return Err(out_of_range());
     }
-    let mut date = String::with_capacity(16);
-    push_digits(&mut date, year, 4);
-    for (value, separator) in [
-        (u8::from(utc.month()), ""),
-        (utc.day(), ""),
-        (utc.hour(), "T"),
-        (utc.minute(), ""),
-        (utc.second(), ""),
-    ] {
-        date.push_str(separator);
-        push_digits(&mut date, u16::from(value), 2);
-    }
-    date.push('Z');
-    Ok(date)
-}
-
-/// `value` in decimal, zero-padded to `width` digits (it has at most that many).
-fn push_digits(out: &mut String, value: u16, width: u32) {
-    for place in (0..width).rev() {
-        let digit = value / 10u16.pow(place) % 10;
-        out.push(char::from(b'0' + digit as u8));
-    }
+    Ok(format!(
+        "{year:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    ))
 }
 
 /// Lower-case hex.
@@ -479,26 +465,16 @@ pub(crate) fn percent_encode(out: &mut String, input: &str) {
             taken += 1;
         }
         // Reserved runs end where an unreserved ASCII byte starts: a char boundary too.
-        rest = tail.get(taken..).unwrap_or_default();
+        rest = &tail[taken..];
     }
 }
 
 /// `A-Z a-z 0-9 - _ . ~`, the bytes that are never encoded.
 fn is_unreserved(byte: u8) -> bool {
-    const TABLE: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut byte = 0;
-        while byte < 256 {
-            let b = byte as u8;
-            table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
-            byte += 1;
-        }
-        table
-    };
-    TABLE[usize::from(byte)]
+    matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~')
 }
 
-/// Stage 2, the canonical query string: the pairs sorted by key then value (decoded), each side
+/// Stage 1, the canonical query string: the pairs sorted by key then value (decoded), each side
 /// percent-encoded, joined as `k=v&k=v`. It is also the query sent.
 ///
 /// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).

@@ -50,14 +50,18 @@ OPTIONS
   --check              print where the credentials, endpoints, proxy, trust and project come from,
                        the gateway's clock, then sign at most two requests: the IAM project
                        lookup for the region (--project-id is checked against it) and, with
-                       RESOURCE_ID, its jobs; none that is bound to fail (a clock too far off)
-                       or comes after a refusal, as each failed signature counts toward a
-                       5-minute lock after 5 in a row; exit 1 with the first failing line marked
+                       RESOURCE_ID, its jobs (and once more when the gateway says the clock is
+                       off and the client corrects it); none that is bound to fail (a clock too
+                       far off) or comes after a refusal, as each failed signature counts toward
+                       a 5-minute lock after 5 in a row; exit 1 with the first failing line
+                       marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
-  --serve              with --demo: keep the fake running; stdout gets export lines for a shell
-                       to eval (the endpoint, AK, SK, project id), stderr the resource ids it
-                       serves: demo-success, demo-fail (--wait exits 3),
-                       demo-throttled (a 429 first), demo-forbidden (403), demo-empty (no job),
+  --serve              with --demo: keep the fake running; stdout gets export lines to source
+                       (every region's endpoint, IAM, region, AK, SK, project id: see the
+                       README for a recipe), stderr the resource ids it serves, each with the
+                       exit code it gives: demo-success, demo-fail (3), demo-running (4 at
+                       the deadline), demo-throttled (a 429 first), demo-unavailable (503s
+                       first), demo-refused (5), demo-forbidden (5), demo-empty (4),
                        demo-slow; each client walks each timeline from its first request,
                        and a tagged id (demo-success.TAG) keeps one place per tag across
                        connections, for a loop of one-shot calls
@@ -86,8 +90,9 @@ EXIT CODES
   0  success
   1  any other error: an API error (not 401/403), an answer that cannot be decoded, a --check
      that found a problem, stdout that cannot be written
-  2  a usage error, bad input, or missing credentials (nothing was sent)
-  3  with --wait: some job failed (its error_code and fail_reason are printed)
+  2  a usage error, bad input, or missing credentials (nothing was sent to DBSS)
+  3  with --wait: some job failed (its error_code and fail_reason are printed), also when
+     the deadline passed with others still in progress
   4  with --wait: the deadline passed with jobs still in progress (with --json, the last jobs
      seen are printed on stdout); when no poll was ever answered, the code of the last poll
   5  the credentials were refused or the access forbidden (401, 403), or not sent because the
@@ -102,7 +107,8 @@ EXAMPLES
   dbss-jobs --region cn-north-4 INSTANCE_ID
   dbss-jobs --region cn-north-4 --json INSTANCE_ID > jobs.json
   dbss-jobs --region cn-north-4 --wait --timeout 1200 INSTANCE_ID
-  dbss-jobs -vv --region cn-north-4 INSTANCE_ID      (to see why a signature is refused)";
+  dbss-jobs -vv --region cn-north-4 INSTANCE_ID      (to see why a signature is refused;
+                     each failed signature counts toward a 5-minute lock after 5 in a row)";
 
 #[derive(Default, Clone)]
 struct Args {
@@ -415,13 +421,14 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
         false => Ok(()),
     };
     needs("--serve", "--demo", args.demo)?;
-    if let (Some(interval), Some(timeout)) = (args.interval, args.timeout)
-        && interval > timeout
+    let wait_timeout = args.timeout.unwrap_or(DEFAULT_WAIT);
+    if let Some(interval) = args.interval
+        && interval > wait_timeout
     {
         return Err(format!(
             "--interval {} s is longer than --timeout {} s: the wait would poll once",
             interval.as_secs_f64(),
-            timeout.as_secs_f64()
+            wait_timeout.as_secs_f64()
         ));
     }
     if args.check {
@@ -550,8 +557,7 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
         let jobs = client.get_jobs(resource_id)?;
         return print_jobs(&jobs, args.json);
     }
-    let mut options =
-        WaitOptions::default().timeout(args.timeout.unwrap_or(Duration::from_secs(30 * 60)));
+    let mut options = WaitOptions::default().timeout(args.timeout.unwrap_or(DEFAULT_WAIT));
     if let Some(interval) = args.interval {
         options = options.interval(interval);
     }
@@ -568,21 +574,30 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
     let jobs = match outcome {
         Ok(jobs) => jobs,
         Err(error) => {
-            // A pipeline keeps what the wait learned.
-            if let (true, Some(jobs)) = (args.json, error.last_jobs()) {
-                print_jobs(jobs, true)?;
+            // A pipeline keeps what the wait learned; a job that failed beats the deadline.
+            let Some(last) = error.last_jobs() else {
+                return Err(error.into());
+            };
+            if args.json {
+                print_jobs(last, true)?;
             }
-            return Err(error.into());
+            let failed = report_failed(last);
+            if failed.is_some() {
+                report(&error.report());
+            }
+            return Err(failed.unwrap_or(Failure::Dbss(error)));
         }
     };
     print_jobs(&jobs, args.json)?;
+    report_failed(&jobs).map_or(Ok(()), Err)
+}
+
+/// The failed jobs among `jobs`, each on stderr with its error, as a failure (exit 3), if any.
+fn report_failed(jobs: &[Job]) -> Option<Failure> {
     let failed: Vec<&Job> = jobs
         .iter()
         .filter(|job| job.status == Some(JobStatus::Fail))
         .collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
     for job in &failed {
         report(&format!(
             "job {} failed: {}: {}",
@@ -591,7 +606,7 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
             one_line(job.fail_reason.as_deref().unwrap_or("-"))
         ));
     }
-    Err(Failure::JobsFailed(failed.len()))
+    (!failed.is_empty()).then_some(Failure::JobsFailed(failed.len()))
 }
 
 /// The progress line on stderr: rewritten in place on a terminal, one line per poll otherwise.
@@ -760,6 +775,9 @@ fn rfc3339(time: time::OffsetDateTime) -> String {
 // ---- demo: the crate's fake DBSS endpoint on loopback ----
 
 /// The API reference's example answer (one job), shipped beside this file.
+/// How long `--wait` waits without `--timeout`.
+const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
+
 const DOCUMENTED_EXAMPLE: &str = include_str!("documented_example.json");
 const DEMO_RESOURCE: &str = "demo-instance-01";
 
@@ -825,6 +843,10 @@ fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
 /// is ended. Each client (connection) walks each resource's timeline from its first request.
 fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     fake.script_per_client();
+    // Every region's endpoint is the fake's, and so is every region's project.
+    for region in dbss_jobs::REGIONS {
+        fake.add_project(region, FakeDbss::PROJECT_ID);
+    }
     let scenarios = demo_scenarios(fake, resource_id)?;
     let url = fake.url();
     let mut out = std::io::stdout().lock();
@@ -905,7 +927,11 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
             vec![gateway(
                 401,
                 "APIGW.0301",
-                "Incorrect IAM authentication information: Get secretKey failed,ak:DEMO,err:ak not exist",
+                &format!(
+                    "Incorrect IAM authentication information: Get secretKey failed,ak:{},err:ak \
+                     not exist",
+                    FakeDbss::ACCESS_KEY
+                ),
             )],
             "401: the gateway does not know the access key (exit 5)",
         ),

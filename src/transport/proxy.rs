@@ -94,7 +94,11 @@ impl ProxyRoute {
             ProxySetting::FromEnvironment => {
                 // `HTTP_PROXY` is never read for https, nor `HTTPS_PROXY` for http: a variable
                 // that applies to no target is not read, nor refused.
-                let uses = |plain: bool| targets.iter().any(|t| t.is_plain_http() == plain);
+                // Loopback targets go direct, whatever the variables say.
+                let uses = |plain: bool| {
+                    let through = |t: &&&Endpoint| t.is_plain_http() == plain && !t.is_loopback;
+                    targets.iter().any(|t| through(&t))
+                };
                 if uses(false) {
                     route.https = from_variables(&HTTPS_VARIABLES, env)?;
                 }

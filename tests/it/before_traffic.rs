@@ -128,7 +128,7 @@ fn bad_settings_and_credentials_cause_no_traffic() {
         ("proxy nonsense", ok().proxy("::not a proxy::").build()),
         (
             "proxy variable with a path",
-            crate::support::client(listeners.dbss.url())
+            crate::support::client("https://dbss.example.com")
                 .environment([("ALL_PROXY", "http://u:p/w@127.0.0.1:1")])
                 .build(),
         ),
@@ -245,10 +245,16 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
         check_exit(&output, 2);
     }
     let bad_proxy = get_jobs()
-        .args(["--endpoint", &dbss, "--project-id", "p", "r"])
+        .args([
+            "--endpoint",
+            "https://dbss.example.com",
+            "--project-id",
+            "p",
+            "r",
+        ])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
-        .env("HTTP_PROXY", "http://u:p/w@127.0.0.1:1")
+        .env("HTTPS_PROXY", "http://u:p/w@127.0.0.1:1")
         .output()
         .unwrap();
     check_exit(&bad_proxy, 2);
@@ -460,6 +466,18 @@ fn the_cli_names_the_option_or_variable_a_refused_setting_came_from() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(wanted), "{wanted:?} not in {stderr}");
     }
+    let unknown = get_jobs()
+        .args(["--project-id", "p", "r"])
+        .env(token.0, token.1)
+        .env("HUAWEICLOUD_SDK_REGION", "eu-west-101")
+        .output()
+        .unwrap();
+    check_exit(&unknown, 2);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("HUAWEICLOUD_SDK_REGION: unknown region \"eu-west-101\""),
+        "{stderr}"
+    );
     let output = get_jobs()
         .args([
             "--endpoint",

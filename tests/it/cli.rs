@@ -1077,6 +1077,44 @@ fn exit_codes_a_pipeline_can_branch_on() {
         .unwrap();
     check_exit(&too_long, 2);
     assert!(String::from_utf8_lossy(&too_long.stderr).contains("--interval 5 s is longer"));
+    // The default wait is 30 minutes.
+    let longer_than_the_default = get_jobs()
+        .args([
+            "--endpoint",
+            &unreachable,
+            "--wait",
+            "--interval",
+            "3600",
+            "r",
+        ])
+        .output()
+        .unwrap();
+    check_exit(&longer_than_the_default, 2);
+    // A job that failed while others still run is told, and wins over the deadline (3, not 4).
+    let mixed = r#"{"jobs":[{"job_id":"j1","status":"FAIL","error_code":"DBSS.9","fail_reason":"no quota"},{"job_id":"j2","status":"RUNNING"}]}"#;
+    let server = answer(200, mixed.to_string());
+    let output = get_jobs()
+        .args([
+            "--endpoint",
+            &server.url(),
+            "--project-id",
+            "p",
+            "--wait",
+            "--json",
+        ])
+        .args(["--interval", "0.05", "--timeout", "0.5", "instance-1"])
+        .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+        .env("HUAWEICLOUD_SDK_SK", "cli-sk")
+        .output()
+        .unwrap();
+    check_exit(&output, 3);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("job j1 failed: DBSS.9: no quota"),
+        "{stderr}"
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["jobs"][1]["status"], "RUNNING");
 }
 
 #[test]
@@ -1128,7 +1166,12 @@ fn the_demo_is_a_test_bed_for_what_a_pipeline_must_handle() {
     );
     check_exit(&running, 4);
     check_exit(&run(&["demo-unavailable"], &[]), 1);
-    // Another region than the exported one stays on the fake.
+    // Another region than the exported one stays on the fake, its --check too.
+    let check = run(
+        &["--check", "--region", "ap-southeast-1", "demo-success"],
+        &[],
+    );
+    check_exit(&check, 0);
     check_exit(
         &run(&["--region", "ap-southeast-1", "demo-success"], &[]),
         0,

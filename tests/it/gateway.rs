@@ -582,3 +582,34 @@ fn check_sends_no_signature_bound_to_fail_on_a_clock_days_off() {
         "{log}"
     );
 }
+
+#[test]
+fn an_unknown_access_key_that_carried_its_token_is_not_blamed_on_a_missing_one() {
+    let server = Server::json(
+        401,
+        r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:TEMP,err:ak not exist"}"#,
+    );
+    let credentials = Credentials::new("TEMP", "SK").unwrap();
+    let with_token = credentials
+        .clone()
+        .with_security_token("a-security-token")
+        .unwrap();
+    let text = |credentials: Credentials| {
+        let client = crate::support::client(server.url())
+            .auth(credentials)
+            .project_id("p");
+        client
+            .build()
+            .unwrap()
+            .get_jobs("r")
+            .unwrap_err()
+            .to_string()
+    };
+    let carried = text(with_token);
+    assert!(!carried.contains("without its security token"), "{carried}");
+    assert!(
+        carried.contains("the temporary credentials expired"),
+        "{carried}"
+    );
+    assert!(text(credentials).contains("sent without its security token"));
+}

@@ -100,7 +100,8 @@ fn a_proxy_url_that_goes_on_after_its_host_is_refused_without_its_password() {
     let url = "http://alice:pw/S3cret-proxy@127.0.0.1:3128";
     let explicit = crate::support::client("http://127.0.0.1:9").proxy(url);
     assert!(!format!("{explicit:?}").contains("S3cret"), "{explicit:?}");
-    let from_env = crate::support::client("http://127.0.0.1:9").environment([("HTTP_PROXY", url)]);
+    let from_env =
+        crate::support::client("https://dbss.example.com").environment([("HTTPS_PROXY", url)]);
     for builder in [explicit, from_env] {
         let error = builder.build().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
@@ -309,20 +310,27 @@ fn check_says_who_resolves_a_name_through_each_kind_of_proxy() {
 }
 
 #[test]
-fn a_proxy_variable_is_read_only_for_the_scheme_it_serves() {
-    // An invalid HTTP_PROXY does not block a client whose every target is https.
-    let https_only = Client::builder()
-        .endpoint("https://dbss.example.com")
-        .auth(Credentials::new("AK", "SK").unwrap())
-        .environment([("HTTP_PROXY", "http://u:p/w@127.0.0.1:1")])
-        .build();
-    assert!(https_only.is_ok(), "{:?}", https_only.err());
-    // It does block one with an http target, naming the variable without the password.
-    let error = crate::support::client("http://127.0.0.1:9")
-        .environment([("HTTP_PROXY", "http://u:p/w@127.0.0.1:1")])
+fn a_proxy_variable_is_read_only_where_it_applies() {
+    let bad = "http://u:p/w@127.0.0.1:1";
+    // HTTP_PROXY never applies to https, and no proxy variable to loopback targets (the only
+    // ones plain http may reach): neither blocks such a client.
+    for (endpoint, variable) in [
+        ("https://dbss.example.com", "HTTP_PROXY"),
+        ("http://127.0.0.1:9", "HTTP_PROXY"),
+        ("https://127.0.0.1:9", "HTTPS_PROXY"),
+    ] {
+        let built = crate::support::client(endpoint)
+            .environment([(variable, bad)])
+            .build();
+        assert!(built.is_ok(), "{endpoint} {variable}: {:?}", built.err());
+    }
+    // HTTPS_PROXY does block a client with an https target off loopback, naming the variable
+    // and not the password.
+    let error = crate::support::client("https://dbss.example.com")
+        .environment([("HTTPS_PROXY", bad)])
         .build()
         .unwrap_err();
-    assert!(error.to_string().contains("in HTTP_PROXY"), "{error}");
+    assert!(error.to_string().contains("in HTTPS_PROXY"), "{error}");
     assert!(!error.to_string().contains("p/w"), "{error}");
 }
 
