@@ -1,5 +1,5 @@
 //! Signing one DBSS GET end to end, against the crypto it cannot avoid: SHA-256 of the same
-//! canonical request bytes plus one HMAC-SHA256 of the same string to sign. Target ≤ 1.5×.
+//! canonical request bytes plus one HMAC-SHA256 of the same string to sign. Target ≤ 2.5×.
 //!
 //! Run: `cargo bench --bench sign`
 

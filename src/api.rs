@@ -41,7 +41,7 @@ pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> Str
 
 /// Rejects ids that cannot name a resource, or that name one by mistake (white space at either
 /// end); odd but legal ones (inner spaces, unicode, `/`, `%`) pass.
-pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
+pub(crate) fn validate_id(what: &str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::invalid_input(format!("{what} is empty")));
     }
@@ -64,8 +64,8 @@ pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
 
 /// A project id: as any id, and not a region name (a common mix-up: both appear side by side in
 /// the console).
-pub(crate) fn check_project_id(project_id: &str) -> Result<(), Error> {
-    check_id("project id", project_id)?;
+pub(crate) fn validate_project_id(project_id: &str) -> Result<(), Error> {
+    validate_id("project id", project_id)?;
     if REGIONS.contains(&project_id) {
         return Err(Error::invalid_input(format!(
             "project id {project_id:?} is a region name; the project id is the 32-hex-digit id \

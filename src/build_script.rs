@@ -3,12 +3,7 @@
 //! A build script must list the variables it reads (`cargo:rerun-if-env-changed=NAME`), or cargo
 //! reruns it on every change in the package, or never notices that the configuration changed. But
 //! cargo stores the value of every listed variable in plain text under `target/` (its fingerprint
-//! files), so a variable that can carry a secret is never listed: `HUAWEICLOUD_SDK_SK`,
-//! `HUAWEICLOUD_SDK_SECURITY_TOKEN` and the proxy URLs (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`,
-//! each in both cases: `http://user:password@proxy:3128` is common) are left out here (and so is
-//! `HUAWEICLOUD_SDK_AUTH_TOKEN`, which only the example CLI reads). What a user gives up: a change
-//! of one of them alone does not rerun the script; change a listed variable (say
-//! `HUAWEICLOUD_SDK_AK` or `NO_PROXY`) or run `cargo clean -p <your crate>` to force it.
+//! files), so a variable that can carry a secret is never listed.
 //!
 //! [`rerun_if_env_changed`] prints `cargo:rerun-if-env-changed` for every
 //! variable the crate may read for that region except those that can carry a secret:

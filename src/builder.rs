@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT};
-use crate::auth::{Auth, AuthSource, ChainSettings, check_header_safe, resolve};
+use crate::auth::{Auth, AuthSource, ChainSettings, resolve, validate_header_value};
 use crate::client::{Client, Config, Provenance};
 use crate::env::{Environment, Var};
 use crate::error::Error;
@@ -16,7 +16,7 @@ use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::iam;
 use crate::redact::{SizeOnly, Url};
 use crate::retry::RetryPolicy;
-use crate::source::{Source, check_region};
+use crate::source::{Source, validate_region};
 use crate::transport::{self, Endpoint, ProxySetting, Transport};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -140,7 +140,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The project the client works in ([`Client::get_jobs`], [`Client::project_id`]); without
+    /// The project the client works in ([`Client::get_jobs`], [`Client::resolve_project_id`]); without
     /// it, `HUAWEICLOUD_SDK_PROJECT_ID`, the profile's `project_id`, then an IAM lookup by region.
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.project_id = Some(project_id.into());
@@ -335,7 +335,7 @@ impl ClientBuilder {
     /// profile file is malformed, a timeout or the body limit is zero, the proxy URL or the PEM is
     /// invalid.
     pub fn build(mut self) -> Result<Client, Error> {
-        self.environment.check_text()?;
+        self.environment.validate_text()?;
         let region = self.region_to_use()?;
         let (endpoints, endpoints_from) = match &region {
             Some((region, source)) if self.endpoints.is_none() => {
@@ -345,7 +345,7 @@ impl ClientBuilder {
         };
         self.region = region.map(|(region, _)| region);
         let env = &self.environment;
-        self.check_limits()?;
+        self.validate_limits()?;
         let user_agent = self.user_agent()?;
         let resolved = self.resolve_credentials()?;
         let roots_by = self.given("ClientBuilder::root_certificates_file");
@@ -420,7 +420,7 @@ impl ClientBuilder {
                 .map(|region| (region, Source::var(Var::Region))),
         };
         if let Some((region, source)) = &region {
-            check_region(region, source)?;
+            validate_region(region, source)?;
         }
         Ok(region)
     }
@@ -466,7 +466,7 @@ impl ClientBuilder {
             .transpose()
     }
 
-    fn check_limits(&self) -> Result<(), Error> {
+    fn validate_limits(&self) -> Result<(), Error> {
         for (method, timeout) in [
             ("ClientBuilder::timeout", self.timeout),
             ("ClientBuilder::connect_timeout", self.connect_timeout),
@@ -488,7 +488,7 @@ impl ClientBuilder {
     fn user_agent(&self) -> Result<String, Error> {
         match &self.user_agent_suffix {
             Some(suffix) => {
-                check_header_safe("ClientBuilder::user_agent_suffix: the suffix", suffix)?;
+                validate_header_value("ClientBuilder::user_agent_suffix: the suffix", suffix)?;
                 Ok(format!("{USER_AGENT} {}", suffix.trim()))
             }
             None => Ok(USER_AGENT.to_string()),

@@ -7,7 +7,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::api::check_id;
+use crate::api::validate_id;
 use crate::auth::{Auth, AuthSource};
 use crate::client::Client;
 use crate::error::{Error, Resend};
@@ -109,7 +109,7 @@ impl Client {
     /// resource id.
     pub fn check(&self, resource_id: Option<&str>) -> Result<Vec<CheckLine>, Error> {
         if let Some(resource_id) = resource_id {
-            check_id("resource id", resource_id)?;
+            validate_id("resource id", resource_id)?;
         }
         let deadline = self.deadline();
         let mut lines = vec![self.credentials_line()];
@@ -130,7 +130,7 @@ impl Client {
             lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
         lines.push(self.trust_line());
-        let mut probe = self.gateway_line(self.check_endpoint(), deadline);
+        let mut probe = self.gateway_line(self.probed_endpoint(), deadline);
         if probe
             .offset
             .is_some_and(|offset| offset.is_significant() && self.signs())
@@ -153,7 +153,7 @@ impl Client {
         Ok(lines)
     }
 
-    fn check_endpoint(&self) -> &Endpoint {
+    fn probed_endpoint(&self) -> &Endpoint {
         &self.config().endpoints[0]
     }
 
@@ -316,7 +316,7 @@ impl Client {
             }
             return lines;
         };
-        let call = match self.get_jobs_before(&project, resource_id, deadline) {
+        let call = match self.get_jobs_within(&project, resource_id, deadline) {
             Ok(jobs) => {
                 let text = format!("{} job(s) listed for {resource_id:?}", jobs.len());
                 CheckLine::new(Topic::Call, true, text)

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::api::{JobsPath, check_id, check_project_id, jobs_path};
+use crate::api::{JobsPath, jobs_path, validate_id, validate_project_id};
 use crate::auth::{Auth, AuthSource};
 use crate::error::{Error, Resend};
 use crate::gateway::{Answer, AuthFailure};
@@ -171,7 +171,7 @@ impl Client {
     }
 
     /// Lists the creation jobs of the audit instance `resource_id` in the client's project
-    /// ([`Client::project_id`]): `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see
+    /// ([`Client::resolve_project_id`]): `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see
     /// [`JobsPath`]).
     ///
     /// The id is sent as one percent-encoded path segment (everything except `A-Za-z0-9-_.~`,
@@ -184,12 +184,12 @@ impl Client {
     /// - [`ErrorKind::Api`](crate::ErrorKind::Api) for a non-success status.
     /// - [`ErrorKind::Decode`](crate::ErrorKind::Decode) for a success body that is not the
     ///   documented JSON, or is larger than the body limit.
-    /// - As [`Client::project_id`] when the project has to be looked up first.
+    /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
     pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
-        check_id("resource id", resource_id)?;
+        validate_id("resource id", resource_id)?;
         let deadline = self.deadline();
-        let project_id = self.project_id_before(deadline)?;
-        self.get_jobs_before(&project_id, resource_id, deadline)
+        let project_id = self.project_id_within(deadline)?;
+        self.get_jobs_within(&project_id, resource_id, deadline)
     }
 
     /// [`Client::get_jobs`] in another project than the client's, for callers that address
@@ -199,9 +199,9 @@ impl Client {
     /// As [`Client::get_jobs`]; an empty or malformed project id, or a region name given as one,
     /// is `InvalidInput`.
     pub fn get_jobs_in(&self, project_id: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-        check_project_id(project_id)?;
-        check_id("resource id", resource_id)?;
-        self.get_jobs_before(project_id, resource_id, self.deadline())
+        validate_project_id(project_id)?;
+        validate_id("resource id", resource_id)?;
+        self.get_jobs_within(project_id, resource_id, self.deadline())
     }
 
     /// The checked settings, for [`Client::check`](crate::Client::check).
@@ -216,7 +216,7 @@ impl Client {
 
     /// The jobs, before `deadline`, on the path the settings and the gateway decide. The ids
     /// were checked where they entered.
-    pub(crate) fn get_jobs_before(
+    pub(crate) fn get_jobs_within(
         &self,
         project_id: &str,
         resource_id: &str,

@@ -143,7 +143,7 @@ impl Environment {
 
     /// Refuses a variable the library reads whose value is not UTF-8 text (it would otherwise
     /// read as unset), naming it. `HOME` and `USERPROFILE` may be any path.
-    pub(crate) fn check_text(&self) -> Result<(), crate::Error> {
+    pub(crate) fn validate_text(&self) -> Result<(), crate::Error> {
         let Environment::Process = self else {
             return Ok(());
         };

@@ -652,12 +652,7 @@ fn reply_bytes(reply: &Reply, number: usize) -> Vec<u8> {
         ("Date", format_http_date(SystemTime::now())),
         ("X-Request-Id", format!("fake-{number:06}")),
     ];
-    let given = |name: &str| {
-        reply
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-    };
+    let given = |name: &str| crate::hooks::header_value(&reply.headers, name).is_some();
     let mut head = format!(
         "HTTP/1.1 {} Fake\r\nContent-Length: {}\r\n",
         reply.status,

@@ -89,12 +89,12 @@ pub struct ResponseInfo<'a> {
     pub(crate) proxy: Option<&'a str>,
     pub(crate) attempt: u32,
     pub(crate) elapsed: Duration,
-    pub(crate) outcome: Result<Answered, &'a Error>,
+    pub(crate) outcome: Result<HookView, &'a Error>,
 }
 
 /// The parts of an answer a hook sees.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Answered {
+pub(crate) struct HookView {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) request_id: Option<String>,
@@ -258,8 +258,8 @@ impl fmt::Debug for Hooks {
     }
 }
 
-/// A header's value in a list of (name, value), the name compared without case: the one such
-/// lookup of the crate.
+/// A header's value in a list of (name, value), the name compared without case: the crate's
+/// header lookup (the signer, the transport, the gateway, the hooks and the fake use it).
 pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()

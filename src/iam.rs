@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use std::time::Instant;
 
-use crate::api::check_project_id;
+use crate::api::validate_project_id;
 use crate::auth::Auth;
 use crate::client::{Client, Target};
 use crate::error::Error;
@@ -51,19 +51,19 @@ pub(crate) fn endpoint(
 
 impl Client {
     /// The project this client works in: given to the builder, else `HUAWEICLOUD_SDK_PROJECT_ID`,
-    /// else the profile's, else looked up in IAM by region (signed
-    /// `GET /v3/projects?name={region}`; cached per identity, IAM endpoint and region for the life
+    /// else the profile's, else looked up in IAM by region (a signed request,
+    /// `GET /v3/projects?name={region}`, which counts toward the lock of an access key if refused; cached per identity, IAM endpoint and region for the life
     /// of the process). Resolved once and kept by the client.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when there is no region to look
     /// up; [`ErrorKind::Api`](crate::ErrorKind::Api) when IAM answers an error, or knows no
     /// project, or several, by that name; otherwise as [`Client::get_jobs`].
-    pub fn project_id(&self) -> Result<String, Error> {
-        self.project_id_before(self.deadline())
+    pub fn resolve_project_id(&self) -> Result<String, Error> {
+        self.project_id_within(self.deadline())
     }
 
-    pub(crate) fn project_id_before(&self, deadline: Instant) -> Result<String, Error> {
+    pub(crate) fn project_id_within(&self, deadline: Instant) -> Result<String, Error> {
         if let Some(project_id) = self.project_id.get() {
             return Ok(project_id.clone());
         }
@@ -105,7 +105,7 @@ impl Client {
             .map_err(|error| error.in_context(context()))?;
         let result = match answer.is_success() {
             true => project_from_body(region, answer.body())
-                .and_then(|id| match check_project_id(&id) {
+                .and_then(|id| match validate_project_id(&id) {
                     Ok(()) => Ok(id),
                     Err(_) => Err(format!("IAM named a project id that cannot be one: {id:?}")),
                 })

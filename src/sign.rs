@@ -234,9 +234,7 @@ fn headers_to_send(
         headers.push((name.to_string(), trim(value).to_string()));
     }
     let has = |headers: &[(String, String)], wanted: &str| {
-        headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
+        crate::hooks::header_value(headers, wanted).is_some()
     };
     if let Some(token) = credentials.security_token()
         && !has(&headers, HEADER_SECURITY_TOKEN)
@@ -363,11 +361,8 @@ fn payload_hash(body: &[u8], headers: &[(String, String)]) -> String {
     if body.is_empty() {
         return EMPTY_SHA256.to_string();
     }
-    let declared = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(HEADER_CONTENT_SHA256));
-    match declared {
-        Some((_, value)) => value.clone(),
+    match crate::hooks::header_value(headers, HEADER_CONTENT_SHA256) {
+        Some(value) => value.to_string(),
         None => hex(&Sha256::digest(body)),
     }
 }

@@ -53,7 +53,7 @@ impl fmt::Display for Source {
 /// signature made with it would be refused until the access key locks); and, for one that
 /// travels in a header (`in_header`), any character outside printable ASCII, which no Huawei key
 /// or token has and no header can carry. Names the value and its source, never quotes it.
-pub(crate) fn check_secret(
+pub(crate) fn validate_secret(
     what: &str,
     value: &str,
     in_header: bool,
@@ -77,7 +77,7 @@ pub(crate) fn check_secret(
 
 /// Refuses a region that cannot name one: empty, or with white space or a control character
 /// (`cn-north-4\n` would go into the IAM lookup and the endpoint variable's name).
-pub(crate) fn check_region(region: &str, source: &Source) -> Result<(), crate::Error> {
+pub(crate) fn validate_region(region: &str, source: &Source) -> Result<(), crate::Error> {
     let problem = if region.is_empty() {
         "is empty"
     } else if region.chars().any(|c| c.is_control() || c.is_whitespace()) {

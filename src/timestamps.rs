@@ -1,6 +1,7 @@
-//! The timestamp formats this crate reads, parsed by hand on `time` (without its `parsing` feature,
-//! to keep the build small): HTTP dates (`Retry-After`, `Date`), RFC 3339 UTC times (ECS metadata)
-//! and `X-Sdk-Date` times (the gateway's `server time:`).
+//! The timestamps of the wire, read and written by hand on `time` (without its `parsing` and
+//! `formatting` features, to keep the build small): HTTP dates (`Retry-After`, `Date`; written
+//! in messages), RFC 3339 UTC times (ECS metadata) and `X-Sdk-Date` times (the gateway's
+//! `server time:`; the signer writes its own).
 //!
 //! Pure; times before 1970 are refused (none of these can be).
 

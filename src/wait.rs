@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::api::check_id;
+use crate::api::validate_id;
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::Job;
 
-/// How [`Client::wait_for_jobs`] polls.
+/// How [`Client::wait_for_jobs`] polls: by default every 10 s, for at most 30 minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
     interval: Duration,
@@ -120,7 +120,7 @@ impl Client {
         options: WaitOptions,
         mut progress: impl FnMut(Progress<'_>),
     ) -> Result<Vec<Job>, Error> {
-        check_id("resource id", resource_id)?;
+        validate_id("resource id", resource_id)?;
         let started = Instant::now();
         // A timeout too large for the clock means no deadline.
         let deadline = started.checked_add(options.timeout);
@@ -130,8 +130,8 @@ impl Client {
             // One deadline for the poll: the project lookup and the jobs call share it.
             let poll_deadline = call_deadline();
             let poll = self
-                .project_id_before(poll_deadline)
-                .and_then(|project| self.get_jobs_before(&project, resource_id, poll_deadline));
+                .project_id_within(poll_deadline)
+                .and_then(|project| self.get_jobs_within(&project, resource_id, poll_deadline));
             let last_error = match poll {
                 Ok(jobs) => {
                     progress(Progress::Listed(&jobs));

@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::credentials::{Auth, Credentials};
 use super::metadata::MetadataCredentials;
 use super::profile::{Profile, profile_path, read_profile};
-use crate::api::check_project_id;
+use crate::api::validate_project_id;
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
@@ -115,7 +115,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
         }
     };
     if let Some((project_id, source)) = &project_id {
-        check_project_id(project_id).map_err(|error| error.named_by(source))?;
+        validate_project_id(project_id).map_err(|error| error.named_by(source))?;
     }
     Ok(Resolved {
         auth,

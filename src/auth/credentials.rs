@@ -14,7 +14,7 @@ use crate::env::Environment;
 use crate::env::Var;
 use crate::error::Error;
 use crate::redact::Redacted;
-use crate::source::{Source, check_secret};
+use crate::source::{Source, validate_secret};
 
 /// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
 ///
@@ -66,10 +66,10 @@ impl Credentials {
     ) -> Result<Self, Error> {
         // White space around the AK is dropped: the AK is no secret, and it could not travel.
         let access_key = access_key.trim().to_string();
-        check_secret("access key (AK)", &access_key, true, ak_from)?;
+        validate_secret("access key (AK)", &access_key, true, ak_from)?;
         // The SK never travels, but it must be the one the user meant (the official signer
         // refuses an empty one).
-        check_secret("secret key (SK)", secret_key, false, sk_from)?;
+        validate_secret("secret key (SK)", secret_key, false, sk_from)?;
         // HMAC takes keys of any length; the error branch cannot happen.
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
             .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
@@ -106,7 +106,7 @@ impl Credentials {
 
     /// Adds a security token whose source is named when it is refused.
     pub(crate) fn with_token_from(mut self, token: String, from: &Source) -> Result<Self, Error> {
-        check_secret("security token", &token, true, from)?;
+        validate_secret("security token", &token, true, from)?;
         self.security_token = Some(token);
         Ok(self)
     }
@@ -318,7 +318,7 @@ impl IamToken {
 
     /// A token whose source is named when it is refused.
     pub(crate) fn checked(token: String, from: &Source) -> Result<Self, Error> {
-        check_secret("IAM token", &token, true, from)?;
+        validate_secret("IAM token", &token, true, from)?;
         Ok(IamToken {
             token: Redacted(token),
             from: None,
@@ -332,7 +332,7 @@ impl IamToken {
 
 /// Rejects values that are empty or could not be sent as a header value. Names the value, never
 /// quotes it: it may be a secret.
-pub(crate) fn check_header_safe(what: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn validate_header_value(what: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(format!("{what} is empty")));
     }

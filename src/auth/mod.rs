@@ -9,5 +9,5 @@ mod metadata;
 mod profile;
 
 pub(crate) use chain::{AuthSource, ChainSettings, Resolved, resolve};
-pub(crate) use credentials::check_header_safe;
+pub(crate) use credentials::validate_header_value;
 pub use credentials::{Auth, Credentials, IamToken};

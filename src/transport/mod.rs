@@ -24,7 +24,7 @@ use crate::builder::RootCertificates;
 use crate::env::Environment;
 use crate::error::{Error, Resend, TransportKind};
 use crate::gateway::Answer;
-use crate::hooks::{Answered, Hooks, RequestInfo, ResponseInfo};
+use crate::hooks::{HookView, Hooks, RequestInfo, ResponseInfo};
 use crate::redact::Secrets;
 use crate::source::Source;
 
@@ -159,7 +159,7 @@ impl Transport {
         if !self.hooks.wants_responses() {
             return result;
         }
-        let outcome = result.as_ref().map(|answer| Answered {
+        let outcome = result.as_ref().map(|answer| HookView {
             status: answer.status,
             headers: answer.shown_headers(),
             request_id: answer.request_id(),

@@ -163,7 +163,7 @@ fn environment_supplies_credentials_token_and_project() {
         ])
         .build()
         .unwrap();
-    let project_id = client.project_id().unwrap();
+    let project_id = client.resolve_project_id().unwrap();
     assert_eq!(project_id, "env-project");
     client.get_jobs_in(&project_id, "r").unwrap();
     let request = &cloud.jobs_requests()[0];
@@ -198,7 +198,7 @@ fn profile_file_from_home_with_its_project_and_iam_endpoint() {
         .environment([("HOME", home.0.to_str().unwrap())])
         .build()
         .unwrap();
-    assert_eq!(client.project_id().unwrap(), "profile-project");
+    assert_eq!(client.resolve_project_id().unwrap(), "profile-project");
     client.get_jobs_in("profile-project", "r").unwrap();
     assert_eq!(access_key_of(&cloud.jobs_requests()[0]), "PROFILE-AK");
 }
@@ -385,7 +385,7 @@ fn iam_lookup_finds_the_one_project_and_caches_it() {
     let cloud = FakeCloud::start(ONE_PROJECT, 3600);
     // An AK used by no other test: the cache is process-wide.
     let client = iam_client(&cloud, "IAM-CACHE-AK");
-    assert_eq!(client.project_id().unwrap(), "iam-project-1");
+    assert_eq!(client.resolve_project_id().unwrap(), "iam-project-1");
     let lookup = cloud
         .server
         .requests()
@@ -394,9 +394,11 @@ fn iam_lookup_finds_the_one_project_and_caches_it() {
         .unwrap();
     assert_eq!(lookup.target, "/v3/projects?name=cn-north-4");
     assert_eq!(access_key_of(&lookup), "IAM-CACHE-AK");
-    assert_eq!(client.project_id().unwrap(), "iam-project-1");
+    assert_eq!(client.resolve_project_id().unwrap(), "iam-project-1");
     assert_eq!(
-        iam_client(&cloud, "IAM-CACHE-AK").project_id().unwrap(),
+        iam_client(&cloud, "IAM-CACHE-AK")
+            .resolve_project_id()
+            .unwrap(),
         "iam-project-1"
     );
     assert_eq!(cloud.iam_requests(), 1);
@@ -413,7 +415,7 @@ fn iam_lookup_with_none_or_several_projects_names_the_region() {
     ] {
         let cloud = FakeCloud::start(body, 3600);
         let error = iam_client(&cloud, &format!("IAM-{}", expected.replace(' ', "-")))
-            .project_id()
+            .resolve_project_id()
             .unwrap_err();
         // IAM answered: not input refused before traffic, but an answer that cannot be used.
         assert_eq!(error.kind(), ErrorKind::Decode);
@@ -440,7 +442,7 @@ fn iam_401_is_a_typed_error_and_not_retried() {
         .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
-    let error = client.project_id().unwrap_err();
+    let error = client.resolve_project_id().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(401));
     assert_eq!(error.error_code(), Some("APIGW.0301"));

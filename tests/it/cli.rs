@@ -1,4 +1,4 @@
-//! The example CLI as a user runs it: exit codes, `--demo`, `--wait`, the credential chain, and no
+//! The `dbss-jobs` CLI as a user runs it: exit codes, `--demo`, `--wait`, the credential chain, and no
 //! panic when stdout is closed. Every child gets its own environment (no process-wide changes).
 
 use std::path::PathBuf;

@@ -227,7 +227,7 @@ fn huawei_signer_accepts_the_iam_lookup_and_jobs_call_made_through_the_chain() {
         .build()
         .unwrap();
     let project_id = client
-        .project_id()
+        .resolve_project_id()
         .unwrap_or_else(|e| panic!("IAM lookup rejected: {e}\n{}", oracle.log()));
     assert_eq!(project_id, "oracle-project-7");
     check_accepted(&oracle, &client, &project_id, "my resource 01");
@@ -264,7 +264,7 @@ fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
         .build()
         .unwrap();
     let project_id = client
-        .project_id()
+        .resolve_project_id()
         .unwrap_or_else(|e| panic!("IAM lookup rejected: {e}\n{}", oracle.log()));
     assert_eq!(project_id, "oracle-project-8");
     check_accepted(&oracle, &client, &project_id, "资源-café-😀");

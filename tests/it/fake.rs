@@ -183,12 +183,12 @@ fn a_replys_header_replaces_the_fakes_own() {
 fn the_fakes_iam_knows_only_its_regions() {
     let fake = FakeDbss::start().unwrap();
     let client = fake.client().region("cn-east-3").build().unwrap();
-    let error = client.project_id().unwrap_err();
+    let error = client.resolve_project_id().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
     fake.add_project("cn-east-3", "0123456789abcdef0123456789abcdef");
     let client = fake.client().region("cn-east-3").build().unwrap();
     assert_eq!(
-        client.project_id().unwrap(),
+        client.resolve_project_id().unwrap(),
         "0123456789abcdef0123456789abcdef"
     );
 }

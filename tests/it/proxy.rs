@@ -75,7 +75,7 @@ fn proxies_from_the_environment_skip_loopback_targets_and_no_proxy_hosts() {
         .retry(dbss_jobs::RetryPolicy::none())
         .build()
         .unwrap();
-    assert_eq!(client.project_id().unwrap(), "project-direct");
+    assert_eq!(client.resolve_project_id().unwrap(), "project-direct");
     // `.example` is in NO_PROXY: the DBSS host is resolved directly, and the resolver refuses it.
     let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(error.is_dns(), "{error}");
