@@ -1,7 +1,9 @@
 //! The blocking client, in the order a call runs: [`Client::get_jobs`] → the newer-path fallback
-//! → [`Client::send`] (the retry loop, with the one re-sign a wrong clock may earn) →
-//! [`Client::attempt`] (one authenticated request through the transport). The settings and their
-//! checks live in [`crate::builder`], the wire in [`crate::transport`].
+//! → the endpoints in turn (failover on DNS and TLS failures) → [`Client::send`], the loop of
+//! attempts: sign (or attach the token), exchange (the transport sends it and reads the answer
+//! once, in `gateway`), decide (retry, re-sign once for a wrong clock, remember a refused key, or
+//! stand). It scrubs nothing and reads no body: the answer's `Said` and its shown texts come made.
+//! The settings and their checks live in [`crate::builder`], the wire in [`crate::transport`].
 
 use std::fmt;
 use std::sync::OnceLock;

@@ -169,7 +169,9 @@ fn from_variables(variables: &[Var], env: &Environment) -> Result<Option<Chosen>
 /// Checks a proxy URL and parses it. `from` names the variable it came from.
 fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
     let url = url.trim();
-    let source = from.map_or(String::new(), |name| format!(" in {name}"));
+    let source = from.map_or(" given to ClientBuilder::proxy".to_string(), |name| {
+        format!(" in {name}")
+    });
     let shown = redact::userinfo(url);
     if has_path_query_or_fragment(url) {
         return Err(Error::invalid_input(format!(
