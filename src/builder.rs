@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT};
 use crate::auth::{Auth, AuthSource, ChainSettings, resolve, validate_header_value};
-use crate::client::{Client, Config, Provenance};
+use crate::check::Provenance;
+use crate::client::{Client, Config};
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};

@@ -327,6 +327,16 @@ impl Client {
     }
 }
 
+/// Where a client's settings came from, in words.
+pub(crate) struct Provenance {
+    pub(crate) endpoints: String,
+    pub(crate) credentials: String,
+    /// Other credentials that are set and not used, in words.
+    pub(crate) ignored: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) iam_endpoint: String,
+}
+
 /// What the unsigned probe found.
 struct Probe {
     line: CheckLine,

@@ -1,9 +1,7 @@
 //! The blocking client, in the order a call runs: [`Client::get_jobs`] → the newer-path fallback
-//! → the endpoints in turn (failover on DNS and TLS failures) → [`Client::send`], the loop of
-//! attempts: sign (or attach the token), exchange (the transport sends it and reads the answer
-//! once, in `gateway`), decide (retry, re-sign once for a wrong clock, remember a refused key, or
-//! stand). It scrubs nothing and reads no body: the answer's `Said` and its shown texts come made.
-//! The settings and their checks live in [`crate::builder`], the wire in [`crate::transport`].
+//! → the endpoints in turn (failover) → [`Client::send`]'s loop: sign, exchange (the transport
+//! reads the answer once, in `gateway`), decide (retry, re-sign once, remember a refused key, or
+//! stand). It scrubs nothing and reads no body. Settings live in `builder`, the wire in `transport`.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -12,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::{JobsPath, jobs_path, validate_id, validate_project_id};
 use crate::auth::{Auth, AuthSource};
+use crate::check::Provenance;
 use crate::error::{Error, Resend};
 use crate::gateway::{Answer, AuthFailure};
 use crate::model::Job;
@@ -52,16 +51,6 @@ pub(crate) struct Config {
     pub(crate) user_agent: String,
     pub(crate) clock_skew_correction: bool,
     pub(crate) transport: Transport,
-}
-
-/// Where a client's settings came from, in words.
-pub(crate) struct Provenance {
-    pub(crate) endpoints: String,
-    pub(crate) credentials: String,
-    /// Other credentials that are set and not used, in words.
-    pub(crate) ignored: Option<String>,
-    pub(crate) project_id: Option<String>,
-    pub(crate) iam_endpoint: String,
 }
 
 /// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse
