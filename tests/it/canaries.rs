@@ -489,6 +489,8 @@ fn the_cli_with_v_and_vv() {
                 &["-vv"],
                 &["-vv", "--wait", "--timeout", "0.5"],
                 &["--check"],
+                // The region's IAM lookup, signed, through the echoing server.
+                &["--check", "--region", "cn-north-4"],
             ] {
                 // DBSS_JOBS_LOG=2 writes the -vv block for every client too.
                 let output = crate::cli::get_jobs()
@@ -496,6 +498,7 @@ fn the_cli_with_v_and_vv() {
                     .env("DBSS_JOBS_LOG", "2")
                     .args(["--endpoint", &server.url(), "--project-id", "p", "r"])
                     .envs(env.iter().copied())
+                    .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", server.url())
                     .env(
                         "ALL_PROXY",
                         format!("http://u:{PROXY_PASSWORD}@127.0.0.1:9"),
@@ -508,8 +511,9 @@ fn the_cli_with_v_and_vv() {
             }
         }
     }
+    // Refused at build (an https target off loopback reads HTTPS_PROXY): nothing is resolved.
     let bad_proxy = crate::cli::get_jobs()
-        .args(["--endpoint", "http://127.0.0.1:9", "--project-id", "p", "r"])
+        .args(["--endpoint", "https://dbss.example.com", "--project-id", "p", "r"])
         .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
         .env("HUAWEICLOUD_SDK_SK", SK)
         .env(
@@ -518,7 +522,9 @@ fn the_cli_with_v_and_vv() {
         )
         .output()
         .unwrap();
-    shown.add("CLI bad proxy", String::from_utf8_lossy(&bad_proxy.stderr));
+    let stderr = String::from_utf8_lossy(&bad_proxy.stderr);
+    assert!(stderr.contains("the proxy URL in HTTPS_PROXY"), "{stderr}");
+    shown.add("CLI bad proxy", stderr);
     shown.assert_clean();
 }
 
