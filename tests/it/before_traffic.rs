@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use dbss_jobs::{Client, ClientBuilder, Credentials, ErrorKind, IamToken, WaitOptions};
 
-use crate::cli::{check_exit, get_jobs};
 use crate::support::{Server, TempDir};
+use crate::support::{check_exit, get_jobs};
 
 /// The four listeners; each counts the connections it accepts and closes them.
 struct Listeners {

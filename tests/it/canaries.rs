@@ -493,7 +493,7 @@ fn the_cli_with_v_and_vv() {
                 &["--check", "--region", "cn-north-4"],
             ] {
                 // DBSS_JOBS_LOG=2 writes the -vv block for every client too.
-                let output = crate::cli::get_jobs()
+                let output = crate::support::get_jobs()
                     .args(flags)
                     .env("DBSS_JOBS_LOG", "2")
                     .args(["--endpoint", &server.url(), "--project-id", "p", "r"])
@@ -512,8 +512,14 @@ fn the_cli_with_v_and_vv() {
         }
     }
     // Refused at build (an https target off loopback reads HTTPS_PROXY): nothing is resolved.
-    let bad_proxy = crate::cli::get_jobs()
-        .args(["--endpoint", "https://dbss.example.com", "--project-id", "p", "r"])
+    let bad_proxy = crate::support::get_jobs()
+        .args([
+            "--endpoint",
+            "https://dbss.example.com",
+            "--project-id",
+            "p",
+            "r",
+        ])
         .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
         .env("HUAWEICLOUD_SDK_SK", SK)
         .env(

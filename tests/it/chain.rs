@@ -2,7 +2,7 @@
 //! IAM, and endpoint overrides. Every test passes its environment explicitly
 //! (`ClientBuilder::environment`), so none reads or writes the process environment.
 
-use crate::cli::{check_exit, get_jobs};
+use crate::support::{check_exit, get_jobs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};

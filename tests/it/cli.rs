@@ -1,36 +1,11 @@
 //! The `dbss-jobs` CLI as a user runs it: exit codes, `--demo`, `--wait`, the credential chain, and no
 //! panic when stdout is closed. Every child gets its own environment (no process-wide changes).
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{Reply, Server, closed_port, sequence};
-
-/// The `dbss-jobs` binary, which `cargo test` builds with the tests (the dev-dependency on this
-/// crate turns on its `cli` feature).
-pub fn get_jobs() -> Command {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_dbss-jobs"));
-    assert!(binary.exists(), "{} is not built", binary.display());
-    let mut command = Command::new(binary);
-    command
-        .env_clear()
-        .env("HOME", "/nonexistent")
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    command
-}
-
-#[track_caller]
-pub fn check_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
+use crate::support::{
+    Reply, Server, check_exit, closed_port, get_jobs, sequence, wait_with_the_cli,
+};
 
 #[test]
 fn demo_runs_without_an_account() {
@@ -103,24 +78,6 @@ fn job(status: &str) -> String {
 #[track_caller]
 fn run_wait(server: &Server, timeout: &str) -> Output {
     wait_with_the_cli(server, "instance-1", timeout)
-}
-
-/// `dbss-jobs --wait` for `resource` against `server`, polling every 20 ms until `timeout`.
-pub(crate) fn wait_with_the_cli(server: &Server, resource: &str, timeout: &str) -> Output {
-    get_jobs()
-        .args(["--endpoint", &server.url(), "--project-id", "p"])
-        .args([
-            "--wait",
-            "--interval",
-            "0.02",
-            "--timeout",
-            timeout,
-            resource,
-        ])
-        .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
-        .env("HUAWEICLOUD_SDK_SK", "cli-sk")
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -317,7 +274,7 @@ fn the_timeout_bounds_the_whole_command_iam_lookup_included() {
 
 #[test]
 fn a_private_ca_from_ca_file_or_ssl_cert_file() {
-    use crate::tls_server::{Script, TlsServer, tls_data};
+    use crate::support::{Script, TlsServer, tls_data};
     let server = TlsServer::start("localhost", Script::Serve, r#"{"jobs":[]}"#);
     let ca = tls_data("ca.pem").display().to_string();
     let run = |extra: &[&str], ssl_cert_file: Option<&str>| {

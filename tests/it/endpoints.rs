@@ -4,8 +4,8 @@
 
 use dbss_jobs::{Client, Credentials, ErrorKind};
 
+use crate::support::{Script, TlsServer, ca_pem};
 use crate::support::{Server, TempDir, unresolvable_host};
-use crate::tls_server::{Script, TlsServer, ca_pem};
 
 const JOBS: &str = r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#;
 

@@ -180,7 +180,7 @@ fn an_error_answer_cut_by_the_deadline_keeps_its_error_code() {
 
 #[test]
 fn a_silent_server_or_proxy_is_left_at_the_deadline_without_the_answer_grace() {
-    use crate::tls_server::{Script, TlsServer, ca_pem};
+    use crate::support::{Script, TlsServer, ca_pem};
     // Reads the request (or CONNECT) and never answers.
     let silent = || {
         Server::raw(|stream| {

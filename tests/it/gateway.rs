@@ -11,7 +11,7 @@ use std::time::Duration;
 use dbss_jobs::error::AuthFailure;
 use dbss_jobs::{Client, Credentials, IamToken};
 
-use crate::conformance::{AK, Oracle, SK};
+use crate::support::{AK, Oracle, SK};
 use crate::support::{Server, read_request};
 
 const PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
@@ -223,7 +223,7 @@ fn a_throttling_window_past_the_deadline_is_not_waited_for() {
 
 /// `get_jobs --check` as a person types it, against Huawei's signer.
 fn check(oracle: &Oracle, sk: &str, resource: &str) -> std::process::Output {
-    crate::cli::get_jobs()
+    crate::support::get_jobs()
         .args([
             "--check",
             "--endpoint",
@@ -243,7 +243,7 @@ fn check(oracle: &Oracle, sk: &str, resource: &str) -> std::process::Output {
 fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
     let oracle = Oracle::start(&[]);
     let output = check(&oracle, SK, "instance-1");
-    crate::cli::check_exit(&output, 0);
+    crate::support::check_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     for expected in [
         "ok   credentials access key ORAC…0001, from HUAWEICLOUD_SDK_AK",
@@ -267,7 +267,7 @@ fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
 fn check_with_a_wrong_secret_key_marks_the_call_and_sends_one_signature() {
     let oracle = Oracle::start(&[]);
     let output = check(&oracle, "not-the-secret-key", "instance-1");
-    crate::cli::check_exit(&output, 1);
+    crate::support::check_exit(&output, 1);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let failing: Vec<&str> = stdout
         .lines()
@@ -291,13 +291,13 @@ fn check_with_a_wrong_secret_key_marks_the_call_and_sends_one_signature() {
 #[test]
 fn check_marks_an_unresolvable_host_first() {
     let endpoint = format!("https://{}", crate::support::unresolvable_host());
-    let output = crate::cli::get_jobs()
+    let output = crate::support::get_jobs()
         .args(["--check", "--endpoint", &endpoint, "--project-id", "p", "r"])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
         .output()
         .unwrap();
-    crate::cli::check_exit(&output, 1);
+    crate::support::check_exit(&output, 1);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let first = stdout
         .lines()
@@ -491,7 +491,7 @@ fn check_in_region(
     project: Option<&str>,
     resource: Option<&str>,
 ) -> std::process::Output {
-    let mut command = crate::cli::get_jobs();
+    let mut command = crate::support::get_jobs();
     command.args(["--check", "--region", "cn-north-4"]);
     if let Some(project) = project {
         command.args(["--project-id", project]);
@@ -518,7 +518,7 @@ fn first_failure(output: &std::process::Output) -> String {
 fn check_without_an_id_signs_the_iam_lookup_and_a_wrong_sk_fails_it() {
     let oracle = Oracle::start(&["--project-id", PROJECT]);
     let output = check_in_region(&oracle, "not-the-secret-key", Some(PROJECT), None);
-    crate::cli::check_exit(&output, 1);
+    crate::support::check_exit(&output, 1);
     let failure = first_failure(&output);
     // The diagnosis first, the gateway's long echo after it.
     assert!(
@@ -533,7 +533,7 @@ fn check_without_an_id_signs_the_iam_lookup_and_a_wrong_sk_fails_it() {
         "one signed request, refused"
     );
     let output = check_in_region(&oracle, SK, Some(PROJECT), None);
-    crate::cli::check_exit(&output, 0);
+    crate::support::check_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains(&format!(
@@ -549,7 +549,7 @@ fn check_flags_a_project_id_from_another_region() {
     let oracle = Oracle::start(&["--project-id", PROJECT]);
     let other = "5f5e100a2b3c4d5e6f708192a3b4c5d6";
     let output = check_in_region(&oracle, SK, Some(other), Some("instance-1"));
-    crate::cli::check_exit(&output, 1);
+    crate::support::check_exit(&output, 1);
     let wanted = format!(
         "FAIL project     project {other} is not cn-north-4's ({PROJECT}): a project id from another region?"
     );
@@ -566,7 +566,7 @@ fn check_sends_no_signature_bound_to_fail_on_a_clock_days_off() {
     let two_days = 2 * 24 * 3600;
     let oracle = Oracle::start_with_clock(two_days, 0, &["--project-id", PROJECT]);
     let output = check_in_region(&oracle, SK, Some(PROJECT), Some("instance-1"));
-    crate::cli::check_exit(&output, 1);
+    crate::support::check_exit(&output, 1);
     let failure = first_failure(&output);
     assert!(failure.starts_with("FAIL gateway "), "{failure}");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use dbss_jobs::{Client, Credentials, WaitOptions};
 
-use crate::cli::get_jobs;
-use crate::conformance::{AK, Oracle, SK};
+use crate::support::get_jobs;
+use crate::support::{AK, Oracle, SK};
 
 const PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const HOUR: i64 = 3600;

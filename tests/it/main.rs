@@ -25,5 +25,4 @@ mod sign_vectors;
 mod skew;
 mod support;
 mod tls;
-mod tls_server;
 mod wait;

@@ -421,7 +421,7 @@ const SETTINGS: [Setting; 10] = [
 /// The real value a setting holds, and what a refusal of it names (for the profile, its path: a
 /// value with a line break moves the line that is refused).
 fn real_and_source(setting: Setting, profile: &str) -> (&'static str, String) {
-    use crate::conformance::{AK, SK};
+    use crate::support::{AK, SK};
     match setting {
         Setting::AkFromTheBuilder => (AK, "Credentials::new".into()),
         Setting::SkFromTheBuilder => (SK, "Credentials::new".into()),
@@ -445,7 +445,7 @@ fn with_setting(
     url: &str,
     dir: &TempDir,
 ) -> Result<Client, dbss_jobs::Error> {
-    use crate::conformance::{AK, SK};
+    use crate::support::{AK, SK};
     let (mut ak, mut sk, mut project) = (AK.to_string(), SK.to_string(), PROJECT.to_string());
     let mut region = "cn-north-4".to_string();
     match setting {
@@ -490,7 +490,7 @@ fn with_setting(
 
 #[test]
 fn a_hostile_setting_is_refused_before_traffic_naming_its_source_or_signed_as_huawei_signs() {
-    let oracle = crate::conformance::Oracle::if_available(&[]);
+    let oracle = crate::support::Oracle::if_available(&[]);
     let counting = Server::raw(drop);
     let dir = TempDir::new("hostile-settings");
     let profile = dir.write("credentials", "").display().to_string();
@@ -535,7 +535,7 @@ fn a_hostile_setting_is_refused_before_traffic_naming_its_source_or_signed_as_hu
             };
             // Accepted: where the value still names the credentials the oracle knows (any id does),
             // what is signed must be what Huawei's signer computes for what it received.
-            use crate::conformance::{AK, SK};
+            use crate::support::{AK, SK};
             let known = match setting {
                 Setting::AkFromTheBuilder | Setting::AkFromTheProfile => value.trim() == AK,
                 Setting::SkFromTheBuilder

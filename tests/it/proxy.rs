@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use dbss_jobs::{Client, Credentials, ErrorKind, RetryPolicy};
 
-use crate::cli::{check_exit, get_jobs};
 use crate::support::{Server, Socks5};
+use crate::support::{check_exit, get_jobs};
 
 #[test]
 fn an_explicit_socks5_proxy_carries_the_request() {
@@ -199,7 +199,7 @@ fn transport_errors_name_the_target_and_the_proxy_with_its_variable() {
 #[test]
 fn an_answer_through_a_proxy_says_which_proxy() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let (proxy, _) = crate::tls_server::connect_proxy();
+    let (proxy, _) = crate::support::connect_proxy();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let client = crate::support::client(server.url())

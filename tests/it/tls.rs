@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use dbss_jobs::{Client, ClientBuilder, Credentials, ErrorKind};
 
 use crate::support::DOCUMENTED_EXAMPLE;
-use crate::tls_server::{Script, TlsServer, ca_pem, connect_proxy};
+use crate::support::{Script, TlsServer, ca_pem, connect_proxy};
 
 fn builder(url: &str) -> ClientBuilder {
     Client::builder()
@@ -193,7 +193,7 @@ fn https_through_a_connect_proxy() {
 #[test]
 fn ssl_cert_file_names_exactly_the_cas_to_trust() {
     let server = TlsServer::start("localhost", Script::Serve, r#"{"jobs":[]}"#);
-    let file = |name: &str| crate::tls_server::tls_data(name).display().to_string();
+    let file = |name: &str| crate::support::tls_data(name).display().to_string();
     let with_file = |path: &str| {
         builder(&server.url()).environment([("HOME", "/nonexistent"), ("SSL_CERT_FILE", path)])
     };

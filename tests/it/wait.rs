@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use dbss_jobs::{Client, Credentials, ErrorKind, Progress, RetryPolicy, WaitOptions};
 
-use crate::cli::{check_exit, wait_with_the_cli};
 use crate::support::{Reply, Server, sequence};
+use crate::support::{check_exit, wait_with_the_cli};
 
 fn waiting_client(server: &Server) -> Client {
     crate::support::client(server.url())

@@ -1,15 +1,22 @@
-//! What the integration tests share: a scripted loopback server, a SOCKS5 stand-in, canary
-//! secrets and their checks, temporary directories, and the builder most tests start from.
+//! What the integration tests share: a scripted loopback server, a TLS server, a SOCKS5 stand-in,
+//! Huawei's signer as an oracle, the CLI as a person runs it, canary secrets and their checks,
+//! temporary directories, and the builder most tests start from.
 
+mod cli;
+mod oracle;
 mod secrets;
 mod server;
 mod socks5;
 mod tempdir;
+mod tls_server;
 
+pub use cli::*;
+pub use oracle::*;
 pub use secrets::*;
 pub use server::*;
 pub use socks5::*;
 pub use tempdir::*;
+pub use tls_server::*;
 
 /// The metadata service's `securitykey` answer: credentials that expire `expires_in` seconds from
 /// now (negative: already expired).

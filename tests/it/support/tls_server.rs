@@ -12,7 +12,7 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::support::{Request, Server, read_request, relay};
+use super::{Request, Server, read_request, relay};
 
 /// What the server does with each connection.
 #[derive(Clone, Copy)]
