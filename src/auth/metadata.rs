@@ -224,10 +224,14 @@ impl MetadataCredentials {
         deadline: Instant,
         secrets: &Secrets,
     ) -> Result<Vec<u8>, Error> {
-        let headers: Vec<(String, String)> = header
+        let mut headers: Vec<(String, String)> = header
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
+        // An empty PUT says so, as the official SDK's requests does (not an empty chunked body).
+        if method == "PUT" {
+            headers.push(("Content-Length".to_string(), "0".to_string()));
+        }
         let request = Request {
             method,
             target: &self.endpoint,

@@ -377,3 +377,28 @@ fn the_metadata_services_own_secrets_never_reach_a_hook() {
         assert!(!seen.contains(&secret[..12]), "{secret} in {seen}");
     }
 }
+
+#[test]
+fn the_token_request_is_an_empty_put_as_the_official_sdk_sends_it() {
+    let server = Server::start(|request, stream| {
+        match request.method.as_str() {
+            "PUT" => respond(stream, 200, &[], b"session"),
+            _ if request.target.starts_with("/openstack/") => {
+                let body = crate::support::security_key_body("META-AK", "s", "t", 3600);
+                respond(stream, 200, &[], body.as_bytes());
+            }
+            _ => respond(stream, 200, &[], br#"{"jobs":[]}"#),
+        }
+        After::KeepAlive
+    });
+    let client = Client::builder()
+        .endpoint(server.url())
+        .metadata_endpoint(server.url())
+        .environment([("HOME", "/nonexistent")])
+        .build()
+        .unwrap();
+    client.get_jobs_in("p", "r").unwrap();
+    let put = server.requests().into_iter().find(|r| r.method == "PUT").unwrap();
+    assert_eq!(put.header("content-length"), Some("0"));
+    assert_eq!(put.header("transfer-encoding"), None);
+}

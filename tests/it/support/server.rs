@@ -211,7 +211,7 @@ fn serve_connection(stream: TcpStream, script: &Script, requests: &Mutex<Vec<Req
     }
 }
 
-/// Reads one request head (and discards a Content-Length body). `None` on EOF or garbage.
+/// Reads one request head (and discards its body, sized or chunked). `None` on EOF or garbage.
 pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = Vec::new();
     if reader.read_until(b'\n', &mut line).ok()? == 0 {
@@ -251,7 +251,28 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     {
         std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
     }
+    if request
+        .header("transfer-encoding")
+        .is_some_and(|value| value.eq_ignore_ascii_case("chunked"))
+    {
+        skip_chunks(reader)?;
+    }
     Some(request)
+}
+
+/// Reads and discards a chunked body, up to its last, empty chunk and the blank line after it.
+fn skip_chunks(reader: &mut impl BufRead) -> Option<()> {
+    loop {
+        let mut size = Vec::new();
+        reader.read_until(b'\n', &mut size).ok()?;
+        let size = String::from_utf8_lossy(&size);
+        let size = u64::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+        // The chunk and its CRLF (for the last chunk, the blank line that ends the body).
+        std::io::copy(&mut reader.by_ref().take(size + 2), &mut std::io::sink()).ok()?;
+        if size == 0 {
+            return Some(());
+        }
+    }
 }
 
 /// Writes a complete response with Content-Length. Write errors are ignored: the client may
