@@ -398,7 +398,11 @@ fn the_token_request_is_an_empty_put_as_the_official_sdk_sends_it() {
         .build()
         .unwrap();
     client.get_jobs_in("p", "r").unwrap();
-    let put = server.requests().into_iter().find(|r| r.method == "PUT").unwrap();
+    let put = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .unwrap();
     assert_eq!(put.header("content-length"), Some("0"));
     assert_eq!(put.header("transfer-encoding"), None);
 }
