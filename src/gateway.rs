@@ -249,10 +249,13 @@ impl Answer {
             false => error_body(&body),
         };
         let message = error_body.error_msg.as_deref().unwrap_or_default();
-        let text = String::from_utf8_lossy(&body).to_ascii_lowercase();
         let carried = Carried::of(signed);
+        // Only a 401's text is read for its reason (a success body may be megabytes).
         let auth_failure = (status == 401)
-            .then(|| auth_failure(&text, carried))
+            .then(|| {
+                let text = String::from_utf8_lossy(&body).to_ascii_lowercase();
+                auth_failure(&text, carried)
+            })
             .flatten();
         let said = Said {
             error_code: error_body.error_code.clone(),
