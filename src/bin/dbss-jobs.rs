@@ -415,12 +415,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Options that would be accepted and then ignored are refused: the user meant something.
 fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), String> {
-    let given = |flag: &str| seen.contains(&flag);
-    let needs = |flag: &str, other: &str, present: bool| match given(flag) && !present {
-        true => Err(format!("{flag} does nothing without {other}")),
-        false => Ok(()),
-    };
-    needs("--serve", "--demo", args.demo)?;
     let wait_timeout = args.timeout.unwrap_or(DEFAULT_WAIT);
     if let Some(interval) = args.interval
         && interval > wait_timeout
@@ -431,38 +425,37 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
             wait_timeout.as_secs_f64()
         ));
     }
-    if args.check {
-        let idle = ["--wait", "--json", "--demo", "--serve", "--interval"]
-            .into_iter()
-            .find(|f| given(f));
-        if let Some(flag) = idle {
-            return Err(format!("{flag} does nothing with --check"));
-        }
-    }
-    needs("--interval", "--wait", args.wait)?;
-    if args.demo {
-        for flag in [
-            "--endpoint",
-            "--region",
-            "--project-id",
-            "--profile-file",
-            "--ca-file",
-        ] {
-            if given(flag) {
-                return Err(format!(
-                    "{flag} does nothing with --demo (it uses its own fake)"
-                ));
-            }
-        }
-    }
-    if args.serve {
-        let idle = ["--wait", "--json", "--timeout"]
-            .into_iter()
-            .find(|f| given(f));
-        if let Some(flag) = idle.or((args.verbosity > 0).then_some("-v")) {
-            return Err(format!(
-                "{flag} does nothing with --serve (no request is made)"
-            ));
+    let demo_settings = &[
+        "--endpoint",
+        "--region",
+        "--project-id",
+        "--profile-file",
+        "--ca-file",
+    ];
+    // Which options do nothing, when, and why.
+    let rules: [(&[&str], bool, &str); 5] = [
+        (&["--serve"], !args.demo, "without --demo"),
+        (
+            &["--wait", "--json", "--demo", "--serve", "--interval"],
+            args.check,
+            "with --check",
+        ),
+        (&["--interval"], !args.wait, "without --wait"),
+        (
+            demo_settings,
+            args.demo,
+            "with --demo (it uses its own fake)",
+        ),
+        (
+            &["--wait", "--json", "--timeout", "-v"],
+            args.serve,
+            "with --serve (no request is made)",
+        ),
+    ];
+    let given = |flag: &&&str| seen.contains(*flag) || (**flag == "-v" && args.verbosity > 0);
+    for (flags, applies, why) in rules {
+        if let Some(flag) = flags.iter().find(given).filter(|_| applies) {
+            return Err(format!("{flag} does nothing {why}"));
         }
     }
     Ok(())
@@ -972,97 +965,4 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         described.push((id.to_string(), what.to_string()));
     }
     Ok(described)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(line: &[&str]) -> Result<Mode, String> {
-        parse_args(lexopt::Parser::from_args(line))
-    }
-
-    #[track_caller]
-    fn parsed(line: &[&str]) -> Args {
-        match parse(line) {
-            Ok(Mode::Run(args)) => args,
-            Ok(_) => panic!("{line:?}: help or version, not a run"),
-            Err(message) => panic!("{line:?}: {message}"),
-        }
-    }
-
-    #[test]
-    fn help_wins_over_version_in_either_order() {
-        for line in [
-            &["-Vh"][..],
-            &["-hV"],
-            &["-V", "--help"],
-            &["--version", "-h", "r"],
-        ] {
-            assert!(matches!(parse(line), Ok(Mode::Help)), "{line:?}");
-        }
-        assert!(matches!(parse(&["-V"]), Ok(Mode::Version)));
-    }
-
-    #[test]
-    fn verbosity_counts_each_v_up_to_two() {
-        for (flags, level) in [
-            (&["-v"][..], 1),
-            (&["-vv"], 2),
-            (&["-vvv"], 2),
-            (&["-v", "-v"], 2),
-        ] {
-            let line = [flags, &["--demo"]].concat();
-            assert_eq!(parsed(&line).verbosity, level, "{flags:?}");
-        }
-    }
-
-    #[test]
-    fn a_value_follows_its_option_or_an_equals_sign() {
-        let args = parsed(&["--timeout=2.5", "--region", "cn-north-4", "--", "-id"]);
-        assert_eq!(args.timeout, Some(Duration::from_millis(2500)));
-        assert_eq!(args.region.as_deref(), Some("cn-north-4"));
-        assert_eq!(args.resource_id.as_deref(), Some("-id"));
-        let equals = parsed(&["--endpoint=https://h:1/x=y", "r"]);
-        assert_eq!(equals.endpoint.as_deref(), Some("https://h:1/x=y"));
-        assert_eq!(
-            parse(&["--json=yes", "r"]).err().unwrap(),
-            "--json takes no value"
-        );
-    }
-
-    #[test]
-    fn a_typo_gets_the_nearest_option_and_a_stranger_none() {
-        for (typed, meant) in [
-            ("--wiat", "--wait"),
-            ("--WAIT", "--wait"),
-            ("--regin", "--region"),
-        ] {
-            let message = parse(&[typed, "r"]).err().unwrap();
-            assert!(
-                message.ends_with(&format!("did you mean {meant}?")),
-                "{message}"
-            );
-        }
-        for stranger in ["--w", "--verbose", "-x"] {
-            let message = parse(&[stranger, "r"]).err().unwrap();
-            assert!(!message.contains("did you mean"), "{message}");
-        }
-    }
-
-    #[test]
-    fn edit_distance_counts_a_swap_once() {
-        // "kitten"/"sitting" is the textbook Levenshtein example (3); "ca"/"abc" is where optimal
-        // string alignment (3) differs from unrestricted Damerau-Levenshtein (2), as on Wikipedia's
-        // page on the latter.
-        for (a, b, distance) in [
-            ("--wiat", "--wait", 1),
-            ("kitten", "sitting", 3),
-            ("ca", "abc", 3),
-            ("", "abc", 3),
-            ("same", "same", 0),
-        ] {
-            assert_eq!(edit_distance(a, b), distance, "{a:?} {b:?}");
-        }
-    }
 }

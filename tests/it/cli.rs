@@ -736,6 +736,7 @@ fn cli_a_mistyped_long_option_gets_the_nearest_one() {
         ("--wiat", "--wait"),
         ("--regoin", "--region"),
         ("--jsno", "--json"),
+        ("--WAIT", "--wait"),
     ] {
         let output = get_jobs().args([typed, "r"]).output().unwrap();
         check_exit(&output, 2);
@@ -743,10 +744,15 @@ fn cli_a_mistyped_long_option_gets_the_nearest_one() {
         let wanted = format!("unknown option {typed}: did you mean {meant}?");
         assert!(stderr.contains(&wanted), "{stderr}");
     }
-    let output = get_jobs().args(["--frobnicate", "r"]).output().unwrap();
+    for stranger in ["--frobnicate", "--w", "-x"] {
+        let output = get_jobs().args([stranger, "r"]).output().unwrap();
+        check_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("did you mean"), "{stderr}");
+    }
+    let output = get_jobs().args(["--json=yes", "r"]).output().unwrap();
     check_exit(&output, 2);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("did you mean"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--json takes no value"));
 }
 
 #[test]
