@@ -8,35 +8,13 @@
 //! vectors and Huawei's own signer) or its `X-Auth-Token`, and enforces the gateway's 15-minute
 //! window on `X-Sdk-Date`. A request that fails those checks gets the gateway's 401 `APIGW.0301`.
 //!
-//! ```
-//! use dbss_jobs::fake::{FakeDbss, Reply, job};
-//! use dbss_jobs::{JobStatus, WaitOptions};
-//! use std::time::Duration;
-//!
-//! let fake = FakeDbss::start()?;
-//! fake.set_jobs("instance-1", vec![
-//!     vec![job("j1", JobStatus::Init)],
-//!     vec![job("j1", JobStatus::Running)],
-//!     vec![job("j1", JobStatus::Success)],
-//! ]);
-//! fake.inject(Reply::unavailable()); // the first poll meets a 503, and the client retries
-//! let client = fake.client().build()?;
-//! let options = WaitOptions::default().interval(Duration::from_millis(10));
-//! let jobs = client.wait_for_jobs("instance-1", options, |_| {})?;
-//! assert_eq!(jobs[0].status, Some(JobStatus::Success));
-//! // The IAM project lookup, the 503, then three polls.
-//! assert_eq!(fake.requests().len(), 5);
-//! assert_eq!(fake.requests()[0].target, "/v3/projects?name=cn-north-4");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Jobs carry every field the API has through small builders; answers can be injected for one
-//! resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]), and a
-//! [`Reply`] can be a transport fault instead: [`Reply::close`] closes the connection without an
-//! answer, [`Reply::reset`] resets it (RST) with the request unread, [`Reply::stall`] says
-//! nothing for a while, [`Reply::drip`] sends an answer a byte at a time.
-//! [`FakeDbss::set_script`] mixes job lists and replies in one resource's timeline, and
-//! [`FakeDbss::script_per_client`] gives each client its own place in it:
+//! [`FakeDbss::set_jobs`] sets what successive polls of a resource list (the README shows a wait
+//! on it), [`FakeDbss::set_script`] mixes job lists and replies in that timeline, and
+//! [`FakeDbss::script_per_client`] gives each client its own place in it. Answers can be injected
+//! for one resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]),
+//! and a [`Reply`] can be a transport fault instead: [`Reply::close`] closes the connection
+//! without an answer, [`Reply::reset`] resets it (RST) with the request unread, [`Reply::stall`]
+//! says nothing for a while, [`Reply::drip`] sends an answer a byte at a time:
 //!
 //! ```
 //! use std::time::Duration;
@@ -106,7 +84,7 @@ pub fn failed_job(job_id: &str, error_code: &str, fail_reason: &str) -> Job {
     }
 }
 
-/// An answer to give instead of the normal one ([`FakeDbss::inject`]), or a transport fault in
+/// An answer to give instead of the normal one ([`FakeDbss::inject_for`]), or a transport fault in
 /// its place ([`Reply::close`], [`Reply::reset`], [`Reply::stall`], [`Reply::drip`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -247,8 +225,7 @@ struct State {
     scripts: HashMap<String, Script>,
     /// Each client (connection) gets its own place in every script.
     per_client: bool,
-    injected: VecDeque<Reply>,
-    /// Replies for one resource's jobs requests, before the global queue.
+    /// Replies for one resource's jobs requests.
     injected_for: HashMap<String, VecDeque<Reply>>,
     /// Replies for the IAM lookup.
     injected_iam: VecDeque<Reply>,
@@ -411,13 +388,8 @@ impl FakeDbss {
         self.lock().per_client = true;
     }
 
-    /// Answers the next jobs request with `reply` instead (several calls queue up).
-    pub fn inject(&self, reply: Reply) {
-        self.lock().injected.push_back(reply);
-    }
-
-    /// Answers the next jobs request for `resource_id` with `reply` instead; these come before
-    /// the queue of [`FakeDbss::inject`].
+    /// Answers the next jobs request for `resource_id` with `reply` instead (several calls queue
+    /// up).
     pub fn inject_for(&self, resource_id: &str, reply: Reply) {
         let mut state = self.lock();
         let queue = state
@@ -728,11 +700,11 @@ fn projects(state: &Mutex<State>, query: &str) -> Reply {
 /// An injected reply, or the resource's next step for this client.
 fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     let mut state = lock(state);
-    let for_resource = state
+    if let Some(reply) = state
         .injected_for
         .get_mut(resource)
-        .and_then(VecDeque::pop_front);
-    if let Some(reply) = for_resource.or_else(|| state.injected.pop_front()) {
+        .and_then(VecDeque::pop_front)
+    {
         return reply;
     }
     // `NAME.TAG`, under `script_per_client` only: the script `NAME`, with one place per tag

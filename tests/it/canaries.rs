@@ -598,10 +598,10 @@ fn debug_and_display_of_the_public_types_and_the_fakes_record() {
     let signed = dbss_jobs::sign::sign(&request, &credentials, std::time::SystemTime::now());
     shown.add("SignedRequest", format!("{:?}", signed.unwrap()));
     let fake = FakeDbss::start().unwrap();
-    fake.inject(Reply::new(
-        401,
-        format!(r#"{{"error_msg":"{SECURITY_TOKEN}"}}"#),
-    ));
+    fake.inject_for(
+        "r",
+        Reply::new(401, format!(r#"{{"error_msg":"{SECURITY_TOKEN}"}}"#)),
+    );
     let client = shown.hooks(fake.client().auth(credentials).project_id("p"));
     let client = client.build().unwrap();
     shown.add("Client", format!("{client:?} {client:#?}"));

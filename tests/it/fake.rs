@@ -68,8 +68,8 @@ fn the_fake_checks_signatures_tokens_and_the_time_window() {
 #[test]
 fn injected_answers_are_served_in_order_and_recorded() {
     let fake = FakeDbss::start().unwrap();
-    fake.inject(Reply::throttled(1));
-    fake.inject(Reply::unavailable());
+    fake.inject_for("unknown", Reply::throttled(1));
+    fake.inject_for("unknown", Reply::unavailable());
     let client = fake.client().project_id("p").build().unwrap();
     let started = std::time::Instant::now();
     assert_eq!(client.get_jobs("unknown").unwrap(), vec![]);
@@ -80,10 +80,10 @@ fn injected_answers_are_served_in_order_and_recorded() {
     let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 503, 200]);
     assert_eq!(fake.requests()[0].header("x-project-id"), Some("p"));
-    fake.inject(Reply::new(
-        400,
-        r#"{"error_code":"DBSS.0001","error_msg":"bad"}"#,
-    ));
+    fake.inject_for(
+        "r",
+        Reply::new(400, r#"{"error_code":"DBSS.0001","error_msg":"bad"}"#),
+    );
     assert_eq!(
         client.get_jobs("r").unwrap_err().error_code(),
         Some("DBSS.0001")
@@ -171,7 +171,7 @@ fn a_dropped_fake_closes_its_kept_alive_connections() {
 #[test]
 fn a_replys_header_replaces_the_fakes_own() {
     let fake = FakeDbss::start().unwrap();
-    fake.inject(Reply::unavailable().header("X-Request-Id", "mine-1"));
+    fake.inject_for("r", Reply::unavailable().header("X-Request-Id", "mine-1"));
     let mut stream = TcpStream::connect(fake.url().trim_start_matches("http://")).unwrap();
     stream.write_all(REQUEST).unwrap();
     let head = read_answer(&mut stream).unwrap();
