@@ -13,7 +13,7 @@
 //! every stage.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::Mac;
@@ -276,25 +276,17 @@ fn canonical_request(
     signed_headers: &str,
     payload_hash: &str,
 ) -> String {
+    let method = request.method.to_ascii_uppercase();
     let uri = canonical_uri(request.path);
-    let parts = [
-        request.method,
+    [
+        &method,
         &uri,
         query,
         canonical_headers,
         signed_headers,
         payload_hash,
-    ];
-    let mut out = String::with_capacity(parts.iter().map(|part| part.len() + 1).sum());
-    for (index, part) in parts.into_iter().enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        out.push_str(part);
-    }
-    // The method is upper-cased in place (ASCII only, so lengths do not change).
-    out[..request.method.len()].make_ascii_uppercase();
-    out
+    ]
+    .join("\n")
 }
 
 /// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
@@ -336,23 +328,12 @@ fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), E
             pair[0].0
         )));
     }
-    let length: usize = signed
+    let canonical = signed
         .iter()
-        .map(|(name, value)| name.len() + value.len() + 2)
-        .sum();
-    let mut canonical = String::with_capacity(length);
-    let mut names = String::with_capacity(length);
-    for (name, value) in &signed {
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(value);
-        canonical.push('\n');
-        if !names.is_empty() {
-            names.push(';');
-        }
-        names.push_str(name);
-    }
-    Ok((canonical, names))
+        .map(|(name, value)| format!("{name}:{value}\n"))
+        .collect();
+    let names: Vec<&str> = signed.iter().map(|(name, _)| name.as_str()).collect();
+    Ok((canonical, names.join(";")))
 }
 
 /// Stage 1, the payload hash: `hex(sha256(body))`, or the `X-Sdk-Content-Sha256` value when the
@@ -430,37 +411,22 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * bytes.len());
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
 /// except `A-Z a-z 0-9 - _ . ~` becomes `%XX` with upper-case hex.
 pub(crate) fn percent_encode(out: &mut String, input: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut rest = input;
-    while !rest.is_empty() {
-        let safe = rest
-            .bytes()
-            .position(|byte| !is_unreserved(byte))
-            .unwrap_or(rest.len());
-        // An ASCII run ends on a char boundary.
-        let (run, tail) = rest.split_at(safe);
-        out.push_str(run);
-        let mut taken = 0;
-        for byte in tail.bytes().take_while(|byte| !is_unreserved(*byte)) {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-            taken += 1;
-        }
-        // Reserved runs end where an unreserved ASCII byte starts: a char boundary too.
-        rest = &tail[taken..];
+    for byte in input.bytes() {
+        let _ = match is_unreserved(byte) {
+            true => write!(out, "{}", char::from(byte)),
+            false => write!(out, "%{byte:02X}"),
+        };
     }
 }
 
