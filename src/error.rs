@@ -1,11 +1,6 @@
 //! The one error type of the crate, [`Error`] (also at the crate root), and the details of a
-//! refused 401 it carries: [`AuthFailure`] and [`SignatureMismatch`].
-//!
-//! It tells apart bad input (nothing was sent), transport failures, answers of the service that are
-//! errors, and answers that could not be decoded. No secret is stored in an error: messages are
-//! built from ids, statuses, settings and the service's own words, never from credentials or
-//! signatures, and every text quoted from a server is scrubbed of the request's secrets and shown
-//! as one bounded line.
+//! refused 401 it carries: [`AuthFailure`] and [`SignatureMismatch`]. No secret is stored in an
+//! error: the texts quoted from a server come scrubbed from `gateway`.
 
 use std::fmt;
 
@@ -38,7 +33,7 @@ pub enum ErrorKind {
     WaitTimedOut,
 }
 
-/// Finer classes of transport failure, for [`Error::is_timeout`] and friends.
+/// Finer classes of transport failure, for [`Error::is_timeout`] and its siblings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TransportKind {
     Dns,

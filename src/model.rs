@@ -66,38 +66,6 @@ pub enum JobStatus {
     Unknown(String),
 }
 
-impl JobStatus {
-    /// The value as the API spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            JobStatus::Success => "SUCCESS",
-            JobStatus::Running => "RUNNING",
-            JobStatus::Fail => "FAIL",
-            JobStatus::Init => "INIT",
-            JobStatus::Ready => "READY",
-            JobStatus::Unknown(other) => other,
-        }
-    }
-
-    /// True for `SUCCESS` and `FAIL`: the job will not change any more.
-    pub fn is_final(&self) -> bool {
-        matches!(self, JobStatus::Success | JobStatus::Fail)
-    }
-}
-
-impl From<String> for JobStatus {
-    fn from(value: String) -> Self {
-        match value.as_str() {
-            "SUCCESS" => JobStatus::Success,
-            "RUNNING" => JobStatus::Running,
-            "FAIL" => JobStatus::Fail,
-            "INIT" => JobStatus::Init,
-            "READY" => JobStatus::Ready,
-            _ => JobStatus::Unknown(value),
-        }
-    }
-}
-
 /// How the instance is billed. Non-exhaustive, as [`JobStatus`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
@@ -111,50 +79,58 @@ pub enum ChargeMode {
     Unknown(String),
 }
 
-impl ChargeMode {
-    /// The value as the API spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ChargeMode::Period => "Period",
-            ChargeMode::Demand => "Demand",
-            ChargeMode::Unknown(other) => other,
+impl JobStatus {
+    /// True for `SUCCESS` and `FAIL`: the job will not change any more.
+    pub fn is_final(&self) -> bool {
+        matches!(self, JobStatus::Success | JobStatus::Fail)
+    }
+}
+
+/// `as_str`, `Display` and the conversions from and to `String` of an enum the API spells as text,
+/// each spelling written once; a value not listed is kept in `Unknown`.
+macro_rules! spelled {
+    ($name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        impl $name {
+            /// The value as the API spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)*
+                    $name::Unknown(other) => other,
+                }
+            }
         }
-    }
-}
 
-impl From<String> for ChargeMode {
-    fn from(value: String) -> Self {
-        match value.as_str() {
-            "Period" => ChargeMode::Period,
-            "Demand" => ChargeMode::Demand,
-            _ => ChargeMode::Unknown(value),
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    $($text => $name::$variant,)*
+                    _ => $name::Unknown(value),
+                }
+            }
         }
-    }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.as_str().to_string()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-impl From<JobStatus> for String {
-    fn from(status: JobStatus) -> String {
-        status.as_str().to_string()
-    }
-}
-
-impl From<ChargeMode> for String {
-    fn from(mode: ChargeMode) -> String {
-        mode.as_str().to_string()
-    }
-}
-
-impl fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for ChargeMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+spelled!(JobStatus {
+    Success = "SUCCESS",
+    Running = "RUNNING",
+    Fail = "FAIL",
+    Init = "INIT",
+    Ready = "READY",
+});
+spelled!(ChargeMode { Period = "Period", Demand = "Demand" });
 
 /// The 200 body: `{"jobs": [...]}`. A missing or null `jobs` reads as no jobs, as in the official
 /// SDKs, whose response fields are all optional.
