@@ -264,11 +264,9 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
 #[test]
 fn an_invalid_id_fails_before_the_project_lookup() {
     let iam = Server::json(200, r#"{"projects":[{"id":"p1","name":"cn-north-4"}]}"#);
-    let client = Client::builder()
+    let client = crate::support::client("http://127.0.0.1:9")
         .region("cn-north-4")
-        .endpoint("http://127.0.0.1:9")
         .iam_endpoint(iam.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();

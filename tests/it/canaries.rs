@@ -445,8 +445,7 @@ fn proxies_that_echo_or_cannot_be_reached() {
         format!("http://alice:{PROXY_PASSWORD}@[::1"),
     ];
     for url in &urls {
-        let builder = Client::builder()
-            .endpoint(server.url())
+        let builder = crate::support::client(server.url())
             .project_id("p")
             .auth(Credentials::new("AK", SK).unwrap())
             .environment([("HOME", "/nonexistent")])

@@ -434,9 +434,8 @@ fn iam_401_is_a_typed_error_and_not_retried() {
         401,
         r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r"}"#,
     );
-    let client = Client::builder()
+    let client = crate::support::client(server.url())
         .region("cn-north-4")
-        .endpoint(server.url())
         .iam_endpoint(server.url())
         .auth(Credentials::new("IAM-401-AK", "sk").unwrap())
         .environment([("HOME", "/nonexistent")])

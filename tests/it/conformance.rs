@@ -167,8 +167,7 @@ fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
 #[ignore = "needs DBSS_ORACLE_PYTHON (see CONTRIBUTING)"]
 fn huawei_signer_accepts_the_newer_path() {
     let oracle = Oracle::start(&[]);
-    let client = Client::builder()
-        .endpoint(format!("http://127.0.0.1:{}", oracle.port))
+    let client = crate::support::client(format!("http://127.0.0.1:{}", oracle.port))
         .auth(Credentials::new(AK, SK).unwrap())
         .jobs_path(dbss_jobs::JobsPath::Newer)
         .build()
@@ -190,8 +189,7 @@ fn huawei_signer_accepts_requests_over_https() {
     let (cert, key) = (data("localhost.pem"), data("localhost.key"));
     let oracle = Oracle::start(&["--tls-cert", &cert, "--tls-key", &key]);
     for host in ["127.0.0.1", "localhost"] {
-        let client = Client::builder()
-            .endpoint(format!("https://{host}:{}", oracle.port))
+        let client = crate::support::client(format!("https://{host}:{}", oracle.port))
             .auth(Credentials::new(AK, SK).unwrap())
             .root_certificates_pem(crate::support::ca_pem())
             .timeout(Duration::from_secs(20))

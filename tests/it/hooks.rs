@@ -55,9 +55,7 @@ fn hooks_see_each_attempt_of_a_retried_call() {
     ]);
     let seen = Seen::default();
     let client = seen
-        .attach(Client::builder())
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+        .attach(crate::support::client(server.url()))
         .project_id("p")
         .build()
         .unwrap();
@@ -94,9 +92,8 @@ fn hooks_see_the_iam_lookup_and_the_newer_path_fallback() {
     });
     let seen = Seen::default();
     let client = seen
-        .attach(Client::builder())
+        .attach(crate::support::client(server.url()))
         .region("cn-north-4")
-        .endpoint(server.url())
         .iam_endpoint(server.url())
         .auth(Credentials::new("HOOKS-IAM-AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
@@ -174,8 +171,7 @@ fn secrets_are_redacted_in_every_hook_field() {
     );
     let captured = Arc::new(Mutex::new(None));
     let sink = captured.clone();
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(
             Credentials::new("HOOK-AK", CANARY_SK)
                 .unwrap()
@@ -228,8 +224,7 @@ fn secrets_are_redacted_in_every_hook_field() {
     // An IAM token: the X-Auth-Token value, and no canonical request.
     let captured = Arc::new(Mutex::new(None));
     let sink = captured.clone();
-    Client::builder()
-        .endpoint(server.url())
+    crate::support::client(server.url())
         .auth(IamToken::new(CANARY_IAM_TOKEN).unwrap())
         .project_id("p")
         .on_request(move |request| *sink.lock().unwrap() = Some(request.clone()))
@@ -250,10 +245,9 @@ fn secrets_are_redacted_in_every_hook_field() {
 #[test]
 fn a_transport_failure_reaches_the_response_hook_as_an_error() {
     let seen = Seen::default();
+    let closed = format!("http://127.0.0.1:{}", closed_port());
     let client = seen
-        .attach(Client::builder())
-        .endpoint(format!("http://127.0.0.1:{}", closed_port()))
-        .auth(Credentials::new("AK", "SK").unwrap())
+        .attach(crate::support::client(closed))
         .project_id("p")
         .retry(dbss_jobs::RetryPolicy::none())
         .build()
