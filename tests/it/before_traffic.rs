@@ -31,13 +31,11 @@ impl Listeners {
     /// A client builder that would reach each listener: no project id (so the IAM lookup would
     /// come first), an explicit proxy (which carries loopback targets), the metadata step on.
     fn builder(&self) -> ClientBuilder {
-        Client::builder()
+        crate::support::without_credentials(self.dbss.url())
             .region("cn-north-4")
-            .endpoint(self.dbss.url())
             .iam_endpoint(self.iam.url())
             .metadata_endpoint(self.metadata.url())
             .proxy(self.proxy.url())
-            .environment([("HOME", "/nonexistent")])
             .timeout(Duration::from_secs(2))
     }
 

@@ -148,12 +148,10 @@ fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
         &format!("[basic]\nak = {AK}\nsk = {SK}\nsecurity_token = {token}\n"),
     );
     // A region of its own: the project cache is per (AK, region) and process-wide.
-    let client = Client::builder()
+    let client = crate::support::without_credentials(&url)
         .region("cn-east-3")
-        .endpoint(&url)
         .iam_endpoint(&url)
         .profile_file(&profile)
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     let project_id = client

@@ -61,9 +61,7 @@ fn errors_tell_what_a_program_can_act_on() {
         .get_jobs_in("p", "r")
         .unwrap_err();
     assert!(refused.is_retryable() && refused.is_connect());
-    let missing = Client::builder()
-        .endpoint("https://dbss.example.com")
-        .environment([("HOME", "/nonexistent")])
+    let missing = crate::support::without_credentials("https://dbss.example.com")
         .ecs_metadata(false)
         .build()
         .unwrap_err();

@@ -356,12 +356,7 @@ fn check_says_where_the_iam_endpoint_comes_from() {
     let dir = crate::support::TempDir::new("iam-from");
     let profile = format!("[basic]\nak=AK\nsk=sk\niam_endpoint={}\n", iam.url());
     let profile = dir.write("credentials", &profile);
-    let builder = || {
-        Client::builder()
-            .region("cn-north-4")
-            .endpoint(iam.url())
-            .environment([("HOME", "/nonexistent")])
-    };
+    let builder = || crate::support::without_credentials(iam.url()).region("cn-north-4");
     let cases = [
         (
             builder().iam_endpoint(iam.url()),

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dbss_jobs::{Client, ClientBuilder, Credentials, IamToken};
+use dbss_jobs::{ClientBuilder, Credentials, IamToken};
 
 use crate::support::{
     After, CANARY_IAM_TOKEN, CANARY_SECURITY_TOKEN, CANARY_SK, Reply, Server, closed_port, respond,
@@ -136,16 +136,14 @@ fn hooks_see_the_metadata_requests_with_the_session_token_redacted() {
     let sink = headers.clone();
     let seen = Seen::default();
     let client = seen
-        .attach(Client::builder())
+        .attach(crate::support::without_credentials(server.url()))
         .on_request(move |request| {
             sink.lock()
                 .unwrap()
                 .push(format!("{} {:?}", request.method(), request.headers()));
         })
-        .endpoint(server.url())
         .metadata_endpoint(server.url())
         .project_id("p")
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     client.get_jobs("r").unwrap();

@@ -264,9 +264,7 @@ fn the_metadata_session_token_is_scrubbed_from_metadata_errors() {
         let metadata = metadata_that_echoes_its_token(body);
         let seen = Arc::new(Mutex::new(String::new()));
         let log = seen.clone();
-        let client = Client::builder()
-            .endpoint("http://127.0.0.1:9")
-            .environment([("HOME", "/nonexistent")])
+        let client = crate::support::without_credentials("http://127.0.0.1:9")
             .metadata_endpoint(metadata.url())
             .on_response(move |response| log.lock().unwrap().push_str(&format!("{response:?}")))
             .build()
