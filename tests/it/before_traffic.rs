@@ -31,13 +31,11 @@ impl Listeners {
     /// A client builder that would reach each listener: no project id (so the IAM lookup would
     /// come first), an explicit proxy (which carries loopback targets), the metadata step on.
     fn builder(&self) -> ClientBuilder {
-        Client::builder()
+        crate::support::without_credentials(self.dbss.url())
             .region("cn-north-4")
-            .endpoint(self.dbss.url())
             .iam_endpoint(self.iam.url())
             .metadata_endpoint(self.metadata.url())
             .proxy(self.proxy.url())
-            .environment([("HOME", "/nonexistent")])
             .timeout(Duration::from_secs(2))
     }
 
@@ -264,11 +262,9 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
 #[test]
 fn an_invalid_id_fails_before_the_project_lookup() {
     let iam = Server::json(200, r#"{"projects":[{"id":"p1","name":"cn-north-4"}]}"#);
-    let client = Client::builder()
+    let client = crate::support::client("http://127.0.0.1:9")
         .region("cn-north-4")
-        .endpoint("http://127.0.0.1:9")
         .iam_endpoint(iam.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();

@@ -13,7 +13,7 @@ use std::io::{BufReader, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dbss_jobs::{Client, ClientBuilder, Credentials, IamToken, RetryPolicy, WaitOptions};
+use dbss_jobs::{ClientBuilder, Credentials, IamToken, RetryPolicy, WaitOptions};
 
 use crate::support::{After, Server, TempDir, read_request, respond, security_key_body};
 
@@ -288,9 +288,7 @@ fn metadata_echoing_a_refusal() -> Server {
 /// A client builder for each credential source, aimed at `url`.
 fn sources(url: &str, dir: &TempDir, metadata: &Server) -> Vec<(&'static str, ClientBuilder)> {
     let base = || {
-        Client::builder()
-            .endpoint(url)
-            .environment([("HOME", "/nonexistent")])
+        crate::support::without_credentials(url)
             .retry(RetryPolicy::default().max_attempts(2))
             .timeout(Duration::from_secs(1))
     };
@@ -386,10 +384,8 @@ fn the_iam_lookup_and_a_refusing_metadata_service() {
         }
     }
     let refusing = metadata_echoing_a_refusal();
-    let builder = Client::builder()
-        .endpoint("http://127.0.0.1:9")
-        .environment([("HOME", "/nonexistent")])
-        .metadata_endpoint(refusing.url());
+    let builder =
+        crate::support::without_credentials("http://127.0.0.1:9").metadata_endpoint(refusing.url());
     drive(&shown, "a refusing metadata service", builder);
     assert_eq!(refusing.requests().len(), 2);
     shown.assert_clean();
@@ -445,8 +441,7 @@ fn proxies_that_echo_or_cannot_be_reached() {
         format!("http://alice:{PROXY_PASSWORD}@[::1"),
     ];
     for url in &urls {
-        let builder = Client::builder()
-            .endpoint(server.url())
+        let builder = crate::support::client(server.url())
             .project_id("p")
             .auth(Credentials::new("AK", SK).unwrap())
             .environment([("HOME", "/nonexistent")])

@@ -242,9 +242,7 @@ fn broken_profiles_are_clear_errors_that_quote_no_secret() {
     ];
     for (name, text, expected) in cases {
         let path = dir.write(name, text);
-        let error = Client::builder()
-            .endpoint("https://x")
-            .environment([("HOME", "/nonexistent")])
+        let error = crate::support::without_credentials("https://x")
             .profile_file(&path)
             .build()
             .unwrap_err();
@@ -257,9 +255,7 @@ fn broken_profiles_are_clear_errors_that_quote_no_secret() {
         assert!(!message.contains("SECRET"), "{message}");
     }
     let missing = dir.0.join("missing.ini");
-    let error = Client::builder()
-        .endpoint("https://x")
-        .environment([("HOME", "/nonexistent")])
+    let error = crate::support::without_credentials("https://x")
         .profile_file(&missing)
         .build()
         .unwrap_err();
@@ -330,9 +326,7 @@ fn metadata_credentials_near_or_past_expiry_are_refreshed() {
 
 #[test]
 fn an_unreachable_metadata_service_fails_fast_and_says_what_was_tried() {
-    let client = Client::builder()
-        .endpoint("https://x")
-        .environment([("HOME", "/nonexistent")])
+    let client = crate::support::without_credentials("https://x")
         .metadata_endpoint(format!("http://127.0.0.1:{}", closed_port()))
         .build()
         .unwrap();
@@ -434,9 +428,8 @@ fn iam_401_is_a_typed_error_and_not_retried() {
         401,
         r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r"}"#,
     );
-    let client = Client::builder()
+    let client = crate::support::client(server.url())
         .region("cn-north-4")
-        .endpoint(server.url())
         .iam_endpoint(server.url())
         .auth(Credentials::new("IAM-401-AK", "sk").unwrap())
         .environment([("HOME", "/nonexistent")])
@@ -489,10 +482,8 @@ fn a_profile_saved_by_notepad_with_colons_is_read() {
         "credentials",
         "\u{feff}[basic]\r\nak: NOTEPAD-AK\r\nsk: notepad-sk\r\nproject_id: notepad-project\r\n",
     );
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::without_credentials(server.url())
         .profile_file(&path)
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     client.get_jobs("r").unwrap();

@@ -8,8 +8,7 @@ use time::{Date, Month, OffsetDateTime};
 use crate::support::{After, DOCUMENTED_EXAMPLE, Server, closed_port, respond};
 
 fn client(server_url: &str) -> Client {
-    Client::builder()
-        .endpoint(server_url)
+    crate::support::client(server_url)
         .auth(Credentials::new("TESTAK", "test-secret-key").unwrap())
         .timeout(Duration::from_secs(5))
         .build()
@@ -99,8 +98,7 @@ fn security_token_is_sent_and_signed() {
         .unwrap()
         .with_security_token("sec-token-1")
         .unwrap();
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(credentials)
         .build()
         .unwrap();
@@ -115,8 +113,7 @@ fn security_token_is_sent_and_signed() {
 #[test]
 fn iam_token_is_sent_instead_of_a_signature() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(IamToken::new("iam-token-1").unwrap())
         .build()
         .unwrap();
@@ -190,24 +187,12 @@ fn bad_configuration_is_refused_when_building() {
             .region("atlantis-1")
             .auth(credentials())
             .build(),
-        Client::builder()
-            .endpoint("dbss.example.com")
-            .auth(credentials())
-            .build(),
-        Client::builder()
-            .endpoint("http://dbss.example.com")
-            .auth(credentials())
-            .build(),
-        Client::builder()
-            .endpoint("https://x")
-            .auth(credentials())
+        crate::support::client("dbss.example.com").build(),
+        crate::support::client("http://dbss.example.com").build(),
+        crate::support::client("https://x")
             .timeout(Duration::ZERO)
             .build(),
-        Client::builder()
-            .endpoint("https://x")
-            .auth(credentials())
-            .max_body_size(0)
-            .build(),
+        crate::support::client("https://x").max_body_size(0).build(),
     ];
     for (index, case) in cases.into_iter().enumerate() {
         let error = case.unwrap_err();

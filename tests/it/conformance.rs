@@ -148,12 +148,10 @@ fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
         &format!("[basic]\nak = {AK}\nsk = {SK}\nsecurity_token = {token}\n"),
     );
     // A region of its own: the project cache is per (AK, region) and process-wide.
-    let client = Client::builder()
+    let client = crate::support::without_credentials(&url)
         .region("cn-east-3")
-        .endpoint(&url)
         .iam_endpoint(&url)
         .profile_file(&profile)
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     let project_id = client
@@ -167,8 +165,7 @@ fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
 #[ignore = "needs DBSS_ORACLE_PYTHON (see CONTRIBUTING)"]
 fn huawei_signer_accepts_the_newer_path() {
     let oracle = Oracle::start(&[]);
-    let client = Client::builder()
-        .endpoint(format!("http://127.0.0.1:{}", oracle.port))
+    let client = crate::support::client(format!("http://127.0.0.1:{}", oracle.port))
         .auth(Credentials::new(AK, SK).unwrap())
         .jobs_path(dbss_jobs::JobsPath::Newer)
         .build()
@@ -190,8 +187,7 @@ fn huawei_signer_accepts_requests_over_https() {
     let (cert, key) = (data("localhost.pem"), data("localhost.key"));
     let oracle = Oracle::start(&["--tls-cert", &cert, "--tls-key", &key]);
     for host in ["127.0.0.1", "localhost"] {
-        let client = Client::builder()
-            .endpoint(format!("https://{host}:{}", oracle.port))
+        let client = crate::support::client(format!("https://{host}:{}", oracle.port))
             .auth(Credentials::new(AK, SK).unwrap())
             .root_certificates_pem(crate::support::ca_pem())
             .timeout(Duration::from_secs(20))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use dbss_jobs::{Client, Credentials, ErrorKind, RetryPolicy};
+use dbss_jobs::{Client, ErrorKind, RetryPolicy};
 
 const THROTTLED: &str =
     r#"{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached"}"#;
@@ -13,9 +13,7 @@ use crate::support::{After, Server};
 
 #[test]
 fn a_resolver_failure_is_dns_and_not_retried() {
-    let client = Client::builder()
-        .endpoint(format!("https://{}", crate::support::unresolvable_host()))
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let client = crate::support::client(format!("https://{}", crate::support::unresolvable_host()))
         .no_proxy()
         .build()
         .unwrap();
@@ -55,21 +53,15 @@ fn errors_tell_what_a_program_can_act_on() {
     assert!(forbidden.status() == Some(403));
     let busy = check(503, r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#);
     assert!(busy.is_retryable() && !busy.is_missing_credentials());
-    let refused = Client::builder()
-        .endpoint(format!(
-            "http://127.0.0.1:{}",
-            crate::support::closed_port()
-        ))
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let closed = format!("http://127.0.0.1:{}", crate::support::closed_port());
+    let refused = crate::support::client(closed)
         .retry(dbss_jobs::RetryPolicy::none())
         .build()
         .unwrap()
         .get_jobs_in("p", "r")
         .unwrap_err();
     assert!(refused.is_retryable() && refused.is_connect());
-    let missing = Client::builder()
-        .endpoint("https://dbss.example.com")
-        .environment([("HOME", "/nonexistent")])
+    let missing = crate::support::without_credentials("https://dbss.example.com")
         .ecs_metadata(false)
         .build()
         .unwrap_err();

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use dbss_jobs::{Client, Credentials, Error, ErrorKind, IamToken, Job, RetryPolicy};
+use dbss_jobs::{Credentials, Error, ErrorKind, IamToken, Job, RetryPolicy};
 
 use crate::support::{
     After, CANARY_IAM_TOKEN, CANARY_SECURITY_TOKEN, CANARY_SK, Reply, Server, assert_error_clean,
@@ -24,8 +24,7 @@ fn call(server: &Server) -> (Result<Vec<Job>, Error>, Duration) {
         .unwrap()
         .with_security_token(CANARY_SECURITY_TOKEN)
         .unwrap();
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(credentials)
         .timeout(DEADLINE)
         .connect_timeout(DEADLINE)
@@ -336,8 +335,7 @@ fn an_iam_token_never_leaks_on_any_path() {
         sleep(Duration::from_millis(20));
         drop(stream);
     });
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(IamToken::new(CANARY_IAM_TOKEN).unwrap())
         .timeout(DEADLINE)
         .build()

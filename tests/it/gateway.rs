@@ -17,8 +17,7 @@ use crate::support::{Server, read_request};
 const PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 fn client(url: &str, ak: &str, sk: &str) -> Client {
-    Client::builder()
-        .endpoint(url)
+    crate::support::client(url)
         .auth(Credentials::new(ak, sk).unwrap())
         .project_id(PROJECT)
         .timeout(Duration::from_secs(10))
@@ -162,8 +161,7 @@ fn a_burst_against_the_flow_control_ends_with_every_call_answered() {
     let sent = Arc::new(AtomicUsize::new(0));
     let counter = sent.clone();
     let client = Arc::new(
-        Client::builder()
-            .endpoint(oracle.url())
+        crate::support::client(oracle.url())
             .auth(Credentials::new(AK, SK).unwrap())
             .project_id(PROJECT)
             .timeout(Duration::from_secs(15))
@@ -321,9 +319,8 @@ fn check_looks_the_project_up_when_it_is_not_configured() {
         404,
         r#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#,
     );
-    let client = Client::builder()
+    let client = crate::support::client(dbss.url())
         .region("cn-north-4")
-        .endpoint(dbss.url())
         .iam_endpoint(iam.url())
         .auth(IamToken::new("token-value").unwrap())
         .environment([("HOME", "/nonexistent")])
@@ -359,12 +356,7 @@ fn check_says_where_the_iam_endpoint_comes_from() {
     let dir = crate::support::TempDir::new("iam-from");
     let profile = format!("[basic]\nak=AK\nsk=sk\niam_endpoint={}\n", iam.url());
     let profile = dir.write("credentials", &profile);
-    let builder = || {
-        Client::builder()
-            .region("cn-north-4")
-            .endpoint(iam.url())
-            .environment([("HOME", "/nonexistent")])
-    };
+    let builder = || crate::support::without_credentials(iam.url()).region("cn-north-4");
     let cases = [
         (
             builder().iam_endpoint(iam.url()),

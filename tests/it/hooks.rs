@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dbss_jobs::{Client, ClientBuilder, Credentials, IamToken};
+use dbss_jobs::{ClientBuilder, Credentials, IamToken};
 
 use crate::support::{
     After, CANARY_IAM_TOKEN, CANARY_SECURITY_TOKEN, CANARY_SK, Reply, Server, closed_port, respond,
@@ -55,9 +55,7 @@ fn hooks_see_each_attempt_of_a_retried_call() {
     ]);
     let seen = Seen::default();
     let client = seen
-        .attach(Client::builder())
-        .endpoint(server.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
+        .attach(crate::support::client(server.url()))
         .project_id("p")
         .build()
         .unwrap();
@@ -94,9 +92,8 @@ fn hooks_see_the_iam_lookup_and_the_newer_path_fallback() {
     });
     let seen = Seen::default();
     let client = seen
-        .attach(Client::builder())
+        .attach(crate::support::client(server.url()))
         .region("cn-north-4")
-        .endpoint(server.url())
         .iam_endpoint(server.url())
         .auth(Credentials::new("HOOKS-IAM-AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
@@ -139,16 +136,14 @@ fn hooks_see_the_metadata_requests_with_the_session_token_redacted() {
     let sink = headers.clone();
     let seen = Seen::default();
     let client = seen
-        .attach(Client::builder())
+        .attach(crate::support::without_credentials(server.url()))
         .on_request(move |request| {
             sink.lock()
                 .unwrap()
                 .push(format!("{} {:?}", request.method(), request.headers()));
         })
-        .endpoint(server.url())
         .metadata_endpoint(server.url())
         .project_id("p")
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     client.get_jobs("r").unwrap();
@@ -174,8 +169,7 @@ fn secrets_are_redacted_in_every_hook_field() {
     );
     let captured = Arc::new(Mutex::new(None));
     let sink = captured.clone();
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(
             Credentials::new("HOOK-AK", CANARY_SK)
                 .unwrap()
@@ -228,8 +222,7 @@ fn secrets_are_redacted_in_every_hook_field() {
     // An IAM token: the X-Auth-Token value, and no canonical request.
     let captured = Arc::new(Mutex::new(None));
     let sink = captured.clone();
-    Client::builder()
-        .endpoint(server.url())
+    crate::support::client(server.url())
         .auth(IamToken::new(CANARY_IAM_TOKEN).unwrap())
         .project_id("p")
         .on_request(move |request| *sink.lock().unwrap() = Some(request.clone()))
@@ -250,10 +243,9 @@ fn secrets_are_redacted_in_every_hook_field() {
 #[test]
 fn a_transport_failure_reaches_the_response_hook_as_an_error() {
     let seen = Seen::default();
+    let closed = format!("http://127.0.0.1:{}", closed_port());
     let client = seen
-        .attach(Client::builder())
-        .endpoint(format!("http://127.0.0.1:{}", closed_port()))
-        .auth(Credentials::new("AK", "SK").unwrap())
+        .attach(crate::support::client(closed))
         .project_id("p")
         .retry(dbss_jobs::RetryPolicy::none())
         .build()

@@ -26,9 +26,8 @@ pub(crate) fn iam_stand_in(id: &'static str, successes: usize) -> Server {
 }
 
 fn iam_client(iam: &Server, ak: &str, sk: &str) -> Client {
-    Client::builder()
+    crate::support::client("https://dbss.example.com")
         .region("cn-north-4")
-        .endpoint("https://dbss.example.com")
         .iam_endpoint(iam.url())
         .auth(Credentials::new(ak, sk).unwrap())
         .environment([("HOME", "/nonexistent")])

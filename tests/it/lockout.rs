@@ -60,9 +60,8 @@ impl Refusal {
     }
 
     fn client(self, oracle: &Oracle) -> Client {
-        let mut builder = Client::builder()
+        let mut builder = crate::support::client(oracle.url())
             .region("cn-north-4")
-            .endpoint(oracle.url())
             .iam_endpoint(oracle.url())
             .environment([("HOME", "/nonexistent")])
             .auth(Credentials::new(AK, self.secret_key()).unwrap())

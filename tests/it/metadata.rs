@@ -33,10 +33,8 @@ fn slow_metadata(delay: Duration, expires_in: i64) -> (Server, Arc<AtomicUsize>)
 #[test]
 fn the_metadata_fetch_keeps_to_the_call_deadline() {
     let (metadata, _) = slow_metadata(Duration::from_millis(2500), 3600);
-    let client = Client::builder()
-        .endpoint(metadata.url())
+    let client = crate::support::without_credentials(metadata.url())
         .metadata_endpoint(metadata.url())
-        .environment([("HOME", "/nonexistent")])
         .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
@@ -71,10 +69,8 @@ fn failed_renewals_back_off_while_cached_credentials_are_valid() {
         }
         After::KeepAlive
     });
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::without_credentials(server.url())
         .metadata_endpoint(server.url())
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     for _ in 0..5 {
@@ -91,10 +87,8 @@ fn failed_renewals_back_off_while_cached_credentials_are_valid() {
 fn concurrent_calls_wait_for_a_metadata_fetch_only_until_their_deadline() {
     let (metadata, _) = slow_metadata(Duration::from_millis(2500), 3600);
     let client = Arc::new(
-        Client::builder()
-            .endpoint(metadata.url())
+        crate::support::without_credentials(metadata.url())
             .metadata_endpoint(metadata.url())
-            .environment([("HOME", "/nonexistent")])
             .timeout(Duration::from_secs(1))
             .build()
             .unwrap(),
@@ -122,10 +116,8 @@ fn concurrent_calls_wait_for_a_metadata_fetch_only_until_their_deadline() {
 #[test]
 fn a_metadata_service_that_answers_an_error_is_api_and_missing_credentials() {
     let metadata = Server::json(403, r#"{"error_code":"META.403","error_msg":"forbidden"}"#);
-    let client = Client::builder()
-        .endpoint("https://dbss.example.com")
+    let client = crate::support::without_credentials("https://dbss.example.com")
         .metadata_endpoint(metadata.url())
-        .environment([("HOME", "/nonexistent")])
         .project_id("p")
         .build()
         .unwrap();
@@ -186,9 +178,7 @@ fn kill_switch_child() {
         return;
     }
     let metadata = Server::json(200, "{}");
-    let error = Client::builder()
-        .endpoint("http://127.0.0.1:9")
-        .environment([("HOME", "/nonexistent")])
+    let error = crate::support::without_credentials("http://127.0.0.1:9")
         .metadata_endpoint(metadata.url())
         .build()
         .unwrap_err();
@@ -260,10 +250,8 @@ fn counting_hooks(
 fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
     let metadata = metadata_with_token(404, r#"{"error":"not found"}"#);
     let dbss = Server::json(200, r#"{"jobs":[]}"#);
-    let client = Client::builder()
-        .endpoint(dbss.url())
+    let client = crate::support::without_credentials(dbss.url())
         .project_id("p")
-        .environment([("HOME", "/nonexistent")])
         .metadata_endpoint(metadata.url())
         .build()
         .unwrap();
@@ -278,10 +266,8 @@ fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
     // A session token that cannot be a header: the metadata step's answer was wrong.
     let metadata = metadata_with_token(200, "tok\u{1}en");
     let (builder, requests, responses) = counting_hooks(
-        Client::builder()
-            .endpoint(dbss.url())
+        crate::support::without_credentials(dbss.url())
             .project_id("p")
-            .environment([("HOME", "/nonexistent")])
             .metadata_endpoint(metadata.url()),
     );
     let error = builder.build().unwrap().get_jobs("r").unwrap_err();
@@ -327,10 +313,8 @@ fn a_refused_access_key_does_not_block_the_next_temporary_one() {
         }
         After::KeepAlive
     });
-    let client = Client::builder()
-        .endpoint(dbss.url())
+    let client = crate::support::without_credentials(dbss.url())
         .project_id("p")
-        .environment([("HOME", "/nonexistent")])
         .metadata_endpoint(metadata.url())
         .build()
         .unwrap();
@@ -363,10 +347,8 @@ fn the_metadata_services_own_secrets_never_reach_a_hook() {
     });
     let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let log = seen.clone();
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::without_credentials(server.url())
         .metadata_endpoint(server.url())
-        .environment([("HOME", "/nonexistent")])
         .on_response(move |info| log.lock().unwrap().push_str(&format!("{info:?}\n")))
         .build()
         .unwrap();
@@ -391,10 +373,8 @@ fn the_token_request_is_an_empty_put_as_the_official_sdk_sends_it() {
         }
         After::KeepAlive
     });
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::without_credentials(server.url())
         .metadata_endpoint(server.url())
-        .environment([("HOME", "/nonexistent")])
         .build()
         .unwrap();
     client.get_jobs_in("p", "r").unwrap();

@@ -327,7 +327,7 @@ fn a_hostile_gateway_never_panics_shows_no_secret_and_keeps_the_deadline() {
             let server = hostile_gateway(plan.clone());
             let shown = Shown::default();
             let client = shown
-                .watch(Client::builder().endpoint(server.url()).auth(auth))
+                .watch(crate::support::client(server.url()).auth(auth))
                 .project_id("p")
                 .timeout(TIMEOUT)
                 .retry(RetryPolicy::default().max_attempts(3))

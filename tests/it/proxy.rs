@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use dbss_jobs::{Client, Credentials, ErrorKind, RetryPolicy};
+use dbss_jobs::{Credentials, ErrorKind, RetryPolicy};
 
 use crate::support::{Server, Socks5};
 use crate::support::{check_exit, get_jobs};
@@ -66,9 +66,8 @@ fn proxies_from_the_environment_skip_loopback_targets_and_no_proxy_hosts() {
     let iam = crate::iam::iam_stand_in("project-direct", usize::MAX);
     let proxy = format!("http://127.0.0.1:{}", crate::support::closed_port());
     let host = crate::support::unresolvable_host();
-    let client = Client::builder()
+    let client = crate::support::client(format!("https://{host}"))
         .region("cn-north-4")
-        .endpoint(format!("https://{host}"))
         .iam_endpoint(iam.url())
         .auth(Credentials::new("REVIEW-LOOPBACK-IAM-AK", "sk").unwrap())
         .environment([("HTTPS_PROXY", proxy.as_str()), ("NO_PROXY", ".example")])
@@ -160,11 +159,9 @@ fn transport_errors_name_the_target_and_the_proxy_with_its_variable() {
         )),
         "{error}"
     );
-    let iam = Client::builder()
+    let iam = crate::support::client("http://127.0.0.1:9")
         .region("cn-north-4")
-        .endpoint("http://127.0.0.1:9")
         .iam_endpoint(&dead)
-        .auth(Credentials::new("AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
         .retry(RetryPolicy::none())
         .build()
@@ -342,9 +339,7 @@ fn a_proxy_that_wants_credentials_says_so_once() {
         let answer = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
         let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
     });
-    let error = Client::builder()
-        .endpoint("https://dbss.example.com")
-        .auth(Credentials::new("AK", "SK").unwrap())
+    let error = crate::support::client("https://dbss.example.com")
         .proxy(proxy.url())
         .project_id("p")
         .build()

@@ -40,8 +40,7 @@ fn debug_strings_are_exactly_redacted() {
         format!("{:?}", Auth::from(IamToken::new(IAM_TOKEN).unwrap())),
         r#"Token(IamToken("** redacted **"))"#
     );
-    let client = Client::builder()
-        .endpoint("https://dbss.example.com")
+    let client = crate::support::client("https://dbss.example.com")
         .auth(temporary())
         .build()
         .unwrap();
@@ -107,8 +106,7 @@ fn server_echoes_of_request_headers_are_scrubbed_from_errors() {
             Auth::from(temporary()),
             Auth::from(IamToken::new(IAM_TOKEN).unwrap()),
         ] {
-            let client = Client::builder()
-                .endpoint(server.url())
+            let client = crate::support::client(server.url())
                 .auth(auth)
                 .build()
                 .unwrap();
@@ -132,8 +130,7 @@ fn server_echoes_of_request_headers_are_scrubbed_from_errors() {
 
 #[test]
 fn transport_errors_carry_no_secret() {
-    let refused = Client::builder()
-        .endpoint(format!("http://127.0.0.1:{}", closed_port()))
+    let refused = crate::support::client(format!("http://127.0.0.1:{}", closed_port()))
         .auth(temporary())
         .build()
         .unwrap()
@@ -179,8 +176,7 @@ fn echoed_secrets_are_scrubbed_from_text_json_and_decode_errors() {
             Auth::from(temporary()),
             Auth::from(IamToken::new(IAM_TOKEN).unwrap()),
         ] {
-            let error = Client::builder()
-                .endpoint(server.url())
+            let error = crate::support::client(server.url())
                 .auth(auth)
                 .build()
                 .unwrap()
@@ -216,8 +212,7 @@ fn echoing_html_server() -> Server {
 fn a_long_token_echoed_in_a_text_body_is_not_cut_in_half() {
     let server = echoing_html_server();
     let token = format!("{CANARY_IAM_TOKEN}{}", "x".repeat(400));
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(IamToken::new(token.clone()).unwrap())
         .build()
         .unwrap();
@@ -269,9 +264,7 @@ fn the_metadata_session_token_is_scrubbed_from_metadata_errors() {
         let metadata = metadata_that_echoes_its_token(body);
         let seen = Arc::new(Mutex::new(String::new()));
         let log = seen.clone();
-        let client = Client::builder()
-            .endpoint("http://127.0.0.1:9")
-            .environment([("HOME", "/nonexistent")])
+        let client = crate::support::without_credentials("http://127.0.0.1:9")
             .metadata_endpoint(metadata.url())
             .on_response(move |response| log.lock().unwrap().push_str(&format!("{response:?}")))
             .build()
@@ -306,8 +299,7 @@ fn decisions_are_made_on_the_answer_as_received() {
         }
         After::KeepAlive
     });
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(IamToken::new("APIGW.0101").unwrap())
         .build()
         .unwrap();
@@ -315,8 +307,7 @@ fn decisions_are_made_on_the_answer_as_received() {
     assert_eq!(server.requests().len(), 2, "the newer path was tried");
     // A secret too short to search for leaves the gateway's words alone.
     let server = Server::json(400, r#"{"error_code":"DBSS.0101","error_msg":"bad 0101"}"#);
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(IamToken::new("0101").unwrap())
         .build()
         .unwrap();
@@ -341,8 +332,7 @@ fn a_response_hook_never_sees_an_echoed_secret() {
     });
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(IamToken::new(TOKEN).unwrap())
         .on_response(move |response| log.lock().unwrap().extend(response.headers().to_vec()))
         .build()

@@ -9,8 +9,7 @@ use dbss_jobs::{Client, Credentials, ErrorKind, JobStatus, JobsPath, RetryPolicy
 use crate::support::{After, Reply, Server, closed_port, respond, sequence};
 
 fn client(url: &str) -> Client {
-    Client::builder()
-        .endpoint(url)
+    crate::support::client(url)
         .auth(Credentials::new("RETRY-AK", "sk").unwrap())
         .project_id("p")
         .timeout(Duration::from_secs(10))
@@ -72,8 +71,7 @@ fn retry_after_on_429_is_honoured() {
 fn exhausted_retries_say_how_many_attempts() {
     for status in [429, 502, 503, 504] {
         let server = Server::json(status, UNAVAILABLE);
-        let client = Client::builder()
-            .endpoint(server.url())
+        let client = crate::support::client(server.url())
             .auth(Credentials::new("AK", "sk").unwrap())
             .retry(RetryPolicy::default().base_delay(Duration::from_millis(10)))
             .build()
@@ -88,8 +86,7 @@ fn exhausted_retries_say_how_many_attempts() {
 
 #[test]
 fn connection_failures_are_retried_and_counted() {
-    let client = Client::builder()
-        .endpoint(format!("http://127.0.0.1:{}", closed_port()))
+    let client = crate::support::client(format!("http://127.0.0.1:{}", closed_port()))
         .auth(Credentials::new("AK", "sk").unwrap())
         .retry(
             RetryPolicy::default()
@@ -106,8 +103,7 @@ fn connection_failures_are_retried_and_counted() {
 #[test]
 fn retries_can_be_turned_off() {
     let server = Server::json(503, UNAVAILABLE);
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(Credentials::new("AK", "sk").unwrap())
         .retry(RetryPolicy::none())
         .build()
@@ -128,8 +124,7 @@ fn retries_stop_at_the_total_deadline() {
         );
         After::KeepAlive
     });
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(Credentials::new("AK", "sk").unwrap())
         .timeout(Duration::from_secs(1))
         .build()
@@ -179,8 +174,7 @@ fn documented_path_falls_back_to_the_newer_one_and_remembers() {
 #[test]
 fn the_path_can_be_chosen() {
     let server = retired_api_server();
-    let documented = Client::builder()
-        .endpoint(server.url())
+    let documented = crate::support::client(server.url())
         .auth(Credentials::new("AK", "sk").unwrap())
         .jobs_path(JobsPath::Documented)
         .build()
@@ -189,8 +183,7 @@ fn the_path_can_be_chosen() {
         documented.get_jobs_in("p", "r").unwrap_err().error_code(),
         Some("APIGW.0101")
     );
-    let newer = Client::builder()
-        .endpoint(server.url())
+    let newer = crate::support::client(server.url())
         .auth(Credentials::new("AK", "sk").unwrap())
         .jobs_path(JobsPath::Newer)
         .build()
@@ -286,8 +279,7 @@ fn extreme_wait_and_retry_settings_do_not_panic() {
         Reply::new(503, UNAVAILABLE),
         Reply::new(200, jobs_body(&["SUCCESS"])),
     ]);
-    let client = Client::builder()
-        .endpoint(server.url())
+    let client = crate::support::client(server.url())
         .auth(Credentials::new("AK", "sk").unwrap())
         .project_id("p")
         .retry(

@@ -110,8 +110,7 @@ pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -
 }
 
 pub(crate) fn skew_client(server: &Server, correction: bool) -> Client {
-    Client::builder()
-        .endpoint(server.url())
+    crate::support::client(server.url())
         .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
         .project_id("p")
         .clock_skew_correction(correction)

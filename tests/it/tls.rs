@@ -4,14 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use dbss_jobs::{Client, ClientBuilder, Credentials, ErrorKind};
+use dbss_jobs::{ClientBuilder, Credentials, ErrorKind};
 
 use crate::support::DOCUMENTED_EXAMPLE;
 use crate::support::{Script, TlsServer, ca_pem, connect_proxy};
 
 fn builder(url: &str) -> ClientBuilder {
-    Client::builder()
-        .endpoint(url)
+    crate::support::client(url)
         .auth(Credentials::new("TLS-AK", "tls-sk").unwrap())
         .project_id("p")
         .timeout(Duration::from_secs(2))

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dbss_jobs::{Client, Credentials, ErrorKind, Progress, RetryPolicy, WaitOptions};
+use dbss_jobs::{Client, ErrorKind, Progress, RetryPolicy, WaitOptions};
 
 use crate::support::{Reply, Server, sequence};
 use crate::support::{check_exit, wait_with_the_cli};
@@ -102,11 +102,9 @@ fn fast(timeout: Duration) -> WaitOptions {
 }
 
 fn looking_up(iam: &Server, dbss: &str) -> Client {
-    Client::builder()
+    crate::support::client(dbss)
         .region("cn-north-4")
-        .endpoint(dbss)
         .iam_endpoint(iam.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
         .retry(RetryPolicy::none())
         .build()
@@ -292,11 +290,9 @@ fn a_poll_shares_one_deadline_between_the_project_lookup_and_the_jobs_call() {
         std::thread::sleep(Duration::from_secs(3));
         crate::support::After::Close
     });
-    let client = Client::builder()
+    let client = crate::support::client(cloud.url())
         .region("cn-north-4")
-        .endpoint(cloud.url())
         .iam_endpoint(cloud.url())
-        .auth(Credentials::new("AK", "SK").unwrap())
         .environment([("HOME", "/nonexistent")])
         .timeout(Duration::from_secs(1))
         .retry(RetryPolicy::none())

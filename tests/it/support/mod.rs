@@ -1,6 +1,6 @@
 //! What the integration tests share: a scripted loopback server, a TLS server, a SOCKS5 stand-in,
 //! Huawei's signer as an oracle, the CLI as a person runs it, canary secrets and their checks,
-//! temporary directories, and the builder most tests start from.
+//! temporary directories, and the builders tests start from (with credentials, and without).
 
 mod cli;
 mod oracle;
@@ -45,4 +45,11 @@ pub fn client(endpoint: impl Into<String>) -> dbss_jobs::ClientBuilder {
     dbss_jobs::Client::builder()
         .endpoint(endpoint)
         .auth(dbss_jobs::Credentials::new("AK", "SK").unwrap())
+}
+
+/// For credential-chain tests: an endpoint, no credentials, environment only `HOME=/nonexistent`.
+pub fn without_credentials(endpoint: impl Into<String>) -> dbss_jobs::ClientBuilder {
+    dbss_jobs::Client::builder()
+        .endpoint(endpoint)
+        .environment([("HOME", "/nonexistent")])
 }

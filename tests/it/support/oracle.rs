@@ -93,8 +93,7 @@ impl Oracle {
     }
 
     pub fn client(&self, auth: impl Into<Auth>) -> Client {
-        Client::builder()
-            .endpoint(format!("http://127.0.0.1:{}", self.port))
+        super::client(format!("http://127.0.0.1:{}", self.port))
             .auth(auth)
             .timeout(Duration::from_secs(20))
             .build()
