@@ -134,9 +134,7 @@ fn hooks_see_the_metadata_requests_with_the_session_token_redacted() {
     });
     let headers = Arc::new(Mutex::new(Vec::new()));
     let sink = headers.clone();
-    let seen = Seen::default();
-    let client = seen
-        .attach(crate::support::without_credentials(server.url()))
+    let client = crate::support::without_credentials(server.url())
         .on_request(move |request| {
             sink.lock()
                 .unwrap()

@@ -72,7 +72,6 @@ fn exhausted_retries_say_how_many_attempts() {
     for status in [429, 502, 503, 504] {
         let server = Server::json(status, UNAVAILABLE);
         let client = crate::support::client(server.url())
-            .auth(Credentials::new("AK", "sk").unwrap())
             .retry(RetryPolicy::default().base_delay(Duration::from_millis(10)))
             .build()
             .unwrap();
@@ -87,7 +86,6 @@ fn exhausted_retries_say_how_many_attempts() {
 #[test]
 fn connection_failures_are_retried_and_counted() {
     let client = crate::support::client(format!("http://127.0.0.1:{}", closed_port()))
-        .auth(Credentials::new("AK", "sk").unwrap())
         .retry(
             RetryPolicy::default()
                 .max_attempts(4)
@@ -104,7 +102,6 @@ fn connection_failures_are_retried_and_counted() {
 fn retries_can_be_turned_off() {
     let server = Server::json(503, UNAVAILABLE);
     let client = crate::support::client(server.url())
-        .auth(Credentials::new("AK", "sk").unwrap())
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
@@ -125,7 +122,6 @@ fn retries_stop_at_the_total_deadline() {
         After::KeepAlive
     });
     let client = crate::support::client(server.url())
-        .auth(Credentials::new("AK", "sk").unwrap())
         .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
@@ -175,7 +171,6 @@ fn documented_path_falls_back_to_the_newer_one_and_remembers() {
 fn the_path_can_be_chosen() {
     let server = retired_api_server();
     let documented = crate::support::client(server.url())
-        .auth(Credentials::new("AK", "sk").unwrap())
         .jobs_path(JobsPath::Documented)
         .build()
         .unwrap();
@@ -184,7 +179,6 @@ fn the_path_can_be_chosen() {
         Some("APIGW.0101")
     );
     let newer = crate::support::client(server.url())
-        .auth(Credentials::new("AK", "sk").unwrap())
         .jobs_path(JobsPath::Newer)
         .build()
         .unwrap();
@@ -280,7 +274,6 @@ fn extreme_wait_and_retry_settings_do_not_panic() {
         Reply::new(200, jobs_body(&["SUCCESS"])),
     ]);
     let client = crate::support::client(server.url())
-        .auth(Credentials::new("AK", "sk").unwrap())
         .project_id("p")
         .retry(
             RetryPolicy::default()
