@@ -78,13 +78,7 @@ fn main() {
         },
     );
     println!("body: {} bytes, 10000 jobs", body.len());
-    support::report(
-        "decode into Vec<Job>",
-        ours,
-        "serde_json::Value",
-        reference,
-        2.0,
-    );
+    support::report("decode into Vec<Job>", ours, "serde_json::Value", reference, 2.0);
     let ours_peak = peak_of(|| dbss_jobs::parse_jobs(&body).unwrap());
     let value_peak = peak_of(|| serde_json::from_slice::<serde_json::Value>(&body).unwrap());
     println!(

@@ -74,18 +74,12 @@ fn main() {
         let host = url.trim_start_matches("http://");
         let request = SignableRequest::new("GET", host, path).with_headers(&[
             ("Content-Type", "application/json"),
-            (
-                "User-Agent",
-                concat!("dbss-jobs/", env!("CARGO_PKG_VERSION")),
-            ),
+            ("User-Agent", concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"))),
             ("X-Project-Id", "93ad699fc1f7cd5bb2e35cbf0f19c557"),
         ]);
         let credentials = Credentials::new("BENCHAK0000000000001", "bench-secret-key").unwrap();
         let signed = sign(&request, &credentials, std::time::SystemTime::now()).unwrap();
-        signed
-            .headers()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
+        signed.headers().map(|(name, value)| (name.to_string(), value.to_string())).collect()
     };
     let raw = || {
         let mut request = agent.get(&full_url);
@@ -93,28 +87,11 @@ fn main() {
             request = request.header(name.as_str(), value.as_str());
         }
         let mut response = request.call().unwrap();
-        black_box(
-            response
-                .body_mut()
-                .with_config()
-                .limit(10 << 20)
-                .read_to_vec()
-                .unwrap(),
-        );
+        black_box(response.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap());
     };
     let ours = || {
-        black_box(
-            client
-                .get_jobs_in("93ad699fc1f7cd5bb2e35cbf0f19c557", "instance-1")
-                .unwrap(),
-        );
+        black_box(client.get_jobs_in("93ad699fc1f7cd5bb2e35cbf0f19c557", "instance-1").unwrap());
     };
     let (ours, reference) = support::interleaved(5000, ours, raw);
-    support::report(
-        "get_jobs over loopback",
-        ours,
-        "raw ureq GET",
-        reference,
-        1.05,
-    );
+    support::report("get_jobs over loopback", ours, "raw ureq GET", reference, 1.05);
 }

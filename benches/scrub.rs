@@ -27,19 +27,13 @@ fn main() {
     let signature = "6f3bd4e1a2c05798b1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192";
     let filler = "The gateway could not serve the request; please retry later. ".repeat(1100);
     let plain = filler[..64 * 1024].to_string();
-    let echoed = format!(
-        "{}{}{}",
-        &plain[..20_000],
-        token,
-        &plain[..64 * 1024 - 20_000 - token.len()]
-    );
+    let echoed =
+        format!("{}{}{}", &plain[..20_000], token, &plain[..64 * 1024 - 20_000 - token.len()]);
     let escaped = echoed.replace('+', "\\u002B").replace('/', "\\/");
     println!("12 KB token and a signature, in 64 KB bodies (median of 30 samples of 10):");
-    for (name, body) in [
-        ("no secret", &plain),
-        ("token echoed", &echoed),
-        ("JSON-escaped", &escaped),
-    ] {
+    for (name, body) in
+        [("no secret", &plain), ("token echoed", &echoed), ("JSON-escaped", &escaped)]
+    {
         let (ours, reference) = support::compare(
             5,
             || {

@@ -14,17 +14,12 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 fn main() {
-    let credentials = Credentials::new(
-        "IEQH524YNG5BY1A2ROGU",
-        "bbbPIa84yRnBUbHoWC8FJowoRoWD8s7bA16J7Pgl",
-    )
-    .unwrap();
+    let credentials =
+        Credentials::new("IEQH524YNG5BY1A2ROGU", "bbbPIa84yRnBUbHoWC8FJowoRoWD8s7bA16J7Pgl")
+            .unwrap();
     let headers = [
         ("Content-Type", "application/json"),
-        (
-            "User-Agent",
-            concat!("dbss-jobs/", env!("CARGO_PKG_VERSION")),
-        ),
+        ("User-Agent", concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"))),
         ("X-Project-Id", "93ad699fc1f7cd5bb2e35cbf0f19c557"),
     ];
     let request = SignableRequest::new(
@@ -56,11 +51,5 @@ fn main() {
         },
     );
     println!("canonical request: {} bytes", canonical_request.len());
-    support::report(
-        "sign (end to end)",
-        ours,
-        "bare SHA-256 + HMAC-SHA256",
-        reference,
-        2.5,
-    );
+    support::report("sign (end to end)", ours, "bare SHA-256 + HMAC-SHA256", reference, 2.5);
 }

@@ -49,9 +49,7 @@ pub(crate) fn validate_id(what: &str, id: &str) -> Result<(), Error> {
         return Err(Error::invalid_input(format!("{what} must not be {id:?}")));
     }
     if id.chars().any(char::is_control) {
-        return Err(Error::invalid_input(format!(
-            "{what} {id:?} contains a control character"
-        )));
+        return Err(Error::invalid_input(format!("{what} {id:?} contains a control character")));
     }
     if id.trim() != id {
         return Err(Error::invalid_input(format!(

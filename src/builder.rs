@@ -188,10 +188,7 @@ impl ClientBuilder {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars = vars
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
+        let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         self.environment = Environment::Fixed(Arc::new(vars));
         self
     }
@@ -356,10 +353,7 @@ impl ClientBuilder {
         hooks.log = crate::env::log_level()?.max(hooks.log);
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
-            root_certificates: self
-                .root_certificates
-                .as_ref()
-                .map(|roots| (roots, roots_by)),
+            root_certificates: self.root_certificates.as_ref().map(|roots| (roots, roots_by)),
             proxy: &self.proxy,
             environment: env,
             hooks,
@@ -369,10 +363,7 @@ impl ClientBuilder {
             endpoints: endpoints_from,
             ignored: ignored_credentials(&resolved.auth, env),
             credentials: resolved.credentials_from,
-            project_id: resolved
-                .project_id
-                .as_ref()
-                .map(|(_, source)| format!("from {source}")),
+            project_id: resolved.project_id.as_ref().map(|(_, source)| format!("from {source}")),
             iam_endpoint: iam_endpoint_from.unwrap_or_default(),
         };
         Ok(Client::new(Config {
@@ -415,10 +406,9 @@ impl ClientBuilder {
     fn region_to_use(&self) -> Result<Option<(String, Source)>, Error> {
         let region = match &self.region {
             Some(region) => Some((region.clone(), self.given("ClientBuilder::region"))),
-            None => self
-                .environment
-                .get(Var::Region)
-                .map(|region| (region, Source::var(Var::Region))),
+            None => {
+                self.environment.get(Var::Region).map(|region| (region, Source::var(Var::Region)))
+            }
         };
         if let Some((region, source)) = &region {
             validate_region(region, source)?;
@@ -429,9 +419,9 @@ impl ClientBuilder {
     /// The endpoints given, with where they came from (the region's are found in `build`).
     fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, String), Error> {
         match &self.endpoints {
-            Some(urls) if urls.is_empty() => Err(Error::invalid_input(
-                "ClientBuilder::endpoints: the list is empty",
-            )),
+            Some(urls) if urls.is_empty() => {
+                Err(Error::invalid_input("ClientBuilder::endpoints: the list is empty"))
+            }
             Some(urls) => {
                 let method = match urls.len() {
                     1 => "ClientBuilder::endpoint",
@@ -440,10 +430,7 @@ impl ClientBuilder {
                 let source = self.given(method);
                 let parsed = urls.iter().map(|url| Endpoint::parse(&url.0));
                 let endpoints = parsed.collect::<Result<_, _>>();
-                Ok((
-                    endpoints.map_err(|e| e.named_by(&source))?,
-                    format!("from {source}"),
-                ))
+                Ok((endpoints.map_err(|e| e.named_by(&source))?, format!("from {source}")))
             }
             None => Err(Error::invalid_input(format!(
                 "no region or endpoint given (ClientBuilder::region, {}, or \
@@ -506,6 +493,5 @@ fn ignored_credentials(auth: &AuthSource, env: &Environment) -> Option<String> {
         Auth::AkSk(_) => (Var::AuthToken, "the AK/SK"),
         Auth::Token(_) => (Var::AccessKey, "the IAM token"),
     };
-    env.get(unused)
-        .map(|_| format!("{} is set too, and not used: {winner} wins", unused.name()))
+    env.get(unused).map(|_| format!("{} is set too, and not used: {winner} wins", unused.name()))
 }

@@ -74,11 +74,7 @@ pub struct CheckLine {
 
 impl CheckLine {
     fn new(topic: Topic, ok: bool, text: impl Into<String>) -> CheckLine {
-        CheckLine {
-            topic,
-            ok,
-            text: text.into(),
-        }
+        CheckLine { topic, ok, text: text.into() }
     }
 
     fn failed(topic: Topic, error: &Error) -> CheckLine {
@@ -131,10 +127,7 @@ impl Client {
         }
         lines.push(self.trust_line());
         let mut probe = self.gateway_line(self.probed_endpoint(), deadline);
-        if probe
-            .offset
-            .is_some_and(|offset| offset.is_significant() && self.signs())
-        {
+        if probe.offset.is_some_and(|offset| offset.is_significant() && self.signs()) {
             probe.line.text.push_str(
                 "; a signature more than 15 minutes off is refused once, then signed again with \
                  the gateway's time (each refusal counts toward the lock)",
@@ -142,11 +135,7 @@ impl Client {
         }
         lines.push(probe.line);
         if let Some(why) = self.bound_to_fail(probe.out_of_time, probe.offset) {
-            lines.push(CheckLine::new(
-                Topic::Call,
-                false,
-                format!("not sent: {why}"),
-            ));
+            lines.push(CheckLine::new(Topic::Call, false, format!("not sent: {why}")));
             return Ok(lines);
         }
         lines.extend(self.signed_lines(resource_id, deadline));
@@ -167,16 +156,12 @@ impl Client {
                 ),
                 Auth::Token(_) => ("an IAM token".to_string(), None),
             },
-            AuthSource::Metadata(_) => (
-                "temporary credentials, fetched on the first call".to_string(),
-                None,
-            ),
+            AuthSource::Metadata(_) => {
+                ("temporary credentials, fetched on the first call".to_string(), None)
+            }
         };
         let mut text = format!("{who}, from {}", config.provenance.credentials);
-        for note in [config.provenance.ignored.as_deref(), odd]
-            .into_iter()
-            .flatten()
-        {
+        for note in [config.provenance.ignored.as_deref(), odd].into_iter().flatten() {
             text.push_str("; ");
             text.push_str(note);
         }
@@ -231,30 +216,17 @@ impl Client {
         };
         match config.transport.exchange(&request) {
             Ok(answer) => {
-                let offset = answer
-                    .said
-                    .date
-                    .map(|d| Offset::between(d, answer.received_at));
+                let offset = answer.said.date.map(|d| Offset::between(d, answer.received_at));
                 let (ok, clock) = clock_words(offset);
-                let text = format!(
-                    "{} answers ({tls}, http {}); {clock}",
-                    endpoint.base, answer.status
-                );
+                let text =
+                    format!("{} answers ({tls}, http {}); {clock}", endpoint.base, answer.status);
                 let line = CheckLine::new(Topic::Gateway, ok, text);
-                Probe {
-                    line,
-                    out_of_time: false,
-                    offset,
-                }
+                Probe { line, out_of_time: false, offset }
             }
             Err(error) => {
                 let text = format!("{}: {}", endpoint.base, error.diagnosis_first());
                 let line = CheckLine::new(Topic::Gateway, false, text);
-                Probe {
-                    line,
-                    out_of_time: error.is_timeout(),
-                    offset: None,
-                }
+                Probe { line, out_of_time: error.is_timeout(), offset: None }
             }
         }
     }
@@ -285,11 +257,7 @@ impl Client {
     fn signed_lines(&self, resource_id: Option<&str>, deadline: Instant) -> Vec<CheckLine> {
         let config = self.config();
         let configured = self.project_id.get().cloned();
-        let from = config
-            .provenance
-            .project_id
-            .as_deref()
-            .unwrap_or("from the settings");
+        let from = config.provenance.project_id.as_deref().unwrap_or("from the settings");
         let region = config.region.as_deref().zip(config.iam.as_ref());
         let (project, line) = match (region, configured) {
             (Some((region, iam)), configured) => {
@@ -378,9 +346,7 @@ fn project_against_iam(
 /// How long an unsigned probe (a host's addresses, the gateway's answer) may take: what is left
 /// of the check's deadline, at most 10 s.
 fn probe_limit(deadline: Instant) -> Duration {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .min(Duration::from_secs(10))
+    deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))
 }
 
 /// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.
@@ -389,10 +355,7 @@ fn clock_words(offset: Option<Offset>) -> (bool, String) {
         return (true, "no Date header to compare clocks with".to_string());
     };
     match offset.is_significant() {
-        false => (
-            true,
-            "its clock and ours agree within 5 minutes".to_string(),
-        ),
+        false => (true, "its clock and ours agree within 5 minutes".to_string()),
         true => (false, format!("{}: correct the clock", offset.describe())),
     }
 }
@@ -413,11 +376,7 @@ fn masked(access_key: &str) -> String {
 fn address_line(endpoint: &Endpoint, proxy_resolves: bool, limit: Duration) -> CheckLine {
     let host = endpoint.host_and_port();
     if proxy_resolves {
-        return CheckLine::new(
-            Topic::Address,
-            true,
-            format!("{host}: resolved by the proxy"),
-        );
+        return CheckLine::new(Topic::Address, true, format!("{host}: resolved by the proxy"));
     }
     let lookup = |host: &str| -> std::io::Result<Vec<IpAddr>> {
         Ok(host.to_socket_addrs()?.map(|a| a.ip()).collect())
@@ -425,17 +384,11 @@ fn address_line(endpoint: &Endpoint, proxy_resolves: bool, limit: Duration) -> C
     match resolve_within(host.clone(), limit, lookup) {
         Ok(addresses) => {
             let addresses: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
-            CheckLine::new(
-                Topic::Address,
-                true,
-                format!("{host}: {}", addresses.join(", ")),
-            )
+            CheckLine::new(Topic::Address, true, format!("{host}: {}", addresses.join(", ")))
         }
-        Err(why) => CheckLine::new(
-            Topic::Address,
-            false,
-            format!("{host}: cannot be resolved ({why})"),
-        ),
+        Err(why) => {
+            CheckLine::new(Topic::Address, false, format!("{host}: cannot be resolved ({why})"))
+        }
     }
 }
 
@@ -450,10 +403,9 @@ where
     match receiver.recv_timeout(limit) {
         Ok(Ok(addresses)) => Ok(addresses),
         Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!(
-            "the system resolver did not answer within {} ms",
-            limit.as_millis()
-        )),
+        Err(_) => {
+            Err(format!("the system resolver did not answer within {} ms", limit.as_millis()))
+        }
     }
 }
 
@@ -468,10 +420,7 @@ mod tests {
             Ok(vec![])
         };
         let outcome = super::resolve_within("h:443".into(), Duration::from_millis(50), slow);
-        assert_eq!(
-            outcome,
-            Err("the system resolver did not answer within 50 ms".to_string())
-        );
+        assert_eq!(outcome, Err("the system resolver did not answer within 50 ms".to_string()));
         let quick = |host: &str| Err(std::io::Error::other(format!("{host} is unknown")));
         let outcome = super::resolve_within("h:443".into(), Duration::from_secs(5), quick);
         assert_eq!(outcome, Err("h:443 is unknown".to_string()));

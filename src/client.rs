@@ -148,11 +148,7 @@ impl Client {
     /// The client of a checked configuration (see [`Client::builder`]).
     pub(crate) fn new(config: Config) -> Client {
         Client {
-            project_id: config
-                .project_id
-                .clone()
-                .map(OnceLock::from)
-                .unwrap_or_default(),
+            project_id: config.project_id.clone().map(OnceLock::from).unwrap_or_default(),
             newer_path_learned: AtomicBool::new(false),
             skew: ClockSkew::new(config.clock_skew_correction),
             refused: Refusals::default(),
@@ -307,10 +303,7 @@ impl Client {
         target: &Target<'_>,
         deadline: Instant,
     ) -> Result<(Answer, Tally), Error> {
-        let mut tally = Tally {
-            attempts: 1,
-            note: None,
-        };
+        let mut tally = Tally { attempts: 1, note: None };
         loop {
             let auth = self.config.auth.current(&self.config.transport, deadline)?;
             self.refused.check(&auth)?;
@@ -353,10 +346,7 @@ impl Client {
         let (retryable, asked) = match result {
             Ok(answer) => {
                 let said = &answer.said;
-                let asked = Asked {
-                    retry_after: said.retry_after,
-                    window: said.throttle_window,
-                };
+                let asked = Asked { retry_after: said.retry_after, window: said.throttle_window };
                 (is_retryable_status(answer.status), asked)
             }
             Err(error) => (error.is_retryable_transport(), Asked::default()),
@@ -389,8 +379,7 @@ impl Client {
             return (None, false);
         };
         let diagnosis =
-            self.skew
-                .diagnose(gateway, answer.received_at, &signed.sdk_date, signed.at);
+            self.skew.diagnose(gateway, answer.received_at, &signed.sdk_date, signed.at);
         (diagnosis.note, diagnosis.re_sign)
     }
 
@@ -402,10 +391,8 @@ impl Client {
         attempt: u32,
         deadline: Instant,
     ) -> Result<Answer, Error> {
-        let stages = sent
-            .signed
-            .as_ref()
-            .map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
+        let stages =
+            sent.signed.as_ref().map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
         self.config.transport.exchange(&Request {
             method: "GET",
             target: target.endpoint,
@@ -465,12 +452,7 @@ impl Client {
             url.push('?');
             url.push_str(&query);
         }
-        Ok(Outgoing {
-            url,
-            headers,
-            secrets,
-            signed,
-        })
+        Ok(Outgoing { url, headers, secrets, signed })
     }
 }
 
@@ -492,8 +474,5 @@ fn owned((name, value): (&str, &str)) -> (String, String) {
 /// # Errors
 /// As [`ClientBuilder::build`](crate::ClientBuilder::build) and [`Client::get_jobs`].
 pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-    Client::builder()
-        .region(region)
-        .build()?
-        .get_jobs(resource_id)
+    Client::builder().region(region).build()?.get_jobs(resource_id)
 }

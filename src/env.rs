@@ -103,10 +103,7 @@ pub(crate) fn log_level() -> Result<u8, crate::Error> {
 /// The region's DBSS endpoint override, as the official SDKs name it:
 /// `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`, the region upper-cased with `-` → `_`.
 pub(crate) fn region_endpoint_variable(region: &str) -> String {
-    format!(
-        "HUAWEICLOUD_SDK_REGION_DBSS_{}",
-        region.to_ascii_uppercase().replace('-', "_")
-    )
+    format!("HUAWEICLOUD_SDK_REGION_DBSS_{}", region.to_ascii_uppercase().replace('-', "_"))
 }
 
 use std::collections::HashMap;
@@ -153,10 +150,9 @@ impl Environment {
             .filter(|var| !paths.contains(var))
             .find(|var| std::env::var_os(var.name()).is_some_and(|value| value.to_str().is_none()));
         match bad {
-            Some(var) => Err(crate::Error::invalid_input(format!(
-                "{}: is not UTF-8 text",
-                var.name()
-            ))),
+            Some(var) => {
+                Err(crate::Error::invalid_input(format!("{}: is not UTF-8 text", var.name())))
+            }
             None => Ok(()),
         }
     }
@@ -164,15 +160,12 @@ impl Environment {
     /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
     /// as unset), to tell "empty" from "not set" in messages.
     pub(crate) fn is_blank(&self, var: Var) -> bool {
-        self.raw(var.name())
-            .is_some_and(|value| value.trim().is_empty())
+        self.raw(var.name()).is_some_and(|value| value.trim().is_empty())
     }
 
     /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).
     pub(crate) fn home(&self) -> Option<PathBuf> {
-        self.get(Var::Home)
-            .or_else(|| self.get(Var::UserProfile))
-            .map(PathBuf::from)
+        self.get(Var::Home).or_else(|| self.get(Var::UserProfile)).map(PathBuf::from)
     }
 }
 
@@ -204,11 +197,8 @@ mod tests {
 
     #[test]
     fn the_sk_the_security_token_and_the_proxy_urls_are_secret() {
-        let secret: Vec<&str> = Var::ALL
-            .iter()
-            .filter(|var| var.is_secret())
-            .map(|var| var.name())
-            .collect();
+        let secret: Vec<&str> =
+            Var::ALL.iter().filter(|var| var.is_secret()).map(|var| var.name()).collect();
         assert_eq!(
             secret,
             [

@@ -134,9 +134,7 @@ pub(crate) struct ApiError {
 
 impl Error {
     pub(crate) fn invalid_input(message: impl Into<String>) -> Error {
-        Error::new(Detail::InvalidInput {
-            message: message.into(),
-        })
+        Error::new(Detail::InvalidInput { message: message.into() })
     }
 
     pub(crate) fn transport(
@@ -144,11 +142,7 @@ impl Error {
         message: impl Into<String>,
         resend: Resend,
     ) -> Error {
-        Error::new(Detail::Transport {
-            kind,
-            message: message.into(),
-            resend,
-        })
+        Error::new(Detail::Transport { kind, message: message.into(), resend })
     }
 
     /// A call not sent because the gateway refused this access key `ago`: see
@@ -166,11 +160,7 @@ impl Error {
         jobs: Option<Vec<crate::model::Job>>,
         last_error: Option<Error>,
     ) -> Error {
-        Error::new(Detail::WaitTimedOut {
-            summary,
-            jobs,
-            last_error,
-        })
+        Error::new(Detail::WaitTimedOut { summary, jobs, last_error })
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
@@ -180,13 +170,7 @@ impl Error {
 
     /// A connection failure or timeout before any response: safe to send the GET again.
     pub(crate) fn is_retryable_transport(&self) -> bool {
-        matches!(
-            self.0.detail,
-            Detail::Transport {
-                resend: Resend::Safe,
-                ..
-            }
-        )
+        matches!(self.0.detail, Detail::Transport { resend: Resend::Safe, .. })
     }
 
     pub(crate) fn api(api: ApiError) -> Error {
@@ -194,12 +178,7 @@ impl Error {
     }
 
     pub(crate) fn decode(status: u16, request_id: Option<String>, message: String) -> Error {
-        Error::new(Detail::Decode {
-            status,
-            request_id,
-            message,
-            over_limit: None,
-        })
+        Error::new(Detail::Decode { status, request_id, message, over_limit: None })
     }
 
     pub(crate) fn too_large(status: u16, request_id: Option<String>, limit: u64) -> Error {
@@ -227,10 +206,8 @@ impl Error {
     /// kinds are unchanged.
     pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
         if let Detail::Transport { kind, message, .. } = &mut self.0.detail {
-            let connecting = matches!(
-                kind,
-                TransportKind::Connect | TransportKind::Dns | TransportKind::Tls
-            );
+            let connecting =
+                matches!(kind, TransportKind::Connect | TransportKind::Dns | TransportKind::Tls);
             let place = match (proxy, connecting) {
                 (Some(proxy), true) => format!("connecting to proxy {proxy} for {target}"),
                 (Some(proxy), false) => format!("{target} through proxy {proxy}"),
@@ -360,8 +337,7 @@ impl Error {
 
     /// The gateway's `encoded_authorization_message`, sent with some authorization failures.
     pub fn encoded_authorization_message(&self) -> Option<&str> {
-        self.api_parts()
-            .and_then(|api| api.encoded_authorization_message.as_deref())
+        self.api_parts().and_then(|api| api.encoded_authorization_message.as_deref())
     }
 
     /// True when a configured timeout (connect or total deadline) ran out.
@@ -409,11 +385,7 @@ impl Error {
         let Some(note) = &self.0.note else {
             return self.report();
         };
-        let context = self
-            .0
-            .context
-            .as_ref()
-            .map_or(String::new(), |c| format!("{c}: "));
+        let context = self.0.context.as_ref().map_or(String::new(), |c| format!("{c}: "));
         let attempts = match self.0.attempts {
             n if n > 1 => format!(" (after {n} attempts)"),
             _ => String::new(),
@@ -460,20 +432,12 @@ impl Error {
     /// own attempts may still pass if tried again later.
     pub fn is_retryable(&self) -> bool {
         self.is_retryable_transport()
-            || self
-                .api_parts()
-                .is_some_and(|api| crate::retry::is_retryable_status(api.status))
+            || self.api_parts().is_some_and(|api| crate::retry::is_retryable_status(api.status))
     }
 
     /// True when a success answer was larger than the configured body limit.
     pub fn is_body_too_large(&self) -> bool {
-        matches!(
-            self.0.detail,
-            Detail::Decode {
-                over_limit: Some(_),
-                ..
-            }
-        )
+        matches!(self.0.detail, Detail::Decode { over_limit: Some(_), .. })
     }
 
     fn api_parts(&self) -> Option<&ApiError> {
@@ -530,12 +494,7 @@ impl Error {
                 }
                 Ok(())
             }
-            Detail::Decode {
-                status,
-                request_id,
-                message,
-                ..
-            } => {
+            Detail::Decode { status, request_id, message, .. } => {
                 write!(f, "cannot decode http {status} answer: {}", shown(message))?;
                 if let Some(id) = request_id {
                     write!(f, " (request id {id})")?;
@@ -584,10 +543,7 @@ impl std::error::Error for Error {
     /// For [`ErrorKind::WaitTimedOut`], the last poll's error, when it failed.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0.detail {
-            Detail::WaitTimedOut {
-                last_error: Some(error),
-                ..
-            } => Some(error),
+            Detail::WaitTimedOut { last_error: Some(error), .. } => Some(error),
             _ => None,
         }
     }

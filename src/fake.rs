@@ -68,11 +68,7 @@ const IDLE: Duration = Duration::from_secs(30);
 /// A job with an id and a status, the rest unset: the usual building block of a timeline.
 /// [`Job`]'s fields are public: set any other on the value (`job.server_name = Some(..)`).
 pub fn job(job_id: &str, status: JobStatus) -> Job {
-    Job {
-        job_id: Some(job_id.to_string()),
-        status: Some(status),
-        ..Job::default()
-    }
+    Job { job_id: Some(job_id.to_string()), status: Some(status), ..Job::default() }
 }
 
 /// A `FAIL` job with the `error_code` and `fail_reason` the service gives.
@@ -110,39 +106,25 @@ enum Fault {
 impl Reply {
     /// Any status and body.
     pub fn new(status: u16, body: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: body.into(),
-            fault: None,
-        }
+        Reply { status, headers: Vec::new(), body: body.into(), fault: None }
     }
 
     /// The connection is closed without an answer (the client sees a connection failure before
     /// any answer, and retries).
     pub fn close() -> Reply {
-        Reply {
-            fault: Some(Fault::Close),
-            ..Reply::new(0, "")
-        }
+        Reply { fault: Some(Fault::Close), ..Reply::new(0, "") }
     }
 
     /// The connection is reset (RST) instead of answered (the client sees a connection reset
     /// before any answer, and retries).
     pub fn reset() -> Reply {
-        Reply {
-            fault: Some(Fault::Reset),
-            ..Reply::new(0, "")
-        }
+        Reply { fault: Some(Fault::Reset), ..Reply::new(0, "") }
     }
 
     /// Nothing is said for `duration`, then the connection is closed (a client's deadline passes
     /// first when it is shorter). Dropping the fake waits for a stall to end.
     pub fn stall(duration: Duration) -> Reply {
-        Reply {
-            fault: Some(Fault::Stall(duration)),
-            ..Reply::new(0, "")
-        }
+        Reply { fault: Some(Fault::Stall(duration)), ..Reply::new(0, "") }
     }
 
     /// This answer, sent one byte at a time, `pause` apart (a slow or congested link).
@@ -160,12 +142,8 @@ impl Reply {
 
     /// The gateway's 429 `APIGW.0308` with `Retry-After`.
     pub fn throttled(retry_after_seconds: u64) -> Reply {
-        Reply::gateway(
-            429,
-            "APIGW.0308",
-            "The throttling threshold has been reached",
-        )
-        .header("Retry-After", &retry_after_seconds.to_string())
+        Reply::gateway(429, "APIGW.0308", "The throttling threshold has been reached")
+            .header("Retry-After", &retry_after_seconds.to_string())
     }
 
     /// The gateway's 503 `APIGW.0503`.
@@ -295,19 +273,12 @@ impl FakeDbss {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://{}", listener.local_addr()?);
         let mut state = State::default();
-        state
-            .projects
-            .insert(REGION.to_string(), FakeDbss::PROJECT_ID.to_string());
+        state.projects.insert(REGION.to_string(), FakeDbss::PROJECT_ID.to_string());
         let state = Arc::new(Mutex::new(state));
         let stop = Arc::new(AtomicBool::new(false));
         let (shared, stopping) = (state.clone(), stop.clone());
         let accept = std::thread::spawn(move || accept(&listener, &shared, &stopping));
-        Ok(FakeDbss {
-            url,
-            state,
-            stop,
-            accept: Some(accept),
-        })
+        Ok(FakeDbss { url, state, stop, accept: Some(accept) })
     }
 
     /// `http://127.0.0.1:PORT`, for [`ClientBuilder::endpoint`] and
@@ -371,10 +342,7 @@ impl FakeDbss {
     /// As [`FakeDbss::set_jobs`], with any answer as a step: a list of jobs, or a [`Reply`] (a
     /// 429, a 403, a fault). The last step repeats.
     pub fn set_script(&self, resource_id: &str, steps: Vec<Step>) {
-        let script = Script {
-            steps,
-            served: HashMap::new(),
-        };
+        let script = Script { steps, served: HashMap::new() };
         self.lock().scripts.insert(resource_id.to_string(), script);
     }
 
@@ -392,10 +360,7 @@ impl FakeDbss {
     /// up).
     pub fn inject_for(&self, resource_id: &str, reply: Reply) {
         let mut state = self.lock();
-        let queue = state
-            .injected_for
-            .entry(resource_id.to_string())
-            .or_default();
+        let queue = state.injected_for.entry(resource_id.to_string()).or_default();
         queue.push_back(reply);
     }
 
@@ -412,9 +377,7 @@ impl FakeDbss {
 
     /// The IAM lookup for `region` finds `project_id` from now on.
     pub fn add_project(&self, region: &str, project_id: &str) {
-        self.lock()
-            .projects
-            .insert(region.to_string(), project_id.to_string());
+        self.lock().projects.insert(region.to_string(), project_id.to_string());
     }
 
     /// The requests received so far, in order: the latest 10,000.
@@ -462,9 +425,7 @@ fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping: &AtomicBo
         // always find its own entry.
         let mut state = lock(state);
         let thread = std::thread::spawn(move || serve(stream, &shared, &served));
-        state
-            .connections
-            .retain(|(_, thread)| !thread.is_finished());
+        state.connections.retain(|(_, thread)| !thread.is_finished());
         state.connections.push((Some(kept), thread));
     }
 }
@@ -491,11 +452,7 @@ impl Request {
 /// Serves one connection until the client closes it or stays silent for 30 s.
 fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     // One write per answer and no Nagle delay: a kept-alive poll is answered at once.
-    if stream
-        .set_read_timeout(Some(IDLE))
-        .and_then(|()| stream.set_nodelay(true))
-        .is_err()
-    {
+    if stream.set_read_timeout(Some(IDLE)).and_then(|()| stream.set_nodelay(true)).is_err() {
         return;
     }
     let peer = stream.peer_addr().ok();
@@ -507,10 +464,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
             return;
         };
         let head_len = head.len() as u64;
-        let Ok(body_len) = request
-            .header("content-length")
-            .map_or(Ok(0), str::parse::<u64>)
-        else {
+        let Ok(body_len) = request.header("content-length").map_or(Ok(0), str::parse::<u64>) else {
             return;
         };
         let reply = answer(&request, state);
@@ -518,19 +472,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
         if reply.fault == Some(Fault::Reset) {
             // The last handle closes with the request unread: the kernel sends RST.
             for (kept, _) in &mut lock(state).connections {
-                if kept
-                    .as_ref()
-                    .is_some_and(|kept| kept.peer_addr().ok() == peer)
-                {
+                if kept.as_ref().is_some_and(|kept| kept.peer_addr().ok() == peer) {
                     *kept = None;
                 }
             }
             return;
         }
-        let consumed = std::io::copy(
-            &mut (&stream).take(head_len + body_len),
-            &mut std::io::sink(),
-        );
+        let consumed =
+            std::io::copy(&mut (&stream).take(head_len + body_len), &mut std::io::sink());
         let number = served.fetch_add(1, Ordering::SeqCst) + 1;
         if consumed.ok() != Some(head_len + body_len)
             || write_reply(&mut stream, &reply, number).is_err()
@@ -583,12 +532,7 @@ fn parse_head(head: &[u8], peer: &str) -> Option<Request> {
         let (name, value) = line.split_once(':')?;
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    Some(Request {
-        peer: peer.to_string(),
-        method,
-        target,
-        headers,
-    })
+    Some(Request { peer: peer.to_string(), method, target, headers })
 }
 
 /// Writes a reply in one write (or drips it, or in its place closes or stalls the connection):
@@ -625,11 +569,8 @@ fn reply_bytes(reply: &Reply, number: usize) -> Vec<u8> {
         ("X-Request-Id", format!("fake-{number:06}")),
     ];
     let given = |name: &str| crate::hooks::header_value(&reply.headers, name).is_some();
-    let mut head = format!(
-        "HTTP/1.1 {} Fake\r\nContent-Length: {}\r\n",
-        reply.status,
-        reply.body.len()
-    );
+    let mut head =
+        format!("HTTP/1.1 {} Fake\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
     for (name, value) in own.iter().filter(|(name, _)| !given(name)) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -650,14 +591,8 @@ fn answer(request: &Request, state: &Mutex<State>) -> Reply {
         let message = format!("Incorrect IAM authentication information: {why}");
         return Reply::gateway(401, "APIGW.0301", &message);
     }
-    let (path, query) = request
-        .target
-        .split_once('?')
-        .unwrap_or((&request.target, ""));
-    let segments: Vec<String> = path
-        .split('/')
-        .map(|s| percent_decode(s).into_owned())
-        .collect();
+    let (path, query) = request.target.split_once('?').unwrap_or((&request.target, ""));
+    let segments: Vec<String> = path.split('/').map(|s| percent_decode(s).into_owned()).collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let no_such_api = || {
         Reply::gateway(
@@ -700,11 +635,7 @@ fn projects(state: &Mutex<State>, query: &str) -> Reply {
 /// An injected reply, or the resource's next step for this client.
 fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     let mut state = lock(state);
-    if let Some(reply) = state
-        .injected_for
-        .get_mut(resource)
-        .and_then(VecDeque::pop_front)
-    {
+    if let Some(reply) = state.injected_for.get_mut(resource).and_then(VecDeque::pop_front) {
         return reply;
     }
     // `NAME.TAG`, under `script_per_client` only: the script `NAME`, with one place per tag
@@ -743,25 +674,20 @@ fn authenticate(request: &Request) -> Result<(), String> {
             .then_some(())
             .ok_or_else(|| "the token is not valid".to_string());
     }
-    let authorization = request
-        .header("authorization")
-        .ok_or("no Authorization or X-Auth-Token header")?;
+    let authorization =
+        request.header("authorization").ok_or("no Authorization or X-Auth-Token header")?;
     // The gateway's words for an access key it does not know.
     let access_key = authorization
         .split_once("Access=")
         .and_then(|(_, rest)| rest.split(',').next())
         .unwrap_or_default();
     if access_key != FakeDbss::ACCESS_KEY {
-        return Err(format!(
-            "Get secretKey failed,ak:{access_key},err:ak not exist"
-        ));
+        return Err(format!("Get secretKey failed,ak:{access_key},err:ak not exist"));
     }
     let date = request.header("x-sdk-date").ok_or("no X-Sdk-Date header")?;
     let time = parse_sdk_date(date).ok_or("X-Sdk-Date is malformed")?;
     let now = SystemTime::now();
-    let apart = now
-        .duration_since(time)
-        .unwrap_or_else(|ahead| ahead.duration());
+    let apart = now.duration_since(time).unwrap_or_else(|ahead| ahead.duration());
     if apart > WINDOW {
         let server_time = crate::sign::sdk_date(now).unwrap_or_default();
         return Err(format!(
@@ -790,29 +716,17 @@ fn expected_authorization(
         .filter(|name| *name != "x-sdk-date")
         .filter_map(|name| request.header(name).map(|value| (name, value)))
         .collect();
-    let (path, query) = request
-        .target
-        .split_once('?')
-        .unwrap_or((&request.target, ""));
+    let (path, query) = request.target.split_once('?').unwrap_or((&request.target, ""));
     let decoded: Vec<(String, String)> = query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .map(|(k, v)| {
-            (
-                percent_decode(k).into_owned(),
-                percent_decode(v).into_owned(),
-            )
-        })
+        .map(|(k, v)| (percent_decode(k).into_owned(), percent_decode(v).into_owned()))
         .collect();
-    let pairs: Vec<(&str, &str)> = decoded
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let pairs: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let host = request.header("host").unwrap_or_default();
-    let signable = SignableRequest::new(&request.method, host, path)
-        .with_query(&pairs)
-        .with_headers(&headers);
+    let signable =
+        SignableRequest::new(&request.method, host, path).with_query(&pairs).with_headers(&headers);
     let credentials = Credentials::new(FakeDbss::ACCESS_KEY, FakeDbss::SECRET_KEY)
         .map_err(|error| error.to_string())?;
     sign(&signable, &credentials, time)

@@ -138,27 +138,18 @@ impl SignatureMismatch {
 fn first_difference(ours: &str, gateway: &str) -> Option<String> {
     let (ours, gateway): (Vec<&str>, Vec<&str>) =
         (ours.split('\n').collect(), gateway.split('\n').collect());
-    let headers_end = ours
-        .iter()
-        .skip(3)
-        .position(|line| line.is_empty())
-        .map_or(ours.len(), |at| at + 3);
+    let headers_end =
+        ours.iter().skip(3).position(|line| line.is_empty()).map_or(ours.len(), |at| at + 3);
     let index = (0..ours.len().max(gateway.len())).find(|&i| ours.get(i) != gateway.get(i))?;
     let line = |lines: &[&str]| {
-        lines.get(index).map_or("(nothing)".to_string(), |l| {
-            format!("`{}`", redact::canonical_request(l))
-        })
+        lines
+            .get(index)
+            .map_or("(nothing)".to_string(), |l| format!("`{}`", redact::canonical_request(l)))
     };
     let (part, cause) = match index {
-        0 => (
-            "the method".to_string(),
-            "the method was changed on the way",
-        ),
+        0 => ("the method".to_string(), "the method was changed on the way"),
         1 => ("the URI".to_string(), "the path was re-encoded on the way"),
-        2 => (
-            "the query".to_string(),
-            "the query was re-encoded on the way",
-        ),
+        2 => ("the query".to_string(), "the query was re-encoded on the way"),
         i if i < headers_end => {
             let name = ours[i].split(':').next().unwrap_or("a");
             let cause = if name == "host" {
@@ -168,14 +159,10 @@ fn first_difference(ours: &str, gateway: &str) -> Option<String> {
             };
             (format!("the {name} header"), cause)
         }
-        i if i == headers_end + 1 => (
-            "the signed headers".to_string(),
-            "a signed header was dropped or added on the way",
-        ),
-        _ => (
-            "the payload hash".to_string(),
-            "the body was changed on the way",
-        ),
+        i if i == headers_end + 1 => {
+            ("the signed headers".to_string(), "a signed header was dropped or added on the way")
+        }
+        _ => ("the payload hash".to_string(), "the body was changed on the way"),
     };
     Some(format!(
         "first difference in {part}: ours {}, the gateway's {}: {cause}",
@@ -400,9 +387,9 @@ impl Carried {
     /// From the canonical request that was signed, if the request was.
     fn of(signed: Option<&str>) -> Carried {
         match signed {
-            Some(canonical) => Carried::Signature {
-                security_token: canonical.contains("\nx-security-token:"),
-            },
+            Some(canonical) => {
+                Carried::Signature { security_token: canonical.contains("\nx-security-token:") }
+            }
             None => Carried::IamToken,
         }
     }
@@ -423,12 +410,8 @@ fn auth_failure(lowercase: &str, carried: Carried) -> Option<AuthFailure> {
     } else if has("token") {
         match carried {
             Carried::IamToken => AuthFailure::TokenRejected,
-            Carried::Signature {
-                security_token: true,
-            } => AuthFailure::SecurityTokenRejected,
-            Carried::Signature {
-                security_token: false,
-            } => AuthFailure::SecurityTokenMissing,
+            Carried::Signature { security_token: true } => AuthFailure::SecurityTokenRejected,
+            Carried::Signature { security_token: false } => AuthFailure::SecurityTokenMissing,
         }
     } else {
         return None;
@@ -457,9 +440,7 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => parse_http_date(value)?
-            .duration_since(now)
-            .unwrap_or(Duration::ZERO),
+        Err(_) => parse_http_date(value)?.duration_since(now).unwrap_or(Duration::ZERO),
     };
     Some(wait.min(LONGEST_WAIT))
 }
@@ -513,14 +494,7 @@ mod tests {
 
     fn answer(status: u16, body: &[u8]) -> Answer {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        Answer::read(
-            status,
-            vec![],
-            body.to_vec(),
-            now,
-            &Secrets::default(),
-            Some(OURS),
-        )
+        Answer::read(status, vec![], body.to_vec(), now, &Secrets::default(), Some(OURS))
     }
 
     fn said(status: u16, message: &str) -> Said {
@@ -551,11 +525,7 @@ mod tests {
             )
         );
         let uri = mismatch(&OURS.replace("/jobs/r/", "/jobs/%72/"));
-        assert!(
-            uri.first_difference()
-                .unwrap()
-                .starts_with("first difference in the URI")
-        );
+        assert!(uri.first_difference().unwrap().starts_with("first difference in the URI"));
         let signed = mismatch(&OURS.replace("content-type;host;x-sdk-date", "host;x-sdk-date"));
         let difference = signed.first_difference().unwrap();
         assert!(difference.starts_with("first difference in the signed headers"));
@@ -565,37 +535,18 @@ mod tests {
 
     #[test]
     fn a_secret_headers_line_is_redacted_by_name_on_both_sides() {
-        let ours = OURS.replace(
-            "x-sdk-date:",
-            "x-security-token:OUR-TOKEN-VALUE\nx-sdk-date:",
-        );
+        let ours = OURS.replace("x-sdk-date:", "x-security-token:OUR-TOKEN-VALUE\nx-sdk-date:");
         let echoed = ours.replace("OUR-TOKEN-VALUE", "ECHOED-VALUE");
-        let message = format!(
-            "verify aksk signature fail, canonicalRequest:{}",
-            echoed.replace('\n', "|")
-        );
+        let message =
+            format!("verify aksk signature fail, canonicalRequest:{}", echoed.replace('\n', "|"));
         let body = serde_json::json!({"error_msg": message}).to_string();
         let now = SystemTime::UNIX_EPOCH;
-        let answer = Answer::read(
-            401,
-            vec![],
-            body.into_bytes(),
-            now,
-            &Secrets::default(),
-            Some(&ours),
-        );
+        let answer =
+            Answer::read(401, vec![], body.into_bytes(), now, &Secrets::default(), Some(&ours));
         let mismatch = answer.error().signature_mismatch().unwrap().clone();
         let shown = format!("{mismatch:?}");
-        assert!(
-            !shown.contains("OUR-TOKEN") && !shown.contains("ECHOED"),
-            "{shown}"
-        );
-        assert!(
-            mismatch
-                .first_difference()
-                .unwrap()
-                .contains("x-security-token:** redacted **")
-        );
+        assert!(!shown.contains("OUR-TOKEN") && !shown.contains("ECHOED"), "{shown}");
+        assert!(mismatch.first_difference().unwrap().contains("x-security-token:** redacted **"));
     }
 
     #[test]
@@ -619,27 +570,14 @@ mod tests {
             reason("verify aksk signature fail, canonicalRequest:GET|"),
             Some(AuthFailure::SignatureMismatch)
         );
-        assert_eq!(
-            reason("the token has expired"),
-            Some(AuthFailure::SecurityTokenMissing)
-        );
+        assert_eq!(reason("the token has expired"), Some(AuthFailure::SecurityTokenMissing));
         let now = SystemTime::UNIX_EPOCH;
         let body = br#"{"error_msg":"the token has expired"}"#.to_vec();
         let by_token = Answer::read(401, vec![], body.clone(), now, &Secrets::default(), None);
         assert_eq!(by_token.said.auth_failure, Some(AuthFailure::TokenRejected));
         let temporary = format!("{OURS}\nx-security-token:t");
-        let with = Answer::read(
-            401,
-            vec![],
-            body,
-            now,
-            &Secrets::default(),
-            Some(&temporary),
-        );
-        assert_eq!(
-            with.said.auth_failure,
-            Some(AuthFailure::SecurityTokenRejected)
-        );
+        let with = Answer::read(401, vec![], body, now, &Secrets::default(), Some(&temporary));
+        assert_eq!(with.said.auth_failure, Some(AuthFailure::SecurityTokenRejected));
         assert_eq!(said(403, "ak not exist").auth_failure, None);
         let window = |message: &str| said(429, message).throttle_window;
         assert_eq!(
@@ -650,10 +588,7 @@ mod tests {
             window("policy user over ratelimit,limit:100,time:1 minute"),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(
-            window("time:18446744073709551615 second"),
-            Some(LONGEST_WAIT)
-        );
+        assert_eq!(window("time:18446744073709551615 second"), Some(LONGEST_WAIT));
         assert_eq!(window("busy"), None);
     }
 
@@ -666,21 +601,11 @@ mod tests {
         assert_eq!(retry_after("18446744073709551615", now), Some(LONGEST_WAIT));
         let http_date = "Sun, 06 Nov 1994 08:49:37 GMT";
         assert_eq!(retry_after(http_date, now), Some(Duration::from_secs(5)));
-        assert_eq!(
-            retry_after(http_date, date + Duration::from_secs(9)),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            retry_after("Sun, 06 Nov 9999 08:49:37 GMT", now),
-            Some(LONGEST_WAIT)
-        );
-        for junk in [
-            "",
-            "-1",
-            "soon",
-            "Sun, 06 Nov 1994 08:49:37 CET",
-            "Sun, 32 Nov 1994 08:49:37 GMT",
-        ] {
+        assert_eq!(retry_after(http_date, date + Duration::from_secs(9)), Some(Duration::ZERO));
+        assert_eq!(retry_after("Sun, 06 Nov 9999 08:49:37 GMT", now), Some(LONGEST_WAIT));
+        for junk in
+            ["", "-1", "soon", "Sun, 06 Nov 1994 08:49:37 CET", "Sun, 32 Nov 1994 08:49:37 GMT"]
+        {
             assert_eq!(retry_after(junk, now), None, "{junk:?}");
         }
     }
@@ -701,27 +626,12 @@ mod tests {
         check_api(shape, Some("DBSS.XXXX"), Some("XXX"), None);
         let top = r#"{"error_code":"APIGW.0301","error_msg":"bad sig","request_id":"r1"}"#;
         check_api(top, Some("APIGW.0301"), Some("bad sig"), Some("r1"));
-        check_api(
-            r#"{"errorCode":"C","errorMsg":"M"}"#,
-            Some("C"),
-            Some("M"),
-            None,
-        );
-        check_api(
-            r#"{"code":"C2","message":"M2"}"#,
-            Some("C2"),
-            Some("M2"),
-            None,
-        );
+        check_api(r#"{"errorCode":"C","errorMsg":"M"}"#, Some("C"), Some("M"), None);
+        check_api(r#"{"code":"C2","message":"M2"}"#, Some("C2"), Some("M2"), None);
         check_api(r#"{"code":403,"message":null}"#, Some("403"), None, None);
         check_api("", None, None, None);
         let html = "<html>\n<b>502   Bad\tGateway</b></html>";
-        check_api(
-            html,
-            None,
-            Some("<html> <b>502 Bad Gateway</b></html>"),
-            None,
-        );
+        check_api(html, None, Some("<html> <b>502 Bad Gateway</b></html>"), None);
         check_api("[1,2]", None, Some("[1,2]"), None);
         let long = answer(500, "x".repeat(10_000).as_bytes()).error();
         let message = long.error_msg().unwrap();

@@ -105,25 +105,17 @@ impl ResponseInfo<'_> {
     /// The HTTP status, or the error when no answer came (a transport failure, a body that could
     /// not be read).
     pub fn status(&self) -> Result<u16, &Error> {
-        self.outcome
-            .as_ref()
-            .map(|answer| answer.status)
-            .map_err(|error| *error)
+        self.outcome.as_ref().map(|answer| answer.status).map_err(|error| *error)
     }
 
     /// The answer's headers; empty when no answer came.
     pub fn headers(&self) -> &[(String, String)] {
-        self.outcome
-            .as_ref()
-            .map_or(&[], |answer| answer.headers.as_slice())
+        self.outcome.as_ref().map_or(&[], |answer| answer.headers.as_slice())
     }
 
     /// The answer's `X-Request-Id`.
     pub fn request_id(&self) -> Option<&str> {
-        self.outcome
-            .as_ref()
-            .ok()
-            .and_then(|answer| answer.request_id.as_deref())
+        self.outcome.as_ref().ok().and_then(|answer| answer.request_id.as_deref())
     }
 
     /// The size of the body read, in bytes (error bodies are read up to 64 KiB).
@@ -162,11 +154,7 @@ impl ResponseInfo<'_> {
 /// request and the string to sign, each line starting `> `; secrets redacted.
 impl fmt::Display for RequestInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "> {} {} (attempt {})",
-            self.method, self.url, self.attempt
-        )?;
+        writeln!(f, "> {} {} (attempt {})", self.method, self.url, self.attempt)?;
         for (name, value) in &self.headers {
             writeln!(f, "> {name}: {value}")?;
         }

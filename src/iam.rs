@@ -36,10 +36,9 @@ pub(crate) fn endpoint(
             let endpoint = Endpoint::parse(&url).map_err(|error| error.named_by(&source))?;
             return Ok(Some((endpoint, format!("from {source}"))));
         }
-        (None, Some(region)) if REGIONS.contains(&region) => (
-            format!("https://iam.{region}.myhuaweicloud.com"),
-            format!("the region's ({region})"),
-        ),
+        (None, Some(region)) if REGIONS.contains(&region) => {
+            (format!("https://iam.{region}.myhuaweicloud.com"), format!("the region's ({region})"))
+        }
         (None, Some(region)) => (
             GLOBAL_IAM.to_string(),
             format!("the global one (region {region:?} is not in the crate's table)"),
@@ -100,9 +99,8 @@ impl Client {
             project_id: None,
         };
         let context = || format!("IAM project lookup at {}", iam_endpoint.base);
-        let (answer, tally) = self
-            .send(&target, deadline)
-            .map_err(|error| error.in_context(context()))?;
+        let (answer, tally) =
+            self.send(&target, deadline).map_err(|error| error.in_context(context()))?;
         let result = match answer.is_success() {
             true => project_from_body(region, answer.body())
                 .and_then(|id| match validate_project_id(&id) {
@@ -144,12 +142,8 @@ pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, Str
         .collect();
     match matching.len() {
         1 => Ok(matching.remove(0).id),
-        0 => Err(format!(
-            "IAM has no project named {region:?}; pass a project id"
-        )),
-        n => Err(format!(
-            "IAM has {n} projects named {region:?}; pass a project id"
-        )),
+        0 => Err(format!("IAM has no project named {region:?}; pass a project id")),
+        n => Err(format!("IAM has {n} projects named {region:?}; pass a project id")),
     }
 }
 
@@ -196,18 +190,10 @@ mod tests {
         let one = br#"{"projects":[{"id":"p1","name":"cn-north-4","enabled":true}],"links":{}}"#;
         assert_eq!(project_from_body("cn-north-4", one).unwrap(), "p1");
         let none = br#"{"projects":[]}"#;
-        assert!(
-            project_from_body("cn-north-4", none)
-                .unwrap_err()
-                .contains("cn-north-4")
-        );
+        assert!(project_from_body("cn-north-4", none).unwrap_err().contains("cn-north-4"));
         let two =
             br#"{"projects":[{"id":"a","name":"cn-north-4"},{"id":"b","name":"cn-north-4"}]}"#;
-        assert!(
-            project_from_body("cn-north-4", two)
-                .unwrap_err()
-                .contains("2 projects")
-        );
+        assert!(project_from_body("cn-north-4", two).unwrap_err().contains("2 projects"));
         assert!(project_from_body("r", b"nope").is_err());
     }
 
@@ -215,9 +201,7 @@ mod tests {
     fn iam_endpoint_order() {
         let given = |url: &str| Some((url.to_string(), Source::Method("given")));
         let base = |configured, region| {
-            endpoint(configured, region)
-                .unwrap()
-                .map(|(endpoint, from)| (endpoint.base, from))
+            endpoint(configured, region).unwrap().map(|(endpoint, from)| (endpoint.base, from))
         };
         let pair = |base: &str, from: &str| Some((base.to_string(), from.to_string()));
         assert_eq!(
@@ -226,10 +210,7 @@ mod tests {
         );
         assert_eq!(
             base(None, Some("cn-north-4")),
-            pair(
-                "https://iam.cn-north-4.myhuaweicloud.com",
-                "the region's (cn-north-4)"
-            )
+            pair("https://iam.cn-north-4.myhuaweicloud.com", "the region's (cn-north-4)")
         );
         assert_eq!(
             base(None, Some("private-1")),

@@ -5,10 +5,7 @@
 #![warn(missing_debug_implementations)]
 #![warn(clippy::all)]
 // Library code reports failures as `Error`s; tests may unwrap.
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod api;
 mod auth;

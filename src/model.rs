@@ -161,12 +161,7 @@ pub fn parse_jobs(body: &[u8]) -> Result<Vec<Job>, crate::Error> {
 /// Reads the 200 body; only JSON objects are accepted where the API has objects.
 pub(crate) fn jobs_from_slice(body: &[u8]) -> Result<Vec<Job>, serde_json::Error> {
     let ObjectOnly(body) = serde_json::from_slice::<ObjectOnly<JobsBody>>(body)?;
-    Ok(body
-        .jobs
-        .unwrap_or_default()
-        .into_iter()
-        .map(|ObjectOnly(job)| job)
-        .collect())
+    Ok(body.jobs.unwrap_or_default().into_iter().map(|ObjectOnly(job)| job).collect())
 }
 
 /// Derived struct deserializers also accept a JSON array of the fields in order; the API never
@@ -261,26 +256,15 @@ mod tests {
     }
 
     fn charge_mode() -> impl Strategy<Value = Option<ChargeMode>> {
-        let any_text = prop_oneof![
-            Just("Period".to_string()),
-            Just("Demand".to_string()),
-            any::<String>()
-        ];
+        let any_text =
+            prop_oneof![Just("Period".to_string()), Just("Demand".to_string()), any::<String>()];
         proptest::option::of(any_text.prop_map(ChargeMode::from))
     }
 
     fn job() -> impl Strategy<Value = Job> {
         (
             (text(), status(), text(), text(), text(), text()),
-            (
-                time(),
-                time(),
-                charge_mode(),
-                text(),
-                text(),
-                text(),
-                text(),
-            ),
+            (time(), time(), charge_mode(), text(), text(), text(), text()),
         )
             .prop_map(|(a, b)| Job {
                 job_id: a.0,

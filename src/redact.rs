@@ -170,10 +170,7 @@ impl Secrets {
                 secrets.push(chars);
             }
         }
-        Secrets(Arc::new(SecretsInner {
-            secrets,
-            runs: OnceLock::new(),
-        }))
+        Secrets(Arc::new(SecretsInner { secrets, runs: OnceLock::new() }))
     }
 
     /// These secrets and those a secret body holds: its text, and every string in it if JSON.
@@ -188,19 +185,11 @@ impl Secrets {
 
     fn runs(&self) -> &Runs {
         self.0.runs.get_or_init(|| {
-            let (long, short): (Vec<&Vec<char>>, Vec<&Vec<char>>) = self
-                .0
-                .secrets
-                .iter()
-                .partition(|secret| secret.len() >= SCRUBBED_RUN);
-            let windows = long
-                .iter()
-                .flat_map(|secret| secret.windows(SCRUBBED_RUN).map(run_hash))
-                .collect();
-            Runs {
-                windows,
-                whole: short.into_iter().cloned().collect(),
-            }
+            let (long, short): (Vec<&Vec<char>>, Vec<&Vec<char>>) =
+                self.0.secrets.iter().partition(|secret| secret.len() >= SCRUBBED_RUN);
+            let windows =
+                long.iter().flat_map(|secret| secret.windows(SCRUBBED_RUN).map(run_hash)).collect();
+            Runs { windows, whole: short.into_iter().cloned().collect() }
         })
     }
 
@@ -291,18 +280,15 @@ fn decode(text: &str) -> Vec<(char, Range<usize>)> {
     let hex = |from: usize, len: usize| {
         let digits = text.get(from..from + len)?;
         let valid = digits.bytes().all(|b| b.is_ascii_hexdigit());
-        valid
-            .then(|| u32::from_str_radix(digits, 16).ok())
-            .flatten()
+        valid.then(|| u32::from_str_radix(digits, 16).ok()).flatten()
     };
     let mut out = Vec::with_capacity(text.len());
     let mut at = 0;
     while let Some(c) = text[at..].chars().next() {
         let escaped = match (c, bytes.get(at + 1)) {
-            ('%', _) => hex(at + 1, 2)
-                .filter(|code| *code < 0x80)
-                .and_then(char::from_u32)
-                .map(|c| (c, 3)),
+            ('%', _) => {
+                hex(at + 1, 2).filter(|code| *code < 0x80).and_then(char::from_u32).map(|c| (c, 3))
+            }
             ('\\', Some(b'u')) => hex(at + 2, 4).and_then(char::from_u32).map(|c| (c, 6)),
             ('\\', Some(&next)) => json_escape(next).map(|c| (c, 2)),
             _ => None,
@@ -343,10 +329,7 @@ mod tests {
             userinfo("http://alice:pw/S3cret@proxy:3128"),
             "http://** redacted **@proxy:3128"
         );
-        assert_eq!(
-            userinfo("alice:a@b#c@proxy:8080"),
-            "** redacted **@proxy:8080"
-        );
+        assert_eq!(userinfo("alice:a@b#c@proxy:8080"), "** redacted **@proxy:8080");
         assert_eq!(userinfo("http://proxy:8080"), "http://proxy:8080");
     }
 
@@ -372,27 +355,15 @@ mod tests {
         let token = "MIIEtoken+abc/def=ghiJKLmnoPQRstuVWXyz0123456789";
         let secrets = Secrets::of([token]);
         // Whole, cut at either end, and any 12 characters of it.
-        assert_eq!(
-            secrets.scrub(&format!("a {token} b")),
-            format!("a {REDACTED} b")
-        );
-        assert_eq!(
-            secrets.scrub(&format!("[{}]", &token[5..30])),
-            format!("[{REDACTED}]")
-        );
+        assert_eq!(secrets.scrub(&format!("a {token} b")), format!("a {REDACTED} b"));
+        assert_eq!(secrets.scrub(&format!("[{}]", &token[5..30])), format!("[{REDACTED}]"));
         assert_eq!(secrets.scrub(&token[20..32]), REDACTED);
         assert_eq!(secrets.scrub(&token[20..31]), &token[20..31]);
         // Re-encoded: percent-encoding and JSON escapes are read through, the rest kept.
         let percent = token.replace('+', "%2B").replace('/', "%2F");
-        assert_eq!(
-            secrets.scrub(&format!("q=%20{percent}&")),
-            format!("q=%20{REDACTED}&")
-        );
+        assert_eq!(secrets.scrub(&format!("q=%20{percent}&")), format!("q=%20{REDACTED}&"));
         let json = token.replace('+', "\\u002B").replace('/', "\\/");
-        assert_eq!(
-            secrets.scrub(&format!("\\n{json}\\n")),
-            format!("\\n{REDACTED}\\n")
-        );
+        assert_eq!(secrets.scrub(&format!("\\n{json}\\n")), format!("\\n{REDACTED}\\n"));
         // Two runs apart stay two.
         let two = format!("{} and {}", &token[..14], &token[30..]);
         assert_eq!(secrets.scrub(&two), format!("{REDACTED} and {REDACTED}"));

@@ -33,12 +33,7 @@ impl Refusals {
             return Ok(());
         };
         let refused = crate::sync::lock(&self.0).clone();
-        let Some(Refusal {
-            access_key,
-            failure,
-            at,
-        }) = refused
-        else {
+        let Some(Refusal { access_key, failure, at }) = refused else {
             return Ok(());
         };
         if access_key != credentials.access_key() {

@@ -37,10 +37,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// One attempt, no retries.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
     }
 
     /// The most attempts in all, the first included (at least 1).
@@ -78,21 +75,12 @@ impl RetryPolicy {
     pub(crate) fn delay(&self, attempt: u32, asked: Asked, random: f64) -> Duration {
         let random = random.clamp(0.0, 1.0);
         match asked {
-            Asked {
-                retry_after: Some(wait),
-                ..
-            } => wait.min(self.max_retry_after),
+            Asked { retry_after: Some(wait), .. } => wait.min(self.max_retry_after),
             // A window is at most a day when read: no overflow.
-            Asked {
-                window: Some(window),
-                ..
-            } => window + window.mul_f64(random / 2.0),
+            Asked { window: Some(window), .. } => window + window.mul_f64(random / 2.0),
             _ => {
                 let exponent = attempt.saturating_sub(1).min(30);
-                let ceiling = self
-                    .base_delay
-                    .saturating_mul(1u32 << exponent)
-                    .min(self.max_delay);
+                let ceiling = self.base_delay.saturating_mul(1u32 << exponent).min(self.max_delay);
                 Duration::try_from_secs_f64(ceiling.as_secs_f64() * random).unwrap_or(ceiling)
             }
         }
@@ -151,10 +139,7 @@ mod tests {
         };
         assert_eq!(policy.delay(1, after(2), 0.9), Duration::from_secs(2));
         assert_eq!(policy.delay(1, after(3600), 0.9), Duration::from_secs(20));
-        let window = Asked {
-            window: Some(Duration::from_secs(2)),
-            ..Asked::default()
-        };
+        let window = Asked { window: Some(Duration::from_secs(2)), ..Asked::default() };
         assert_eq!(policy.delay(1, window, 0.5), Duration::from_millis(2500));
     }
 

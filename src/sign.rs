@@ -62,14 +62,7 @@ pub struct SignableRequest<'a> {
 impl<'a> SignableRequest<'a> {
     /// A request without query, headers or body.
     pub fn new(method: &'a str, host: &'a str, path: &'a str) -> Self {
-        SignableRequest {
-            method,
-            host,
-            path,
-            query: &[],
-            headers: &[],
-            body: b"",
-        }
+        SignableRequest { method, host, path, query: &[], headers: &[], body: b"" }
     }
 
     /// The query parameters, decoded.
@@ -140,9 +133,7 @@ impl SignedRequest {
     /// Every header to send, in order: the caller's (values trimmed), then those the signer adds
     /// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`, `Authorization`).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
+        self.headers.iter().map(|(name, value)| (name.as_str(), value.as_str()))
     }
 }
 
@@ -242,20 +233,14 @@ fn headers_to_send(
         headers.push((HEADER_SECURITY_TOKEN.to_string(), trim(token).to_string()));
     }
     // The official signer looks up "Content-Type" with exactly this spelling and the raw value.
-    let content_type = request
-        .headers
-        .iter()
-        .find(|(name, _)| *name == "Content-Type")
-        .map(|(_, value)| *value);
+    let content_type =
+        request.headers.iter().find(|(name, _)| *name == "Content-Type").map(|(_, value)| *value);
     if content_type.is_some_and(|value| {
         !value.is_empty()
             && !value.starts_with("application/json")
             && !value.starts_with("application/bson")
     }) {
-        headers.push((
-            HEADER_CONTENT_SHA256.to_string(),
-            UNSIGNED_PAYLOAD.to_string(),
-        ));
+        headers.push((HEADER_CONTENT_SHA256.to_string(), UNSIGNED_PAYLOAD.to_string()));
     }
     headers.push((HEADER_DATE.to_string(), date.to_string()));
     if !has(&headers, "Host") {
@@ -278,15 +263,7 @@ fn canonical_request(
 ) -> String {
     let method = request.method.to_ascii_uppercase();
     let uri = canonical_uri(request.path);
-    [
-        &method,
-        &uri,
-        query,
-        canonical_headers,
-        signed_headers,
-        payload_hash,
-    ]
-    .join("\n")
+    [&method, &uri, query, canonical_headers, signed_headers, payload_hash].join("\n")
 }
 
 /// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
@@ -323,15 +300,9 @@ fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), E
         .collect();
     signed.sort_unstable();
     if let Some(pair) = signed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(Error::invalid_input(format!(
-            "header {} is given twice",
-            pair[0].0
-        )));
+        return Err(Error::invalid_input(format!("header {} is given twice", pair[0].0)));
     }
-    let canonical = signed
-        .iter()
-        .map(|(name, value)| format!("{name}:{value}\n"))
-        .collect();
+    let canonical = signed.iter().map(|(name, value)| format!("{name}:{value}\n")).collect();
     let names: Vec<&str> = signed.iter().map(|(name, _)| name.as_str()).collect();
     Ok((canonical, names.join(";")))
 }
@@ -389,10 +360,7 @@ fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> Str
 /// `InvalidInput` for a time before 1970 or after 9999 (the format has four year digits).
 pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| out_of_range())?
-        .as_secs();
+    let seconds = time.duration_since(UNIX_EPOCH).map_err(|_| out_of_range())?.as_secs();
     let seconds = i64::try_from(seconds).map_err(|_| out_of_range())?;
     let utc = time::OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range())?;
     let year = u16::try_from(utc.year()).map_err(|_| out_of_range())?;
@@ -411,12 +379,10 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(2 * bytes.len()), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
+    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut out, byte| {
+        let _ = write!(out, "{byte:02x}");
+        out
+    })
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
@@ -481,9 +447,7 @@ pub(crate) fn percent_decode(input: &str) -> Cow<'_, str> {
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|value| u8::try_from(value).ok())
+    char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok())
 }
 
 /// Python's `str.strip()`: Unicode white space, plus the separators U+001C..U+001F.
@@ -545,8 +509,7 @@ mod tests {
                 b'%' => {
                     let hex = bytes.get(i + 1..i + 3);
                     if !hex.is_some_and(|h| {
-                        h.iter()
-                            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+                        h.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
                     }) {
                         return false;
                     }

@@ -33,14 +33,8 @@ impl Offset {
     /// The offset between a gateway time and our time at the same moment.
     pub(crate) fn between(gateway: SystemTime, local: SystemTime) -> Offset {
         match gateway.duration_since(local) {
-            Ok(amount) => Offset {
-                gateway_ahead: true,
-                amount,
-            },
-            Err(behind) => Offset {
-                gateway_ahead: false,
-                amount: behind.duration(),
-            },
+            Ok(amount) => Offset { gateway_ahead: true, amount },
+            Err(behind) => Offset { gateway_ahead: false, amount: behind.duration() },
         }
     }
 
@@ -57,11 +51,8 @@ impl Offset {
     /// `time` moved by this offset, by at most 24 hours.
     fn apply(self, time: SystemTime) -> SystemTime {
         let amount = self.amount.min(MAX_CORRECTION);
-        let moved = if self.gateway_ahead {
-            time.checked_add(amount)
-        } else {
-            time.checked_sub(amount)
-        };
+        let moved =
+            if self.gateway_ahead { time.checked_add(amount) } else { time.checked_sub(amount) };
         moved.unwrap_or(time)
     }
 
@@ -74,11 +65,7 @@ impl Offset {
         } else {
             format!("{minutes} min")
         };
-        let side = if self.gateway_ahead {
-            "behind"
-        } else {
-            "ahead of"
-        };
+        let side = if self.gateway_ahead { "behind" } else { "ahead of" };
         format!("your clock is {amount} {side} the gateway's")
     }
 }
@@ -115,23 +102,14 @@ struct State {
 
 impl ClockSkew {
     pub(crate) fn new(enabled: bool) -> ClockSkew {
-        ClockSkew {
-            enabled,
-            state: Mutex::new(State::default()),
-        }
+        ClockSkew { enabled, state: Mutex::new(State::default()) }
     }
 
     /// The time to sign with: ours, moved by the correction once one was learned.
     pub(crate) fn signing_time(&self, now: SystemTime) -> SigningTime {
         match self.lock().correction {
-            Some(offset) => SigningTime {
-                time: offset.apply(now),
-                corrected: true,
-            },
-            None => SigningTime {
-                time: now,
-                corrected: false,
-            },
+            Some(offset) => SigningTime { time: offset.apply(now), corrected: true },
+            None => SigningTime { time: now, corrected: false },
         }
     }
 
@@ -151,19 +129,13 @@ impl ClockSkew {
         if !Offset::between(gateway, rejected).is_significant() {
             return Diagnosis::default();
         }
-        let times = format!(
-            "X-Sdk-Date {sdk_date}, gateway time {}",
-            format_http_date(gateway)
-        );
+        let times = format!("X-Sdk-Date {sdk_date}, gateway time {}", format_http_date(gateway));
         let note = Some(if offset.is_significant() {
             format!("{} ({times}): correct the clock", offset.describe())
         } else {
             format!("the client's clock correction no longer holds and is dropped ({times})")
         });
-        Diagnosis {
-            re_sign: self.decide(offset, signed),
-            note,
-        }
+        Diagnosis { re_sign: self.decide(offset, signed), note }
     }
 
     /// Whether to re-sign: never twice in a client's life, never after a corrected attempt
@@ -205,15 +177,9 @@ mod tests {
     fn offsets_are_described_in_words() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let ahead = Offset::between(t + Duration::from_secs(2 * 3600 + 60), t);
-        assert_eq!(
-            ahead.describe(),
-            "your clock is 2 h 01 min behind the gateway's"
-        );
+        assert_eq!(ahead.describe(), "your clock is 2 h 01 min behind the gateway's");
         let behind = Offset::between(t - Duration::from_secs(37 * 60), t);
-        assert_eq!(
-            behind.describe(),
-            "your clock is 37 min ahead of the gateway's"
-        );
+        assert_eq!(behind.describe(), "your clock is 37 min ahead of the gateway's");
         assert!(!Offset::between(t + Duration::from_secs(300), t).is_significant());
     }
 
@@ -236,10 +202,7 @@ mod tests {
     }
 
     fn plain(time: SystemTime) -> SigningTime {
-        SigningTime {
-            time,
-            corrected: false,
-        }
+        SigningTime { time, corrected: false }
     }
 
     #[test]
@@ -270,9 +233,6 @@ mod tests {
         assert!(!expired_at(&off, t + Duration::from_secs(7200), plain(t)).re_sign);
         assert_eq!(off.signing_time(t), plain(t));
         // An expired signature with a clock that is right is not ours to fix.
-        assert_eq!(
-            expired_at(&off, t + Duration::from_secs(60), plain(t)),
-            Diagnosis::default()
-        );
+        assert_eq!(expired_at(&off, t + Duration::from_secs(60), plain(t)), Diagnosis::default());
     }
 }

@@ -70,9 +70,7 @@ pub(crate) fn validate_secret(
     } else {
         return Ok(());
     };
-    Err(crate::Error::invalid_input(format!(
-        "{source}: {what} {problem}"
-    )))
+    Err(crate::Error::invalid_input(format!("{source}: {what} {problem}")))
 }
 
 /// Refuses a region that cannot name one: empty, or with white space or a control character
@@ -86,7 +84,5 @@ pub(crate) fn validate_region(region: &str, source: &Source) -> Result<(), crate
         return Ok(());
     };
     let shown = region.escape_debug();
-    Err(crate::Error::invalid_input(format!(
-        "{source}: region \"{shown}\" {problem}"
-    )))
+    Err(crate::Error::invalid_input(format!("{source}: region \"{shown}\" {problem}")))
 }

@@ -58,14 +58,7 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
     if !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    utc(
-        year,
-        time::Month::try_from(month).ok()?,
-        day,
-        hour,
-        minute,
-        second,
-    )
+    utc(year, time::Month::try_from(month).ok()?, day, hour, minute, second)
 }
 
 /// A time as an HTTP date (IMF-fixdate, `Fri, 27 Nov 2026 11:01:00 GMT`).
@@ -93,14 +86,7 @@ pub(crate) fn parse_sdk_date(text: &str) -> Option<SystemTime> {
     }
     let year: i32 = text.get(0..4)?.parse().ok()?;
     let month = time::Month::try_from(number(4..6)?).ok()?;
-    utc(
-        year,
-        month,
-        number(6..8)?,
-        number(9..11)?,
-        number(11..13)?,
-        number(13..15)?,
-    )
+    utc(year, month, number(6..8)?, number(9..11)?, number(11..13)?, number(13..15)?)
 }
 
 /// A UTC calendar time as a `SystemTime`; `None` if it does not exist or is before 1970.
@@ -140,13 +126,9 @@ mod tests {
             parse_sdk_date("20230527T020408Z"),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_685_153_048))
         );
-        for junk in [
-            "",
-            "20230527T020408",
-            "2023052TT020408Z",
-            "20231327T020408Z",
-            "2023-05-27T02:04:08Z",
-        ] {
+        for junk in
+            ["", "20230527T020408", "2023052TT020408Z", "20231327T020408Z", "2023-05-27T02:04:08Z"]
+        {
             assert_eq!(parse_sdk_date(junk), None, "{junk:?}");
         }
     }
@@ -155,18 +137,9 @@ mod tests {
     fn expires_at_forms() {
         // 1716888946 is 2024-05-28T09:35:46Z (CPython: calendar.timegm).
         let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_716_888_946);
-        assert_eq!(
-            parse_rfc3339_utc("2024-05-28T09:35:46.581000Z"),
-            Some(expected)
-        );
+        assert_eq!(parse_rfc3339_utc("2024-05-28T09:35:46.581000Z"), Some(expected));
         assert_eq!(parse_rfc3339_utc("2024-05-28T09:35:46Z"), Some(expected));
-        for junk in [
-            "",
-            "2024-05-28T09:35:46",
-            "2024-13-28T09:35:46Z",
-            "2024-05-28T09:35Z",
-            "x",
-        ] {
+        for junk in ["", "2024-05-28T09:35:46", "2024-13-28T09:35:46Z", "2024-05-28T09:35Z", "x"] {
             assert_eq!(parse_rfc3339_utc(junk), None, "{junk:?}");
         }
     }

@@ -21,10 +21,7 @@ pub struct WaitOptions {
 impl Default for WaitOptions {
     /// Every 10 s, for at most 30 minutes.
     fn default() -> Self {
-        WaitOptions {
-            interval: Duration::from_secs(10),
-            timeout: Duration::from_secs(30 * 60),
-        }
+        WaitOptions { interval: Duration::from_secs(10), timeout: Duration::from_secs(30 * 60) }
     }
 }
 
@@ -47,9 +44,7 @@ impl WaitOptions {
 /// an empty list (the jobs of a new instance may not be listed yet).
 pub fn all_finished(jobs: &[Job]) -> bool {
     !jobs.is_empty()
-        && jobs
-            .iter()
-            .all(|job| job.status.as_ref().is_some_and(|status| status.is_final()))
+        && jobs.iter().all(|job| job.status.as_ref().is_some_and(|status| status.is_final()))
 }
 
 /// What [`Client::wait_for_jobs`] tells its progress callback after each poll.
@@ -144,20 +139,13 @@ impl Client {
                 Err(error) if is_transient(&error) || cut_short(&error, deadline) => Some(error),
                 Err(error) => return Err(error),
             };
-            let remaining = deadline.map_or(options.interval, |d| {
-                d.saturating_duration_since(Instant::now())
-            });
+            let remaining =
+                deadline.map_or(options.interval, |d| d.saturating_duration_since(Instant::now()));
             // Never inside a window the gateway asked us to keep out of.
             let asked = last_error.as_ref().and_then(Error::retry_after);
-            let pause = options
-                .interval
-                .max(asked.unwrap_or_default())
-                .min(remaining);
+            let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
             if let Some(error) = &last_error {
-                progress(Progress::Failed {
-                    error,
-                    next_poll_in: pause,
-                });
+                progress(Progress::Failed { error, next_poll_in: pause });
             }
             std::thread::sleep(pause);
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -212,9 +200,7 @@ impl Seen {
 /// failed or timed out, a resolver that failed. Missing credentials are not, unless the metadata
 /// service itself answered as a busy service does.
 fn is_transient(error: &Error) -> bool {
-    let busy = error
-        .status()
-        .is_some_and(crate::retry::is_retryable_status);
+    let busy = error.status().is_some_and(crate::retry::is_retryable_status);
     if error.is_missing_credentials() {
         return busy;
     }

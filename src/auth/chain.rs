@@ -75,11 +75,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let given = settings.explicit_iam_endpoint.clone();
     let mut iam_endpoint = given_or_set(given, env, Var::IamEndpoint);
     let (auth, mut credentials_from) = match found {
-        Some(Found {
-            auth,
-            profile,
-            from,
-        }) => {
+        Some(Found { auth, profile, from }) => {
             if let Some((path, profile)) = profile {
                 let with_line = |(value, line)| (value, Source::Line(path.clone(), line));
                 project_id = project_id.or(profile.project_id.map(with_line));
@@ -117,12 +113,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     if let Some((project_id, source)) = &project_id {
         validate_project_id(project_id).map_err(|error| error.named_by(source))?;
     }
-    Ok(Resolved {
-        auth,
-        credentials_from,
-        project_id,
-        iam_endpoint,
-    })
+    Ok(Resolved { auth, credentials_from, project_id, iam_endpoint })
 }
 
 /// A setting given to the builder, else the variable's value, with where it came from.
@@ -154,11 +145,7 @@ fn first_credentials(
             Some(variable) => variable.to_string(),
             None => settings.auth_given_by.to_string(),
         };
-        return Ok(Some(Found {
-            auth: auth.clone(),
-            profile: None,
-            from,
-        }));
+        return Ok(Some(Found { auth: auth.clone(), profile: None, from }));
     }
     if let Some(path) = settings.profile_file {
         let named = Some((path, &settings.profile_given_by));
@@ -173,11 +160,7 @@ fn first_credentials(
     }
     if let Some(auth) = from_environment(env, tried)? {
         let from = Var::AccessKey.name().to_string();
-        return Ok(Some(Found {
-            auth,
-            profile: None,
-            from,
-        }));
+        return Ok(Some(Found { auth, profile: None, from }));
     }
     from_profile(None, env, tried)
 }
@@ -230,10 +213,7 @@ fn from_profile(
             Credentials::checked(ak, sk, &line(*ak_line), &line(*sk_line))?
         }
         (None, None) => {
-            tried.push(format!(
-                "profile file {} (no ak/sk in [basic])",
-                path.display()
-            ));
+            tried.push(format!("profile file {} (no ak/sk in [basic])", path.display()));
             return Ok(None);
         }
         _ => {
@@ -251,9 +231,5 @@ fn from_profile(
         Some(source) => format!("{source} {}", path.display()),
         None => format!("the profile file {}", path.display()),
     };
-    Ok(Some(Found {
-        auth: Auth::AkSk(credentials),
-        from,
-        profile: Some((path, profile)),
-    }))
+    Ok(Some(Found { auth: Auth::AkSk(credentials), from, profile: Some((path, profile)) }))
 }

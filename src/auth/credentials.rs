@@ -85,13 +85,7 @@ impl Credentials {
         } else {
             None
         };
-        Ok(Credentials {
-            from: None,
-            oddity,
-            access_key,
-            keyed_hmac,
-            security_token: None,
-        })
+        Ok(Credentials { from: None, oddity, access_key, keyed_hmac, security_token: None })
     }
 
     /// Adds the security token of temporary credentials; it is sent and signed as `X-Security-Token`.
@@ -118,10 +112,8 @@ impl Credentials {
     /// missing or empty.
     pub fn from_env() -> Result<Self, Error> {
         let found = Credentials::from_environment(&Environment::Process)?;
-        let found = found.map(|credentials| Credentials {
-            from: Some(Var::AccessKey.name()),
-            ..credentials
-        });
+        let found = found
+            .map(|credentials| Credentials { from: Some(Var::AccessKey.name()), ..credentials });
         found.ok_or_else(|| {
             Error::invalid_input(format!(
                 "environment variables {} and {} are not set",
@@ -192,11 +184,7 @@ impl Auth {
 
 /// `empty` for a variable set to nothing, else `not set`.
 fn not_set_or_empty(env: &Environment, var: Var) -> &'static str {
-    if env.is_blank(var) {
-        "empty"
-    } else {
-        "not set"
-    }
+    if env.is_blank(var) { "empty" } else { "not set" }
 }
 
 impl fmt::Debug for Credentials {
@@ -204,10 +192,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key", &self.access_key)
             .field("secret_key", &Redacted(()))
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(Redacted),
-            )
+            .field("security_token", &self.security_token.as_ref().map(Redacted))
             .finish()
     }
 }
@@ -310,19 +295,13 @@ impl IamToken {
             return Ok(None);
         };
         let token = IamToken::checked(token, &Source::var(Var::AuthToken))?;
-        Ok(Some(IamToken {
-            from: Some(Var::AuthToken.name()),
-            ..token
-        }))
+        Ok(Some(IamToken { from: Some(Var::AuthToken.name()), ..token }))
     }
 
     /// A token whose source is named when it is refused.
     pub(crate) fn checked(token: String, from: &Source) -> Result<Self, Error> {
         validate_secret("IAM token", &token, true, from)?;
-        Ok(IamToken {
-            token: Redacted(token),
-            from: None,
-        })
+        Ok(IamToken { token: Redacted(token), from: None })
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -337,9 +316,7 @@ pub(crate) fn validate_header_value(what: &str, value: &str) -> Result<(), Error
         return Err(Error::invalid_input(format!("{what} is empty")));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid_input(format!(
-            "{what} contains a control character"
-        )));
+        return Err(Error::invalid_input(format!("{what} contains a control character")));
     }
     Ok(())
 }

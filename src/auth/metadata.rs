@@ -91,15 +91,10 @@ impl MetadataCredentials {
         let mut state = self.lock();
         loop {
             let now = SystemTime::now();
-            let valid = state
-                .cached
-                .as_ref()
-                .filter(|(_, expires_at)| now < *expires_at);
+            let valid = state.cached.as_ref().filter(|(_, expires_at)| now < *expires_at);
             let fresh =
                 valid.is_some_and(|(_, expires_at)| now + REFRESH_BEFORE_EXPIRY < *expires_at);
-            let backing_off = state
-                .last_failure
-                .is_some_and(|at| at.elapsed() < RENEWAL_BACKOFF);
+            let backing_off = state.last_failure.is_some_and(|at| at.elapsed() < RENEWAL_BACKOFF);
             match valid.map(|(auth, _)| auth.clone()) {
                 Some(auth) if fresh || state.fetching || backing_off => {
                     return Ok(Claim::Use(auth));
@@ -224,10 +219,8 @@ impl MetadataCredentials {
         deadline: Instant,
         secrets: &Secrets,
     ) -> Result<Vec<u8>, Error> {
-        let mut headers: Vec<(String, String)> = header
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
+        let mut headers: Vec<(String, String)> =
+            header.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
         // An empty PUT says so, as the official SDK's requests does (not an empty chunked body).
         if method == "PUT" {
             headers.push(("Content-Length".to_string(), "0".to_string()));

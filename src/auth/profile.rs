@@ -32,8 +32,7 @@ pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option
     if let Some(path) = env.get(Var::CredentialsFile) {
         return Some((PathBuf::from(path), true));
     }
-    env.home()
-        .map(|home| (home.join(".huaweicloud").join("credentials"), false))
+    env.home().map(|home| (home.join(".huaweicloud").join("credentials"), false))
 }
 
 /// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required;
@@ -117,10 +116,7 @@ mod tests {
         assert_eq!(value(&profile.sk), Some("SK1"));
         assert_eq!(value(&profile.project_id), Some("p-1"));
         assert_eq!(profile.security_token, None);
-        assert_eq!(
-            value(&profile.iam_endpoint),
-            Some("https://iam.example.com")
-        );
+        assert_eq!(value(&profile.iam_endpoint), Some("https://iam.example.com"));
     }
 
     #[test]
@@ -134,10 +130,7 @@ mod tests {
         let error = parse_profile("[basic]\nak=A\nsecret-without-equals\n").err();
         assert_eq!(error.as_deref(), Some("line 3: expected key = value"));
         let error = parse_profile("[basic\n").err();
-        assert_eq!(
-            error.as_deref(),
-            Some("line 1: unterminated section header")
-        );
+        assert_eq!(error.as_deref(), Some("line 1: unterminated section header"));
     }
 
     #[test]
@@ -146,10 +139,7 @@ mod tests {
         let profile = parse_profile(text).unwrap();
         assert_eq!(value(&profile.ak), Some("AK2"));
         assert_eq!(value(&profile.sk), Some("SK2"));
-        assert_eq!(
-            value(&profile.iam_endpoint),
-            Some("https://iam.example.com:443")
-        );
+        assert_eq!(value(&profile.iam_endpoint), Some("https://iam.example.com:443"));
         assert_eq!(value(&profile.project_id), Some("p:1"));
         let error = parse_profile("\u{feff}[basic]\nno delimiter\n").err();
         assert_eq!(error.as_deref(), Some("line 2: expected key = value"));

@@ -168,11 +168,7 @@ fn main() -> ExitCode {
     if stdout_was_closed() {
         return exit_with(&Failure::Output(std::io::Error::other("stdout is closed")));
     }
-    let outcome = if args.demo {
-        run_demo(&args)
-    } else {
-        run(&args)
-    };
+    let outcome = if args.demo { run_demo(&args) } else { run(&args) };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -318,9 +314,7 @@ fn parse_args(mut parser: lexopt::Parser) -> Result<Mode, String> {
 fn set_option(args: &mut Args, flag: &str, parser: &mut lexopt::Parser) -> Result<(), String> {
     let mut value = || parser.value().map_err(|_| format!("{flag} needs a value"));
     let text = |value: OsString| {
-        value
-            .into_string()
-            .map_err(|value| format!("{flag} {value:?} is not UTF-8 text"))
+        value.into_string().map_err(|value| format!("{flag} {value:?} is not UTF-8 text"))
     };
     match flag {
         "--endpoint" => args.endpoint = Some(text(value()?)?),
@@ -343,9 +337,7 @@ fn set_option(args: &mut Args, flag: &str, parser: &mut lexopt::Parser) -> Resul
 
 /// The one operand: the resource id, which must be text.
 fn set_operand(args: &mut Args, operand: OsString) -> Result<(), String> {
-    let id = operand
-        .into_string()
-        .map_err(|id| format!("RESOURCE_ID {id:?} is not UTF-8 text"))?;
+    let id = operand.into_string().map_err(|id| format!("RESOURCE_ID {id:?} is not UTF-8 text"))?;
     if args.resource_id.is_some() {
         return Err(format!("unexpected argument {id:?}"));
     }
@@ -382,9 +374,7 @@ fn option_named(given: &str) -> Result<&'static str, String> {
         Some((distance, known)) if distance <= (known.len() / 4).clamp(1, 2) => {
             Err(format!("unknown option {given}: did you mean {known}?"))
         }
-        _ => Err(format!(
-            "unknown option {given} (put -- before an id that starts with -)"
-        )),
+        _ => Err(format!("unknown option {given} (put -- before an id that starts with -)")),
     }
 }
 
@@ -425,32 +415,14 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
             wait_timeout.as_secs_f64()
         ));
     }
-    let demo_settings = &[
-        "--endpoint",
-        "--region",
-        "--project-id",
-        "--profile-file",
-        "--ca-file",
-    ];
+    let demo_settings = &["--endpoint", "--region", "--project-id", "--profile-file", "--ca-file"];
     // Which options do nothing, when, and why.
     let rules: [(&[&str], bool, &str); 5] = [
         (&["--serve"], !args.demo, "without --demo"),
-        (
-            &["--wait", "--json", "--demo", "--serve", "--interval"],
-            args.check,
-            "with --check",
-        ),
+        (&["--wait", "--json", "--demo", "--serve", "--interval"], args.check, "with --check"),
         (&["--interval"], !args.wait, "without --wait"),
-        (
-            demo_settings,
-            args.demo,
-            "with --demo (it uses its own fake)",
-        ),
-        (
-            &["--wait", "--json", "--timeout", "-v"],
-            args.serve,
-            "with --serve (no request is made)",
-        ),
+        (demo_settings, args.demo, "with --demo (it uses its own fake)"),
+        (&["--wait", "--json", "--timeout", "-v"], args.serve, "with --serve (no request is made)"),
     ];
     let given = |flag: &&&str| seen.contains(*flag) || (**flag == "-v" && args.verbosity > 0);
     for (flags, applies, why) in rules {
@@ -472,9 +444,7 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let builder = Client::builder()
-        .named_by_the_cli()
-        .log_to_stderr(args.verbosity);
+    let builder = Client::builder().named_by_the_cli().log_to_stderr(args.verbosity);
     let mut builder = credentials(builder, args)?;
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);
@@ -507,11 +477,7 @@ fn check(client: &Client, resource_id: Option<&str>) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     for (index, line) in lines.iter().enumerate() {
         let mark = if line.ok { "ok  " } else { "FAIL" };
-        let first = if Some(index) == first_failure {
-            "   <- the first problem"
-        } else {
-            ""
-        };
+        let first = if Some(index) == first_failure { "   <- the first problem" } else { "" };
         writeln!(
             out,
             "{mark} {:<11} {}{first}",
@@ -557,10 +523,7 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
     let mut line = ProgressLine::new(resource_id);
     let outcome = client.wait_for_jobs(resource_id, options, |progress| match progress {
         Progress::Listed(jobs) => line.show(jobs),
-        Progress::Failed {
-            error,
-            next_poll_in,
-        } => line.failed(error, next_poll_in),
+        Progress::Failed { error, next_poll_in } => line.failed(error, next_poll_in),
         _ => {}
     });
     line.finish();
@@ -587,10 +550,7 @@ fn fetch_and_print(client: &Client, resource_id: &str, args: &Args) -> Result<()
 
 /// The failed jobs among `jobs`, each on stderr with its error, as a failure (exit 3), if any.
 fn report_failed(jobs: &[Job]) -> Option<Failure> {
-    let failed: Vec<&Job> = jobs
-        .iter()
-        .filter(|job| job.status == Some(JobStatus::Fail))
-        .collect();
+    let failed: Vec<&Job> = jobs.iter().filter(|job| job.status == Some(JobStatus::Fail)).collect();
     for job in &failed {
         report(&format!(
             "job {} failed: {}: {}",
@@ -636,10 +596,8 @@ impl<'a> ProgressLine<'a> {
                 None => counts.push((status, 1)),
             }
         }
-        let summary: Vec<String> = counts
-            .iter()
-            .map(|(name, count)| format!("{count} {}", one_line(name)))
-            .collect();
+        let summary: Vec<String> =
+            counts.iter().map(|(name, count)| format!("{count} {}", one_line(name))).collect();
         let line = format!(
             "{}: {} job(s){}{}",
             self.waited(),
@@ -671,11 +629,7 @@ impl<'a> ProgressLine<'a> {
     fn write(&mut self, line: &str) {
         let mut err = std::io::stderr().lock();
         // Progress is best effort: a closed stderr must not stop the wait.
-        let _ = if self.live {
-            write!(err, "\r\x1b[2K{line}")
-        } else {
-            writeln!(err, "{line}")
-        };
+        let _ = if self.live { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
         let _ = err.flush();
         self.shown = true;
     }
@@ -793,10 +747,8 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
         .log_to_stderr(args.verbosity)
         .timeout(call_timeout.unwrap_or(Duration::from_secs(10)))
         .build()?;
-    let args = Args {
-        interval: args.interval.or(Some(Duration::from_millis(500))),
-        ..args.clone()
-    };
+    let args =
+        Args { interval: args.interval.or(Some(Duration::from_millis(500))), ..args.clone() };
     fetch_and_print(&client, resource_id, &args)
 }
 
@@ -824,11 +776,7 @@ fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
         job.status = Some(status);
         vec![job]
     };
-    Ok(vec![
-        stage(JobStatus::Init),
-        stage(JobStatus::Running),
-        stage(JobStatus::Success),
-    ])
+    Ok(vec![stage(JobStatus::Init), stage(JobStatus::Running), stage(JobStatus::Success)])
 }
 
 /// `--demo --serve`: prints on stdout the `export` lines a shell can `eval` to reach the fake,
@@ -882,11 +830,7 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
     let scenarios = [
         (
             "demo-success",
-            vec![
-                stage(JobStatus::Init),
-                stage(JobStatus::Running),
-                stage(JobStatus::Success),
-            ],
+            vec![stage(JobStatus::Init), stage(JobStatus::Running), stage(JobStatus::Success)],
             "INIT, RUNNING, then SUCCESS",
         ),
         (
@@ -908,11 +852,7 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         ),
         (
             "demo-forbidden",
-            vec![gateway(
-                403,
-                "DBSS.0403",
-                "The user is not authorized to view this instance",
-            )],
+            vec![gateway(403, "DBSS.0403", "The user is not authorized to view this instance")],
             "403 DBSS.0403 (exit 5)",
         ),
         (
@@ -943,16 +883,10 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
             ],
             "503 three times, then SUCCESS (one call gives up: exit 1; --wait rides it out)",
         ),
-        (
-            "demo-empty",
-            vec![Step::Jobs(Vec::new())],
-            "no job listed, ever (--wait exits 4)",
-        ),
+        ("demo-empty", vec![Step::Jobs(Vec::new())], "no job listed, ever (--wait exits 4)"),
         (
             "demo-slow",
-            vec![Step::Reply(
-                Reply::new(200, done).drip(Duration::from_millis(5)),
-            )],
+            vec![Step::Reply(Reply::new(200, done).drip(Duration::from_millis(5)))],
             "SUCCESS, sent a byte every 5 ms (about 2 s)",
         ),
     ];

@@ -43,10 +43,9 @@ pub(crate) fn classify(
     let message = match kind {
         TransportKind::Tls => tls_words(&error),
         TransportKind::Timeout => timeout_words(&error, connect_is_deadline),
-        TransportKind::Dns => format!(
-            "the host name could not be resolved ({})",
-            inner_text(&error)
-        ),
+        TransportKind::Dns => {
+            format!("the host name could not be resolved ({})", inner_text(&error))
+        }
         _ => match &error {
             ureq::Error::ConnectProxyFailed(reason) => proxy_words(reason),
             _ => inner_text(&error),
@@ -95,8 +94,7 @@ fn timeout_words(error: &ureq::Error, connect_is_deadline: bool) -> String {
 
 /// std reports `getaddrinfo` failures with this text (the error kind is not stable to match).
 fn is_resolver_failure(io: &std::io::Error) -> bool {
-    io.to_string()
-        .starts_with("failed to lookup address information")
+    io.to_string().starts_with("failed to lookup address information")
 }
 
 /// The text of a TLS library's error inside an I/O error, if that is what it is.
@@ -135,13 +133,9 @@ fn tls_words(error: &ureq::Error) -> String {
     let lower = text.to_ascii_lowercase();
     let words = if lower.contains("unknownissuer") || lower.contains("unable to get local issuer") {
         "the server's certificate is not trusted (unknown issuer)"
-    } else if [
-        "not valid for name",
-        "hostname mismatch",
-        "ip address mismatch",
-    ]
-    .iter()
-    .any(|text| lower.contains(text))
+    } else if ["not valid for name", "hostname mismatch", "ip address mismatch"]
+        .iter()
+        .any(|text| lower.contains(text))
     {
         "the server's certificate is not valid for this host name"
     } else if lower.contains("expired") {

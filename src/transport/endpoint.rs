@@ -76,10 +76,8 @@ impl Endpoint {
                 .map(|urls| (urls, format!("the regions file's DBSS {region:?}"))),
         };
         if let Some((urls, source)) = listed {
-            let urls: Vec<String> = urls
-                .into_iter()
-                .filter(|url: &String| !url.is_empty())
-                .collect();
+            let urls: Vec<String> =
+                urls.into_iter().filter(|url: &String| !url.is_empty()).collect();
             if urls.is_empty() {
                 return Err(Error::invalid_input(format!("{source} names no endpoint")));
             }
@@ -105,10 +103,7 @@ impl Endpoint {
             )));
         }
         let url = format!("https://dbss.{region}.myhuaweicloud.com");
-        Ok((
-            vec![Endpoint::parse(&url)?],
-            "the built-in table's".to_string(),
-        ))
+        Ok((vec![Endpoint::parse(&url)?], "the built-in table's".to_string()))
     }
 
     /// The metadata service's URL: plain http is expected there, so only the link-local metadata
@@ -227,9 +222,8 @@ fn host_of(authority: &str) -> Option<(&str, Option<u16>)> {
         Some(port) => Some(port.parse::<u16>().ok()?),
         None => None,
     };
-    let valid_name = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
+    let valid_name =
+        host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
     (!host.is_empty() && valid_name).then_some((host, port))
 }
 
@@ -270,11 +264,7 @@ mod tests {
             "https://dbss.example.com:443",
             "dbss.example.com:443",
         );
-        check_ok(
-            "http://127.0.0.1:8080",
-            "http://127.0.0.1:8080",
-            "127.0.0.1:8080",
-        );
+        check_ok("http://127.0.0.1:8080", "http://127.0.0.1:8080", "127.0.0.1:8080");
         check_ok("http://[::1]:8080", "http://[::1]:8080", "[::1]:8080");
         check_ok("HTTP://localhost:1", "http://localhost:1", "localhost:1");
     }

@@ -153,9 +153,8 @@ impl Transport {
             Route::Direct => None,
         };
         let started = Instant::now();
-        let result = self
-            .send(request)
-            .map_err(|error| error.at(&request.target.host_and_port(), proxy));
+        let result =
+            self.send(request).map_err(|error| error.at(&request.target.host_and_port(), proxy));
         if !self.hooks.wants_responses() {
             return result;
         }
@@ -186,9 +185,7 @@ impl Transport {
                 request.resend,
             ));
         }
-        let mut builder = ureq::http::Request::builder()
-            .method(request.method)
-            .uri(request.url);
+        let mut builder = ureq::http::Request::builder().method(request.method).uri(request.url);
         for (name, value) in request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -238,11 +235,7 @@ fn read(
         })
         .collect();
     let body = if (200..=299).contains(&status) {
-        let read = response
-            .body_mut()
-            .with_config()
-            .limit(request.body_limit)
-            .read_to_vec();
+        let read = response.body_mut().with_config().limit(request.body_limit).read_to_vec();
         match read {
             Ok(body) => body,
             Err(ureq::Error::BodyExceedsLimit(_)) => {
@@ -258,26 +251,13 @@ fn read(
     } else {
         // An unreadable error body still leaves the status and request id to report.
         let mut body = Vec::new();
-        let _ = response
-            .body_mut()
-            .as_reader()
-            .take(ERROR_BODY_LIMIT)
-            .read_to_end(&mut body);
+        let _ = response.body_mut().as_reader().take(ERROR_BODY_LIMIT).read_to_end(&mut body);
         body
     };
-    let signed = request
-        .signed
-        .map(|(canonical_request, _)| canonical_request);
+    let signed = request.signed.map(|(canonical_request, _)| canonical_request);
     let secrets = match request.secret_body && (200..=299).contains(&status) {
         true => request.secrets.with_body(&body),
         false => request.secrets.clone(),
     };
-    Ok(Answer::read(
-        status,
-        headers,
-        body,
-        received_at,
-        &secrets,
-        signed,
-    ))
+    Ok(Answer::read(status, headers, body, received_at, &secrets, signed))
 }

@@ -16,19 +16,11 @@ use crate::redact;
 use crate::transport::Endpoint;
 
 /// Read in this order for an `https://` target; the first that is set wins.
-const HTTPS_VARIABLES: [Var; 4] = [
-    Var::HttpsProxy,
-    Var::HttpsProxyLower,
-    Var::AllProxy,
-    Var::AllProxyLower,
-];
+const HTTPS_VARIABLES: [Var; 4] =
+    [Var::HttpsProxy, Var::HttpsProxyLower, Var::AllProxy, Var::AllProxyLower];
 /// The same for an `http://` target.
-const HTTP_VARIABLES: [Var; 4] = [
-    Var::HttpProxy,
-    Var::HttpProxyLower,
-    Var::AllProxy,
-    Var::AllProxyLower,
-];
+const HTTP_VARIABLES: [Var; 4] =
+    [Var::HttpProxy, Var::HttpProxyLower, Var::AllProxy, Var::AllProxyLower];
 const NO_PROXY_VARIABLES: [Var; 2] = [Var::NoProxy, Var::NoProxyLower];
 
 /// What the builder was told about proxies.
@@ -145,8 +137,7 @@ impl ProxyRoute {
     /// Whether the proxy for `target` resolves its name (an HTTP proxy, `socks5h://`); a
     /// `socks5://` proxy is given the address our resolver found.
     pub(crate) fn resolves(&self, target: &Endpoint) -> bool {
-        self.chosen(target)
-            .is_some_and(|chosen| !chosen.proxy.resolve_target())
+        self.chosen(target).is_some_and(|chosen| !chosen.proxy.resolve_target())
     }
 
     /// The proxies' passwords, for scrubbing error texts.
@@ -157,10 +148,7 @@ impl ProxyRoute {
 
 /// The first of `variables` that is set, as a proxy.
 fn from_variables(variables: &[Var], env: &Environment) -> Result<Option<Chosen>, Error> {
-    match variables
-        .iter()
-        .find_map(|var| env.get(*var).map(|url| (url, var.name())))
-    {
+    match variables.iter().find_map(|var| env.get(*var).map(|url| (url, var.name()))) {
         Some((url, name)) => choose(&url, Some(name)).map(Some),
         None => Ok(None),
     }
@@ -169,9 +157,8 @@ fn from_variables(variables: &[Var], env: &Environment) -> Result<Option<Chosen>
 /// Checks a proxy URL and parses it. `from` names the variable it came from.
 fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
     let url = url.trim();
-    let source = from.map_or(" given to ClientBuilder::proxy".to_string(), |name| {
-        format!(" in {name}")
-    });
+    let source =
+        from.map_or(" given to ClientBuilder::proxy".to_string(), |name| format!(" in {name}"));
     let shown = redact::userinfo(url);
     if has_path_query_or_fragment(url) {
         return Err(Error::invalid_input(format!(
@@ -199,15 +186,8 @@ fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
         .and_then(|(_, rest)| rest.rsplit_once('@'))
         .and_then(|(userinfo, _)| userinfo.split_once(':'))
         .map(|(_, password)| password.to_string());
-    let passwords = written
-        .into_iter()
-        .chain(proxy.password().map(str::to_string))
-        .collect();
-    Ok(Chosen {
-        proxy,
-        shown,
-        passwords,
-    })
+    let passwords = written.into_iter().chain(proxy.password().map(str::to_string)).collect();
+    Ok(Chosen { proxy, shown, passwords })
 }
 
 /// Whether a proxy URL goes on after its authority (a lone trailing `/` is fine). A `/`, `?` or
@@ -257,10 +237,7 @@ impl NoProxy {
         }
         let (name, port) = split_port(&entry);
         let name = name.trim_start_matches("*.").trim_start_matches('.');
-        let name = name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
+        let name = name.trim_start_matches('[').trim_end_matches(']').to_string();
         Some(NoProxy::Host { name, port })
     }
 
@@ -273,9 +250,9 @@ impl NoProxy {
                     || (host.parse::<IpAddr>().is_err() && host.ends_with(&format!(".{name}")));
                 domain && wanted.is_none_or(|wanted| wanted == port)
             }
-            NoProxy::Range { network, prefix } => host
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| in_range(ip, *network, *prefix)),
+            NoProxy::Range { network, prefix } => {
+                host.parse::<IpAddr>().is_ok_and(|ip| in_range(ip, *network, *prefix))
+            }
         }
     }
 }
@@ -335,11 +312,7 @@ mod tests {
             ("0.0.0.0/0", "192.168.1.1", 443, true),
         ] {
             let parsed = NoProxy::parse(entry).unwrap();
-            assert_eq!(
-                parsed.matches(host, port),
-                expected,
-                "{entry} {host}:{port}"
-            );
+            assert_eq!(parsed.matches(host, port), expected, "{entry} {host}:{port}");
         }
         assert_eq!(NoProxy::parse(" "), None);
         assert_eq!(NoProxy::parse("10.0.0.0/99"), None);

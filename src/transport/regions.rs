@@ -25,8 +25,7 @@ pub(crate) fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
     if let Some(path) = env.get(Var::RegionsFile) {
         return Some((PathBuf::from(path), true));
     }
-    env.home()
-        .map(|home| (home.join(".huaweicloud").join("regions.yaml"), false))
+    env.home().map(|home| (home.join(".huaweicloud").join("regions.yaml"), false))
 }
 
 /// The DBSS endpoints the regions file names for `region`, if it names any.
@@ -89,9 +88,7 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, &'static str)> {
         // `yaml.dump` writes a service's items at column 0: `- endpoint: …`.
         let item = line.strip_prefix("- ").filter(|rest| field(rest).is_some());
         if !indented && item.is_none() {
-            let key = line
-                .strip_suffix(':')
-                .ok_or((number, "a service name followed by `:`"))?;
+            let key = line.strip_suffix(':').ok_or((number, "a service name followed by `:`"))?;
             service = Some(unquote(key));
             in_block_list = false;
             continue;
@@ -101,12 +98,7 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, &'static str)> {
         };
         if item.is_some() {
             let (service, id, endpoints) = (service.clone(), String::new(), Vec::new());
-            entries.push(Entry {
-                service,
-                id,
-                endpoints,
-                line: number,
-            });
+            entries.push(Entry { service, id, endpoints, line: number });
             in_block_list = false;
         }
         let entry = entries
@@ -129,9 +121,7 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, &'static str)> {
 /// The key and value of a region's field (`id`, `endpoint`, `endpoints`), keys optionally quoted.
 fn field(line: &str) -> Option<(&'static str, &str)> {
     let (key, value) = line.split_once(':')?;
-    let key = ["id", "endpoint", "endpoints"]
-        .into_iter()
-        .find(|known| unquote(key) == *known)?;
+    let key = ["id", "endpoint", "endpoints"].into_iter().find(|known| unquote(key) == *known)?;
     Some((key, value))
 }
 
@@ -169,19 +159,13 @@ fn unquote(value: &str) -> String {
     let quoted = value.len() >= 2
         && ((value.starts_with('"') && value.ends_with('"'))
             || (value.starts_with('\'') && value.ends_with('\'')));
-    if quoted {
-        value[1..value.len() - 1].to_string()
-    } else {
-        value.to_string()
-    }
+    if quoted { value[1..value.len() - 1].to_string() } else { value.to_string() }
 }
 
 /// The file a build script should watch, when the regions file is the default one and exists, or
 /// is named by the variable.
 pub(crate) fn file_to_watch(env: &Environment) -> Option<PathBuf> {
-    regions_file(env)
-        .map(|(path, _)| path)
-        .filter(|path| Path::exists(path))
+    regions_file(env).map(|(path, _)| path).filter(|path| Path::exists(path))
 }
 
 #[cfg(test)]
@@ -195,12 +179,7 @@ mod tests {
         let dbss: Vec<(&str, Vec<&str>)> = entries
             .iter()
             .filter(|e| e.service == "DBSS")
-            .map(|e| {
-                (
-                    e.id.as_str(),
-                    e.endpoints.iter().map(String::as_str).collect(),
-                )
-            })
+            .map(|e| (e.id.as_str(), e.endpoints.iter().map(String::as_str).collect()))
             .collect();
         assert_eq!(
             dbss,
@@ -222,14 +201,7 @@ mod tests {
             .iter()
             .map(|e| (e.service.as_str(), e.id.as_str(), e.endpoints.len()))
             .collect();
-        assert_eq!(
-            found,
-            [
-                ("DBSS", "cn-north-4", 1),
-                ("DBSS", "r2", 2),
-                ("ECS", "cn-north-4", 1)
-            ]
-        );
+        assert_eq!(found, [("DBSS", "cn-north-4", 1), ("DBSS", "r2", 2), ("ECS", "cn-north-4", 1)]);
         assert_eq!(entries[1].endpoints[1], "https://c.example.com");
     }
 

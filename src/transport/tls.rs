@@ -40,11 +40,8 @@ pub(crate) fn tls_config(
         }
         (Some((RootCertificates::File(path), source)), _) => {
             let roots = certificates_in_file(path, &source)?;
-            let trust = format!(
-                "the {} CA certificate(s) in {} ({source})",
-                roots.len(),
-                path.display()
-            );
+            let trust =
+                format!("the {} CA certificate(s) in {} ({source})", roots.len(), path.display());
             (Some(roots), trust)
         }
         (None, Some(path)) => {

@@ -20,12 +20,7 @@ struct Listeners {
 impl Listeners {
     fn start() -> Listeners {
         let counting = || Server::raw(drop);
-        Listeners {
-            dbss: counting(),
-            iam: counting(),
-            metadata: counting(),
-            proxy: counting(),
-        }
+        Listeners { dbss: counting(), iam: counting(), metadata: counting(), proxy: counting() }
     }
 
     /// A client builder that would reach each listener: no project id (so the IAM lookup would
@@ -47,10 +42,7 @@ impl Listeners {
             ("metadata", self.metadata.connections()),
             ("proxy", self.proxy.connections()),
         ];
-        assert!(
-            counts.iter().all(|(_, count)| *count == 0),
-            "{what}: {counts:?}"
-        );
+        assert!(counts.iter().all(|(_, count)| *count == 0), "{what}: {counts:?}");
     }
 }
 
@@ -65,16 +57,8 @@ const BAD_IDS: [&str; 6] = ["", ".", "..", "a\nb", "tab\there", "del\u{7f}"];
 #[test]
 fn bad_ids_cause_no_traffic_on_any_entry_point_or_credential_source() {
     let listeners = Listeners::start();
-    let explicit = listeners
-        .builder()
-        .auth(Credentials::new("AK", "SK").unwrap())
-        .build()
-        .unwrap();
-    let token = listeners
-        .builder()
-        .auth(IamToken::new("token-value").unwrap())
-        .build()
-        .unwrap();
+    let explicit = listeners.builder().auth(Credentials::new("AK", "SK").unwrap()).build().unwrap();
+    let token = listeners.builder().auth(IamToken::new("token-value").unwrap()).build().unwrap();
     // Credentials from the metadata service, fetched lazily: a bad id must not start the fetch.
     let metadata = listeners.builder().build().unwrap();
     let wait = WaitOptions::default().timeout(Duration::from_secs(1));
@@ -95,34 +79,15 @@ fn bad_settings_and_credentials_cause_no_traffic() {
     let listeners = Listeners::start();
     let dir = TempDir::new("before-traffic");
     let not_pem = dir.write("not.pem", "not a certificate");
-    let ok = || {
-        listeners
-            .builder()
-            .auth(Credentials::new("AK", "SK").unwrap())
-    };
+    let ok = || listeners.builder().auth(Credentials::new("AK", "SK").unwrap());
     let builds: Vec<(&str, Result<Client, dbss_jobs::Error>)> = vec![
         ("ftp endpoint", ok().endpoint("ftp://127.0.0.1:1").build()),
-        (
-            "plain http off loopback",
-            ok().endpoint("http://dbss.example.com").build(),
-        ),
-        (
-            "endpoint with a path",
-            ok().endpoint("https://dbss.example.com/v1").build(),
-        ),
-        (
-            "endpoint with user info",
-            ok().endpoint("https://u:p@dbss.example.com").build(),
-        ),
+        ("plain http off loopback", ok().endpoint("http://dbss.example.com").build()),
+        ("endpoint with a path", ok().endpoint("https://dbss.example.com/v1").build()),
+        ("endpoint with user info", ok().endpoint("https://u:p@dbss.example.com").build()),
         ("not a URL", ok().endpoint("dbss.example.com").build()),
-        (
-            "proxy with a path",
-            ok().proxy(format!("{}/x", listeners.proxy.url())).build(),
-        ),
-        (
-            "proxy password with a slash",
-            ok().proxy("http://u:p/w@127.0.0.1:1").build(),
-        ),
+        ("proxy with a path", ok().proxy(format!("{}/x", listeners.proxy.url())).build()),
+        ("proxy password with a slash", ok().proxy("http://u:p/w@127.0.0.1:1").build()),
         ("proxy nonsense", ok().proxy("::not a proxy::").build()),
         (
             "proxy variable with a path",
@@ -131,50 +96,27 @@ fn bad_settings_and_credentials_cause_no_traffic() {
                 .build(),
         ),
         ("zero timeout", ok().timeout(Duration::ZERO).build()),
-        (
-            "timeout over a day",
-            ok().timeout(Duration::from_secs(90_000)).build(),
-        ),
-        (
-            "zero connect timeout",
-            ok().connect_timeout(Duration::ZERO).build(),
-        ),
+        ("timeout over a day", ok().timeout(Duration::from_secs(90_000)).build()),
+        ("zero connect timeout", ok().connect_timeout(Duration::ZERO).build()),
         ("zero body limit", ok().max_body_size(0).build()),
-        (
-            "not PEM",
-            ok().root_certificates_pem(b"garbage".to_vec()).build(),
-        ),
+        ("not PEM", ok().root_certificates_pem(b"garbage".to_vec()).build()),
         (
             "SSL_CERT_FILE missing",
-            ok().environment([("SSL_CERT_FILE", "/nonexistent/ca.pem")])
-                .build(),
+            ok().environment([("SSL_CERT_FILE", "/nonexistent/ca.pem")]).build(),
         ),
         (
             "SSL_CERT_FILE without a certificate",
-            ok().environment([("SSL_CERT_FILE", not_pem.to_str().unwrap())])
-                .build(),
+            ok().environment([("SSL_CERT_FILE", not_pem.to_str().unwrap())]).build(),
         ),
-        (
-            "metadata off loopback",
-            ok().metadata_endpoint("http://10.0.0.1").build(),
-        ),
+        ("metadata off loopback", ok().metadata_endpoint("http://10.0.0.1").build()),
         (
             "metadata switch misspelt",
-            listeners
-                .builder()
-                .environment([("DBSS_JOBS_ECS_METADATA", "maybe")])
-                .build(),
+            listeners.builder().environment([("DBSS_JOBS_ECS_METADATA", "maybe")]).build(),
         ),
-        (
-            "user agent with a newline",
-            ok().user_agent_suffix("a\nb").build(),
-        ),
+        ("user agent with a newline", ok().user_agent_suffix("a\nb").build()),
         (
             "AK half set in the environment",
-            listeners
-                .builder()
-                .environment([("HUAWEICLOUD_SDK_AK", "AK")])
-                .build(),
+            listeners.builder().environment([("HUAWEICLOUD_SDK_AK", "AK")]).build(),
         ),
         (
             "security token with a control character",
@@ -194,9 +136,7 @@ fn bad_settings_and_credentials_cause_no_traffic() {
     check_invalid(Credentials::new("A\nK", "SK"), "AK with a newline");
     check_invalid(Credentials::new("AK", ""), "empty SK");
     check_invalid(
-        Credentials::new("AK", "SK")
-            .unwrap()
-            .with_security_token("t\u{1b}"),
+        Credentials::new("AK", "SK").unwrap().with_security_token("t\u{1b}"),
         "security token with an escape",
     );
     check_invalid(IamToken::new(" "), "blank IAM token");
@@ -209,23 +149,9 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
     let listeners = Listeners::start();
     let (dbss, iam) = (listeners.dbss.url(), listeners.iam.url());
     let cases: [&[&str]; 6] = [
-        &[
-            "--check",
-            "--endpoint",
-            &dbss,
-            "--region",
-            "cn-north-4",
-            "a\nb",
-        ],
+        &["--check", "--endpoint", &dbss, "--region", "cn-north-4", "a\nb"],
         &["--endpoint", &dbss, "--region", "cn-north-4", ""],
-        &[
-            "--endpoint",
-            &dbss,
-            "--region",
-            "cn-north-4",
-            "--wait",
-            "..",
-        ],
+        &["--endpoint", &dbss, "--region", "cn-north-4", "--wait", ".."],
         &["--endpoint", &dbss, "--timeout", "0", "r"],
         &["--endpoint", "ftp://127.0.0.1:1", "r"],
         &["--endpoint", &dbss, "--ca-file", "/nonexistent/ca.pem", "r"],
@@ -243,13 +169,7 @@ fn the_cli_refuses_bad_input_with_exit_2_and_no_traffic() {
         check_exit(&output, 2);
     }
     let bad_proxy = get_jobs()
-        .args([
-            "--endpoint",
-            "https://dbss.example.com",
-            "--project-id",
-            "p",
-            "r",
-        ])
+        .args(["--endpoint", "https://dbss.example.com", "--project-id", "p", "r"])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
         .env("HTTPS_PROXY", "http://u:p/w@127.0.0.1:1")
@@ -283,10 +203,8 @@ fn settings_are_refused_where_they_enter_naming_their_source() {
     let listeners = Listeners::start();
     let dir = TempDir::new("sources");
     let canary = crate::support::CANARY_SK;
-    let profile = dir.write(
-        "credentials",
-        &format!("[basic]\nak = AK\nsk = {canary}\u{1}x\nproject_id = p\n"),
-    );
+    let profile = dir
+        .write("credentials", &format!("[basic]\nak = AK\nsk = {canary}\u{1}x\nproject_id = p\n"));
     let env_sk = |sk: &str| {
         listeners.builder().environment([
             ("HOME", "/nonexistent"),
@@ -320,9 +238,7 @@ fn settings_are_refused_where_they_enter_naming_their_source() {
             "Credentials::new: secret key (SK) begins or ends with white space".into(),
         ),
         (
-            crate::support::client(listeners.dbss.url())
-                .region("cn-north-4\n")
-                .build(),
+            crate::support::client(listeners.dbss.url()).region("cn-north-4\n").build(),
             "ClientBuilder::region: region \"cn-north-4\\n\" contains white space".into(),
         ),
         (
@@ -339,10 +255,7 @@ fn settings_are_refused_where_they_enter_naming_their_source() {
                 .region("cn-north-4")
                 .environment([
                     ("HOME", "/nonexistent"),
-                    (
-                        "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4",
-                        "http://dbss.example.com",
-                    ),
+                    ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", "http://dbss.example.com"),
                 ])
                 .auth(Credentials::new("AK", "SK").unwrap())
                 .build(),
@@ -358,16 +271,9 @@ fn settings_are_refused_where_they_enter_naming_their_source() {
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
         let shown = error.to_string();
         assert!(shown.contains(&wanted), "{wanted:?} not in {shown:?}");
-        assert!(
-            !format!("{error:?}{error:#?}").contains(canary),
-            "{error:#?}"
-        );
+        assert!(!format!("{error:?}{error:#?}").contains(canary), "{error:#?}");
     }
-    let client = listeners
-        .builder()
-        .auth(Credentials::new("AK", "SK").unwrap())
-        .build()
-        .unwrap();
+    let client = listeners.builder().auth(Credentials::new("AK", "SK").unwrap()).build().unwrap();
     for id in [" inst-1", "inst-1 ", "\u{3000}inst-1"] {
         let error = client.get_jobs(id).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
@@ -379,10 +285,7 @@ fn settings_are_refused_where_they_enter_naming_their_source() {
 #[test]
 fn the_builders_debug_shows_no_url_password() {
     let builder = Client::builder()
-        .endpoints([
-            "https://user:endpoint-pw@dbss.example.com",
-            "https://dbss.example.com",
-        ])
+        .endpoints(["https://user:endpoint-pw@dbss.example.com", "https://dbss.example.com"])
         .iam_endpoint("https://user:iam-pw@iam.example.com")
         .metadata_endpoint("http://user:metadata-pw@127.0.0.1:1")
         .proxy("http://user:proxy-pw@127.0.0.1:3128");
@@ -390,10 +293,7 @@ fn the_builders_debug_shows_no_url_password() {
     for password in ["endpoint-pw", "iam-pw", "metadata-pw", "proxy-pw"] {
         assert!(!shown.contains(password), "{password} in {shown}");
     }
-    assert!(
-        shown.contains("https://** redacted **@iam.example.com"),
-        "{shown}"
-    );
+    assert!(shown.contains("https://** redacted **@iam.example.com"), "{shown}");
 }
 
 #[test]
@@ -402,23 +302,14 @@ fn a_variable_that_is_not_text_is_refused_by_name_before_traffic() {
     let listeners = Listeners::start();
     let not_text = std::ffi::OsStr::from_bytes(b"SK\xff\xfe");
     let output = get_jobs()
-        .args([
-            "--endpoint",
-            &listeners.dbss.url(),
-            "--project-id",
-            "p",
-            "r",
-        ])
+        .args(["--endpoint", &listeners.dbss.url(), "--project-id", "p", "r"])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", not_text)
         .output()
         .unwrap();
     check_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("HUAWEICLOUD_SDK_SK: is not UTF-8 text"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("HUAWEICLOUD_SDK_SK: is not UTF-8 text"), "{stderr}");
     listeners.assert_untouched("a variable that is not text");
 }
 
@@ -429,16 +320,8 @@ fn the_cli_names_the_option_or_variable_a_refused_setting_came_from() {
     let token = ("HUAWEICLOUD_SDK_AUTH_TOKEN", "tok-0123456789abcdef");
     type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
     let cases: Vec<Case> = vec![
-        (
-            vec!["--project-id", " p", "r"],
-            vec![token],
-            "--project-id: project id \" p\"",
-        ),
-        (
-            vec!["--region", "cn-north-4 ", "r"],
-            vec![token],
-            "--region: region",
-        ),
+        (vec!["--project-id", " p", "r"], vec![token], "--project-id: project id \" p\""),
+        (vec!["--region", "cn-north-4 ", "r"], vec![token], "--region: region"),
         (
             vec!["r"],
             vec![token, ("HUAWEICLOUD_SDK_REGION", "cn-north-4 ")],
@@ -470,18 +353,9 @@ fn the_cli_names_the_option_or_variable_a_refused_setting_came_from() {
         .unwrap();
     check_exit(&unknown, 2);
     let stderr = String::from_utf8_lossy(&unknown.stderr);
-    assert!(
-        stderr.contains("HUAWEICLOUD_SDK_REGION: unknown region \"eu-west-101\""),
-        "{stderr}"
-    );
+    assert!(stderr.contains("HUAWEICLOUD_SDK_REGION: unknown region \"eu-west-101\""), "{stderr}");
     let output = get_jobs()
-        .args([
-            "--endpoint",
-            "http://user:pw-canary@127.0.0.1:9",
-            "--project-id",
-            "p",
-            "r",
-        ])
+        .args(["--endpoint", "http://user:pw-canary@127.0.0.1:9", "--project-id", "p", "r"])
         .env(token.0, token.1)
         .output()
         .unwrap();

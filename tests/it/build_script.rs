@@ -11,9 +11,7 @@ pub(crate) fn build_the_recipe(vars: &[(&str, &str)]) -> std::process::Output {
 /// The fixture's builds share a target directory: one test at a time builds (and runs) it.
 fn fixture_lock() -> std::sync::MutexGuard<'static, ()> {
     static FIXTURE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    FIXTURE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    FIXTURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Whether this machine lets a test put a command in a network namespace of its own, with no
@@ -65,10 +63,8 @@ fn build_the_recipe_in(vars: &[(&str, &str)], offline: bool) -> std::process::Ou
             command.env_remove(name);
         }
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     command.env("NO_PROXY", format!("rerun-{nanos}.invalid"));
     command.envs(vars.iter().copied());
     command.output().unwrap()
@@ -86,20 +82,15 @@ fn the_readme_build_script_recipe_builds_without_credentials() {
     let output = build_the_recipe(&[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|line| line.contains("DBSS jobs not read"))
-        .collect();
+    let warnings: Vec<&str> =
+        stderr.lines().filter(|line| line.contains("DBSS jobs not read")).collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(
         warnings[0]
             .contains("building with none: invalid input: no credentials found; tried environment"),
         "{stderr}"
     );
-    assert!(
-        warnings[0].contains("ECS metadata (turned off)"),
-        "{stderr}"
-    );
+    assert!(warnings[0].contains("ECS metadata (turned off)"), "{stderr}");
 }
 
 #[test]
@@ -117,10 +108,8 @@ fn the_recipe_builds_offline_from_a_snapshot() {
         );
     }
     let _one_build_at_a_time = fixture_lock();
-    let output = build_the_recipe_in(
-        &[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())],
-        offline,
-    );
+    let output =
+        build_the_recipe_in(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())], offline);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("DBSS jobs not read"), "{stderr}");

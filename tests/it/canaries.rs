@@ -24,15 +24,8 @@ const SESSION_TOKEN: &str = "MScanary-5Rd9hT2yB6vX0qL8";
 const TEMPORARY_SK: &str = "TScanary-1Pf4jG7nC0zE3wU9";
 const TEMPORARY_TOKEN: &str = "TTcanary-6Lk2sQ5aH8mV1dR4";
 const PROXY_PASSWORD: &str = "PWcanary-9Xb3tY6gN2cJ5eK7";
-const CANARIES: [&str; 7] = [
-    SK,
-    SECURITY_TOKEN,
-    IAM_TOKEN,
-    SESSION_TOKEN,
-    TEMPORARY_SK,
-    TEMPORARY_TOKEN,
-    PROXY_PASSWORD,
-];
+const CANARIES: [&str; 7] =
+    [SK, SECURITY_TOKEN, IAM_TOKEN, SESSION_TOKEN, TEMPORARY_SK, TEMPORARY_TOKEN, PROXY_PASSWORD];
 const SLICE: usize = 12;
 
 /// Every 12-character slice of every canary.
@@ -95,20 +88,14 @@ impl Shown {
                     "{response:?} {:?} {:?} {:?}",
                     response.headers(),
                     response.request_id(),
-                    response
-                        .status()
-                        .map_err(|error| format!("{error} {error:?}"))
+                    response.status().map_err(|error| format!("{error} {error:?}"))
                 );
                 responses.add("on_response", text);
             })
     }
 
     fn any_contains(&self, words: &str) -> bool {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(_, text)| text.contains(words))
+        self.0.lock().unwrap().iter().any(|(_, text)| text.contains(words))
     }
 
     #[track_caller]
@@ -173,10 +160,9 @@ fn echoing(echo: Echo) -> Server {
             ),
             Echo::Throttled => (429, json("APIGW.0308")),
             Echo::SuccessWithWrongTypes => (200, format!(r#"{{"jobs":"{all}"}}"#)),
-            Echo::SuccessWithAWrongField => (
-                200,
-                format!(r#"{{"jobs":[{{"job_id":"{all}","begin_time":"{all}"}}]}}"#),
-            ),
+            Echo::SuccessWithAWrongField => {
+                (200, format!(r#"{{"jobs":[{{"job_id":"{all}","begin_time":"{all}"}}]}}"#))
+            }
             Echo::NoSuchApiThenUnauthorized if request.target.contains("/dbss/audit/jobs/") => {
                 (404, json("APIGW.0101"))
             }
@@ -196,10 +182,7 @@ fn echoing(echo: Echo) -> Server {
                     .collect();
                 let echo = format!("GET|/|{}", lines.join("|")).replace('"', "'");
                 let message = format!("verify aksk signature fail, canonicalRequest:{echo}");
-                (
-                    401,
-                    format!(r#"{{"error_code":"APIGW.0301","error_msg":"{message}"}}"#),
-                )
+                (401, format!(r#"{{"error_code":"APIGW.0301","error_msg":"{message}"}}"#))
             }
         };
         let mut headers: Vec<(String, String)> = request
@@ -210,10 +193,8 @@ fn echoing(echo: Echo) -> Server {
         headers.push(("X-Echo".into(), all.clone()));
         headers.push(("Location".into(), format!("http://127.0.0.1:9/{all}")));
         headers.push(("X-Request-Id".into(), all.clone()));
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let headers: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         respond(stream, status, &headers, body.as_bytes());
         After::KeepAlive
     })
@@ -228,12 +209,8 @@ enum Fault {
     Stall,
 }
 
-const FAULTS: [Fault; 4] = [
-    Fault::CloseWithoutAnswer,
-    Fault::GarbageStatusLine,
-    Fault::TruncatedBody,
-    Fault::Stall,
-];
+const FAULTS: [Fault; 4] =
+    [Fault::CloseWithoutAnswer, Fault::GarbageStatusLine, Fault::TruncatedBody, Fault::Stall];
 
 fn faulty(fault: Fault) -> Server {
     Server::raw(move |stream| {
@@ -296,10 +273,8 @@ fn sources(url: &str, dir: &TempDir, metadata: &Server) -> Vec<(&'static str, Cl
         "credentials",
         &format!("[basic]\nak = PROFILE-AK\nsk = {SK}\nsecurity_token = {SECURITY_TOKEN}\n"),
     );
-    let explicit = Credentials::new("EXPLICIT-AK", SK)
-        .unwrap()
-        .with_security_token(SECURITY_TOKEN)
-        .unwrap();
+    let explicit =
+        Credentials::new("EXPLICIT-AK", SK).unwrap().with_security_token(SECURITY_TOKEN).unwrap();
     vec![
         ("explicit", base().auth(explicit)),
         (
@@ -359,9 +334,7 @@ fn every_answer_and_fault_for_every_credential_source() {
     );
     let echoed = servers[0].1.requests();
     assert!(
-        echoed
-            .iter()
-            .any(|r| r.header("x-security-token") == Some(TEMPORARY_TOKEN)),
+        echoed.iter().any(|r| r.header("x-security-token") == Some(TEMPORARY_TOKEN)),
         "the metadata's temporary credentials were used"
     );
     shown.assert_clean();
@@ -372,11 +345,7 @@ fn the_iam_lookup_and_a_refusing_metadata_service() {
     let shown = Shown::default();
     let dir = TempDir::new("canaries-iam");
     let metadata = metadata();
-    for echo in [
-        Echo::JsonUnauthorized,
-        Echo::HtmlServerError,
-        Echo::Throttled,
-    ] {
+    for echo in [Echo::JsonUnauthorized, Echo::HtmlServerError, Echo::Throttled] {
         let iam = echoing(echo);
         for (source, builder) in sources("http://127.0.0.1:9", &dir, &metadata) {
             let builder = builder.region("cn-north-4").iam_endpoint(iam.url());
@@ -446,11 +415,7 @@ fn proxies_that_echo_or_cannot_be_reached() {
             .auth(Credentials::new("AK", SK).unwrap())
             .environment([("HOME", "/nonexistent")])
             .timeout(Duration::from_secs(1));
-        drive(
-            &shown,
-            &format!("explicit proxy {url:?}"),
-            builder.clone().proxy(url),
-        );
+        drive(&shown, &format!("explicit proxy {url:?}"), builder.clone().proxy(url));
         let from_env = builder.environment([("HOME", "/nonexistent"), ("ALL_PROXY", url)]);
         drive(&shown, &format!("ALL_PROXY {url:?}"), from_env);
     }
@@ -494,10 +459,7 @@ fn the_cli_with_v_and_vv() {
                     .args(["--endpoint", &server.url(), "--project-id", "p", "r"])
                     .envs(env.iter().copied())
                     .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", server.url())
-                    .env(
-                        "ALL_PROXY",
-                        format!("http://u:{PROXY_PASSWORD}@127.0.0.1:9"),
-                    )
+                    .env("ALL_PROXY", format!("http://u:{PROXY_PASSWORD}@127.0.0.1:9"))
                     .output()
                     .unwrap();
                 let what = format!("CLI {flags:?} {echo:?}");
@@ -508,19 +470,10 @@ fn the_cli_with_v_and_vv() {
     }
     // Refused at build (an https target off loopback reads HTTPS_PROXY): nothing is resolved.
     let bad_proxy = crate::support::get_jobs()
-        .args([
-            "--endpoint",
-            "https://dbss.example.com",
-            "--project-id",
-            "p",
-            "r",
-        ])
+        .args(["--endpoint", "https://dbss.example.com", "--project-id", "p", "r"])
         .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
         .env("HUAWEICLOUD_SDK_SK", SK)
-        .env(
-            "HTTPS_PROXY",
-            format!("http://u:{PROXY_PASSWORD}/x@127.0.0.1:9"),
-        )
+        .env("HTTPS_PROXY", format!("http://u:{PROXY_PASSWORD}/x@127.0.0.1:9"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&bad_proxy.stderr);
@@ -576,27 +529,19 @@ fn the_build_script_recipe_and_every_file_cargo_writes_for_it() {
 fn debug_and_display_of_the_public_types_and_the_fakes_record() {
     use dbss_jobs::fake::{FakeDbss, Reply};
     let shown = Shown::default();
-    let credentials = Credentials::new("AK", SK)
-        .unwrap()
-        .with_security_token(SECURITY_TOKEN)
-        .unwrap();
+    let credentials =
+        Credentials::new("AK", SK).unwrap().with_security_token(SECURITY_TOKEN).unwrap();
     let token = IamToken::new(IAM_TOKEN).unwrap();
     shown.add("Credentials", format!("{credentials:?} {credentials:#?}"));
     shown.add("IamToken", format!("{token:?}"));
-    let auth = [
-        dbss_jobs::Auth::from(credentials.clone()),
-        dbss_jobs::Auth::from(token),
-    ];
+    let auth = [dbss_jobs::Auth::from(credentials.clone()), dbss_jobs::Auth::from(token)];
     shown.add("Auth", format!("{auth:?}"));
     let headers = [("Content-Type", "application/json")];
     let request = dbss_jobs::sign::SignableRequest::new("GET", "h", "/p").with_headers(&headers);
     let signed = dbss_jobs::sign::sign(&request, &credentials, std::time::SystemTime::now());
     shown.add("SignedRequest", format!("{:?}", signed.unwrap()));
     let fake = FakeDbss::start().unwrap();
-    fake.inject_for(
-        "r",
-        Reply::new(401, format!(r#"{{"error_msg":"{SECURITY_TOKEN}"}}"#)),
-    );
+    fake.inject_for("r", Reply::new(401, format!(r#"{{"error_msg":"{SECURITY_TOKEN}"}}"#)));
     let client = shown.hooks(fake.client().auth(credentials).project_id("p"));
     let client = client.build().unwrap();
     shown.add("Client", format!("{client:?} {client:#?}"));

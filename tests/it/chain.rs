@@ -26,10 +26,7 @@ impl FakeCloud {
             let path = request.target.split('?').next().unwrap_or_default();
             match (request.method.as_str(), path) {
                 ("PUT", "/meta-data/latest/api/token") => {
-                    assert_eq!(
-                        request.header("x-metadata-token-ttl-seconds"),
-                        Some("21600")
-                    );
+                    assert_eq!(request.header("x-metadata-token-ttl-seconds"), Some("21600"));
                     respond(stream, 200, &[], b"session-token-1");
                 }
                 ("GET", "/openstack/latest/securitykey") => {
@@ -42,28 +39,13 @@ impl FakeCloud {
                     let body = format!(
                         r#"{{"credential":{{"access":"META-AK-{n}","secret":"meta-sk-{n}","securitytoken":"meta-token-{n}","expires_at":"{expires}"}}}}"#
                     );
-                    respond(
-                        stream,
-                        200,
-                        &[("Content-Type", "application/json")],
-                        body.as_bytes(),
-                    );
+                    respond(stream, 200, &[("Content-Type", "application/json")], body.as_bytes());
                 }
                 ("GET", "/v3/projects") => {
-                    respond(
-                        stream,
-                        200,
-                        &[("X-Request-Id", "iam-1")],
-                        projects.as_bytes(),
-                    );
+                    respond(stream, 200, &[("X-Request-Id", "iam-1")], projects.as_bytes());
                 }
                 ("GET", _) if path.starts_with("/v1/") => {
-                    respond(
-                        stream,
-                        200,
-                        &[("X-Request-Id", "jobs-1")],
-                        br#"{"jobs":[]}"#,
-                    );
+                    respond(stream, 200, &[("X-Request-Id", "jobs-1")], br#"{"jobs":[]}"#);
                 }
                 _ => respond(
                     stream,
@@ -74,10 +56,7 @@ impl FakeCloud {
             }
             After::KeepAlive
         });
-        FakeCloud {
-            server,
-            metadata_fetches,
-        }
+        FakeCloud { server, metadata_fetches }
     }
 
     fn builder(&self) -> ClientBuilder {
@@ -89,19 +68,11 @@ impl FakeCloud {
     }
 
     fn jobs_requests(&self) -> Vec<crate::support::Request> {
-        self.server
-            .requests()
-            .into_iter()
-            .filter(|r| r.target.starts_with("/v1/"))
-            .collect()
+        self.server.requests().into_iter().filter(|r| r.target.starts_with("/v1/")).collect()
     }
 
     fn iam_requests(&self) -> usize {
-        self.server
-            .requests()
-            .iter()
-            .filter(|r| r.target.starts_with("/v3/"))
-            .count()
+        self.server.requests().iter().filter(|r| r.target.starts_with("/v3/")).count()
     }
 }
 
@@ -124,14 +95,7 @@ const ONE_PROJECT: &str =
 
 fn access_key_of(request: &crate::support::Request) -> String {
     let authorization = request.header("authorization").expect("signed request");
-    authorization
-        .split("Access=")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string()
+    authorization.split("Access=").nth(1).unwrap().split(',').next().unwrap().to_string()
 }
 
 #[test]
@@ -140,10 +104,7 @@ fn explicit_credentials_win_over_the_environment() {
     let client = cloud
         .builder()
         .auth(Credentials::new("EXPLICIT-AK", "sk").unwrap())
-        .environment([
-            ("HUAWEICLOUD_SDK_AK", "ENV-AK"),
-            ("HUAWEICLOUD_SDK_SK", "env-sk"),
-        ])
+        .environment([("HUAWEICLOUD_SDK_AK", "ENV-AK"), ("HUAWEICLOUD_SDK_SK", "env-sk")])
         .build()
         .unwrap();
     client.get_jobs_in("p", "r").unwrap();
@@ -175,11 +136,7 @@ fn environment_supplies_credentials_token_and_project() {
 #[test]
 fn half_set_environment_credentials_are_an_error() {
     for vars in [[("HUAWEICLOUD_SDK_AK", "A")], [("HUAWEICLOUD_SDK_SK", "S")]] {
-        let error = Client::builder()
-            .endpoint("https://x")
-            .environment(vars)
-            .build()
-            .unwrap_err();
+        let error = Client::builder().endpoint("https://x").environment(vars).build().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
         assert!(error.to_string().contains("is set but"), "{error}");
     }
@@ -193,11 +150,7 @@ fn profile_file_from_home_with_its_project_and_iam_endpoint() {
         ".huaweicloud/credentials",
         "# profile\r\n[basic]\r\nak = PROFILE-AK\r\nsk = profile-sk\r\nproject_id = profile-project\r\n",
     );
-    let client = cloud
-        .builder()
-        .environment([("HOME", home.0.to_str().unwrap())])
-        .build()
-        .unwrap();
+    let client = cloud.builder().environment([("HOME", home.0.to_str().unwrap())]).build().unwrap();
     assert_eq!(client.resolve_project_id().unwrap(), "profile-project");
     client.get_jobs_in("profile-project", "r").unwrap();
     assert_eq!(access_key_of(&cloud.jobs_requests()[0]), "PROFILE-AK");
@@ -210,13 +163,7 @@ fn profile_file_named_by_variable_or_builder() {
     let by_env = dir.write("a.ini", "[basiccredentials]\nak=ENV-FILE-AK\nsk=s\n");
     let by_builder = dir.write("b.ini", "[basic]\nak=BUILDER-FILE-AK\nsk=s\n");
     let env = [("HUAWEICLOUD_SDK_CREDENTIALS_FILE", by_env.to_str().unwrap())];
-    cloud
-        .builder()
-        .environment(env)
-        .build()
-        .unwrap()
-        .get_jobs_in("p", "r")
-        .unwrap();
+    cloud.builder().environment(env).build().unwrap().get_jobs_in("p", "r").unwrap();
     cloud
         .builder()
         .environment(env)
@@ -233,11 +180,7 @@ fn profile_file_named_by_variable_or_builder() {
 fn broken_profiles_are_clear_errors_that_quote_no_secret() {
     let dir = TempDir::new("broken");
     let cases = [
-        (
-            "malformed",
-            "[basic]\nak=A\nsk-without-equals-SECRET\n",
-            "line 3",
-        ),
+        ("malformed", "[basic]\nak=A\nsk-without-equals-SECRET\n", "line 3"),
         ("half", "[basic]\nak=A\n", "only one of ak and sk"),
     ];
     for (name, text, expected) in cases {
@@ -248,10 +191,7 @@ fn broken_profiles_are_clear_errors_that_quote_no_secret() {
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
         let message = error.to_string();
-        assert!(
-            message.contains(expected) && message.contains(name),
-            "{message}"
-        );
+        assert!(message.contains(expected) && message.contains(name), "{message}");
         assert!(!message.contains("SECRET"), "{message}");
     }
     let missing = dir.0.join("missing.ini");
@@ -272,11 +212,8 @@ fn nothing_found_lists_what_was_tried() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let message = error.to_string();
-    for step in [
-        "HUAWEICLOUD_SDK_AK",
-        "/nonexistent-home/.huaweicloud/credentials",
-        "ECS metadata",
-    ] {
+    for step in ["HUAWEICLOUD_SDK_AK", "/nonexistent-home/.huaweicloud/credentials", "ECS metadata"]
+    {
         assert!(message.contains(step), "{message} lacks {step}");
     }
 }
@@ -284,16 +221,8 @@ fn nothing_found_lists_what_was_tried() {
 #[test]
 fn metadata_credentials_are_used_and_cached_while_fresh() {
     let cloud = FakeCloud::start(ONE_PROJECT, 3600);
-    let client = cloud
-        .builder()
-        .environment([("HOME", "/nonexistent")])
-        .build()
-        .unwrap();
-    assert_eq!(
-        cloud.server.requests().len(),
-        0,
-        "building must not touch the network"
-    );
+    let client = cloud.builder().environment([("HOME", "/nonexistent")]).build().unwrap();
+    assert_eq!(cloud.server.requests().len(), 0, "building must not touch the network");
     client.get_jobs_in("p", "r").unwrap();
     client.get_jobs_in("p", "r").unwrap();
     assert_eq!(cloud.metadata_fetches.load(Ordering::SeqCst), 1);
@@ -307,18 +236,10 @@ fn metadata_credentials_are_used_and_cached_while_fresh() {
 fn metadata_credentials_near_or_past_expiry_are_refreshed() {
     for expires_in in [120, -60] {
         let cloud = FakeCloud::start(ONE_PROJECT, expires_in);
-        let client = cloud
-            .builder()
-            .environment([("HOME", "/nonexistent")])
-            .build()
-            .unwrap();
+        let client = cloud.builder().environment([("HOME", "/nonexistent")]).build().unwrap();
         client.get_jobs_in("p", "r").unwrap();
         client.get_jobs_in("p", "r").unwrap();
-        assert_eq!(
-            cloud.metadata_fetches.load(Ordering::SeqCst),
-            2,
-            "expires_in {expires_in}"
-        );
+        assert_eq!(cloud.metadata_fetches.load(Ordering::SeqCst), 2, "expires_in {expires_in}");
         let keys: Vec<String> = cloud.jobs_requests().iter().map(access_key_of).collect();
         assert_eq!(keys, ["META-AK-1", "META-AK-2"]);
     }
@@ -332,17 +253,10 @@ fn an_unreachable_metadata_service_fails_fast_and_says_what_was_tried() {
         .unwrap();
     let started = Instant::now();
     let error = client.get_jobs_in("p", "r").unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     // Traffic happened: the refusal is a transport error, and the chain says it found nothing.
     assert_eq!(error.kind(), ErrorKind::Transport);
-    assert!(
-        error.is_connect() && error.is_missing_credentials(),
-        "{error}"
-    );
+    assert!(error.is_connect() && error.is_missing_credentials(), "{error}");
     let message = error.to_string();
     assert!(
         message.starts_with("no credentials found; tried environment (HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK not set)")
@@ -380,21 +294,12 @@ fn iam_lookup_finds_the_one_project_and_caches_it() {
     // An AK used by no other test: the cache is process-wide.
     let client = iam_client(&cloud, "IAM-CACHE-AK");
     assert_eq!(client.resolve_project_id().unwrap(), "iam-project-1");
-    let lookup = cloud
-        .server
-        .requests()
-        .into_iter()
-        .find(|r| r.target.starts_with("/v3/"))
-        .unwrap();
+    let lookup =
+        cloud.server.requests().into_iter().find(|r| r.target.starts_with("/v3/")).unwrap();
     assert_eq!(lookup.target, "/v3/projects?name=cn-north-4");
     assert_eq!(access_key_of(&lookup), "IAM-CACHE-AK");
     assert_eq!(client.resolve_project_id().unwrap(), "iam-project-1");
-    assert_eq!(
-        iam_client(&cloud, "IAM-CACHE-AK")
-            .resolve_project_id()
-            .unwrap(),
-        "iam-project-1"
-    );
+    assert_eq!(iam_client(&cloud, "IAM-CACHE-AK").resolve_project_id().unwrap(), "iam-project-1");
     assert_eq!(cloud.iam_requests(), 1);
 }
 
@@ -415,10 +320,7 @@ fn iam_lookup_with_none_or_several_projects_names_the_region() {
         assert_eq!(error.kind(), ErrorKind::Decode);
         assert_eq!(error.request_id(), Some("iam-1"));
         let message = error.to_string();
-        assert!(
-            message.contains(expected) && message.contains("cn-north-4"),
-            "{message}"
-        );
+        assert!(message.contains(expected) && message.contains("cn-north-4"), "{message}");
     }
 }
 
@@ -447,10 +349,8 @@ fn region_endpoint_override_from_the_environment() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let variable_value = format!(" {} , https://second.example.com", server.url());
     for region in ["cn-north-4", "private-region-9"] {
-        let variable = format!(
-            "HUAWEICLOUD_SDK_REGION_DBSS_{}",
-            region.to_uppercase().replace('-', "_")
-        );
+        let variable =
+            format!("HUAWEICLOUD_SDK_REGION_DBSS_{}", region.to_uppercase().replace('-', "_"));
         let client = Client::builder()
             .region(region)
             .auth(Credentials::new("AK", "SK").unwrap())
@@ -482,19 +382,12 @@ fn a_profile_saved_by_notepad_with_colons_is_read() {
         "credentials",
         "\u{feff}[basic]\r\nak: NOTEPAD-AK\r\nsk: notepad-sk\r\nproject_id: notepad-project\r\n",
     );
-    let client = crate::support::without_credentials(server.url())
-        .profile_file(&path)
-        .build()
-        .unwrap();
+    let client =
+        crate::support::without_credentials(server.url()).profile_file(&path).build().unwrap();
     client.get_jobs("r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.target, "/v1/notepad-project/dbss/audit/jobs/r");
-    assert!(
-        request
-            .header("authorization")
-            .unwrap()
-            .contains("Access=NOTEPAD-AK,")
-    );
+    assert!(request.header("authorization").unwrap().contains("Access=NOTEPAD-AK,"));
 }
 
 #[test]
@@ -502,43 +395,16 @@ fn a_named_profile_file_wins_over_the_environment() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let dir = crate::support::TempDir::new("named-profile");
     let profile = dir.write("credentials", "[basic]\nak = PROFILE-AK\nsk = profile-sk\n");
-    let environment = [
-        ("HUAWEICLOUD_SDK_AK", "ENV-AK"),
-        ("HUAWEICLOUD_SDK_SK", "env-sk"),
-    ];
-    let builder = || {
-        Client::builder()
-            .endpoint(server.url())
-            .project_id("p")
-            .environment(environment)
-    };
-    builder()
-        .profile_file(&profile)
-        .build()
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
-    let authorization = server.requests()[0]
-        .header("authorization")
-        .unwrap()
-        .to_string();
-    assert!(
-        authorization.contains("Access=PROFILE-AK"),
-        "{authorization}"
-    );
-    let missing = builder()
-        .profile_file(dir.0.join("absent"))
-        .build()
-        .unwrap_err();
+    let environment = [("HUAWEICLOUD_SDK_AK", "ENV-AK"), ("HUAWEICLOUD_SDK_SK", "env-sk")];
+    let builder =
+        || Client::builder().endpoint(server.url()).project_id("p").environment(environment);
+    builder().profile_file(&profile).build().unwrap().get_jobs("r").unwrap();
+    let authorization = server.requests()[0].header("authorization").unwrap().to_string();
+    assert!(authorization.contains("Access=PROFILE-AK"), "{authorization}");
+    let missing = builder().profile_file(dir.0.join("absent")).build().unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::InvalidInput, "{missing}");
     let cli = get_jobs()
-        .args([
-            "--endpoint",
-            &server.url(),
-            "--project-id",
-            "p",
-            "--profile-file",
-        ])
+        .args(["--endpoint", &server.url(), "--project-id", "p", "--profile-file"])
         .arg(&profile)
         .arg("r")
         .env("HUAWEICLOUD_SDK_AK", "ENV-AK")
@@ -546,14 +412,8 @@ fn a_named_profile_file_wins_over_the_environment() {
         .output()
         .unwrap();
     check_exit(&cli, 0);
-    let authorization = server.requests()[1]
-        .header("authorization")
-        .unwrap()
-        .to_string();
-    assert!(
-        authorization.contains("Access=PROFILE-AK"),
-        "{authorization}"
-    );
+    let authorization = server.requests()[1].header("authorization").unwrap().to_string();
+    assert!(authorization.contains("Access=PROFILE-AK"), "{authorization}");
 }
 
 #[test]
@@ -575,14 +435,8 @@ fn the_library_reads_the_region_from_the_environment_and_an_explicit_one_wins() 
     assert_eq!(server.requests().len(), 1);
     // An explicit region wins: this one has no override, so it goes to the built-in table.
     let other = exported(vec![]).region("cn-south-1").build().unwrap();
-    assert!(
-        format!("{other:?}").contains("dbss.cn-south-1.myhuaweicloud.com"),
-        "{other:?}"
-    );
+    assert!(format!("{other:?}").contains("dbss.cn-south-1.myhuaweicloud.com"), "{other:?}");
     let bad = exported(vec![("HUAWEICLOUD_SDK_REGION", "cn-north-4 ".to_string())]);
     let error = bad.build().unwrap_err();
-    assert!(
-        error.to_string().contains("HUAWEICLOUD_SDK_REGION: region"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("HUAWEICLOUD_SDK_REGION: region"), "{error}");
 }

@@ -25,24 +25,12 @@ fn demo_runs_without_an_account() {
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [
-        &[][..],
-        &["--bogus"],
-        &["--timeout", "x", "r"],
-        &["a", "b"],
-        &["--region"],
-    ] {
+    for args in [&[][..], &["--bogus"], &["--timeout", "x", "r"], &["a", "b"], &["--region"]] {
         check_exit(&get_jobs().args(args).output().unwrap(), 2);
     }
     // Bad input is caught before any traffic (credentials given, so the chain stops there).
     let output = get_jobs()
-        .args([
-            "--endpoint",
-            "http://127.0.0.1:9",
-            "--project-id",
-            "p",
-            "..",
-        ])
+        .args(["--endpoint", "http://127.0.0.1:9", "--project-id", "p", ".."])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
         .output()
@@ -58,12 +46,8 @@ fn a_closed_stdout_is_a_message_and_exit_1() {
         .output()
         .unwrap();
     check_exit(&output, 1);
-    let mut child = get_jobs()
-        .arg("--demo")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        get_jobs().arg("--demo").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
     check_exit(&output, 1);
@@ -92,10 +76,7 @@ fn wait_exit_codes() {
     let progress = String::from_utf8_lossy(&output.stderr);
     assert_eq!(progress.matches("waiting").count(), 3, "{progress}");
 
-    let failed = sequence(vec![
-        Reply::new(200, job("RUNNING")),
-        Reply::new(200, job("FAIL")),
-    ]);
+    let failed = sequence(vec![Reply::new(200, job("RUNNING")), Reply::new(200, job("FAIL"))]);
     let output = run_wait(&failed, "5");
     check_exit(&output, 3);
     assert!(String::from_utf8_lossy(&output.stderr).contains("DBSS.9: no quota"));
@@ -120,13 +101,7 @@ fn region_alone_uses_the_chain_and_iam() {
     let dir = crate::support::TempDir::new("cli-profile");
     let profile = dir.write("credentials", "[basic]\nak = CLI-PROFILE-AK\nsk = s\n");
     let output = get_jobs()
-        .args([
-            "--region",
-            "cn-north-4",
-            "--profile-file",
-            profile.to_str().unwrap(),
-            "instance-1",
-        ])
+        .args(["--region", "cn-north-4", "--profile-file", profile.to_str().unwrap(), "instance-1"])
         .env("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", server.url())
         .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", server.url())
         .output()
@@ -134,11 +109,11 @@ fn region_alone_uses_the_chain_and_iam() {
     check_exit(&output, 0);
     assert!(String::from_utf8_lossy(&output.stdout).contains("from-iam-project"));
     let requests = server.requests();
-    assert!(requests.iter().all(|r| {
-        r.header("authorization")
-            .unwrap()
-            .contains("Access=CLI-PROFILE-AK,")
-    }));
+    assert!(
+        requests
+            .iter()
+            .all(|r| { r.header("authorization").unwrap().contains("Access=CLI-PROFILE-AK,") })
+    );
 }
 
 #[test]
@@ -149,13 +124,7 @@ fn a_socks5_proxy_in_the_process_environment_is_used() {
         .env("ALL_PROXY", socks.url("socks5h"))
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
-        .args([
-            "--endpoint",
-            &format!("https://{host}"),
-            "--project-id",
-            "p",
-            "r",
-        ])
+        .args(["--endpoint", &format!("https://{host}"), "--project-id", "p", "r"])
         .output()
         .unwrap();
     check_exit(&output, 6);
@@ -165,28 +134,11 @@ fn a_socks5_proxy_in_the_process_environment_is_used() {
 #[test]
 fn unwritable_stdout_or_stderr_is_an_exit_code_not_a_panic() {
     let full = || std::fs::File::create("/dev/full").unwrap();
-    check_exit(
-        &get_jobs().arg("--help").stdout(full()).output().unwrap(),
-        1,
-    );
-    check_exit(
-        &get_jobs().arg("--bogus").stderr(full()).output().unwrap(),
-        2,
-    );
-    check_exit(
-        &get_jobs()
-            .args(["--demo", "--json"])
-            .stderr(full())
-            .output()
-            .unwrap(),
-        0,
-    );
+    check_exit(&get_jobs().arg("--help").stdout(full()).output().unwrap(), 1);
+    check_exit(&get_jobs().arg("--bogus").stderr(full()).output().unwrap(), 2);
+    check_exit(&get_jobs().args(["--demo", "--json"]).stderr(full()).output().unwrap(), 0);
     // stderr on a closed pipe.
-    let mut child = get_jobs()
-        .arg("--bogus")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = get_jobs().arg("--bogus").stderr(Stdio::piped()).spawn().unwrap();
     drop(child.stderr.take());
     assert_eq!(child.wait().unwrap().code(), Some(2));
     // stdout closed before start: the runtime reopens it on /dev/null, and the output is lost.
@@ -209,27 +161,15 @@ fn unwritable_stdout_or_stderr_is_an_exit_code_not_a_panic() {
 fn double_dash_repeated_flags_and_tiny_timeouts() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let output = get_jobs()
-        .args([
-            "--endpoint",
-            &server.url(),
-            "--project-id",
-            "p",
-            "--",
-            "-dash-id",
-        ])
+        .args(["--endpoint", &server.url(), "--project-id", "p", "--", "-dash-id"])
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
         .output()
         .unwrap();
     check_exit(&output, 0);
-    assert_eq!(
-        server.requests()[0].target,
-        "/v1/p/dbss/audit/jobs/-dash-id"
-    );
-    let twice = get_jobs()
-        .args(["--region", "cn-north-4", "--region", "cn-east-3", "r"])
-        .output()
-        .unwrap();
+    assert_eq!(server.requests()[0].target, "/v1/p/dbss/audit/jobs/-dash-id");
+    let twice =
+        get_jobs().args(["--region", "cn-north-4", "--region", "cn-east-3", "r"]).output().unwrap();
     check_exit(&twice, 2);
     assert!(String::from_utf8_lossy(&twice.stderr).contains("--region is given twice"));
     for tiny in ["1e-10", "0.0000001"] {
@@ -265,10 +205,7 @@ fn the_timeout_bounds_the_whole_command_iam_lookup_included() {
         let elapsed = started.elapsed();
         check_exit(&output, 6);
         // 1.5 s for everything; the margin is for a busy machine, not for a second deadline.
-        assert!(
-            elapsed < std::time::Duration::from_millis(2900),
-            "wait {wait}: {elapsed:?}"
-        );
+        assert!(elapsed < std::time::Duration::from_millis(2900), "wait {wait}: {elapsed:?}");
     }
 }
 
@@ -320,10 +257,7 @@ fn verbose_lines_and_the_signature_hint() {
             .args(["--endpoint", &rejected.url(), "--project-id", "p", "r1"])
             .env("HUAWEICLOUD_SDK_AK", "CLI-VERBOSE-AK")
             .env("HUAWEICLOUD_SDK_SK", crate::support::CANARY_SK)
-            .env(
-                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-                crate::support::CANARY_SECURITY_TOKEN,
-            )
+            .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", crate::support::CANARY_SECURITY_TOKEN)
             .output()
             .unwrap()
     };
@@ -339,14 +273,7 @@ fn verbose_lines_and_the_signature_hint() {
     let stderr = String::from_utf8_lossy(&verbose.stderr);
     let line = format!("GET {}/v1/p/dbss/audit/jobs/r1 -> 401, ", rejected.url());
     assert!(stderr.starts_with(&line), "{stderr}");
-    assert!(
-        stderr
-            .lines()
-            .next()
-            .unwrap()
-            .ends_with("ms, request id req-fixed-1"),
-        "{stderr}"
-    );
+    assert!(stderr.lines().next().unwrap().ends_with("ms, request id req-fixed-1"), "{stderr}");
 
     let very = run(&["-vv"]);
     check_exit(&very, 5);
@@ -359,10 +286,7 @@ fn verbose_lines_and_the_signature_hint() {
         "> string to sign:",
         ">   SDK-HMAC-SHA256",
     ] {
-        assert!(
-            stderr.contains(expected),
-            "{expected} missing from {stderr}"
-        );
+        assert!(stderr.contains(expected), "{expected} missing from {stderr}");
     }
     assert!(!stderr.contains(hint), "{stderr}");
     let signatures = crate::support::signatures_sent(&rejected);
@@ -401,11 +325,7 @@ impl DemoServer {
         let mut exports: Vec<(String, String)> = Vec::new();
         for line in stdout.lines() {
             let line = line.unwrap();
-            let (name, value) = line
-                .strip_prefix("export ")
-                .unwrap()
-                .split_once('=')
-                .unwrap();
+            let (name, value) = line.strip_prefix("export ").unwrap().split_once('=').unwrap();
             exports.push((name.to_string(), value.to_string()));
             // The last export line.
             if name == "HUAWEICLOUD_SDK_PROJECT_ID" {
@@ -417,11 +337,7 @@ impl DemoServer {
         while !scenarios.contains("serving until interrupted") {
             assert!(stderr.read_line(&mut scenarios).unwrap() > 0, "{scenarios}");
         }
-        DemoServer {
-            child,
-            exports,
-            scenarios,
-        }
+        DemoServer { child, exports, scenarios }
     }
 
     /// `dbss-jobs --wait` in a pipeline that evaluated the exports.
@@ -445,13 +361,8 @@ impl DemoServer {
         check_exit(&output, 0);
         let stdout = String::from_utf8_lossy(&output.stdout);
         // The rows between the header and the `N job(s)` line; their status column.
-        let rows = stdout
-            .lines()
-            .skip(1)
-            .filter(|line| !line.ends_with(" job(s)"));
-        let statuses: Vec<&str> = rows
-            .filter_map(|row| row.split_whitespace().nth(1))
-            .collect();
+        let rows = stdout.lines().skip(1).filter(|line| !line.ends_with(" job(s)"));
+        let statuses: Vec<&str> = rows.filter_map(|row| row.split_whitespace().nth(1)).collect();
         statuses.join(" ")
     }
 }
@@ -468,11 +379,7 @@ fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
     let demo = DemoServer::start();
     let names: Vec<&str> = demo.exports.iter().map(|(name, _)| name.as_str()).collect();
     let overrides = names.len() - 5;
-    assert_eq!(
-        overrides,
-        dbss_jobs::REGIONS.len(),
-        "one override per region: {names:?}"
-    );
+    assert_eq!(overrides, dbss_jobs::REGIONS.len(), "one override per region: {names:?}");
     assert_eq!(
         names[overrides..],
         [
@@ -485,19 +392,12 @@ fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
     );
     let url = &demo.exports[overrides + 1].1;
     for (name, value) in &demo.exports[..overrides] {
-        assert!(
-            name.starts_with("HUAWEICLOUD_SDK_REGION_DBSS_") && value == url,
-            "{name}={value}"
-        );
+        assert!(name.starts_with("HUAWEICLOUD_SDK_REGION_DBSS_") && value == url, "{name}={value}");
     }
     for (resource, code, says) in [
         ("demo-success", 0, "SUCCESS"),
         ("demo-instance-01", 0, "SUCCESS"),
-        (
-            "demo-fail",
-            3,
-            "job demo-job-1 failed: DBSS.1234: quota exceeded",
-        ),
+        ("demo-fail", 3, "job demo-job-1 failed: DBSS.1234: quota exceeded"),
         ("demo-throttled", 0, "SUCCESS"),
         ("demo-forbidden", 5, "http 403 DBSS.0403"),
         ("demo-slow", 0, "SUCCESS"),
@@ -516,27 +416,14 @@ fn demo_serve_prints_exports_and_serves_a_scenario_per_resource() {
     }
     // Each pipeline walks the timeline from its own first request: a second one sees INIT too.
     let again = demo.wait_for("demo-success");
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("1 INIT"),
-        "{again:?}"
-    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("1 INIT"), "{again:?}");
     let empty = get_jobs()
-        .args([
-            "--wait",
-            "--interval",
-            "0.05",
-            "--timeout",
-            "0.3",
-            "demo-empty",
-        ])
+        .args(["--wait", "--interval", "0.05", "--timeout", "0.3", "demo-empty"])
         .envs(demo.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .unwrap();
     check_exit(&empty, 4);
-    assert!(
-        String::from_utf8_lossy(&empty.stderr).contains("no job was ever listed"),
-        "{empty:?}"
-    );
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no job was ever listed"), "{empty:?}");
 }
 
 #[test]
@@ -613,17 +500,11 @@ fn dbss_jobs_log_shows_what_is_sent_without_code() {
     check_exit(&one, 0);
     let stderr = String::from_utf8_lossy(&one.stderr);
     let url = format!("{}/v1/p/dbss/audit/jobs/r", server.url());
-    assert!(
-        stderr.starts_with(&format!("GET {url} -> 200, 11 bytes, ")),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with(&format!("GET {url} -> 200, 11 bytes, ")), "{stderr}");
     assert!(!stderr.contains("> GET"), "{stderr}");
     let two = run("2");
     let stderr = String::from_utf8_lossy(&two.stderr);
-    assert!(
-        stderr.contains(&format!("> GET {url} (attempt 1)")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("> GET {url} (attempt 1)")), "{stderr}");
     assert!(stderr.contains("Signature=** redacted **"), "{stderr}");
     assert!(stderr.contains("> canonical request:"), "{stderr}");
     check_exit(&run("loud"), 2);
@@ -654,11 +535,7 @@ fn dbss_jobs_log_and_the_cli_verbosity_print_each_line_once() {
 #[test]
 fn demo_serve_keeps_a_tagged_resources_place_across_one_shot_calls() {
     let demo = DemoServer::start();
-    assert!(
-        demo.scenarios.contains("demo-success.TAG"),
-        "{}",
-        demo.scenarios
-    );
+    assert!(demo.scenarios.contains("demo-success.TAG"), "{}", demo.scenarios);
     // Untagged, each call is a new client and starts over.
     assert_eq!(demo.one_shot("demo-success"), "INIT");
     assert_eq!(demo.one_shot("demo-success"), "INIT");
@@ -676,21 +553,13 @@ fn the_clis_json_output_reads_back_as_a_snapshot() {
     let output = get_jobs().args(["--demo", "--json"]).output().unwrap();
     check_exit(&output, 0);
     let jobs = dbss_jobs::parse_jobs(&output.stdout).unwrap();
-    let read: Vec<(Option<&str>, Option<dbss_jobs::JobStatus>)> = jobs
-        .iter()
-        .map(|job| (job.job_id.as_deref(), job.status.clone()))
-        .collect();
+    let read: Vec<(Option<&str>, Option<dbss_jobs::JobStatus>)> =
+        jobs.iter().map(|job| (job.job_id.as_deref(), job.status.clone())).collect();
     assert_eq!(
         read,
         [
-            (
-                Some("8abf9647852a1daa01852e517e1a1a0b"),
-                Some(dbss_jobs::JobStatus::Success)
-            ),
-            (
-                Some("8abf9647852a1daa01852e517e1a1a0c"),
-                Some(dbss_jobs::JobStatus::Fail)
-            ),
+            (Some("8abf9647852a1daa01852e517e1a1a0b"), Some(dbss_jobs::JobStatus::Success)),
+            (Some("8abf9647852a1daa01852e517e1a1a0c"), Some(dbss_jobs::JobStatus::Fail)),
         ]
     );
     assert_eq!(jobs[1].error_code.as_deref(), Some("DBSS.1234"));
@@ -712,11 +581,7 @@ fn cli_values_after_an_equals_sign_and_bundled_short_flags() {
     assert_eq!(server.requests()[0].target, "/v1/p/dbss/audit/jobs/--help");
     // -vvv is -vv: what was signed, shown once.
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        stderr.matches("> canonical request:").count(),
-        1,
-        "{stderr}"
-    );
+    assert_eq!(stderr.matches("> canonical request:").count(), 1, "{stderr}");
     // -V and -h together: the manual (help wins), not an error.
     for both in ["-Vh", "-hV"] {
         let output = get_jobs().arg(both).output().unwrap();
@@ -732,12 +597,9 @@ fn cli_values_after_an_equals_sign_and_bundled_short_flags() {
 
 #[test]
 fn cli_a_mistyped_long_option_gets_the_nearest_one() {
-    for (typed, meant) in [
-        ("--wiat", "--wait"),
-        ("--regoin", "--region"),
-        ("--jsno", "--json"),
-        ("--WAIT", "--wait"),
-    ] {
+    for (typed, meant) in
+        [("--wiat", "--wait"), ("--regoin", "--region"), ("--jsno", "--json"), ("--WAIT", "--wait")]
+    {
         let output = get_jobs().args([typed, "r"]).output().unwrap();
         check_exit(&output, 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -774,36 +636,18 @@ fn cli_paths_need_not_be_utf8_but_ids_and_numbers_must() {
     check_exit(&output, 0);
     let requests = server.requests();
     let authorization = requests[0].header("authorization").unwrap();
-    assert!(
-        authorization.contains("Access=CLI-LATIN1-AK,"),
-        "{authorization}"
-    );
+    assert!(authorization.contains("Access=CLI-LATIN1-AK,"), "{authorization}");
     // An id, a URL or a number that is not UTF-8 is a usage error that names the option.
     for flag in ["--project-id", "--region", "--endpoint", "--timeout"] {
-        let output = get_jobs()
-            .arg(flag)
-            .arg(not_utf8)
-            .arg("r")
-            .output()
-            .unwrap();
+        let output = get_jobs().arg(flag).arg(not_utf8).arg("r").output().unwrap();
         check_exit(&output, 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            stderr.contains(&format!("{flag} \"\\xFF\" is not UTF-8")),
-            "{stderr}"
-        );
+        assert!(stderr.contains(&format!("{flag} \"\\xFF\" is not UTF-8")), "{stderr}");
     }
-    let output = get_jobs()
-        .args(["--region", "r"])
-        .arg(not_utf8)
-        .output()
-        .unwrap();
+    let output = get_jobs().args(["--region", "r"]).arg(not_utf8).output().unwrap();
     check_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("RESOURCE_ID \"\\xFF\" is not UTF-8"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("RESOURCE_ID \"\\xFF\" is not UTF-8"), "{stderr}");
 }
 
 #[test]
@@ -824,10 +668,7 @@ fn cli_profile_file_wins_over_a_token_in_the_environment() {
     check_exit(&run(&profile), 0);
     let requests = server.requests();
     let authorization = requests[0].header("authorization").unwrap_or_default();
-    assert!(
-        authorization.contains("Access=CLI-EXPLICIT-AK,"),
-        "{authorization:?}"
-    );
+    assert!(authorization.contains("Access=CLI-EXPLICIT-AK,"), "{authorization:?}");
     assert_eq!(requests[0].header("x-auth-token"), None);
     // A profile file that is not there: exit 2 naming the option and the path, before any
     // traffic (the token is no fallback).
@@ -835,10 +676,7 @@ fn cli_profile_file_wins_over_a_token_in_the_environment() {
     let output = run(&missing);
     check_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let named = format!(
-        "--profile-file names {}, which cannot be read",
-        missing.display()
-    );
+    let named = format!("--profile-file names {}, which cannot be read", missing.display());
     assert!(stderr.contains(&named), "{stderr}");
     assert_eq!(server.connections(), 1);
 }
@@ -921,20 +759,13 @@ fn cli_the_readmes_demo_serve_recipe_returns_and_kills_the_server() {
     let status = group.wait(std::time::Duration::from_secs(30));
     let read = |name: &str| std::fs::read_to_string(dir.0.join(name)).unwrap_or_default();
     let (stdout, stderr) = (read("stdout"), read("stderr"));
-    assert!(
-        status.is_some(),
-        "the recipe did not return\n{stdout}\n{stderr}"
-    );
+    assert!(status.is_some(), "the recipe did not return\n{stdout}\n{stderr}");
     assert!(status.unwrap().success(), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("demo-job-1") && stdout.contains("SUCCESS"),
-        "{stdout}\n{stderr}"
-    );
+    assert!(stdout.contains("demo-job-1") && stdout.contains("SUCCESS"), "{stdout}\n{stderr}");
     // The server is gone: its port refuses connections (within a moment of the kill).
     let env = read("demo.env");
-    let url = env
-        .lines()
-        .find_map(|line| line.strip_prefix("export HUAWEICLOUD_SDK_IAM_ENDPOINT="));
+    let url =
+        env.lines().find_map(|line| line.strip_prefix("export HUAWEICLOUD_SDK_IAM_ENDPOINT="));
     let address = url.unwrap().trim_start_matches("http://").to_string();
     let refused = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -948,14 +779,7 @@ fn check_keeps_one_deadline_and_signs_nothing_after_a_probe_that_ran_out_of_time
     let cloud = stalled_cloud();
     let started = std::time::Instant::now();
     let output = get_jobs()
-        .args([
-            "--check",
-            "--region",
-            "cn-north-4",
-            "--timeout",
-            "1",
-            "instance-1",
-        ])
+        .args(["--check", "--region", "cn-north-4", "--timeout", "1", "instance-1"])
         .env("HUAWEICLOUD_SDK_AK", "CHECK-DEADLINE-AK")
         .env("HUAWEICLOUD_SDK_SK", "sk")
         .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", cloud.url())
@@ -968,10 +792,7 @@ fn check_keeps_one_deadline_and_signs_nothing_after_a_probe_that_ran_out_of_time
     assert!(stdout.contains("FAIL call        not sent"), "{stdout}");
     // The unsigned probe is the one connection; no signed request followed it.
     assert_eq!(cloud.connections(), 1, "{stdout}");
-    assert!(
-        elapsed < std::time::Duration::from_millis(1600),
-        "{elapsed:?}\n{stdout}"
-    );
+    assert!(elapsed < std::time::Duration::from_millis(1600), "{elapsed:?}\n{stdout}");
 }
 
 #[test]
@@ -987,12 +808,7 @@ fn exit_codes_a_pipeline_can_branch_on() {
         ("failed job", Some(answer(200, job("FAIL"))), 0, 3),
         ("still running", Some(answer(200, job("RUNNING"))), 0, 4),
         ("api error", Some(answer(500, broken.to_string())), 1, 1),
-        (
-            "credentials refused",
-            Some(answer(401, denied.to_string())),
-            5,
-            5,
-        ),
+        ("credentials refused", Some(answer(401, denied.to_string())), 5, 5),
         ("forbidden", Some(answer(403, forbidden.to_string())), 5, 5),
         ("unreachable", None, 6, 6),
     ];
@@ -1026,30 +842,14 @@ fn exit_codes_a_pipeline_can_branch_on() {
         }
     }
     let too_long = get_jobs()
-        .args([
-            "--endpoint",
-            &unreachable,
-            "--wait",
-            "--interval",
-            "5",
-            "--timeout",
-            "1",
-            "r",
-        ])
+        .args(["--endpoint", &unreachable, "--wait", "--interval", "5", "--timeout", "1", "r"])
         .output()
         .unwrap();
     check_exit(&too_long, 2);
     assert!(String::from_utf8_lossy(&too_long.stderr).contains("--interval 5 s is longer"));
     // The default wait is 30 minutes.
     let longer_than_the_default = get_jobs()
-        .args([
-            "--endpoint",
-            &unreachable,
-            "--wait",
-            "--interval",
-            "3600",
-            "r",
-        ])
+        .args(["--endpoint", &unreachable, "--wait", "--interval", "3600", "r"])
         .output()
         .unwrap();
     check_exit(&longer_than_the_default, 2);
@@ -1057,14 +857,7 @@ fn exit_codes_a_pipeline_can_branch_on() {
     let mixed = r#"{"jobs":[{"job_id":"j1","status":"FAIL","error_code":"DBSS.9","fail_reason":"no quota"},{"job_id":"j2","status":"RUNNING"}]}"#;
     let server = answer(200, mixed.to_string());
     let output = get_jobs()
-        .args([
-            "--endpoint",
-            &server.url(),
-            "--project-id",
-            "p",
-            "--wait",
-            "--json",
-        ])
+        .args(["--endpoint", &server.url(), "--project-id", "p", "--wait", "--json"])
         .args(["--interval", "0.05", "--timeout", "0.5", "instance-1"])
         .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
         .env("HUAWEICLOUD_SDK_SK", "cli-sk")
@@ -1072,10 +865,7 @@ fn exit_codes_a_pipeline_can_branch_on() {
         .unwrap();
     check_exit(&output, 3);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("job j1 failed: DBSS.9: no quota"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("job j1 failed: DBSS.9: no quota"), "{stderr}");
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["jobs"][1]["status"], "RUNNING");
 }
@@ -1116,34 +906,15 @@ fn the_demo_is_a_test_bed_for_what_a_pipeline_must_handle() {
             .output()
             .unwrap()
     };
-    let running = run(
-        &[
-            "--wait",
-            "--interval",
-            "0.05",
-            "--timeout",
-            "0.5",
-            "demo-running",
-        ],
-        &[],
-    );
+    let running = run(&["--wait", "--interval", "0.05", "--timeout", "0.5", "demo-running"], &[]);
     check_exit(&running, 4);
     check_exit(&run(&["demo-unavailable"], &[]), 1);
     // Another region than the exported one stays on the fake, its --check too.
-    let check = run(
-        &["--check", "--region", "ap-southeast-1", "demo-success"],
-        &[],
-    );
+    let check = run(&["--check", "--region", "ap-southeast-1", "demo-success"], &[]);
     check_exit(&check, 0);
-    check_exit(
-        &run(&["--region", "ap-southeast-1", "demo-success"], &[]),
-        0,
-    );
+    check_exit(&run(&["--region", "ap-southeast-1", "demo-success"], &[]), 0);
     // An access key the fake does not know is refused in the gateway's words.
-    let unknown = run(
-        &["demo-success"],
-        &[("HUAWEICLOUD_SDK_AK", "NOT-THE-FAKES-AK")],
-    );
+    let unknown = run(&["demo-success"], &[("HUAWEICLOUD_SDK_AK", "NOT-THE-FAKES-AK")]);
     check_exit(&unknown, 5);
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(
@@ -1151,8 +922,5 @@ fn the_demo_is_a_test_bed_for_what_a_pipeline_must_handle() {
         "{stderr}"
     );
     assert!(demo.scenarios.contains("exit 6"), "{}", demo.scenarios);
-    check_exit(
-        &run(&["--endpoint", "http://127.0.0.1:1", "demo-success"], &[]),
-        6,
-    );
+    check_exit(&run(&["--endpoint", "http://127.0.0.1:1", "demo-success"], &[]), 6);
 }

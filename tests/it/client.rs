@@ -16,19 +16,13 @@ fn client(server_url: &str) -> Client {
 }
 
 fn utc(year: i32, month: Month, day: u8, h: u8, m: u8, s: u8) -> OffsetDateTime {
-    Date::from_calendar_date(year, month, day)
-        .unwrap()
-        .with_hms(h, m, s)
-        .unwrap()
-        .assume_utc()
+    Date::from_calendar_date(year, month, day).unwrap().with_hms(h, m, s).unwrap().assume_utc()
 }
 
 #[test]
 fn documented_example_parses_to_the_exact_values() {
     let server = Server::json(200, DOCUMENTED_EXAMPLE);
-    let jobs = client(&server.url())
-        .get_jobs_in("project-1", "instance-1")
-        .unwrap();
+    let jobs = client(&server.url()).get_jobs_in("project-1", "instance-1").unwrap();
     let mut expected = Job::default();
     expected.ha_id = Some("2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7".into());
     expected.status = Some(JobStatus::Success);
@@ -79,14 +73,10 @@ fn request_line_and_headers_are_those_of_the_official_sdk() {
     );
     let authorization = request.header("authorization").unwrap();
     let prefix = "SDK-HMAC-SHA256 Access=TESTAK, SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date, Signature=";
-    let signature = authorization
-        .strip_prefix(prefix)
-        .unwrap_or_else(|| panic!("{authorization}"));
+    let signature = authorization.strip_prefix(prefix).unwrap_or_else(|| panic!("{authorization}"));
     assert!(
         signature.len() == 64
-            && signature
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            && signature.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
         "{signature}"
     );
 }
@@ -94,14 +84,9 @@ fn request_line_and_headers_are_those_of_the_official_sdk() {
 #[test]
 fn security_token_is_sent_and_signed() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let credentials = Credentials::new("TESTAK", "sk")
-        .unwrap()
-        .with_security_token("sec-token-1")
-        .unwrap();
-    let client = crate::support::client(server.url())
-        .auth(credentials)
-        .build()
-        .unwrap();
+    let credentials =
+        Credentials::new("TESTAK", "sk").unwrap().with_security_token("sec-token-1").unwrap();
+    let client = crate::support::client(server.url()).auth(credentials).build().unwrap();
     client.get_jobs_in("p", "r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.header("x-security-token"), Some("sec-token-1"));
@@ -131,11 +116,7 @@ fn odd_ids_are_one_encoded_segment_each() {
     let client = client(&server.url());
     for (project, resource, target) in [
         ("p", "a/b", "/v1/p/dbss/audit/jobs/a%2Fb"),
-        (
-            "p",
-            "my resource 01",
-            "/v1/p/dbss/audit/jobs/my%20resource%2001",
-        ),
+        ("p", "my resource 01", "/v1/p/dbss/audit/jobs/my%20resource%2001"),
         ("p", "a+b%20c~d", "/v1/p/dbss/audit/jobs/a%2Bb%2520c~d"),
         (
             "p q",
@@ -153,21 +134,11 @@ fn odd_ids_are_one_encoded_segment_each() {
 fn bad_input_fails_before_any_traffic() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let client = client(&server.url());
-    for (project, resource) in [
-        ("", "r"),
-        ("p", ""),
-        (".", "r"),
-        ("p", ".."),
-        ("p\n", "r"),
-        ("p", "r\u{7f}"),
-        ("p", "\0"),
-    ] {
+    for (project, resource) in
+        [("", "r"), ("p", ""), (".", "r"), ("p", ".."), ("p\n", "r"), ("p", "r\u{7f}"), ("p", "\0")]
+    {
         let error = client.get_jobs_in(project, resource).unwrap_err();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::InvalidInput,
-            "{project:?} {resource:?}: {error}"
-        );
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{project:?} {resource:?}: {error}");
     }
     assert_eq!(server.requests().len(), 0);
     assert_eq!(server.connections(), 0);
@@ -183,30 +154,18 @@ fn bad_configuration_is_refused_when_building() {
             .environment([("HOME", "/nonexistent")])
             .ecs_metadata(false)
             .build(),
-        Client::builder()
-            .region("atlantis-1")
-            .auth(credentials())
-            .build(),
+        Client::builder().region("atlantis-1").auth(credentials()).build(),
         crate::support::client("dbss.example.com").build(),
         crate::support::client("http://dbss.example.com").build(),
-        crate::support::client("https://x")
-            .timeout(Duration::ZERO)
-            .build(),
+        crate::support::client("https://x").timeout(Duration::ZERO).build(),
         crate::support::client("https://x").max_body_size(0).build(),
     ];
     for (index, case) in cases.into_iter().enumerate() {
         let error = case.unwrap_err();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::InvalidInput,
-            "case {index}: {error}"
-        );
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "case {index}: {error}");
     }
     for (ak, sk) in [("", "sk"), ("ak", ""), (" ", "sk"), ("a\nk", "sk")] {
-        assert_eq!(
-            Credentials::new(ak, sk).unwrap_err().kind(),
-            ErrorKind::InvalidInput
-        );
+        assert_eq!(Credentials::new(ak, sk).unwrap_err().kind(), ErrorKind::InvalidInput);
     }
 }
 
@@ -259,19 +218,13 @@ fn a_silent_server_times_out_within_the_deadline() {
         std::thread::sleep(Duration::from_secs(3));
         After::Close
     });
-    let client = crate::support::client(server.url())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let client =
+        crate::support::client(server.url()).timeout(Duration::from_millis(300)).build().unwrap();
     let started = Instant::now();
     let error = client.get_jobs_in("p", "r").unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Transport);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
 }
 
 #[test]
@@ -296,12 +249,7 @@ fn connections_are_kept_alive() {
 #[test]
 fn redirects_are_not_followed() {
     let server = Server::start(|_, stream| {
-        respond(
-            stream,
-            302,
-            &[("Location", "http://127.0.0.1:1/elsewhere")],
-            b"",
-        );
+        respond(stream, 302, &[("Location", "http://127.0.0.1:1/elsewhere")], b"");
         After::KeepAlive
     });
     let error = client(&server.url()).get_jobs_in("p", "r").unwrap_err();
@@ -313,10 +261,7 @@ fn redirects_are_not_followed() {
 #[test]
 fn success_bodies_over_the_limit_are_refused() {
     let server = Server::json(200, DOCUMENTED_EXAMPLE);
-    let client = crate::support::client(server.url())
-        .max_body_size(100)
-        .build()
-        .unwrap();
+    let client = crate::support::client(server.url()).max_body_size(100).build().unwrap();
     let error = client.get_jobs_in("p", "r").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert!(error.is_body_too_large(), "{error:?}");
@@ -325,26 +270,15 @@ fn success_bodies_over_the_limit_are_refused() {
 #[test]
 fn user_agent_suffix_is_appended_and_signed() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
-    let client = crate::support::client(server.url())
-        .user_agent_suffix("my-tool/1.2")
-        .build()
-        .unwrap();
+    let client =
+        crate::support::client(server.url()).user_agent_suffix("my-tool/1.2").build().unwrap();
     client.get_jobs_in("p", "r").unwrap();
     let request = &server.requests()[0];
     assert_eq!(
         request.header("user-agent"),
-        Some(concat!(
-            "dbss-jobs/",
-            env!("CARGO_PKG_VERSION"),
-            " my-tool/1.2"
-        ))
+        Some(concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"), " my-tool/1.2"))
     );
-    assert!(
-        request
-            .header("authorization")
-            .unwrap()
-            .contains("user-agent")
-    );
+    assert!(request.header("authorization").unwrap().contains("user-agent"));
 }
 
 #[test]
@@ -359,10 +293,7 @@ fn an_explicit_proxy_tunnels_the_request() {
         }
         After::KeepAlive
     });
-    let client = crate::support::client("http://127.0.0.1:9")
-        .proxy(proxy.url())
-        .build()
-        .unwrap();
+    let client = crate::support::client("http://127.0.0.1:9").proxy(proxy.url()).build().unwrap();
     client.get_jobs_in("p", "r").unwrap();
     let requests = proxy.requests();
     assert_eq!(

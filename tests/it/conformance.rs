@@ -15,14 +15,9 @@ use dbss_jobs::{Client, Credentials, ErrorKind, IamToken, JobStatus};
 
 #[track_caller]
 fn check_accepted(oracle: &Oracle, client: &Client, project_id: &str, resource_id: &str) {
-    let jobs = client
-        .get_jobs_in(project_id, resource_id)
-        .unwrap_or_else(|e| {
-            panic!(
-                "Huawei's signer rejected {project_id:?}/{resource_id:?}: {e}\n{}",
-                oracle.log()
-            )
-        });
+    let jobs = client.get_jobs_in(project_id, resource_id).unwrap_or_else(|e| {
+        panic!("Huawei's signer rejected {project_id:?}/{resource_id:?}: {e}\n{}", oracle.log())
+    });
     assert_eq!(jobs.len(), 2);
     // The server decodes the path it received: the id must arrive intact.
     assert_eq!(jobs[0].resource_id.as_deref(), Some(resource_id));
@@ -58,10 +53,7 @@ fn huawei_signer_accepts_aksk_requests_with_odd_ids() {
 fn huawei_signer_accepts_temporary_credentials() {
     let token = "temporary/security+token==";
     let oracle = Oracle::start(&["--security-token", token]);
-    let credentials = Credentials::new(AK, SK)
-        .unwrap()
-        .with_security_token(token)
-        .unwrap();
+    let credentials = Credentials::new(AK, SK).unwrap().with_security_token(token).unwrap();
     let client = oracle.client(credentials);
     for (project_id, resource_id) in ODD_IDS {
         check_accepted(&oracle, &client, project_id, resource_id);
@@ -73,12 +65,7 @@ fn huawei_signer_accepts_temporary_credentials() {
 fn huawei_oracle_accepts_an_iam_token() {
     let oracle = Oracle::start(&["--token", "iam-token-value"]);
     let client = oracle.client(IamToken::new("iam-token-value").unwrap());
-    check_accepted(
-        &oracle,
-        &client,
-        "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-        "my resource 01",
-    );
+    check_accepted(&oracle, &client, "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "my resource 01");
 }
 
 #[test]
@@ -86,19 +73,11 @@ fn huawei_oracle_accepts_an_iam_token() {
 fn a_wrong_secret_key_is_a_typed_401_with_request_id() {
     let oracle = Oracle::start(&[]);
     let client = oracle.client(Credentials::new(AK, "not-the-right-secret-key").unwrap());
-    let error = client
-        .get_jobs_in("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "instance-1")
-        .unwrap_err();
+    let error = client.get_jobs_in("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "instance-1").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.status(), Some(401));
     assert_eq!(error.error_code(), Some("APIGW.0301"));
-    assert!(
-        error
-            .error_msg()
-            .unwrap()
-            .contains("verify aksk signature fail"),
-        "{error}"
-    );
+    assert!(error.error_msg().unwrap().contains("verify aksk signature fail"), "{error}");
     let request_id = error.request_id().expect("request id");
     assert_eq!(request_id.len(), 32, "{request_id}");
 }
@@ -124,23 +103,14 @@ fn huawei_signer_accepts_the_iam_lookup_and_jobs_call_made_through_the_chain() {
         .unwrap_or_else(|e| panic!("IAM lookup rejected: {e}\n{}", oracle.log()));
     assert_eq!(project_id, "oracle-project-7");
     check_accepted(&oracle, &client, &project_id, "my resource 01");
-    assert!(
-        oracle.log().contains("=> 200 IAM projects"),
-        "{}",
-        oracle.log()
-    );
+    assert!(oracle.log().contains("=> 200 IAM projects"), "{}", oracle.log());
 }
 
 #[test]
 #[ignore = "needs DBSS_ORACLE_PYTHON (see CONTRIBUTING)"]
 fn huawei_signer_accepts_temporary_credentials_from_a_profile_file() {
     let token = "profile/security+token==";
-    let oracle = Oracle::start(&[
-        "--security-token",
-        token,
-        "--project-id",
-        "oracle-project-8",
-    ]);
+    let oracle = Oracle::start(&["--security-token", token, "--project-id", "oracle-project-8"]);
     let url = format!("http://127.0.0.1:{}", oracle.port);
     let dir = crate::support::TempDir::new("oracle-profile");
     let profile = dir.write(
@@ -173,11 +143,7 @@ fn huawei_signer_accepts_the_newer_path() {
     for (project_id, resource_id) in ODD_IDS {
         check_accepted(&oracle, &client, project_id, resource_id);
     }
-    assert!(
-        oracle.log().contains("/audit/plain-instance-01/jobs"),
-        "{}",
-        oracle.log()
-    );
+    assert!(oracle.log().contains("/audit/plain-instance-01/jobs"), "{}", oracle.log());
 }
 
 #[test]
@@ -208,11 +174,7 @@ fn a_wrong_secret_key_in_the_cli_ends_with_the_hint_and_shows_the_canonical_requ
         get_jobs()
             .args(flags)
             .args(["--endpoint", &format!("http://127.0.0.1:{}", oracle.port)])
-            .args([
-                "--project-id",
-                "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-                "instance-1",
-            ])
+            .args(["--project-id", "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "instance-1"])
             .env("HUAWEICLOUD_SDK_AK", AK)
             .env("HUAWEICLOUD_SDK_SK", "not-the-right-secret-key")
             .output()

@@ -21,10 +21,7 @@ fn in_region(region: &str, vars: Vec<(String, String)>) -> Result<Client, dbss_j
 
 fn regions_file(dir: &TempDir, text: &str) -> (String, String) {
     let path = dir.write("regions.yaml", text);
-    (
-        "HUAWEICLOUD_SDK_REGIONS_FILE".to_string(),
-        path.to_string_lossy().into_owned(),
-    )
+    ("HUAWEICLOUD_SDK_REGIONS_FILE".to_string(), path.to_string_lossy().into_owned())
 }
 
 #[test]
@@ -40,58 +37,27 @@ fn the_regions_file_adds_regions_and_yields_to_the_variable() {
             from_file.url()
         ),
     );
-    in_region("my-private-1", vec![file.clone()])
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
-    in_region("cn-north-4", vec![file.clone()])
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
-    assert_eq!(
-        from_file.requests().len(),
-        2,
-        "the file wins over the built-in table"
-    );
-    let variable = (
-        "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string(),
-        from_variable.url(),
-    );
-    in_region("cn-north-4", vec![file, variable])
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
-    assert_eq!(
-        from_variable.requests().len(),
-        1,
-        "the variable wins over the file"
-    );
+    in_region("my-private-1", vec![file.clone()]).unwrap().get_jobs("r").unwrap();
+    in_region("cn-north-4", vec![file.clone()]).unwrap().get_jobs("r").unwrap();
+    assert_eq!(from_file.requests().len(), 2, "the file wins over the built-in table");
+    let variable = ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string(), from_variable.url());
+    in_region("cn-north-4", vec![file, variable]).unwrap().get_jobs("r").unwrap();
+    assert_eq!(from_variable.requests().len(), 1, "the variable wins over the file");
     assert_eq!(from_file.requests().len(), 2);
 }
 
 #[test]
 fn a_regions_file_outside_the_subset_names_its_line() {
     let dir = TempDir::new("regions-bad");
-    let file = regions_file(
-        &dir,
-        "DBSS:\n  - id: r1\n    url: https://dbss.example.com\n",
-    );
+    let file = regions_file(&dir, "DBSS:\n  - id: r1\n    url: https://dbss.example.com\n");
     let error = in_region("r1", vec![file]).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let message = error.to_string();
-    assert!(
-        message.contains("regions.yaml line 3: expected"),
-        "{message}"
-    );
-    let missing = (
-        "HUAWEICLOUD_SDK_REGIONS_FILE".to_string(),
-        "/nonexistent/regions.yaml".to_string(),
-    );
+    assert!(message.contains("regions.yaml line 3: expected"), "{message}");
+    let missing =
+        ("HUAWEICLOUD_SDK_REGIONS_FILE".to_string(), "/nonexistent/regions.yaml".to_string());
     let error = in_region("r1", vec![missing]).unwrap_err();
-    assert!(
-        error.to_string().contains("cannot read the regions file"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("cannot read the regions file"), "{error}");
 }
 
 #[test]
@@ -110,20 +76,13 @@ fn a_call_moves_on_from_an_unresolvable_host_and_a_failed_handshake() {
     assert_eq!(wrong_certificate.connections(), 1);
     client.get_jobs("r").unwrap();
     assert_eq!(good.requests().len(), 2);
-    assert_eq!(
-        wrong_certificate.connections(),
-        1,
-        "the endpoint that worked is kept"
-    );
+    assert_eq!(wrong_certificate.connections(), 1, "the endpoint that worked is kept");
     // The variable's comma-separated list fails over the same way.
     let variable = (
         "HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string(),
         format!("{unresolvable},{}", good.url()),
     );
-    in_region("cn-north-4", vec![variable])
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
+    in_region("cn-north-4", vec![variable]).unwrap().get_jobs("r").unwrap();
     assert_eq!(good.requests().len(), 3);
 }
 
@@ -143,9 +102,8 @@ fn when_every_endpoint_fails_the_error_lists_each() {
     assert!(error.is_tls(), "{error}");
     let message = error.to_string();
     assert!(
-        message.starts_with(&format!(
-            "every endpoint failed ({unresolvable}: transport error: "
-        )) && message.contains("could not be resolved")
+        message.starts_with(&format!("every endpoint failed ({unresolvable}: transport error: "))
+            && message.contains("could not be resolved")
             && message.contains("not valid for this host name"),
         "{message}"
     );
@@ -157,16 +115,10 @@ fn the_default_regions_file_is_read_from_home() {
     let home = TempDir::new("regions-home");
     home.write(
         ".huaweicloud/regions.yaml",
-        &format!(
-            "DBSS:\n  - id: my-home-region\n    endpoints:\n      - {}\n",
-            server.url()
-        ),
+        &format!("DBSS:\n  - id: my-home-region\n    endpoints:\n      - {}\n", server.url()),
     );
     let vars = vec![("HOME".to_string(), home.0.to_string_lossy().into_owned())];
-    in_region("my-home-region", vars)
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
+    in_region("my-home-region", vars).unwrap().get_jobs("r").unwrap();
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -183,10 +135,7 @@ fn a_regions_file_written_by_pythons_yaml_dump_is_read() {
     );
     let file = regions_file(&dir, &text);
     for region in ["my-private-1", "my-private-2"] {
-        in_region(region, vec![file.clone()])
-            .unwrap()
-            .get_jobs("r")
-            .unwrap();
+        in_region(region, vec![file.clone()]).unwrap().get_jobs("r").unwrap();
     }
     assert_eq!(server.requests().len(), 2);
     let built_in = in_region("cn-north-4", vec![file.clone()]).unwrap();

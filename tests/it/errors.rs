@@ -41,15 +41,10 @@ fn errors_tell_what_a_program_can_act_on() {
             .get_jobs_in("p", "r")
             .unwrap_err()
     };
-    let rejected = check(
-        401,
-        r#"{"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"}"#,
-    );
+    let rejected =
+        check(401, r#"{"error_code":"APIGW.0301","error_msg":"verify aksk signature fail"}"#);
     assert!(rejected.status() == Some(401) && !rejected.is_retryable());
-    let forbidden = check(
-        403,
-        r#"{"error_code":"APIGW.0306","error_msg":"no permission"}"#,
-    );
+    let forbidden = check(403, r#"{"error_code":"APIGW.0306","error_msg":"no permission"}"#);
     assert!(forbidden.status() == Some(403));
     let busy = check(503, r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#);
     assert!(busy.is_retryable() && !busy.is_missing_credentials());
@@ -65,10 +60,7 @@ fn errors_tell_what_a_program_can_act_on() {
         .ecs_metadata(false)
         .build()
         .unwrap_err();
-    assert!(
-        missing.is_missing_credentials() && !missing.is_retryable(),
-        "{missing}"
-    );
+    assert!(missing.is_missing_credentials() && !missing.is_retryable(), "{missing}");
     let bad_id = crate::support::client("https://dbss.example.com")
         .build()
         .unwrap()
@@ -81,51 +73,24 @@ fn errors_tell_what_a_program_can_act_on() {
 fn newcomer_mistakes_get_messages_that_say_what_to_do() {
     let region = Client::builder().region("CN-NORTH-4").build().unwrap_err();
     let message = region.to_string();
-    assert!(
-        message.contains(r#"did you mean "cn-north-4""#),
-        "{message}"
-    );
-    assert!(
-        message.contains("known regions: af-north-1, af-south-1, ap-southeast-1"),
-        "{message}"
-    );
+    assert!(message.contains(r#"did you mean "cn-north-4""#), "{message}");
+    assert!(message.contains("known regions: af-north-1, af-south-1, ap-southeast-1"), "{message}");
     let base = || crate::support::client("http://127.0.0.1:9");
     let timeout = base().connect_timeout(Duration::ZERO).build().unwrap_err();
-    assert!(
-        timeout
-            .to_string()
-            .contains("ClientBuilder::connect_timeout: 0ns"),
-        "{timeout}"
-    );
-    let der = base()
-        .root_certificates_pem(vec![0x30, 0x82, 0x03, 0x1d, 0x30, 0x82])
-        .build()
-        .unwrap_err();
-    assert!(
-        der.to_string()
-            .contains("DER certificate, not PEM: convert it with"),
-        "{der}"
-    );
+    assert!(timeout.to_string().contains("ClientBuilder::connect_timeout: 0ns"), "{timeout}");
+    let der =
+        base().root_certificates_pem(vec![0x30, 0x82, 0x03, 0x1d, 0x30, 0x82]).build().unwrap_err();
+    assert!(der.to_string().contains("DER certificate, not PEM: convert it with"), "{der}");
     let empty_sk = Client::builder()
         .endpoint("http://127.0.0.1:9")
         .environment([("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "")])
         .build()
         .unwrap_err();
-    assert!(
-        empty_sk.to_string().contains("HUAWEICLOUD_SDK_SK is empty"),
-        "{empty_sk}"
-    );
+    assert!(empty_sk.to_string().contains("HUAWEICLOUD_SDK_SK is empty"), "{empty_sk}");
     let region_as_project = base().project_id("cn-north-4").build().unwrap_err();
-    assert!(
-        region_as_project.to_string().contains("is a region name"),
-        "{region_as_project}"
-    );
-    let in_call = base()
-        .project_id("p")
-        .build()
-        .unwrap()
-        .get_jobs_in("cn-east-3", "r")
-        .unwrap_err();
+    assert!(region_as_project.to_string().contains("is a region name"), "{region_as_project}");
+    let in_call =
+        base().project_id("p").build().unwrap().get_jobs_in("cn-east-3", "r").unwrap_err();
     assert_eq!(in_call.kind(), ErrorKind::InvalidInput, "{in_call}");
 }
 
@@ -135,10 +100,7 @@ fn debug_reads_as_the_message_and_alternate_debug_shows_the_fields() {
     let debug = format!("{error:?}");
     assert_eq!(debug, format!("InvalidInput: {error}"));
     let fields = format!("{error:#?}");
-    assert!(
-        fields.contains("kind: InvalidInput") && fields.contains("attempts: 1"),
-        "{fields}"
-    );
+    assert!(fields.contains("kind: InvalidInput") && fields.contains("attempts: 1"), "{fields}");
 }
 
 #[test]
@@ -186,10 +148,7 @@ fn a_silent_server_or_proxy_is_left_at_the_deadline_without_the_answer_grace() {
     let cases = [
         ("a silent server", crate::support::client(server.url())),
         ("a silent TLS handshake", crate::support::client(tls.url())),
-        (
-            "a silent proxy",
-            crate::support::client("https://dbss.example.com").proxy(proxy.url()),
-        ),
+        ("a silent proxy", crate::support::client("https://dbss.example.com").proxy(proxy.url())),
     ];
     for (what, builder) in cases {
         let client = builder
@@ -203,10 +162,7 @@ fn a_silent_server_or_proxy_is_left_at_the_deadline_without_the_answer_grace() {
         let error = client.get_jobs("r").unwrap_err();
         let took = started.elapsed();
         assert!(error.is_timeout(), "{what}: {error}");
-        assert!(
-            error.to_string().ends_with("the total deadline passed"),
-            "{what}: {error}"
-        );
+        assert!(error.to_string().ends_with("the total deadline passed"), "{what}: {error}");
         // The 250 ms grace is for the body of an answer whose head came in time, not for silence.
         assert!(took < Duration::from_millis(1200), "{what} took {took:?}");
     }

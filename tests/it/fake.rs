@@ -12,10 +12,7 @@ use dbss_jobs::{Credentials, ErrorKind, IamToken, JobStatus, JobsPath};
 fn the_fake_checks_signatures_tokens_and_the_time_window() {
     let fake = FakeDbss::start().unwrap();
     fake.set_jobs("r", vec![vec![job("j1", JobStatus::Success)]]);
-    assert_eq!(
-        fake.client().build().unwrap().get_jobs("r").unwrap().len(),
-        1
-    );
+    assert_eq!(fake.client().build().unwrap().get_jobs("r").unwrap().len(), 1);
     let wrong_sk = fake
         .client()
         .auth(Credentials::new(FakeDbss::ACCESS_KEY, "wrong").unwrap())
@@ -41,28 +38,16 @@ fn the_fake_checks_signatures_tokens_and_the_time_window() {
     let host = fake.url().trim_start_matches("http://").to_string();
     let path = format!("/v1/{}/dbss/audit/jobs/r", FakeDbss::PROJECT_ID);
     let stale = SystemTime::now() - Duration::from_secs(20 * 60);
-    let signed = sign(
-        &SignableRequest::new("GET", &host, &path),
-        &fake.credentials(),
-        stale,
-    )
-    .unwrap();
+    let signed =
+        sign(&SignableRequest::new("GET", &host, &path), &fake.credentials(), stale).unwrap();
     let mut request = ureq::get(format!("{}{path}", fake.url()));
     for (name, value) in signed.headers() {
         request = request.header(name, value);
     }
-    let response = request
-        .config()
-        .http_status_as_error(false)
-        .build()
-        .call()
-        .unwrap();
+    let response = request.config().http_status_as_error(false).build().call().unwrap();
     assert_eq!(response.status().as_u16(), 401);
     let body = response.into_body().read_to_string().unwrap();
-    assert!(
-        body.contains("signature expired") && body.contains("server time:"),
-        "{body}"
-    );
+    assert!(body.contains("signature expired") && body.contains("server time:"), "{body}");
 }
 
 #[test]
@@ -73,21 +58,12 @@ fn injected_answers_are_served_in_order_and_recorded() {
     let client = fake.client().project_id("p").build().unwrap();
     let started = std::time::Instant::now();
     assert_eq!(client.get_jobs("unknown").unwrap(), vec![]);
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After honoured"
-    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
     let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 503, 200]);
     assert_eq!(fake.requests()[0].header("x-project-id"), Some("p"));
-    fake.inject_for(
-        "r",
-        Reply::new(400, r#"{"error_code":"DBSS.0001","error_msg":"bad"}"#),
-    );
-    assert_eq!(
-        client.get_jobs("r").unwrap_err().error_code(),
-        Some("DBSS.0001")
-    );
+    fake.inject_for("r", Reply::new(400, r#"{"error_code":"DBSS.0001","error_msg":"bad"}"#));
+    assert_eq!(client.get_jobs("r").unwrap_err().error_code(), Some("DBSS.0001"));
 }
 
 #[test]
@@ -95,16 +71,8 @@ fn a_retired_documented_path_sends_the_client_to_the_newer_one() {
     let fake = FakeDbss::start().unwrap();
     fake.retire_documented_path();
     fake.set_jobs("r", vec![vec![job("j1", JobStatus::Running)]]);
-    let documented = fake
-        .client()
-        .project_id("p")
-        .jobs_path(JobsPath::Documented)
-        .build()
-        .unwrap();
-    assert_eq!(
-        documented.get_jobs("r").unwrap_err().error_code(),
-        Some("APIGW.0101")
-    );
+    let documented = fake.client().project_id("p").jobs_path(JobsPath::Documented).build().unwrap();
+    assert_eq!(documented.get_jobs("r").unwrap_err().error_code(), Some("APIGW.0101"));
     let auto = fake.client().project_id("p").build().unwrap();
     assert_eq!(auto.get_jobs("r").unwrap().len(), 1);
     let targets: Vec<String> = fake.requests().iter().map(|r| r.target.clone()).collect();
@@ -117,19 +85,14 @@ fn the_fakes_record_of_requests_prints_no_secret() {
     let client = fake
         .client()
         .auth(
-            fake.credentials()
-                .with_security_token(crate::support::CANARY_SECURITY_TOKEN)
-                .unwrap(),
+            fake.credentials().with_security_token(crate::support::CANARY_SECURITY_TOKEN).unwrap(),
         )
         .project_id("p")
         .build()
         .unwrap();
     client.get_jobs("r").unwrap();
     let received = &fake.requests()[0];
-    assert_eq!(
-        received.header("x-security-token"),
-        Some(crate::support::CANARY_SECURITY_TOKEN)
-    );
+    assert_eq!(received.header("x-security-token"), Some(crate::support::CANARY_SECURITY_TOKEN));
     let signature = crate::support::signature_of(received.header("authorization").unwrap());
     crate::support::assert_no_secret(&format!("{received:?}"), &[signature.to_string()]);
 }
@@ -187,10 +150,7 @@ fn the_fakes_iam_knows_only_its_regions() {
     assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
     fake.add_project("cn-east-3", "0123456789abcdef0123456789abcdef");
     let client = fake.client().region("cn-east-3").build().unwrap();
-    assert_eq!(
-        client.resolve_project_id().unwrap(),
-        "0123456789abcdef0123456789abcdef"
-    );
+    assert_eq!(client.resolve_project_id().unwrap(), "0123456789abcdef0123456789abcdef");
 }
 
 #[test]
@@ -241,11 +201,7 @@ fn a_dripped_answer_arrives_whole_and_each_client_walks_its_own_script() {
     let status = |client: &dbss_jobs::Client| client.get_jobs("walk").unwrap()[0].status.clone();
     assert_eq!(status(&first), Some(JobStatus::Init));
     assert_eq!(status(&first), Some(JobStatus::Success));
-    assert_eq!(
-        status(&second),
-        Some(JobStatus::Init),
-        "a second client starts at the start"
-    );
+    assert_eq!(status(&second), Some(JobStatus::Init), "a second client starts at the start");
 }
 
 #[test]
@@ -257,20 +213,12 @@ fn a_reset_reply_resets_the_connection_and_the_client_retries() {
     socket.write_all(REQUEST).unwrap();
     let mut answer = Vec::new();
     let error = socket.read_to_end(&mut answer).unwrap_err();
-    assert_eq!(
-        error.kind(),
-        std::io::ErrorKind::ConnectionReset,
-        "{answer:?}"
-    );
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{answer:?}");
     // Seen from the client: a connection lost before any answer, retried.
     fake.inject_for("r", Reply::reset());
     let client = fake.client().project_id("p").build().unwrap();
     assert_eq!(client.get_jobs("r").unwrap(), vec![]);
-    let statuses: Vec<u16> = fake
-        .requests()
-        .iter()
-        .map(|request| request.status)
-        .collect();
+    let statuses: Vec<u16> = fake.requests().iter().map(|request| request.status).collect();
     assert_eq!(statuses, [0, 0, 200]);
 }
 

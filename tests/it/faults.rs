@@ -67,10 +67,7 @@ fn accepts_and_never_answers() {
 #[test]
 fn answers_headers_then_stalls_mid_body() {
     let server = Server::start(|_, stream| {
-        head(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"jobs\":[",
-        );
+        head(stream, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"jobs\":[");
         sleep(Duration::from_secs(10));
         After::Close
     });
@@ -98,10 +95,7 @@ fn resets_the_connection() {
 #[test]
 fn closes_before_content_length_bytes() {
     let server = Server::start(|_, stream| {
-        head(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"jobs\":[]",
-        );
+        head(stream, "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"jobs\":[]");
         After::Close
     });
     let (result, elapsed) = call(&server);
@@ -139,10 +133,7 @@ fn dripping(head: &'static str, drip: Vec<u8>) -> Server {
 
 #[test]
 fn drips_one_byte_per_second_forever() {
-    let server = dripping(
-        "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n",
-        vec![b' '; 60],
-    );
+    let server = dripping("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", vec![b' '; 60]);
     let (result, elapsed) = call(&server);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     assert!(error.is_timeout(), "{error:?}");
@@ -172,10 +163,7 @@ fn sends_a_body_larger_than_the_limit() {
 #[test]
 fn sends_a_chunked_body_larger_than_the_limit() {
     let server = Server::start(|_, stream| {
-        head(
-            stream,
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-        );
+        head(stream, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
         let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
         for _ in 0..40 {
             if stream.write_all(chunk.as_bytes()).is_err() {
@@ -252,11 +240,8 @@ fn an_html_502_page_is_quoted_and_retried() {
 #[test]
 fn a_429_with_retry_after_is_waited_for() {
     let server = sequence(vec![
-        Reply::new(
-            429,
-            r#"{"error_code":"APIGW.0308","error_msg":"throttled"}"#,
-        )
-        .header("Retry-After", "0"),
+        Reply::new(429, r#"{"error_code":"APIGW.0308","error_msg":"throttled"}"#)
+            .header("Retry-After", "0"),
         Reply::new(200, r#"{"jobs":[]}"#),
     ]);
     let (result, elapsed) = call(&server);
@@ -268,11 +253,8 @@ fn a_429_with_retry_after_is_waited_for() {
 #[test]
 fn two_503_then_200_succeeds() {
     let busy = Reply::new(503, r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#);
-    let server = sequence(vec![
-        busy.clone(),
-        busy,
-        Reply::new(200, r#"{"jobs":[{"job_id":"j"}]}"#),
-    ]);
+    let server =
+        sequence(vec![busy.clone(), busy, Reply::new(200, r#"{"jobs":[{"job_id":"j"}]}"#)]);
     let (result, elapsed) = call(&server);
     assert!(elapsed < DEADLINE + MARGIN, "took {elapsed:?}");
     assert_eq!(result.unwrap().len(), 1);
@@ -282,12 +264,7 @@ fn two_503_then_200_succeeds() {
 #[test]
 fn a_302_is_not_followed() {
     let server = Server::start(|_, stream| {
-        respond(
-            stream,
-            302,
-            &[("Location", "http://127.0.0.1:9/stolen")],
-            b"",
-        );
+        respond(stream, 302, &[("Location", "http://127.0.0.1:9/stolen")], b"");
         After::KeepAlive
     });
     let (result, elapsed) = call(&server);

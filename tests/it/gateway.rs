@@ -35,31 +35,19 @@ fn received(oracle: &Oracle) -> usize {
 #[ignore = "needs DBSS_ORACLE_PYTHON (see CONTRIBUTING)"]
 fn a_wrong_secret_key_is_told_apart_from_a_request_changed_on_the_way() {
     let oracle = Oracle::start(&[]);
-    let error = client(&oracle.url(), AK, "not-the-secret-key")
-        .get_jobs("instance-1")
-        .unwrap_err();
-    assert_eq!(
-        error.auth_failure(),
-        Some(AuthFailure::SignatureMismatch),
-        "{error}"
-    );
+    let error = client(&oracle.url(), AK, "not-the-secret-key").get_jobs("instance-1").unwrap_err();
+    assert_eq!(error.auth_failure(), Some(AuthFailure::SignatureMismatch), "{error}");
     let mismatch = error.signature_mismatch().expect("the gateway's echo");
     assert_eq!(mismatch.first_difference(), None, "{mismatch:?}");
     assert_eq!(mismatch.ours(), mismatch.gateway());
     assert!(
-        error
-            .to_string()
-            .contains("so the secret key does not belong to this access key"),
+        error.to_string().contains("so the secret key does not belong to this access key"),
         "{error}"
     );
     // A relay that rewrites the Host header on the way, as a misconfigured proxy would.
     let relay = host_rewriting_relay(oracle.port);
-    let error = client(&relay.url(), AK, SK)
-        .get_jobs("instance-1")
-        .unwrap_err();
-    let difference = error
-        .signature_mismatch()
-        .and_then(|m| m.first_difference());
+    let error = client(&relay.url(), AK, SK).get_jobs("instance-1").unwrap_err();
+    let difference = error.signature_mismatch().and_then(|m| m.first_difference());
     let difference = difference.expect("a difference").to_string();
     assert!(
         difference.starts_with("first difference in the host header: ours `host:127.0.0.1:")
@@ -79,11 +67,7 @@ fn host_rewriting_relay(oracle_port: u16) -> Server {
         };
         let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
         for (name, value) in &request.headers {
-            let value = if name.eq_ignore_ascii_case("host") {
-                "dbss.internal"
-            } else {
-                value
-            };
+            let value = if name.eq_ignore_ascii_case("host") { "dbss.internal" } else { value };
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("Connection: close\r\n\r\n");
@@ -102,22 +86,11 @@ fn after_an_unknown_or_locked_access_key_no_signed_request_is_sent() {
     let oracle = Oracle::start(&[]);
     let unknown = client(&oracle.url(), "NOT-THIS-ACCOUNTS-AK", SK);
     let error = unknown.get_jobs("instance-1").unwrap_err();
-    assert_eq!(
-        error.auth_failure(),
-        Some(AuthFailure::UnknownAccessKey),
-        "{error}"
-    );
-    assert!(
-        error.to_string().contains("it is not this account's"),
-        "{error}"
-    );
+    assert_eq!(error.auth_failure(), Some(AuthFailure::UnknownAccessKey), "{error}");
+    assert!(error.to_string().contains("it is not this account's"), "{error}");
     let sent = received(&oracle);
     let again = unknown.get_jobs("instance-1").unwrap_err();
-    assert_eq!(
-        again.auth_failure(),
-        Some(AuthFailure::UnknownAccessKey),
-        "{again}"
-    );
+    assert_eq!(again.auth_failure(), Some(AuthFailure::UnknownAccessKey), "{again}");
     assert!(again.to_string().contains("not sent"), "{again}");
     assert_eq!(received(&oracle), sent, "nothing was sent");
 
@@ -130,27 +103,12 @@ fn after_an_unknown_or_locked_access_key_no_signed_request_is_sent() {
         );
     }
     let locked = wrong.get_jobs("instance-1").unwrap_err();
-    assert_eq!(
-        locked.auth_failure(),
-        Some(AuthFailure::AccessKeyLocked),
-        "{locked}"
-    );
-    assert!(
-        locked
-            .to_string()
-            .contains("about 5 minutes, and each one counts"),
-        "{locked}"
-    );
+    assert_eq!(locked.auth_failure(), Some(AuthFailure::AccessKeyLocked), "{locked}");
+    assert!(locked.to_string().contains("about 5 minutes, and each one counts"), "{locked}");
     let sent = received(&locking);
     let options = dbss_jobs::WaitOptions::default().timeout(Duration::from_secs(1));
-    let waited = wrong
-        .wait_for_jobs("instance-1", options, |_| {})
-        .unwrap_err();
-    assert_eq!(
-        waited.auth_failure(),
-        Some(AuthFailure::AccessKeyLocked),
-        "{waited}"
-    );
+    let waited = wrong.wait_for_jobs("instance-1", options, |_| {}).unwrap_err();
+    assert_eq!(waited.auth_failure(), Some(AuthFailure::AccessKeyLocked), "{waited}");
     assert_eq!(received(&locking), sent, "nothing was sent");
 }
 
@@ -178,21 +136,12 @@ fn a_burst_against_the_flow_control_ends_with_every_call_answered() {
         })
         .collect();
     for call in calls {
-        let jobs = call
-            .join()
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e}\n{}", oracle.log()));
+        let jobs = call.join().unwrap().unwrap_or_else(|e| panic!("{e}\n{}", oracle.log()));
         assert_eq!(jobs.len(), 2);
     }
     let sent = sent.load(Ordering::SeqCst);
-    assert!(
-        sent <= 4 * 3,
-        "{sent} requests for 4 calls of at most 3 attempts"
-    );
-    assert!(
-        oracle.log().contains("APIGW.0308"),
-        "the burst was throttled"
-    );
+    assert!(sent <= 4 * 3, "{sent} requests for 4 calls of at most 3 attempts");
+    assert!(oracle.log().contains("APIGW.0308"), "the burst was throttled");
 }
 
 #[test]
@@ -212,9 +161,7 @@ fn a_throttling_window_past_the_deadline_is_not_waited_for() {
     assert_eq!(error.attempts(), 1);
     assert_eq!(server.requests().len(), 1);
     assert!(
-        error
-            .to_string()
-            .contains("the gateway throttles per 60 s: try again in about 60 s"),
+        error.to_string().contains("the gateway throttles per 60 s: try again in about 60 s"),
         "{error}"
     );
 }
@@ -222,14 +169,7 @@ fn a_throttling_window_past_the_deadline_is_not_waited_for() {
 /// `get_jobs --check` as a person types it, against Huawei's signer.
 fn check(oracle: &Oracle, sk: &str, resource: &str) -> std::process::Output {
     crate::support::get_jobs()
-        .args([
-            "--check",
-            "--endpoint",
-            &oracle.url(),
-            "--project-id",
-            PROJECT,
-            resource,
-        ])
+        .args(["--check", "--endpoint", &oracle.url(), "--project-id", PROJECT, resource])
         .env("HUAWEICLOUD_SDK_AK", AK)
         .env("HUAWEICLOUD_SDK_SK", sk)
         .output()
@@ -245,10 +185,7 @@ fn check_says_where_everything_comes_from_and_makes_one_signed_call() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     for expected in [
         "ok   credentials access key ORAC…0001, from HUAWEICLOUD_SDK_AK",
-        &format!(
-            "ok   endpoint    endpoint {}, from --endpoint",
-            oracle.url()
-        ),
+        &format!("ok   endpoint    endpoint {}, from --endpoint", oracle.url()),
         "ok   route       127.0.0.1:",
         "ok   trust       TLS is not used: every endpoint is http://",
         "answers (plain http, http 404); its clock and ours agree within 5 minutes",
@@ -267,10 +204,7 @@ fn check_with_a_wrong_secret_key_marks_the_call_and_sends_one_signature() {
     let output = check(&oracle, "not-the-secret-key", "instance-1");
     crate::support::check_exit(&output, 1);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let failing: Vec<&str> = stdout
-        .lines()
-        .filter(|line| line.starts_with("FAIL"))
-        .collect();
+    let failing: Vec<&str> = stdout.lines().filter(|line| line.starts_with("FAIL")).collect();
     assert_eq!(failing.len(), 1, "{stdout}");
     assert!(
         failing[0].starts_with("FAIL call ")
@@ -279,11 +213,7 @@ fn check_with_a_wrong_secret_key_marks_the_call_and_sends_one_signature() {
         "{stdout}"
     );
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        oracle.log().matches("=> 401").count(),
-        1,
-        "one signed request was refused"
-    );
+    assert_eq!(oracle.log().matches("=> 401").count(), 1, "one signed request was refused");
 }
 
 #[test]
@@ -297,10 +227,7 @@ fn check_marks_an_unresolvable_host_first() {
         .unwrap();
     crate::support::check_exit(&output, 1);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let first = stdout
-        .lines()
-        .find(|line| line.starts_with("FAIL"))
-        .unwrap_or_default();
+    let first = stdout.lines().find(|line| line.starts_with("FAIL")).unwrap_or_default();
     assert!(
         first.starts_with("FAIL address ")
             && first.contains("cannot be resolved")
@@ -311,14 +238,8 @@ fn check_marks_an_unresolvable_host_first() {
 
 #[test]
 fn check_looks_the_project_up_when_it_is_not_configured() {
-    let iam = Server::json(
-        200,
-        r#"{"projects":[{"id":"p-from-iam","name":"cn-north-4"}]}"#,
-    );
-    let dbss = Server::json(
-        404,
-        r#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#,
-    );
+    let iam = Server::json(200, r#"{"projects":[{"id":"p-from-iam","name":"cn-north-4"}]}"#);
+    let dbss = Server::json(404, r#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#);
     let client = crate::support::client(dbss.url())
         .region("cn-north-4")
         .iam_endpoint(iam.url())
@@ -327,24 +248,17 @@ fn check_looks_the_project_up_when_it_is_not_configured() {
         .build()
         .unwrap();
     let lines = client.check(None).unwrap();
-    let project = lines
-        .iter()
-        .find(|line| line.topic == dbss_jobs::Topic::Project)
-        .unwrap();
+    let project = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Project).unwrap();
     assert!(
         project.ok && project.text == "p-from-iam (the region's, looked up in IAM)",
         "{lines:?}"
     );
     assert!(
-        lines
-            .iter()
-            .any(|line| line.topic == dbss_jobs::Topic::Credentials
-                && line.text.starts_with("an IAM token"))
+        lines.iter().any(|line| line.topic == dbss_jobs::Topic::Credentials
+            && line.text.starts_with("an IAM token"))
     );
     assert!(
-        !lines
-            .iter()
-            .any(|line| line.topic == dbss_jobs::Topic::Call),
+        !lines.iter().any(|line| line.topic == dbss_jobs::Topic::Call),
         "no resource id, no jobs call"
     );
     assert_eq!(iam.requests().len(), 1);
@@ -358,18 +272,12 @@ fn check_says_where_the_iam_endpoint_comes_from() {
     let profile = dir.write("credentials", &profile);
     let builder = || crate::support::without_credentials(iam.url()).region("cn-north-4");
     let cases = [
-        (
-            builder().iam_endpoint(iam.url()),
-            "from ClientBuilder::iam_endpoint".to_string(),
-        ),
+        (builder().iam_endpoint(iam.url()), "from ClientBuilder::iam_endpoint".to_string()),
         (
             builder().environment([("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.url())]),
             "from HUAWEICLOUD_SDK_IAM_ENDPOINT".to_string(),
         ),
-        (
-            builder().profile_file(&profile),
-            format!("from {} line 4", profile.display()),
-        ),
+        (builder().profile_file(&profile), format!("from {} line 4", profile.display())),
     ];
     for (builder, from) in cases {
         let builder = match from.contains("credentials") {
@@ -403,12 +311,7 @@ fn a_window_no_clock_can_hold_is_bounded_not_a_panic() {
     assert!(started.elapsed() < Duration::from_secs(1), "{error}");
     assert!(error.is_throttled(), "{error}");
     assert_eq!(server.requests().len(), 1);
-    assert!(
-        error
-            .to_string()
-            .contains("the gateway throttles per 86400 s"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("the gateway throttles per 86400 s"), "{error}");
 }
 
 #[test]
@@ -417,28 +320,15 @@ fn a_call_refused_locally_says_nothing_was_sent() {
         401,
         r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:AK,err:ak not exist"}"#,
     );
-    let client = crate::support::client(server.url())
-        .project_id("p")
-        .build()
-        .unwrap();
+    let client = crate::support::client(server.url()).project_id("p").build().unwrap();
     let first = client.get_jobs("r").unwrap_err();
-    assert_eq!(
-        (first.status(), first.attempts()),
-        (Some(401), 1),
-        "{first}"
-    );
+    assert_eq!((first.status(), first.attempts()), (Some(401), 1), "{first}");
     let again = client.get_jobs("r").unwrap_err();
-    assert_eq!(
-        again.kind(),
-        dbss_jobs::ErrorKind::AccessKeyRefused,
-        "{again}"
-    );
+    assert_eq!(again.kind(), dbss_jobs::ErrorKind::AccessKeyRefused, "{again}");
     assert_eq!((again.status(), again.attempts()), (None, 0), "{again}");
     assert_eq!(again.auth_failure(), Some(AuthFailure::UnknownAccessKey));
     assert!(
-        again
-            .to_string()
-            .starts_with("not sent: the gateway refused this access key"),
+        again.to_string().starts_with("not sent: the gateway refused this access key"),
         "{again}"
     );
     assert_eq!(server.requests().len(), 1);
@@ -449,10 +339,7 @@ fn a_call_refused_locally_says_nothing_was_sent() {
 fn a_refused_token_is_blamed_on_the_token_the_request_carried() {
     let oracle = Oracle::start(&["--security-token", "the-current-security-token"]);
     let without = Credentials::new(AK, SK).unwrap();
-    let stale = without
-        .clone()
-        .with_security_token("a-stale-security-token")
-        .unwrap();
+    let stale = without.clone().with_security_token("a-stale-security-token").unwrap();
     for (credentials, failure, hint) in [
         (
             without,
@@ -465,10 +352,7 @@ fn a_refused_token_is_blamed_on_the_token_the_request_carried() {
             "the security token is not valid or has expired: get new temporary credentials (AK, SK and token together)",
         ),
     ] {
-        let error = oracle
-            .client(credentials)
-            .get_jobs_in("p", "r")
-            .unwrap_err();
+        let error = oracle.client(credentials).get_jobs_in("p", "r").unwrap_err();
         assert_eq!(error.auth_failure(), Some(failure), "{error}");
         assert!(error.to_string().ends_with(hint), "{error}");
         assert!(!error.to_string().contains("IAM token"), "{error}");
@@ -501,8 +385,7 @@ fn check_in_region(
 fn first_failure(output: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().find(|line| line.starts_with("FAIL"));
-    line.unwrap_or_else(|| panic!("no FAIL line in {stdout}"))
-        .to_string()
+    line.unwrap_or_else(|| panic!("no FAIL line in {stdout}")).to_string()
 }
 
 #[test]
@@ -519,11 +402,7 @@ fn check_without_an_id_signs_the_iam_lookup_and_a_wrong_sk_fails_it() {
         "{failure}"
     );
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        oracle.log().matches("=> 401").count(),
-        1,
-        "one signed request, refused"
-    );
+    assert_eq!(oracle.log().matches("=> 401").count(), 1, "one signed request, refused");
     let output = check_in_region(&oracle, SK, Some(PROJECT), None);
     crate::support::check_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -545,11 +424,7 @@ fn check_flags_a_project_id_from_another_region() {
     let wanted = format!(
         "FAIL project     project {other} is not cn-north-4's ({PROJECT}): a project id from another region?"
     );
-    assert!(
-        first_failure(&output).starts_with(&wanted),
-        "{}",
-        first_failure(&output)
-    );
+    assert!(first_failure(&output).starts_with(&wanted), "{}", first_failure(&output));
 }
 
 #[test]
@@ -569,10 +444,7 @@ fn check_sends_no_signature_bound_to_fail_on_a_clock_days_off() {
     );
     std::thread::sleep(Duration::from_millis(200));
     let log = oracle.log();
-    assert!(
-        !log.contains("/v3/projects") && !log.contains("/dbss/audit/jobs/"),
-        "{log}"
-    );
+    assert!(!log.contains("/v3/projects") && !log.contains("/dbss/audit/jobs/"), "{log}");
 }
 
 #[test]
@@ -582,26 +454,13 @@ fn an_unknown_access_key_that_carried_its_token_is_not_blamed_on_a_missing_one()
         r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:TEMP,err:ak not exist"}"#,
     );
     let credentials = Credentials::new("TEMP", "SK").unwrap();
-    let with_token = credentials
-        .clone()
-        .with_security_token("a-security-token")
-        .unwrap();
+    let with_token = credentials.clone().with_security_token("a-security-token").unwrap();
     let text = |credentials: Credentials| {
-        let client = crate::support::client(server.url())
-            .auth(credentials)
-            .project_id("p");
-        client
-            .build()
-            .unwrap()
-            .get_jobs("r")
-            .unwrap_err()
-            .to_string()
+        let client = crate::support::client(server.url()).auth(credentials).project_id("p");
+        client.build().unwrap().get_jobs("r").unwrap_err().to_string()
     };
     let carried = text(with_token);
     assert!(!carried.contains("without its security token"), "{carried}");
-    assert!(
-        carried.contains("the temporary credentials expired"),
-        "{carried}"
-    );
+    assert!(carried.contains("the temporary credentials expired"), "{carried}");
     assert!(text(credentials).contains("sent without its security token"));
 }

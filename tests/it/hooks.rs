@@ -54,11 +54,7 @@ fn hooks_see_each_attempt_of_a_retried_call() {
         Reply::new(200, r#"{"jobs":[]}"#),
     ]);
     let seen = Seen::default();
-    let client = seen
-        .attach(crate::support::client(server.url()))
-        .project_id("p")
-        .build()
-        .unwrap();
+    let client = seen.attach(crate::support::client(server.url())).project_id("p").build().unwrap();
     client.get_jobs("r").unwrap();
     let url = format!("{}/v1/p/dbss/audit/jobs/r", server.url());
     assert_eq!(
@@ -80,10 +76,7 @@ fn hooks_see_the_iam_lookup_and_the_newer_path_fallback() {
         let (status, body): (u16, &[u8]) = if request.target.starts_with("/v3/projects") {
             (200, br#"{"projects":[{"id":"p1","name":"cn-north-4"}]}"#)
         } else if request.target.starts_with("/v1/p1/dbss/") {
-            (
-                404,
-                br#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#,
-            )
+            (404, br#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#)
         } else {
             (200, br#"{"jobs":[]}"#)
         };
@@ -136,9 +129,7 @@ fn hooks_see_the_metadata_requests_with_the_session_token_redacted() {
     let sink = headers.clone();
     let client = crate::support::without_credentials(server.url())
         .on_request(move |request| {
-            sink.lock()
-                .unwrap()
-                .push(format!("{} {:?}", request.method(), request.headers()));
+            sink.lock().unwrap().push(format!("{} {:?}", request.method(), request.headers()));
         })
         .metadata_endpoint(server.url())
         .project_id("p")
@@ -146,17 +137,11 @@ fn hooks_see_the_metadata_requests_with_the_session_token_redacted() {
         .unwrap();
     client.get_jobs("r").unwrap();
     let headers = headers.lock().unwrap().join("\n");
-    assert!(
-        headers.contains(r#"("X-Metadata-Token", "** redacted **")"#),
-        "{headers}"
-    );
+    assert!(headers.contains(r#"("X-Metadata-Token", "** redacted **")"#), "{headers}");
     for secret in ["session-secret-token", CANARY_SK, CANARY_SECURITY_TOKEN] {
         assert!(!headers.contains(secret), "{headers}");
     }
-    assert_eq!(
-        headers.lines().map(|l| &l[..3]).collect::<Vec<_>>(),
-        ["PUT", "GET", "GET"]
-    );
+    assert_eq!(headers.lines().map(|l| &l[..3]).collect::<Vec<_>>(), ["PUT", "GET", "GET"]);
 }
 
 #[test]
@@ -180,34 +165,18 @@ fn secrets_are_redacted_in_every_hook_field() {
         .unwrap();
     let error = client.get_jobs("r").unwrap_err();
     let request = captured.lock().unwrap().clone().unwrap();
-    let header = |name: &str| {
-        request
-            .headers()
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let header =
+        |name: &str| request.headers().iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     assert_eq!(
         header("Authorization").as_deref(),
         Some(
             "SDK-HMAC-SHA256 Access=HOOK-AK, SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date;x-security-token, Signature=** redacted **"
         )
     );
-    assert_eq!(
-        header("X-Security-Token").as_deref(),
-        Some("** redacted **")
-    );
+    assert_eq!(header("X-Security-Token").as_deref(), Some("** redacted **"));
     let canonical = request.canonical_request().unwrap();
-    assert!(
-        canonical.contains("\nx-security-token:** redacted **\n"),
-        "{canonical}"
-    );
-    assert!(
-        request
-            .string_to_sign()
-            .unwrap()
-            .starts_with("SDK-HMAC-SHA256\n")
-    );
+    assert!(canonical.contains("\nx-security-token:** redacted **\n"), "{canonical}");
+    assert!(request.string_to_sign().unwrap().starts_with("SDK-HMAC-SHA256\n"));
     // The error keeps the same redacted canonical request for the 401.
     assert_eq!(error.canonical_request(), Some(canonical));
     let sent_signature = crate::support::signatures_sent(&server).remove(0);
@@ -230,9 +199,7 @@ fn secrets_are_redacted_in_every_hook_field() {
         .unwrap_err();
     let request = captured.lock().unwrap().clone().unwrap();
     assert!(
-        request
-            .headers()
-            .contains(&("X-Auth-Token".to_string(), "** redacted **".to_string()))
+        request.headers().contains(&("X-Auth-Token".to_string(), "** redacted **".to_string()))
     );
     assert_eq!(request.canonical_request(), None);
     assert!(!format!("{request:?}").contains(CANARY_IAM_TOKEN));

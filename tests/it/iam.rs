@@ -40,14 +40,8 @@ fn the_iam_cache_does_not_cross_endpoints() {
     let first = iam_stand_in("project-of-first", usize::MAX);
     let second = iam_stand_in("project-of-second", usize::MAX);
     let ak = "REVIEW-CACHE-ENDPOINT-AK";
-    assert_eq!(
-        iam_client(&first, ak, "sk").resolve_project_id().unwrap(),
-        "project-of-first"
-    );
-    assert_eq!(
-        iam_client(&second, ak, "sk").resolve_project_id().unwrap(),
-        "project-of-second"
-    );
+    assert_eq!(iam_client(&first, ak, "sk").resolve_project_id().unwrap(), "project-of-first");
+    assert_eq!(iam_client(&second, ak, "sk").resolve_project_id().unwrap(), "project-of-second");
     assert_eq!(second.requests().len(), 1);
 }
 
@@ -56,21 +50,9 @@ fn the_iam_cache_does_not_serve_another_secret_key() {
     // Accepts the first lookup only: a second identity with the same AK must be asked for.
     let iam = iam_stand_in("project-1", 1);
     let ak = "REVIEW-CACHE-SK-AK";
-    assert_eq!(
-        iam_client(&iam, ak, "right-sk")
-            .resolve_project_id()
-            .unwrap(),
-        "project-1"
-    );
-    assert_eq!(
-        iam_client(&iam, ak, "right-sk")
-            .resolve_project_id()
-            .unwrap(),
-        "project-1"
-    );
-    let error = iam_client(&iam, ak, "wrong-sk")
-        .resolve_project_id()
-        .unwrap_err();
+    assert_eq!(iam_client(&iam, ak, "right-sk").resolve_project_id().unwrap(), "project-1");
+    assert_eq!(iam_client(&iam, ak, "right-sk").resolve_project_id().unwrap(), "project-1");
+    let error = iam_client(&iam, ak, "wrong-sk").resolve_project_id().unwrap_err();
     assert_eq!(error.status(), Some(401), "{error}");
     assert_eq!(iam.requests().len(), 2);
 }

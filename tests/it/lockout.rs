@@ -88,10 +88,7 @@ fn refused(oracle: &Oracle, refusal: Refusal) -> usize {
 
 #[track_caller]
 fn check_budget(refusal: Refusal, calls: usize, refused: usize, expected: usize) {
-    assert!(
-        refused <= calls + 1,
-        "{refusal:?}: {refused} refused signatures in {calls} calls"
-    );
+    assert!(refused <= calls + 1, "{refusal:?}: {refused} refused signatures in {calls} calls");
     assert!(refused < 5, "{refusal:?}: {refused} would lock the AK");
     assert_eq!(refused, expected, "{refusal:?}");
 }
@@ -118,9 +115,7 @@ fn wait_for_jobs_keeps_to_the_lockout_budget() {
             .interval(Duration::from_millis(50))
             .timeout(Duration::from_millis(1500));
         // The oracle's second job stays RUNNING: an accepted wait polls until its deadline.
-        let _ = refusal
-            .client(&oracle)
-            .wait_for_jobs("instance-1", options, |_| {});
+        let _ = refusal.client(&oracle).wait_for_jobs("instance-1", options, |_| {});
         check_budget(refusal, 1, refused(&oracle, refusal), expected);
     }
 }

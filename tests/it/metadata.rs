@@ -76,11 +76,7 @@ fn failed_renewals_back_off_while_cached_credentials_are_valid() {
     for _ in 0..5 {
         client.get_jobs_in("p", "r").unwrap();
     }
-    assert_eq!(
-        fetches.load(Ordering::SeqCst),
-        2,
-        "one fetch, one failed renewal"
-    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 2, "one fetch, one failed renewal");
 }
 
 #[test]
@@ -105,10 +101,7 @@ fn concurrent_calls_wait_for_a_metadata_fetch_only_until_their_deadline() {
         .collect();
     for thread in threads {
         let (elapsed, error) = thread.join().unwrap();
-        assert!(
-            elapsed < Duration::from_millis(2400),
-            "{elapsed:?}: {error}"
-        );
+        assert!(elapsed < Duration::from_millis(2400), "{elapsed:?}: {error}");
         assert!(error.is_timeout(), "{error}");
     }
 }
@@ -124,16 +117,11 @@ fn a_metadata_service_that_answers_an_error_is_api_and_missing_credentials() {
     let error = client.get_jobs("r").unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
     assert_eq!(error.status(), Some(403));
-    assert!(
-        error.is_missing_credentials() && error.status() == Some(403),
-        "{error}"
-    );
+    assert!(error.is_missing_credentials() && error.status() == Some(403), "{error}");
     let message = error.to_string();
     assert!(
-        message.contains(&format!(
-            "; ECS metadata {}: api error: http 403 META.403",
-            metadata.url()
-        )),
+        message
+            .contains(&format!("; ECS metadata {}: api error: http 403 META.403", metadata.url())),
         "{message}"
     );
     assert_eq!(metadata.requests().len(), 1, "the PUT, then nothing");
@@ -154,18 +142,11 @@ fn dbss_jobs_ecs_metadata_off_keeps_the_chain_from_the_metadata_service() {
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.is_missing_credentials(), "{error}");
     assert!(
-        error
-            .to_string()
-            .contains("ECS metadata (turned off by DBSS_JOBS_ECS_METADATA)"),
+        error.to_string().contains("ECS metadata (turned off by DBSS_JOBS_ECS_METADATA)"),
         "{error}"
     );
     let error = build("maybe").unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("DBSS_JOBS_ECS_METADATA: must be on or off"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("DBSS_JOBS_ECS_METADATA: must be on or off"), "{error}");
     assert!(build("on").is_ok());
     assert_eq!(metadata.requests().len(), 0);
 }
@@ -183,12 +164,7 @@ fn kill_switch_child() {
         .build()
         .unwrap_err();
     assert!(error.is_missing_credentials(), "{error}");
-    assert!(
-        error
-            .to_string()
-            .contains("turned off by DBSS_JOBS_ECS_METADATA"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("turned off by DBSS_JOBS_ECS_METADATA"), "{error}");
     assert_eq!(metadata.connections(), 0);
 }
 
@@ -201,11 +177,7 @@ fn the_process_kill_switch_is_off_for_clients_with_their_own_environment() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("1 passed"), "{stdout}");
     // And a client's own variables turn it off for that client.
     let metadata = Server::json(200, "{}");
@@ -259,10 +231,7 @@ fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
     let asked = metadata.requests();
     assert_eq!(asked.len(), 2);
     assert_eq!(asked[1].header("x-metadata-token"), None);
-    assert_eq!(
-        dbss.requests()[0].header("x-security-token"),
-        Some("meta-token")
-    );
+    assert_eq!(dbss.requests()[0].header("x-security-token"), Some("meta-token"));
     // A session token that cannot be a header: the metadata step's answer was wrong.
     let metadata = metadata_with_token(200, "tok\u{1}en");
     let (builder, requests, responses) = counting_hooks(
@@ -274,10 +243,7 @@ fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
     assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
     assert!(error.is_missing_credentials(), "{error}");
     assert_eq!(metadata.requests().len(), 1);
-    assert_eq!(
-        requests.load(Ordering::SeqCst),
-        responses.load(Ordering::SeqCst)
-    );
+    assert_eq!(requests.load(Ordering::SeqCst), responses.load(Ordering::SeqCst));
 }
 
 #[test]
@@ -301,10 +267,8 @@ fn a_refused_access_key_does_not_block_the_next_temporary_one() {
         After::KeepAlive
     });
     let dbss = Server::start(|request, stream| {
-        let first_key = request
-            .header("authorization")
-            .unwrap_or_default()
-            .contains("Access=TEMP-AK-0,");
+        let first_key =
+            request.header("authorization").unwrap_or_default().contains("Access=TEMP-AK-0,");
         if first_key {
             let body = r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: Get secretKey failed,ak:TEMP-AK-0,err:ak not exist"}"#;
             respond(stream, 401, &[], body.as_bytes());
@@ -378,11 +342,7 @@ fn the_token_request_is_an_empty_put_as_the_official_sdk_sends_it() {
         .build()
         .unwrap();
     client.get_jobs_in("p", "r").unwrap();
-    let put = server
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "PUT")
-        .unwrap();
+    let put = server.requests().into_iter().find(|r| r.method == "PUT").unwrap();
     assert_eq!(put.header("content-length"), Some("0"));
     assert_eq!(put.header("transfer-encoding"), None);
 }

@@ -38,21 +38,12 @@ fn every_documented_enum_value() {
         ("INIT", JobStatus::Init, false),
         ("READY", JobStatus::Ready, false),
     ] {
-        assert_eq!(
-            parse(json!({ "status": text })).status,
-            Some(status.clone())
-        );
+        assert_eq!(parse(json!({ "status": text })).status, Some(status.clone()));
         assert_eq!(status.is_final(), is_final, "{text}");
         assert_eq!(status.to_string(), text);
     }
-    assert_eq!(
-        parse(json!({"charge_mode": "Period"})).charge_mode,
-        Some(ChargeMode::Period)
-    );
-    assert_eq!(
-        parse(json!({"charge_mode": "Demand"})).charge_mode,
-        Some(ChargeMode::Demand)
-    );
+    assert_eq!(parse(json!({"charge_mode": "Period"})).charge_mode, Some(ChargeMode::Period));
+    assert_eq!(parse(json!({"charge_mode": "Demand"})).charge_mode, Some(ChargeMode::Demand));
 }
 
 #[test]

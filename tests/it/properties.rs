@@ -26,11 +26,7 @@ fn runner(default: u32) -> TestRunner {
         .ok()
         .and_then(|cases| cases.parse().ok())
         .unwrap_or(default);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
+    TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
 }
 
 /// Every 12-byte run of `secrets` (ASCII), and a check that `text` holds none of them.
@@ -145,16 +141,14 @@ fn hostile() -> impl Strategy<Value = Hostile> {
         proptest::option::of(number),
         request_id_len,
     )
-        .prop_map(
-            |(status, shape, encoding, retry_after, date, request_id_len)| Hostile {
-                status,
-                shape,
-                encoding,
-                retry_after,
-                date,
-                request_id_len,
-            },
-        )
+        .prop_map(|(status, shape, encoding, retry_after, date, request_id_len)| Hostile {
+            status,
+            shape,
+            encoding,
+            retry_after,
+            date,
+            request_id_len,
+        })
 }
 
 fn encode(text: &str, encoding: &Encoding) -> String {
@@ -173,10 +167,9 @@ fn encode(text: &str, encoding: &Encoding) -> String {
                 c => format!("\\u{:04X}", u32::from(c)),
             })
             .collect(),
-        Encoding::JsonEscapedAll => text
-            .chars()
-            .map(|c| format!("\\u{:04x}", u32::from(c)))
-            .collect(),
+        Encoding::JsonEscapedAll => {
+            text.chars().map(|c| format!("\\u{:04x}", u32::from(c))).collect()
+        }
         Encoding::PercentEncoded => text
             .chars()
             .map(|c| match keep(c) {
@@ -221,10 +214,9 @@ fn body_of(shape: Shape, echo: &str) -> Vec<u8> {
             "APIGW.0301",
             &format!("verify aksk signature fail, canonicalRequest:GET|/|x-auth-token:{echo}"),
         ),
-        Shape::SignatureExpired => json(
-            "APIGW.0301",
-            &format!("signature expired, server time:20991231T235959Z {echo}"),
-        ),
+        Shape::SignatureExpired => {
+            json("APIGW.0301", &format!("signature expired, server time:20991231T235959Z {echo}"))
+        }
         Shape::JobsOfTheWrongType => format!(r#"{{"jobs":"{echo}"}}"#),
     };
     text.into_bytes()
@@ -237,13 +229,7 @@ fn hostile_gateway(plan: Hostile) -> Server {
         let secrets: Vec<String> = ["authorization", "x-security-token", "x-auth-token"]
             .iter()
             .filter_map(|name| request.header(name))
-            .map(|value| {
-                value
-                    .rsplit("Signature=")
-                    .next()
-                    .unwrap_or(value)
-                    .to_string()
-            })
+            .map(|value| value.rsplit("Signature=").next().unwrap_or(value).to_string())
             .collect();
         let echo = encode(&secrets.join(" "), &plan.encoding);
         let body = body_of(plan.shape, &echo);
@@ -254,10 +240,7 @@ fn hostile_gateway(plan: Hostile) -> Server {
         }
         // A header's name can carry an echo too (hex, base64url and percent signs are legal).
         let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-        let name: String = echo
-            .chars()
-            .map(|c| if tchar(c) { c } else { '-' })
-            .collect();
+        let name: String = echo.chars().map(|c| if tchar(c) { c } else { '-' }).collect();
         let name = format!("X-Echo-{name}");
         let mut headers = vec![
             ("X-Request-Id", request_id.as_str()),
@@ -480,10 +463,7 @@ fn with_setting(
                 ("HUAWEICLOUD_SDK_SK", sk),
                 ("HUAWEICLOUD_SDK_PROJECT_ID", project),
             ]),
-        _ => builder
-            .environment([home])
-            .auth(Credentials::new(ak, sk)?)
-            .project_id(project),
+        _ => builder.environment([home]).auth(Credentials::new(ak, sk)?).project_id(project),
     };
     builder.build()
 }

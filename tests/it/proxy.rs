@@ -12,10 +12,7 @@ fn an_explicit_socks5_proxy_carries_the_request() {
     let server = Server::json(200, r#"{"jobs":[]}"#);
     let socks = Socks5::start();
     for scheme in ["socks5", "socks5h"] {
-        let client = crate::support::client(server.url())
-            .proxy(socks.url(scheme))
-            .build()
-            .unwrap();
+        let client = crate::support::client(server.url()).proxy(socks.url(scheme)).build().unwrap();
         client.get_jobs_in("p", "r").unwrap();
     }
     let expected = server.url().replace("http://", "");
@@ -44,10 +41,7 @@ fn a_socks5_proxy_from_the_environment_is_used_not_bypassed() {
 #[test]
 fn a_proxy_password_never_shows() {
     let builder = crate::support::client("http://127.0.0.1:9")
-        .proxy(format!(
-            "http://alice:S3cret@127.0.0.1:{}",
-            crate::support::closed_port()
-        ))
+        .proxy(format!("http://alice:S3cret@127.0.0.1:{}", crate::support::closed_port()))
         .retry(dbss_jobs::RetryPolicy::none());
     let debug = format!("{builder:?}");
     assert!(!debug.contains("S3cret"), "{debug}");
@@ -107,10 +101,7 @@ fn a_proxy_url_that_goes_on_after_its_host_is_refused_without_its_password() {
         let message = error.to_string();
         assert!(message.contains("percent-encode"), "{message}");
         for text in [message, format!("{error:?}")] {
-            assert!(
-                !text.contains("S3cret") && !text.contains("alice:pw"),
-                "{text}"
-            );
+            assert!(!text.contains("S3cret") && !text.contains("alice:pw"), "{text}");
         }
     }
 }
@@ -136,10 +127,8 @@ fn through_dead_proxy(vars: &[(&str, &str)], endpoint: &str) -> dbss_jobs::Error
 fn transport_errors_name_the_target_and_the_proxy_with_its_variable() {
     let port = crate::support::closed_port();
     let dead = format!("http://127.0.0.1:{port}");
-    let error = through_dead_proxy(
-        &[("ALL_PROXY", &dead)],
-        "https://dbss.cn-north-4.myhuaweicloud.com",
-    );
+    let error =
+        through_dead_proxy(&[("ALL_PROXY", &dead)], "https://dbss.cn-north-4.myhuaweicloud.com");
     assert!(error.is_connect(), "{error}");
     assert!(
         error.to_string().contains(&format!(
@@ -147,16 +136,13 @@ fn transport_errors_name_the_target_and_the_proxy_with_its_variable() {
         )),
         "{error}"
     );
-    let direct = crate::support::client(&dead)
-        .project_id("p")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let direct =
+        crate::support::client(&dead).project_id("p").retry(RetryPolicy::none()).build().unwrap();
     let error = direct.get_jobs("r").unwrap_err();
     assert!(
-        error.to_string().starts_with(&format!(
-            "transport error: connecting to 127.0.0.1:{port}: "
-        )),
+        error
+            .to_string()
+            .starts_with(&format!("transport error: connecting to 127.0.0.1:{port}: ")),
         "{error}"
     );
     let iam = crate::support::client("http://127.0.0.1:9")
@@ -186,9 +172,7 @@ fn transport_errors_name_the_target_and_the_proxy_with_its_variable() {
     let line = stderr.lines().next().unwrap_or_default();
     assert!(
         line.starts_with("GET https://dbss.cn-north-4.myhuaweicloud.com/")
-            && line.contains(&format!(
-                "connecting to proxy 127.0.0.1:{port} (from HTTPS_PROXY)"
-            )),
+            && line.contains(&format!("connecting to proxy 127.0.0.1:{port} (from HTTPS_PROXY)")),
         "{stderr}"
     );
 }
@@ -202,11 +186,7 @@ fn an_answer_through_a_proxy_says_which_proxy() {
     let client = crate::support::client(server.url())
         .project_id("p")
         .proxy(proxy.url())
-        .on_response(move |response| {
-            log.lock()
-                .unwrap()
-                .push(response.proxy().map(str::to_string))
-        })
+        .on_response(move |response| log.lock().unwrap().push(response.proxy().map(str::to_string)))
         .build()
         .unwrap();
     client.get_jobs("r").unwrap();
@@ -238,29 +218,16 @@ fn proxy_variables_are_read_per_target_as_requests_reads_them() {
             true => "direct".to_string(),
             false => {
                 let text = error.to_string();
-                let from = text
-                    .split("(from ")
-                    .nth(1)
-                    .and_then(|rest| rest.split(')').next());
+                let from = text.split("(from ").nth(1).and_then(|rest| rest.split(')').next());
                 from.unwrap_or("?").to_string()
             }
         }
     };
-    assert_eq!(
-        via(&[("HTTP_PROXY", &dead)]),
-        "direct",
-        "HTTP_PROXY is for http targets"
-    );
+    assert_eq!(via(&[("HTTP_PROXY", &dead)]), "direct", "HTTP_PROXY is for http targets");
     assert_eq!(via(&[("http_proxy", &dead)]), "direct");
-    assert_eq!(
-        via(&[("HTTPS_PROXY", &dead), ("ALL_PROXY", "http://127.0.0.1:1")]),
-        "HTTPS_PROXY"
-    );
+    assert_eq!(via(&[("HTTPS_PROXY", &dead), ("ALL_PROXY", "http://127.0.0.1:1")]), "HTTPS_PROXY");
     assert_eq!(via(&[("https_proxy", &dead)]), "https_proxy");
-    assert_eq!(
-        via(&[("ALL_PROXY", &dead), ("HTTP_PROXY", "http://127.0.0.1:1")]),
-        "ALL_PROXY"
-    );
+    assert_eq!(via(&[("ALL_PROXY", &dead), ("HTTP_PROXY", "http://127.0.0.1:1")]), "ALL_PROXY");
     assert_eq!(via(&[("all_proxy", &dead)]), "all_proxy");
     for (no_proxy, expected) in [
         ("example", "direct"),
@@ -289,18 +256,12 @@ fn check_says_who_resolves_a_name_through_each_kind_of_proxy() {
             .build()
             .unwrap();
         let lines = client.check(None).unwrap();
-        let line = lines
-            .iter()
-            .find(|line| line.topic == dbss_jobs::Topic::Address)
-            .unwrap();
+        let line = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Address).unwrap();
         (line.ok, line.text.clone())
     };
     for proxy in ["http", "socks5h"] {
         let (ok, text) = address_of(&format!("{proxy}://127.0.0.1:{closed}"));
-        assert!(
-            ok && text.ends_with("resolved by the proxy"),
-            "{proxy}: {text}"
-        );
+        assert!(ok && text.ends_with("resolved by the proxy"), "{proxy}: {text}");
     }
     let (ok, text) = address_of(&format!("socks5://127.0.0.1:{closed}"));
     assert!(!ok && text.contains("cannot be resolved"), "socks5: {text}");
@@ -316,9 +277,7 @@ fn a_proxy_variable_is_read_only_where_it_applies() {
         ("http://127.0.0.1:9", "HTTP_PROXY"),
         ("https://127.0.0.1:9", "HTTPS_PROXY"),
     ] {
-        let built = crate::support::client(endpoint)
-            .environment([(variable, bad)])
-            .build();
+        let built = crate::support::client(endpoint).environment([(variable, bad)]).build();
         assert!(built.is_ok(), "{endpoint} {variable}: {:?}", built.err());
     }
     // HTTPS_PROXY does block a client with an https target off loopback, naming the variable

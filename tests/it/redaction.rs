@@ -16,10 +16,7 @@ const SECURITY_TOKEN: &str = CANARY_SECURITY_TOKEN;
 const IAM_TOKEN: &str = CANARY_IAM_TOKEN;
 
 fn temporary() -> Credentials {
-    Credentials::new("AKCANARY", SK)
-        .unwrap()
-        .with_security_token(SECURITY_TOKEN)
-        .unwrap()
+    Credentials::new("AKCANARY", SK).unwrap().with_security_token(SECURITY_TOKEN).unwrap()
 }
 
 #[test]
@@ -32,18 +29,13 @@ fn debug_strings_are_exactly_redacted() {
         format!("{:?}", temporary()),
         r#"Credentials { access_key: "AKCANARY", secret_key: "** redacted **", security_token: Some("** redacted **") }"#
     );
-    assert_eq!(
-        format!("{:?}", IamToken::new(IAM_TOKEN).unwrap()),
-        r#"IamToken("** redacted **")"#
-    );
+    assert_eq!(format!("{:?}", IamToken::new(IAM_TOKEN).unwrap()), r#"IamToken("** redacted **")"#);
     assert_eq!(
         format!("{:?}", Auth::from(IamToken::new(IAM_TOKEN).unwrap())),
         r#"Token(IamToken("** redacted **"))"#
     );
-    let client = crate::support::client("https://dbss.example.com")
-        .auth(temporary())
-        .build()
-        .unwrap();
+    let client =
+        crate::support::client("https://dbss.example.com").auth(temporary()).build().unwrap();
     assert_eq!(
         format!("{client:?}"),
         r#"Client { endpoint: "https://dbss.example.com", auth: AkSk(Credentials { access_key: "AKCANARY", secret_key: "** redacted **", security_token: Some("** redacted **") }), max_body_size: 10485760, .. }"#
@@ -81,19 +73,11 @@ fn bad_secrets_are_named_not_quoted() {
 /// A server that echoes every request header back in its error body, as some proxies do.
 fn echoing_server(status: u16) -> Server {
     Server::start(move |request, stream| {
-        let echoed: Vec<String> = request
-            .headers
-            .iter()
-            .map(|(n, v)| format!("{n}: {v}"))
-            .collect();
+        let echoed: Vec<String> =
+            request.headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
         let body = serde_json::json!({"error_code": "ECHO.0001", "error_msg": echoed.join(" | ")})
             .to_string();
-        respond(
-            stream,
-            status,
-            &[("X-Request-Id", "echo-1")],
-            body.as_bytes(),
-        );
+        respond(stream, status, &[("X-Request-Id", "echo-1")], body.as_bytes());
         After::KeepAlive
     })
 }
@@ -102,27 +86,17 @@ fn echoing_server(status: u16) -> Server {
 fn server_echoes_of_request_headers_are_scrubbed_from_errors() {
     for status in [400, 401, 403, 500, 502] {
         let server = echoing_server(status);
-        for auth in [
-            Auth::from(temporary()),
-            Auth::from(IamToken::new(IAM_TOKEN).unwrap()),
-        ] {
-            let client = crate::support::client(server.url())
-                .auth(auth)
-                .build()
-                .unwrap();
+        for auth in [Auth::from(temporary()), Auth::from(IamToken::new(IAM_TOKEN).unwrap())] {
+            let client = crate::support::client(server.url()).auth(auth).build().unwrap();
             let error = client.get_jobs_in("p", "r").unwrap_err();
             let signatures: Vec<String> = server
                 .requests()
                 .iter()
                 .filter_map(|r| {
-                    r.header("authorization")
-                        .map(|a| a.rsplit('=').next().unwrap().to_string())
+                    r.header("authorization").map(|a| a.rsplit('=').next().unwrap().to_string())
                 })
                 .collect();
-            assert!(
-                error.error_msg().unwrap().contains("** redacted **"),
-                "{error}"
-            );
+            assert!(error.error_msg().unwrap().contains("** redacted **"), "{error}");
             assert_error_clean(&error, &signatures);
         }
     }
@@ -146,22 +120,16 @@ fn echo_in(shape: &'static str) -> Server {
             .header("x-auth-token")
             .or(request.header("x-security-token"))
             .unwrap_or_default();
-        let signature = request
-            .header("authorization")
-            .map(crate::support::signature_of)
-            .unwrap_or_default();
+        let signature =
+            request.header("authorization").map(crate::support::signature_of).unwrap_or_default();
         let echoed = format!("token {token} signature {signature}");
         let (status, body) = match shape {
             "text" => (403, format!("<html>refused: {echoed}</html>")),
-            "json" => (
-                400,
-                serde_json::json!({"error_code": "E", "error_msg": echoed}).to_string(),
-            ),
+            "json" => {
+                (400, serde_json::json!({"error_code": "E", "error_msg": echoed}).to_string())
+            }
             // A 2xx whose wrong-typed field the decoder quotes in its message.
-            _ => (
-                200,
-                serde_json::json!({"jobs": [{"begin_time": echoed}]}).to_string(),
-            ),
+            _ => (200, serde_json::json!({"jobs": [{"begin_time": echoed}]}).to_string()),
         };
         respond(stream, status, &[], body.as_bytes());
         After::KeepAlive
@@ -172,10 +140,7 @@ fn echo_in(shape: &'static str) -> Server {
 fn echoed_secrets_are_scrubbed_from_text_json_and_decode_errors() {
     for shape in ["text", "json", "decode"] {
         let server = echo_in(shape);
-        for auth in [
-            Auth::from(temporary()),
-            Auth::from(IamToken::new(IAM_TOKEN).unwrap()),
-        ] {
+        for auth in [Auth::from(temporary()), Auth::from(IamToken::new(IAM_TOKEN).unwrap())] {
             let error = crate::support::client(server.url())
                 .auth(auth)
                 .build()
@@ -183,10 +148,7 @@ fn echoed_secrets_are_scrubbed_from_text_json_and_decode_errors() {
                 .get_jobs_in("p", "r")
                 .unwrap_err();
             // The echo reached the message, and the scrubber replaced it.
-            assert!(
-                error.to_string().contains("** redacted **"),
-                "{shape}: {error}"
-            );
+            assert!(error.to_string().contains("** redacted **"), "{shape}: {error}");
             let signatures = crate::support::signatures_sent(&server);
             assert_error_clean(&error, &signatures);
         }
@@ -198,12 +160,7 @@ fn echoing_html_server() -> Server {
     Server::start(|request, stream| {
         let token = request.header("x-auth-token").unwrap_or_default();
         let body = format!("<html><body>token {token} was refused</body></html>");
-        respond(
-            stream,
-            500,
-            &[("Content-Type", "text/html")],
-            body.as_bytes(),
-        );
+        respond(stream, 500, &[("Content-Type", "text/html")], body.as_bytes());
         After::KeepAlive
     })
 }
@@ -272,11 +229,7 @@ fn the_metadata_session_token_is_scrubbed_from_metadata_errors() {
         let error = client.get_jobs_in("p", "r").unwrap_err();
         assert!(error.is_missing_credentials(), "{error}");
         assert!(error.to_string().contains("** redacted **"), "{error}");
-        for text in [
-            error.to_string(),
-            format!("{error:?}"),
-            seen.lock().unwrap().clone(),
-        ] {
+        for text in [error.to_string(), format!("{error:?}"), seen.lock().unwrap().clone()] {
             assert!(!text.contains(SESSION_TOKEN), "{text}");
         }
         assert_eq!(metadata.requests().len(), 2);
@@ -288,12 +241,7 @@ fn decisions_are_made_on_the_answer_as_received() {
     // A token that the gateway's words happen to contain: shown redacted, decided on as sent.
     let server = Server::start(|request, stream| {
         if request.target.contains("/dbss/audit/jobs/") {
-            respond(
-                stream,
-                404,
-                &[],
-                br#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#,
-            );
+            respond(stream, 404, &[], br#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#);
         } else {
             respond(stream, 200, &[], br#"{"jobs":[]}"#);
         }
@@ -307,10 +255,8 @@ fn decisions_are_made_on_the_answer_as_received() {
     assert_eq!(server.requests().len(), 2, "the newer path was tried");
     // A secret too short to search for leaves the gateway's words alone.
     let server = Server::json(400, r#"{"error_code":"DBSS.0101","error_msg":"bad 0101"}"#);
-    let client = crate::support::client(server.url())
-        .auth(IamToken::new("0101").unwrap())
-        .build()
-        .unwrap();
+    let client =
+        crate::support::client(server.url()).auth(IamToken::new("0101").unwrap()).build().unwrap();
     let error = client.get_jobs_in("p", "r").unwrap_err();
     assert_eq!(error.error_code(), Some("DBSS.0101"));
     assert!(error.to_string().contains("DBSS.0101: bad 0101"), "{error}");
@@ -322,12 +268,7 @@ fn a_response_hook_never_sees_an_echoed_secret() {
     let server = Server::start(|request, stream| {
         let token = request.header("x-auth-token").unwrap().to_string();
         let echo = format!("token={token}");
-        respond(
-            stream,
-            200,
-            &[("X-Auth-Token", &token), ("X-Echo", &echo)],
-            br#"{"jobs":[]}"#,
-        );
+        respond(stream, 200, &[("X-Auth-Token", &token), ("X-Echo", &echo)], br#"{"jobs":[]}"#);
         After::KeepAlive
     });
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -339,10 +280,7 @@ fn a_response_hook_never_sees_an_echoed_secret() {
         .unwrap();
     client.get_jobs_in("p", "r").unwrap();
     let headers = seen.lock().unwrap().clone();
-    assert!(
-        headers.iter().any(|(name, _)| name == "x-echo"),
-        "{headers:?}"
-    );
+    assert!(headers.iter().any(|(name, _)| name == "x-echo"), "{headers:?}");
     assert!(!format!("{headers:?}").contains(TOKEN), "{headers:?}");
 }
 
@@ -353,14 +291,8 @@ fn server_text_is_shown_as_one_line_without_escapes() {
     let client = crate::support::client(server.url()).build().unwrap();
     let error = client.get_jobs_in("p", "r").unwrap_err();
     let shown = error.to_string();
-    assert!(
-        !shown.contains(['\n', '\r', '\u{1b}', '\u{202e}']),
-        "{shown:?}"
-    );
-    assert!(
-        shown.contains(r"bad\nget_jobs: all good \u{1b}[32mOK"),
-        "{shown}"
-    );
+    assert!(!shown.contains(['\n', '\r', '\u{1b}', '\u{202e}']), "{shown:?}");
+    assert!(shown.contains(r"bad\nget_jobs: all good \u{1b}[32mOK"), "{shown}");
     assert_eq!(error.error_code(), Some(r"DBSS.1\n"));
     let long = Server::json(
         400,

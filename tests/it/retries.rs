@@ -28,14 +28,9 @@ fn two_503_then_200_succeeds_with_three_freshly_dated_signatures() {
     client(&server.url()).get_jobs_in("p", "r").unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
-    let dates: BTreeSet<&str> = requests
-        .iter()
-        .map(|r| r.header("x-sdk-date").unwrap())
-        .collect();
-    let signatures: BTreeSet<&str> = requests
-        .iter()
-        .map(|r| r.header("authorization").unwrap())
-        .collect();
+    let dates: BTreeSet<&str> = requests.iter().map(|r| r.header("x-sdk-date").unwrap()).collect();
+    let signatures: BTreeSet<&str> =
+        requests.iter().map(|r| r.header("authorization").unwrap()).collect();
     assert_eq!(dates.len(), 3, "{dates:?}");
     assert_eq!(signatures.len(), 3);
 }
@@ -59,11 +54,7 @@ fn retry_after_on_429_is_honoured() {
     ]);
     let started = Instant::now();
     client(&server.url()).get_jobs_in("p", "r").unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -86,11 +77,7 @@ fn exhausted_retries_say_how_many_attempts() {
 #[test]
 fn connection_failures_are_retried_and_counted() {
     let client = crate::support::client(format!("http://127.0.0.1:{}", closed_port()))
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(4)
-                .base_delay(Duration::from_millis(5)),
-        )
+        .retry(RetryPolicy::default().max_attempts(4).base_delay(Duration::from_millis(5)))
         .build()
         .unwrap();
     let error = client.get_jobs_in("p", "r").unwrap_err();
@@ -101,10 +88,7 @@ fn connection_failures_are_retried_and_counted() {
 #[test]
 fn retries_can_be_turned_off() {
     let server = Server::json(503, UNAVAILABLE);
-    let client = crate::support::client(server.url())
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = crate::support::client(server.url()).retry(RetryPolicy::none()).build().unwrap();
     assert_eq!(client.get_jobs_in("p", "r").unwrap_err().attempts(), 1);
     assert_eq!(server.requests().len(), 1);
 }
@@ -113,25 +97,14 @@ fn retries_can_be_turned_off() {
 fn retries_stop_at_the_total_deadline() {
     // Retry-After 20 s cannot fit in a 1 s deadline: one attempt, then the 503 is returned.
     let server = Server::start(|_, stream| {
-        respond(
-            stream,
-            503,
-            &[("Retry-After", "20")],
-            UNAVAILABLE.as_bytes(),
-        );
+        respond(stream, 503, &[("Retry-After", "20")], UNAVAILABLE.as_bytes());
         After::KeepAlive
     });
-    let client = crate::support::client(server.url())
-        .timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let client =
+        crate::support::client(server.url()).timeout(Duration::from_secs(1)).build().unwrap();
     let started = Instant::now();
     let error = client.get_jobs_in("p", "r").unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     assert_eq!(error.status(), Some(503));
     assert_eq!(server.requests().len(), 1);
 }
@@ -159,29 +132,17 @@ fn documented_path_falls_back_to_the_newer_one_and_remembers() {
     let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
     assert_eq!(
         targets,
-        [
-            "/v1/p/dbss/audit/jobs/a%2Fb",
-            "/v1/p/audit/a%2Fb/jobs",
-            "/v1/p/audit/a%2Fb/jobs"
-        ]
+        ["/v1/p/dbss/audit/jobs/a%2Fb", "/v1/p/audit/a%2Fb/jobs", "/v1/p/audit/a%2Fb/jobs"]
     );
 }
 
 #[test]
 fn the_path_can_be_chosen() {
     let server = retired_api_server();
-    let documented = crate::support::client(server.url())
-        .jobs_path(JobsPath::Documented)
-        .build()
-        .unwrap();
-    assert_eq!(
-        documented.get_jobs_in("p", "r").unwrap_err().error_code(),
-        Some("APIGW.0101")
-    );
-    let newer = crate::support::client(server.url())
-        .jobs_path(JobsPath::Newer)
-        .build()
-        .unwrap();
+    let documented =
+        crate::support::client(server.url()).jobs_path(JobsPath::Documented).build().unwrap();
+    assert_eq!(documented.get_jobs_in("p", "r").unwrap_err().error_code(), Some("APIGW.0101"));
+    let newer = crate::support::client(server.url()).jobs_path(JobsPath::Newer).build().unwrap();
     newer.get_jobs_in("p", "r").unwrap();
     let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
     assert_eq!(targets, ["/v1/p/dbss/audit/jobs/r", "/v1/p/audit/r/jobs"]);
@@ -204,9 +165,7 @@ fn jobs_body(statuses: &[&str]) -> String {
 }
 
 fn fast() -> WaitOptions {
-    WaitOptions::default()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(5))
+    WaitOptions::default().interval(Duration::from_millis(20)).timeout(Duration::from_secs(5))
 }
 
 #[test]
@@ -219,15 +178,10 @@ fn wait_follows_init_running_success() {
     ]);
     let mut seen = Vec::new();
     let jobs = client(&server.url())
-        .wait_for_jobs("r", fast(), |progress| {
-            seen.extend(progress.jobs().map(<[_]>::len))
-        })
+        .wait_for_jobs("r", fast(), |progress| seen.extend(progress.jobs().map(<[_]>::len)))
         .unwrap();
     assert_eq!(seen, [0, 1, 2, 2]);
-    assert!(
-        jobs.iter()
-            .all(|job| job.status == Some(JobStatus::Success))
-    );
+    assert!(jobs.iter().all(|job| job.status == Some(JobStatus::Success)));
     assert_eq!(server.requests().len(), 4);
 }
 
@@ -237,9 +191,7 @@ fn wait_ends_on_fail_with_code_and_reason() {
         Reply::new(200, jobs_body(&["RUNNING", "RUNNING"])),
         Reply::new(200, jobs_body(&["SUCCESS", "FAIL"])),
     ]);
-    let jobs = client(&server.url())
-        .wait_for_jobs("r", fast(), |_| {})
-        .unwrap();
+    let jobs = client(&server.url()).wait_for_jobs("r", fast(), |_| {}).unwrap();
     assert_eq!(jobs[1].status, Some(JobStatus::Fail));
     assert_eq!(jobs[1].error_code.as_deref(), Some("DBSS.1234"));
     assert_eq!(jobs[1].fail_reason.as_deref(), Some("quota exceeded"));
@@ -252,14 +204,8 @@ fn wait_times_out_with_the_last_jobs_seen() {
         .interval(Duration::from_millis(50))
         .timeout(Duration::from_millis(300));
     let started = Instant::now();
-    let error = client(&server.url())
-        .wait_for_jobs("r", options, |_| {})
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    let error = client(&server.url()).wait_for_jobs("r", options, |_| {}).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut);
     let last = error.last_jobs().unwrap();
     assert_eq!(last.len(), 2);
@@ -269,10 +215,8 @@ fn wait_times_out_with_the_last_jobs_seen() {
 
 #[test]
 fn extreme_wait_and_retry_settings_do_not_panic() {
-    let server = sequence(vec![
-        Reply::new(503, UNAVAILABLE),
-        Reply::new(200, jobs_body(&["SUCCESS"])),
-    ]);
+    let server =
+        sequence(vec![Reply::new(503, UNAVAILABLE), Reply::new(200, jobs_body(&["SUCCESS"]))]);
     let client = crate::support::client(server.url())
         .project_id("p")
         .retry(
@@ -283,9 +227,7 @@ fn extreme_wait_and_retry_settings_do_not_panic() {
         )
         .build()
         .unwrap();
-    let options = WaitOptions::default()
-        .timeout(Duration::MAX)
-        .interval(Duration::MAX);
+    let options = WaitOptions::default().timeout(Duration::MAX).interval(Duration::MAX);
     let jobs = client.wait_for_jobs("r", options, |_| {}).unwrap();
     assert_eq!(jobs.len(), 1);
 }

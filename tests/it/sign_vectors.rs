@@ -63,19 +63,11 @@ fn every_stage_of_every_official_vector() {
 fn check_vector(vector: &Vector) -> Vec<String> {
     let url = SplitUrl::parse(&vector.url);
     let query: Vec<(String, String)> = url.query_pairs();
-    let query: Vec<(&str, &str)> = query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let headers: Vec<(&str, &str)> = vector
         .headers
         .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str(),
-                value.as_str().expect("header values are strings"),
-            )
-        })
+        .map(|(name, value)| (name.as_str(), value.as_str().expect("header values are strings")))
         .collect();
     let request = SignableRequest::new(&vector.method, url.authority, url.path)
         .with_query(&query)
@@ -88,31 +80,13 @@ fn check_vector(vector: &Vector) -> Vec<String> {
     };
 
     let expected = &vector.expected;
-    let sent: BTreeMap<String, String> = signed
-        .headers()
-        .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect();
+    let sent: BTreeMap<String, String> =
+        signed.headers().map(|(name, value)| (name.to_string(), value.to_string())).collect();
     let stages = [
-        (
-            "canonical_request",
-            signed.canonical_request(),
-            expected.canonical_request.as_str(),
-        ),
-        (
-            "string_to_sign",
-            signed.string_to_sign(),
-            expected.string_to_sign.as_str(),
-        ),
-        (
-            "signed_headers",
-            signed.signed_headers(),
-            expected.signed_headers.as_str(),
-        ),
-        (
-            "authorization",
-            signed.authorization(),
-            expected.authorization.as_str(),
-        ),
+        ("canonical_request", signed.canonical_request(), expected.canonical_request.as_str()),
+        ("string_to_sign", signed.string_to_sign(), expected.string_to_sign.as_str()),
+        ("signed_headers", signed.signed_headers(), expected.signed_headers.as_str()),
+        ("authorization", signed.authorization(), expected.authorization.as_str()),
         ("sent query", signed.query(), url.query),
     ];
     let mut failures: Vec<String> = stages
@@ -148,10 +122,7 @@ fn huawei_signing_guide_example() {
         "service.region.example.com",
         "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs",
     )
-    .with_query(&[
-        ("limit", "2"),
-        ("marker", "13551d6b-755d-4757-b956-536f674975c0"),
-    ])
+    .with_query(&[("limit", "2"), ("marker", "13551d6b-755d-4757-b956-536f674975c0")])
     .with_headers(&[("content-type", "application/json")]);
     let signed = sign(&request, &credentials, parse_sdk_date("20191115T033655Z")).unwrap();
     assert_eq!(signed.signed_headers(), "content-type;host;x-sdk-date");
@@ -177,11 +148,7 @@ impl<'a> SplitUrl<'a> {
         let slash = rest.find('/').expect("vector url has a path");
         let (authority, target) = rest.split_at(slash);
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        SplitUrl {
-            authority,
-            path,
-            query,
-        }
+        SplitUrl { authority, path, query }
     }
 
     /// As the vectors' README says: split on `&` and the first `=`, percent-decode both sides
@@ -204,9 +171,7 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && let Some(Ok(byte)) = text
-                .get(i + 1..i + 3)
-                .map(|hex| u8::from_str_radix(hex, 16))
+            && let Some(Ok(byte)) = text.get(i + 1..i + 3).map(|hex| u8::from_str_radix(hex, 16))
         {
             out.push(byte);
             i += 3;
@@ -225,11 +190,7 @@ pub fn parse_sdk_date(text: &str) -> SystemTime {
     let date = time::Date::from_calendar_date(number(0..4) as i32, month, number(6..8) as u8)
         .expect("date");
     let datetime = date
-        .with_hms(
-            number(9..11) as u8,
-            number(11..13) as u8,
-            number(13..15) as u8,
-        )
+        .with_hms(number(9..11) as u8, number(11..13) as u8, number(13..15) as u8)
         .expect("time")
         .assume_utc();
     SystemTime::from(datetime)

@@ -12,9 +12,8 @@ use crate::support::Server;
 pub(crate) fn http_date(time: std::time::SystemTime) -> String {
     let t = time::OffsetDateTime::from(time);
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         DAYS[usize::from(t.weekday().number_days_from_monday())],
@@ -70,10 +69,8 @@ fn skewed_gateway(offset_seconds: i64, tells: Tells) -> Server {
 /// rejected signature in the real gateway's words.
 pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -> Server {
     Server::start(move |request, stream| {
-        let gateway_now = shifted(
-            std::time::SystemTime::now(),
-            offset_seconds.load(Ordering::SeqCst),
-        );
+        let gateway_now =
+            shifted(std::time::SystemTime::now(), offset_seconds.load(Ordering::SeqCst));
         let signed = parse_sdk_date(request.header("x-sdk-date").unwrap());
         let apart = match gateway_now.duration_since(signed) {
             Ok(d) => d,
@@ -125,17 +122,9 @@ fn a_gateway_two_hours_ahead_or_behind_is_recovered_from() {
             let server = skewed_gateway(offset, tells);
             let client = skew_client(&server, true);
             client.get_jobs("r").unwrap();
-            assert_eq!(
-                server.requests().len(),
-                2,
-                "first call: one 401, one re-signed"
-            );
+            assert_eq!(server.requests().len(), 2, "first call: one 401, one re-signed");
             client.get_jobs("r").unwrap();
-            assert_eq!(
-                server.requests().len(),
-                3,
-                "second call: corrected from the start"
-            );
+            assert_eq!(server.requests().len(), 3, "second call: corrected from the start");
         }
     }
 }
@@ -146,10 +135,7 @@ fn without_correction_the_error_says_how_far_off_the_clock_is() {
     let error = skew_client(&server, false).get_jobs("r").unwrap_err();
     assert!(error.status() == Some(401), "{error}");
     assert_eq!(server.requests().len(), 1, "a 401 is not retried");
-    let sent = server.requests()[0]
-        .header("x-sdk-date")
-        .unwrap()
-        .to_string();
+    let sent = server.requests()[0].header("x-sdk-date").unwrap().to_string();
     let message = error.to_string();
     assert!(
         message.contains(&format!(
@@ -158,14 +144,8 @@ fn without_correction_the_error_says_how_far_off_the_clock_is() {
         "{message}"
     );
     let behind = skewed_gateway(-(3 * 3600), Tells::DateHeader);
-    let message = skew_client(&behind, false)
-        .get_jobs("r")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("your clock is 3 h 00 min ahead of the gateway's"),
-        "{message}"
-    );
+    let message = skew_client(&behind, false).get_jobs("r").unwrap_err().to_string();
+    assert!(message.contains("your clock is 3 h 00 min ahead of the gateway's"), "{message}");
 }
 
 #[test]
@@ -220,17 +200,8 @@ fn a_clock_beyond_the_reach_of_the_correction_sends_one_signature_per_call() {
     for call in 1..=3 {
         let error = client.get_jobs("r").unwrap_err();
         assert!(error.status() == Some(401), "{error}");
-        assert!(
-            error
-                .to_string()
-                .contains("your clock is 48 h 00 min behind"),
-            "{error}"
-        );
-        assert_eq!(
-            server.requests().len(),
-            call,
-            "one refused signature per call"
-        );
+        assert!(error.to_string().contains("your clock is 48 h 00 min behind"), "{error}");
+        assert_eq!(server.requests().len(), call, "one refused signature per call");
     }
 }
 
@@ -244,15 +215,8 @@ fn a_corrected_attempt_that_expires_drops_the_correction_and_re_signing_stops() 
     // The machine's clock is fixed under the client: the correction is now wrong.
     offset.store(0, Ordering::SeqCst);
     let error = client.get_jobs("r").unwrap_err();
-    assert!(
-        error.to_string().contains("correction no longer holds"),
-        "{error}"
-    );
-    assert_eq!(
-        server.requests().len(),
-        3,
-        "a corrected attempt is not re-signed"
-    );
+    assert!(error.to_string().contains("correction no longer holds"), "{error}");
+    assert_eq!(server.requests().len(), 3, "a corrected attempt is not re-signed");
     client.get_jobs("r").unwrap();
     assert_eq!(server.requests().len(), 4, "the correction was dropped");
     // The clock goes wrong again: the client has had its one re-sign.

@@ -20,26 +20,17 @@ fn builder(url: &str) -> ClientBuilder {
 #[test]
 fn the_private_ca_is_trusted_and_one_handshake_serves_many_calls() {
     let server = TlsServer::start("localhost", Script::Serve, DOCUMENTED_EXAMPLE);
-    let client = builder(&server.url())
-        .root_certificates_pem(ca_pem())
-        .build()
-        .unwrap();
+    let client = builder(&server.url()).root_certificates_pem(ca_pem()).build().unwrap();
     for _ in 0..3 {
         let jobs = client.get_jobs("instance-1").unwrap();
-        assert_eq!(
-            jobs[0].job_id.as_deref(),
-            Some("8abf9647852a1daa01852e517e1a1a0b")
-        );
+        assert_eq!(jobs[0].job_id.as_deref(), Some("8abf9647852a1daa01852e517e1a1a0b"));
     }
     assert_eq!(server.handshakes(), 1, "keep-alive over TLS");
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     let (sni, request) = &requests[0];
     assert_eq!(*sni, None, "no SNI for an IP address");
-    assert_eq!(
-        request.header("host"),
-        Some(format!("127.0.0.1:{}", server.port()).as_str())
-    );
+    assert_eq!(request.header("host"), Some(format!("127.0.0.1:{}", server.port()).as_str()));
     assert_eq!(request.target, "/v1/p/dbss/audit/jobs/instance-1");
 }
 
@@ -47,17 +38,11 @@ fn the_private_ca_is_trusted_and_one_handshake_serves_many_calls() {
 fn the_host_name_is_sent_as_sni_and_host() {
     let server = TlsServer::start("localhost", Script::Serve, r#"{"jobs":[]}"#);
     let url = format!("https://localhost:{}", server.port());
-    let client = builder(&url)
-        .root_certificates_pem(ca_pem())
-        .build()
-        .unwrap();
+    let client = builder(&url).root_certificates_pem(ca_pem()).build().unwrap();
     client.get_jobs("r").unwrap();
     let (sni, request) = &server.requests()[0];
     assert_eq!(sni.as_deref(), Some("localhost"));
-    assert_eq!(
-        request.header("host"),
-        Some(format!("localhost:{}", server.port()).as_str())
-    );
+    assert_eq!(request.header("host"), Some(format!("localhost:{}", server.port()).as_str()));
 }
 
 /// A certificate the client must refuse: `Transport`, `is_tls()`, one attempt, words first.
@@ -85,20 +70,12 @@ fn check_refused(certificate: &str, trust_test_ca: bool, words: &str) {
 
 #[test]
 fn an_unknown_issuer_is_refused_in_words() {
-    check_refused(
-        "localhost",
-        false,
-        "the server's certificate is not trusted (unknown issuer)",
-    );
+    check_refused("localhost", false, "the server's certificate is not trusted (unknown issuer)");
 }
 
 #[test]
 fn a_wrong_host_name_is_refused_in_words() {
-    check_refused(
-        "other-host",
-        true,
-        "the server's certificate is not valid for this host name",
-    );
+    check_refused("other-host", true, "the server's certificate is not valid for this host name");
 }
 
 #[test]
@@ -130,10 +107,7 @@ fn check_handshake_fault(script: Script) -> dbss_jobs::Error {
     let error = client.get_jobs("r").unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
-    assert!(
-        elapsed < Duration::from_millis(2500),
-        "{elapsed:?}: {error}"
-    );
+    assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}: {error}");
     assert!(!error.to_string().contains("io:"), "{error}");
     error
 }
@@ -174,17 +148,11 @@ fn a_close_mid_handshake_is_a_transport_error_retried_within_the_deadline() {
 fn https_through_a_connect_proxy() {
     let server = TlsServer::start("localhost", Script::Serve, r#"{"jobs":[]}"#);
     let (proxy, targets) = connect_proxy();
-    let client = builder(&server.url())
-        .root_certificates_pem(ca_pem())
-        .proxy(proxy.url())
-        .build()
-        .unwrap();
+    let client =
+        builder(&server.url()).root_certificates_pem(ca_pem()).proxy(proxy.url()).build().unwrap();
     client.get_jobs("r").unwrap();
     client.get_jobs("r").unwrap();
-    assert_eq!(
-        *targets.lock().unwrap(),
-        [format!("127.0.0.1:{}", server.port())]
-    );
+    assert_eq!(*targets.lock().unwrap(), [format!("127.0.0.1:{}", server.port())]);
     assert_eq!(server.handshakes(), 1);
     assert_eq!(server.requests().len(), 2);
 }
@@ -196,17 +164,9 @@ fn ssl_cert_file_names_exactly_the_cas_to_trust() {
     let with_file = |path: &str| {
         builder(&server.url()).environment([("HOME", "/nonexistent"), ("SSL_CERT_FILE", path)])
     };
-    with_file(&file("ca.pem"))
-        .build()
-        .unwrap()
-        .get_jobs("r")
-        .unwrap();
+    with_file(&file("ca.pem")).build().unwrap().get_jobs("r").unwrap();
     // Exactly the file's CAs: the Mozilla roots are not added, so another CA is not trusted.
-    let error = with_file(&file("self-signed.pem"))
-        .build()
-        .unwrap()
-        .get_jobs("r")
-        .unwrap_err();
+    let error = with_file(&file("self-signed.pem")).build().unwrap().get_jobs("r").unwrap_err();
     assert!(error.is_tls(), "{error}");
     // The explicit PEM wins over the variable.
     with_file(&file("self-signed.pem"))
@@ -222,9 +182,6 @@ fn ssl_cert_file_names_exactly_the_cas_to_trust() {
         let error = with_file(&path).build().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
         let message = error.to_string();
-        assert!(
-            message.contains(&format!("SSL_CERT_FILE names {path}, which {why}")),
-            "{message}"
-        );
+        assert!(message.contains(&format!("SSL_CERT_FILE names {path}, which {why}")), "{message}");
     }
 }

@@ -25,22 +25,14 @@ const BUSY: &str = r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#;
 #[test]
 fn a_waiter_rides_out_a_burst_of_transient_failures() {
     use crate::support::{Reply, sequence};
-    let mut replies = vec![Reply::new(
-        200,
-        r#"{"jobs":[{"job_id":"j","status":"RUNNING"}]}"#,
-    )];
+    let mut replies = vec![Reply::new(200, r#"{"jobs":[{"job_id":"j","status":"RUNNING"}]}"#)];
     replies.extend(std::iter::repeat_n(Reply::new(503, BUSY), 4));
-    replies.push(Reply::new(
-        200,
-        r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#,
-    ));
+    replies.push(Reply::new(200, r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#));
     let server = sequence(replies);
     let options = dbss_jobs::WaitOptions::default()
         .interval(Duration::from_millis(20))
         .timeout(Duration::from_secs(10));
-    let jobs = waiting_client(&server)
-        .wait_for_jobs("r", options, |_| {})
-        .unwrap();
+    let jobs = waiting_client(&server).wait_for_jobs("r", options, |_| {}).unwrap();
     assert_eq!(jobs[0].status, Some(dbss_jobs::JobStatus::Success));
     assert_eq!(server.requests().len(), 6);
 }
@@ -52,17 +44,12 @@ fn a_waiter_that_never_got_an_answer_has_no_last_jobs() {
     let options = dbss_jobs::WaitOptions::default()
         .interval(Duration::from_millis(20))
         .timeout(Duration::from_millis(400));
-    let error = waiting_client(&server)
-        .wait_for_jobs("r", options, |_| {})
-        .unwrap_err();
+    let error = waiting_client(&server).wait_for_jobs("r", options, |_| {}).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
     assert_eq!(error.last_jobs(), None);
     let cause = std::error::Error::source(&error).unwrap().to_string();
     assert!(cause.contains("http 503"), "{cause}");
-    assert!(
-        !error.to_string().contains("http 503"),
-        "the cause is shown once"
-    );
+    assert!(!error.to_string().contains("http 503"), "the cause is shown once");
 }
 
 #[test]
@@ -76,14 +63,8 @@ fn a_retry_after_past_the_wait_deadline_ends_the_wait_with_the_last_jobs() {
         .interval(Duration::from_millis(20))
         .timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let error = waiting_client(&server)
-        .wait_for_jobs("r", options, |_| {})
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    let error = waiting_client(&server).wait_for_jobs("r", options, |_| {}).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
     assert_eq!(error.last_jobs().map(<[_]>::len), Some(1));
 }
@@ -96,9 +77,7 @@ const THROTTLED: &str =
     r#"{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached"}"#;
 
 fn fast(timeout: Duration) -> WaitOptions {
-    WaitOptions::default()
-        .interval(Duration::from_millis(20))
-        .timeout(timeout)
+    WaitOptions::default().interval(Duration::from_millis(20)).timeout(timeout)
 }
 
 fn looking_up(iam: &Server, dbss: &str) -> Client {
@@ -133,10 +112,7 @@ fn a_transient_failure_of_the_project_lookup_is_ridden_out() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
     let cause = std::error::Error::source(&error).unwrap().to_string();
-    assert!(
-        cause.contains("IAM project lookup") && cause.contains("503"),
-        "{cause}"
-    );
+    assert!(cause.contains("IAM project lookup") && cause.contains("503"), "{cause}");
 }
 
 #[test]
@@ -156,20 +132,13 @@ fn a_dns_failure_during_a_wait_is_ridden_out_until_the_deadline() {
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
     assert!(failed > 1, "{failed} failed polls seen");
     let cause = std::error::Error::source(&error).unwrap();
-    assert!(
-        cause.to_string().contains("could not be resolved"),
-        "{cause}"
-    );
+    assert!(cause.to_string().contains("could not be resolved"), "{cause}");
     // A single call still fails at once.
     assert!(client.get_jobs("r").unwrap_err().is_dns());
 }
 
 fn unretried_client(server: &Server) -> Client {
-    crate::support::client(server.url())
-        .project_id("p")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    crate::support::client(server.url()).project_id("p").retry(RetryPolicy::none()).build().unwrap()
 }
 
 #[test]
@@ -189,18 +158,12 @@ fn failed_polls_reach_the_progress_and_the_cli() {
             });
         })
         .unwrap();
-    assert_eq!(
-        *seen.lock().unwrap(),
-        ["failed Some(429)", "listed 1", "listed 1"]
-    );
+    assert_eq!(*seen.lock().unwrap(), ["failed Some(429)", "listed 1", "listed 1"]);
     let throttling = Server::json(429, THROTTLED);
     let output = wait_with_the_cli(&throttling, "r", "0.5");
     check_exit(&output, 1);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("poll failed: api error: http 429 APIGW.0308"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("poll failed: api error: http 429 APIGW.0308"), "{stderr}");
     assert!(stderr.contains("next poll in"), "{stderr}");
 }
 
@@ -220,10 +183,7 @@ fn a_wait_on_an_id_that_lists_nothing_says_so() {
     let output = wait_with_the_cli(&server, "instance-typo", "0.3");
     check_exit(&output, 4);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("no job listed for instance-typo yet"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("no job listed for instance-typo yet"), "{stderr}");
 }
 
 #[test]
@@ -242,10 +202,7 @@ fn a_wait_timeout_shows_its_cause_once() {
     let output = wait_with_the_cli(&server, "r", "0.3");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();
-    assert!(
-        last.contains("not finished): caused by: api error: http 503"),
-        "{stderr}"
-    );
+    assert!(last.contains("not finished): caused by: api error: http 503"), "{stderr}");
 }
 
 #[test]
@@ -260,9 +217,8 @@ fn a_wait_polls_again_no_sooner_than_the_throttling_window() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    let options = WaitOptions::default()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(10));
+    let options =
+        WaitOptions::default().interval(Duration::from_millis(20)).timeout(Duration::from_secs(10));
     let started = Instant::now();
     let mut pauses = Vec::new();
     let jobs = client
@@ -298,9 +254,8 @@ fn a_poll_shares_one_deadline_between_the_project_lookup_and_the_jobs_call() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    let options = WaitOptions::default()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(4));
+    let options =
+        WaitOptions::default().interval(Duration::from_millis(20)).timeout(Duration::from_secs(4));
     let started = Instant::now();
     let mut first_failure = None;
     let _ = client.wait_for_jobs("r", options, |progress| {
@@ -310,8 +265,5 @@ fn a_poll_shares_one_deadline_between_the_project_lookup_and_the_jobs_call() {
     });
     let failed_after = first_failure.expect("a poll failed");
     // One poll: at most the client's 1 s timeout and the 250 ms body grace, not two deadlines.
-    assert!(
-        failed_after < Duration::from_millis(1400),
-        "{failed_after:?}"
-    );
+    assert!(failed_after < Duration::from_millis(1400), "{failed_after:?}");
 }

@@ -35,14 +35,7 @@ pub fn check_exit(output: &Output, code: i32) {
 pub fn wait_with_the_cli(server: &Server, resource: &str, timeout: &str) -> Output {
     get_jobs()
         .args(["--endpoint", &server.url(), "--project-id", "p"])
-        .args([
-            "--wait",
-            "--interval",
-            "0.02",
-            "--timeout",
-            timeout,
-            resource,
-        ])
+        .args(["--wait", "--interval", "0.02", "--timeout", timeout, resource])
         .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
         .env("HUAWEICLOUD_SDK_SK", "cli-sk")
         .output()

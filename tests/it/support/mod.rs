@@ -49,7 +49,5 @@ pub fn client(endpoint: impl Into<String>) -> dbss_jobs::ClientBuilder {
 
 /// For credential-chain tests: an endpoint, no credentials, environment only `HOME=/nonexistent`.
 pub fn without_credentials(endpoint: impl Into<String>) -> dbss_jobs::ClientBuilder {
-    dbss_jobs::Client::builder()
-        .endpoint(endpoint)
-        .environment([("HOME", "/nonexistent")])
+    dbss_jobs::Client::builder().endpoint(endpoint).environment([("HOME", "/nonexistent")])
 }

@@ -36,22 +36,14 @@ impl Oracle {
     /// the real gateway's words (`tests/data/oracle_clock.py`).
     pub fn start_with_clock(clock_offset: i64, date_offset: i64, options: &[&str]) -> Oracle {
         let wrapper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/oracle_clock.py");
-        let prefix = [
-            wrapper.to_string(),
-            clock_offset.to_string(),
-            date_offset.to_string(),
-        ];
+        let prefix = [wrapper.to_string(), clock_offset.to_string(), date_offset.to_string()];
         Oracle::launch(&prefix, options).expect("needs DBSS_ORACLE_PYTHON (see CONTRIBUTING)")
     }
 
     fn launch(prefix: &[String], options: &[&str]) -> Option<Oracle> {
         let python = std::env::var("DBSS_ORACLE_PYTHON").ok()?;
         let script = std::env::var("DBSS_ORACLE_SERVER").unwrap_or_else(|_| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/oracle/verify_server.py"
-            )
-            .to_string()
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/oracle/verify_server.py").to_string()
         });
         let mut child = Command::new(&python)
             .args(prefix)

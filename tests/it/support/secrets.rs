@@ -17,16 +17,10 @@ pub fn assert_no_secret(text: &str, signatures: &[String]) {
     }
     for (index, _) in text.match_indices("Signature=") {
         let value = &text[index + "Signature=".len()..];
-        assert!(
-            value.starts_with("** redacted **"),
-            "signature leaked in {text:?}"
-        );
+        assert!(value.starts_with("** redacted **"), "signature leaked in {text:?}");
     }
     for signature in signatures.iter().filter(|s| !s.is_empty()) {
-        assert!(
-            !text.contains(signature.as_str()),
-            "signature leaked in {text:?}"
-        );
+        assert!(!text.contains(signature.as_str()), "signature leaked in {text:?}");
     }
 }
 
@@ -45,10 +39,7 @@ pub fn assert_error_clean(error: &dbss_jobs::Error, signatures: &[String]) {
 
 /// The signature at the end of an `Authorization` header value.
 pub fn signature_of(authorization: &str) -> &str {
-    authorization
-        .rsplit("Signature=")
-        .next()
-        .unwrap_or_default()
+    authorization.rsplit("Signature=").next().unwrap_or_default()
 }
 
 /// The signatures of every signed request a server received.

@@ -23,18 +23,12 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn header_names_lowercase(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .headers
-            .iter()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
+        let mut names: Vec<String> =
+            self.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
         names.sort();
         names
     }
@@ -80,12 +74,8 @@ impl Server {
         let serve = Arc::new(serve);
         let connection_threads = Arc::new(Mutex::new(Vec::new()));
         let accept_thread = {
-            let (requests, connections, stop, threads) = (
-                requests.clone(),
-                connections.clone(),
-                stop.clone(),
-                connection_threads.clone(),
-            );
+            let (requests, connections, stop, threads) =
+                (requests.clone(), connections.clone(), stop.clone(), connection_threads.clone());
             thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -137,10 +127,7 @@ impl Server {
             respond(
                 stream,
                 status,
-                &[
-                    ("Content-Type", "application/json"),
-                    ("X-Request-Id", "req-fixed-1"),
-                ],
+                &[("Content-Type", "application/json"), ("X-Request-Id", "req-fixed-1")],
                 body.as_bytes(),
             );
             After::KeepAlive
@@ -191,9 +178,7 @@ impl Drop for Server {
 }
 
 fn serve_connection(stream: TcpStream, script: &Script, requests: &Mutex<Vec<Request>>) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
@@ -219,36 +204,23 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     }
     let line = String::from_utf8_lossy(&line);
     let mut parts = line.trim_end().splitn(3, ' ');
-    let (method, target, version) = (
-        parts.next()?.to_string(),
-        parts.next()?.to_string(),
-        parts.next()?.to_string(),
-    );
+    let (method, target, version) =
+        (parts.next()?.to_string(), parts.next()?.to_string(), parts.next()?.to_string());
     let mut headers = Vec::new();
     loop {
         let mut raw = Vec::new();
         if reader.read_until(b'\n', &mut raw).ok()? == 0 {
             return None;
         }
-        let raw = String::from_utf8_lossy(&raw)
-            .trim_end_matches(['\r', '\n'])
-            .to_string();
+        let raw = String::from_utf8_lossy(&raw).trim_end_matches(['\r', '\n']).to_string();
         if raw.is_empty() {
             break;
         }
         let (name, value) = raw.split_once(':')?;
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    let request = Request {
-        method,
-        target,
-        version,
-        headers,
-    };
-    if let Some(length) = request
-        .header("content-length")
-        .and_then(|l| l.parse::<u64>().ok())
-    {
+    let request = Request { method, target, version, headers };
+    if let Some(length) = request.header("content-length").and_then(|l| l.parse::<u64>().ok()) {
         std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink()).ok()?;
     }
     if request
@@ -323,11 +295,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(status: u16, body: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            headers: vec![("X-Request-Id", "req-seq")],
-            body: body.into(),
-        }
+        Reply { status, headers: vec![("X-Request-Id", "req-seq")], body: body.into() }
     }
 
     pub fn header(mut self, name: &'static str, value: &'static str) -> Reply {
@@ -340,9 +308,7 @@ impl Reply {
 pub fn sequence(replies: Vec<Reply>) -> Server {
     let counter = AtomicUsize::new(0);
     Server::start(move |_, stream| {
-        let index = counter
-            .fetch_add(1, Ordering::SeqCst)
-            .min(replies.len() - 1);
+        let index = counter.fetch_add(1, Ordering::SeqCst).min(replies.len() - 1);
         let reply = &replies[index];
         respond(stream, reply.status, &reply.headers, reply.body.as_bytes());
         After::KeepAlive

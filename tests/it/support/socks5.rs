@@ -21,9 +21,7 @@ impl Socks5 {
         let targets = Arc::new(Mutex::new(Vec::new()));
         let recorded = targets.clone();
         let server = Server::raw(move |mut stream| {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let Some(target) = socks5_handshake(&mut stream) else {
                 return;
             };

@@ -39,9 +39,7 @@ pub struct TlsServer {
 }
 
 pub fn tls_data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/tls")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls").join(name)
 }
 
 /// The test CA's PEM text.
@@ -60,21 +58,11 @@ impl TlsServer {
             Script::Serve => serve_tls(stream, config.clone(), &counted, &recorded, body),
             fault => play_fault(stream, fault),
         });
-        TlsServer {
-            server,
-            handshakes,
-            requests,
-        }
+        TlsServer { server, handshakes, requests }
     }
 
     pub fn port(&self) -> u16 {
-        self.server
-            .url()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
+        self.server.url().rsplit(':').next().unwrap().parse().unwrap()
     }
 
     pub fn url(&self) -> String {
@@ -117,9 +105,7 @@ fn serve_tls(
     requests: &Received,
     body: &str,
 ) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut connection = rustls::ServerConnection::new(config).unwrap();
     while connection.is_handshaking() {
         if connection.complete_io(&mut stream).is_err() {
@@ -136,20 +122,14 @@ fn serve_tls(
             body.len()
         );
         let tls = reader.get_mut();
-        if tls
-            .write_all(response.as_bytes())
-            .and_then(|()| tls.flush())
-            .is_err()
-        {
+        if tls.write_all(response.as_bytes()).and_then(|()| tls.flush()).is_err() {
             return;
         }
     }
 }
 
 fn play_fault(mut stream: TcpStream, script: Script) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut hello = [0u8; 512];
     match script {
         Script::Silent => std::thread::sleep(Duration::from_secs(5)),
