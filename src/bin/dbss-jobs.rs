@@ -1,16 +1,9 @@
 //! `dbss-jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
 //!
-//! ```text
-//! dbss-jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
-//!          [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
-//! dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]
-//! ```
-//!
-//! `dbss-jobs --help` prints the whole manual: options, environment variables, exit codes and
-//! examples. `--demo` needs no account: it runs the real client against the crate's fake DBSS
-//! endpoint (`dbss_jobs::fake::FakeDbss`) on 127.0.0.1, which re-signs each request with this
-//! crate's own signer and compares the signatures (a check of the request's shape, not of the
-//! signer: that is what the official vectors and Huawei's signer are for).
+//! `dbss-jobs --help` prints the manual (`USAGE` and `MANUAL` below). `--demo` needs no account:
+//! it runs the real client against the crate's fake DBSS endpoint on 127.0.0.1, which re-signs
+//! each request with this crate's own signer (a check of the request's shape, not of the signer:
+//! that is what the official vectors and Huawei's signer are for).
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -58,13 +51,8 @@ OPTIONS
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
   --serve              with --demo: keep the fake running; stdout gets export lines to source
                        (every region's endpoint, IAM, region, AK, SK, project id: see the
-                       README for a recipe), stderr the resource ids it serves, each with the
-                       exit code it gives: demo-success, demo-fail (3), demo-running (4 at
-                       the deadline), demo-throttled (a 429 first), demo-unavailable (503s
-                       first), demo-refused (5), demo-forbidden (5), demo-empty (4),
-                       demo-slow; each client walks each timeline from its first request,
-                       and a tagged id (demo-success.TAG) keeps one place per tag across
-                       connections, for a loop of one-shot calls
+                       README for a recipe), stderr the resource ids it serves (demo-success,
+                       demo-fail, demo-refused, ...), each with what it does and its exit code
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version (-h wins when both are given)
 
@@ -719,12 +707,12 @@ fn rfc3339(time: time::OffsetDateTime) -> String {
     )
 }
 
-// ---- demo: the crate's fake DBSS endpoint on loopback ----
-
-/// The API reference's example answer (one job), shipped beside this file.
 /// How long `--wait` waits without `--timeout`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
 
+// ---- demo: the crate's fake DBSS endpoint on loopback ----
+
+/// The API reference's example answer (one job), shipped beside this file.
 const DOCUMENTED_EXAMPLE: &str = include_str!("documented_example.json");
 const DEMO_RESOURCE: &str = "demo-instance-01";
 
@@ -754,11 +742,10 @@ fn run_demo(args: &Args) -> Result<(), Failure> {
 
 /// A failed job beside the documented one, so that the table shows an error column.
 fn failed_demo_job() -> Job {
-    let mut job = dbss_jobs::fake::job("8abf9647852a1daa01852e517e1a1a0c", JobStatus::Fail);
+    let id = "8abf9647852a1daa01852e517e1a1a0c";
+    let mut job = dbss_jobs::fake::failed_job(id, "DBSS.1234", "quota exceeded");
     job.begin_time = time::OffsetDateTime::from_unix_timestamp(1_671_519_500).ok();
     job.end_time = time::OffsetDateTime::from_unix_timestamp(1_671_519_560).ok();
-    job.error_code = Some("DBSS.1234".to_string());
-    job.fail_reason = Some("quota exceeded".to_string());
     job.charge_mode = Some(dbss_jobs::ChargeMode::Period);
     job.server_name = Some("DBSS-qct-1221".to_string());
     job
@@ -788,7 +775,7 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     for region in dbss_jobs::REGIONS {
         fake.add_project(region, FakeDbss::PROJECT_ID);
     }
-    let scenarios = demo_scenarios(fake, resource_id)?;
+    let scenarios = demo_scenarios(fake, resource_id);
     let url = fake.url();
     let mut out = std::io::stdout().lock();
     for (name, value) in fake.exports() {
@@ -818,7 +805,7 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
 }
 
 /// The demo's resources, each with a behaviour a pipeline may meet, and what it does in words.
-fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)>, Failure> {
+fn demo_scenarios(fake: &FakeDbss, default: &str) -> Vec<(String, String)> {
     use dbss_jobs::fake::{Reply, Step, job};
     let stage = |status| Step::Jobs(vec![job("demo-job-1", status)]);
     let gateway = |status, code: &str, message: &str| {
@@ -826,6 +813,7 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         Step::Reply(Reply::new(status, body))
     };
     let failed = dbss_jobs::fake::failed_job("demo-job-1", "DBSS.1234", "quota exceeded");
+    let unavailable = gateway(503, "APIGW.0503", "service unavailable");
     let done = serde_json::json!({"jobs": [job("demo-job-1", JobStatus::Success)]}).to_string();
     let scenarios = [
         (
@@ -875,12 +863,7 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         ),
         (
             "demo-unavailable",
-            vec![
-                gateway(503, "APIGW.0503", "service unavailable"),
-                gateway(503, "APIGW.0503", "service unavailable"),
-                gateway(503, "APIGW.0503", "service unavailable"),
-                stage(JobStatus::Success),
-            ],
+            vec![unavailable.clone(), unavailable.clone(), unavailable, stage(JobStatus::Success)],
             "503 three times, then SUCCESS (one call gives up: exit 1; --wait rides it out)",
         ),
         ("demo-empty", vec![Step::Jobs(Vec::new())], "no job listed, ever (--wait exits 4)"),
@@ -898,5 +881,5 @@ fn demo_scenarios(fake: &FakeDbss, default: &str) -> Result<Vec<(String, String)
         fake.set_script(id, steps);
         described.push((id.to_string(), what.to_string()));
     }
-    Ok(described)
+    described
 }
