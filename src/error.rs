@@ -524,15 +524,7 @@ impl fmt::Debug for Error {
             return f
                 .debug_struct("Error")
                 .field("kind", &self.kind())
-                .field("detail", &self.0.detail)
-                .field("attempts", &self.0.attempts)
-                .field("context", &self.0.context)
-                .field("missing_credentials", &self.0.missing_credentials)
-                .field("canonical_request", &self.0.canonical_request)
-                .field("note", &self.0.note)
-                .field("auth_failure", &self.0.auth_failure)
-                .field("signature_mismatch", &self.0.signature_mismatch)
-                .field("retry_after", &self.0.retry_after)
+                .field("parts", &self.0)
                 .finish();
         }
         write!(f, "{:?}: {}", self.kind(), self.report())
