@@ -20,9 +20,6 @@ use crate::retry::RetryPolicy;
 use crate::source::{Source, validate_region};
 use crate::transport::{self, Endpoint, ProxySetting, Transport};
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_MAX_BODY_SIZE: u64 = 10 * 1024 * 1024;
 /// Longer timeouts are refused: a build script should never wait that long, and deadlines must
 /// stay far from `Instant`'s limits.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -74,8 +71,7 @@ pub(crate) enum RootCertificates {
 }
 
 impl Default for ClientBuilder {
-    /// 30 s total deadline, 10 s connect timeout, 10 MiB body limit, 3 attempts for transient
-    /// failures, proxies from the environment, the credential chain.
+    /// The defaults [`Client::builder`] lists.
     fn default() -> Self {
         ClientBuilder {
             region: None,
@@ -87,9 +83,9 @@ impl Default for ClientBuilder {
             ecs_metadata: true,
             metadata_endpoint: None,
             environment: Environment::Process,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_size: 10 * 1024 * 1024,
             retry: RetryPolicy::default(),
             jobs_path: JobsPath::Auto,
             proxy: ProxySetting::FromEnvironment,
@@ -103,13 +99,9 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The region, e.g. `cn-north-4` (without it, `HUAWEICLOUD_SDK_REGION`'s): requests go to `https://dbss.cn-north-4.myhuaweicloud.com`
-    /// unless `HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4` (region upper-cased, `-` → `_`) names
-    /// other endpoints (a comma-separated list, each used in turn with failover as
-    /// [`endpoints`](Self::endpoints) describes), or the regions file does, or
-    /// [`endpoint`](Self::endpoint) is set. The region also names the project looked up in IAM
-    /// when no project id is given. A region with white space or a control character is refused
-    /// at build, even beside an endpoint.
+    /// The region, e.g. `cn-north-4` (else `HUAWEICLOUD_SDK_REGION`'s): it gives the DBSS
+    /// endpoints (see *Endpoints, TLS and proxies* above) and the project looked up in IAM. A region
+    /// with white space or a control character is refused at build, even beside an endpoint.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -123,11 +115,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Several endpoints for the same service, tried in order, as the official SDKs do: a call
-    /// moves to the next one when a host name cannot be resolved or its TLS handshake fails, within
-    /// the total deadline, and the client keeps the one that worked for later calls. Each as in
-    /// [`endpoint`](Self::endpoint). `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` (a comma-separated
-    /// list) and the regions file's `endpoints:` give a region several the same way.
+    /// Several endpoints for the same service, each as in [`endpoint`](Self::endpoint), tried in
+    /// order with the official SDKs' failover (see *Endpoints, TLS and proxies* above).
     pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
         self.endpoints = Some(urls.into_iter().map(|url| Url(url.into())).collect());
         self
@@ -163,9 +152,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether the ECS metadata service may be asked for temporary credentials. It is asked only
-    /// when no other step of the chain found credentials, on the first request (1 s connect
-    /// timeout, 3 s in all), and again shortly before they expire. Default: allowed.
+    /// Whether the ECS metadata service may be asked for temporary credentials (the last step of
+    /// the credential chain above). Default: allowed.
     pub fn ecs_metadata(mut self, allowed: bool) -> Self {
         self.ecs_metadata = allowed;
         self
@@ -179,10 +167,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Reads configuration variables from this set instead of the process environment: the
-    /// credential and project variables, `HOME` for the default profile path, the region
-    /// endpoint overrides and the proxy variables. For tests, and for tools that must not be
-    /// steered by the environment they run in.
+    /// Reads every variable this crate reads from this set instead of the process environment:
+    /// for tests, and for tools that must not be steered by the environment they run in.
     pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
@@ -226,11 +212,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends every request through this proxy (`http://host:port`, `socks5://host:port`,
-    /// `socks5h://host:port` to let the proxy resolve names, with optional `user:password@`,
-    /// percent-encoded), loopback targets included, instead of the one named by the environment.
-    /// A URL with a path, query or fragment is refused at build: it is usually a password with an
-    /// unencoded `/`, `?` or `#`. The ECS metadata service is always reached directly.
+    /// Sends every request but the ECS metadata service's through this proxy instead of the
+    /// environment's (see the proxies table above). A URL with a path, query or fragment is
+    /// refused at build: it is usually a password with an unencoded `/`, `?` or `#`.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = ProxySetting::Url(url.into());
         self
@@ -276,12 +260,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether the client corrects for a wrong local clock (default: on). It learns the gateway's
-    /// time only from a 401 "signature expired" (never from answers that accepted a signature);
-    /// when its clock is more than 5 minutes off and the correction (at most 24 hours) can reach
-    /// the gateway's window, that request is signed again once with the corrected time, and later
-    /// calls use it. At most one re-signed attempt in a client's life: five failed signatures lock
-    /// an AK/SK. Off, or when no re-sign is sent, the error says by how much the clock is off.
+    /// Whether the client corrects for a wrong local clock, re-signing at most once in its life
+    /// (default: on; see *A wrong clock* above). Off, the error says by how much the clock is off.
     pub fn clock_skew_correction(mut self, on: bool) -> Self {
         self.clock_skew_correction = on;
         self
