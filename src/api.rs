@@ -28,13 +28,10 @@ pub enum JobsPath {
 pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> String {
     let mut path = String::from("/v1/");
     percent_encode(&mut path, project_id);
+    path.push_str(if newer { "/audit/" } else { "/dbss/audit/jobs/" });
+    percent_encode(&mut path, resource_id);
     if newer {
-        path.push_str("/audit/");
-        percent_encode(&mut path, resource_id);
         path.push_str("/jobs");
-    } else {
-        path.push_str("/dbss/audit/jobs/");
-        percent_encode(&mut path, resource_id);
     }
     path
 }

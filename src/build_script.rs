@@ -5,8 +5,8 @@
 //! cargo stores the value of every listed variable in plain text under `target/` (its fingerprint
 //! files), so a variable that can carry a secret is never listed.
 //!
-//! [`rerun_if_env_changed`] prints `cargo:rerun-if-env-changed` for every
-//! variable the crate may read for that region except those that can carry a secret:
+//! [`rerun_if_env_changed`] lists every variable the crate may read for a region but those that
+//! can carry a secret:
 //!
 //! | variable | listed for cargo |
 //! | --- | --- |
@@ -21,11 +21,9 @@
 use crate::env::{Environment, Var, region_endpoint_variable};
 use crate::error::Error;
 
-/// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`,
-/// except those that can carry a secret (see the module docs): the AK, project id, IAM endpoint,
-/// profile file path, the region's endpoint override, `HOME` (and `USERPROFILE`) for the default
-/// profile path, `NO_PROXY`/`no_proxy`, `SSL_CERT_FILE` and `DBSS_JOBS_ECS_METADATA`; and
-/// `cargo:rerun-if-changed` for the regions file when there is one.
+/// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`
+/// except those that can carry a secret (the table above), and `cargo:rerun-if-changed` for the
+/// regions file when there is one.
 ///
 /// ```
 /// // build.rs

@@ -1,11 +1,8 @@
-//! When and how long to wait before trying the idempotent GET again.
-//!
-//! [`RetryPolicy::delay`] is pure: the caller passes the attempt number, the `Retry-After` the
-//! answer gave (read in `gateway`) and a random value; [`random_unit`] makes the random value from std's random
-//! hash keys and the clock. Only connection failures and timeouts before a response, and
-//! 429/502/503/504, are retried; 400, 401, 403 and 404 never are (five failed signatures lock an
-//! AK/SK for five minutes). The one exception is not a retry of this policy: a 401 "signature
-//! expired" while the local clock is measurably off is signed again once (see `skew`).
+//! When and how long to wait before trying the idempotent GET again. [`RetryPolicy::delay`] is
+//! pure: the caller passes the attempt, what the answer asked (read in `gateway`) and a random
+//! value. Only connection failures and timeouts before a response, and 429/502/503/504, are
+//! retried; 400, 401, 403 and 404 never are (five failed signatures lock an AK/SK for five
+//! minutes). A 401 "signature expired" re-signed once is `skew`'s business, not a retry.
 
 use std::time::{Duration, SystemTime};
 
