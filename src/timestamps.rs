@@ -7,27 +7,19 @@
 
 use std::time::{Duration, SystemTime};
 
+/// The months as HTTP dates name them.
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /// An HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), as in `Retry-After`.
 pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     // "Sun, 06 Nov 1994 08:49:37 GMT"
     let (_, rest) = value.split_once(", ")?;
     let mut parts = rest.split(' ');
     let day: u8 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => time::Month::January,
-        "Feb" => time::Month::February,
-        "Mar" => time::Month::March,
-        "Apr" => time::Month::April,
-        "May" => time::Month::May,
-        "Jun" => time::Month::June,
-        "Jul" => time::Month::July,
-        "Aug" => time::Month::August,
-        "Sep" => time::Month::September,
-        "Oct" => time::Month::October,
-        "Nov" => time::Month::November,
-        "Dec" => time::Month::December,
-        _ => return None,
-    };
+    let month = parts.next()?;
+    let month = MONTHS.iter().position(|name| *name == month)?;
+    let month = time::Month::try_from(u8::try_from(month + 1).ok()?).ok()?;
     let year: i32 = parts.next()?.parse().ok()?;
     let mut clock = parts.next()?.split(':');
     let mut field = || clock.next()?.parse::<u8>().ok();
