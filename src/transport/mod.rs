@@ -207,14 +207,11 @@ impl Transport {
             .timeout_connect(Some(connect.min(remaining)))
             .timeout_recv_response(Some(remaining))
             .proxy(proxy);
-        let response = self
-            .agent
-            .run(config.build())
-            .map_err(|error| {
-                let bound = connect >= remaining;
-                classify::classify(error, Phase::BeforeAnswer, request.resend, bound)
-            })
-            .map_err(|error| error.scrub(request.secrets))?;
+        let response = self.agent.run(config.build()).map_err(|error| {
+            let connect_is_deadline = connect >= remaining;
+            let phase = Phase::BeforeAnswer { resend: request.resend, connect_is_deadline };
+            classify::classify(error, phase).scrub(request.secrets)
+        })?;
         read(response, request)
     }
 }
@@ -244,8 +241,7 @@ fn read(
                 return Err(Error::too_large(status, id, request.body_limit));
             }
             Err(error) => {
-                let error = classify::classify(error, Phase::ReadingAnswer, Resend::Unsafe, false);
-                return Err(error.scrub(request.secrets));
+                return Err(classify::classify(error, Phase::ReadingAnswer).scrub(request.secrets));
             }
         }
     } else {
