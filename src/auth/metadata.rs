@@ -54,12 +54,7 @@ enum Claim {
 
 impl MetadataCredentials {
     pub(crate) fn new(endpoint: Endpoint, tried: Vec<String>) -> MetadataCredentials {
-        MetadataCredentials {
-            endpoint,
-            state: Mutex::new(State::default()),
-            fetched: Condvar::new(),
-            tried,
-        }
+        MetadataCredentials { endpoint, state: Mutex::default(), fetched: Condvar::new(), tried }
     }
 
     /// The metadata service of every ECS.
