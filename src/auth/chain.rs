@@ -21,7 +21,7 @@ use crate::transport::{Endpoint, Transport};
 /// What the chain found, and where.
 pub(crate) struct Resolved {
     pub(crate) auth: AuthSource,
-    /// The step that gave the credentials, in words (`the environment (HUAWEICLOUD_SDK_AK)`).
+    /// The step that gave the credentials, in words (`HUAWEICLOUD_SDK_AK`, `ClientBuilder::auth`).
     pub(crate) credentials_from: String,
     /// The project id configured (checked), with where it came from.
     pub(crate) project_id: Option<(String, Source)>,
