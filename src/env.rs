@@ -6,6 +6,13 @@
 //! [`rerun_if_env_changed`](crate::build_script::rerun_if_env_changed) lists them from here,
 //! leaving out the ones that can carry a secret.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::Error;
+
 /// Declares every variable once: its name in the code, its name in the environment, and whether
 /// its value can carry a secret. Makes [`Var`], `Var::ALL`, `Var::name` and `Var::is_secret`.
 macro_rules! variables {
@@ -70,34 +77,32 @@ variables! {
 
 /// `DBSS_JOBS_ECS_METADATA` in `env`: `on`/`true`/`1` or `off`/`false`/`0` (any case); `None`
 /// when unset. The one grammar of the switch, for the chain and the build-script recipe.
-pub(crate) fn ecs_metadata_switch(env: &Environment) -> Result<Option<bool>, crate::Error> {
+pub(crate) fn ecs_metadata_switch(env: &Environment) -> Result<Option<bool>, Error> {
     let Some(value) = env.get(Var::EcsMetadata) else {
         return Ok(None);
     };
     match value.trim().to_ascii_lowercase().as_str() {
         "off" | "false" | "0" => Ok(Some(false)),
         "on" | "true" | "1" => Ok(Some(true)),
-        _ => Err(crate::Error::invalid_input(format!(
-            "{}: must be on or off, not \"{}\"",
-            Var::EcsMetadata.name(),
-            value.escape_debug()
-        ))),
+        _ => Err(not_one_of(Var::EcsMetadata, "on or off", &value)),
     }
 }
 
 /// `DBSS_JOBS_LOG` in the process environment: 0 (or unset), 1 (the `-v` line of every
 /// attempt on stderr) or 2 (the `-vv` block too). The one grammar of the switch.
-pub(crate) fn log_level() -> Result<u8, crate::Error> {
+pub(crate) fn log_level() -> Result<u8, Error> {
     match Environment::Process.get(Var::Log).as_deref().map(str::trim) {
         None | Some("0") => Ok(0),
         Some("1") => Ok(1),
         Some("2") => Ok(2),
-        Some(other) => Err(crate::Error::invalid_input(format!(
-            "{}: must be 0, 1 or 2, not \"{}\"",
-            Var::Log.name(),
-            other.escape_debug()
-        ))),
+        Some(other) => Err(not_one_of(Var::Log, "0, 1 or 2", other)),
     }
+}
+
+/// A switch set to none of the values it takes.
+fn not_one_of(var: Var, values: &str, value: &str) -> Error {
+    let (name, value) = (var.name(), value.escape_debug());
+    Error::invalid_input(format!("{name}: must be {values}, not \"{value}\""))
 }
 
 /// The region's DBSS endpoint override, as the official SDKs name it:
@@ -105,11 +110,6 @@ pub(crate) fn log_level() -> Result<u8, crate::Error> {
 pub(crate) fn region_endpoint_variable(region: &str) -> String {
     format!("HUAWEICLOUD_SDK_REGION_DBSS_{}", region.to_ascii_uppercase().replace('-', "_"))
 }
-
-use std::collections::HashMap;
-use std::fmt;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Clone, Default)]
 pub(crate) enum Environment {
@@ -140,7 +140,7 @@ impl Environment {
 
     /// Refuses a variable the library reads whose value is not UTF-8 text (it would otherwise
     /// read as unset), naming it. `HOME` and `USERPROFILE` may be any path.
-    pub(crate) fn validate_text(&self) -> Result<(), crate::Error> {
+    pub(crate) fn validate_text(&self) -> Result<(), Error> {
         let Environment::Process = self else {
             return Ok(());
         };
@@ -149,12 +149,9 @@ impl Environment {
             .iter()
             .filter(|var| !paths.contains(var))
             .find(|var| std::env::var_os(var.name()).is_some_and(|value| value.to_str().is_none()));
-        match bad {
-            Some(var) => {
-                Err(crate::Error::invalid_input(format!("{}: is not UTF-8 text", var.name())))
-            }
-            None => Ok(()),
-        }
+        bad.map_or(Ok(()), |var| {
+            Err(Error::invalid_input(format!("{}: is not UTF-8 text", var.name())))
+        })
     }
 
     /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
@@ -163,9 +160,15 @@ impl Environment {
         self.raw(var.name()).is_some_and(|value| value.trim().is_empty())
     }
 
-    /// The user's home directory: `HOME`, else `USERPROFILE` (Windows).
-    pub(crate) fn home(&self) -> Option<PathBuf> {
-        self.get(Var::Home).or_else(|| self.get(Var::UserProfile)).map(PathBuf::from)
+    /// A file of the official SDKs: the one `var` names (which must then exist), else
+    /// `.huaweicloud/{name}` in `HOME`, else in `USERPROFILE` (Windows), which may not exist;
+    /// with whether it must exist.
+    pub(crate) fn huaweicloud_file(&self, var: Var, name: &str) -> Option<(PathBuf, bool)> {
+        if let Some(path) = self.get(var) {
+            return Some((PathBuf::from(path), true));
+        }
+        let home = self.get(Var::Home).or_else(|| self.get(Var::UserProfile))?;
+        Some((PathBuf::from(home).join(".huaweicloud").join(name), false))
     }
 }
 

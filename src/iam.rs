@@ -4,22 +4,16 @@
 //! the life of the process, so many clients or calls cost one lookup.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
 
 use serde::Deserialize;
 
-use std::time::Instant;
-
 use crate::api::validate_project_id;
-use crate::auth::Auth;
 use crate::client::{Client, Target};
 use crate::error::Error;
 use crate::source::Source;
-use crate::transport::Endpoint;
-use crate::transport::REGIONS;
-
-/// The global IAM endpoint, for regions this crate does not know.
-const GLOBAL_IAM: &str = "https://iam.myhuaweicloud.com";
+use crate::transport::{Endpoint, REGIONS};
 
 /// The IAM endpoint, with where it came from: the configured one (URL and where it was
 /// configured), else the region's, else the global one; `None` without either (then there is no
@@ -40,7 +34,7 @@ pub(crate) fn endpoint(
             (format!("https://iam.{region}.myhuaweicloud.com"), format!("the region's ({region})"))
         }
         (None, Some(region)) => (
-            GLOBAL_IAM.to_string(),
+            "https://iam.myhuaweicloud.com".to_string(),
             format!("the global one (region {region:?} is not in the crate's table)"),
         ),
         (None, None) => return Ok(None),
@@ -51,8 +45,9 @@ pub(crate) fn endpoint(
 impl Client {
     /// The project this client works in: given to the builder, else `HUAWEICLOUD_SDK_PROJECT_ID`,
     /// else the profile's, else looked up in IAM by region (a signed request,
-    /// `GET /v3/projects?name={region}`, which counts toward the lock of an access key if refused; cached per identity, IAM endpoint and region for the life
-    /// of the process). Resolved once and kept by the client.
+    /// `GET /v3/projects?name={region}`, which counts toward the lock of an access key if refused;
+    /// cached per identity, IAM endpoint and region for the life of the process). Resolved once
+    /// and kept by the client.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when there is no region to look
@@ -74,12 +69,18 @@ impl Client {
             ));
         };
         let auth = config.auth.current(&config.transport, deadline)?;
-        let key = CacheKey::new(&auth, iam_endpoint, region);
-        let project_id = match cached(&key) {
+        let key = CacheKey {
+            identity: auth.identity(),
+            iam_base: iam_endpoint.base.clone(),
+            region: region.to_string(),
+        };
+        // Not held during the lookup: the lock guard ends with its statement.
+        let cached = crate::sync::lock(&CACHE).get(&key).cloned();
+        let project_id = match cached {
             Some(project_id) => project_id,
             None => {
                 let project_id = self.look_up_project(iam_endpoint, region, deadline)?;
-                remember(key, &project_id);
+                crate::sync::lock(&CACHE).insert(key, project_id.clone());
                 project_id
             }
         };
@@ -103,10 +104,6 @@ impl Client {
             self.send(&target, deadline).map_err(|error| error.in_context(context()))?;
         let result = match answer.is_success() {
             true => project_from_body(region, answer.body())
-                .and_then(|id| match validate_project_id(&id) {
-                    Ok(()) => Ok(id),
-                    Err(_) => Err(format!("IAM named a project id that cannot be one: {id:?}")),
-                })
                 .map_err(|message| answer.unusable(&message)),
             false => Err(answer.error()),
         };
@@ -130,9 +127,9 @@ struct Project {
 /// Picks the one project named `region` from a 2xx body of `/v3/projects?name=`.
 ///
 /// # Errors
-/// Why the answer cannot be used, in words: it is not the documented JSON, or names no project or
-/// several by that name (pass a project id).
-pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, String> {
+/// Why the answer cannot be used, in words: it is not the documented JSON, names no project or
+/// several by that name (pass a project id), or an id that cannot be one.
+fn project_from_body(region: &str, body: &[u8]) -> Result<String, String> {
     let projects: Projects = serde_json::from_slice(body)
         .map_err(|error| format!("IAM projects answer is not the documented JSON ({error})"))?;
     let mut matching: Vec<Project> = projects
@@ -141,45 +138,28 @@ pub(crate) fn project_from_body(region: &str, body: &[u8]) -> Result<String, Str
         .filter(|project| project.name.as_deref().is_none_or(|name| name == region))
         .collect();
     match matching.len() {
-        1 => Ok(matching.remove(0).id),
+        1 => {
+            let id = matching.remove(0).id;
+            let why = || format!("IAM named a project id that cannot be one: {id:?}");
+            validate_project_id(&id).map_err(|_| why())?;
+            Ok(id)
+        }
         0 => Err(format!("IAM has no project named {region:?}; pass a project id")),
         n => Err(format!("IAM has {n} projects named {region:?}; pass a project id")),
     }
 }
 
-/// What a cached project id depends on: who asks (AK plus a fingerprint of the SK and security
-/// token, or a hash of the IAM token; never a secret itself), which IAM answers, for which region.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CacheKey {
+/// What a cached project id depends on: who asks ([`crate::Auth::identity`], never a secret),
+/// which IAM answers, for which region.
+#[derive(PartialEq, Eq, Hash)]
+struct CacheKey {
     identity: String,
     iam_base: String,
     region: String,
 }
 
-impl CacheKey {
-    pub(crate) fn new(auth: &Auth, iam: &Endpoint, region: &str) -> CacheKey {
-        CacheKey {
-            identity: auth.identity(),
-            iam_base: iam.base.clone(),
-            region: region.to_string(),
-        }
-    }
-}
-
-type Cache = Mutex<HashMap<CacheKey, String>>;
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(Cache::default)
-}
-
-pub(crate) fn cached(key: &CacheKey) -> Option<String> {
-    crate::sync::lock(cache()).get(key).cloned()
-}
-
-pub(crate) fn remember(key: CacheKey, project_id: &str) {
-    crate::sync::lock(cache()).insert(key, project_id.to_string());
-}
+/// The project ids looked up, for the life of the process.
+static CACHE: LazyLock<Mutex<HashMap<CacheKey, String>>> = LazyLock::new(Mutex::default);
 
 #[cfg(test)]
 mod tests {

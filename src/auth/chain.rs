@@ -21,7 +21,7 @@ use crate::transport::{Endpoint, Transport};
 /// What the chain found, and where.
 pub(crate) struct Resolved {
     pub(crate) auth: AuthSource,
-    /// The step that gave the credentials, in words (`the environment (HUAWEICLOUD_SDK_AK)`).
+    /// The step that gave the credentials, in words (`HUAWEICLOUD_SDK_AK`, `ClientBuilder::auth`).
     pub(crate) credentials_from: String,
     /// The project id configured (checked), with where it came from.
     pub(crate) project_id: Option<(String, Source)>,
@@ -70,31 +70,29 @@ pub(crate) struct ChainSettings<'a> {
 pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let env = settings.environment;
     let mut tried = Vec::new();
-    let mut project_id = given_or_set(settings.explicit_project_id.clone(), env, Var::ProjectId);
     let found = first_credentials(&settings, &mut tried)?;
-    let given = settings.explicit_iam_endpoint.clone();
-    let mut iam_endpoint = given_or_set(given, env, Var::IamEndpoint);
-    let (auth, mut credentials_from) = match found {
+    // A setting given to the builder, else the variable's value, with where it came from.
+    let given_or_set = |given: Option<(String, Source)>, var| {
+        given.or_else(|| env.get(var).map(|value| (value, Source::var(var))))
+    };
+    let mut project_id = given_or_set(settings.explicit_project_id, Var::ProjectId);
+    let mut iam_endpoint = given_or_set(settings.explicit_iam_endpoint, Var::IamEndpoint);
+    let metadata = settings.metadata && metadata_allowed_by(env)?;
+    let (auth, credentials_from) = match found {
         Some(Found { auth, profile, from }) => {
             if let Some((path, profile)) = profile {
                 let with_line = |(value, line)| (value, Source::Line(path.clone(), line));
                 project_id = project_id.or(profile.project_id.map(with_line));
                 iam_endpoint = iam_endpoint.or(profile.iam_endpoint.map(with_line));
             }
-            (Some(auth), from)
+            (AuthSource::Fixed(Arc::new(auth)), from)
         }
-        None => (None, String::new()),
-    };
-    let metadata = settings.metadata && metadata_allowed_by(env)?;
-    let auth = match auth {
-        Some(auth) => AuthSource::Fixed(Arc::new(auth)),
         None if metadata => {
-            let endpoint = match settings.metadata_endpoint {
-                Some(endpoint) => endpoint,
-                None => MetadataCredentials::default_endpoint()?,
-            };
-            credentials_from = format!("the ECS metadata service at {}", endpoint.base);
-            AuthSource::Metadata(MetadataCredentials::new(endpoint, tried))
+            let endpoint = settings
+                .metadata_endpoint
+                .map_or_else(MetadataCredentials::default_endpoint, Ok)?;
+            let from = format!("the ECS metadata service at {}", endpoint.base);
+            (AuthSource::Metadata(MetadataCredentials::new(endpoint, tried)), from)
         }
         None => {
             let by = if settings.metadata {
@@ -116,15 +114,6 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     Ok(Resolved { auth, credentials_from, project_id, iam_endpoint })
 }
 
-/// A setting given to the builder, else the variable's value, with where it came from.
-fn given_or_set(
-    given: Option<(String, Source)>,
-    env: &Environment,
-    var: Var,
-) -> Option<(String, Source)> {
-    given.or_else(|| env.get(var).map(|value| (value, Source::var(var))))
-}
-
 /// Credentials a step of the chain found, with the profile they came from (and its path), if any.
 struct Found {
     auth: Auth,
@@ -133,35 +122,31 @@ struct Found {
     from: String,
 }
 
-/// The first step that has credentials: explicit, a profile file named to the builder (the
-/// caller's word comes before the environment), the environment, the default profile file.
+/// The first step that has credentials, in the order the module doc gives.
 fn first_credentials(
     settings: &ChainSettings<'_>,
     tried: &mut Vec<String>,
 ) -> Result<Option<Found>, Error> {
     let env = settings.environment;
     if let Some(auth) = &settings.explicit {
-        let from = match auth.variable() {
-            Some(variable) => variable.to_string(),
-            None => settings.auth_given_by.to_string(),
-        };
+        let from = auth.variable().unwrap_or(settings.auth_given_by).to_string();
         return Ok(Some(Found { auth: auth.clone(), profile: None, from }));
     }
     if let Some(path) = settings.profile_file {
-        let named = Some((path, &settings.profile_given_by));
-        let found = from_profile(named, env, tried)?;
+        let found = from_profile(Some((path, &settings.profile_given_by)), env, tried)?;
         if found.is_none() {
-            return Err(Error::invalid_input(format!(
-                "the profile file given has no credentials; tried {}",
-                tried.join("; ")
-            )));
+            let tried = tried.join("; ");
+            let message = format!("the profile file given has no credentials; tried {tried}");
+            return Err(Error::invalid_input(message));
         }
         return Ok(found);
     }
-    if let Some(auth) = from_environment(env, tried)? {
+    if let Some(credentials) = Credentials::from_environment(env)? {
         let from = Var::AccessKey.name().to_string();
-        return Ok(Some(Found { auth, profile: None, from }));
+        return Ok(Some(Found { auth: Auth::AkSk(credentials), profile: None, from }));
     }
+    let (ak, sk) = (Var::AccessKey.name(), Var::SecretKey.name());
+    tried.push(format!("environment ({ak}/{sk} not set)"));
     from_profile(None, env, tried)
 }
 
@@ -176,18 +161,6 @@ fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
         Environment::Process => None,
     };
     Ok(process != Some(false) && own != Some(false))
-}
-
-fn from_environment(env: &Environment, tried: &mut Vec<String>) -> Result<Option<Auth>, Error> {
-    let auth = Credentials::from_environment(env)?.map(Auth::AkSk);
-    if auth.is_none() {
-        tried.push(format!(
-            "environment ({}/{} not set)",
-            Var::AccessKey.name(),
-            Var::SecretKey.name()
-        ));
-    }
-    Ok(auth)
 }
 
 /// The profile's credentials, with the profile for its other keys; `None` (and a note in

@@ -10,8 +10,7 @@ use std::fmt;
 use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
-use crate::env::Environment;
-use crate::env::Var;
+use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::redact::Redacted;
 use crate::source::{Source, validate_secret};
@@ -32,7 +31,6 @@ use crate::source::{Source, validate_secret};
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.
     from: Option<&'static str>,
-    /// A character Huawei's keys never have, in words.
     oddity: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
@@ -64,7 +62,6 @@ impl Credentials {
         ak_from: &Source,
         sk_from: &Source,
     ) -> Result<Self, Error> {
-        // White space around the AK is dropped: the AK is no secret, and it could not travel.
         let access_key = access_key.trim().to_string();
         validate_secret("access key (AK)", &access_key, true, ak_from)?;
         // The SK never travels, but it must be the one the user meant (the official signer
@@ -111,44 +108,34 @@ impl Credentials {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is
     /// missing or empty.
     pub fn from_env() -> Result<Self, Error> {
-        let found = Credentials::from_environment(&Environment::Process)?;
-        let found = found
-            .map(|credentials| Credentials { from: Some(Var::AccessKey.name()), ..credentials });
-        found.ok_or_else(|| {
-            Error::invalid_input(format!(
-                "environment variables {} and {} are not set",
-                Var::AccessKey.name(),
-                Var::SecretKey.name()
-            ))
-            .no_credentials_found()
-        })
+        let Some(credentials) = Credentials::from_environment(&Environment::Process)? else {
+            let (ak, sk) = (Var::AccessKey.name(), Var::SecretKey.name());
+            let error =
+                Error::invalid_input(format!("environment variables {ak} and {sk} are not set"));
+            return Err(error.no_credentials_found());
+        };
+        Ok(Credentials { from: Some(Var::AccessKey.name()), ..credentials })
     }
 
     /// AK and SK both set → credentials; neither → `None`; one without the other is a mistake
     /// worth reporting. The same reading serves `from_env` and the credential chain.
     pub(crate) fn from_environment(env: &Environment) -> Result<Option<Self>, Error> {
-        let (ak_name, sk_name) = (Var::AccessKey.name(), Var::SecretKey.name());
-        match (env.get(Var::AccessKey), env.get(Var::SecretKey)) {
+        let (set, unset) = match (env.get(Var::AccessKey), env.get(Var::SecretKey)) {
             (Some(ak), Some(sk)) => {
                 let (ak_from, sk_from) = (Source::var(Var::AccessKey), Source::var(Var::SecretKey));
                 let credentials = Credentials::checked(&ak, &sk, &ak_from, &sk_from)?;
-                match env.get(Var::SecurityToken) {
-                    Some(token) => credentials
-                        .with_token_from(token, &Source::var(Var::SecurityToken))
-                        .map(Some),
-                    None => Ok(Some(credentials)),
-                }
+                let Some(token) = env.get(Var::SecurityToken) else {
+                    return Ok(Some(credentials));
+                };
+                let from = Source::var(Var::SecurityToken);
+                return credentials.with_token_from(token, &from).map(Some);
             }
-            (None, None) => Ok(None),
-            (Some(_), None) => Err(Error::invalid_input(format!(
-                "{ak_name} is set but {sk_name} is {}",
-                not_set_or_empty(env, Var::SecretKey)
-            ))),
-            (None, Some(_)) => Err(Error::invalid_input(format!(
-                "{sk_name} is set but {ak_name} is {}",
-                not_set_or_empty(env, Var::AccessKey)
-            ))),
-        }
+            (None, None) => return Ok(None),
+            (Some(_), None) => (Var::AccessKey, Var::SecretKey),
+            (None, Some(_)) => (Var::SecretKey, Var::AccessKey),
+        };
+        let state = if env.is_blank(unset) { "empty" } else { "not set" };
+        Err(Error::invalid_input(format!("{} is set but {} is {state}", set.name(), unset.name())))
     }
 
     /// The access key id (AK). It is not a secret: it travels in every `Authorization` header.
@@ -172,21 +159,6 @@ impl Credentials {
     }
 }
 
-impl Auth {
-    /// The variable explicit credentials were read from (`from_env`), if they were.
-    pub(crate) fn variable(&self) -> Option<&'static str> {
-        match self {
-            Auth::AkSk(credentials) => credentials.from,
-            Auth::Token(token) => token.from,
-        }
-    }
-}
-
-/// `empty` for a variable set to nothing, else `not set`.
-fn not_set_or_empty(env: &Environment, var: Var) -> &'static str {
-    if env.is_blank(var) { "empty" } else { "not set" }
-}
-
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
@@ -198,7 +170,7 @@ impl fmt::Debug for Credentials {
 }
 
 /// How requests are authenticated. Non-exhaustive: other schemes may be added.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Auth {
     /// Sign every request with AK/SK (`SDK-HMAC-SHA256`).
@@ -207,36 +179,31 @@ pub enum Auth {
     Token(IamToken),
 }
 
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Auth {
+    /// The variable explicit credentials were read from (`from_env`), if they were.
+    pub(crate) fn variable(&self) -> Option<&'static str> {
         match self {
-            Auth::AkSk(credentials) => f.debug_tuple("AkSk").field(credentials).finish(),
-            Auth::Token(token) => f.debug_tuple("Token").field(token).finish(),
+            Auth::AkSk(credentials) => credentials.from,
+            Auth::Token(token) => token.from,
         }
     }
-}
 
-impl Auth {
     /// Who is asking, for caches: the AK with a fingerprint of the SK and security token, or a
     /// hash of the IAM token. Never a secret itself: the fingerprint is an HMAC under the SK of a
     /// fixed text, the hash a SHA-256.
     pub(crate) fn identity(&self) -> String {
         use hmac::Mac;
         use sha2::Digest;
-        let digest = match self {
+        let (who, digest) = match self {
             Auth::AkSk(credentials) => {
                 let mut mac = credentials.keyed_hmac();
                 mac.update(b"dbss-jobs cache identity\n");
                 mac.update(credentials.security_token().unwrap_or_default().as_bytes());
-                mac.finalize().into_bytes().to_vec()
+                (format!("ak:{}", credentials.access_key()), mac.finalize().into_bytes().to_vec())
             }
-            Auth::Token(token) => Sha256::digest(token.as_str().as_bytes()).to_vec(),
+            Auth::Token(token) => ("token".to_string(), Sha256::digest(token.as_str()).to_vec()),
         };
-        let hex = crate::sign::hex(&digest);
-        match self {
-            Auth::AkSk(credentials) => format!("ak:{}:{hex}", credentials.access_key()),
-            Auth::Token(_) => format!("token:{hex}"),
-        }
+        format!("{who}:{}", crate::sign::hex(&digest))
     }
 
     /// The secret that travels in headers (security token or IAM token), if any: error texts

@@ -9,18 +9,16 @@
 //! credentials while they are valid, or wait for the fetch until their own deadline. A failed
 //! renewal is tried again only after [`RENEWAL_BACKOFF`] while the cached credentials stay valid.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use super::credentials::{Auth, Credentials};
+use super::credentials::{Auth, Credentials, validate_header_value};
 use crate::error::{Error, Resend, TransportKind};
 use crate::redact::Secrets;
 use crate::transport::{Endpoint, Request, Route, Transport};
 
-/// The metadata service of every ECS.
-const DEFAULT_METADATA_URL: &str = "http://169.254.169.254";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 const TOKEN_TTL_SECONDS: &str = "21600";
@@ -56,17 +54,12 @@ enum Claim {
 
 impl MetadataCredentials {
     pub(crate) fn new(endpoint: Endpoint, tried: Vec<String>) -> MetadataCredentials {
-        MetadataCredentials {
-            endpoint,
-            state: Mutex::new(State::default()),
-            fetched: Condvar::new(),
-            tried,
-        }
+        MetadataCredentials { endpoint, state: Mutex::default(), fetched: Condvar::new(), tried }
     }
 
-    /// `http://169.254.169.254`.
+    /// The metadata service of every ECS.
     pub(crate) fn default_endpoint() -> Result<Endpoint, Error> {
-        Endpoint::parse_metadata(DEFAULT_METADATA_URL)
+        Endpoint::parse_metadata("http://169.254.169.254")
     }
 
     /// The credentials to use now, fetched or renewed when needed, before `deadline`.
@@ -88,7 +81,7 @@ impl MetadataCredentials {
 
     /// Under the lock: use the cache, wait for another thread's fetch, or claim the fetch.
     fn claim(&self, deadline: Instant) -> Result<Claim, Error> {
-        let mut state = self.lock();
+        let mut state = crate::sync::lock(&self.state);
         loop {
             let now = SystemTime::now();
             let valid = state.cached.as_ref().filter(|(_, expires_at)| now < *expires_at);
@@ -128,7 +121,7 @@ impl MetadataCredentials {
         result: Result<(Credentials, SystemTime), Error>,
         still_valid: Option<Arc<Auth>>,
     ) -> Result<Arc<Auth>, Error> {
-        let mut state = self.lock();
+        let mut state = crate::sync::lock(&self.state);
         state.fetching = false;
         self.fetched.notify_all();
         match result {
@@ -153,10 +146,6 @@ impl MetadataCredentials {
                 self.endpoint.base
             ))
             .no_credentials_found()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        crate::sync::lock(&self.state)
     }
 }
 
@@ -198,9 +187,8 @@ impl MetadataCredentials {
         let key_url = format!("{}/openstack/latest/securitykey", self.endpoint.base);
         let header = token.as_deref().map(|token| ("X-Metadata-Token", token));
         let body = self.exchange(transport, ("GET", &key_url), header, deadline, &secrets)?;
-        let key: SecurityKey = serde_json::from_slice(&body)
+        let SecurityKey { credential } = serde_json::from_slice(&body)
             .map_err(|_| failed("securitykey answer is not the documented JSON"))?;
-        let credential = key.credential;
         let expires_at = crate::timestamps::parse_rfc3339_utc(&credential.expires_at)
             .ok_or_else(|| failed("credentials' expires_at is not an RFC 3339 UTC time"))?;
         let credentials = Credentials::new(credential.access, credential.secret)
@@ -209,8 +197,7 @@ impl MetadataCredentials {
         Ok((credentials, expires_at))
     }
 
-    /// One request to the metadata service, never through a proxy, 1 s to connect: the body of
-    /// a 200, or the answer as an `Api` error.
+    /// One request to the metadata service: the body of a 200, or the answer as an `Api` error.
     fn exchange(
         &self,
         transport: &Transport,
@@ -242,16 +229,12 @@ impl MetadataCredentials {
             signed: None,
         };
         let answer = transport.exchange(&request)?;
-        match answer.status {
-            200 => Ok(answer.body().to_vec()),
-            _ => Err(answer.error()),
-        }
+        if answer.status == 200 { Ok(answer.body().to_vec()) } else { Err(answer.error()) }
     }
 }
 
 /// The session token from the token API's body, when it can be sent as a header value.
 fn session_token(body: Vec<u8>) -> Option<String> {
     let token = String::from_utf8(body).ok()?.trim().to_string();
-    let sendable = !token.is_empty() && !token.chars().any(char::is_control);
-    sendable.then_some(token)
+    validate_header_value("the session token", &token).is_ok().then_some(token)
 }

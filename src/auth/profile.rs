@@ -8,8 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::env::Environment;
-use crate::env::Var;
+use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
@@ -26,13 +25,8 @@ pub(crate) struct Profile {
 
 /// Which file to read, and whether its absence is an error (it is when the path was asked for).
 pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option<(PathBuf, bool)> {
-    if let Some(path) = explicit {
-        return Some((path.to_path_buf(), true));
-    }
-    if let Some(path) = env.get(Var::CredentialsFile) {
-        return Some((PathBuf::from(path), true));
-    }
-    env.home().map(|home| (home.join(".huaweicloud").join("credentials"), false))
+    let explicit = explicit.map(|path| (path.to_path_buf(), true));
+    explicit.or_else(|| env.huaweicloud_file(Var::CredentialsFile, "credentials"))
 }
 
 /// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required;
@@ -61,7 +55,7 @@ pub(crate) fn read_profile(
 }
 
 /// Parses the INI text. Errors name the line, never quote a value (it may be a secret).
-pub(crate) fn parse_profile(text: &str) -> Result<Profile, String> {
+fn parse_profile(text: &str) -> Result<Profile, String> {
     let mut profile = Profile::default();
     let mut in_basic = false;
     // Notepad saves UTF-8 with a byte order mark.

@@ -2,10 +2,15 @@
 
 use crate::error::{Error, Resend, TransportKind};
 
-/// When a ureq error happened: before any answer began, or while one was read.
+/// When a ureq error happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
-    BeforeAnswer,
+    /// Before any answer began, for a request that `resend` says may be sent again or not;
+    /// `connect_is_deadline` says its connect timeout was cut to the call's deadline.
+    BeforeAnswer {
+        resend: Resend,
+        connect_is_deadline: bool,
+    },
     ReadingAnswer,
 }
 
@@ -14,21 +19,14 @@ pub(crate) enum Phase {
 ///
 /// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
 /// looked at so that `is_dns()` and `is_tls()` tell the truth.
-/// `connect_is_deadline` says the connect timeout was cut to the call's deadline.
-pub(crate) fn classify(
-    error: ureq::Error,
-    phase: Phase,
-    resend: Resend,
-    connect_is_deadline: bool,
-) -> Error {
+pub(crate) fn classify(error: ureq::Error, phase: Phase) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, connection_failure) = match &error {
         ureq::Error::Timeout(_) => (TransportKind::Timeout, true),
         ureq::Error::HostNotFound => (TransportKind::Dns, false),
         ureq::Error::ConnectionFailed => (TransportKind::Connect, true),
-        ureq::Error::Tls(_) => (TransportKind::Tls, false),
         ureq::Error::Io(io) if is_resolver_failure(io) => (TransportKind::Dns, false),
-        ureq::Error::Io(io) if tls_failure_text(io).is_some() => (TransportKind::Tls, false),
+        ureq::Error::Io(io) if is_tls_failure(io) => (TransportKind::Tls, false),
         ureq::Error::Io(io) => match io.kind() {
             Io::ConnectionRefused => (TransportKind::Connect, true),
             Io::TimedOut | Io::WouldBlock => (TransportKind::Timeout, true),
@@ -37,12 +35,14 @@ pub(crate) fn classify(
             }
             _ => (TransportKind::Other, false),
         },
-        _ if tls_error_text(&error).is_some() => (TransportKind::Tls, false),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (TransportKind::Tls, false),
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(_) => (TransportKind::Tls, false),
         _ => (TransportKind::Other, false),
     };
     let message = match kind {
         TransportKind::Tls => tls_words(&error),
-        TransportKind::Timeout => timeout_words(&error, connect_is_deadline),
+        TransportKind::Timeout => timeout_words(&error, phase),
         TransportKind::Dns => {
             format!("the host name could not be resolved ({})", inner_text(&error))
         }
@@ -51,8 +51,8 @@ pub(crate) fn classify(
             _ => inner_text(&error),
         },
     };
-    let resend = match (phase, connection_failure, resend) {
-        (Phase::BeforeAnswer, true, Resend::Safe) => Resend::Safe,
+    let resend = match phase {
+        Phase::BeforeAnswer { resend: Resend::Safe, .. } if connection_failure => Resend::Safe,
         _ => Resend::Unsafe,
     };
     Error::transport(kind, message, resend)
@@ -75,17 +75,16 @@ fn proxy_words(reason: &str) -> String {
 
 /// Which deadline passed, in words: the answer's head is held to the call's deadline, and so is
 /// the connection when less than its own timeout was left.
-fn timeout_words(error: &ureq::Error, connect_is_deadline: bool) -> String {
+fn timeout_words(error: &ureq::Error, phase: Phase) -> String {
     use ureq::Timeout;
+    let connect_is_deadline =
+        matches!(phase, Phase::BeforeAnswer { connect_is_deadline: true, .. });
     match error {
-        ureq::Error::Timeout(Timeout::Global | Timeout::RecvResponse) => {
-            "the total deadline passed".to_string()
-        }
-        ureq::Error::Timeout(Timeout::Connect) if connect_is_deadline => {
-            "the total deadline passed".to_string()
-        }
-        ureq::Error::Timeout(Timeout::Connect) => {
+        ureq::Error::Timeout(Timeout::Connect) if !connect_is_deadline => {
             "no connection within the connect timeout".to_string()
+        }
+        ureq::Error::Timeout(Timeout::Global | Timeout::RecvResponse | Timeout::Connect) => {
+            "the total deadline passed".to_string()
         }
         ureq::Error::Timeout(which) => format!("the {which} timeout passed"),
         other => format!("timed out ({})", inner_text(other)),
@@ -97,15 +96,16 @@ fn is_resolver_failure(io: &std::io::Error) -> bool {
     io.to_string().starts_with("failed to lookup address information")
 }
 
-/// The text of a TLS library's error inside an I/O error, if that is what it is.
-fn tls_failure_text(io: &std::io::Error) -> Option<String> {
-    let inner = io.get_ref()?;
-    #[cfg(not(feature = "native-tls"))]
-    let is_tls = is_inner_of(ureq::Error::Rustls, inner);
+/// Whether an I/O error carries a TLS library's error.
+fn is_tls_failure(io: &std::io::Error) -> bool {
+    let Some(inner) = io.get_ref() else {
+        return false;
+    };
     #[cfg(feature = "native-tls")]
-    let is_tls =
-        is_inner_of(ureq::Error::NativeTls, inner) || is_inner_of(ureq::Error::Rustls, inner);
-    is_tls.then(|| inner.to_string())
+    if is_inner_of(ureq::Error::NativeTls, inner) {
+        return true;
+    }
+    is_inner_of(ureq::Error::Rustls, inner)
 }
 
 /// Whether `inner` is the payload type of the ureq error variant `variant` (a tuple variant is a
@@ -115,16 +115,6 @@ fn is_inner_of<T: std::error::Error + 'static>(
     inner: &(dyn std::error::Error + Send + Sync + 'static),
 ) -> bool {
     inner.is::<T>()
-}
-
-/// The TLS library's text for a TLS error reported as its own ureq variant.
-fn tls_error_text(error: &ureq::Error) -> Option<String> {
-    match error {
-        ureq::Error::Rustls(inner) => Some(inner.to_string()),
-        #[cfg(feature = "native-tls")]
-        ureq::Error::NativeTls(inner) => Some(inner.to_string()),
-        _ => None,
-    }
 }
 
 /// What went wrong in a TLS handshake, in words, with the TLS library's text in parentheses.
@@ -152,6 +142,9 @@ fn tls_words(error: &ureq::Error) -> String {
 fn inner_text(error: &ureq::Error) -> String {
     match error {
         ureq::Error::Io(io) => io.to_string(),
-        other => tls_error_text(other).unwrap_or_else(|| other.to_string()),
+        ureq::Error::Rustls(inner) => inner.to_string(),
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(inner) => inner.to_string(),
+        other => other.to_string(),
     }
 }

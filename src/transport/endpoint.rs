@@ -5,8 +5,7 @@
 
 use std::net::IpAddr;
 
-use crate::env::Environment;
-use crate::env::region_endpoint_variable;
+use crate::env::{Environment, region_endpoint_variable};
 use crate::error::Error;
 
 /// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
@@ -76,16 +75,15 @@ impl Endpoint {
                 .map(|urls| (urls, format!("the regions file's DBSS {region:?}"))),
         };
         if let Some((urls, source)) = listed {
-            let urls: Vec<String> =
-                urls.into_iter().filter(|url: &String| !url.is_empty()).collect();
-            if urls.is_empty() {
-                return Err(Error::invalid_input(format!("{source} names no endpoint")));
-            }
-            let endpoints = urls
+            let endpoints: Vec<Endpoint> = urls
                 .iter()
+                .filter(|url| !url.is_empty())
                 .map(|url| Endpoint::parse(url))
                 .collect::<Result<_, _>>()
                 .map_err(|error| error.named_by(&source))?;
+            if endpoints.is_empty() {
+                return Err(Error::invalid_input(format!("{source} names no endpoint")));
+            }
             return Ok((endpoints, format!("from {source}")));
         }
         if !REGIONS.contains(&region) {
@@ -138,7 +136,6 @@ impl Endpoint {
             return Err(bad("must not contain user info"));
         }
         let (host, port) = host_of(authority).ok_or_else(|| bad("has no valid host"))?;
-        let is_loopback = is_loopback(host);
         match scheme.as_str() {
             "https" => {}
             "http" if plain_http_ok(host) => {}
@@ -150,13 +147,8 @@ impl Endpoint {
             base: format!("{scheme}://{authority}"),
             authority: authority.to_string(),
             host: host.to_string(),
-            is_loopback,
+            is_loopback: is_loopback(host),
         })
-    }
-
-    /// The host alone, for proxy decisions.
-    pub(crate) fn host(&self) -> &str {
-        &self.host
     }
 
     /// Plain `http://` (loopback stand-ins and the metadata service) rather than `https://`.
@@ -176,7 +168,7 @@ impl Endpoint {
 
 /// The known region a mistyped one most likely means: the same in lower case with `-`, or one
 /// or two letters away.
-pub(crate) fn nearest_region(region: &str) -> Option<&'static str> {
+fn nearest_region(region: &str) -> Option<&'static str> {
     let wanted = region.trim().to_ascii_lowercase().replace('_', "-");
     REGIONS
         .iter()
@@ -207,21 +199,12 @@ fn host_of(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         let (v6, after) = rest.split_once(']')?;
         v6.parse::<std::net::Ipv6Addr>().ok()?;
-        let port = match after {
-            "" => None,
-            _ => Some(after.strip_prefix(':')?),
-        };
+        let port = if after.is_empty() { None } else { Some(after.strip_prefix(':')?) };
         (v6, port)
     } else {
-        match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        }
+        authority.split_once(':').map_or((authority, None), |(host, port)| (host, Some(port)))
     };
-    let port = match port {
-        Some(port) => Some(port.parse::<u16>().ok()?),
-        None => None,
-    };
+    let port = port.map(str::parse::<u16>).transpose().ok()?;
     let valid_name =
         host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
     (!host.is_empty() && valid_name).then_some((host, port))

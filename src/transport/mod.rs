@@ -17,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 use classify::Phase;
 pub(crate) use endpoint::Endpoint;
 pub use endpoint::REGIONS;
-pub(crate) use proxy::{ProxyRoute, ProxySetting};
+use proxy::ProxyRoute;
+pub(crate) use proxy::ProxySetting;
 pub(crate) use regions::file_to_watch as regions_file_to_watch;
 
 use crate::builder::RootCertificates;
@@ -37,7 +38,6 @@ pub(crate) struct Transport {
     connect_timeout: Duration,
     proxy: ProxyRoute,
     hooks: Hooks,
-    /// Which CAs are trusted, in words.
     trust: String,
 }
 
@@ -120,19 +120,21 @@ impl Transport {
         &self.trust
     }
 
-    /// How requests to `target` travel: `direct`, or the proxy and its variable.
+    /// The proxy for requests to `target` as errors and `-v` lines name it, `None` when direct.
     pub(crate) fn route_to(&self, target: &Endpoint) -> Option<&str> {
-        self.proxy.shown_for(target)
+        self.proxy.chosen(target).map(|chosen| chosen.shown.as_str())
     }
 
-    /// Whether a proxy resolves `target`'s name (else our resolver does).
+    /// Whether the proxy for `target` resolves its name (an HTTP proxy, `socks5h://`); else our
+    /// resolver does (no proxy, or `socks5://`, which is given the address).
     pub(crate) fn proxy_resolves(&self, target: &Endpoint) -> bool {
-        self.proxy.resolves(target)
+        self.proxy.chosen(target).is_some_and(|chosen| !chosen.proxy.resolve_target())
     }
 
-    /// The proxy passwords, which every request's secrets include.
+    /// The proxies' passwords, which every request's secrets include.
     pub(crate) fn proxy_passwords(&self) -> impl Iterator<Item = &str> {
-        self.proxy.passwords()
+        let proxies = [&self.proxy.https, &self.proxy.http].into_iter().flatten();
+        proxies.flat_map(|chosen| &chosen.passwords).map(String::as_str)
     }
 
     /// Sends one request and reads its answer; the hooks see both ends (one response hook call
@@ -148,13 +150,16 @@ impl Transport {
             );
             self.hooks.request(&info);
         }
-        let proxy = match request.route {
-            Route::AsConfigured => self.proxy.shown_for(request.target),
+        // Decided once: ureq, the errors and the response hook are told the same proxy.
+        let chosen = match request.route {
+            Route::AsConfigured => self.proxy.chosen(request.target),
             Route::Direct => None,
         };
+        let proxy = chosen.map(|chosen| chosen.shown.as_str());
         let started = Instant::now();
-        let result =
-            self.send(request).map_err(|error| error.at(&request.target.host_and_port(), proxy));
+        let result = self
+            .send(request, chosen.map(|chosen| chosen.proxy.clone()))
+            .map_err(|error| error.at(&request.target.host_and_port(), proxy));
         if !self.hooks.wants_responses() {
             return result;
         }
@@ -175,8 +180,8 @@ impl Transport {
         result
     }
 
-    /// The request on the wire, within its deadline, and its answer read.
-    fn send(&self, request: &Request<'_>) -> Result<Answer, Error> {
+    /// The request on the wire, through `proxy` if any, within its deadline, and its answer read.
+    fn send(&self, request: &Request<'_>, proxy: Option<ureq::Proxy>) -> Result<Answer, Error> {
         let remaining = request.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Error::transport(
@@ -193,10 +198,6 @@ impl Transport {
         let built = builder.body(()).map_err(|error| {
             Error::invalid_input(format!("the request cannot be built: {error}"))
         })?;
-        let proxy = match request.route {
-            Route::AsConfigured => self.proxy.for_target(request.target),
-            Route::Direct => None,
-        };
         // The connection (TLS and a proxy's CONNECT included) and the head each get no more
         // than the deadline; only a body whose head came may use the grace.
         let connect = request.connect_timeout.unwrap_or(self.connect_timeout);
@@ -207,14 +208,11 @@ impl Transport {
             .timeout_connect(Some(connect.min(remaining)))
             .timeout_recv_response(Some(remaining))
             .proxy(proxy);
-        let response = self
-            .agent
-            .run(config.build())
-            .map_err(|error| {
-                let bound = connect >= remaining;
-                classify::classify(error, Phase::BeforeAnswer, request.resend, bound)
-            })
-            .map_err(|error| error.scrub(request.secrets))?;
+        let response = self.agent.run(config.build()).map_err(|error| {
+            let connect_is_deadline = connect >= remaining;
+            let phase = Phase::BeforeAnswer { resend: request.resend, connect_is_deadline };
+            classify::classify(error, phase).scrub(request.secrets)
+        })?;
         read(response, request)
     }
 }
@@ -234,7 +232,8 @@ fn read(
             (name.as_str().to_string(), value)
         })
         .collect();
-    let body = if (200..=299).contains(&status) {
+    let success = (200..=299).contains(&status);
+    let body = if success {
         let read = response.body_mut().with_config().limit(request.body_limit).read_to_vec();
         match read {
             Ok(body) => body,
@@ -244,8 +243,7 @@ fn read(
                 return Err(Error::too_large(status, id, request.body_limit));
             }
             Err(error) => {
-                let error = classify::classify(error, Phase::ReadingAnswer, Resend::Unsafe, false);
-                return Err(error.scrub(request.secrets));
+                return Err(classify::classify(error, Phase::ReadingAnswer).scrub(request.secrets));
             }
         }
     } else {
@@ -255,7 +253,7 @@ fn read(
         body
     };
     let signed = request.signed.map(|(canonical_request, _)| canonical_request);
-    let secrets = match request.secret_body && (200..=299).contains(&status) {
+    let secrets = match request.secret_body && success {
         true => request.secrets.with_body(&body),
         false => request.secrets.clone(),
     };

@@ -9,16 +9,13 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::env::Environment;
-use crate::env::Var;
+use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::redact;
 use crate::transport::Endpoint;
 
-/// Read in this order for an `https://` target; the first that is set wins.
 const HTTPS_VARIABLES: [Var; 4] =
     [Var::HttpsProxy, Var::HttpsProxyLower, Var::AllProxy, Var::AllProxyLower];
-/// The same for an `http://` target.
 const HTTP_VARIABLES: [Var; 4] =
     [Var::HttpProxy, Var::HttpProxyLower, Var::AllProxy, Var::AllProxyLower];
 const NO_PROXY_VARIABLES: [Var; 2] = [Var::NoProxy, Var::NoProxyLower];
@@ -44,24 +41,22 @@ impl fmt::Debug for ProxySetting {
 
 /// A proxy, with how it is named in errors and `-v` lines: `127.0.0.1:3128 (from ALL_PROXY)`.
 #[derive(Clone)]
-struct Chosen {
-    proxy: ureq::Proxy,
-    shown: String,
+pub(super) struct Chosen {
+    pub(super) proxy: ureq::Proxy,
+    pub(super) shown: String,
     /// The password as written and as decoded: a server may echo either.
-    passwords: Vec<String>,
+    pub(super) passwords: Vec<String>,
 }
 
 /// The proxy decision for a client.
 #[derive(Clone, Default)]
-pub(crate) struct ProxyRoute {
-    https: Option<Chosen>,
-    http: Option<Chosen>,
+pub(super) struct ProxyRoute {
+    pub(super) https: Option<Chosen>,
+    pub(super) http: Option<Chosen>,
     /// `NO_PROXY` entries; empty for an explicit proxy.
     no_proxy: Vec<NoProxy>,
     /// Loopback targets bypass a proxy from the environment (not an explicit one).
     bypass_loopback: bool,
-    /// The proxies' passwords, scrubbed from error texts.
-    passwords: Vec<String>,
 }
 
 impl ProxyRoute {
@@ -70,7 +65,7 @@ impl ProxyRoute {
     /// # Errors
     /// `InvalidInput` when a URL (explicit, or from a variable for a scheme one of `targets`
     /// uses) is not a proxy URL that can work.
-    pub(crate) fn new(
+    pub(super) fn new(
         setting: &ProxySetting,
         env: &Environment,
         targets: &[&Endpoint],
@@ -85,11 +80,11 @@ impl ProxyRoute {
             }
             ProxySetting::FromEnvironment => {
                 // `HTTP_PROXY` is never read for https, nor `HTTPS_PROXY` for http: a variable
-                // that applies to no target is not read, nor refused.
-                // Loopback targets go direct, whatever the variables say.
+                // that applies to no target (loopback ones go direct) is not read, nor refused.
                 let uses = |plain: bool| {
-                    let through = |t: &&&Endpoint| t.is_plain_http() == plain && !t.is_loopback;
-                    targets.iter().any(|t| through(&t))
+                    targets
+                        .iter()
+                        .any(|target| target.is_plain_http() == plain && !target.is_loopback)
                 };
                 if uses(false) {
                     route.https = from_variables(&HTTPS_VARIABLES, env)?;
@@ -101,20 +96,15 @@ impl ProxyRoute {
                 route.bypass_loopback = true;
             }
         }
-        route.passwords = [&route.https, &route.http]
-            .into_iter()
-            .flatten()
-            .flat_map(|chosen| chosen.passwords.clone())
-            .collect();
         Ok(route)
     }
 
     /// The proxy for a request to `target`, or `None` to connect directly.
-    fn chosen(&self, target: &Endpoint) -> Option<&Chosen> {
+    pub(super) fn chosen(&self, target: &Endpoint) -> Option<&Chosen> {
         if self.bypass_loopback && target.is_loopback {
             return None;
         }
-        let host = target.host().to_ascii_lowercase();
+        let host = target.host.to_ascii_lowercase();
         if self.no_proxy.iter().any(|e| e.matches(&host, target.port)) {
             return None;
         }
@@ -123,35 +113,12 @@ impl ProxyRoute {
             false => self.https.as_ref(),
         }
     }
-
-    /// The proxy ureq is told to use for `target`.
-    pub(crate) fn for_target(&self, target: &Endpoint) -> Option<ureq::Proxy> {
-        self.chosen(target).map(|chosen| chosen.proxy.clone())
-    }
-
-    /// The proxy for `target` as errors and `-v` lines name it, `None` when direct.
-    pub(crate) fn shown_for(&self, target: &Endpoint) -> Option<&str> {
-        self.chosen(target).map(|chosen| chosen.shown.as_str())
-    }
-
-    /// Whether the proxy for `target` resolves its name (an HTTP proxy, `socks5h://`); a
-    /// `socks5://` proxy is given the address our resolver found.
-    pub(crate) fn resolves(&self, target: &Endpoint) -> bool {
-        self.chosen(target).is_some_and(|chosen| !chosen.proxy.resolve_target())
-    }
-
-    /// The proxies' passwords, for scrubbing error texts.
-    pub(crate) fn passwords(&self) -> impl Iterator<Item = &str> {
-        self.passwords.iter().map(String::as_str)
-    }
 }
 
 /// The first of `variables` that is set, as a proxy.
 fn from_variables(variables: &[Var], env: &Environment) -> Result<Option<Chosen>, Error> {
-    match variables.iter().find_map(|var| env.get(*var).map(|url| (url, var.name()))) {
-        Some((url, name)) => choose(&url, Some(name)).map(Some),
-        None => Ok(None),
-    }
+    let set = variables.iter().find_map(|var| env.get(*var).map(|url| (url, var.name())));
+    set.map(|(url, name)| choose(&url, Some(name))).transpose()
 }
 
 /// Checks a proxy URL and parses it. `from` names the variable it came from.
@@ -160,25 +127,23 @@ fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
     let source =
         from.map_or(" given to ClientBuilder::proxy".to_string(), |name| format!(" in {name}"));
     let shown = redact::userinfo(url);
+    let refused =
+        |why: &str| Error::invalid_input(format!("the proxy URL{source} {shown:?} {why}"));
     if has_path_query_or_fragment(url) {
-        return Err(Error::invalid_input(format!(
-            "the proxy URL{source} {shown:?} has a path, query or fragment (expected \
-             scheme://[user:password@]host:port; percent-encode /, ?, # and @ in a user name \
-             or password)"
-        )));
+        return Err(refused(
+            "has a path, query or fragment (expected scheme://[user:password@]host:port; \
+             percent-encode /, ?, # and @ in a user name or password)",
+        ));
     }
     if url.to_ascii_lowercase().starts_with("https://") {
-        return Err(Error::invalid_input(format!(
-            "the proxy URL{source} {shown:?} asks for TLS to the proxy, which is not supported \
-             (a plain HTTP proxy would leave the handshake hanging); use http://: requests to \
-             DBSS travel inside a CONNECT tunnel, encrypted end to end"
-        )));
+        return Err(refused(
+            "asks for TLS to the proxy, which is not supported (a plain HTTP proxy would leave \
+             the handshake hanging); use http://: requests to DBSS travel inside a CONNECT \
+             tunnel, encrypted end to end",
+        ));
     }
-    let proxy = ureq::Proxy::new(url).map_err(|_| {
-        Error::invalid_input(format!(
-            "the proxy URL{source} {shown:?} is not valid (expected scheme://host:port)"
-        ))
-    })?;
+    let proxy =
+        ureq::Proxy::new(url).map_err(|_| refused("is not valid (expected scheme://host:port)"))?;
     let from = from.map_or(String::new(), |name| format!(" (from {name})"));
     let shown = format!("{}:{}{from}", proxy.host(), proxy.port());
     let written = url
@@ -194,10 +159,7 @@ fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
 /// `#` in an unencoded password lands here too: ureq would read the text before it as the host.
 fn has_path_query_or_fragment(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    match rest.find(['/', '?', '#']) {
-        Some(at) => &rest[at..] != "/",
-        None => false,
-    }
+    rest.find(['/', '?', '#']).is_some_and(|at| &rest[at..] != "/")
 }
 
 fn no_proxy_entries(env: &Environment) -> Vec<NoProxy> {
@@ -264,13 +226,13 @@ fn split_port(entry: &str) -> (&str, Option<u16>) {
     {
         return (host, after.strip_prefix(':').and_then(|p| p.parse().ok()));
     }
-    match entry.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => match port.parse() {
-            Ok(port) => (host, Some(port)),
-            Err(_) => (entry, None),
-        },
-        _ => (entry, None),
+    if let Some((host, port)) = entry.rsplit_once(':')
+        && !host.contains(':')
+        && let Ok(port) = port.parse()
+    {
+        return (host, Some(port));
     }
+    (entry, None)
 }
 
 fn in_range(ip: IpAddr, network: IpAddr, prefix: u8) -> bool {

@@ -19,13 +19,9 @@ use std::path::{Path, PathBuf};
 use crate::env::{Environment, Var};
 use crate::error::Error;
 
-/// The regions file to read for this environment: the variable's (which must exist), else the
-/// default path when it exists; `None` when there is none.
-pub(crate) fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
-    if let Some(path) = env.get(Var::RegionsFile) {
-        return Some((PathBuf::from(path), true));
-    }
-    env.home().map(|home| (home.join(".huaweicloud").join("regions.yaml"), false))
+/// The regions file to read for this environment.
+fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
+    env.huaweicloud_file(Var::RegionsFile, "regions.yaml")
 }
 
 /// The DBSS endpoints the regions file names for `region`, if it names any.
@@ -40,21 +36,18 @@ pub(crate) fn endpoints_in_file(
     let Some((path, required)) = regions_file(env) else {
         return Ok(None);
     };
+    let file = path.display();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(error) => {
             return Err(Error::invalid_input(format!(
-                "cannot read the regions file {}: {error}",
-                path.display()
+                "cannot read the regions file {file}: {error}"
             )));
         }
     };
     let regions = parse(&text).map_err(|(line, expected)| {
-        Error::invalid_input(format!(
-            "regions file {} line {line}: expected {expected}",
-            path.display()
-        ))
+        Error::invalid_input(format!("regions file {file} line {line}: expected {expected}"))
     })?;
     Ok(regions
         .into_iter()
@@ -63,7 +56,7 @@ pub(crate) fn endpoints_in_file(
 }
 
 /// One region of a service.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Entry {
     service: String,
     id: String,
@@ -97,19 +90,16 @@ fn parse(text: &str) -> Result<Vec<Entry>, (usize, &'static str)> {
             return Err((number, "a service name (`DBSS:`) before its regions"));
         };
         if item.is_some() {
-            let (service, id, endpoints) = (service.clone(), String::new(), Vec::new());
-            entries.push(Entry { service, id, endpoints, line: number });
+            entries.push(Entry { service: service.clone(), line: number, ..Entry::default() });
             in_block_list = false;
         }
         let entry = entries
             .last_mut()
             .filter(|entry| entry.service == *service)
             .ok_or((number, "`- id: <region>` to start a region"))?;
-        match (item.unwrap_or(line), in_block_list) {
-            (rest, true) if item.is_none() && rest.starts_with("- ") => {
-                entry.endpoints.push(unquote(&rest[2..]));
-            }
-            (rest, _) => in_block_list = read_field(entry, rest, number)?,
+        match line.strip_prefix("- ") {
+            Some(url) if in_block_list && item.is_none() => entry.endpoints.push(unquote(url)),
+            _ => in_block_list = read_field(entry, item.unwrap_or(line), number)?,
         }
     }
     match entries.iter().find(|entry| entry.id.is_empty()) {
@@ -156,10 +146,9 @@ fn strip_comment(line: &str) -> &str {
 /// A scalar without its quotes.
 fn unquote(value: &str) -> String {
     let value = value.trim();
-    let quoted = value.len() >= 2
-        && ((value.starts_with('"') && value.ends_with('"'))
-            || (value.starts_with('\'') && value.ends_with('\'')));
-    if quoted { value[1..value.len() - 1].to_string() } else { value.to_string() }
+    let inside =
+        ['"', '\''].into_iter().find_map(|quote| value.strip_prefix(quote)?.strip_suffix(quote));
+    inside.unwrap_or(value).to_string()
 }
 
 /// The file a build script should watch, when the regions file is the default one and exists, or

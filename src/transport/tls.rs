@@ -10,8 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::builder::RootCertificates;
-use crate::env::Environment;
-use crate::env::Var;
+use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
@@ -24,59 +23,48 @@ pub(crate) fn tls_config(
     given: Option<(&RootCertificates, Source)>,
     env: &Environment,
 ) -> Result<(ureq::tls::TlsConfig, String), Error> {
-    let mut tls = ureq::tls::TlsConfig::builder();
-    #[cfg(feature = "native-tls")]
-    {
-        tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
-    }
-    let (roots, trust) = match (given, env.get(Var::SslCertFile)) {
+    // The CAs named instead of the default ones, and where, in words.
+    let named = match (given, env.get(Var::SslCertFile)) {
         (Some((RootCertificates::Pem(pem), _)), _) => {
             let roots = certificates(&pem.0).map_err(|why| {
                 let method = "ClientBuilder::root_certificates_pem";
                 Error::invalid_input(format!("{method}: the PEM {why}"))
             })?;
-            let trust = format!("the {} CA certificate(s) given to the builder", roots.len());
-            (Some(roots), trust)
+            Some((roots, "given to the builder".to_string()))
         }
         (Some((RootCertificates::File(path), source)), _) => {
             let roots = certificates_in_file(path, &source)?;
-            let trust =
-                format!("the {} CA certificate(s) in {} ({source})", roots.len(), path.display());
-            (Some(roots), trust)
+            Some((roots, format!("in {} ({source})", path.display())))
         }
         (None, Some(path)) => {
             let source = Source::var(Var::SslCertFile);
             let roots = certificates_in_file(Path::new(&path), &source)?;
-            let trust = format!("the {} CA certificate(s) in {path} ({source})", roots.len(),);
-            (Some(roots), trust)
+            Some((roots, format!("in {path} ({source})")))
         }
-        (None, None) => (None, default_trust().to_string()),
+        (None, None) => None,
     };
-    tls = match roots {
-        Some(roots) => tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots))),
-        None => tls.root_certs(default_roots()),
+    let (roots, trust) = match named {
+        Some((roots, from)) => {
+            let trust = format!("the {} CA certificate(s) {from}", roots.len());
+            (ureq::tls::RootCerts::Specific(Arc::new(roots)), trust)
+        }
+        None => (DEFAULT_ROOTS.0, DEFAULT_ROOTS.1.to_string()),
     };
+    let tls = ureq::tls::TlsConfig::builder().root_certs(roots);
+    #[cfg(feature = "native-tls")]
+    let tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
     Ok((tls.build(), trust))
 }
 
-/// The default trust store, in words.
-fn default_trust() -> &'static str {
-    if cfg!(feature = "platform-verifier") {
-        "the operating system's trust store (feature platform-verifier)"
-    } else {
-        "the Mozilla roots bundled with the crate"
-    }
-}
-
+/// The trust store used when no CAs are named, and its name in words.
 #[cfg(feature = "platform-verifier")]
-fn default_roots() -> ureq::tls::RootCerts {
-    ureq::tls::RootCerts::PlatformVerifier
-}
-
+const DEFAULT_ROOTS: (ureq::tls::RootCerts, &str) = (
+    ureq::tls::RootCerts::PlatformVerifier,
+    "the operating system's trust store (feature platform-verifier)",
+);
 #[cfg(not(feature = "platform-verifier"))]
-fn default_roots() -> ureq::tls::RootCerts {
-    ureq::tls::RootCerts::WebPki
-}
+const DEFAULT_ROOTS: (ureq::tls::RootCerts, &str) =
+    (ureq::tls::RootCerts::WebPki, "the Mozilla roots bundled with the crate");
 
 /// The certificates in the PEM file `path`, named by `source`.
 fn certificates_in_file(
@@ -95,10 +83,8 @@ fn certificates_in_file(
 fn certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, &'static str> {
     let mut certificates = Vec::new();
     for item in ureq::tls::parse_pem(pem) {
-        match item {
-            Ok(ureq::tls::PemItem::Certificate(certificate)) => certificates.push(certificate),
-            Ok(_) => {}
-            Err(_) => return Err("is malformed"),
+        if let ureq::tls::PemItem::Certificate(certificate) = item.map_err(|_| "is malformed")? {
+            certificates.push(certificate);
         }
     }
     if certificates.is_empty() && pem.starts_with(&[0x30, 0x82]) {
