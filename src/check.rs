@@ -37,10 +37,10 @@ pub enum Topic {
     Call,
 }
 
-impl Topic {
-    /// The topic in one lowercase word, as the CLI prints it.
-    pub fn as_str(self) -> &'static str {
-        match self {
+/// The topic in one lowercase word, as the CLI prints it (padding as asked).
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
             Topic::Credentials => "credentials",
             Topic::Endpoint => "endpoint",
             Topic::Route => "route",
@@ -49,13 +49,7 @@ impl Topic {
             Topic::Gateway => "gateway",
             Topic::Project => "project",
             Topic::Call => "call",
-        }
-    }
-}
-
-impl fmt::Display for Topic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
+        })
     }
 }
 

@@ -150,7 +150,7 @@ impl Error {
     pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
         let mut error = Error::new(Detail::Refused { ago })
             .with_auth_failure(Some(failure), None)
-            .with_note(Some(failure.hint().to_string()));
+            .with_note(Some(failure.to_string()));
         error.0.attempts = 0;
         error
     }

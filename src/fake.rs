@@ -112,19 +112,23 @@ impl Reply {
     /// The connection is closed without an answer (the client sees a connection failure before
     /// any answer, and retries).
     pub fn close() -> Reply {
-        Reply { fault: Some(Fault::Close), ..Reply::new(0, "") }
+        Reply::fault(Fault::Close)
     }
 
     /// The connection is reset (RST) instead of answered (the client sees a connection reset
     /// before any answer, and retries).
     pub fn reset() -> Reply {
-        Reply { fault: Some(Fault::Reset), ..Reply::new(0, "") }
+        Reply::fault(Fault::Reset)
     }
 
     /// Nothing is said for `duration`, then the connection is closed (a client's deadline passes
     /// first when it is shorter). Dropping the fake waits for a stall to end.
     pub fn stall(duration: Duration) -> Reply {
-        Reply { fault: Some(Fault::Stall(duration)), ..Reply::new(0, "") }
+        Reply::fault(Fault::Stall(duration))
+    }
+
+    fn fault(fault: Fault) -> Reply {
+        Reply { fault: Some(fault), ..Reply::new(0, "") }
     }
 
     /// This answer, sent one byte at a time, `pause` apart (a slow or congested link).
@@ -619,12 +623,7 @@ fn answer(request: &Request, state: &Mutex<State>) -> Reply {
 
 /// The IAM lookup by region name: the region's project, or none, as real IAM answers.
 fn projects(state: &Mutex<State>, query: &str) -> Reply {
-    let name = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == "name")
-        .map(|(_, value)| percent_decode(value).into_owned())
-        .unwrap_or_default();
+    let name = decoded(query).into_iter().find(|(key, _)| key == "name").unwrap_or_default().1;
     let body = match lock(state).projects.get(&name) {
         Some(id) => serde_json::json!({"projects": [{"id": id, "name": name}]}),
         None => serde_json::json!({"projects": []}),
@@ -717,12 +716,7 @@ fn expected_authorization(
         .filter_map(|name| request.header(name).map(|value| (name, value)))
         .collect();
     let (path, query) = request.target.split_once('?').unwrap_or((&request.target, ""));
-    let decoded: Vec<(String, String)> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .map(|(k, v)| (percent_decode(k).into_owned(), percent_decode(v).into_owned()))
-        .collect();
+    let decoded = decoded(query);
     let pairs: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let host = request.header("host").unwrap_or_default();
     let signable =
@@ -732,4 +726,11 @@ fn expected_authorization(
     sign(&signable, &credentials, time)
         .map(|signed| signed.authorization().to_string())
         .map_err(|error| error.to_string())
+}
+
+/// A query's pairs, percent-decoded.
+fn decoded(query: &str) -> Vec<(String, String)> {
+    let pairs = query.split('&').filter(|pair| !pair.is_empty());
+    let pairs = pairs.map(|pair| pair.split_once('=').unwrap_or((pair, "")));
+    pairs.map(|(k, v)| (percent_decode(k).into_owned(), percent_decode(v).into_owned())).collect()
 }

@@ -55,10 +55,10 @@ pub enum AuthFailure {
     SecurityTokenMissing,
 }
 
-impl AuthFailure {
-    /// What to do about it, in one line.
-    pub fn hint(self) -> &'static str {
-        match self {
+/// What to do about it, in one line.
+impl fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             AuthFailure::UnknownAccessKey => {
                 "the access key does not exist: it is not this account's, or it was deleted, or \
                  it is a temporary access key sent without its security token"
@@ -83,13 +83,7 @@ impl AuthFailure {
             AuthFailure::SecurityTokenMissing => {
                 "temporary credentials need their security token (HUAWEICLOUD_SDK_SECURITY_TOKEN)"
             }
-        }
-    }
-}
-
-impl fmt::Display for AuthFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.hint())
+        })
     }
 }
 
@@ -338,7 +332,7 @@ impl Answer {
             (None, Some(AuthFailure::UnknownAccessKey), Carried::Signature { security_token: true }) => {
                 Some("the access key does not exist: it is not this account's, or it was deleted, or the temporary credentials expired".to_string())
             }
-            (None, failure, _) => failure.map(|failure| failure.hint().to_string()),
+            (None, failure, _) => failure.map(|failure| failure.to_string()),
         };
         Error::api(api)
             .with_retry_after(self.said.throttle_window.or(self.said.retry_after))

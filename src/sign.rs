@@ -30,16 +30,7 @@ const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// Hex SHA-256 of the empty input: the payload hash of every request without a body.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/// A request to sign, in the parts the signature is computed from.
-///
-/// ```
-/// use dbss_jobs::sign::SignableRequest;
-///
-/// let request = SignableRequest::new("GET", "iam.cn-north-4.myhuaweicloud.com", "/v3/projects")
-///     .with_query(&[("name", "cn-north-4")])
-///     .with_headers(&[("Content-Type", "application/json")]);
-/// assert_eq!(request.method, "GET");
-/// ```
+/// A request to sign, in the parts the signature is computed from (see [`sign`]'s example).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct SignableRequest<'a> {
