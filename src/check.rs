@@ -120,7 +120,7 @@ impl Client {
             lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
         lines.push(self.trust_line());
-        let mut probe = self.gateway_line(self.probed_endpoint(), deadline);
+        let mut probe = self.gateway_line(&self.config().endpoints[0], deadline);
         if probe.offset.is_some_and(|offset| offset.is_significant() && self.signs()) {
             probe.line.text.push_str(
                 "; a signature more than 15 minutes off is refused once, then signed again with \
@@ -134,10 +134,6 @@ impl Client {
         }
         lines.extend(self.signed_lines(resource_id, deadline));
         Ok(lines)
-    }
-
-    fn probed_endpoint(&self) -> &Endpoint {
-        &self.config().endpoints[0]
     }
 
     fn credentials_line(&self) -> CheckLine {

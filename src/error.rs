@@ -407,12 +407,6 @@ impl Error {
         self.0.signature_mismatch.as_ref()
     }
 
-    /// True for the gateway's flow control: status 429 (`APIGW.0308`). The client waits at least
-    /// the window the gateway names before trying again.
-    pub fn is_throttled(&self) -> bool {
-        self.status() == Some(429) && self.kind() == ErrorKind::Api
-    }
-
     /// How long the service asked to wait before trying again: the window its flow control names
     /// for a 429, or its `Retry-After`; at most a day. [`Client::wait_for_jobs`] polls no sooner.
     ///

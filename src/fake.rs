@@ -56,6 +56,7 @@ use crate::client::Client;
 use crate::model::{Job, JobStatus};
 use crate::redact;
 use crate::sign::{SignableRequest, percent_decode, sign};
+use crate::sync::lock;
 use crate::timestamps::{format_http_date, parse_sdk_date};
 
 /// The gateway's tolerance for `X-Sdk-Date`.
@@ -231,7 +232,7 @@ pub struct FakeDbss {
 /// Its address and how many requests it has recorded.
 impl std::fmt::Debug for FakeDbss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let recorded = crate::sync::lock(&self.state).requests.len();
+        let recorded = lock(&self.state).requests.len();
         f.debug_struct("FakeDbss")
             .field("url", &self.url)
             .field("recorded_requests", &recorded)
@@ -432,10 +433,6 @@ fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping: &AtomicBo
         state.connections.retain(|(_, thread)| !thread.is_finished());
         state.connections.push((Some(kept), thread));
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    crate::sync::lock(state)
 }
 
 /// One request as read off the wire.

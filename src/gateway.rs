@@ -1,10 +1,7 @@
 //! Every answer is read here, once: what the gateway said becomes one typed value ([`Said`]) that
-//! every decision reads (the fallback, retries, the re-sign, the refusal memory, the hints), and
-//! what may be shown of an answer (request id, error texts, headers, the signature-mismatch note)
-//! is made here, from the text as decoded and before any cut, scrubbed of the request's secrets
-//! by `redact` (the transport uses the same scrubber for ureq's words and for the request id of
-//! a body over the limit, which never becomes an answer). Nobody else parses an error body or
-//! matches the gateway's words.
+//! every decision reads, and what may be shown of an answer (request id, error texts, headers,
+//! the signature-mismatch note) is made here, scrubbed by `redact` before any cut. Nobody else
+//! parses an error body or matches the gateway's words.
 //!
 //! The gateway's words, as Huawei documents them and its own signer answers: `verify aksk
 //! signature fail, canonicalRequest:<the canonical request, each newline written as |>`;
