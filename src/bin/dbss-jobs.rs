@@ -243,23 +243,8 @@ fn stdout_was_closed() -> bool {
 }
 
 /// Every option by its long name; `-v` has no long form, `-h` and `-V` stand for the last two.
-const OPTIONS: [&str; 15] = [
-    "--endpoint",
-    "--region",
-    "--project-id",
-    "--profile-file",
-    "--ca-file",
-    "--timeout",
-    "--interval",
-    "--json",
-    "--wait",
-    "--check",
-    "--demo",
-    "--serve",
-    "-v",
-    "--help",
-    "--version",
-];
+const OPTIONS: &str = "--endpoint --region --project-id --profile-file --ca-file --timeout \
+                       --interval --json --wait --check --demo --serve -v --help --version";
 
 /// Reads the command line. `-h` ends the reading (help wins over everything after it, and over a
 /// `-V` before it); `-V` is answered once the line has been read without an error.
@@ -349,12 +334,12 @@ fn option_named(given: &str) -> Result<&'static str, String> {
         "-V" => "--version",
         other => other,
     };
-    if let Some(known) = OPTIONS.into_iter().find(|known| *known == name) {
+    if let Some(known) = OPTIONS.split(' ').find(|known| *known == name) {
         return Ok(known);
     }
     let typed = name.to_lowercase();
     let nearest = OPTIONS
-        .into_iter()
+        .split(' ')
         .filter(|known| known.starts_with("--") && name.starts_with("--"))
         .map(|known| (edit_distance(&typed, known), known))
         .min();
