@@ -311,18 +311,12 @@ fn project_against_iam(
     region: &str,
     from: &str,
 ) -> (String, CheckLine) {
-    let Some(project) = configured else {
-        let text = format!("{found} (the region's, looked up in IAM)");
-        return (found, CheckLine::new(Topic::Project, true, text));
-    };
-    let line = match project == found {
-        true => CheckLine::new(
-            Topic::Project,
-            true,
-            format!("{project}, {from}; IAM agrees it is {region}'s"),
-        ),
-        false => CheckLine::new(
-            Topic::Project,
+    let (ok, text) = match &configured {
+        None => (true, format!("{found} (the region's, looked up in IAM)")),
+        Some(project) if *project == found => {
+            (true, format!("{project}, {from}; IAM agrees it is {region}'s"))
+        }
+        Some(project) => (
             false,
             format!(
                 "project {project} is not {region}'s ({found}): a project id from another \
@@ -330,7 +324,7 @@ fn project_against_iam(
             ),
         ),
     };
-    (project, line)
+    (configured.unwrap_or(found), CheckLine::new(Topic::Project, ok, text))
 }
 
 /// How long an unsigned probe (a host's addresses, the gateway's answer) may take: what is left
@@ -341,12 +335,12 @@ fn probe_limit(deadline: Instant) -> Duration {
 
 /// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.
 fn clock_words(offset: Option<Offset>) -> (bool, String) {
-    let Some(offset) = offset else {
-        return (true, "no Date header to compare clocks with".to_string());
-    };
-    match offset.is_significant() {
-        false => (true, "its clock and ours agree within 5 minutes".to_string()),
-        true => (false, format!("{}: correct the clock", offset.describe())),
+    match offset {
+        None => (true, "no Date header to compare clocks with".to_string()),
+        Some(offset) if offset.is_significant() => {
+            (false, format!("{}: correct the clock", offset.describe()))
+        }
+        Some(_) => (true, "its clock and ours agree within 5 minutes".to_string()),
     }
 }
 

@@ -92,9 +92,7 @@ pub(crate) enum Resend {
 
 #[derive(Debug)]
 enum Detail {
-    InvalidInput {
-        message: String,
-    },
+    InvalidInput(String),
     Transport {
         kind: TransportKind,
         message: String,
@@ -102,9 +100,7 @@ enum Detail {
     },
     Api(ApiError),
     /// No request was sent: the gateway refused the access key this long ago.
-    Refused {
-        ago: std::time::Duration,
-    },
+    Refused(std::time::Duration),
     Decode {
         status: u16,
         request_id: Option<String>,
@@ -134,7 +130,7 @@ pub(crate) struct ApiError {
 
 impl Error {
     pub(crate) fn invalid_input(message: impl Into<String>) -> Error {
-        Error::new(Detail::InvalidInput { message: message.into() })
+        Error::new(Detail::InvalidInput(message.into()))
     }
 
     pub(crate) fn transport(
@@ -148,7 +144,7 @@ impl Error {
     /// A call not sent because the gateway refused this access key `ago`: see
     /// [`ErrorKind::AccessKeyRefused`].
     pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
-        let mut error = Error::new(Detail::Refused { ago })
+        let mut error = Error::new(Detail::Refused(ago))
             .with_auth_failure(Some(failure), None)
             .with_note(Some(failure.to_string()));
         error.0.attempts = 0;
@@ -253,7 +249,7 @@ impl Error {
 
     /// A refused setting's message prefixed with where the setting came from.
     pub(crate) fn named_by(mut self, source: &impl fmt::Display) -> Error {
-        if let Detail::InvalidInput { message } = &mut self.0.detail {
+        if let Detail::InvalidInput(message) = &mut self.0.detail {
             *message = format!("{source}: {message}");
         }
         self
@@ -298,10 +294,10 @@ impl Error {
     /// The broad class of this error.
     pub fn kind(&self) -> ErrorKind {
         match &self.0.detail {
-            Detail::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Detail::InvalidInput(_) => ErrorKind::InvalidInput,
             Detail::Transport { .. } => ErrorKind::Transport,
             Detail::Api(_) => ErrorKind::Api,
-            Detail::Refused { .. } => ErrorKind::AccessKeyRefused,
+            Detail::Refused(_) => ErrorKind::AccessKeyRefused,
             Detail::Decode { .. } => ErrorKind::Decode,
             Detail::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
         }
@@ -468,9 +464,9 @@ impl fmt::Display for Error {
 impl Error {
     fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.detail {
-            Detail::InvalidInput { message } => write!(f, "invalid input: {message}"),
+            Detail::InvalidInput(message) => write!(f, "invalid input: {message}"),
             Detail::Transport { message, .. } => write!(f, "transport error: {}", shown(message)),
-            Detail::Refused { ago } => write!(
+            Detail::Refused(ago) => write!(
                 f,
                 "not sent: the gateway refused this access key {:.0} s ago",
                 ago.as_secs_f64()
