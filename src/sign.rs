@@ -13,7 +13,7 @@
 //! every stage.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write};
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::Mac;
@@ -293,7 +293,10 @@ fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), E
     if let Some(pair) = signed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(Error::invalid_input(format!("header {} is given twice", pair[0].0)));
     }
-    let canonical = signed.iter().map(|(name, value)| format!("{name}:{value}\n")).collect();
+    let mut canonical = String::new();
+    for (name, value) in &signed {
+        canonical.extend([name.as_str(), ":", value, "\n"]);
+    }
     let names: Vec<&str> = signed.iter().map(|(name, _)| name.as_str()).collect();
     Ok((canonical, names.join(";")))
 }
@@ -370,20 +373,25 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = bytes.iter().flat_map(|byte| [byte >> 4, byte & 0x0f]);
+    let mut out = String::with_capacity(2 * bytes.len());
+    out.extend(digits.map(|digit| char::from(DIGITS[usize::from(digit)])));
+    out
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
 /// except `A-Z a-z 0-9 - _ . ~` becomes `%XX` with upper-case hex.
 pub(crate) fn percent_encode(out: &mut String, input: &str) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     for byte in input.bytes() {
-        let _ = match is_unreserved(byte) {
-            true => write!(out, "{}", char::from(byte)),
-            false => write!(out, "%{byte:02X}"),
-        };
+        if is_unreserved(byte) {
+            out.push(char::from(byte));
+        } else {
+            let [high, low] =
+                [byte >> 4, byte & 0x0f].map(|digit| char::from(DIGITS[usize::from(digit)]));
+            out.extend(['%', high, low]);
+        }
     }
 }
 
