@@ -343,8 +343,8 @@ impl ClientBuilder {
             endpoints: endpoints_from,
             ignored: ignored_credentials(&resolved.auth, env),
             credentials: resolved.credentials_from,
-            project_id: resolved.project_id.as_ref().map(|(_, source)| format!("from {source}")),
-            iam_endpoint: iam_endpoint_from.unwrap_or_default(),
+            project_id: resolved.project_id.as_ref().map(|(_, source)| source.clone()),
+            iam_endpoint: iam_endpoint_from,
         };
         Ok(Client::new(Config {
             provenance,
@@ -368,7 +368,7 @@ impl ClientBuilder {
         let given = |value: &Option<String>, method| value.clone().map(|v| (v, self.given(method)));
         resolve(ChainSettings {
             explicit: self.auth.clone(),
-            auth_given_by: "ClientBuilder::auth",
+            auth_given_by: Source::Method("ClientBuilder::auth"),
             explicit_project_id: given(&self.project_id, "ClientBuilder::project_id"),
             explicit_iam_endpoint: given(
                 &self.iam_endpoint.clone().map(|url| url.0),
@@ -397,7 +397,7 @@ impl ClientBuilder {
     }
 
     /// The endpoints given, with where they came from (the region's are found in `build`).
-    fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, String), Error> {
+    fn endpoints_to_use(&self) -> Result<(Vec<Endpoint>, Source), Error> {
         match &self.endpoints {
             Some(urls) if urls.is_empty() => {
                 Err(Error::invalid_input("ClientBuilder::endpoints: the list is empty"))
@@ -410,7 +410,7 @@ impl ClientBuilder {
                 let source = self.given(method);
                 let parsed = urls.iter().map(|url| Endpoint::parse(&url.0));
                 let endpoints = parsed.collect::<Result<_, _>>();
-                Ok((endpoints.map_err(|e| e.named_by(&source))?, format!("from {source}")))
+                Ok((endpoints.map_err(|e| e.named_by(&source))?, source))
             }
             None => Err(Error::invalid_input(format!(
                 "no region or endpoint given (ClientBuilder::region, {}, or \

@@ -13,6 +13,7 @@ use crate::client::Client;
 use crate::error::{Error, Resend};
 use crate::redact::Secrets;
 use crate::skew::Offset;
+use crate::source::Source;
 use crate::transport::{Endpoint, Request, Route};
 
 /// What a [`CheckLine`] is about.
@@ -104,16 +105,12 @@ impl Client {
         let deadline = self.deadline();
         let mut lines = vec![self.credentials_line()];
         let config = self.config();
-        let mut hosts: Vec<(&'static str, &Endpoint, &str)> = config
-            .endpoints
-            .iter()
-            .map(|e| ("endpoint", e, config.provenance.endpoints.as_str()))
-            .collect();
-        if let Some(iam) = &config.iam {
-            hosts.push(("IAM endpoint", iam, &config.provenance.iam_endpoint));
-        }
-        for (what, endpoint, from) in hosts {
-            let text = format!("{what} {}, {from}", endpoint.base);
+        let provenance = &config.provenance;
+        let dbss = config.endpoints.iter().map(|e| ("endpoint", e, Some(&provenance.endpoints)));
+        let iam = config.iam.iter().map(|e| ("IAM endpoint", e, provenance.iam_endpoint.as_ref()));
+        for (what, endpoint, from) in dbss.chain(iam) {
+            let from = from.map_or(String::new(), |source| format!(", {}", source.origin()));
+            let text = format!("{what} {}{from}", endpoint.base);
             lines.push(CheckLine::new(Topic::Endpoint, true, text));
             lines.push(self.route_line(endpoint));
             let resolves = config.transport.proxy_resolves(endpoint);
@@ -150,7 +147,7 @@ impl Client {
                 ("temporary credentials, fetched on the first call".to_string(), None)
             }
         };
-        let mut text = format!("{who}, from {}", config.provenance.credentials);
+        let mut text = format!("{who}, {}", config.provenance.credentials.origin());
         for note in [config.provenance.ignored.as_deref(), odd].into_iter().flatten() {
             text.push_str("; ");
             text.push_str(note);
@@ -247,7 +244,8 @@ impl Client {
     fn signed_lines(&self, resource_id: Option<&str>, deadline: Instant) -> Vec<CheckLine> {
         let config = self.config();
         let configured = self.project_id.get().cloned();
-        let from = config.provenance.project_id.as_deref().unwrap_or("from the settings");
+        let from = config.provenance.project_id.as_ref().map(Source::origin);
+        let from = from.as_deref().unwrap_or("from the settings");
         let region = config.region.as_deref().zip(config.iam.as_ref());
         let (project, line) = match (region, configured) {
             (Some((region, iam)), configured) => {
@@ -285,14 +283,15 @@ impl Client {
     }
 }
 
-/// Where a client's settings came from, in words.
+/// Where a client's settings came from; the words are made where a line shows them.
 pub(crate) struct Provenance {
-    pub(crate) endpoints: String,
-    pub(crate) credentials: String,
+    pub(crate) endpoints: Source,
+    pub(crate) credentials: Source,
     /// Other credentials that are set and not used, in words.
     pub(crate) ignored: Option<String>,
-    pub(crate) project_id: Option<String>,
-    pub(crate) iam_endpoint: String,
+    pub(crate) project_id: Option<Source>,
+    /// `None` without a region (no IAM endpoint at all).
+    pub(crate) iam_endpoint: Option<Source>,
 }
 
 /// What the unsigned probe found.

@@ -24,18 +24,21 @@ use crate::transport::{Endpoint, REGIONS};
 pub(crate) fn endpoint(
     configured: Option<(String, Source)>,
     region: Option<&str>,
-) -> Result<Option<(Endpoint, String)>, Error> {
+) -> Result<Option<(Endpoint, Source)>, Error> {
     let (url, from) = match (configured, region) {
         (Some((url, source)), _) => {
             let endpoint = Endpoint::parse(&url).map_err(|error| error.named_by(&source))?;
-            return Ok(Some((endpoint, format!("from {source}"))));
+            return Ok(Some((endpoint, source)));
         }
         (None, Some(region)) if REGIONS.contains(&region) => {
-            (format!("https://iam.{region}.myhuaweicloud.com"), format!("the region's ({region})"))
+            let from = Source::Fallback(format!("the region's ({region})"));
+            (format!("https://iam.{region}.myhuaweicloud.com"), from)
         }
         (None, Some(region)) => (
             "https://iam.myhuaweicloud.com".to_string(),
-            format!("the global one (region {region:?} is not in the crate's table)"),
+            Source::Fallback(format!(
+                "the global one (region {region:?} is not in the crate's table)"
+            )),
         ),
         (None, None) => return Ok(None),
     };
@@ -181,7 +184,9 @@ mod tests {
     fn iam_endpoint_order() {
         let given = |url: &str| Some((url.to_string(), Source::Method("given")));
         let base = |configured, region| {
-            endpoint(configured, region).unwrap().map(|(endpoint, from)| (endpoint.base, from))
+            endpoint(configured, region)
+                .unwrap()
+                .map(|(endpoint, from)| (endpoint.base, from.origin()))
         };
         let pair = |base: &str, from: &str| Some((base.to_string(), from.to_string()));
         assert_eq!(

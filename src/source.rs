@@ -16,11 +16,23 @@ pub(crate) enum Source {
     Var(String),
     /// A line of a file (the profile file, the regions file).
     Line(PathBuf, usize),
+    /// A service the client asked, in words: `the ECS metadata service at URL`.
+    LookedUp(String),
+    /// Nothing configured it: what the client fell back on, in words.
+    Fallback(String),
 }
 
 impl Source {
     pub(crate) fn var(var: crate::env::Var) -> Source {
         Source::Var(var.name().to_string())
+    }
+
+    /// Where a setting came from, as `--check` says it: `from X`, or the fallback in words.
+    pub(crate) fn origin(&self) -> String {
+        match self {
+            Source::Fallback(words) => words.clone(),
+            configured => format!("from {configured}"),
+        }
     }
 
     /// A builder method, or for the CLI the option that calls it.
@@ -42,7 +54,9 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Method(method) | Source::Option(method) => write!(f, "{method}"),
-            Source::Var(name) => write!(f, "{name}"),
+            Source::Var(words) | Source::LookedUp(words) | Source::Fallback(words) => {
+                write!(f, "{words}")
+            }
             Source::Line(path, line) => write!(f, "{} line {line}", path.display()),
         }
     }

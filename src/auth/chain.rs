@@ -21,8 +21,8 @@ use crate::transport::{Endpoint, Transport};
 /// What the chain found, and where.
 pub(crate) struct Resolved {
     pub(crate) auth: AuthSource,
-    /// The step that gave the credentials, in words (`HUAWEICLOUD_SDK_AK`, `ClientBuilder::auth`).
-    pub(crate) credentials_from: String,
+    /// The step that gave the credentials (`HUAWEICLOUD_SDK_AK`, `ClientBuilder::auth`).
+    pub(crate) credentials_from: Source,
     /// The project id configured (checked), with where it came from.
     pub(crate) project_id: Option<(String, Source)>,
     /// The IAM endpoint configured (by the builder, the environment or the profile), with where
@@ -54,8 +54,8 @@ impl AuthSource {
 /// Settings of the builder that the chain reads.
 pub(crate) struct ChainSettings<'a> {
     pub(crate) explicit: Option<Auth>,
-    /// How the explicit credentials were given, in the user's words (`ClientBuilder::auth`).
-    pub(crate) auth_given_by: &'a str,
+    /// How the explicit credentials were given (`ClientBuilder::auth`).
+    pub(crate) auth_given_by: Source,
     pub(crate) explicit_project_id: Option<(String, Source)>,
     pub(crate) explicit_iam_endpoint: Option<(String, Source)>,
     pub(crate) profile_file: Option<&'a PathBuf>,
@@ -91,7 +91,7 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
             let endpoint = settings
                 .metadata_endpoint
                 .map_or_else(MetadataCredentials::default_endpoint, Ok)?;
-            let from = format!("the ECS metadata service at {}", endpoint.base);
+            let from = Source::LookedUp(format!("the ECS metadata service at {}", endpoint.base));
             (AuthSource::Metadata(MetadataCredentials::new(endpoint, tried)), from)
         }
         None => {
@@ -118,8 +118,8 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
 struct Found {
     auth: Auth,
     profile: Option<(PathBuf, Profile)>,
-    /// The step, in words.
-    from: String,
+    /// The step.
+    from: Source,
 }
 
 /// The first step that has credentials, in the order the module doc gives.
@@ -129,7 +129,8 @@ fn first_credentials(
 ) -> Result<Option<Found>, Error> {
     let env = settings.environment;
     if let Some(auth) = &settings.explicit {
-        let from = auth.variable().unwrap_or(settings.auth_given_by).to_string();
+        let from =
+            auth.variable().map_or(settings.auth_given_by.clone(), |name| Source::Var(name.into()));
         return Ok(Some(Found { auth: auth.clone(), profile: None, from }));
     }
     if let Some(path) = settings.profile_file {
@@ -142,7 +143,7 @@ fn first_credentials(
         return Ok(found);
     }
     if let Some(credentials) = Credentials::from_environment(env)? {
-        let from = Var::AccessKey.name().to_string();
+        let from = Source::var(Var::AccessKey);
         return Ok(Some(Found { auth: Auth::AkSk(credentials), profile: None, from }));
     }
     let (ak, sk) = (Var::AccessKey.name(), Var::SecretKey.name());
@@ -181,9 +182,9 @@ fn from_profile(
         return Ok(None);
     };
     let line = |line: usize| Source::Line(path.clone(), line);
-    let credentials = match (&profile.ak, &profile.sk) {
+    let (credentials, ak_line) = match (&profile.ak, &profile.sk) {
         (Some((ak, ak_line)), Some((sk, sk_line))) => {
-            Credentials::checked(ak, sk, &line(*ak_line), &line(*sk_line))?
+            (Credentials::checked(ak, sk, &line(*ak_line), &line(*sk_line))?, *ak_line)
         }
         (None, None) => {
             tried.push(format!("profile file {} (no ak/sk in [basic])", path.display()));
@@ -200,9 +201,6 @@ fn from_profile(
         Some((token, at)) => credentials.with_token_from(token.clone(), &line(*at))?,
         None => credentials,
     };
-    let from = match by {
-        Some(source) => format!("{source} {}", path.display()),
-        None => format!("the profile file {}", path.display()),
-    };
+    let from = line(ak_line);
     Ok(Some(Found { auth: Auth::AkSk(credentials), from, profile: Some((path, profile)) }))
 }

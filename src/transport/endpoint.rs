@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::env::{Environment, region_endpoint_variable};
 use crate::error::Error;
+use crate::source::Source;
 
 /// The regions where Huawei Cloud documents the DBSS endpoint `https://dbss.{region}.myhuaweicloud.com`.
 pub const REGIONS: &[&str] = &[
@@ -64,15 +65,14 @@ impl Endpoint {
     pub(crate) fn for_region(
         region: &str,
         env: &Environment,
-    ) -> Result<(Vec<Endpoint>, String), Error> {
+    ) -> Result<(Vec<Endpoint>, Source), Error> {
         let variable = region_endpoint_variable(region);
         let listed = match env.get_named(&variable) {
             Some(list) => Some((
                 list.split(',').map(|url| url.trim().to_string()).collect(),
-                variable.clone(),
+                Source::Var(variable.clone()),
             )),
-            None => super::regions::endpoints_in_file(env, region)?
-                .map(|urls| (urls, format!("the regions file's DBSS {region:?}"))),
+            None => super::regions::endpoints_in_file(env, region)?,
         };
         if let Some((urls, source)) = listed {
             let endpoints: Vec<Endpoint> = urls
@@ -84,7 +84,7 @@ impl Endpoint {
             if endpoints.is_empty() {
                 return Err(Error::invalid_input(format!("{source} names no endpoint")));
             }
-            return Ok((endpoints, format!("from {source}")));
+            return Ok((endpoints, source));
         }
         if !REGIONS.contains(&region) {
             let mut known = REGIONS.to_vec();
@@ -101,7 +101,7 @@ impl Endpoint {
             )));
         }
         let url = format!("https://dbss.{region}.myhuaweicloud.com");
-        Ok((vec![Endpoint::parse(&url)?], "the built-in table's".to_string()))
+        Ok((vec![Endpoint::parse(&url)?], Source::Fallback("the built-in table's".to_string())))
     }
 
     /// The metadata service's URL: plain http is expected there, so only the link-local metadata

@@ -18,13 +18,14 @@ use std::path::{Path, PathBuf};
 
 use crate::env::{Environment, Var};
 use crate::error::Error;
+use crate::source::Source;
 
 /// The regions file to read for this environment.
 fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
     env.huaweicloud_file(Var::RegionsFile, "regions.yaml")
 }
 
-/// The DBSS endpoints the regions file names for `region`, if it names any.
+/// The DBSS endpoints the regions file names for `region`, if it names any, and their line.
 ///
 /// # Errors
 /// `InvalidInput` when a file named by the variable cannot be read, or a file is outside the
@@ -32,7 +33,7 @@ fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
 pub(crate) fn endpoints_in_file(
     env: &Environment,
     region: &str,
-) -> Result<Option<Vec<String>>, Error> {
+) -> Result<Option<(Vec<String>, Source)>, Error> {
     let Some((path, required)) = regions_file(env) else {
         return Ok(None);
     };
@@ -52,7 +53,7 @@ pub(crate) fn endpoints_in_file(
     Ok(regions
         .into_iter()
         .find(|entry| entry.service.eq_ignore_ascii_case("dbss") && entry.id == region)
-        .map(|entry| entry.endpoints))
+        .map(|entry| (entry.endpoints, Source::Line(path.clone(), entry.line))))
 }
 
 /// One region of a service.
