@@ -617,40 +617,37 @@ impl<'a> ProgressLine<'a> {
 fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     if json {
-        let body = serde_json::json!({ "jobs": jobs });
-        writeln!(out, "{body}")?;
-    } else {
+        writeln!(out, "{}", serde_json::json!({ "jobs": jobs }))?;
+        return Ok(out.flush()?);
+    }
+    // One format for the header and every row.
+    let mut row = |[id, status, charge, begin, duration, server, error]: [&str; 7]| {
         writeln!(
             out,
-            "{:<34} {:<8} {:<7} {:<24} {:>9}  {:<20} ERROR",
-            "JOB ID", "STATUS", "CHARGE", "BEGIN (UTC)", "DURATION", "SERVER"
-        )?;
-        for job in jobs {
-            let duration = match (job.begin_time, job.end_time) {
-                (Some(begin), Some(end)) => format!("{:.1}s", (end - begin).as_seconds_f64()),
-                _ => "-".to_string(),
-            };
-            let error = [job.error_code.as_deref(), job.fail_reason.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(": ");
-            writeln!(
-                out,
-                "{:<34} {:<8} {:<7} {:<24} {:>9}  {:<20} {}",
-                one_line(job.job_id.as_deref().unwrap_or("-")),
-                one_line(job.status.as_ref().map_or("-", |s| s.as_str())),
-                one_line(job.charge_mode.as_ref().map_or("-", |c| c.as_str())),
-                job.begin_time.map_or("-".to_string(), rfc3339),
-                duration,
-                one_line(job.server_name.as_deref().unwrap_or("-")),
-                one_line(if error.is_empty() { "-" } else { &error }),
-            )?;
-        }
-        writeln!(out, "{} job(s)", jobs.len())?;
+            "{id:<34} {status:<8} {charge:<7} {begin:<24} {duration:>9}  {server:<20} {error}"
+        )
+    };
+    row(["JOB ID", "STATUS", "CHARGE", "BEGIN (UTC)", "DURATION", "SERVER", "ERROR"])?;
+    for job in jobs {
+        let text = |value: Option<&str>| one_line(value.unwrap_or("-"));
+        let duration = match (job.begin_time, job.end_time) {
+            (Some(begin), Some(end)) => format!("{:.1}s", (end - begin).as_seconds_f64()),
+            _ => "-".to_string(),
+        };
+        let error: Vec<&str> =
+            [job.error_code.as_deref(), job.fail_reason.as_deref()].into_iter().flatten().collect();
+        row([
+            &text(job.job_id.as_deref()),
+            &text(job.status.as_ref().map(JobStatus::as_str)),
+            &text(job.charge_mode.as_ref().map(dbss_jobs::ChargeMode::as_str)),
+            &job.begin_time.map_or("-".to_string(), rfc3339),
+            &duration,
+            &text(job.server_name.as_deref()),
+            &text(Some(error.join(": ")).filter(|error| !error.is_empty()).as_deref()),
+        ])?;
     }
-    out.flush()?;
-    Ok(())
+    writeln!(out, "{} job(s)", jobs.len())?;
+    Ok(out.flush()?)
 }
 
 /// A server's text as one line on a terminal: control characters and the characters that reorder
