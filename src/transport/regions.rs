@@ -183,19 +183,6 @@ mod tests {
     }
 
     #[test]
-    fn what_pythons_yaml_dump_writes() {
-        // yaml.dump({"DBSS": [...]}): items at column 0, keys in alphabetical order.
-        let text = "'DBSS':\n- endpoint: https://a.example.com\n  id: cn-north-4\n- endpoints:\n  - https://b.example.com\n  - https://c.example.com\n  id: r2\nECS:\n- endpoint: https://ecs.example.com\n  id: cn-north-4\n";
-        let entries = parse(text).unwrap();
-        let found: Vec<(&str, &str, usize)> = entries
-            .iter()
-            .map(|e| (e.service.as_str(), e.id.as_str(), e.endpoints.len()))
-            .collect();
-        assert_eq!(found, [("DBSS", "cn-north-4", 1), ("DBSS", "r2", 2), ("ECS", "cn-north-4", 1)]);
-        assert_eq!(entries[1].endpoints[1], "https://c.example.com");
-    }
-
-    #[test]
     fn anything_else_names_its_line() {
         for (text, line) in [
             ("DBSS\n", 1),
