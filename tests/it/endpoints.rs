@@ -127,9 +127,11 @@ fn a_regions_file_written_by_pythons_yaml_dump_is_read() {
     let server = Server::json(200, JOBS);
     let dir = TempDir::new("regions-yaml-dump");
     // As `yaml.dump({"DBSS": [{"id": ..., "endpoint": ...}]})` writes it: items at column 0,
-    // keys in alphabetical order; the service key quoted, as some writers do.
+    // keys in alphabetical order; the service key quoted, as some writers do. The ECS entry is not
+    // DBSS's: my-private-3 stays unknown.
     let text = format!(
-        "'DBSS':\n- endpoint: {}\n  id: my-private-1\n- endpoints:\n  - {}\n  id: my-private-2\n",
+        "'DBSS':\n- endpoint: {}\n  id: my-private-1\n- endpoints:\n  - {}\n  id: my-private-2\n\
+         ECS:\n- endpoint: https://ecs.example.com\n  id: my-private-3\n",
         server.url(),
         server.url()
     );
