@@ -89,38 +89,34 @@ pub struct ResponseInfo<'a> {
     pub(crate) proxy: Option<&'a str>,
     pub(crate) attempt: u32,
     pub(crate) elapsed: Duration,
-    pub(crate) outcome: Result<HookView, &'a Error>,
-}
-
-/// The parts of an answer a hook sees.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct HookView {
-    pub(crate) status: u16,
+    /// The status, or the error that took the answer's place.
+    pub(crate) status: Result<u16, &'a Error>,
+    /// The answer's headers, request id and body size, as a hook may see them.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) request_id: Option<String>,
-    pub(crate) body_len: usize,
+    pub(crate) body_len: Option<usize>,
 }
 
 impl ResponseInfo<'_> {
     /// The HTTP status, or the error when no answer came (a transport failure, a body that could
     /// not be read).
     pub fn status(&self) -> Result<u16, &Error> {
-        self.outcome.as_ref().map(|answer| answer.status).map_err(|error| *error)
+        self.status
     }
 
     /// The answer's headers; empty when no answer came.
     pub fn headers(&self) -> &[(String, String)] {
-        self.outcome.as_ref().map_or(&[], |answer| answer.headers.as_slice())
+        &self.headers
     }
 
     /// The answer's `X-Request-Id`.
     pub fn request_id(&self) -> Option<&str> {
-        self.outcome.as_ref().ok().and_then(|answer| answer.request_id.as_deref())
+        self.request_id.as_deref()
     }
 
     /// The size of the body read, in bytes (error bodies are read up to 64 KiB).
     pub fn body_len(&self) -> Option<usize> {
-        self.outcome.as_ref().ok().map(|answer| answer.body_len)
+        self.body_len
     }
 
     /// From sending the request to the end of the body.
@@ -182,14 +178,12 @@ impl fmt::Display for ResponseInfo<'_> {
         if let Some(proxy) = self.proxy {
             write!(f, " via proxy {proxy}")?;
         }
-        match &self.outcome {
-            Ok(answer) => write!(
-                f,
-                " -> {}, {} bytes, {millis} ms, request id {}",
-                answer.status,
-                answer.body_len,
-                answer.request_id.as_deref().unwrap_or("-")
-            ),
+        let request_id = self.request_id.as_deref().unwrap_or("-");
+        match self.status {
+            Ok(status) => {
+                let bytes = self.body_len.unwrap_or_default();
+                write!(f, " -> {status}, {bytes} bytes, {millis} ms, request id {request_id}")
+            }
             Err(error) => write!(f, " -> {error}, {millis} ms"),
         }
     }

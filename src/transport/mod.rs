@@ -25,7 +25,7 @@ use crate::builder::RootCertificates;
 use crate::env::Environment;
 use crate::error::{Error, Resend, TransportKind};
 use crate::gateway::Answer;
-use crate::hooks::{HookView, Hooks, RequestInfo, ResponseInfo};
+use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
 use crate::redact::Secrets;
 use crate::source::Source;
 
@@ -163,19 +163,17 @@ impl Transport {
         if !self.hooks.wants_responses() {
             return result;
         }
-        let outcome = result.as_ref().map(|answer| HookView {
-            status: answer.status,
-            headers: answer.shown_headers(),
-            request_id: answer.request_id(),
-            body_len: answer.body().len(),
-        });
+        let answer = result.as_ref().ok();
         self.hooks.response(&ResponseInfo {
             method: request.method,
             url: request.url,
             proxy,
             attempt: request.attempt,
             elapsed: started.elapsed(),
-            outcome,
+            status: result.as_ref().map(|answer| answer.status),
+            headers: answer.map(Answer::shown_headers).unwrap_or_default(),
+            request_id: answer.and_then(Answer::request_id),
+            body_len: answer.map(|answer| answer.body().len()),
         });
         result
     }
