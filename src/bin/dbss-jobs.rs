@@ -5,6 +5,7 @@
 //! each request with this crate's own signer (a check of the request's shape, not of the signer:
 //! that is what the official vectors and Huawei's signer are for).
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -535,6 +536,9 @@ fn report_failed(jobs: &[Job]) -> Option<Failure> {
     (!failed.is_empty()).then_some(Failure::JobsFailed(failed.len()))
 }
 
+/// The most statuses the progress line names.
+const STATUSES_SHOWN: usize = 6;
+
 /// The progress line on stderr: rewritten in place on a terminal, one line per poll otherwise.
 struct ProgressLine<'a> {
     resource_id: &'a str,
@@ -561,16 +565,17 @@ impl<'a> ProgressLine<'a> {
             let id = one_line(self.resource_id);
             return self.write(&format!("{}: no job listed for {id} yet", self.waited()));
         }
-        let mut counts: Vec<(&str, usize)> = Vec::new();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for job in jobs {
-            let status = job.status.as_ref().map_or("-", |s| s.as_str());
-            match counts.iter_mut().find(|(name, _)| *name == status) {
-                Some((_, count)) => *count += 1,
-                None => counts.push((status, 1)),
-            }
+            *counts.entry(job.status.as_ref().map_or("-", JobStatus::as_str)).or_default() += 1;
         }
-        let summary: Vec<String> =
-            counts.iter().map(|(name, count)| format!("{count} {}", one_line(name))).collect();
+        // One short line, however many statuses the service invents.
+        let shown = counts.iter().take(STATUSES_SHOWN);
+        let mut summary: Vec<String> =
+            shown.map(|(name, count)| format!("{count} {}", one_line(name))).collect();
+        if counts.len() > STATUSES_SHOWN {
+            summary.push(format!("{} other statuses", counts.len() - STATUSES_SHOWN));
+        }
         let line = format!(
             "{}: {} job(s){}{}",
             self.waited(),

@@ -924,3 +924,19 @@ fn the_demo_is_a_test_bed_for_what_a_pipeline_must_handle() {
     assert!(demo.scenarios.contains("exit 6"), "{}", demo.scenarios);
     check_exit(&run(&["--endpoint", "http://127.0.0.1:1", "demo-success"], &[]), 6);
 }
+
+#[test]
+fn the_progress_line_stays_one_short_line_whatever_the_statuses() {
+    // 20,000 jobs, each with a status of its own: the line names a few and counts the rest (it
+    // counted them by a linear search per job before, and grew with every status).
+    let jobs: Vec<String> =
+        (0..20_000).map(|i| format!(r#"{{"job_id":"j{i}","status":"S{i}"}}"#)).collect();
+    let body = format!(r#"{{"jobs":[{}]}}"#, jobs.join(","));
+    let server = Server::json(200, Box::leak(body.into_boxed_str()));
+    let output = wait_with_the_cli(&server, "r", "1");
+    check_exit(&output, 4);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let progress = stderr.lines().find(|line| line.contains("job(s)")).expect("a progress line");
+    assert!(progress.len() < 200, "{progress}");
+    assert!(progress.ends_with("19994 other statuses"), "{progress}");
+}
