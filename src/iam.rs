@@ -106,7 +106,15 @@ impl Client {
         let (answer, tally) =
             self.send(&target, deadline).map_err(|error| error.in_context(context()))?;
         let result = match answer.is_success() {
+            // The id goes into URLs, headers and `--check`: one that holds a secret of the request
+            // (an IAM that echoes the security token) or a character no id has is refused.
             true => project_from_body(region, answer.body())
+                .and_then(|id| match answer.show(&id) == id {
+                    true => Ok(id),
+                    false => Err("IAM named a project id that holds a secret of the request, or \
+                                  a character no id has"
+                        .to_string()),
+                })
                 .map_err(|message| answer.unusable(&message)),
             false => Err(answer.error()),
         };

@@ -25,7 +25,8 @@ pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 pub(crate) const SHOWN_CHARS: usize = 512;
 
 /// Headers whose values are secrets, in lower case.
-const SECRET_HEADERS: [&str; 3] = ["x-security-token", "x-auth-token", "x-metadata-token"];
+const SECRET_HEADERS: [&str; 4] =
+    ["x-security-token", "x-auth-token", "x-metadata-token", "proxy-authorization"];
 
 /// A header value as it may be shown: secret headers whole, the `Authorization` signature.
 pub(crate) fn header(name: &str, value: &str) -> String {

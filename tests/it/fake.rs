@@ -234,3 +234,18 @@ fn a_dotted_resource_is_its_own_unless_scripts_are_per_client() {
     fake.script_per_client();
     assert_eq!(client.get_jobs("db.tag").unwrap().len(), 1);
 }
+
+#[test]
+fn a_proxys_authorization_is_redacted_in_what_the_fake_records() {
+    // The fake serves as the proxy too: an http:// target through an HTTP proxy carries
+    // Proxy-Authorization (base64 of user:password) in the request the fake records.
+    let fake = FakeDbss::start().unwrap();
+    let port = fake.url().rsplit(':').next().unwrap().to_string();
+    let proxy = format!("http://alice:S3cretProxyPassw0rd@127.0.0.1:{port}");
+    let client = fake.client().project_id("p").proxy(proxy).build().unwrap();
+    let _ = client.get_jobs("r");
+    let shown = format!("{:?}", fake.requests());
+    assert!(shown.contains("Proxy-Authorization"), "{shown}");
+    // base64("alice:S3cretProxyPassw0rd"), without its padding.
+    assert!(!shown.contains("YWxpY2U6UzNjcmV0UHJveHlQYXNzdzByZA"), "{shown}");
+}

@@ -56,3 +56,36 @@ fn the_iam_cache_does_not_serve_another_secret_key() {
     assert_eq!(error.status(), Some(401), "{error}");
     assert_eq!(iam.requests().len(), 2);
 }
+
+#[test]
+fn a_project_id_that_echoes_the_security_token_is_refused_unsent_and_unshown() {
+    use dbss_jobs::fake::FakeDbss;
+    use std::sync::{Arc, Mutex};
+    const TOKEN: &str = "SECURITYTOKENCANARY0123456789abcdefXYZ";
+    let fake = FakeDbss::start().unwrap();
+    fake.add_project("cn-north-4", TOKEN);
+    let credentials = Credentials::new(FakeDbss::ACCESS_KEY, FakeDbss::SECRET_KEY)
+        .unwrap()
+        .with_security_token(TOKEN)
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let client = fake
+        .client()
+        .auth(credentials)
+        .on_request(move |request| log.lock().unwrap().push(request.to_string()))
+        .build()
+        .unwrap();
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!(error.kind(), dbss_jobs::ErrorKind::Decode, "{error}");
+    let lines = client.check(Some("r")).unwrap();
+    let mut shown: Vec<String> = lines.iter().map(|line| line.text.clone()).collect();
+    shown.push(format!("{error} {error:?}"));
+    shown.extend(seen.lock().unwrap().iter().cloned());
+    for text in shown {
+        assert!(!text.contains(&TOKEN[..12]), "{text}");
+    }
+    // No request carried the echoed id.
+    assert!(fake.requests().iter().all(|request| !request.target.contains(&TOKEN[..12])));
+    assert!(fake.requests().iter().all(|request| !request.target.contains("/dbss/audit/")));
+}
