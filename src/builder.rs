@@ -413,9 +413,10 @@ impl ClientBuilder {
                 Ok((endpoints.map_err(|e| e.named_by(&source))?, source))
             }
             None => Err(Error::invalid_input(format!(
-                "no region or endpoint given (ClientBuilder::region, {}, or \
-                 ClientBuilder::endpoint)",
-                Var::Region.name()
+                "no region or endpoint given ({}, {}, or {})",
+                self.given("ClientBuilder::region"),
+                Var::Region.name(),
+                self.given("ClientBuilder::endpoint")
             ))),
         }
     }

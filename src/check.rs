@@ -290,7 +290,7 @@ pub(crate) struct Provenance {
     /// Other credentials that are set and not used, in words.
     pub(crate) ignored: Option<String>,
     pub(crate) project_id: Option<Source>,
-    /// `None` without a region (no IAM endpoint at all).
+    /// `None` when there is no IAM endpoint (no region, and none configured).
     pub(crate) iam_endpoint: Option<Source>,
 }
 

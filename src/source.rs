@@ -16,6 +16,8 @@ pub(crate) enum Source {
     Var(String),
     /// A line of a file (the profile file, the regions file).
     Line(PathBuf, usize),
+    /// A source reached through a setting: `--profile-file` and the file's line.
+    Via(Box<Source>, Box<Source>),
     /// A service the client asked, in words: `the ECS metadata service at URL`.
     LookedUp(String),
     /// Nothing configured it: what the client fell back on, in words.
@@ -58,6 +60,7 @@ impl fmt::Display for Source {
                 write!(f, "{words}")
             }
             Source::Line(path, line) => write!(f, "{} line {line}", path.display()),
+            Source::Via(setting, source) => write!(f, "{setting} {source}"),
         }
     }
 }

@@ -57,12 +57,11 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
 pub(crate) fn format_http_date(time: SystemTime) -> String {
     let utc = time::OffsetDateTime::from(time);
     let weekday = utc.weekday().to_string();
-    let month = utc.month().to_string();
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         weekday.get(..3).unwrap_or_default(),
         utc.day(),
-        month.get(..3).unwrap_or_default(),
+        MONTHS[usize::from(u8::from(utc.month())) - 1],
         utc.year(),
         utc.hour(),
         utc.minute(),

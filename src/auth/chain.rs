@@ -201,6 +201,9 @@ fn from_profile(
         Some((token, at)) => credentials.with_token_from(token.clone(), &line(*at))?,
         None => credentials,
     };
-    let from = line(ak_line);
+    let from = match by {
+        Some(setting) => Source::Via(Box::new(setting.clone()), Box::new(line(ak_line))),
+        None => line(ak_line),
+    };
     Ok(Some(Found { auth: Auth::AkSk(credentials), from, profile: Some((path, profile)) }))
 }

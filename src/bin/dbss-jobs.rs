@@ -53,7 +53,7 @@ OPTIONS
   --serve              with --demo: keep the fake running; stdout gets export lines to source
                        (every region's endpoint, IAM, region, AK, SK, project id: see the
                        README for a recipe), stderr the resource ids it serves (demo-success,
-                       demo-fail, demo-refused, ...), each with what it does and its exit code
+                       demo-fail, demo-refused, ...), each with what it does
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version (-h wins when both are given)
 
@@ -379,6 +379,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Options that would be accepted and then ignored are refused: the user meant something.
 fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), String> {
+    if seen.contains(&"--serve") && !args.demo {
+        return Err("--serve does nothing without --demo".to_string());
+    }
     let wait_timeout = args.timeout.unwrap_or(DEFAULT_WAIT);
     if let Some(interval) = args.interval
         && interval > wait_timeout
@@ -391,8 +394,7 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
     }
     let demo_settings = &["--endpoint", "--region", "--project-id", "--profile-file", "--ca-file"];
     // Which options do nothing, when, and why.
-    let rules: [(&[&str], bool, &str); 5] = [
-        (&["--serve"], !args.demo, "without --demo"),
+    let rules: [(&[&str], bool, &str); 4] = [
         (&["--wait", "--json", "--demo", "--serve", "--interval"], args.check, "with --check"),
         (&["--interval"], !args.wait, "without --wait"),
         (demo_settings, args.demo, "with --demo (it uses its own fake)"),

@@ -135,7 +135,7 @@ impl Endpoint {
         if authority.contains('@') {
             return Err(bad("must not contain user info"));
         }
-        let (host, port) = host_of(authority).ok_or_else(|| bad("has no valid host"))?;
+        let (host, port) = host_of(authority).ok_or_else(|| bad("has no valid host and port"))?;
         match scheme.as_str() {
             "https" => {}
             "http" if plain_http_ok(host) => {}
@@ -204,7 +204,14 @@ fn host_of(authority: &str) -> Option<(&str, Option<u16>)> {
     } else {
         authority.split_once(':').map_or((authority, None), |(host, port)| (host, Some(port)))
     };
-    let port = port.map(str::parse::<u16>).transpose().ok()?;
+    // Digits as the Host header will carry them, signed: no sign, no leading zero, not 0.
+    let port = match port {
+        Some(text) if text.starts_with('0') || !text.bytes().all(|b| b.is_ascii_digit()) => {
+            return None;
+        }
+        Some(text) => Some(text.parse::<u16>().ok()?),
+        None => None,
+    };
     let valid_name =
         host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
     (!host.is_empty() && valid_name).then_some((host, port))
@@ -263,6 +270,11 @@ mod tests {
             "https://",
             "https://a b",
             "https://host:99999",
+            "https://host:+443",
+            "https://host:0443",
+            "https://host:0",
+            "https://host:",
+            "https://[::1]:+1",
             "https://host/path",
             "https://host?q",
             "https://user@host",

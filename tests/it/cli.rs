@@ -583,11 +583,11 @@ fn cli_values_after_an_equals_sign_and_bundled_short_flags() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.matches("> canonical request:").count(), 1, "{stderr}");
     // -V and -h together: the manual (help wins), not an error.
-    for both in ["-Vh", "-hV"] {
-        let output = get_jobs().arg(both).output().unwrap();
+    for both in [&["-Vh"][..], &["-hV"], &["-V", "--help"], &["--version", "-h", "r"]] {
+        let output = get_jobs().args(both).output().unwrap();
         check_exit(&output, 0);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.contains("EXIT CODES"), "{both}: {stdout}");
+        assert!(stdout.contains("EXIT CODES"), "{both:?}: {stdout}");
     }
     let version = get_jobs().args(["-V", "r"]).output().unwrap();
     check_exit(&version, 0);
@@ -893,6 +893,17 @@ fn check_says_where_each_setting_came_from_in_the_users_words() {
     ] {
         assert!(stdout.contains(wanted), "{wanted:?} not in {stdout}");
     }
+    // A profile named by the option: the option, the file and the AK's line.
+    let dir = crate::support::TempDir::new("cli-check-profile");
+    let profile = dir.write("credentials", "[basic]\nak = CLI-PROFILE-AK\nsk = s\n");
+    let output = get_jobs()
+        .args(["--check", "--endpoint", &server.url(), "--project-id", "p", "r"])
+        .arg("--profile-file")
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let wanted = format!("from --profile-file {} line 2", profile.display());
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&wanted), "{output:?}");
 }
 
 #[test]
