@@ -204,8 +204,6 @@ pub(crate) struct Answer {
     secrets: Secrets,
     /// The canonical request that was signed, for a signed request.
     signed: Option<String>,
-    /// What the request carried that a 401 may be about.
-    carried: Carried,
 }
 
 impl Answer {
@@ -227,14 +225,10 @@ impl Answer {
             false => error_body(&body),
         };
         let message = error_body.error_msg.as_deref().unwrap_or_default();
-        let carried = Carried::of(signed);
         // Only a 401's text is read for its reason (a success body may be megabytes).
-        let auth_failure = (status == 401)
-            .then(|| {
-                let text = String::from_utf8_lossy(&body).to_ascii_lowercase();
-                auth_failure(&text, carried)
-            })
-            .flatten();
+        let text = || String::from_utf8_lossy(&body).to_ascii_lowercase();
+        let auth_failure =
+            (status == 401).then(|| auth_failure(&text(), Carried::of(signed))).flatten();
         let said = Said {
             error_code: error_body.error_code.clone(),
             auth_failure,
@@ -258,7 +252,6 @@ impl Answer {
             error_body,
             secrets: secrets.clone(),
             signed: signed.map(str::to_string),
-            carried,
         }
     }
 
@@ -323,7 +316,7 @@ impl Answer {
         let mismatch = signed
             .zip(self.said.canonical_echo.as_deref())
             .map(|(ours, echo)| self.mismatch(ours, echo));
-        let note = match (&mismatch, failure, self.carried) {
+        let note = match (&mismatch, failure, Carried::of(self.signed.as_deref())) {
             (Some(mismatch), _, _) => Some(mismatch.explain()),
             // It carried its security token: the token is not the cause.
             (None, Some(AuthFailure::UnknownAccessKey), Carried::Signature { security_token: true }) => {

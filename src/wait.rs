@@ -62,16 +62,6 @@ pub enum Progress<'a> {
     },
 }
 
-impl Progress<'_> {
-    /// The jobs of an answered poll.
-    pub fn jobs(&self) -> Option<&[Job]> {
-        match self {
-            Progress::Listed(jobs) => Some(jobs),
-            Progress::Failed { .. } => None,
-        }
-    }
-}
-
 impl Client {
     /// Polls until every job of the instance has finished, calling `progress` after each poll
     /// (answered or failed); returns the final jobs. Check them for

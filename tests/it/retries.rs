@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use dbss_jobs::{Client, Credentials, ErrorKind, JobStatus, JobsPath, RetryPolicy, WaitOptions};
+use dbss_jobs::{
+    Client, Credentials, ErrorKind, JobStatus, JobsPath, Progress, RetryPolicy, WaitOptions,
+};
 
 use crate::support::{After, Reply, Server, closed_port, respond, sequence};
 
@@ -178,7 +180,11 @@ fn wait_follows_init_running_success() {
     ]);
     let mut seen = Vec::new();
     let jobs = client(&server.url())
-        .wait_for_jobs("r", fast(), |progress| seen.extend(progress.jobs().map(<[_]>::len)))
+        .wait_for_jobs("r", fast(), |progress| {
+            if let Progress::Listed(jobs) = progress {
+                seen.push(jobs.len());
+            }
+        })
         .unwrap();
     assert_eq!(seen, [0, 1, 2, 2]);
     assert!(jobs.iter().all(|job| job.status == Some(JobStatus::Success)));
