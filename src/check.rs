@@ -139,7 +139,12 @@ impl Client {
             AuthSource::Fixed(auth) => match auth.as_ref() {
                 Auth::AkSk(credentials) => (
                     format!("access key {}", masked(credentials.access_key())),
-                    credentials.oddity(),
+                    credentials.odd_key().map(|key| {
+                        format!(
+                            "note: the {key} has a character Huawei's keys never have (they are \
+                             letters and digits): was it copied whole?"
+                        )
+                    }),
                 ),
                 Auth::Token(_) => ("an IAM token".to_string(), None),
             },
@@ -148,7 +153,7 @@ impl Client {
             }
         };
         let mut text = format!("{who}, {}", config.provenance.credentials.origin());
-        for note in [config.provenance.ignored.as_deref(), odd].into_iter().flatten() {
+        for note in [config.provenance.ignored.as_deref(), odd.as_deref()].into_iter().flatten() {
             text.push_str("; ");
             text.push_str(note);
         }

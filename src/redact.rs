@@ -1,14 +1,8 @@
 //! What a secret is and how it is hidden: the one place that writes `** redacted **`.
 //!
-//! The rule: decisions (error codes, the newer-path fallback, predicates, clock skew) are made on
-//! an answer as it was received; only what is shown (`Display`, `Debug`, hooks, the CLI) is
-//! scrubbed. Every text that came from a server is shown scrubbed of the secrets its request
-//! carried, with control characters escaped and its length bounded, so that it is one line that
-//! cannot forge another or move a terminal's cursor.
-//!
-//! Secrets shorter than [`MIN_SCRUBBED_LEN`] characters are not searched for in server text: they
-//! would match ordinary words and codes (a proxy password `1` would turn `APIGW.0101` into
-//! nonsense). Secret headers and URL passwords are redacted by position whatever their length.
+//! Decisions are made on an answer as it was received; only what is shown (`Display`, `Debug`,
+//! hooks, the CLI) is scrubbed of the request's secrets, with control characters escaped and its
+//! length bounded: one line that cannot forge another or move a terminal's cursor.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -18,7 +12,9 @@ use std::sync::{Arc, OnceLock};
 /// What a hidden secret reads as.
 pub(crate) const REDACTED: &str = "** redacted **";
 
-/// Shorter secrets are not searched for in server text (see the module docs).
+/// Shorter secrets are not searched for in server text: they would match ordinary words and
+/// codes (a proxy password `1` would garble `APIGW.0101`). Secret headers and URL passwords are
+/// redacted by position whatever their length.
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
 /// The most characters of one server text that are shown; the rest becomes `…`.

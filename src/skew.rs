@@ -1,13 +1,7 @@
-//! Recovery from a wrong local clock. The API gateway rejects a signature whose `X-Sdk-Date` is more
-//! than 15 minutes from its own clock (401 `APIGW.0301` "... signature expired"). VMs resumed from
-//! suspension, boards without a real-time clock and some CI containers run with wrong clocks.
-//!
-//! The gateway's clock is learned only from a signature-expired 401 (the `server time:` in its
-//! message, else its `Date`), never from answers that accepted a signature: a cache, a WAF or a
-//! TLS-inspecting proxy in front may send any `Date`. Every failed signature counts towards the
-//! AK's lockout (five in a row lock it for 5 minutes), so the client re-signs at most once in its
-//! life, and only when the correction (at most 24 hours) puts the signing time inside the
-//! gateway's window; once a corrected attempt expires too, the correction is dropped.
+//! Recovery from a wrong local clock, as the user docs' "A wrong clock" states it: the gateway's
+//! clock is learned only from a signature-expired 401, never from an accepted answer; the client
+//! re-signs at most once in its life (each failed signature counts toward the AK's lock), only
+//! when the capped correction can reach the gateway's window, and drops a correction that expired.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};

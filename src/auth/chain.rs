@@ -1,9 +1,6 @@
-//! The credential chain of the official SDKs: explicit credentials, then the environment, then the
-//! profile file, then (only when nothing else was found) the ECS metadata service. A profile file
-//! named to the builder comes before the environment: an explicit setting is the caller's word.
-//!
-//! Environment and profile are read when the client is built; the metadata service is asked
-//! lazily, on the first request, and again shortly before its temporary credentials expire.
+//! The credential chain of the official SDKs, in the order the user docs list: environment and
+//! profile are read when the client is built; the metadata service is asked lazily, on the first
+//! request, and again shortly before its temporary credentials expire.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -31,7 +31,7 @@ use crate::source::{Source, validate_secret};
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.
     from: Option<&'static str>,
-    oddity: Option<&'static str>,
+    odd_key: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
     keyed_hmac: Hmac<Sha256>,
@@ -70,19 +70,11 @@ impl Credentials {
         // HMAC takes keys of any length; the error branch cannot happen.
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
             .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
-        let odd = |key: &str| !key.bytes().all(|b| b.is_ascii_alphanumeric());
-        let oddity = if odd(&access_key) {
-            Some(
-                "note: the AK has a character Huawei's access keys never have (they are letters and digits): was it copied whole?",
-            )
-        } else if odd(secret_key) {
-            Some(
-                "note: the SK has a character Huawei's secret keys never have (they are letters and digits): was it copied whole?",
-            )
-        } else {
-            None
-        };
-        Ok(Credentials { from: None, oddity, access_key, keyed_hmac, security_token: None })
+        let keys = [("AK", access_key.as_str()), ("SK", secret_key)];
+        let odd_key =
+            keys.into_iter().find(|(_, key)| !key.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let odd_key = odd_key.map(|(name, _)| name);
+        Ok(Credentials { from: None, odd_key, access_key, keyed_hmac, security_token: None })
     }
 
     /// Adds the security token of temporary credentials; it is sent and signed as `X-Security-Token`.
@@ -152,10 +144,10 @@ impl Credentials {
         self.security_token.as_deref()
     }
 
-    /// A character Huawei's keys never have, in words, for `--check`: its AKs are 20 letters
-    /// and digits, its SKs 40 (a key copied with a stray character signs and is refused).
-    pub(crate) fn oddity(&self) -> Option<&'static str> {
-        self.oddity
+    /// `AK` or `SK` when it has a character Huawei's keys never have, for `--check`: its AKs are
+    /// 20 letters and digits, its SKs 40 (a key copied with a stray character signs and is refused).
+    pub(crate) fn odd_key(&self) -> Option<&'static str> {
+        self.odd_key
     }
 }
 

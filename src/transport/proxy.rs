@@ -1,9 +1,5 @@
-//! Which proxy, if any, carries a request.
-//!
-//! The proxy variables are read through the client's [`Environment`] (so `.environment(vars)`
-//! isolates them too), as Python's requests (which the official Python SDK uses) and curl read
-//! them: for an `https://` target `HTTPS_PROXY`, then `https_proxy`, then `ALL_PROXY`,
-//! `all_proxy`; for an `http://` target the same with `HTTP_PROXY`. ureq is told the answer for
+//! Which proxy, if any, carries a request, decided as the user docs' table says from the client's
+//! [`Environment`] (the order below is Python's requests' and curl's). ureq is told the answer for
 //! every request: it never reads the process environment for this crate.
 
 use std::fmt;
@@ -14,6 +10,8 @@ use crate::error::Error;
 use crate::redact;
 use crate::transport::Endpoint;
 
+/// Read in this order for an `https://` target, the first that is set winning; `HTTP_` for
+/// `http://` likewise.
 const HTTPS_VARIABLES: [Var; 4] =
     [Var::HttpsProxy, Var::HttpsProxyLower, Var::AllProxy, Var::AllProxyLower];
 const HTTP_VARIABLES: [Var; 4] =
