@@ -1,10 +1,6 @@
-//! Hooks that see every request and response on the wire, as Huawei's SDKs' HTTP handlers do:
-//! one call per attempt (retries, the newer-path fallback, the IAM project lookup and the ECS
-//! metadata requests included), with every secret replaced by `** redacted **`.
-//!
-//! A hook that panics is contained: the panic is caught where the hook is called, the default
-//! panic hook prints it, and the call goes on as if the hook had returned. (With `panic = "abort"`
-//! the process ends, as every panic does there.) No lock is held while a hook runs.
+//! Hooks that see every attempt on the wire, as Huawei's SDKs' HTTP handlers do (which attempts:
+//! [`ClientBuilder::on_request`](crate::ClientBuilder::on_request)), secrets redacted. No lock is
+//! held while a hook runs.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,6 +11,10 @@ use crate::error::Error;
 use crate::redact;
 
 /// A request about to be sent, as a hook sees it.
+///
+/// A hook that panics is contained: the panic is caught where the hook is called, the default
+/// panic hook prints it, and the call goes on as if the hook had returned (with `panic = "abort"`
+/// the process ends, as every panic does there).
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
     pub(crate) method: &'static str,
