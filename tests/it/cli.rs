@@ -471,6 +471,8 @@ fn cli_missing_credentials_exit_2_when_the_metadata_step_fails() {
 fn cli_options_that_would_do_nothing_are_refused() {
     for args in [
         &["--serve", "r"][..],
+        // The first refusal wins: --serve without --demo, before --interval's length.
+        &["--serve", "--interval", "2", "--timeout", "1", "r"],
         &["--interval", "1", "--endpoint", "http://127.0.0.1:9", "r"],
         &["--demo", "--region", "cn-north-4"],
         &["--demo", "--serve", "--json"],
