@@ -263,8 +263,8 @@ const REGION: &str = "cn-north-4";
 impl FakeDbss {
     /// The AK the fake accepts.
     pub const ACCESS_KEY: &'static str = "FAKEDBSSACCESSKEY001";
-    /// The SK that goes with it.
-    pub const SECRET_KEY: &'static str = "fake-dbss-secret-key-not-a-real-one";
+    /// The SK that goes with it: 40 letters and digits, as Huawei's are.
+    pub const SECRET_KEY: &'static str = "FakeDbssSecretKeyNotARealOne000000000000";
     /// The IAM token the fake accepts as `X-Auth-Token`.
     pub const IAM_TOKEN: &'static str = "fake-dbss-iam-token";
     /// The project id the IAM lookup answers.

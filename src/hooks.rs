@@ -215,7 +215,7 @@ impl Hooks {
             let _ = std::io::Write::write_all(&mut std::io::stderr(), info.to_string().as_bytes());
         }
         if let Some(hook) = &self.on_request {
-            let _ = catch_unwind(AssertUnwindSafe(|| hook(info)));
+            contained(|| hook(info));
         }
     }
 
@@ -225,8 +225,16 @@ impl Hooks {
                 std::io::Write::write_all(&mut std::io::stderr(), format!("{info}\n").as_bytes());
         }
         if let Some(hook) = &self.on_response {
-            let _ = catch_unwind(AssertUnwindSafe(|| hook(info)));
+            contained(|| hook(info));
         }
+    }
+}
+
+/// Runs a hook with its panic caught. The panic's payload is forgotten, not dropped: a payload
+/// whose `Drop` panics would otherwise escape into the call.
+fn contained(hook: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(hook)) {
+        std::mem::forget(payload);
     }
 }
 

@@ -112,7 +112,7 @@ impl Client {
                 .and_then(|id| match answer.show(&id) == id {
                     true => Ok(id),
                     false => Err("IAM named a project id that holds a secret of the request, or \
-                                  a character no id has"
+                                  a character no id has; pass a project id"
                         .to_string()),
                 })
                 .map_err(|message| answer.unusable(&message)),

@@ -2,7 +2,7 @@
 //! profile are read when the client is built; the metadata service is asked lazily, on the first
 //! request, and again shortly before its temporary credentials expire.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -78,7 +78,8 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
     let (auth, credentials_from) = match found {
         Some(Found { auth, profile, from }) => {
             if let Some((path, profile)) = profile {
-                let with_line = |(value, line)| (value, Source::Line(path.clone(), line));
+                let named_by = settings.profile_file.map(|_| &settings.profile_given_by);
+                let with_line = |(value, line)| (value, profile_line(&path, line, named_by));
                 project_id = project_id.or(profile.project_id.map(with_line));
                 iam_endpoint = iam_endpoint.or(profile.iam_endpoint.map(with_line));
             }
@@ -178,7 +179,7 @@ fn from_profile(
         tried.push(format!("profile file {} (not found)", path.display()));
         return Ok(None);
     };
-    let line = |line: usize| Source::Line(path.clone(), line);
+    let line = |line: usize| profile_line(&path, line, by);
     let (credentials, ak_line) = match (&profile.ak, &profile.sk) {
         (Some((ak, ak_line)), Some((sk, sk_line))) => {
             (Credentials::checked(ak, sk, &line(*ak_line), &line(*sk_line))?, *ak_line)
@@ -198,9 +199,15 @@ fn from_profile(
         Some((token, at)) => credentials.with_token_from(token.clone(), &line(*at))?,
         None => credentials,
     };
-    let from = match by {
-        Some(setting) => Source::Via(Box::new(setting.clone()), Box::new(line(ak_line))),
-        None => line(ak_line),
-    };
+    let from = line(ak_line);
     Ok(Some(Found { auth: Auth::AkSk(credentials), from, profile: Some((path, profile)) }))
+}
+
+/// A line of the profile file, named through the setting that named the file, if one did.
+fn profile_line(path: &Path, line: usize, named_by: Option<&Source>) -> Source {
+    let at = Source::Line(path.to_path_buf(), line);
+    match named_by {
+        Some(setting) => Source::Via(Box::new(setting.clone()), Box::new(at)),
+        None => at,
+    }
 }

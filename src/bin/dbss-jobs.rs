@@ -379,22 +379,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Options that would be accepted and then ignored are refused: the user meant something.
 fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), String> {
-    if seen.contains(&"--serve") && !args.demo {
-        return Err("--serve does nothing without --demo".to_string());
-    }
-    let wait_timeout = args.timeout.unwrap_or(DEFAULT_WAIT);
-    if let Some(interval) = args.interval
-        && interval > wait_timeout
-    {
-        return Err(format!(
-            "--interval {} s is longer than --timeout {} s: the wait would poll once",
-            interval.as_secs_f64(),
-            wait_timeout.as_secs_f64()
-        ));
-    }
     let demo_settings = &["--endpoint", "--region", "--project-id", "--profile-file", "--ca-file"];
-    // Which options do nothing, when, and why.
-    let rules: [(&[&str], bool, &str); 4] = [
+    // Which options do nothing, when, and why; the first that applies is said.
+    let rules: [(&[&str], bool, &str); 5] = [
+        (&["--serve"], !args.demo, "without --demo"),
         (&["--wait", "--json", "--demo", "--serve", "--interval"], args.check, "with --check"),
         (&["--interval"], !args.wait, "without --wait"),
         (demo_settings, args.demo, "with --demo (it uses its own fake)"),
@@ -406,7 +394,19 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
             return Err(format!("{flag} does nothing {why}"));
         }
     }
-    Ok(())
+    // Past the rules, an --interval comes with --wait.
+    let (timeout, whose) = match args.timeout {
+        Some(timeout) => (timeout, "--timeout"),
+        None => (DEFAULT_WAIT, "the default wait"),
+    };
+    match args.interval {
+        Some(interval) if interval > timeout => Err(format!(
+            "--interval {} s is longer than {whose} of {} s: the wait would poll once",
+            interval.as_secs_f64(),
+            timeout.as_secs_f64()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A number of seconds: at least 1 ms (smaller values would round to no time at all), at most a
@@ -571,12 +571,15 @@ impl<'a> ProgressLine<'a> {
         for job in jobs {
             *counts.entry(job.status.as_ref().map_or("-", JobStatus::as_str)).or_default() += 1;
         }
-        // One short line, however many statuses the service invents.
+        // One short line, however many statuses the service invents: the commonest first, each
+        // name cut short.
+        let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+        counts.sort_by(|(a, a_count), (b, b_count)| b_count.cmp(a_count).then(a.cmp(b)));
         let shown = counts.iter().take(STATUSES_SHOWN);
         let mut summary: Vec<String> =
-            shown.map(|(name, count)| format!("{count} {}", one_line(name))).collect();
+            shown.map(|(name, count)| format!("{count} {}", escaped(name, 40))).collect();
         if counts.len() > STATUSES_SHOWN {
-            summary.push(format!("{} other statuses", counts.len() - STATUSES_SHOWN));
+            summary.push(format!("{} other status(es)", counts.len() - STATUSES_SHOWN));
         }
         let line = format!(
             "{}: {} job(s){}{}",

@@ -135,7 +135,9 @@ impl Endpoint {
         if authority.contains('@') {
             return Err(bad("must not contain user info"));
         }
-        let (host, port) = host_of(authority).ok_or_else(|| bad("has no valid host and port"))?;
+        let (host, port) = host_of(authority).ok_or_else(|| {
+            bad("has no valid host, or a port that is not 1 to 65535 in plain digits")
+        })?;
         match scheme.as_str() {
             "https" => {}
             "http" if plain_http_ok(host) => {}

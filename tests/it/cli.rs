@@ -897,15 +897,18 @@ fn check_says_where_each_setting_came_from_in_the_users_words() {
     }
     // A profile named by the option: the option, the file and the AK's line.
     let dir = crate::support::TempDir::new("cli-check-profile");
-    let profile = dir.write("credentials", "[basic]\nak = CLI-PROFILE-AK\nsk = s\n");
+    let profile =
+        dir.write("credentials", "[basic]\nak = CLI-PROFILE-AK\nsk = s\nproject_id = p9\n");
     let output = get_jobs()
-        .args(["--check", "--endpoint", &server.url(), "--project-id", "p", "r"])
-        .arg("--profile-file")
+        .args(["--check", "--endpoint", &server.url(), "r", "--profile-file"])
         .arg(&profile)
         .output()
         .unwrap();
-    let wanted = format!("from --profile-file {} line 2", profile.display());
-    assert!(String::from_utf8_lossy(&output.stdout).contains(&wanted), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in [2, 4] {
+        let wanted = format!("from --profile-file {} line {line}", profile.display());
+        assert!(stdout.contains(&wanted), "{wanted:?} not in {stdout}");
+    }
 }
 
 #[test]
@@ -951,5 +954,17 @@ fn the_progress_line_stays_one_short_line_whatever_the_statuses() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let progress = stderr.lines().find(|line| line.contains("job(s)")).expect("a progress line");
     assert!(progress.len() < 200, "{progress}");
-    assert!(progress.ends_with("19994 other statuses"), "{progress}");
+    assert!(progress.ends_with("19994 other status(es)"), "{progress}");
+    // The commonest statuses are named, whatever their names sort like.
+    let mut jobs: Vec<String> = (0..7)
+        .map(|i| format!(r#"{{"job_id":"x{i}","status":"A{i}{}"}}"#, "é".repeat(300)))
+        .collect();
+    jobs.extend((0..100).map(|i| format!(r#"{{"job_id":"r{i}","status":"RUNNING"}}"#)));
+    let body = format!(r#"{{"jobs":[{}]}}"#, jobs.join(","));
+    let server = Server::json(200, Box::leak(body.into_boxed_str()));
+    let output = wait_with_the_cli(&server, "r", "1");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let progress = stderr.lines().find(|line| line.contains("job(s)")).expect("a progress line");
+    assert!(progress.contains(": 100 RUNNING, 1 A0"), "{progress}");
+    assert!(progress.chars().count() < 400, "{progress}");
 }

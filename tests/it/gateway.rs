@@ -277,7 +277,10 @@ fn check_says_where_the_iam_endpoint_comes_from() {
             builder().environment([("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.url())]),
             "from HUAWEICLOUD_SDK_IAM_ENDPOINT".to_string(),
         ),
-        (builder().profile_file(&profile), format!("from {} line 4", profile.display())),
+        (
+            builder().profile_file(&profile),
+            format!("from ClientBuilder::profile_file {} line 4", profile.display()),
+        ),
     ];
     for (builder, from) in cases {
         let builder = match from.contains("credentials") {

@@ -262,3 +262,23 @@ fn response_hooks_see_status_headers_request_id_and_size() {
         [(Some(200), Some("req-fixed-1".to_string()), Some(11), true)]
     );
 }
+
+#[test]
+fn a_hook_whose_panic_payload_panics_when_dropped_is_still_contained() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("the payload's drop panics");
+        }
+    }
+    let server = Server::json(200, r#"{"jobs":[]}"#);
+    for hooked in [
+        crate::support::client(server.url()).on_request(|_| std::panic::panic_any(Bomb)),
+        crate::support::client(server.url()).on_response(|_| std::panic::panic_any(Bomb)),
+    ] {
+        let client = hooked.project_id("p").build().unwrap();
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.get_jobs("r")));
+        assert!(matches!(outcome, Ok(Ok(_))), "the panic escaped the call");
+    }
+}
