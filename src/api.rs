@@ -39,22 +39,21 @@ pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> Str
 /// Rejects ids that cannot name a resource, or that name one by mistake (white space at either
 /// end); odd but legal ones (inner spaces, unicode, `/`, `%`) pass.
 pub(crate) fn validate_id(what: &str, id: &str) -> Result<(), Error> {
-    if id.is_empty() {
-        return Err(Error::invalid_input(format!("{what} is empty")));
-    }
-    if id == "." || id == ".." {
-        return Err(Error::invalid_input(format!("{what} must not be {id:?}")));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::invalid_input(format!("{what} {id:?} contains a control character")));
-    }
-    if id.trim() != id {
-        return Err(Error::invalid_input(format!(
-            "{what} {id:?} begins or ends with white space, which no id has (copied with a \
-             space?); it would list nothing"
-        )));
-    }
-    Ok(())
+    let problem = if id.is_empty() {
+        "is empty".to_string()
+    } else if id == "." || id == ".." {
+        format!("must not be {id:?}")
+    } else if id.chars().any(char::is_control) {
+        format!("{id:?} contains a control character")
+    } else if id.trim() != id {
+        format!(
+            "{id:?} begins or ends with white space, which no id has (copied with a space?); \
+             it would list nothing"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid_input(format!("{what} {problem}")))
 }
 
 /// A project id: as any id, and not a region name (a common mix-up: both appear side by side in

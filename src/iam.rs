@@ -15,12 +15,8 @@ use crate::error::Error;
 use crate::source::Source;
 use crate::transport::{Endpoint, REGIONS};
 
-/// The IAM endpoint, with where it came from: the configured one (URL and where it was
-/// configured), else the region's, else the global one; `None` without either (then there is no
-/// region to look a project up by).
-///
-/// # Errors
-/// `InvalidInput` when the configured URL is not a valid endpoint.
+/// The IAM endpoint and where it came from: the configured one, else the region's, else the
+/// global one; `None` without either. `InvalidInput` for a configured URL that cannot be one.
 pub(crate) fn endpoint(
     configured: Option<(String, Source)>,
     region: Option<&str>,
@@ -135,11 +131,8 @@ struct Project {
     name: Option<String>,
 }
 
-/// Picks the one project named `region` from a 2xx body of `/v3/projects?name=`.
-///
-/// # Errors
-/// Why the answer cannot be used, in words: it is not the documented JSON, names no project or
-/// several by that name (pass a project id), or an id that cannot be one.
+/// The one project named `region` in a 2xx body of `/v3/projects?name=`, or why the answer
+/// cannot be used, in words.
 fn project_from_body(region: &str, body: &[u8]) -> Result<String, String> {
     let projects: Projects = serde_json::from_slice(body)
         .map_err(|error| format!("IAM projects answer is not the documented JSON ({error})"))?;

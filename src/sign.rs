@@ -277,12 +277,10 @@ fn canonical_uri(path: &str) -> String {
 }
 
 /// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`,
-/// named in lower case and sorted; `name:value\n` each, and the names joined by `;`.
+/// named in lower case and sorted; `name:value\n` each, and the names joined by `;`. A name given
+/// twice (ignoring case) is `InvalidInput`: the gateway would see one of them.
 ///
 /// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
-///
-/// # Errors
-/// `InvalidInput` when a name appears twice (ignoring case): the gateway would see one of them.
 fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), Error> {
     let mut signed: Vec<(String, &str)> = headers
         .iter()
@@ -348,10 +346,8 @@ fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> Str
     .concat()
 }
 
-/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC.
-///
-/// # Errors
-/// `InvalidInput` for a time before 1970 or after 9999 (the format has four year digits).
+/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC; `InvalidInput` for a time before 1970 or after 9999
+/// (the format has four year digits).
 pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
     let seconds = time.duration_since(UNIX_EPOCH).map_err(|_| out_of_range())?.as_secs();

@@ -149,10 +149,8 @@ fn first_credentials(
     from_profile(None, env, tried)
 }
 
-/// `DBSS_JOBS_ECS_METADATA=off` (or `false`, `0`) turns the metadata step off: in the process
-/// environment for every client of the process, whatever `.environment(...)` a client was given
-/// (a kill switch is a kill switch), and in a client's own variables for that client. `on`,
-/// `true`, `1` or unset leave it to the builder.
+/// Whether `DBSS_JOBS_ECS_METADATA` leaves the metadata step on: off in the process environment
+/// turns it off for every client (a kill switch), off in a client's own variables for that client.
 fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
     let process = crate::env::ecs_metadata_switch(&Environment::Process)?;
     let own = match env {

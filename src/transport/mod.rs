@@ -92,9 +92,7 @@ pub(crate) struct Request<'a> {
 
 impl Transport {
     /// The client's one agent: statuses as answers, no redirects, no User-Agent or proxy of
-    /// ureq's own (each request is told its proxy), the connect timeout, the trusted CAs.
-    ///
-    /// # Errors
+    /// ureq's own (each request is told its proxy), the connect timeout, the trusted CAs;
     /// `InvalidInput` for a proxy URL or CA file that cannot work.
     pub(crate) fn new(settings: Settings<'_>) -> Result<Transport, Error> {
         let (tls, trust) = tls::tls_config(settings.root_certificates, settings.environment)?;

@@ -58,11 +58,8 @@ pub(super) struct ProxyRoute {
 }
 
 impl ProxyRoute {
-    /// Resolves the builder's setting against the environment, for requests to `targets`.
-    ///
-    /// # Errors
-    /// `InvalidInput` when a URL (explicit, or from a variable for a scheme one of `targets`
-    /// uses) is not a proxy URL that can work.
+    /// Resolves the builder's setting against the environment, for requests to `targets`;
+    /// `InvalidInput` for a proxy URL (given, or a variable's for a scheme they use) that cannot work.
     pub(super) fn new(
         setting: &ProxySetting,
         env: &Environment,

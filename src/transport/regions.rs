@@ -25,11 +25,8 @@ fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
     env.huaweicloud_file(Var::RegionsFile, "regions.yaml")
 }
 
-/// The DBSS endpoints the regions file names for `region`, if it names any, and their line.
-///
-/// # Errors
-/// `InvalidInput` when a file named by the variable cannot be read, or a file is outside the
-/// subset (naming the file and line).
+/// The DBSS endpoints the regions file names for `region`, if any, and their line; `InvalidInput`
+/// for a file the variable names that cannot be read, or one outside the subset (file and line).
 pub(crate) fn endpoints_in_file(
     env: &Environment,
     region: &str,

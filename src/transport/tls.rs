@@ -14,11 +14,8 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
-/// The TLS configuration of the client's agent.
-///
-/// # Errors
-/// `InvalidInput` when the given PEM, or the file `SSL_CERT_FILE` names, cannot be read or holds no
-/// certificate (the message names the variable and the path).
+/// The TLS configuration of the client's agent; `InvalidInput`, naming the source and the path,
+/// when the given PEM or `SSL_CERT_FILE`'s file cannot be read or holds no certificate.
 pub(crate) fn tls_config(
     given: Option<(&RootCertificates, Source)>,
     env: &Environment,
