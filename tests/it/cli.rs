@@ -473,6 +473,8 @@ fn cli_options_that_would_do_nothing_are_refused() {
         &["--serve", "r"][..],
         // The first refusal wins: --serve without --demo, before --interval's length.
         &["--serve", "--interval", "2", "--timeout", "1", "r"],
+        // Without --wait, --interval does nothing, however long it is.
+        &["--interval", "4000", "--endpoint", "http://127.0.0.1:9", "r"],
         &["--interval", "1", "--endpoint", "http://127.0.0.1:9", "r"],
         &["--demo", "--region", "cn-north-4"],
         &["--demo", "--serve", "--json"],
