@@ -1,9 +1,8 @@
-//! The facts of the API this crate calls: the two paths of `ListAuditInstanceJobs`, what an id may
-//! be, and the `User-Agent` the crate sends.
+//! The facts of the API this crate calls: which path of `ListAuditInstanceJobs` to use, what an
+//! id may be, and the `User-Agent` the crate sends.
 
+use crate::endpoint::REGIONS;
 use crate::error::Error;
-use crate::sign::percent_encode;
-use crate::transport::REGIONS;
 
 /// Sent as `User-Agent` (and signed, as the official SDKs do with theirs).
 pub(crate) const USER_AGENT: &str = concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"));
@@ -21,19 +20,6 @@ pub enum JobsPath {
     /// remembered for the rest of the client's life. The default.
     #[default]
     Auto,
-}
-
-/// `/v1/{project_id}/dbss/audit/jobs/{resource_id}`, or the newer
-/// `/v1/{project_id}/audit/{resource_id}/jobs`, each id one percent-encoded segment.
-pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> String {
-    let mut path = String::from("/v1/");
-    percent_encode(&mut path, project_id);
-    path.push_str(if newer { "/audit/" } else { "/dbss/audit/jobs/" });
-    percent_encode(&mut path, resource_id);
-    if newer {
-        path.push_str("/jobs");
-    }
-    path
 }
 
 /// Rejects ids that cannot name a resource, or that name one by mistake (white space at either

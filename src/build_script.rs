@@ -33,7 +33,7 @@ pub fn rerun_if_env_changed(region: &str) {
     for name in variables_to_watch(region) {
         println!("cargo:rerun-if-env-changed={name}");
     }
-    if let Some(path) = crate::transport::regions_file_to_watch(&Environment::Process) {
+    if let Some(path) = crate::regions::file_to_watch(&Environment::Process) {
         println!("cargo:rerun-if-changed={}", path.display());
     }
 }
@@ -59,7 +59,7 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
 
 /// The whole build-script recipe in one call: lists what it reads for cargo (never a secret:
 /// [`rerun_if_env_changed`], `DBSS_JOBS_SNAPSHOT` and the snapshot file), answers from the saved
-/// `{"jobs":[...]}` body that `DBSS_JOBS_SNAPSHOT` names (the CLI's `--json` output) with no
+/// `{"jobs":[...]}` body that `DBSS_JOBS_SNAPSHOT` names (a saved answer, as the CLI's JSON output) with no
 /// credentials and no traffic, refuses the network under docs.rs (`DOCS_RS`), leaves the ECS
 /// metadata step off unless `DBSS_JOBS_ECS_METADATA=on`, and bounds the call to 5 seconds.
 ///

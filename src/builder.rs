@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT};
-use crate::auth::{Auth, AuthSource, ChainSettings, resolve, validate_header_value};
-use crate::check::Provenance;
-use crate::client::{Client, Config};
+use crate::auth::{AuthSource, ChainSettings, resolve};
+use crate::client::Client;
+use crate::config::{Config, Provenance, RootCertificates};
+use crate::credentials::{Auth, validate_header_value};
+use crate::endpoint::Endpoint;
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
@@ -18,7 +20,10 @@ use crate::iam;
 use crate::redact::{SizeOnly, Url};
 use crate::retry::RetryPolicy;
 use crate::source::{Source, validate_region};
-use crate::transport::{self, Endpoint, ProxySetting, Transport};
+use crate::transport::{self, ProxySetting, Transport};
+
+/// A tool's word for a builder method's setting, for [`ClientBuilder::setting_names`].
+pub type SettingNames = fn(&'static str) -> Option<&'static str>;
 
 /// Longer timeouts are refused: a build script should never wait that long, and deadlines must
 /// stay far from `Instant`'s limits.
@@ -59,15 +64,8 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     hooks: Hooks,
     clock_skew_correction: bool,
-    /// The `dbss-jobs` CLI builds this client: settings given are named by its options.
-    by_the_cli: bool,
-}
-
-/// The CAs to trust instead of the default ones.
-#[derive(Clone, Debug)]
-pub(crate) enum RootCertificates {
-    Pem(SizeOnly),
-    File(PathBuf),
+    /// A tool's own names for the settings given to this builder.
+    setting_names: Option<SettingNames>,
 }
 
 impl Default for ClientBuilder {
@@ -93,7 +91,7 @@ impl Default for ClientBuilder {
             user_agent_suffix: None,
             hooks: Hooks::default(),
             clock_skew_correction: true,
-            by_the_cli: false,
+            setting_names: None,
         }
     }
 }
@@ -241,17 +239,27 @@ impl ClientBuilder {
         self
     }
 
-    /// For the `dbss-jobs` CLI: the settings given to this builder are named by the CLI's
-    /// options (`--endpoint`, `--region`, ...) in errors and in [`Client::check`].
-    #[doc(hidden)]
-    pub fn named_by_the_cli(mut self) -> Self {
-        self.by_the_cli = true;
+    /// For a tool that offers these settings under names of its own (a command-line option, a
+    /// key of its configuration file): a refused setting given to this builder, and
+    /// [`Client::check`]'s lines, are named by `names(method)` where it gives a name
+    /// (`ClientBuilder::region` → your tool's word for it), else by the method.
+    ///
+    /// ```
+    /// let builder = dbss_jobs::Client::builder()
+    ///     .region("cn-north-4 ")
+    ///     .setting_names(|method| (method == "ClientBuilder::region").then_some("the region key"));
+    /// let error = builder.build().unwrap_err();
+    /// assert!(error.to_string().starts_with("invalid input: the region key: region"), "{error}");
+    /// ```
+    pub fn setting_names(mut self, names: SettingNames) -> Self {
+        self.setting_names = Some(names);
         self
     }
 
     /// Where a setting given to this builder came from, in its user's words.
     fn given(&self, method: &'static str) -> Source {
-        Source::given(method, self.by_the_cli)
+        let named = self.setting_names.and_then(|names| names(method));
+        named.map_or(Source::Method(method), Source::Named)
     }
 
     /// Appended to the `User-Agent` (`dbss-jobs/<version> <suffix>`), e.g. `my-tool/1.2`.
@@ -346,7 +354,7 @@ impl ClientBuilder {
             project_id: resolved.project_id.as_ref().map(|(_, source)| source.clone()),
             iam_endpoint: iam_endpoint_from,
         };
-        Ok(Client::new(Config {
+        let config = Config {
             provenance,
             endpoints,
             region: self.region,
@@ -359,8 +367,8 @@ impl ClientBuilder {
             jobs_path: self.jobs_path,
             user_agent,
             clock_skew_correction: self.clock_skew_correction,
-            transport,
-        }))
+        };
+        Ok(Client::new(config, transport))
     }
 
     /// The credential chain, with every setting it reads named as the user gave it.

@@ -8,13 +8,15 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::api::validate_id;
-use crate::auth::{Auth, AuthSource};
+use crate::auth::AuthSource;
 use crate::client::Client;
+use crate::credentials::Auth;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Resend};
 use crate::redact::Secrets;
 use crate::skew::Offset;
 use crate::source::Source;
-use crate::transport::{Endpoint, Request, Route};
+use crate::transport::{Request, Route};
 
 /// What a [`CheckLine`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,7 +115,7 @@ impl Client {
             let text = format!("{what} {}{from}", endpoint.base);
             lines.push(CheckLine::new(Topic::Endpoint, true, text));
             lines.push(self.route_line(endpoint));
-            let resolves = config.transport.proxy_resolves(endpoint);
+            let resolves = self.transport().proxy_resolves(endpoint);
             lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
         lines.push(self.trust_line());
@@ -148,7 +150,7 @@ impl Client {
                 ),
                 Auth::Token(_) => ("an IAM token".to_string(), None),
             },
-            AuthSource::Metadata(_) => {
+            AuthSource::Metadata { .. } => {
                 ("temporary credentials, fetched on the first call".to_string(), None)
             }
         };
@@ -161,7 +163,7 @@ impl Client {
     }
 
     fn route_line(&self, endpoint: &Endpoint) -> CheckLine {
-        let route = match self.config().transport.route_to(endpoint) {
+        let route = match self.transport().route_to(endpoint) {
             Some(proxy) => format!("through proxy {proxy}"),
             None => "direct".to_string(),
         };
@@ -175,7 +177,7 @@ impl Client {
         let hosts = config.endpoints.iter().chain(&config.iam);
         let text = match hosts.clone().all(Endpoint::is_plain_http) {
             true => "TLS is not used: every endpoint is http://".to_string(),
-            false => config.transport.trust().to_string(),
+            false => self.transport().trust().to_string(),
         };
         CheckLine::new(Topic::Trust, true, text)
     }
@@ -206,7 +208,7 @@ impl Client {
             true => "plain http",
             false => "TLS handshake ok",
         };
-        match config.transport.exchange(&request) {
+        match self.transport().exchange(&request) {
             Ok(answer) => {
                 let offset = answer.said.date.map(|d| Offset::between(d, answer.received_at));
                 let (ok, clock) = clock_words(offset);
@@ -240,7 +242,7 @@ impl Client {
     fn signs(&self) -> bool {
         match &self.config().auth {
             AuthSource::Fixed(auth) => matches!(auth.as_ref(), Auth::AkSk(_)),
-            AuthSource::Metadata(_) => true,
+            AuthSource::Metadata { .. } => true,
         }
     }
 
@@ -286,17 +288,6 @@ impl Client {
         };
         vec![line, call]
     }
-}
-
-/// Where a client's settings came from; the words are made where a line shows them.
-pub(crate) struct Provenance {
-    pub(crate) endpoints: Source,
-    pub(crate) credentials: Source,
-    /// Other credentials that are set and not used, in words.
-    pub(crate) ignored: Option<String>,
-    pub(crate) project_id: Option<Source>,
-    /// `None` when there is no IAM endpoint (no region, and none configured).
-    pub(crate) iam_endpoint: Option<Source>,
 }
 
 /// What the unsigned probe found.

@@ -4,23 +4,23 @@
 //! stand). It scrubs nothing and reads no body. Settings live in `builder`, the wire in `transport`.
 
 use std::fmt;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::api::{JobsPath, jobs_path, validate_id, validate_project_id};
-use crate::auth::{Auth, AuthSource};
-use crate::check::Provenance;
-use crate::error::{Error, Resend};
-use crate::gateway::{Answer, AuthFailure};
-use crate::model::Job;
+use crate::auth::AuthSource;
+use crate::config::Config;
+use crate::credentials::Auth;
+use crate::endpoint::Endpoint;
+use crate::error::{AuthFailure, Error, Resend};
+use crate::gateway::Answer;
+use crate::metadata::MetadataCredentials;
 use crate::redact::Secrets;
 use crate::refusal::Refusals;
-use crate::retry::RetryPolicy;
 use crate::retry::{Asked, is_retryable_status, random_unit};
 use crate::sign::{SignableRequest, canonical_query, sign};
 use crate::skew::{ClockSkew, SigningTime};
-use crate::transport::{Endpoint, Request, Route, Transport};
+use crate::transport::{Request, Route, Transport};
 
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
 /// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
@@ -31,26 +31,6 @@ enum Pause {
     Retry(Duration),
     /// The answer stands; with what the client learned, if it explains it.
     Stop(Option<String>),
-}
-
-/// The checked settings a [`Client`] is made from (see [`ClientBuilder::build`](crate::ClientBuilder::build)).
-pub(crate) struct Config {
-    /// Tried in order when a host cannot be resolved or its TLS handshake fails; never empty.
-    pub(crate) endpoints: Vec<Endpoint>,
-    /// Where the settings came from, for [`Client::check`].
-    pub(crate) provenance: Provenance,
-    pub(crate) region: Option<String>,
-    pub(crate) auth: AuthSource,
-    pub(crate) project_id: Option<String>,
-    /// Where the project is looked up; `None` without a region.
-    pub(crate) iam: Option<Endpoint>,
-    pub(crate) timeout: Duration,
-    pub(crate) max_body_size: u64,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) jobs_path: JobsPath,
-    pub(crate) user_agent: String,
-    pub(crate) clock_skew_correction: bool,
-    pub(crate) transport: Transport,
 }
 
 /// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse
@@ -73,10 +53,12 @@ pub(crate) struct Config {
 #[doc = include_str!("doc/wire.md")]
 pub struct Client {
     config: Config,
+    transport: Transport,
+    identity: Identity,
     /// Given, configured, or looked up in IAM once and kept.
     pub(crate) project_id: OnceLock<String>,
     /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
-    newer_path_learned: AtomicBool,
+    pub(crate) newer_path_learned: AtomicBool,
     pub(crate) skew: ClockSkew,
     /// The gateway said the access key does not exist, or locked it: no signed request is sent
     /// after that (for 5 minutes after a lock).
@@ -89,7 +71,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth: &dyn fmt::Debug = match &self.config.auth {
             AuthSource::Fixed(auth) => auth,
-            AuthSource::Metadata(_) => &"EcsMetadata",
+            AuthSource::Metadata { .. } => &"EcsMetadata",
         };
         f.debug_struct("Client")
             .field("endpoint", &self.endpoint().base)
@@ -97,6 +79,13 @@ impl fmt::Debug for Client {
             .field("max_body_size", &self.config.max_body_size)
             .finish_non_exhaustive()
     }
+}
+
+/// Who the client's requests are from: what the credential chain found, or the metadata
+/// service's temporary credentials, cached.
+enum Identity {
+    Fixed(Arc<Auth>),
+    Metadata(MetadataCredentials),
 }
 
 /// One request to send: where, and which headers besides the common ones.
@@ -107,12 +96,11 @@ pub(crate) struct Target<'a> {
     pub(crate) project_id: Option<&'a str>,
 }
 
-/// An attempt as it was sent: the URL, every header, what texts built from its answer are
-/// scrubbed of, and for a signed request its stages and signing time.
+/// An attempt as it was sent: the URL, every header, and for a signed request its stages and
+/// signing time.
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
-    secrets: Secrets,
     signed: Option<Signed>,
 }
 
@@ -146,8 +134,16 @@ impl Tally {
 
 impl Client {
     /// The client of a checked configuration (see [`Client::builder`]).
-    pub(crate) fn new(config: Config) -> Client {
+    pub(crate) fn new(config: Config, transport: Transport) -> Client {
+        let identity = match &config.auth {
+            AuthSource::Fixed(auth) => Identity::Fixed(auth.clone()),
+            AuthSource::Metadata { endpoint, tried } => {
+                Identity::Metadata(MetadataCredentials::new(endpoint.clone(), tried.clone()))
+            }
+        };
         Client {
+            transport,
+            identity,
             project_id: config.project_id.clone().map(OnceLock::from).unwrap_or_default(),
             newer_path_learned: AtomicBool::new(false),
             skew: ClockSkew::new(config.clock_skew_correction),
@@ -157,84 +153,27 @@ impl Client {
         }
     }
 
-    /// Lists the creation jobs of the audit instance `resource_id` in the client's project
-    /// ([`Client::resolve_project_id`]): `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see
-    /// [`JobsPath`]).
-    ///
-    /// The id is sent as one percent-encoded path segment (everything except `A-Za-z0-9-_.~`,
-    /// including `/`, becomes `%XX`), exactly as the official SDKs encode path parameters.
-    ///
-    /// # Errors
-    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, when the
-    ///   id is empty, `.` or `..`, or contains a control character.
-    /// - [`ErrorKind::Transport`](crate::ErrorKind::Transport) when no answer arrived in time.
-    /// - [`ErrorKind::Api`](crate::ErrorKind::Api) for a non-success status.
-    /// - [`ErrorKind::Decode`](crate::ErrorKind::Decode) for a success body that is not the
-    ///   documented JSON, or is larger than the body limit.
-    /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
-    pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
-        validate_id("resource id", resource_id)?;
-        let deadline = self.deadline();
-        let project_id = self.project_id_within(deadline)?;
-        self.get_jobs_within(&project_id, resource_id, deadline)
-    }
-
-    /// [`Client::get_jobs`] in another project than the client's, for callers that address
-    /// several.
-    ///
-    /// # Errors
-    /// As [`Client::get_jobs`]; an empty or malformed project id, or a region name given as one,
-    /// is `InvalidInput`.
-    pub fn get_jobs_in(&self, project_id: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-        validate_project_id(project_id)?;
-        validate_id("resource id", resource_id)?;
-        self.get_jobs_within(project_id, resource_id, self.deadline())
-    }
-
     /// The checked settings, for [`Client::check`](crate::Client::check).
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The wire, for the tools that send requests of their own (`check`, `iam`).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The credentials to use now: fixed, or from the metadata service (asked when needed).
+    pub(crate) fn auth(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
+        match &self.identity {
+            Identity::Fixed(auth) => Ok(auth.clone()),
+            Identity::Metadata(metadata) => metadata.current(&self.transport, deadline),
+        }
+    }
+
     /// The deadline of a call starting now.
     pub(crate) fn deadline(&self) -> Instant {
         Instant::now() + self.config.timeout
-    }
-
-    /// The jobs, before `deadline`, on the path the settings and the gateway decide. The ids
-    /// were checked where they entered.
-    pub(crate) fn get_jobs_within(
-        &self,
-        project_id: &str,
-        resource_id: &str,
-        deadline: Instant,
-    ) -> Result<Vec<Job>, Error> {
-        let newer = match self.config.jobs_path {
-            JobsPath::Documented => false,
-            JobsPath::Newer => true,
-            JobsPath::Auto => self.newer_path_learned.load(Ordering::Relaxed),
-        };
-        self.get_jobs_at(project_id, resource_id, newer, deadline)
-    }
-
-    /// One path; with [`JobsPath::Auto`], a 404 `APIGW.0101` on the documented path sends the
-    /// call (and the client, from now on) to the newer one.
-    fn get_jobs_at(
-        &self,
-        project_id: &str,
-        resource_id: &str,
-        newer: bool,
-        deadline: Instant,
-    ) -> Result<Vec<Job>, Error> {
-        let path = jobs_path(project_id, resource_id, newer);
-        let (answer, tally) = self.send_to_an_endpoint(&path, project_id, deadline)?;
-        let no_such_api =
-            answer.status == 404 && answer.said.error_code.as_deref() == Some("APIGW.0101");
-        if self.config.jobs_path == JobsPath::Auto && !newer && no_such_api {
-            self.newer_path_learned.store(true, Ordering::Relaxed);
-            return self.get_jobs_at(project_id, resource_id, true, deadline);
-        }
-        answer.jobs().map_err(|error| tally.explain(error))
     }
 
     /// The endpoint that last worked (the first, until one fails).
@@ -251,9 +190,10 @@ impl Client {
     /// Sends the jobs request to the endpoint in use, and on to the next ones, as the official
     /// SDKs do, while a host cannot be resolved or its TLS handshake fails; keeps the one that
     /// answered. When every endpoint failed, the error lists each one's failure.
-    fn send_to_an_endpoint(
+    pub(crate) fn send_to_an_endpoint(
         &self,
         path: &str,
+        query: &[(&str, &str)],
         project_id: &str,
         deadline: Instant,
     ) -> Result<(Answer, Tally), Error> {
@@ -261,12 +201,8 @@ impl Client {
         let first = self.endpoint_in_use();
         let order: Vec<usize> = (first..endpoints.len()).chain(0..first).collect();
         let send = |index: usize| {
-            let target = Target {
-                endpoint: &endpoints[index],
-                path,
-                query: &[],
-                project_id: Some(project_id),
-            };
+            let target =
+                Target { endpoint: &endpoints[index], path, query, project_id: Some(project_id) };
             self.send(&target, deadline)
         };
         let mut failures = Vec::new();
@@ -305,7 +241,7 @@ impl Client {
     ) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally { attempts: 1, note: None };
         loop {
-            let auth = self.config.auth.current(&self.config.transport, deadline)?;
+            let auth = self.auth(deadline)?;
             self.refused.check(&auth)?;
             let sent = self.authenticate(target, &auth)?;
             let result = self.exchange(target, &sent, tally.attempts, deadline);
@@ -393,7 +329,7 @@ impl Client {
     ) -> Result<Answer, Error> {
         let stages =
             sent.signed.as_ref().map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
-        self.config.transport.exchange(&Request {
+        self.transport.exchange(&Request {
             method: "GET",
             target: target.endpoint,
             url: &sent.url,
@@ -404,15 +340,14 @@ impl Client {
             grace: ANSWER_GRACE,
             body_limit: self.config.max_body_size,
             resend: Resend::Safe,
-            secrets: &sent.secrets,
+            secrets: &Secrets::default(),
             secret_body: false,
             attempt,
             signed: stages,
         })
     }
 
-    /// The URL and headers of an attempt, signed (AK/SK) or with the token, and the secrets its
-    /// answer's texts must be scrubbed of.
+    /// The URL and headers of an attempt, signed (AK/SK) or with the token.
     fn authenticate(&self, target: &Target<'_>, auth: &Auth) -> Result<Outgoing, Error> {
         let mut common = vec![
             ("Content-Type", "application/json"),
@@ -421,8 +356,6 @@ impl Client {
         if let Some(project_id) = target.project_id {
             common.push(("X-Project-Id", project_id));
         }
-        let known = self.config.transport.proxy_passwords();
-        let mut secrets = Secrets::of(known.chain([auth.secret_text()]));
         let (query, headers, signed) = match auth {
             Auth::AkSk(credentials) => {
                 let request = SignableRequest::new("GET", &target.endpoint.authority, target.path)
@@ -430,7 +363,6 @@ impl Client {
                     .with_headers(&common);
                 let at = self.skew.signing_time(SystemTime::now());
                 let signed = sign(&request, credentials, at.time)?;
-                secrets = secrets.with([signed.signature()]);
                 let headers = signed.headers().map(owned).collect();
                 let stages = Signed {
                     canonical_request: signed.canonical_request().to_string(),
@@ -452,27 +384,10 @@ impl Client {
             url.push('?');
             url.push_str(&query);
         }
-        Ok(Outgoing { url, headers, secrets, signed })
+        Ok(Outgoing { url, headers, signed })
     }
 }
 
 fn owned((name, value): (&str, &str)) -> (String, String) {
     (name.to_string(), value.to_string())
-}
-
-/// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS
-/// metadata), the project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile or IAM, the DBSS
-/// endpoint of `region` (or its `HUAWEICLOUD_SDK_REGION_DBSS_*` override), default timeouts and
-/// retries.
-///
-/// ```no_run
-/// let jobs = dbss_jobs::get_jobs("cn-north-4", "my-instance-id")?;
-/// println!("{} DBSS jobs", jobs.len());
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
-///
-/// # Errors
-/// As [`ClientBuilder::build`](crate::ClientBuilder::build) and [`Client::get_jobs`].
-pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
-    Client::builder().region(region).build()?.get_jobs(resource_id)
 }

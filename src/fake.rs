@@ -50,9 +50,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crate::auth::Credentials;
 use crate::builder::ClientBuilder;
 use crate::client::Client;
+use crate::credentials::Credentials;
 use crate::model::{Job, JobStatus};
 use crate::redact;
 use crate::sign::{SignableRequest, percent_decode, sign};
@@ -196,11 +196,11 @@ impl std::fmt::Debug for Received {
 impl Received {
     /// A header's value (name compared without case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        crate::hooks::header_value(&self.headers, name)
+        crate::sign::header_value(&self.headers, name)
     }
 }
 
-/// The request record keeps this many of the latest requests (`--demo --serve` runs for days).
+/// The request record keeps this many of the latest requests (a fake serving for days).
 const RECORDED: usize = 10_000;
 
 #[derive(Default)]
@@ -293,13 +293,13 @@ impl FakeDbss {
     }
 
     /// The environment variables that send every client of a process to this fake, as
-    /// `dbss-jobs --demo --serve` prints them: each region's DBSS endpoint (so that no region
+    /// a demo prints them: each region's DBSS endpoint (so that no region
     /// leaves loopback), the IAM endpoint, and the fake's region (`cn-north-4`), AK, SK and
     /// project id, the last one last.
     pub fn exports(&self) -> Vec<(String, String)> {
         use crate::env::{Var, region_endpoint_variable};
         let url = self.url();
-        let mut vars: Vec<(String, String)> = crate::transport::REGIONS
+        let mut vars: Vec<(String, String)> = crate::endpoint::REGIONS
             .iter()
             .map(|region| (region_endpoint_variable(region), url.clone()))
             .collect();
@@ -352,7 +352,7 @@ impl FakeDbss {
     }
 
     /// From now on each client (each connection) walks every script from its first step, so that
-    /// two pipelines polling the same resource do not race (as `dbss-jobs --demo --serve` does).
+    /// two pipelines polling the same resource do not race (as a long-running demo does).
     ///
     /// A client that opens a new connection per poll (a shell loop of one-shot calls, or polls
     /// further apart than the client keeps a connection idle) asks for `NAME.TAG` instead: the
@@ -446,7 +446,7 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        crate::hooks::header_value(&self.headers, name)
+        crate::sign::header_value(&self.headers, name)
     }
 }
 
@@ -569,7 +569,7 @@ fn reply_bytes(reply: &Reply, number: usize) -> Vec<u8> {
         ("Date", format_http_date(SystemTime::now())),
         ("X-Request-Id", format!("fake-{number:06}")),
     ];
-    let given = |name: &str| crate::hooks::header_value(&reply.headers, name).is_some();
+    let given = |name: &str| crate::sign::header_value(&reply.headers, name).is_some();
     let mut head =
         format!("HTTP/1.1 {} Fake\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
     for (name, value) in own.iter().filter(|(name, _)| !given(name)) {

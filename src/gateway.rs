@@ -13,13 +13,11 @@
 //! Numbers read from an answer are bounded before anyone computes with them: a window or a wait
 //! is at most [`LONGEST_WAIT`].
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, Error};
-use crate::model::{Job, jobs_from_slice};
+use crate::error::{ApiError, AuthFailure, Error, SignatureMismatch};
 use crate::redact::{self, Secrets};
 use crate::timestamps::{parse_http_date, parse_sdk_date};
 
@@ -28,101 +26,6 @@ pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How much of a non-JSON error body is quoted in the error, in characters.
 const QUOTED_BODY_CHARS: usize = 200;
-
-/// Why the gateway refused the credentials of a request (a 401). Non-exhaustive: the gateway may
-/// give more reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuthFailure {
-    /// The access key does not exist: it is not this account's, or was deleted.
-    UnknownAccessKey,
-    /// Too many failed signatures in a row: the access key is locked for about 5 minutes.
-    AccessKeyLocked,
-    /// The signature does not match the one the gateway computed; see
-    /// [`Error::signature_mismatch`](crate::Error::signature_mismatch).
-    SignatureMismatch,
-    /// The signature's `X-Sdk-Date` is more than 15 minutes from the gateway's clock.
-    SignatureExpired,
-    /// The IAM token (`X-Auth-Token`) is not valid, or has expired.
-    TokenRejected,
-    /// The security token of temporary AK/SK credentials is not valid, or has expired.
-    SecurityTokenRejected,
-    /// A request signed without a security token was refused for want of one: the AK/SK are
-    /// temporary credentials, which need theirs.
-    SecurityTokenMissing,
-}
-
-/// What to do about it, in one line.
-impl fmt::Display for AuthFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AuthFailure::UnknownAccessKey => {
-                "the access key does not exist: it is not this account's, or it was deleted, or \
-                 it is a temporary access key sent without its security token"
-            }
-            AuthFailure::AccessKeyLocked => {
-                "the access key is locked after failed signatures: no attempt will pass for about \
-                 5 minutes, and each one counts"
-            }
-            AuthFailure::SignatureMismatch => {
-                "the signature does not match the one the gateway computed"
-            }
-            AuthFailure::SignatureExpired => {
-                "the signature expired: X-Sdk-Date is more than 15 minutes from the gateway's clock"
-            }
-            AuthFailure::TokenRejected => {
-                "the IAM token is not valid or has expired: get a new one"
-            }
-            AuthFailure::SecurityTokenRejected => {
-                "the security token is not valid or has expired: get new temporary credentials \
-                 (AK, SK and token together)"
-            }
-            AuthFailure::SecurityTokenMissing => {
-                "temporary credentials need their security token (HUAWEICLOUD_SDK_SECURITY_TOKEN)"
-            }
-        })
-    }
-}
-
-/// A wrong signature explained: the canonical request that was signed beside the one the gateway
-/// computed (it echoes it in its 401), and where they first differ. Both redacted as everything
-/// else (the security token's line).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureMismatch {
-    ours: String,
-    gateway: String,
-    first_difference: Option<String>,
-}
-
-impl SignatureMismatch {
-    /// The canonical request that was signed.
-    pub fn ours(&self) -> &str {
-        &self.ours
-    }
-
-    /// The canonical request the gateway computed for the request it received.
-    pub fn gateway(&self) -> &str {
-        &self.gateway
-    }
-
-    /// Where the two first differ, and the likely cause, in words; `None` when they are equal:
-    /// the request arrived as signed, so the secret key does not belong to this access key.
-    pub fn first_difference(&self) -> Option<&str> {
-        self.first_difference.as_deref()
-    }
-
-    /// The sentence an error ends with.
-    pub(crate) fn explain(&self) -> String {
-        match &self.first_difference {
-            Some(difference) => {
-                format!("the gateway computed another canonical request: {difference}")
-            }
-            None => "the request arrived as signed (the gateway's canonical request is ours), so \
-                     the secret key does not belong to this access key"
-                .to_string(),
-        }
-    }
-}
 
 /// The first line where the two canonical requests differ, named by its part; a secret header's
 /// line shows its name only, whatever value either side holds.
@@ -165,8 +68,8 @@ fn first_difference(ours: &str, gateway: &str) -> Option<String> {
 /// What the gateway said in one answer, read as it was received. Every decision reads this.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Said {
-    /// The error body's code (`APIGW.0101`: no such API).
-    pub(crate) error_code: Option<String>,
+    /// A 404 `APIGW.0101`: the gateway has no such API (a retired path).
+    pub(crate) no_such_api: bool,
     /// Why a 401 refused the credentials.
     pub(crate) auth_failure: Option<AuthFailure>,
     /// The flow-control window a 429 names, at most [`LONGEST_WAIT`].
@@ -217,7 +120,7 @@ impl Answer {
         secrets: &Secrets,
         signed: Option<&str>,
     ) -> Answer {
-        let header = |name: &str| crate::hooks::header_value(&headers, name);
+        let header = |name: &str| crate::sign::header_value(&headers, name);
         let date = header("Date").and_then(parse_http_date);
         let retry_after = header("Retry-After").and_then(|v| retry_after(v, received_at));
         let error_body = match (200..=299).contains(&status) {
@@ -230,7 +133,7 @@ impl Answer {
         let auth_failure =
             (status == 401).then(|| auth_failure(&text(), Carried::of(signed))).flatten();
         let said = Said {
-            error_code: error_body.error_code.clone(),
+            no_such_api: status == 404 && error_body.error_code.as_deref() == Some("APIGW.0101"),
             auth_failure,
             throttle_window: (status == 429).then(|| throttle_window(message)).flatten(),
             retry_after,
@@ -271,7 +174,7 @@ impl Answer {
 
     /// The `X-Request-Id`, as it may be shown.
     pub(crate) fn request_id(&self) -> Option<String> {
-        let id = crate::hooks::header_value(&self.headers, "X-Request-Id")?;
+        let id = crate::sign::header_value(&self.headers, "X-Request-Id")?;
         Some(self.show(id))
     }
 
@@ -285,12 +188,15 @@ impl Answer {
         Error::decode(self.status, self.request_id(), self.show(message))
     }
 
-    /// The jobs of a success, or the error this answer is.
-    pub(crate) fn jobs(&self) -> Result<Vec<Job>, Error> {
+    /// A success body decoded by `parse` (a JSON body's shape), or the error this answer is.
+    pub(crate) fn decode<T, E: std::fmt::Display>(
+        &self,
+        parse: impl FnOnce(&[u8]) -> Result<T, E>,
+    ) -> Result<T, Error> {
         if !self.is_success() {
             return Err(self.error());
         }
-        jobs_from_slice(&self.body)
+        parse(&self.body)
             .map_err(|error| self.unusable(&format!("body is not the documented JSON ({error})")))
     }
 
@@ -350,11 +256,11 @@ impl Answer {
     /// Both canonical requests, secret header lines redacted by name and the rest scrubbed.
     fn mismatch(&self, ours: &str, echo: &str) -> SignatureMismatch {
         let redacted = |text: &str| self.secrets.scrub(&redact::canonical_request(text));
-        SignatureMismatch {
-            ours: redacted(ours),
-            gateway: redacted(echo),
-            first_difference: first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
-        }
+        SignatureMismatch::new(
+            redacted(ours),
+            redacted(echo),
+            first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
+        )
     }
 }
 
@@ -472,7 +378,7 @@ fn first_field(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::model::Job;
+    use crate::model::{Job, jobs_from_slice};
 
     const OURS: &str = "GET\n/v1/p/dbss/audit/jobs/r/\n\ncontent-type:application/json\nhost:127.0.0.1:8080\nx-sdk-date:20261201T000000Z\n\ncontent-type;host;x-sdk-date\ne3b0";
 
@@ -668,7 +574,7 @@ mod tests {
             status in 100u16..600,
             body in proptest::collection::vec(any::<u8>(), 0..300),
         ) {
-            check_outcome(status, answer(status, &body).jobs())?;
+            check_outcome(status, answer(status, &body).decode(jobs_from_slice))?;
         }
 
         #[test]
@@ -687,15 +593,15 @@ mod tests {
             } else {
                 serde_json::json!({ "error": object })
             };
-            check_outcome(status, answer(status, body.to_string().as_bytes()).jobs())?;
+            check_outcome(status, answer(status, body.to_string().as_bytes()).decode(jobs_from_slice))?;
         }
     }
 
     #[test]
     fn success_bodies() {
-        assert_eq!(answer(200, br#"{"jobs":[]}"#).jobs().unwrap(), vec![]);
-        assert_eq!(answer(200, br#"{"jobs":null}"#).jobs().unwrap(), vec![]);
-        assert_eq!(answer(200, b"{}").jobs().unwrap(), vec![]);
+        assert_eq!(answer(200, br#"{"jobs":[]}"#).decode(jobs_from_slice).unwrap(), vec![]);
+        assert_eq!(answer(200, br#"{"jobs":null}"#).decode(jobs_from_slice).unwrap(), vec![]);
+        assert_eq!(answer(200, b"{}").decode(jobs_from_slice).unwrap(), vec![]);
         for bad in [
             &b""[..],
             b"{",
@@ -709,7 +615,7 @@ mod tests {
             let headers = vec![("x-request-id".to_string(), "rid".to_string())];
             let now = SystemTime::UNIX_EPOCH;
             let answer = Answer::read(200, headers, bad.to_vec(), now, &Secrets::default(), None);
-            let error = answer.jobs().unwrap_err();
+            let error = answer.decode(jobs_from_slice).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::Decode, "{bad:?}");
             assert_eq!(error.request_id(), Some("rid"));
         }

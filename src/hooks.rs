@@ -247,12 +247,3 @@ impl fmt::Debug for Hooks {
             .finish()
     }
 }
-
-/// A header's value in a list of (name, value), the name compared without case: the crate's
-/// header lookup (the signer, the transport, the gateway, the hooks and the fake use it).
-pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value.as_str())
-}

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use crate::api::validate_project_id;
 use crate::client::{Client, Target};
+use crate::endpoint::{Endpoint, REGIONS};
 use crate::error::Error;
 use crate::source::Source;
-use crate::transport::{Endpoint, REGIONS};
 
 /// The IAM endpoint and where it came from: the configured one, else the region's, else the
 /// global one; `None` without either. `InvalidInput` for a configured URL that cannot be one.
@@ -67,7 +67,7 @@ impl Client {
                 "no project id given, and no region to look it up in IAM",
             ));
         };
-        let auth = config.auth.current(&config.transport, deadline)?;
+        let auth = self.auth(deadline)?;
         let key = CacheKey {
             identity: auth.identity(),
             iam_base: iam_endpoint.base.clone(),
@@ -102,7 +102,7 @@ impl Client {
         let (answer, tally) =
             self.send(&target, deadline).map_err(|error| error.in_context(context()))?;
         let result = match answer.is_success() {
-            // The id goes into URLs, headers and `--check`: one that holds a secret of the request
+            // The id goes into URLs, headers and `Client::check`: one that holds a secret of the request
             // (an IAM that echoes the security token) or a character no id has is refused.
             true => project_from_body(region, answer.body())
                 .and_then(|id| match answer.show(&id) == id {

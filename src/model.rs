@@ -140,24 +140,6 @@ struct JobsBody {
     jobs: Option<Vec<ObjectOnly<Job>>>,
 }
 
-/// Reads a success body of the jobs API, `{"jobs":[...]}`: what the client does with every 200,
-/// offered for bodies saved earlier (e.g. by the CLI's `--json`).
-///
-/// ```
-/// let jobs = dbss_jobs::parse_jobs(br#"{"jobs":[{"job_id":"j1","status":"RUNNING"}]}"#)?;
-/// assert_eq!(jobs[0].status, Some(dbss_jobs::JobStatus::Running));
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
-///
-/// # Errors
-/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the bytes are not that JSON.
-pub fn parse_jobs(body: &[u8]) -> Result<Vec<Job>, crate::Error> {
-    jobs_from_slice(body).map_err(|error| {
-        let message = format!("body is not the documented JSON ({error})");
-        crate::Error::decode(200, None, message)
-    })
-}
-
 /// Reads the 200 body; only JSON objects are accepted where the API has objects.
 pub(crate) fn jobs_from_slice(body: &[u8]) -> Result<Vec<Job>, serde_json::Error> {
     let ObjectOnly(body) = serde_json::from_slice::<ObjectOnly<JobsBody>>(body)?;

@@ -26,16 +26,20 @@ const SECRET_HEADERS: [&str; 4] =
 
 /// A header value as it may be shown: secret headers whole, the `Authorization` signature.
 pub(crate) fn header(name: &str, value: &str) -> String {
+    match secret_in_header(name, value) {
+        Some(secret) => format!("{}{REDACTED}", &value[..value.len() - secret.len()]),
+        None => value.to_string(),
+    }
+}
+
+/// The secret a header carries, if any: a secret header's value, the `Authorization` signature.
+pub(crate) fn secret_in_header<'a>(name: &str, value: &'a str) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     if SECRET_HEADERS.contains(&lower.as_str()) {
-        return REDACTED.to_string();
+        return Some(value);
     }
-    if lower == "authorization"
-        && let Some((head, _)) = value.split_once("Signature=")
-    {
-        return format!("{head}Signature={REDACTED}");
-    }
-    value.to_string()
+    let signature = value.split_once("Signature=").map(|(_, signature)| signature);
+    signature.filter(|_| lower == "authorization")
 }
 
 /// The canonical request with the values of secret headers (the security token) redacted.

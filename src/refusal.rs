@@ -5,9 +5,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::auth::Auth;
-use crate::error::Error;
-use crate::gateway::{AuthFailure, Said};
+use crate::credentials::Auth;
+use crate::error::{AuthFailure, Error};
+use crate::gateway::Said;
 
 /// How long the gateway keeps an access key locked after five failed signatures.
 const LOCK_TIME: Duration = Duration::from_secs(5 * 60);

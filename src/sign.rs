@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Credentials;
+use crate::credentials::Credentials;
 use crate::error::Error;
 
 const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -215,9 +215,7 @@ fn headers_to_send(
         }
         headers.push((name.to_string(), trim(value).to_string()));
     }
-    let has = |headers: &[(String, String)], wanted: &str| {
-        crate::hooks::header_value(headers, wanted).is_some()
-    };
+    let has = |headers: &[(String, String)], wanted: &str| header_value(headers, wanted).is_some();
     if let Some(token) = credentials.security_token()
         && !has(&headers, HEADER_SECURITY_TOKEN)
     {
@@ -305,7 +303,7 @@ fn payload_hash(body: &[u8], headers: &[(String, String)]) -> String {
     if body.is_empty() {
         return EMPTY_SHA256.to_string();
     }
-    match crate::hooks::header_value(headers, HEADER_CONTENT_SHA256) {
+    match header_value(headers, HEADER_CONTENT_SHA256) {
         Some(value) => value.to_string(),
         None => hex(&Sha256::digest(body)),
     }
@@ -365,6 +363,15 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
         utc.minute(),
         utc.second()
     ))
+}
+
+/// A header's value in a list of (name, value), the name compared without case: the crate's
+/// header lookup (the signer, the transport, the gateway and the fake use it).
+pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(sent, _)| sent.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
 }
 
 /// Lower-case hex.

@@ -10,13 +10,13 @@ use std::path::PathBuf;
 pub(crate) enum Source {
     /// A method of the public API: `ClientBuilder::region`, `Credentials::new`.
     Method(&'static str),
-    /// An option of the `dbss-jobs` CLI, which set the builder method: `--region`.
-    Option(&'static str),
+    /// A builder method as a tool names it ([`ClientBuilder::setting_names`](crate::ClientBuilder::setting_names)).
+    Named(&'static str),
     /// An environment variable, by name.
     Var(String),
     /// A line of a file (the profile file, the regions file).
     Line(PathBuf, usize),
-    /// A source reached through a setting: `--profile-file` and the file's line.
+    /// A source reached through a setting: `ClientBuilder::profile_file` and the file's line.
     Via(Box<Source>, Box<Source>),
     /// A service the client asked, in words: `the ECS metadata service at URL`.
     LookedUp(String),
@@ -29,33 +29,20 @@ impl Source {
         Source::Var(var.name().to_string())
     }
 
-    /// Where a setting came from, as `--check` says it: `from X`, or the fallback in words.
+    /// Where a setting came from, as [`Client::check`](crate::Client::check) says it: `from X`,
+    /// or the fallback in words.
     pub(crate) fn origin(&self) -> String {
         match self {
             Source::Fallback(words) => words.clone(),
             configured => format!("from {configured}"),
         }
     }
-
-    /// A builder method, or for the CLI the option that calls it.
-    pub(crate) fn given(method: &'static str, by_the_cli: bool) -> Source {
-        let option = match method {
-            _ if !by_the_cli => None,
-            "ClientBuilder::endpoint" | "ClientBuilder::endpoints" => Some("--endpoint"),
-            "ClientBuilder::region" => Some("--region"),
-            "ClientBuilder::project_id" => Some("--project-id"),
-            "ClientBuilder::profile_file" => Some("--profile-file"),
-            "ClientBuilder::root_certificates_file" => Some("--ca-file"),
-            _ => None,
-        };
-        option.map_or(Source::Method(method), Source::Option)
-    }
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Method(method) | Source::Option(method) => write!(f, "{method}"),
+            Source::Method(method) | Source::Named(method) => write!(f, "{method}"),
             Source::Var(words) | Source::LookedUp(words) | Source::Fallback(words) => {
                 write!(f, "{words}")
             }

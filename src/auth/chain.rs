@@ -4,16 +4,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
-use super::credentials::{Auth, Credentials};
-use super::metadata::MetadataCredentials;
 use super::profile::{Profile, profile_path, read_profile};
 use crate::api::validate_project_id;
+use crate::credentials::{Auth, Credentials};
+use crate::endpoint::Endpoint;
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
-use crate::transport::{Endpoint, Transport};
 
 /// What the chain found, and where.
 pub(crate) struct Resolved {
@@ -28,24 +26,15 @@ pub(crate) struct Resolved {
 }
 
 /// Where the client's credentials come from.
+#[derive(Debug)]
 pub(crate) enum AuthSource {
     Fixed(Arc<Auth>),
-    Metadata(MetadataCredentials),
-}
-
-impl AuthSource {
-    /// The credentials to use now; asks the metadata service (through `transport`) when
-    /// needed, before `deadline`.
-    pub(crate) fn current(
-        &self,
-        transport: &Transport,
-        deadline: Instant,
-    ) -> Result<Arc<Auth>, Error> {
-        match self {
-            AuthSource::Fixed(auth) => Ok(auth.clone()),
-            AuthSource::Metadata(metadata) => metadata.current(transport, deadline),
-        }
-    }
+    /// The ECS metadata service, asked by the client on the first request; `tried` names the
+    /// steps before it, for the error when it fails too.
+    Metadata {
+        endpoint: Endpoint,
+        tried: Vec<String>,
+    },
 }
 
 /// Settings of the builder that the chain reads.
@@ -86,11 +75,13 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
             (AuthSource::Fixed(Arc::new(auth)), from)
         }
         None if metadata => {
-            let endpoint = settings
-                .metadata_endpoint
-                .map_or_else(MetadataCredentials::default_endpoint, Ok)?;
+            // The metadata service of every ECS, unless another was named.
+            let endpoint = match settings.metadata_endpoint {
+                Some(endpoint) => endpoint,
+                None => Endpoint::parse_metadata("http://169.254.169.254")?,
+            };
             let from = Source::LookedUp(format!("the ECS metadata service at {}", endpoint.base));
-            (AuthSource::Metadata(MetadataCredentials::new(endpoint, tried)), from)
+            (AuthSource::Metadata { endpoint, tried }, from)
         }
         None => {
             let by = if settings.metadata {

@@ -1,13 +1,9 @@
-//! Who is asking. Only `auth/` reads credential sources (explicit settings, the environment, the
-//! profile file, the ECS metadata service) and holds the SK, as a keyed HMAC in
-//! [`Credentials`]. The rest of the crate enters through [`resolve`], which the builder calls once,
-//! and [`AuthSource::current`], which every request calls.
+//! Where the credentials come from: the credential chain of the official SDKs (explicit
+//! settings, the environment, the profile file, then the ECS metadata service). Settings only:
+//! the chain decides which step gives the credentials, and the client asks the metadata service
+//! (`metadata`) when that is the step. The builder enters through [`resolve`], once.
 
 mod chain;
-mod credentials;
-mod metadata;
 mod profile;
 
 pub(crate) use chain::{AuthSource, ChainSettings, Resolved, resolve};
-pub(crate) use credentials::validate_header_value;
-pub use credentials::{Auth, Credentials, IamToken};

@@ -419,8 +419,20 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{flag} {text:?} is not a number of seconds from 0.001 to 86400"))
 }
 
+/// The option that sets a builder method, by which errors and `--check` name the setting.
+fn option_of(method: &'static str) -> Option<&'static str> {
+    Some(match method {
+        "ClientBuilder::endpoint" | "ClientBuilder::endpoints" => "--endpoint",
+        "ClientBuilder::region" => "--region",
+        "ClientBuilder::project_id" => "--project-id",
+        "ClientBuilder::profile_file" => "--profile-file",
+        "ClientBuilder::root_certificates_file" => "--ca-file",
+        _ => return None,
+    })
+}
+
 fn run(args: &Args) -> Result<(), Failure> {
-    let builder = Client::builder().named_by_the_cli().log_to_stderr(args.verbosity);
+    let builder = Client::builder().setting_names(option_of).log_to_stderr(args.verbosity);
     let mut builder = credentials(builder, args)?;
     if let Some(project_id) = &args.project_id {
         builder = builder.project_id(project_id);

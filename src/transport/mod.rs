@@ -6,27 +6,23 @@
 //! One agent serves them all (connections are kept alive between calls; no redirects followed).
 
 mod classify;
-mod endpoint;
 mod proxy;
-mod regions;
 mod tls;
 
 use std::io::Read as _;
 use std::time::{Duration, Instant, SystemTime};
 
 use classify::Phase;
-pub(crate) use endpoint::Endpoint;
-pub use endpoint::REGIONS;
 use proxy::ProxyRoute;
 pub(crate) use proxy::ProxySetting;
-pub(crate) use regions::file_to_watch as regions_file_to_watch;
 
-use crate::builder::RootCertificates;
+use crate::config::RootCertificates;
+use crate::endpoint::Endpoint;
 use crate::env::Environment;
 use crate::error::{Error, Resend, TransportKind};
 use crate::gateway::Answer;
 use crate::hooks::{Hooks, RequestInfo, ResponseInfo};
-use crate::redact::Secrets;
+use crate::redact::{self, Secrets};
 use crate::source::Source;
 
 /// Error bodies are only quoted, so only their beginning is read.
@@ -80,7 +76,9 @@ pub(crate) struct Request<'a> {
     pub(crate) body_limit: u64,
     /// Whether a connection failure may be sent again (the caller retries it).
     pub(crate) resend: Resend,
-    /// What texts built from the answer are scrubbed of.
+    /// Secrets the request does not carry that texts built from its answer are scrubbed of
+    /// (the security token of credentials being renewed). What it carries (secret headers, the
+    /// signature) and the proxies' passwords, the transport adds itself.
     pub(crate) secrets: &'a Secrets,
     /// The answer's body is itself secret (the metadata service's tokens and keys): its text
     /// and every string in it are scrubbed from the answer's headers too.
@@ -129,10 +127,14 @@ impl Transport {
         self.proxy.chosen(target).is_some_and(|chosen| !chosen.proxy.resolve_target())
     }
 
-    /// The proxies' passwords, which every request's secrets include.
-    pub(crate) fn proxy_passwords(&self) -> impl Iterator<Item = &str> {
+    /// What texts built from the answer to `request` are scrubbed of: what the caller gave, the
+    /// secrets its headers carry and the proxies' passwords.
+    fn secrets_of(&self, request: &Request<'_>) -> Secrets {
         let proxies = [&self.proxy.https, &self.proxy.http].into_iter().flatten();
-        proxies.flat_map(|chosen| &chosen.passwords).map(String::as_str)
+        let passwords = proxies.flat_map(|chosen| &chosen.passwords).map(String::as_str);
+        let headers = request.headers.iter();
+        let carried = headers.filter_map(|(name, value)| redact::secret_in_header(name, value));
+        request.secrets.with(passwords.chain(carried))
     }
 
     /// Sends one request and reads its answer; the hooks see both ends (one response hook call
@@ -155,8 +157,9 @@ impl Transport {
         };
         let proxy = chosen.map(|chosen| chosen.shown.as_str());
         let started = Instant::now();
+        let secrets = self.secrets_of(request);
         let result = self
-            .send(request, chosen.map(|chosen| chosen.proxy.clone()))
+            .send(request, chosen.map(|chosen| chosen.proxy.clone()), &secrets)
             .map_err(|error| error.at(&request.target.host_and_port(), proxy));
         if !self.hooks.wants_responses() {
             return result;
@@ -177,7 +180,12 @@ impl Transport {
     }
 
     /// The request on the wire, through `proxy` if any, within its deadline, and its answer read.
-    fn send(&self, request: &Request<'_>, proxy: Option<ureq::Proxy>) -> Result<Answer, Error> {
+    fn send(
+        &self,
+        request: &Request<'_>,
+        proxy: Option<ureq::Proxy>,
+        secrets: &Secrets,
+    ) -> Result<Answer, Error> {
         let remaining = request.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Error::transport(
@@ -207,9 +215,9 @@ impl Transport {
         let response = self.agent.run(config.build()).map_err(|error| {
             let connect_is_deadline = connect >= remaining;
             let phase = Phase::BeforeAnswer { resend: request.resend, connect_is_deadline };
-            classify::classify(error, phase).scrub(request.secrets)
+            classify::classify(error, phase).scrub(secrets)
         })?;
-        read(response, request)
+        read(response, request, secrets)
     }
 }
 
@@ -217,6 +225,7 @@ impl Transport {
 fn read(
     mut response: ureq::http::Response<ureq::Body>,
     request: &Request<'_>,
+    secrets: &Secrets,
 ) -> Result<Answer, Error> {
     let received_at = SystemTime::now();
     let status = response.status().as_u16();
@@ -234,12 +243,12 @@ fn read(
         match read {
             Ok(body) => body,
             Err(ureq::Error::BodyExceedsLimit(_)) => {
-                let id = crate::hooks::header_value(&headers, "X-Request-Id")
-                    .map(|id| request.secrets.show(id));
+                let id =
+                    crate::sign::header_value(&headers, "X-Request-Id").map(|id| secrets.show(id));
                 return Err(Error::too_large(status, id, request.body_limit));
             }
             Err(error) => {
-                return Err(classify::classify(error, Phase::ReadingAnswer).scrub(request.secrets));
+                return Err(classify::classify(error, Phase::ReadingAnswer).scrub(secrets));
             }
         }
     } else {
@@ -250,8 +259,8 @@ fn read(
     };
     let signed = request.signed.map(|(canonical_request, _)| canonical_request);
     let secrets = match request.secret_body && success {
-        true => request.secrets.with_body(&body),
-        false => request.secrets.clone(),
+        true => secrets.with_body(&body),
+        false => secrets.clone(),
     };
     Ok(Answer::read(status, headers, body, received_at, &secrets, signed))
 }

@@ -5,10 +5,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::endpoint::Endpoint;
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::redact;
-use crate::transport::Endpoint;
 
 /// Read in this order for an `https://` target, the first that is set winning; `HTTP_` for
 /// `http://` likewise.

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::builder::RootCertificates;
+use crate::config::RootCertificates;
 use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;

@@ -14,6 +14,7 @@ mod faults;
 mod gateway;
 mod hooks;
 mod iam;
+mod layers;
 mod lockout;
 mod metadata;
 mod model;

@@ -72,7 +72,7 @@ impl Endpoint {
                 list.split(',').map(|url| url.trim().to_string()).collect(),
                 Source::Var(variable.clone()),
             )),
-            None => super::regions::endpoints_in_file(env, region)?,
+            None => crate::regions::endpoints_in_file(env, region)?,
         };
         if let Some((urls, source)) = listed {
             let endpoints: Vec<Endpoint> = urls

@@ -144,7 +144,7 @@ impl Credentials {
         self.security_token.as_deref()
     }
 
-    /// `AK` or `SK` when it has a character Huawei's keys never have, for `--check`: its AKs are
+    /// `AK` or `SK` when it has a character Huawei's keys never have, for `Client::check`: its AKs are
     /// 20 letters and digits, its SKs 40 (a key copied with a stray character signs and is refused).
     pub(crate) fn odd_key(&self) -> Option<&'static str> {
         self.odd_key
@@ -195,7 +195,8 @@ impl Auth {
             }
             Auth::Token(token) => ("token".to_string(), Sha256::digest(token.as_str()).to_vec()),
         };
-        format!("{who}:{}", crate::sign::hex(&digest))
+        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        format!("{who}:{hex}")
     }
 
     /// The secret that travels in headers (security token or IAM token), if any: error texts

@@ -4,8 +4,10 @@
 
 use std::fmt;
 
-pub use crate::gateway::{AuthFailure, SignatureMismatch};
-use crate::redact::{Secrets, shown};
+mod auth;
+
+use crate::redact::Secrets;
+pub use auth::{AuthFailure, SignatureMismatch};
 
 /// What went wrong, in broad classes; see [`Error::kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +57,7 @@ pub(crate) enum TransportKind {
 /// control characters escaped (`\n`, `\u{1b}`) and at most 512 characters each, so that `Display`
 /// stays one line.
 ///
-#[doc = include_str!("doc/errors.md")]
+#[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
 
 /// Everything an error holds, behind one pointer: an `Error` is as small as a `Result` can wish.
@@ -186,13 +188,13 @@ impl Error {
         })
     }
 
-    /// A transport failure's message scrubbed of the request's secrets (ureq's words may quote
-    /// what a proxy or server sent).
+    /// A transport failure's message as it may be shown: scrubbed of the request's secrets
+    /// (ureq's words may quote what a proxy or server sent), one bounded line.
     pub(crate) fn scrub(mut self, secrets: &Secrets) -> Error {
         if let Detail::Transport { message, .. } | Detail::Decode { message, .. } =
             &mut self.0.detail
         {
-            *message = secrets.scrub(message);
+            *message = secrets.show(message);
         }
         self
     }
@@ -465,7 +467,7 @@ impl Error {
     fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.detail {
             Detail::InvalidInput(message) => write!(f, "invalid input: {message}"),
-            Detail::Transport { message, .. } => write!(f, "transport error: {}", shown(message)),
+            Detail::Transport { message, .. } => write!(f, "transport error: {message}"),
             Detail::Refused(ago) => write!(
                 f,
                 "not sent: the gateway refused this access key {:.0} s ago",
@@ -485,7 +487,7 @@ impl Error {
                 Ok(())
             }
             Detail::Decode { status, request_id, message, .. } => {
-                write!(f, "cannot decode http {status} answer: {}", shown(message))?;
+                write!(f, "cannot decode http {status} answer: {message}")?;
                 if let Some(id) = request_id {
                     write!(f, " (request id {id})")?;
                 }

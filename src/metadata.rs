@@ -1,4 +1,5 @@
-//! Temporary credentials from the ECS metadata service (the last step of the credential chain).
+//! Temporary credentials from the ECS metadata service, when the credential chain (`auth`) ends
+//! there.
 //!
 //! `PUT {base}/meta-data/latest/api/token` (`X-Metadata-Token-Ttl-Seconds: 21600`), then
 //! `GET {base}/openstack/latest/securitykey` with `X-Metadata-Token`. Never through a proxy, 1 s to
@@ -14,10 +15,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use super::credentials::{Auth, Credentials, validate_header_value};
+use crate::credentials::{Auth, Credentials, validate_header_value};
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Resend, TransportKind};
 use crate::redact::Secrets;
-use crate::transport::{Endpoint, Request, Route, Transport};
+use crate::transport::{Request, Route, Transport};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -55,11 +57,6 @@ enum Claim {
 impl MetadataCredentials {
     pub(crate) fn new(endpoint: Endpoint, tried: Vec<String>) -> MetadataCredentials {
         MetadataCredentials { endpoint, state: Mutex::default(), fetched: Condvar::new(), tried }
-    }
-
-    /// The metadata service of every ECS.
-    pub(crate) fn default_endpoint() -> Result<Endpoint, Error> {
-        Endpoint::parse_metadata("http://169.254.169.254")
     }
 
     /// The credentials to use now, fetched or renewed when needed, before `deadline`.

@@ -1,0 +1,102 @@
+//! Why the gateway refused a request's credentials, as an [`Error`](super::Error) carries it.
+
+use std::fmt;
+
+/// Why the gateway refused the credentials of a request (a 401). Non-exhaustive: the gateway may
+/// give more reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// The access key does not exist: it is not this account's, or was deleted.
+    UnknownAccessKey,
+    /// Too many failed signatures in a row: the access key is locked for about 5 minutes.
+    AccessKeyLocked,
+    /// The signature does not match the one the gateway computed; see
+    /// [`Error::signature_mismatch`](crate::Error::signature_mismatch).
+    SignatureMismatch,
+    /// The signature's `X-Sdk-Date` is more than 15 minutes from the gateway's clock.
+    SignatureExpired,
+    /// The IAM token (`X-Auth-Token`) is not valid, or has expired.
+    TokenRejected,
+    /// The security token of temporary AK/SK credentials is not valid, or has expired.
+    SecurityTokenRejected,
+    /// A request signed without a security token was refused for want of one: the AK/SK are
+    /// temporary credentials, which need theirs.
+    SecurityTokenMissing,
+}
+
+/// What to do about it, in one line.
+impl fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthFailure::UnknownAccessKey => {
+                "the access key does not exist: it is not this account's, or it was deleted, or \
+                 it is a temporary access key sent without its security token"
+            }
+            AuthFailure::AccessKeyLocked => {
+                "the access key is locked after failed signatures: no attempt will pass for about \
+                 5 minutes, and each one counts"
+            }
+            AuthFailure::SignatureMismatch => {
+                "the signature does not match the one the gateway computed"
+            }
+            AuthFailure::SignatureExpired => {
+                "the signature expired: X-Sdk-Date is more than 15 minutes from the gateway's clock"
+            }
+            AuthFailure::TokenRejected => {
+                "the IAM token is not valid or has expired: get a new one"
+            }
+            AuthFailure::SecurityTokenRejected => {
+                "the security token is not valid or has expired: get new temporary credentials \
+                 (AK, SK and token together)"
+            }
+            AuthFailure::SecurityTokenMissing => {
+                "temporary credentials need their security token (HUAWEICLOUD_SDK_SECURITY_TOKEN)"
+            }
+        })
+    }
+}
+
+/// A wrong signature explained: the canonical request that was signed beside the one the gateway
+/// computed (it echoes it in its 401), and where they first differ. Both redacted as everything
+/// else (the security token's line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureMismatch {
+    ours: String,
+    gateway: String,
+    first_difference: Option<String>,
+}
+
+impl SignatureMismatch {
+    pub(crate) fn new(ours: String, gateway: String, first_difference: Option<String>) -> Self {
+        SignatureMismatch { ours, gateway, first_difference }
+    }
+
+    /// The canonical request that was signed.
+    pub fn ours(&self) -> &str {
+        &self.ours
+    }
+
+    /// The canonical request the gateway computed for the request it received.
+    pub fn gateway(&self) -> &str {
+        &self.gateway
+    }
+
+    /// Where the two first differ, and the likely cause, in words; `None` when they are equal:
+    /// the request arrived as signed, so the secret key does not belong to this access key.
+    pub fn first_difference(&self) -> Option<&str> {
+        self.first_difference.as_deref()
+    }
+
+    /// The sentence an error ends with.
+    pub(crate) fn explain(&self) -> String {
+        match &self.first_difference {
+            Some(difference) => {
+                format!("the gateway computed another canonical request: {difference}")
+            }
+            None => "the request arrived as signed (the gateway's canonical request is ours), so \
+                     the secret key does not belong to this access key"
+                .to_string(),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The one call of the DBSS API this crate makes, `ListAuditInstanceJobs`: its two paths (and the
+//! fallback from the documented one to its replacement), its success body, and the one-liner
+//! for build scripts. The client below sends any path; a second API call is a module like this.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::api::{JobsPath, validate_id, validate_project_id};
+use crate::client::Client;
+use crate::error::Error;
+use crate::model::{Job, jobs_from_slice};
+use crate::sign::percent_encode;
+
+/// `/v1/{project_id}/dbss/audit/jobs/{resource_id}`, or the newer
+/// `/v1/{project_id}/audit/{resource_id}/jobs`, each id one percent-encoded segment.
+pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> String {
+    let mut path = String::from("/v1/");
+    percent_encode(&mut path, project_id);
+    path.push_str(if newer { "/audit/" } else { "/dbss/audit/jobs/" });
+    percent_encode(&mut path, resource_id);
+    if newer {
+        path.push_str("/jobs");
+    }
+    path
+}
+
+impl Client {
+    /// Lists the creation jobs of the audit instance `resource_id` in the client's project
+    /// ([`Client::resolve_project_id`]): `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see
+    /// [`JobsPath`]).
+    ///
+    /// The id is sent as one percent-encoded path segment (everything except `A-Za-z0-9-_.~`,
+    /// including `/`, becomes `%XX`), exactly as the official SDKs encode path parameters.
+    ///
+    /// # Errors
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, when the
+    ///   id is empty, `.` or `..`, or contains a control character.
+    /// - [`ErrorKind::Transport`](crate::ErrorKind::Transport) when no answer arrived in time.
+    /// - [`ErrorKind::Api`](crate::ErrorKind::Api) for a non-success status.
+    /// - [`ErrorKind::Decode`](crate::ErrorKind::Decode) for a success body that is not the
+    ///   documented JSON, or is larger than the body limit.
+    /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
+    pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
+        validate_id("resource id", resource_id)?;
+        let deadline = self.deadline();
+        let project_id = self.project_id_within(deadline)?;
+        self.get_jobs_within(&project_id, resource_id, deadline)
+    }
+
+    /// [`Client::get_jobs`] in another project than the client's, for callers that address
+    /// several.
+    ///
+    /// # Errors
+    /// As [`Client::get_jobs`]; an empty or malformed project id, or a region name given as one,
+    /// is `InvalidInput`.
+    pub fn get_jobs_in(&self, project_id: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
+        validate_project_id(project_id)?;
+        validate_id("resource id", resource_id)?;
+        self.get_jobs_within(project_id, resource_id, self.deadline())
+    }
+
+    /// The jobs, before `deadline`, on the path the settings and the gateway decide. The ids
+    /// were checked where they entered.
+    pub(crate) fn get_jobs_within(
+        &self,
+        project_id: &str,
+        resource_id: &str,
+        deadline: Instant,
+    ) -> Result<Vec<Job>, Error> {
+        let newer = match self.config().jobs_path {
+            JobsPath::Documented => false,
+            JobsPath::Newer => true,
+            JobsPath::Auto => self.newer_path_learned.load(Ordering::Relaxed),
+        };
+        self.get_jobs_at(project_id, resource_id, newer, deadline)
+    }
+
+    /// One path; with [`JobsPath::Auto`], a 404 `APIGW.0101` on the documented path sends the
+    /// call (and the client, from now on) to the newer one.
+    fn get_jobs_at(
+        &self,
+        project_id: &str,
+        resource_id: &str,
+        newer: bool,
+        deadline: Instant,
+    ) -> Result<Vec<Job>, Error> {
+        let path = jobs_path(project_id, resource_id, newer);
+        let (answer, tally) = self.send_to_an_endpoint(&path, &[], project_id, deadline)?;
+        if self.config().jobs_path == JobsPath::Auto && !newer && answer.said.no_such_api {
+            self.newer_path_learned.store(true, Ordering::Relaxed);
+            return self.get_jobs_at(project_id, resource_id, true, deadline);
+        }
+        answer.decode(jobs_from_slice).map_err(|error| tally.explain(error))
+    }
+}
+
+/// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS
+/// metadata), the project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile or IAM, the DBSS
+/// endpoint of `region` (or its `HUAWEICLOUD_SDK_REGION_DBSS_*` override), default timeouts and
+/// retries.
+///
+/// ```no_run
+/// let jobs = dbss_jobs::get_jobs("cn-north-4", "my-instance-id")?;
+/// println!("{} DBSS jobs", jobs.len());
+/// # Ok::<(), dbss_jobs::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`ClientBuilder::build`](crate::ClientBuilder::build) and [`Client::get_jobs`].
+pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
+    Client::builder().region(region).build()?.get_jobs(resource_id)
+}
+
+/// Reads a success body of the jobs API, `{"jobs":[...]}`: what the client does with every 200,
+/// offered for bodies saved earlier (a snapshot written by a tool).
+///
+/// ```
+/// let jobs = dbss_jobs::parse_jobs(br#"{"jobs":[{"job_id":"j1","status":"RUNNING"}]}"#)?;
+/// assert_eq!(jobs[0].status, Some(dbss_jobs::JobStatus::Running));
+/// # Ok::<(), dbss_jobs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the bytes are not that JSON.
+pub fn parse_jobs(body: &[u8]) -> Result<Vec<Job>, Error> {
+    jobs_from_slice(body).map_err(|error| {
+        let message = format!("body is not the documented JSON ({error})");
+        Error::decode(200, None, crate::redact::shown(&message))
+    })
+}
