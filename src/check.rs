@@ -12,11 +12,10 @@ use crate::auth::AuthSource;
 use crate::client::Client;
 use crate::credentials::Auth;
 use crate::endpoint::Endpoint;
-use crate::error::{Error, Resend};
-use crate::redact::Secrets;
+use crate::error::Error;
 use crate::skew::Offset;
 use crate::source::Source;
-use crate::transport::{Request, Route};
+use crate::transport::Request;
 
 /// What a [`CheckLine`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -188,22 +187,8 @@ impl Client {
         let config = self.config();
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
         let url = format!("{}/", endpoint.base);
-        let request = Request {
-            method: "GET",
-            target: endpoint,
-            url: &url,
-            headers: &headers,
-            route: Route::AsConfigured,
-            connect_timeout: None,
-            deadline: Instant::now() + probe_limit(deadline),
-            grace: Duration::ZERO,
-            body_limit: 64 * 1024,
-            resend: Resend::Unsafe,
-            secrets: &Secrets::default(),
-            secret_body: false,
-            attempt: 1,
-            signed: None,
-        };
+        let request =
+            Request::get(endpoint, &url, &headers, Instant::now() + probe_limit(deadline));
         let tls = match endpoint.is_plain_http() {
             true => "plain http",
             false => "TLS handshake ok",

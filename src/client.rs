@@ -15,12 +15,11 @@ use crate::endpoint::Endpoint;
 use crate::error::{AuthFailure, Error, Resend};
 use crate::gateway::Answer;
 use crate::metadata::MetadataCredentials;
-use crate::redact::Secrets;
 use crate::refusal::Refusals;
 use crate::retry::{Asked, is_retryable_status, random_unit};
 use crate::sign::{SignableRequest, canonical_query, sign};
 use crate::skew::{ClockSkew, SigningTime};
-use crate::transport::{Request, Route, Transport};
+use crate::transport::{Request, Transport};
 
 /// How long past its deadline an attempt may go on reading an answer that began in time, so that
 /// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
@@ -329,21 +328,14 @@ impl Client {
     ) -> Result<Answer, Error> {
         let stages =
             sent.signed.as_ref().map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
+        let deadline = deadline.min(Instant::now() + self.config.timeout);
         self.transport.exchange(&Request {
-            method: "GET",
-            target: target.endpoint,
-            url: &sent.url,
-            headers: &sent.headers,
-            route: Route::AsConfigured,
-            connect_timeout: None,
-            deadline: deadline.min(Instant::now() + self.config.timeout),
             grace: ANSWER_GRACE,
             body_limit: self.config.max_body_size,
             resend: Resend::Safe,
-            secrets: &Secrets::default(),
-            secret_body: false,
             attempt,
             signed: stages,
+            ..Request::get(target.endpoint, &sent.url, &sent.headers, deadline)
         })
     }
 

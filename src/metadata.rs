@@ -24,7 +24,6 @@ use crate::transport::{Request, Route, Transport};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 const TOKEN_TTL_SECONDS: &str = "21600";
-const BODY_LIMIT: u64 = 64 * 1024;
 /// Temporary credentials are renewed when they have less than this left.
 const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 /// After a failed renewal, cached credentials that are still valid are used this long before the
@@ -211,19 +210,11 @@ impl MetadataCredentials {
         }
         let request = Request {
             method,
-            target: &self.endpoint,
-            url,
-            headers: &headers,
             route: Route::Direct,
             connect_timeout: Some(CONNECT_TIMEOUT),
-            deadline,
-            grace: Duration::ZERO,
-            body_limit: BODY_LIMIT,
-            resend: Resend::Unsafe,
-            secrets,
+            secrets: secrets.clone(),
             secret_body: true,
-            attempt: 1,
-            signed: None,
+            ..Request::get(&self.endpoint, url, &headers, deadline)
         };
         let answer = transport.exchange(&request)?;
         if answer.status == 200 { Ok(answer.body().to_vec()) } else { Err(answer.error()) }

@@ -79,13 +79,41 @@ pub(crate) struct Request<'a> {
     /// Secrets the request does not carry that texts built from its answer are scrubbed of
     /// (the security token of credentials being renewed). What it carries (secret headers, the
     /// signature) and the proxies' passwords, the transport adds itself.
-    pub(crate) secrets: &'a Secrets,
+    pub(crate) secrets: Secrets,
     /// The answer's body is itself secret (the metadata service's tokens and keys): its text
     /// and every string in it are scrubbed from the answer's headers too.
     pub(crate) secret_body: bool,
     pub(crate) attempt: u32,
     /// For a signed request, its canonical request and string to sign, for the request hook.
     pub(crate) signed: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Request<'a> {
+    /// A GET sent once as configured, its answer's body read up to 64 KiB: what the fields
+    /// left out of a literal (`..Request::get(...)`) default to.
+    pub(crate) fn get(
+        target: &'a Endpoint,
+        url: &'a str,
+        headers: &'a [(String, String)],
+        deadline: Instant,
+    ) -> Request<'a> {
+        Request {
+            method: "GET",
+            target,
+            url,
+            headers,
+            route: Route::AsConfigured,
+            connect_timeout: None,
+            deadline,
+            grace: Duration::ZERO,
+            body_limit: 64 * 1024,
+            resend: Resend::Unsafe,
+            secrets: Secrets::default(),
+            secret_body: false,
+            attempt: 1,
+            signed: None,
+        }
+    }
 }
 
 impl Transport {
