@@ -18,8 +18,12 @@
 //! What you give up: changing only a secret or a proxy variable does not rerun the build script.
 //! Change a listed variable with it (the AK, or `NO_PROXY`), or run `cargo clean -p <your crate>`.
 
+use std::path::{Path, PathBuf};
+
+use crate::client::Client;
 use crate::env::{Environment, Var, region_endpoint_variable};
 use crate::error::Error;
+use crate::model::{Job, jobs_from_slice};
 
 /// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`
 /// except those that can carry a secret (the table above), and `cargo:rerun-if-changed` for the
@@ -57,50 +61,96 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
     names
 }
 
-/// The whole build-script recipe in one call: lists what it reads for cargo (never a secret:
-/// [`rerun_if_env_changed`], `DBSS_JOBS_SNAPSHOT` and the snapshot file), answers from the saved
-/// `{"jobs":[...]}` body that `DBSS_JOBS_SNAPSHOT` names (a saved answer, as the CLI's JSON output) with no
-/// credentials and no traffic, refuses the network under docs.rs (`DOCS_RS`), leaves the ECS
-/// metadata step off unless `DBSS_JOBS_ECS_METADATA=on`, and bounds the call to 5 seconds.
+/// The whole build-script recipe in one call, one policy: a live read where credentials are
+/// configured, else the snapshot `DBSS_JOBS_SNAPSHOT` names, else no jobs and a warning. It lists
+/// what it reads for cargo (never a secret: [`rerun_if_env_changed`], the snapshot file), leaves
+/// the ECS metadata step off unless `DBSS_JOBS_ECS_METADATA=on`, reads nothing live under
+/// docs.rs (`DOCS_RS`), and bounds the live read to 5 seconds.
+///
+/// - A failed live read (no network, a proxy's 407, an untrusted certificate) is no jobs and a
+///   `cargo:warning`, and the next build reads again: it watches a file that never exists, and
+///   cargo reruns a build script whose watched file is missing. A build that read its jobs is
+///   not rerun until a listed variable or the snapshot changes.
+/// - A snapshot is a saved `{"jobs":[...]}` answer (the CLI's JSON output); a relative path is
+///   relative to the package being built (`CARGO_MANIFEST_DIR`), as cargo's own paths are.
+/// - Without credentials and without a snapshot (a contributor's laptop, docs.rs), no jobs and
+///   one `cargo:warning`: a missing account must not break the build.
 ///
 /// ```no_run
 /// // build.rs
-/// let jobs = dbss_jobs::build_script::jobs("cn-north-4", "my-instance-id");
-/// # drop(jobs);
+/// let jobs = dbss_jobs::build_script::jobs("cn-north-4", "my-instance-id")?;
+/// # Ok::<(), dbss_jobs::Error>(())
 /// ```
 ///
 /// # Errors
-/// As [`Client::get_jobs`](crate::Client::get_jobs); `InvalidInput` under docs.rs, and for a
-/// snapshot that cannot be read or is not a `{"jobs":[...]}` body (naming the variable and the
-/// file).
-pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<crate::model::Job>, Error> {
+/// What must fail the build: a snapshot that is missing, unreadable or not a `{"jobs":[...]}`
+/// body (naming the variable and the file), and settings that are wrong rather than absent (a
+/// malformed profile file, a bad region or endpoint). Never for missing credentials
+/// ([`Error::is_missing_credentials`] is false for every error it returns).
+pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     rerun_if_env_changed(region);
     let env = Environment::Process;
-    if let Some(path) = env.get(Var::Snapshot) {
-        println!("cargo:rerun-if-changed={path}");
-        let body = std::fs::read(&path).map_err(|error| {
-            Error::invalid_input(format!(
-                "{} names {path}, which cannot be read ({error})",
-                Var::Snapshot.name()
-            ))
-        })?;
-        return crate::model::jobs_from_slice(&body).map_err(|error| {
-            Error::invalid_input(format!(
-                "{} names {path}, which is not a {{\"jobs\":[...]}} body ({error})",
-                Var::Snapshot.name()
-            ))
-        });
+    let snapshot = snapshot_to_read(&env)?;
+    if env.get(Var::DocsRs).is_none() {
+        let metadata = crate::env::ecs_metadata_switch(&env)? == Some(true);
+        let builder = Client::builder().region(region).ecs_metadata(metadata);
+        match builder.timeout(std::time::Duration::from_secs(5)).build() {
+            Ok(client) => return Ok(client.get_jobs(resource_id).unwrap_or_else(read_again)),
+            Err(error) if error.is_missing_credentials() => {}
+            Err(error) => return Err(error),
+        }
     }
-    if env.get(Var::DocsRs).is_some() {
-        return Err(Error::invalid_input("docs.rs builds without network"));
+    let Some(path) = snapshot else {
+        let why = match env.get(Var::DocsRs) {
+            Some(_) => "docs.rs builds without network",
+            None => "no credentials",
+        };
+        let snapshot = Var::Snapshot.name();
+        println!("cargo:warning=DBSS jobs not read, building with none: {why}, and no {snapshot}");
+        return Ok(Vec::new());
+    };
+    let refused = |what: String| {
+        let shown = path.display().to_string();
+        Error::invalid_input(format!(
+            "{} names {}, {what}",
+            Var::Snapshot.name(),
+            shown.escape_debug()
+        ))
+    };
+    let body =
+        std::fs::read(&path).map_err(|error| refused(format!("which cannot be read ({error})")))?;
+    jobs_from_slice(&body)
+        .map_err(|error| refused(format!("which is not a {{\"jobs\":[...]}} body ({error})")))
+}
+
+/// The snapshot `DBSS_JOBS_SNAPSHOT` names, relative to the package being built, watched for
+/// changes; a name with a control character (a CRLF `.env` file's `\r`) is refused, as cargo
+/// would read it as two lines.
+fn snapshot_to_read(env: &Environment) -> Result<Option<PathBuf>, Error> {
+    let Some(path) = env.get(Var::Snapshot) else {
+        return Ok(None);
+    };
+    if path.chars().any(char::is_control) {
+        let shown = path.escape_debug();
+        let why = "holds a control character (a CRLF line end?)";
+        return Err(Error::invalid_input(format!("{}: \"{shown}\" {why}", Var::Snapshot.name())));
     }
-    let metadata = crate::env::ecs_metadata_switch(&env)? == Some(true);
-    crate::client::Client::builder()
-        .region(region)
-        .ecs_metadata(metadata)
-        .timeout(std::time::Duration::from_secs(5))
-        .build()?
-        .get_jobs(resource_id)
+    let package = env.get_named("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let path = package.join(path);
+    println!("cargo:rerun-if-changed={}", path.display());
+    Ok(Some(path))
+}
+
+/// A failed live read: no jobs, one warning, and the next build runs this build script again.
+fn read_again(error: Error) -> Vec<Job> {
+    if let Some(out_dir) = std::env::var_os("OUT_DIR") {
+        let never_written = Path::new(&out_dir).join("dbss-jobs-read-again");
+        println!("cargo:rerun-if-changed={}", never_written.display());
+    }
+    println!(
+        "cargo:warning=DBSS jobs not read, building with none (the next build reads again): {error}"
+    );
+    Vec::new()
 }
 
 #[cfg(test)]

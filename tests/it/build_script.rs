@@ -5,7 +5,19 @@
 /// variable gets a new value each time, so that cargo runs the build script again.
 pub(crate) fn build_the_recipe(vars: &[(&str, &str)]) -> std::process::Output {
     let _one_build_at_a_time = fixture_lock();
-    build_the_recipe_in(vars, false)
+    build_the_recipe_in(vars, Build::default())
+}
+
+/// How [`build_the_recipe_in`] builds, besides the variables.
+#[derive(Default, Clone, Copy)]
+struct Build {
+    /// In a network namespace with no network.
+    offline: bool,
+    /// With nothing changed that cargo watches: the build script runs only if cargo finds a
+    /// reason of its own.
+    unchanged: bool,
+    /// From another directory than the package's, with `--manifest-path`.
+    from_elsewhere: bool,
 }
 
 /// The fixture's builds share a target directory: one test at a time builds (and runs) it.
@@ -23,8 +35,8 @@ fn can_unshare_the_network() -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// [`build_the_recipe`], inside a network namespace with no network when `offline`.
-fn build_the_recipe_in(vars: &[(&str, &str)], offline: bool) -> std::process::Output {
+/// [`build_the_recipe`], as `build` says.
+fn build_the_recipe_in(vars: &[(&str, &str)], build: Build) -> std::process::Output {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixture = root.join("tests/fixtures/build-script");
     let recipe = std::fs::read_to_string(fixture.join("build.rs")).unwrap();
@@ -38,16 +50,18 @@ fn build_the_recipe_in(vars: &[(&str, &str)], offline: bool) -> std::process::Ou
     let home = std::env::var("HOME").unwrap_or_default();
     let cargo_home = std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo"));
     let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup"));
-    let mut command = if offline {
+    let mut command = if build.offline {
         let mut unshare = std::process::Command::new("unshare");
         unshare.args(["-n", env!("CARGO")]);
         unshare
     } else {
         std::process::Command::new(env!("CARGO"))
     };
+    let manifest = fixture.join("Cargo.toml");
+    let cwd = if build.from_elsewhere { std::env::temp_dir() } else { fixture.clone() };
     command
-        .args(["build", "--offline"])
-        .current_dir(&fixture)
+        .args(["build", "--offline", "--manifest-path", manifest.to_str().unwrap()])
+        .current_dir(cwd)
         .env("CARGO_TARGET_DIR", fixture_target_dir())
         .env("CARGO_HOME", cargo_home)
         .env("RUSTUP_HOME", rustup_home)
@@ -65,7 +79,8 @@ fn build_the_recipe_in(vars: &[(&str, &str)], offline: bool) -> std::process::Ou
     }
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    command.env("NO_PROXY", format!("rerun-{nanos}.invalid"));
+    let rerun = if build.unchanged { 0 } else { nanos };
+    command.env("NO_PROXY", format!("rerun-{rerun}.invalid"));
     command.envs(vars.iter().copied());
     command.output().unwrap()
 }
@@ -73,6 +88,12 @@ fn build_the_recipe_in(vars: &[(&str, &str)], offline: bool) -> std::process::Ou
 /// Where [`build_the_recipe`] builds: everything cargo writes for it is under here.
 pub(crate) fn fixture_target_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixture-build-script")
+}
+
+/// The jobs the recipe's binary was built with, as it prints them.
+fn built_jobs() -> String {
+    let binary = fixture_target_dir().join("debug/build-script-recipe");
+    String::from_utf8_lossy(&std::process::Command::new(binary).output().unwrap().stdout).into()
 }
 
 /// The README's build-script recipe, built for real without credentials: the build succeeds, with
@@ -85,12 +106,8 @@ fn the_readme_build_script_recipe_builds_without_credentials() {
     let warnings: Vec<&str> =
         stderr.lines().filter(|line| line.contains("DBSS jobs not read")).collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
-    assert!(
-        warnings[0]
-            .contains("building with none: invalid input: no credentials found; tried environment"),
-        "{stderr}"
-    );
-    assert!(warnings[0].contains("ECS metadata (turned off)"), "{stderr}");
+    let wanted = "building with none: no credentials, and no DBSS_JOBS_SNAPSHOT";
+    assert!(warnings[0].contains(wanted), "{stderr}");
 }
 
 #[test]
@@ -108,17 +125,59 @@ fn the_recipe_builds_offline_from_a_snapshot() {
         );
     }
     let _one_build_at_a_time = fixture_lock();
-    let output =
-        build_the_recipe_in(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())], offline);
+    let build = Build { offline, ..Build::default() };
+    let output = build_the_recipe_in(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())], build);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("DBSS jobs not read"), "{stderr}");
-    let binary = fixture_target_dir().join("debug/build-script-recipe");
-    let run = std::process::Command::new(binary).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout),
-        "2 DBSS job(s) known at build time: [\"snap-1\", \"snap-2\"]\n"
-    );
+    assert_eq!(built_jobs(), "2 DBSS job(s) known at build time: [\"snap-1\", \"snap-2\"]\n");
+}
+
+/// A relative `DBSS_JOBS_SNAPSHOT` is relative to the package being built, wherever cargo runs.
+#[test]
+fn a_relative_snapshot_is_relative_to_the_package() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/relative-snapshot");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("jobs.json"), r#"{"jobs":[{"job_id":"rel-1"}]}"#).unwrap();
+    let _one_build_at_a_time = fixture_lock();
+    let build = Build { from_elsewhere: true, ..Build::default() };
+    let relative = "../../../target/relative-snapshot/jobs.json";
+    let output = build_the_recipe_in(&[("DBSS_JOBS_SNAPSHOT", relative)], build);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(built_jobs(), "1 DBSS job(s) known at build time: [\"rel-1\"]\n");
+}
+
+/// A failed live read does not stick: built again with nothing changed, once the service is
+/// back, the recipe reads the jobs; built again after that, it is not rerun.
+#[test]
+fn a_failed_live_read_is_read_again_by_the_next_build() {
+    use dbss_jobs::fake::{FakeDbss, Reply, Step, job};
+    let fake = FakeDbss::start().unwrap();
+    let down = Step::Reply(Reply::new(503, "{}"));
+    let up = Step::Jobs(vec![job("live-1", dbss_jobs::JobStatus::Success)]);
+    fake.set_script("my-instance-id", vec![down.clone(), down.clone(), down, up]);
+    let url = fake.url();
+    let vars = [
+        ("HUAWEICLOUD_SDK_AK", FakeDbss::ACCESS_KEY),
+        ("HUAWEICLOUD_SDK_SK", FakeDbss::SECRET_KEY),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", "p"),
+        ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4", url.as_str()),
+    ];
+    let _one_build_at_a_time = fixture_lock();
+    let first = build_the_recipe_in(&vars, Build::default());
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert!(stderr.contains("building with none (the next build reads again)"), "{stderr}");
+    assert_eq!(built_jobs(), "0 DBSS job(s) known at build time: []\n");
+    let unchanged = Build { unchanged: true, ..Build::default() };
+    let second = build_the_recipe_in(&vars, unchanged);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(built_jobs(), "1 DBSS job(s) known at build time: [\"live-1\"]\n");
+    let requests = fake.requests().len();
+    let third = build_the_recipe_in(&vars, unchanged);
+    assert!(third.status.success(), "{}", String::from_utf8_lossy(&third.stderr));
+    assert_eq!(fake.requests().len(), requests, "a build that read its jobs is not rerun");
 }
 
 #[test]
@@ -130,28 +189,38 @@ fn under_docs_rs_the_recipe_reads_nothing() {
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(
-            "DBSS jobs not read, building with none: invalid input: docs.rs builds without network"
-        ),
-        "{stderr}"
-    );
+    let wanted = "DBSS jobs not read, building with none: docs.rs builds without network, and no \
+                  DBSS_JOBS_SNAPSHOT";
+    assert!(stderr.contains(wanted), "{stderr}");
+}
+
+/// A snapshot that was named but cannot be used fails the build, naming the variable and the
+/// file: an offline CI must not ship a binary without its jobs because a file was not committed.
+#[test]
+fn a_missing_or_corrupt_snapshot_fails_the_build() {
+    let dir = crate::support::TempDir::new("bad-snapshot");
+    let corrupt = dir.write("jobs.json", "<html>502 Bad Gateway</html>");
+    let missing = corrupt.with_file_name("not-committed.json");
+    let cases =
+        [(&corrupt, "which is not a {\"jobs\":[...]} body"), (&missing, "which cannot be read")];
+    for (snapshot, why) in cases {
+        let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        let wanted = format!("DBSS_JOBS_SNAPSHOT names {}, {why}", snapshot.display());
+        assert!(stderr.contains(&wanted), "{stderr}");
+        assert!(!stderr.contains("DBSS jobs not read"), "{stderr}");
+    }
 }
 
 #[test]
-fn a_snapshot_that_is_not_a_jobs_body_names_the_variable_and_the_file() {
-    let dir = crate::support::TempDir::new("bad-snapshot");
-    let snapshot = dir.write("jobs.json", "<html>502 Bad Gateway</html>");
-    let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())]);
+fn a_snapshot_name_with_a_control_character_is_refused_escaped() {
+    let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", "jobs.json\r")]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let warning = stderr
-        .lines()
-        .find(|line| line.contains("DBSS jobs not read"))
-        .unwrap_or_else(|| panic!("{stderr}"));
-    let wanted = format!(
-        "DBSS_JOBS_SNAPSHOT names {}, which is not a {{\"jobs\":[...]}} body",
-        snapshot.display()
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(r#"DBSS_JOBS_SNAPSHOT: "jobs.json\r" holds a control character"#),
+        "{stderr}"
     );
-    assert!(warning.contains(&wanted), "{warning}");
-    assert!(!warning.contains("http"), "{warning}");
+    assert!(!stderr.contains('\r'), "{stderr:?}");
 }
