@@ -11,9 +11,17 @@ use serde::Deserialize;
 
 use crate::api::validate_project_id;
 use crate::client::{Client, Target};
-use crate::endpoint::{Endpoint, REGIONS};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::source::Source;
+
+/// The regions with an IAM endpoint of their own, `https://iam.{region}.myhuaweicloud.com`, as
+/// the official SDKs list them (huaweicloudsdkcore's `auth/endpoint.py`); the others use the
+/// global one.
+const REGIONAL: &str = "cn-north-2 cn-north-4 cn-north-1 cn-east-2 cn-east-3 cn-south-1 cn-south-2 \
+    cn-southwest-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 af-south-1 sa-brazil-1 \
+    la-south-2 na-mexico-1 la-north-2 cn-north-9 eu-west-0 my-kualalumpur-1 ru-moscow-1 \
+    me-east-1 ap-southeast-4 ae-ad-1 cn-east-4 cn-east-5 tr-west-1 cn-north-12";
 
 /// The IAM endpoint and where it came from: the configured one, else the region's, else the
 /// global one; `None` without either. `InvalidInput` for a configured URL that cannot be one.
@@ -26,14 +34,15 @@ pub(crate) fn endpoint(
             let endpoint = Endpoint::parse(&url).map_err(|error| error.named_by(&source))?;
             return Ok(Some((endpoint, source)));
         }
-        (None, Some(region)) if REGIONS.contains(&region) => {
+        (None, Some(region)) if REGIONAL.split(' ').any(|known| known == region) => {
             let from = Source::Fallback(format!("the region's ({region})"));
             (format!("https://iam.{region}.myhuaweicloud.com"), from)
         }
         (None, Some(region)) => (
             "https://iam.myhuaweicloud.com".to_string(),
             Source::Fallback(format!(
-                "the global one (region {region:?} is not in the crate's table)"
+                "the global one (region {region:?} has no IAM endpoint of its own in the official \
+                 SDKs' table)"
             )),
         ),
         (None, None) => return Ok(None),

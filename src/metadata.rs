@@ -171,12 +171,13 @@ impl MetadataCredentials {
             |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
         let token_url = format!("{}/meta-data/latest/api/token", self.endpoint.base);
         let ttl = ("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS);
-        // As the official SDK: a metadata service without the token API (404) is asked without one.
+        // As the official SDK: a metadata service whose token API is missing or unavailable (404,
+        // 405, 503) is asked without a token.
         let token = match self.exchange(transport, ("PUT", &token_url), Some(ttl), deadline, &secrets) {
             Ok(token) => Some(session_token(token).ok_or_else(|| {
                 failed("session token cannot be sent as a header (empty, not text, or control characters)")
             })?),
-            Err(error) if error.status() == Some(404) => None,
+            Err(error) if matches!(error.status(), Some(404 | 405 | 503)) => None,
             Err(error) => return Err(error),
         };
         let secrets = secrets.with(token.as_deref());

@@ -188,13 +188,12 @@ impl Seen {
 
 /// A failure the next poll may not meet: throttling, an unavailable service, a connection that
 /// failed or timed out, a resolver that failed. Missing credentials are not, unless the metadata
-/// service itself answered as a busy service does.
+/// service itself answered 429 or 5xx.
 fn is_transient(error: &Error) -> bool {
-    let busy = error.status().is_some_and(crate::retry::is_retryable_status);
     if error.is_missing_credentials() {
-        return busy;
+        return error.status().is_some_and(|status| status == 429 || (500..600).contains(&status));
     }
-    busy || error.is_retryable() || error.is_dns() || error.is_connect() || error.is_timeout()
+    error.is_retryable() || error.is_dns() || error.is_connect() || error.is_timeout()
 }
 
 /// A poll that timed out because the wait's own deadline passed, not because of the service.

@@ -89,3 +89,38 @@ fn a_project_id_that_echoes_the_security_token_is_refused_unsent_and_unshown() {
     assert!(fake.requests().iter().all(|request| !request.target.contains(&TOKEN[..12])));
     assert!(fake.requests().iter().all(|request| !request.target.contains("/dbss/audit/")));
 }
+
+/// The IAM host of a region is the official SDKs' table's (huaweicloudsdkcore `auth/endpoint.py`):
+/// the region's own where it lists one, else the global one, which six of the crate's DBSS
+/// regions use. Seen by a request hook, sent to a proxy that refuses it (no name is resolved).
+#[test]
+fn the_iam_host_follows_the_official_sdks_table() {
+    let proxy = format!("http://127.0.0.1:{}", crate::support::closed_port());
+    let cases = [
+        ("cn-north-4", "https://iam.cn-north-4.myhuaweicloud.com/"),
+        ("ap-southeast-1", "https://iam.ap-southeast-1.myhuaweicloud.com/"),
+        ("cn-south-4", "https://iam.myhuaweicloud.com/"),
+        ("cn-north-11", "https://iam.myhuaweicloud.com/"),
+        ("af-north-1", "https://iam.myhuaweicloud.com/"),
+        ("ru-northwest-2", "https://iam.myhuaweicloud.com/"),
+        ("cn-southwest-3", "https://iam.myhuaweicloud.com/"),
+        ("ap-southeast-5", "https://iam.myhuaweicloud.com/"),
+    ];
+    for (region, iam) in cases {
+        let urls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = urls.clone();
+        let client = dbss_jobs::Client::builder()
+            .region(region)
+            .environment([("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")])
+            .ecs_metadata(false)
+            .proxy(proxy.as_str())
+            .retry(dbss_jobs::RetryPolicy::none())
+            .on_request(move |request| seen.lock().unwrap().push(request.url().to_string()))
+            .build()
+            .unwrap();
+        let error = client.get_jobs("r").unwrap_err();
+        assert!(error.is_connect(), "{region}: {error}");
+        let urls = urls.lock().unwrap();
+        assert!(urls[0].starts_with(iam), "{region}: {urls:?}");
+    }
+}

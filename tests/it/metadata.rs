@@ -218,20 +218,28 @@ fn counting_hooks(
     (builder, requests, responses)
 }
 
+/// As huaweicloudsdkcore 3.1.219's `MetadataAccessor`: a token API that answers 404, 405 or 503
+/// is skipped, and the security key asked for without a token; any other failure stands.
 #[test]
 fn a_metadata_service_without_the_token_api_is_asked_without_a_token() {
-    let metadata = metadata_with_token(404, r#"{"error":"not found"}"#);
     let dbss = Server::json(200, r#"{"jobs":[]}"#);
-    let client = crate::support::without_credentials(dbss.url())
-        .project_id("p")
-        .metadata_endpoint(metadata.url())
-        .build()
-        .unwrap();
-    client.get_jobs("r").unwrap();
-    let asked = metadata.requests();
-    assert_eq!(asked.len(), 2);
-    assert_eq!(asked[1].header("x-metadata-token"), None);
-    assert_eq!(dbss.requests()[0].header("x-security-token"), Some("meta-token"));
+    for (status, skipped) in [(404, true), (405, true), (503, true), (500, false), (403, false)] {
+        let metadata = metadata_with_token(status, r#"{"error":"not here"}"#);
+        let client = crate::support::without_credentials(dbss.url())
+            .project_id("p")
+            .metadata_endpoint(metadata.url())
+            .build()
+            .unwrap();
+        let result = client.get_jobs("r");
+        assert_eq!(result.is_ok(), skipped, "{status}: {result:?}");
+        let asked = metadata.requests();
+        assert_eq!(asked.len(), if skipped { 2 } else { 1 }, "{status}");
+        if skipped {
+            assert_eq!(asked[1].header("x-metadata-token"), None);
+            let sent = dbss.requests();
+            assert_eq!(sent.last().unwrap().header("x-security-token"), Some("meta-token"));
+        }
+    }
     // A session token that cannot be a header: the metadata step's answer was wrong.
     let metadata = metadata_with_token(200, "tok\u{1}en");
     let (builder, requests, responses) = counting_hooks(
@@ -345,4 +353,45 @@ fn the_token_request_is_an_empty_put_as_the_official_sdk_sends_it() {
     let put = server.requests().into_iter().find(|r| r.method == "PUT").unwrap();
     assert_eq!(put.header("content-length"), Some("0"));
     assert_eq!(put.header("transfer-encoding"), None);
+}
+
+/// A wait rides out a metadata service that answers 429 or 5xx (the README's promise), and ends
+/// at once on any other refusal of it.
+#[test]
+fn a_wait_rides_out_a_busy_metadata_service_and_only_that() {
+    for (status, ridden_out) in [
+        (429, true),
+        (500, true),
+        (502, true),
+        (503, true),
+        (504, true),
+        (404, false),
+        (401, false),
+    ] {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        let metadata = Server::start(move |request, stream| {
+            if request.method == "PUT" {
+                respond(stream, 200, &[], b"session");
+            } else if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                respond(stream, status, &[], b"{}");
+            } else {
+                let body = crate::support::security_key_body("META-AK", "meta-sk", "tok", 3600);
+                respond(stream, 200, &[], body.as_bytes());
+            }
+            After::KeepAlive
+        });
+        let dbss = Server::json(200, r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#);
+        let client = crate::support::without_credentials(dbss.url())
+            .project_id("p")
+            .metadata_endpoint(metadata.url())
+            .build()
+            .unwrap();
+        let options = dbss_jobs::WaitOptions::default()
+            .interval(Duration::from_millis(10))
+            .timeout(Duration::from_secs(5));
+        let result = client.wait_for_jobs("r", options, |_| {});
+        assert_eq!(result.is_ok(), ridden_out, "{status}: {result:?}");
+        assert_eq!(fetches.load(Ordering::SeqCst), if ridden_out { 2 } else { 1 }, "{status}");
+    }
 }
