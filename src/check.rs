@@ -241,9 +241,21 @@ impl Client {
         let region = config.region.as_deref().zip(config.iam.as_ref());
         let (project, line) = match (region, configured) {
             (Some((region, iam)), configured) => {
-                match self.look_up_project(iam, region, deadline) {
-                    Err(error) => return vec![CheckLine::failed(Topic::Project, &error)],
-                    Ok(found) => project_against_iam(configured, found, region, from),
+                let found = self.look_up_project(iam, region, deadline);
+                match (found, configured) {
+                    // Nothing more is signed after a refused signature (the lock).
+                    (Err(error), _) if error.status() == Some(401) || error.attempts() == 0 => {
+                        return vec![CheckLine::failed(Topic::Project, &error)];
+                    }
+                    (Err(error), None) => return vec![CheckLine::failed(Topic::Project, &error)],
+                    (found, Some(project)) => {
+                        let line = project_against_iam(&project, found, region, from);
+                        (project, line)
+                    }
+                    (Ok(found), None) => {
+                        let text = format!("{found} (the region's, looked up in IAM)");
+                        (found, CheckLine::new(Topic::Project, true, text))
+                    }
                 }
             }
             (None, Some(project)) => {
@@ -283,28 +295,28 @@ struct Probe {
     offset: Option<Offset>,
 }
 
-/// The project to use and its line: a configured one, checked against the region's in IAM, or
-/// the region's.
+/// A configured project's line, with what IAM's lookup of the region's project can say of it: a
+/// configured project needs no IAM, so IAM's trouble is a note, and a project that is not the
+/// region's main one may be a sub-project (`cn-north-4_sub`): the jobs call tells.
 fn project_against_iam(
-    configured: Option<String>,
-    found: String,
+    project: &str,
+    found: Result<String, Error>,
     region: &str,
     from: &str,
-) -> (String, CheckLine) {
-    let (ok, text) = match &configured {
-        None => (true, format!("{found} (the region's, looked up in IAM)")),
-        Some(project) if *project == found => {
-            (true, format!("{project}, {from}; IAM agrees it is {region}'s"))
-        }
-        Some(project) => (
-            false,
-            format!(
-                "project {project} is not {region}'s ({found}): a project id from another \
-                 region? ({from})"
-            ),
+) -> CheckLine {
+    let text = match found {
+        Ok(found) if found == project => format!("{project}, {from}; IAM agrees it is {region}'s"),
+        Ok(found) => format!(
+            "{project}, {from}; note: not {region}'s main project ({found}): a sub-project, or \
+             another region's"
+        ),
+        Err(error) => format!(
+            "{project}, {from}; note: IAM did not confirm it, and a configured project needs no \
+             IAM: {}",
+            error.diagnosis_first()
         ),
     };
-    (configured.unwrap_or(found), CheckLine::new(Topic::Project, ok, text))
+    CheckLine::new(Topic::Project, true, text)
 }
 
 /// How long an unsigned probe (a host's addresses, the gateway's answer) may take: what is left

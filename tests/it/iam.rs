@@ -124,3 +124,36 @@ fn the_iam_host_follows_the_official_sdks_table() {
         assert!(urls[0].starts_with(iam), "{region}: {urls:?}");
     }
 }
+
+/// A configured project needs no IAM: when IAM cannot confirm it (403 to a user without
+/// `iam:projects:list`, 500, no answer), the check says so as a note and makes the jobs call, as
+/// the plain call does; a project that is not the region's main one (a sub-project) is a note too.
+#[test]
+fn check_with_a_configured_project_makes_the_call_whatever_iam_says() {
+    use dbss_jobs::fake::{FakeDbss, Reply, job};
+    let iam_troubles =
+        [Some(Reply::new(403, "{}")), Some(Reply::new(500, "{}")), Some(Reply::close()), None];
+    for (trouble, project) in iam_troubles.into_iter().zip(["p", "p", "p", "cn-north-4_sub"]) {
+        let note = match &trouble {
+            Some(_) => "note: IAM did not confirm it, and a configured project needs no IAM",
+            None => "note: not cn-north-4's main project",
+        };
+        let fake = FakeDbss::start().unwrap();
+        fake.set_jobs("r", vec![vec![job("j1", dbss_jobs::JobStatus::Success)]]);
+        if let Some(reply) = trouble {
+            for _ in 0..6 {
+                fake.inject_iam(reply.clone());
+            }
+        }
+        let client = fake.client().project_id(project).build().unwrap();
+        assert_eq!(client.get_jobs("r").unwrap().len(), 1);
+        let lines = client.check(Some("r")).unwrap();
+        let failed: Vec<_> = lines.iter().filter(|line| !line.ok).collect();
+        assert!(failed.is_empty(), "{lines:#?}");
+        let project_line =
+            lines.iter().find(|line| line.topic == dbss_jobs::Topic::Project).unwrap();
+        assert!(project_line.text.contains(note), "{project_line:?}");
+        let call = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Call).unwrap();
+        assert!(call.text.starts_with("1 job(s) listed"), "{call:?}");
+    }
+}
