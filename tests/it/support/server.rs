@@ -283,7 +283,8 @@ pub fn closed_port() -> u16 {
 }
 
 /// The documented example body of the API reference.
-pub const DOCUMENTED_EXAMPLE: &str = include_str!("../../../src/bin/documented_example.json");
+pub const DOCUMENTED_EXAMPLE: &str =
+    include_str!("../../../src/bin/dbss-jobs/documented_example.json");
 
 /// A canned response.
 #[derive(Clone)]
