@@ -292,29 +292,6 @@ impl FakeDbss {
         self.url.clone()
     }
 
-    /// The environment variables that send every client of a process to this fake, as
-    /// `dbss-jobs --demo --serve` prints them: each region's DBSS endpoint (so that no region
-    /// leaves loopback), the IAM endpoint, and the fake's region (`cn-north-4`), AK, SK and
-    /// project id, the last one last.
-    pub fn exports(&self) -> Vec<(String, String)> {
-        use crate::env::{Var, region_endpoint_variable};
-        let url = self.url();
-        let mut vars: Vec<(String, String)> = crate::transport::REGIONS
-            .iter()
-            .map(|region| (region_endpoint_variable(region), url.clone()))
-            .collect();
-        for (var, value) in [
-            (Var::Region, "cn-north-4"),
-            (Var::IamEndpoint, url.as_str()),
-            (Var::AccessKey, FakeDbss::ACCESS_KEY),
-            (Var::SecretKey, FakeDbss::SECRET_KEY),
-            (Var::ProjectId, FakeDbss::PROJECT_ID),
-        ] {
-            vars.push((var.name().to_string(), value.to_string()));
-        }
-        vars
-    }
-
     /// The credentials the fake accepts.
     pub fn credentials(&self) -> Credentials {
         // Both parts are non-empty constants without control characters.
