@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::reply::Fault;
+use super::reply::{Fault, Reply};
 use super::{Received, State};
 use crate::sync::lock;
 
 /// A request head larger than this is refused.
 const MAX_HEAD: usize = 64 * 1024;
+/// A request body larger than this is refused (the fake's routes take none).
+const MAX_BODY: u64 = 64 * 1024;
 /// How long a connection may stay silent, or a request head unfinished.
 const IDLE: Duration = Duration::from_secs(30);
 /// The request record keeps this many of the latest requests (`--demo --serve` runs for days).
@@ -39,25 +41,28 @@ pub(super) fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping
     }
 }
 
-/// Serves one connection until the client closes it or stays silent for 30 s.
-fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
+/// Serves one connection until the client closes it or stays silent for 30 s, a fault ends it,
+/// or a request comes with a body the fake will not read (too large, or a length that is no
+/// number: answered 413 or 400). Then closes it: a clone is kept to close it on drop.
+fn serve(mut stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     // One write per answer and no Nagle delay: a kept-alive poll is answered at once.
-    if stream.set_read_timeout(Some(IDLE)).and_then(|()| stream.set_nodelay(true)).is_err() {
-        return;
-    }
+    let ready = stream.set_read_timeout(Some(IDLE)).and_then(|()| stream.set_nodelay(true));
     let peer = stream.peer_addr().ok();
     let peer_text = peer.map(|a| a.to_string()).unwrap_or_default();
     let mut buffer = vec![0; MAX_HEAD];
-    let mut stream = stream;
-    while let Some(head) = peek_head(&stream, &mut buffer) {
-        let Some(request) = parse_head(head) else {
-            return;
-        };
+    while ready.is_ok()
+        && let Some(head) = peek_head(&stream, &mut buffer)
+        && let Some(request) = parse_head(head)
+    {
         let head_len = head.len() as u64;
-        let Ok(body_len) = request.header("content-length").map_or(Ok(0), str::parse::<u64>) else {
-            return;
+        let (body_len, reply) = match request.header("content-length").map(str::parse::<u64>) {
+            None => (Some(0), super::dbss::answer(&request, &peer_text, state)),
+            Some(Ok(length)) if length <= MAX_BODY => {
+                (Some(length), super::dbss::answer(&request, &peer_text, state))
+            }
+            Some(Ok(_)) => (None, Reply::new(413, "").header("Connection", "close")),
+            Some(Err(_)) => (None, Reply::new(400, "").header("Connection", "close")),
         };
-        let reply = super::dbss::answer(&request, &peer_text, state);
         record(state, Received { status: reply.status, ..request });
         if reply.fault == Some(Fault::Reset) {
             // The last handle closes with the request unread: the kernel sends RST.
@@ -68,17 +73,18 @@ fn serve(stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
             }
             return;
         }
-        let consumed =
-            std::io::copy(&mut (&stream).take(head_len + body_len), &mut std::io::sink());
+        // A refused request's head is read, so that the answer is not lost to a reset.
+        let length = head_len + body_len.unwrap_or(0);
+        let consumed = std::io::copy(&mut (&stream).take(length), &mut std::io::sink());
         let number = served.fetch_add(1, Ordering::SeqCst) + 1;
-        if consumed.ok() != Some(head_len + body_len)
+        if consumed.ok() != Some(length)
             || reply.write_to(&mut stream, number).is_err()
+            || body_len.is_none()
         {
-            // A clone is kept to close the connection on drop: close it now, for the client.
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-            return;
+            break;
         }
     }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
 /// The next request's head, peeked (left unread, so that [`Reply::reset`] can close the
