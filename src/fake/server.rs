@@ -28,9 +28,7 @@ pub(super) fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping
             break;
         }
         let Ok(stream) = stream else { continue };
-        let Ok(kept) = stream.try_clone() else {
-            continue;
-        };
+        let Ok(kept) = stream.try_clone() else { continue };
         let (shared, served) = (state.clone(), served.clone());
         // Held until the connection is listed, so that `serve` (which needs it to answer) can
         // always find its own entry.
@@ -55,13 +53,12 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
         && let Some(request) = parse_head(head)
     {
         let head_len = head.len() as u64;
-        let (body_len, reply) = match request.header("content-length").map(str::parse::<u64>) {
-            None => (Some(0), super::dbss::answer(&request, &peer_text, state)),
-            Some(Ok(length)) if length <= MAX_BODY => {
-                (Some(length), super::dbss::answer(&request, &peer_text, state))
-            }
-            Some(Ok(_)) => (None, Reply::new(413, "").header("Connection", "close")),
-            Some(Err(_)) => (None, Reply::new(400, "").header("Connection", "close")),
+        let length = request.header("content-length").map_or(Ok(0), str::parse::<u64>);
+        let body_len = length.as_ref().ok().copied().filter(|length| *length <= MAX_BODY);
+        let reply = match (body_len, length) {
+            (Some(_), _) => super::dbss::answer(&request, &peer_text, state),
+            (None, Ok(_)) => Reply::new(413, ""),
+            (None, Err(_)) => Reply::new(400, ""),
         };
         record(state, Received { status: reply.status, ..request });
         if reply.fault == Some(Fault::Reset) {

@@ -12,7 +12,7 @@ pub(crate) const USAGE: &str =
        dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]";
 
 /// What `--help` prints: the whole manual.
-pub(crate) const MANUAL: &str = "\
+const MANUAL: &str = "\
 List the creation jobs of a Huawei Cloud DBSS audit instance, or wait until they finish.
 
 OPTIONS
@@ -105,11 +105,10 @@ pub(crate) struct Args {
     pub(crate) resource_id: Option<String>,
 }
 
-/// What the command line asks for: a run, or one of the two texts that need none.
+/// What the command line asks for: a run, or a text that needs none (the manual, the version).
 pub(crate) enum Mode {
     Run(Args),
-    Help,
-    Version,
+    Print(String),
 }
 
 /// Every option by its long name; `-v` has no long form, `-h` and `-V` stand for the last two.
@@ -132,7 +131,7 @@ pub(crate) fn parse(mut parser: lexopt::Parser) -> Result<Mode, String> {
             lexopt::Arg::Long(name) => option_named(&format!("--{name}"))?,
         };
         match flag {
-            "--help" => return Ok(Mode::Help),
+            "--help" => return Ok(Mode::Print(format!("{USAGE}\n\n{MANUAL}"))),
             "--version" => version = true,
             "-v" => args.verbosity = (args.verbosity + 1).min(2),
             _ if seen.contains(&flag) => return Err(format!("{flag} is given twice")),
@@ -143,7 +142,7 @@ pub(crate) fn parse(mut parser: lexopt::Parser) -> Result<Mode, String> {
         }
     }
     if version {
-        return Ok(Mode::Version);
+        return Ok(Mode::Print(format!("dbss-jobs {}", env!("CARGO_PKG_VERSION"))));
     }
     if !args.demo && !args.check && args.resource_id.is_none() {
         return Err("RESOURCE_ID is missing".to_string());

@@ -17,7 +17,7 @@ use dbss_jobs::{
     Client, ClientBuilder, Credentials, Error, ErrorKind, IamToken, Progress, WaitOptions,
 };
 
-use args::{Args, DEFAULT_WAIT, MANUAL, Mode, USAGE};
+use args::{Args, DEFAULT_WAIT, Mode, USAGE};
 use output::{ProgressLine, print_jobs, report_failed};
 
 pub(crate) enum Failure {
@@ -42,8 +42,11 @@ impl From<std::io::Error> for Failure {
 fn main() -> ExitCode {
     let args = match args::parse(lexopt::Parser::from_env()) {
         Ok(Mode::Run(args)) => args,
-        Ok(Mode::Help) => return print(&format!("{USAGE}\n\n{MANUAL}")),
-        Ok(Mode::Version) => return print(&format!("dbss-jobs {}", env!("CARGO_PKG_VERSION"))),
+        // `--help` and `--version`: exit 1 only if the text cannot be written.
+        Ok(Mode::Print(text)) => {
+            return writeln!(std::io::stdout(), "{text}")
+                .map_or_else(|error| exit_with(&Failure::Output(error)), |()| ExitCode::SUCCESS);
+        }
         Err(message) => {
             report(&format!("{message}\n{USAGE}"));
             return ExitCode::from(2);
@@ -68,14 +71,6 @@ fn main() -> ExitCode {
             }
             code
         }
-    }
-}
-
-/// `--help` and `--version`: a text on stdout, exit 1 only if it cannot be written.
-fn print(text: &str) -> ExitCode {
-    match writeln!(std::io::stdout(), "{text}") {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => exit_with(&Failure::Output(error)),
     }
 }
 

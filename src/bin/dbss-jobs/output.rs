@@ -35,9 +35,9 @@ pub(crate) fn report_failed(jobs: &[Job]) -> Option<Failure> {
     for job in &failed {
         report(&format!(
             "job {} failed: {}: {}",
-            one_line(job.job_id.as_deref().unwrap_or("-")),
-            one_line(job.error_code.as_deref().unwrap_or("-")),
-            one_line(job.fail_reason.as_deref().unwrap_or("-"))
+            escaped(job.job_id.as_deref().unwrap_or("-"), 200),
+            escaped(job.error_code.as_deref().unwrap_or("-"), 200),
+            escaped(job.fail_reason.as_deref().unwrap_or("-"), 200)
         ));
     }
     (!failed.is_empty()).then_some(Failure::JobsFailed(failed.len()))
@@ -69,7 +69,7 @@ impl<'a> ProgressLine<'a> {
     pub(crate) fn show(&mut self, jobs: &[Job]) {
         self.any_job |= !jobs.is_empty();
         if !self.any_job {
-            let id = one_line(self.resource_id);
+            let id = escaped(self.resource_id, 200);
             return self.write(&format!("{}: no job listed for {id} yet", self.waited()));
         }
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -86,14 +86,9 @@ impl<'a> ProgressLine<'a> {
         if counts.len() > STATUSES_SHOWN {
             summary.push(format!("{} other status(es)", counts.len() - STATUSES_SHOWN));
         }
-        let line = format!(
-            "{}: {} job(s){}{}",
-            self.waited(),
-            jobs.len(),
-            if summary.is_empty() { "" } else { ": " },
-            summary.join(", ")
-        );
-        self.write(&line);
+        let summary =
+            if summary.is_empty() { String::new() } else { format!(": {}", summary.join(", ")) };
+        self.write(&format!("{}: {} job(s){summary}", self.waited(), jobs.len()));
     }
 
     /// A failed poll gets a line of its own, kept on a terminal too.
@@ -144,7 +139,7 @@ pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
     };
     row(["JOB ID", "STATUS", "CHARGE", "BEGIN (UTC)", "DURATION", "SERVER", "ERROR"])?;
     for job in jobs {
-        let text = |value: Option<&str>| one_line(value.unwrap_or("-"));
+        let text = |value: Option<&str>| escaped(value.unwrap_or("-"), 200);
         let duration = match (job.begin_time, job.end_time) {
             (Some(begin), Some(end)) => format!("{:.1}s", (end - begin).as_seconds_f64()),
             _ => "-".to_string(),
@@ -166,13 +161,9 @@ pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
 }
 
 /// A server's text as one line on a terminal: control characters and the characters that reorder
-/// or hide text (bidirectional overrides, zero-width ones) escaped, at most 200 characters. The
-/// library does the same to the texts in its errors; job fields are data, shown here.
-fn one_line(text: &str) -> String {
-    escaped(text, 200)
-}
-
-/// As [`one_line`], with at most `limit` characters.
+/// or hide text (bidirectional overrides, zero-width ones) escaped, at most `limit` characters
+/// (200 for a job's field). The library does the same to the texts in its errors; job fields are
+/// data, shown here.
 fn escaped(text: &str, limit: usize) -> String {
     let mut out = String::new();
     for (count, c) in text.chars().enumerate() {
