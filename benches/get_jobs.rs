@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use dbss_jobs::{Client, Credentials};
 
-const BODY: &str = include_str!("../src/bin/documented_example.json");
+const BODY: &str = include_str!("../src/bin/dbss-jobs/documented_example.json");
 
 /// A keep-alive HTTP/1.1 server on loopback that answers every request with `BODY`.
 fn serve() -> String {

@@ -249,3 +249,52 @@ fn a_proxys_authorization_is_redacted_in_what_the_fake_records() {
     // base64("alice:S3cretProxyPassw0rd"), without its padding.
     assert!(!shown.contains("YWxpY2U6UzNjcmV0UHJveHlQYXNzdzByZA"), "{shown}");
 }
+
+/// Sends `request` on a bare socket: the status line of the answer, or `""` when the fake closes
+/// (or resets) the connection unanswered; fails when it does neither within 5 s.
+fn fate_of(fake: &FakeDbss, request: &[u8]) -> (String, TcpStream) {
+    let mut stream = TcpStream::connect(fake.url().trim_start_matches("http://")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = stream.write_all(request);
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => seen.push(byte[0]),
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(error) => panic!("neither answered nor closed: {error}"),
+        }
+    }
+    (String::from_utf8_lossy(&seen).lines().next().unwrap_or_default().to_string(), stream)
+}
+
+#[test]
+fn a_hostile_request_gets_an_answer_or_a_close_never_a_hang() {
+    let fake = FakeDbss::start().unwrap();
+    let get = |headers: &str| format!("GET /v1/p/dbss/audit/jobs/r HTTP/1.1\r\n{headers}\r\n");
+    // A length that overflows any addition, or is no number: refused, then closed.
+    for (length, refused) in [("18446744073709551615", 413), ("99999999999999999999", 400)] {
+        let (status, mut stream) =
+            fate_of(&fake, get(&format!("Content-Length: {length}\r\n")).as_bytes());
+        assert!(status.starts_with(&format!("HTTP/1.1 {refused} ")), "{length}: {status:?}");
+        assert!(stream.read_to_end(&mut Vec::new()).is_ok(), "{length}: not closed");
+    }
+    let many_headers = "X-A: b\r\n".repeat(5_000);
+    let too_many_headers = "X-A: b\r\n".repeat(10_000);
+    let long_target = format!("GET /{} HTTP/1.1\r\n\r\n", "%FF".repeat(20_000));
+    for hostile in [
+        get("Content-Length: -1\r\n"),
+        get(&many_headers),
+        get(&too_many_headers),
+        get("no colon\r\n"),
+        long_target,
+        "\u{0}\u{7f} / HTTP/1.1\r\n\r\n".to_string(),
+        "GET\r\n\r\n".to_string(),
+    ] {
+        let _ = fate_of(&fake, hostile.as_bytes());
+    }
+    // And the fake still serves.
+    let (status, _) = fate_of(&fake, REQUEST);
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status}");
+}

@@ -1,31 +1,43 @@
 //! Hostile servers and networks: for each scenario, the exact outcome, a bounded wait (the deadline
 //! plus a generous margin: a correctness bound, not a speed target), the number of requests or
-//! connections that reached the server, and no secret in the error. A panic fails the test.
+//! connections that reached the server, and no secret in the error. A panic fails the test. The
+//! faults the fake offers (stall, reset, drip, a status) are played by the fake; the raw server
+//! sends what no fake should: broken framing, truncation, malformed or huge heads.
 
 use std::io::Write;
 use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use dbss_jobs::{Credentials, Error, ErrorKind, IamToken, Job, RetryPolicy};
+use dbss_jobs::fake::{FakeDbss, Reply, Step, job};
+use dbss_jobs::{
+    ClientBuilder, Credentials, Error, ErrorKind, IamToken, Job, JobStatus, RetryPolicy,
+};
 
 use crate::support::{
-    After, CANARY_IAM_TOKEN, CANARY_SECURITY_TOKEN, CANARY_SK, Reply, Server, assert_error_clean,
-    respond, sequence,
+    After, CANARY_IAM_TOKEN, CANARY_SECURITY_TOKEN, CANARY_SK, Server, assert_error_clean, respond,
 };
 
 const DEADLINE: Duration = Duration::from_millis(800);
 /// Scheduling slack on a loaded 2-core CI machine; far below the scripts' stalls (5 s and more).
 const MARGIN: Duration = Duration::from_millis(1500);
 
-/// Runs one call with canary secrets, AK/SK + security token; checks the time bound and leaks.
+/// Runs one call with canary secrets, AK/SK + security token.
 fn call(server: &Server) -> (Result<Vec<Job>, Error>, Duration) {
-    let credentials = Credentials::new("FAULT-AK", CANARY_SK)
-        .unwrap()
-        .with_security_token(CANARY_SECURITY_TOKEN)
-        .unwrap();
-    let client = crate::support::client(server.url())
-        .auth(credentials)
+    let credentials = Credentials::new("FAULT-AK", CANARY_SK).unwrap();
+    run(crate::support::client(server.url()), credentials)
+}
+
+/// The same on the fake, whose SK is no canary (`check_error` looks for it too): the fake checks
+/// the signature before it plays a fault.
+fn call_fake(fake: &FakeDbss, steps: Vec<Step>) -> (Result<Vec<Job>, Error>, Duration) {
+    fake.set_script("instance", steps);
+    run(fake.client(), fake.credentials())
+}
+
+fn run(builder: ClientBuilder, credentials: Credentials) -> (Result<Vec<Job>, Error>, Duration) {
+    let client = builder
+        .auth(credentials.with_security_token(CANARY_SECURITY_TOKEN).unwrap())
         .timeout(DEADLINE)
         .connect_timeout(DEADLINE)
         .max_body_size(1024 * 1024)
@@ -46,7 +58,7 @@ fn check_error(result: Result<Vec<Job>, Error>, elapsed: Duration, kind: ErrorKi
     assert!(elapsed < DEADLINE + MARGIN, "took {elapsed:?}");
     let error = result.expect_err("expected an error");
     assert_eq!(error.kind(), kind, "{error:?}");
-    assert_error_clean(&error, &[]);
+    assert_error_clean(&error, &[FakeDbss::SECRET_KEY.to_string()]);
     error
 }
 
@@ -57,11 +69,11 @@ fn head(stream: &mut TcpStream, text: &str) {
 
 #[test]
 fn accepts_and_never_answers() {
-    let server = Server::raw(|_stream| sleep(Duration::from_secs(10)));
-    let (result, elapsed) = call(&server);
+    let fake = FakeDbss::start().unwrap();
+    let (result, elapsed) = call_fake(&fake, vec![Step::Reply(Reply::stall(DEADLINE + MARGIN))]);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     assert!(error.is_timeout(), "{error:?}");
-    assert_eq!(server.connections(), 1);
+    assert_eq!(fake.requests().len(), 1);
 }
 
 #[test]
@@ -80,16 +92,12 @@ fn answers_headers_then_stalls_mid_body() {
 
 #[test]
 fn resets_the_connection() {
-    // Closing with the request unread makes the kernel send RST.
-    let server = Server::raw(|stream| {
-        sleep(Duration::from_millis(50));
-        drop(stream);
-    });
-    let (result, elapsed) = call(&server);
+    let fake = FakeDbss::start().unwrap();
+    let (result, elapsed) = call_fake(&fake, vec![Step::Reply(Reply::reset())]);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     // No response at all: a connection failure, retried up to the policy's 3 attempts.
     assert_eq!(error.attempts(), 3, "{error:?}");
-    assert_eq!(server.connections(), 3);
+    assert_eq!(fake.requests().len(), 3);
 }
 
 #[test]
@@ -117,23 +125,18 @@ fn sends_malformed_chunked_encoding() {
     assert_eq!(server.requests().len(), 1);
 }
 
-/// Writes `head` at once, then `drip` one byte per second.
-fn dripping(head: &'static str, drip: Vec<u8>) -> Server {
-    Server::start(move |_, stream| {
-        self::head(stream, head);
-        for byte in &drip {
-            if stream.write_all(&[*byte]).is_err() {
+#[test]
+fn drips_one_byte_per_second_forever() {
+    let server = Server::start(|_, stream| {
+        head(stream, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+        for _ in 0..60 {
+            if stream.write_all(b" ").is_err() {
                 break;
             }
             sleep(Duration::from_secs(1));
         }
         After::Close
-    })
-}
-
-#[test]
-fn drips_one_byte_per_second_forever() {
-    let server = dripping("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", vec![b' '; 60]);
+    });
     let (result, elapsed) = call(&server);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     assert!(error.is_timeout(), "{error:?}");
@@ -141,8 +144,9 @@ fn drips_one_byte_per_second_forever() {
 
 #[test]
 fn drips_the_status_line() {
-    let server = dripping("", b"HTTP/1.1 200 OK\r\n".to_vec());
-    let (result, elapsed) = call(&server);
+    let fake = FakeDbss::start().unwrap();
+    let dripped = Reply::new(200, "{}").drip(Duration::from_secs(1));
+    let (result, elapsed) = call_fake(&fake, vec![Step::Reply(dripped)]);
     let error = check_error(result, elapsed, ErrorKind::Transport);
     assert!(error.is_timeout(), "{error:?}");
 }
@@ -239,26 +243,23 @@ fn an_html_502_page_is_quoted_and_retried() {
 
 #[test]
 fn a_429_with_retry_after_is_waited_for() {
-    let server = sequence(vec![
-        Reply::new(429, r#"{"error_code":"APIGW.0308","error_msg":"throttled"}"#)
-            .header("Retry-After", "0"),
-        Reply::new(200, r#"{"jobs":[]}"#),
-    ]);
-    let (result, elapsed) = call(&server);
+    let fake = FakeDbss::start().unwrap();
+    let (result, elapsed) =
+        call_fake(&fake, vec![Step::Reply(Reply::throttled(0)), Step::Jobs(vec![])]);
     assert!(elapsed < DEADLINE + MARGIN, "took {elapsed:?}");
     assert_eq!(result.unwrap(), vec![]);
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(fake.requests().len(), 2);
 }
 
 #[test]
 fn two_503_then_200_succeeds() {
-    let busy = Reply::new(503, r#"{"error_code":"APIGW.0503","error_msg":"busy"}"#);
-    let server =
-        sequence(vec![busy.clone(), busy, Reply::new(200, r#"{"jobs":[{"job_id":"j"}]}"#)]);
-    let (result, elapsed) = call(&server);
+    let fake = FakeDbss::start().unwrap();
+    let busy = Step::Reply(Reply::unavailable());
+    let done = Step::Jobs(vec![job("j", JobStatus::Success)]);
+    let (result, elapsed) = call_fake(&fake, vec![busy.clone(), busy, done]);
     assert!(elapsed < DEADLINE + MARGIN, "took {elapsed:?}");
     assert_eq!(result.unwrap().len(), 1);
-    assert_eq!(server.requests().len(), 3);
+    assert_eq!(fake.requests().len(), 3);
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! A real HTTP/1.1 server on 127.0.0.1 in a thread, driven by a script per request.
 //!
-//! The script gets the parsed request and the raw socket, so it can answer properly, stall, reset,
-//! truncate or drip. Requests and connections are counted. A panic in a script is re-raised when the
-//! server is dropped, so an assertion inside the server cannot be swallowed.
+//! The script gets the parsed request and the raw socket, so it can send what no fake should:
+//! broken framing, a truncated body, a malformed or huge head, or an echo of what it was sent. The
+//! faults the fake offers (close, reset, stall, drip) are played by `dbss_jobs::fake`. Requests and
+//! connections are counted. A panic in a script is re-raised when the server is dropped, so an
+//! assertion inside the server cannot be swallowed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -283,7 +285,8 @@ pub fn closed_port() -> u16 {
 }
 
 /// The documented example body of the API reference.
-pub const DOCUMENTED_EXAMPLE: &str = include_str!("../../../src/bin/documented_example.json");
+pub const DOCUMENTED_EXAMPLE: &str =
+    include_str!("../../../src/bin/dbss-jobs/documented_example.json");
 
 /// A canned response.
 #[derive(Clone)]

@@ -1,0 +1,196 @@
+//! What the command prints: the jobs as a table or as JSON, the progress line of a wait, the
+//! failed jobs, and the check's lines. Text from a server is shown escaped, on one line.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use dbss_jobs::{Client, Error, Job, JobStatus};
+
+use crate::{Failure, report};
+
+/// `--check`: one line per fact on stdout, the first failing one marked; exit 1 if any fails.
+pub(crate) fn check(client: &Client, resource_id: Option<&str>) -> Result<(), Failure> {
+    let lines = client.check(resource_id)?;
+    let first_failure = lines.iter().position(|line| !line.ok);
+    let mut out = std::io::stdout().lock();
+    for (index, line) in lines.iter().enumerate() {
+        let mark = if line.ok { "ok  " } else { "FAIL" };
+        let first = if Some(index) == first_failure { "   <- the first problem" } else { "" };
+        writeln!(
+            out,
+            "{mark} {:<11} {}{first}",
+            line.topic,
+            // The library bounds every server text already: the whole line is worth reading.
+            escaped(&line.text, usize::MAX)
+        )?;
+    }
+    out.flush()?;
+    first_failure.map_or(Ok(()), |_| Err(Failure::CheckFailed))
+}
+
+/// The failed jobs among `jobs`, each on stderr with its error, as a failure (exit 3), if any.
+pub(crate) fn report_failed(jobs: &[Job]) -> Option<Failure> {
+    let failed: Vec<&Job> = jobs.iter().filter(|job| job.status == Some(JobStatus::Fail)).collect();
+    for job in &failed {
+        report(&format!(
+            "job {} failed: {}: {}",
+            escaped(job.job_id.as_deref().unwrap_or("-"), 200),
+            escaped(job.error_code.as_deref().unwrap_or("-"), 200),
+            escaped(job.fail_reason.as_deref().unwrap_or("-"), 200)
+        ));
+    }
+    (!failed.is_empty()).then_some(Failure::JobsFailed(failed.len()))
+}
+
+/// The most statuses the progress line names.
+const STATUSES_SHOWN: usize = 6;
+
+/// The progress line on stderr: rewritten in place on a terminal, one line per poll otherwise.
+pub(crate) struct ProgressLine<'a> {
+    resource_id: &'a str,
+    started: Instant,
+    live: bool,
+    shown: bool,
+    any_job: bool,
+}
+
+impl<'a> ProgressLine<'a> {
+    pub(crate) fn new(resource_id: &'a str) -> ProgressLine<'a> {
+        ProgressLine {
+            resource_id,
+            started: Instant::now(),
+            live: std::io::stderr().is_terminal(),
+            shown: false,
+            any_job: false,
+        }
+    }
+
+    pub(crate) fn show(&mut self, jobs: &[Job]) {
+        self.any_job |= !jobs.is_empty();
+        if !self.any_job {
+            let id = escaped(self.resource_id, 200);
+            return self.write(&format!("{}: no job listed for {id} yet", self.waited()));
+        }
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for job in jobs {
+            *counts.entry(job.status.as_ref().map_or("-", JobStatus::as_str)).or_default() += 1;
+        }
+        // One short line, however many statuses the service invents: the commonest first, each
+        // name cut short.
+        let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+        counts.sort_by(|(a, a_count), (b, b_count)| b_count.cmp(a_count).then(a.cmp(b)));
+        let shown = counts.iter().take(STATUSES_SHOWN);
+        let mut summary: Vec<String> =
+            shown.map(|(name, count)| format!("{count} {}", escaped(name, 40))).collect();
+        if counts.len() > STATUSES_SHOWN {
+            summary.push(format!("{} other status(es)", counts.len() - STATUSES_SHOWN));
+        }
+        let summary =
+            if summary.is_empty() { String::new() } else { format!(": {}", summary.join(", ")) };
+        self.write(&format!("{}: {} job(s){summary}", self.waited(), jobs.len()));
+    }
+
+    /// A failed poll gets a line of its own, kept on a terminal too.
+    pub(crate) fn failed(&mut self, error: &Error, next_poll_in: Duration) {
+        let line = format!(
+            "{}: poll failed: {error}; next poll in {:.1}s",
+            self.waited(),
+            next_poll_in.as_secs_f64()
+        );
+        self.write(&line);
+        if self.live {
+            let _ = writeln!(std::io::stderr());
+            self.shown = false;
+        }
+    }
+
+    fn waited(&self) -> String {
+        format!("waiting {:>4.0}s", self.started.elapsed().as_secs_f64())
+    }
+
+    fn write(&mut self, line: &str) {
+        let mut err = std::io::stderr().lock();
+        // Progress is best effort: a closed stderr must not stop the wait.
+        let _ = if self.live { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    pub(crate) fn finish(&self) {
+        if self.live && self.shown {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+}
+
+pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::json!({ "jobs": jobs }))?;
+        return Ok(out.flush()?);
+    }
+    // One format for the header and every row.
+    let mut row = |[id, status, charge, begin, duration, server, error]: [&str; 7]| {
+        writeln!(
+            out,
+            "{id:<34} {status:<8} {charge:<7} {begin:<24} {duration:>9}  {server:<20} {error}"
+        )
+    };
+    row(["JOB ID", "STATUS", "CHARGE", "BEGIN (UTC)", "DURATION", "SERVER", "ERROR"])?;
+    for job in jobs {
+        let text = |value: Option<&str>| escaped(value.unwrap_or("-"), 200);
+        let duration = match (job.begin_time, job.end_time) {
+            (Some(begin), Some(end)) => format!("{:.1}s", (end - begin).as_seconds_f64()),
+            _ => "-".to_string(),
+        };
+        let error: Vec<&str> =
+            [job.error_code.as_deref(), job.fail_reason.as_deref()].into_iter().flatten().collect();
+        row([
+            &text(job.job_id.as_deref()),
+            &text(job.status.as_ref().map(JobStatus::as_str)),
+            &text(job.charge_mode.as_ref().map(dbss_jobs::ChargeMode::as_str)),
+            &job.begin_time.map_or("-".to_string(), rfc3339),
+            &duration,
+            &text(job.server_name.as_deref()),
+            &text(Some(error.join(": ")).filter(|error| !error.is_empty()).as_deref()),
+        ])?;
+    }
+    writeln!(out, "{} job(s)", jobs.len())?;
+    Ok(out.flush()?)
+}
+
+/// A server's text as one line on a terminal: control characters and the characters that reorder
+/// or hide text (bidirectional overrides, zero-width ones) escaped, at most `limit` characters
+/// (200 for a job's field). The library does the same to the texts in its errors; job fields are
+/// data, shown here.
+fn escaped(text: &str, limit: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == limit {
+            out.push('…');
+            break;
+        }
+        let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        if c.is_control() || hidden {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn rfc3339(time: time::OffsetDateTime) -> String {
+    let utc = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        utc.millisecond()
+    )
+}
