@@ -211,7 +211,8 @@ mod tests {
             base(None, Some("private-1")),
             pair(
                 "https://iam.myhuaweicloud.com",
-                "the global one (region \"private-1\" is not in the crate's table)"
+                "the global one (region \"private-1\" has no IAM endpoint of its own in the \
+                 official SDKs' table)"
             )
         );
         assert_eq!(base(None, None), None);

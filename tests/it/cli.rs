@@ -970,3 +970,37 @@ fn the_progress_line_stays_one_short_line_whatever_the_statuses() {
     assert!(progress.contains(": 100 RUNNING, 1 A0"), "{progress}");
     assert!(progress.chars().count() < 400, "{progress}");
 }
+
+/// `--output FILE` writes a snapshot atomically: the answer's JSON replaces FILE only when the
+/// call succeeded; a failed call leaves FILE as it was and nothing beside it (`> file` would
+/// leave it empty). The file reads back as a snapshot.
+#[test]
+fn output_replaces_the_file_only_when_the_call_succeeds() {
+    let dir = crate::support::TempDir::new("cli-output");
+    let file = dir.write("jobs.json", "the previous snapshot");
+    let folder = file.parent().unwrap().to_path_buf();
+    let run = |server: &Server| {
+        get_jobs()
+            .args(["--endpoint", &server.url(), "--project-id", "p", "--output"])
+            .arg(&file)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+            .env("HUAWEICLOUD_SDK_SK", "cli-sk")
+            .output()
+            .unwrap()
+    };
+    let entries = || std::fs::read_dir(&folder).unwrap().count();
+    let failing = Server::json(404, r#"{"error_code":"DBSS.0404","error_msg":"no such instance"}"#);
+    check_exit(&run(&failing), 1);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the previous snapshot");
+    assert_eq!(entries(), 1, "nothing is left beside the file");
+    let answering = Server::json(200, r#"{"jobs":[{"job_id":"j1","status":"SUCCESS"}]}"#);
+    let output = run(&answering);
+    check_exit(&output, 0);
+    assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
+    let written = std::fs::read(&file).unwrap();
+    assert_eq!(dbss_jobs::parse_jobs(&written).unwrap()[0].job_id.as_deref(), Some("j1"));
+    assert_eq!(entries(), 1);
+    let with_json = get_jobs().args(["--json", "--output", "x", "r"]).output().unwrap();
+    check_exit(&with_json, 2);
+}

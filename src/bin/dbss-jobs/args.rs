@@ -7,7 +7,8 @@ use std::time::Duration;
 
 pub(crate) const USAGE: &str =
     "usage: dbss-jobs [-v | -vv] [--endpoint URL | --region ID] [--project-id ID] [--profile-file PATH]
-                [--ca-file PATH] [--timeout SECS] [--json] [--wait [--interval SECS]] [--] RESOURCE_ID
+                [--ca-file PATH] [--timeout SECS] [--json | --output FILE] [--wait [--interval SECS]]
+                [--] RESOURCE_ID
        dbss-jobs --check [--endpoint URL | --region ID] [...] [RESOURCE_ID]
        dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]";
 
@@ -24,6 +25,8 @@ OPTIONS
   --ca-file PATH       trust exactly the CAs in this PEM file (else SSL_CERT_FILE, else Mozilla's)
   --timeout SECS       the deadline of the whole command (default 30 s; with --wait, 30 min)
   --json               print the API's JSON shape instead of a table
+  --output FILE        write that JSON to FILE instead (a snapshot for DBSS_JOBS_SNAPSHOT): to a
+                       temporary file beside it, renamed over FILE only when the call succeeded
   --wait               poll until every job has finished, with a progress line on stderr
   --interval SECS      the time between polls (with --wait; default 10 s)
   -v, -vv              one line per request on stderr; -vv adds headers and what was signed
@@ -81,7 +84,7 @@ EXIT CODES
 EXAMPLES
   dbss-jobs --demo --wait
   dbss-jobs --region cn-north-4 INSTANCE_ID
-  dbss-jobs --region cn-north-4 --json INSTANCE_ID > jobs.json
+  dbss-jobs --region cn-north-4 --output jobs.json INSTANCE_ID
   dbss-jobs --region cn-north-4 --wait --timeout 1200 INSTANCE_ID
   dbss-jobs -vv --region cn-north-4 INSTANCE_ID      (to see why a signature is refused;
                      each failed signature counts toward a 5-minute lock after 5 in a row)";
@@ -96,6 +99,8 @@ pub(crate) struct Args {
     pub(crate) timeout: Option<Duration>,
     pub(crate) interval: Option<Duration>,
     pub(crate) json: bool,
+    /// `--output`: the JSON goes to this file, whole or not at all.
+    pub(crate) output: Option<PathBuf>,
     pub(crate) wait: bool,
     pub(crate) demo: bool,
     pub(crate) serve: bool,
@@ -113,7 +118,7 @@ pub(crate) enum Mode {
 
 /// Every option by its long name; `-v` has no long form, `-h` and `-V` stand for the last two.
 const OPTIONS: &str = "--endpoint --region --project-id --profile-file --ca-file --timeout \
-                       --interval --json --wait --check --demo --serve -v --help --version";
+                       --interval --json --output --wait --check --demo --serve -v --help --version";
 
 /// Reads the command line. `-h` ends the reading (help wins over everything after it, and over a
 /// `-V` before it); `-V` is answered once the line has been read without an error.
@@ -167,6 +172,7 @@ fn set_option(args: &mut Args, flag: &str, parser: &mut lexopt::Parser) -> Resul
         "--timeout" => args.timeout = Some(seconds(flag, &text(value()?)?)?),
         "--interval" => args.interval = Some(seconds(flag, &text(value()?)?)?),
         "--json" => args.json = true,
+        "--output" => args.output = Some(value()?.into()),
         "--wait" => args.wait = true,
         "--check" => args.check = true,
         "--demo" => args.demo = true,
@@ -249,12 +255,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), String> {
     let demo_settings = &["--endpoint", "--region", "--project-id", "--profile-file", "--ca-file"];
     // Which options do nothing, when, and why; the first that applies is said.
-    let rules: [(&[&str], bool, &str); 5] = [
+    let no_request = &["--wait", "--json", "--output", "--timeout", "-v"];
+    let rules: [(&[&str], bool, &str); 6] = [
         (&["--serve"], !args.demo, "without --demo"),
-        (&["--wait", "--json", "--demo", "--serve", "--interval"], args.check, "with --check"),
+        (
+            &["--wait", "--json", "--output", "--demo", "--serve", "--interval"],
+            args.check,
+            "with --check",
+        ),
         (&["--interval"], !args.wait, "without --wait"),
         (demo_settings, args.demo, "with --demo (it uses its own fake)"),
-        (&["--wait", "--json", "--timeout", "-v"], args.serve, "with --serve (no request is made)"),
+        (no_request, args.serve, "with --serve (no request is made)"),
+        (&["--json"], args.output.is_some(), "with --output (which writes JSON)"),
     ];
     let given = |flag: &&&str| seen.contains(*flag) || (**flag == "-v" && args.verbosity > 0);
     for (flags, applies, why) in rules {

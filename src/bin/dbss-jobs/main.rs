@@ -18,7 +18,7 @@ use dbss_jobs::{
 };
 
 use args::{Args, DEFAULT_WAIT, Mode, USAGE};
-use output::{ProgressLine, print_jobs, report_failed};
+use output::{ProgressLine, print_jobs, report_failed, write_snapshot};
 
 pub(crate) enum Failure {
     Dbss(Error),
@@ -185,7 +185,7 @@ pub(crate) fn fetch_and_print(
 ) -> Result<(), Failure> {
     if !args.wait {
         let jobs = client.get_jobs(resource_id)?;
-        return print_jobs(&jobs, args.json);
+        return emit(&jobs, args);
     }
     let mut options = WaitOptions::default().timeout(args.timeout.unwrap_or(DEFAULT_WAIT));
     if let Some(interval) = args.interval {
@@ -215,6 +215,14 @@ pub(crate) fn fetch_and_print(
             return Err(failed.unwrap_or(Failure::Dbss(error)));
         }
     };
-    print_jobs(&jobs, args.json)?;
+    emit(&jobs, args)?;
     report_failed(&jobs).map_or(Ok(()), Err)
+}
+
+/// The jobs of a call that succeeded: to `--output`'s file, else printed.
+fn emit(jobs: &[dbss_jobs::Job], args: &Args) -> Result<(), Failure> {
+    match &args.output {
+        Some(path) => write_snapshot(jobs, path),
+        None => print_jobs(jobs, args.json),
+    }
 }

@@ -2,7 +2,9 @@
 //! failed jobs, and the check's lines. Text from a server is shown escaped, on one line.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dbss_jobs::{Client, Error, Job, JobStatus};
@@ -122,6 +124,29 @@ impl<'a> ProgressLine<'a> {
             let _ = writeln!(std::io::stderr());
         }
     }
+}
+
+/// `--output FILE`: the JSON written to a new file beside FILE, then renamed over it, so that FILE
+/// holds either what it held or the whole answer; nothing is left beside it on failure.
+pub(crate) fn write_snapshot(jobs: &[Job], path: &Path) -> Result<(), Failure> {
+    let failed = |error: std::io::Error| {
+        let shown = path.display().to_string();
+        std::io::Error::new(error.kind(), format!("--output {}: {error}", shown.escape_debug()))
+    };
+    let name = path.file_name().ok_or_else(|| failed(std::io::Error::other("not a file name")))?;
+    let mut temporary = OsString::from(".");
+    temporary.push(name);
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary);
+    let written = std::fs::File::create_new(&temporary).and_then(|mut file| {
+        writeln!(file, "{}", serde_json::json!({ "jobs": jobs }))?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    Ok(written.map_err(failed)?)
 }
 
 pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
