@@ -341,7 +341,8 @@ impl ClientBuilder {
         hooks.log = crate::env::log_level()?.max(hooks.log);
         let transport = Transport::new(transport::Settings {
             connect_timeout: self.connect_timeout,
-            root_certificates: self.root_certificates.as_ref().map(|roots| (roots, roots_by)),
+            root_certificates: self.root_certificates.as_ref(),
+            root_certificates_setting: roots_by,
             proxy: &self.proxy,
             environment: env,
             hooks,

@@ -128,6 +128,9 @@ fn tls_words(error: &ureq::Error) -> String {
         .any(|text| lower.contains(text))
     {
         "the server's certificate is not valid for this host name"
+    } else if lower.contains("badsignature") {
+        "the server's certificate is signed by another key than the trusted CA of that name's \
+         (a renewed CA, or a proxy that inspects TLS)"
     } else if lower.contains("expired") {
         "the server's certificate has expired"
     } else if lower.contains("self-signed") || lower.contains("self signed") {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use classify::Phase;
 use proxy::ProxyRoute;
 pub(crate) use proxy::ProxySetting;
+use tls::Trust;
 
 use crate::config::RootCertificates;
 use crate::endpoint::Endpoint;
@@ -34,14 +35,16 @@ pub(crate) struct Transport {
     connect_timeout: Duration,
     proxy: ProxyRoute,
     hooks: Hooks,
-    trust: String,
+    trust: tls::Trust,
 }
 
 /// What a transport is made from: the builder's checked settings.
 pub(crate) struct Settings<'a> {
     pub(crate) connect_timeout: Duration,
-    /// The CAs to trust instead of the default ones, and how they were given.
-    pub(crate) root_certificates: Option<(&'a RootCertificates, Source)>,
+    /// The CAs to trust instead of the default ones, if given.
+    pub(crate) root_certificates: Option<&'a RootCertificates>,
+    /// How the user names that setting (a builder method, or a tool's word for it).
+    pub(crate) root_certificates_setting: Source,
     pub(crate) proxy: &'a ProxySetting,
     pub(crate) environment: &'a Environment,
     pub(crate) hooks: Hooks,
@@ -121,7 +124,9 @@ impl Transport {
     /// ureq's own (each request is told its proxy), the connect timeout, the trusted CAs;
     /// `InvalidInput` for a proxy URL or CA file that cannot work.
     pub(crate) fn new(settings: Settings<'_>) -> Result<Transport, Error> {
-        let (tls, trust) = tls::tls_config(settings.root_certificates, settings.environment)?;
+        let setting = &settings.root_certificates_setting;
+        let (tls, trust) =
+            tls::tls_config(settings.root_certificates, setting, settings.environment)?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -141,7 +146,7 @@ impl Transport {
 
     /// Which CAs are trusted, in words.
     pub(crate) fn trust(&self) -> &str {
-        &self.trust
+        &self.trust.words
     }
 
     /// The proxy for requests to `target` as errors and `-v` lines name it, `None` when direct.
@@ -243,7 +248,11 @@ impl Transport {
         let response = self.agent.run(config.build()).map_err(|error| {
             let connect_is_deadline = connect >= remaining;
             let phase = Phase::BeforeAnswer { resend: request.resend, connect_is_deadline };
-            classify::classify(error, phase).scrub(secrets)
+            let error = classify::classify(error, phase).scrub(secrets);
+            // A certificate refused says what it was checked against, and what to do.
+            let Trust { words, next_step } = &self.trust;
+            let note = format!("checked against {words}: {next_step}");
+            if error.is_tls() { error.with_note(Some(note)) } else { error }
         })?;
         read(response, request, secrets)
     }

@@ -14,24 +14,33 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
+/// Which CAs a client trusts, in words, and what a user does when a server's certificate is not
+/// trusted by them.
+pub(crate) struct Trust {
+    pub(crate) words: String,
+    pub(crate) next_step: String,
+}
+
 /// The TLS configuration of the client's agent; `InvalidInput`, naming the source and the path,
 /// when the given PEM or `SSL_CERT_FILE`'s file cannot be read or holds no certificate.
+/// `setting` is how the user names the root certificates setting, for the next step.
 pub(crate) fn tls_config(
-    given: Option<(&RootCertificates, Source)>,
+    given: Option<&RootCertificates>,
+    setting: &Source,
     env: &Environment,
-) -> Result<(ureq::tls::TlsConfig, String), Error> {
+) -> Result<(ureq::tls::TlsConfig, Trust), Error> {
     // The CAs named instead of the default ones, and where, in words.
     let named = match (given, env.get(Var::SslCertFile)) {
-        (Some((RootCertificates::Pem(pem), _)), _) => {
+        (Some(RootCertificates::Pem(pem)), _) => {
             let roots = certificates(&pem.0).map_err(|why| {
                 let method = "ClientBuilder::root_certificates_pem";
                 Error::invalid_input(format!("{method}: the PEM {why}"))
             })?;
             Some((roots, "given to the builder".to_string()))
         }
-        (Some((RootCertificates::File(path), source)), _) => {
-            let roots = certificates_in_file(path, &source)?;
-            Some((roots, format!("in {} ({source})", path.display())))
+        (Some(RootCertificates::File(path)), _) => {
+            let roots = certificates_in_file(path, setting)?;
+            Some((roots, format!("in {} ({setting})", path.display())))
         }
         (None, Some(path)) => {
             let source = Source::var(Var::SslCertFile);
@@ -42,10 +51,19 @@ pub(crate) fn tls_config(
     };
     let (roots, trust) = match named {
         Some((roots, from)) => {
-            let trust = format!("the {} CA certificate(s) {from}", roots.len());
+            let words = format!("the {} CA certificate(s) {from}", roots.len());
+            let next_step = "name the CA that signs the server's certificate (a proxy that \
+                             inspects TLS signs with its own; a renewed CA may have a new key)";
+            let trust = Trust { words, next_step: next_step.to_string() };
             (ureq::tls::RootCerts::Specific(Arc::new(roots)), trust)
         }
-        None => (DEFAULT_ROOTS.0, DEFAULT_ROOTS.1.to_string()),
+        None => {
+            let next_step = format!(
+                "a private CA, or a proxy that inspects TLS, needs its CA named: {} or {setting}",
+                Var::SslCertFile.name()
+            );
+            (DEFAULT_ROOTS.0, Trust { words: DEFAULT_ROOTS.1.to_string(), next_step })
+        }
     };
     let tls = ureq::tls::TlsConfig::builder().root_certs(roots);
     #[cfg(feature = "native-tls")]

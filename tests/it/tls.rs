@@ -185,3 +185,35 @@ fn ssl_cert_file_names_exactly_the_cas_to_trust() {
         assert!(message.contains(&format!("SSL_CERT_FILE names {path}, which {why}")), "{message}");
     }
 }
+
+/// An untrusted certificate names the trust it was checked against and what to do next: the
+/// file `SSL_CERT_FILE` names (a CA of the same name with another key, as after a rotation, is
+/// `BadSignature` in words), the root certificates given, or the default roots.
+#[test]
+fn an_untrusted_certificate_names_the_trust_it_was_checked_against() {
+    let server = TlsServer::start("localhost", Script::Serve, r#"{"jobs":[]}"#);
+    let rotated = crate::support::tls_data("rotated-ca.pem").display().to_string();
+    let env = [("HOME", "/nonexistent"), ("SSL_CERT_FILE", rotated.as_str())];
+    let error = builder(&server.url()).environment(env).build().unwrap().get_jobs("r").unwrap_err();
+    let message = error.to_string();
+    if !cfg!(feature = "native-tls") {
+        assert!(
+            message.contains("signed by another key than the trusted CA of that name's"),
+            "{message}"
+        );
+    }
+    let wanted = format!(
+        "; checked against the 1 CA certificate(s) in {rotated} (SSL_CERT_FILE): name the CA that signs the server's certificate"
+    );
+    assert!(message.contains(&wanted), "{message}");
+    let default = builder(&server.url()).build().unwrap().get_jobs("r").unwrap_err().to_string();
+    let roots = if cfg!(feature = "platform-verifier") {
+        "the operating system's trust store (feature platform-verifier)"
+    } else {
+        "the Mozilla roots bundled with the crate"
+    };
+    let wanted = format!(
+        "; checked against {roots}: a private CA, or a proxy that inspects TLS, needs its CA named: SSL_CERT_FILE or ClientBuilder::root_certificates_file"
+    );
+    assert!(default.contains(&wanted), "{default}");
+}

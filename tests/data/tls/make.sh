@@ -9,6 +9,11 @@ ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
 openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days $days -subj "/CN=dbss-jobs test CA" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 
+# A CA of the same name with another key, as after a rotation (its key is not kept).
+openssl req -x509 "${ec[@]}" -keyout rotated-ca.key -out rotated-ca.pem -days $days \
+  -subj "/CN=dbss-jobs test CA" -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" && rm rotated-ca.key
+
 # A certificate request, and a leaf signed by the CA, for $1 with SAN $2.
 leaf() {
   openssl req "${ec[@]}" -keyout "$1.key" -out "$1.csr" -subj "/CN=$1"
