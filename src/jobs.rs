@@ -88,7 +88,12 @@ impl Client {
         let (answer, tally) = self.send_to_an_endpoint(&path, &[], project_id, deadline)?;
         if self.config().jobs_path == JobsPath::Auto && !newer && answer.said.no_such_api {
             self.newer_path_learned.store(true, Ordering::Relaxed);
-            return self.get_jobs_at(project_id, resource_id, true, deadline);
+            // An error on the newer path says that both were tried, with the first one's id.
+            let id = answer.request_id().map_or(String::new(), |id| format!(", request id {id}"));
+            let tried = format!("the documented path answered 404 APIGW.0101{id}; the newer path");
+            return self
+                .get_jobs_at(project_id, resource_id, true, deadline)
+                .map_err(|error| error.in_context(tried));
         }
         answer.decode(jobs_from_slice).map_err(|error| tally.explain(error))
     }

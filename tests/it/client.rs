@@ -326,3 +326,29 @@ fn public_types_can_cross_threads() {
     send_sync::<dbss_jobs::Job>();
     send_sync::<dbss_jobs::ClientBuilder>();
 }
+
+/// An error after the newer-path fallback says that both paths were tried, with both request
+/// ids: the first answer's in the message, the second's as `request_id()`.
+#[test]
+fn an_error_after_the_newer_path_fallback_keeps_both_request_ids() {
+    use crate::support::{After, Server, respond};
+    let server = Server::start(|request, stream| {
+        if request.target.contains("/dbss/audit/jobs/") {
+            let body = br#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#;
+            respond(stream, 404, &[("X-Request-Id", "first-id")], body);
+        } else {
+            let body = br#"{"error_code":"DBSS.0500","error_msg":"internal"}"#;
+            respond(stream, 500, &[("X-Request-Id", "second-id")], body);
+        }
+        After::KeepAlive
+    });
+    let client = crate::support::client(server.url()).build().unwrap();
+    let error = client.get_jobs_in("p", "r").unwrap_err();
+    assert_eq!(error.request_id(), Some("second-id"));
+    let message = error.to_string();
+    assert!(
+        message.starts_with("the documented path answered 404 APIGW.0101, request id first-id; the newer path: api error: http 500 DBSS.0500"),
+        "{message}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
