@@ -325,7 +325,7 @@ impl ClientBuilder {
         let region = self.region_to_use()?;
         let (endpoints, endpoints_from) = match &region {
             Some((region, source)) if self.endpoints.is_none() => {
-                Endpoint::for_region(region, &self.environment).map_err(|e| e.named_by(source))?
+                Endpoint::for_region(region, source, &self.environment)?
             }
             _ => self.endpoints_to_use()?,
         };

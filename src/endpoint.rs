@@ -61,9 +61,11 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     /// The region's endpoints, as the official SDKs find them: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`
     /// (upper-cased, `-` → `_`; a comma-separated list), else the regions file, else the built-in
-    /// `https://dbss.{region}.myhuaweicloud.com`.
+    /// `https://dbss.{region}.myhuaweicloud.com`. Each refusal names the setting it is about:
+    /// the variable, the regions file, or (an unknown region) `region_from`.
     pub(crate) fn for_region(
         region: &str,
+        region_from: &Source,
         env: &Environment,
     ) -> Result<(Vec<Endpoint>, Source), Error> {
         let variable = region_endpoint_variable(region);
@@ -98,7 +100,8 @@ impl Endpoint {
                 "unknown region {region:?} (and no {variable} override{file}){hint}; known \
                  regions: {}",
                 known.join(", ")
-            )));
+            ))
+            .named_by(region_from));
         }
         let url = format!("https://dbss.{region}.myhuaweicloud.com");
         Ok((vec![Endpoint::parse(&url)?], Source::Fallback("the built-in table's".to_string())))
@@ -292,10 +295,10 @@ mod tests {
     fn regions() {
         let empty = Environment::Fixed(Default::default());
         assert_eq!(
-            Endpoint::for_region("cn-north-4", &empty).unwrap().0[0].base,
+            Endpoint::for_region("cn-north-4", &Source::Method("r"), &empty).unwrap().0[0].base,
             "https://dbss.cn-north-4.myhuaweicloud.com"
         );
-        let error = Endpoint::for_region("mars-1", &empty).unwrap_err();
+        let error = Endpoint::for_region("mars-1", &Source::Method("r"), &empty).unwrap_err();
         assert!(error.to_string().contains("cn-north-4"), "{error}");
         assert_eq!(REGIONS.len(), 30);
     }

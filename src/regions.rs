@@ -34,18 +34,20 @@ pub(crate) fn endpoints_in_file(
     let Some((path, required)) = regions_file(env) else {
         return Ok(None);
     };
-    let file = path.display();
+    let file = crate::redact::shown(&path.display().to_string());
+    let file = match required {
+        true => format!("{} names {file}, which", Var::RegionsFile.name()),
+        false => format!("the regions file {file}"),
+    };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(error) => {
-            return Err(Error::invalid_input(format!(
-                "cannot read the regions file {file}: {error}"
-            )));
+            return Err(Error::invalid_input(format!("{file} cannot be read ({error})")));
         }
     };
     let regions = parse(&text).map_err(|(line, expected)| {
-        Error::invalid_input(format!("regions file {file} line {line}: expected {expected}"))
+        Error::invalid_input(format!("{file} has at line {line} what is not {expected}"))
     })?;
     Ok(regions
         .into_iter()

@@ -163,7 +163,9 @@ fn from_profile(
         tried.push("profile file (no home directory)".to_string());
         return Ok(None);
     };
-    let by = named.map(|(_, source)| source);
+    // The file a setting named (the builder's, or the variable's) is named by it everywhere.
+    let variable = Source::var(Var::CredentialsFile);
+    let by = named.map(|(_, source)| source).or(required.then_some(&variable));
     let Some(profile) = read_profile(&path, required, by)? else {
         tried.push(format!("profile file {} (not found)", path.display()));
         return Ok(None);

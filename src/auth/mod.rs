@@ -7,3 +7,4 @@ mod chain;
 mod profile;
 
 pub(crate) use chain::{AuthSource, ChainSettings, Resolved, resolve};
+pub(crate) use profile::shown;

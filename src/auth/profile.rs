@@ -12,6 +12,11 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
+/// A path as an error shows it: control characters escaped (a CRLF `.env` file's `\r`).
+pub(crate) fn shown(path: &Path) -> String {
+    crate::redact::shown(&path.display().to_string())
+}
+
 /// The `[basic]` section's keys this crate uses, each with its line (a refusal names it). Empty
 /// values count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]
@@ -36,22 +41,21 @@ pub(crate) fn read_profile(
     required: bool,
     named: Option<&Source>,
 ) -> Result<Option<Profile>, Error> {
+    let file = match named {
+        Some(source) => format!("{source} names {}, which", shown(path)),
+        None => format!("profile file {}", shown(path)),
+    };
     let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Error::invalid_input(format!("profile file {} is not UTF-8", path.display()))
-        })?,
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|_| Error::invalid_input(format!("{file} is not UTF-8")))?,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(error) => {
-            let path = path.display();
-            return Err(Error::invalid_input(match named {
-                Some(source) => format!("{source} names {path}, which cannot be read ({error})"),
-                None => format!("cannot read profile file {path}: {error}"),
-            }));
+            return Err(Error::invalid_input(format!("{file} cannot be read ({error})")));
         }
     };
-    parse_profile(&text).map(Some).map_err(|message| {
-        Error::invalid_input(format!("profile file {}: {message}", path.display()))
-    })
+    parse_profile(&text)
+        .map(Some)
+        .map_err(|message| Error::invalid_input(format!("{file} is malformed: {message}")))
 }
 
 /// Parses the INI text. Errors name the line, never quote a value (it may be a secret).

@@ -7,6 +7,8 @@
 //! verifier; else the Mozilla roots bundled with the crate. Verification cannot be turned off.
 
 use std::path::Path;
+
+use crate::auth::shown;
 use std::sync::Arc;
 
 use crate::config::RootCertificates;
@@ -40,12 +42,12 @@ pub(crate) fn tls_config(
         }
         (Some(RootCertificates::File(path)), _) => {
             let roots = certificates_in_file(path, setting)?;
-            Some((roots, format!("in {} ({setting})", path.display())))
+            Some((roots, format!("in {} ({setting})", shown(path))))
         }
         (None, Some(path)) => {
             let source = Source::var(Var::SslCertFile);
             let roots = certificates_in_file(Path::new(&path), &source)?;
-            Some((roots, format!("in {path} ({source})")))
+            Some((roots, format!("in {} ({source})", shown(Path::new(&path)))))
         }
         (None, None) => None,
     };
@@ -86,10 +88,8 @@ fn certificates_in_file(
     path: &Path,
     source: &Source,
 ) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
-    let invalid = |why: String| {
-        let path = path.display();
-        Error::invalid_input(format!("{source} names {path}, which {why}"))
-    };
+    let invalid =
+        |why: String| Error::invalid_input(format!("{source} names {}, which {why}", shown(path)));
     let pem = std::fs::read(path).map_err(|error| invalid(format!("cannot be read ({error})")))?;
     certificates(&pem).map_err(|why| invalid(why.to_string()))
 }

@@ -365,3 +365,55 @@ fn the_cli_names_the_option_or_variable_a_refused_setting_came_from() {
     assert!(!stderr.contains("pw-canary"), "{stderr}");
     listeners.assert_untouched("the CLI's refusals");
 }
+
+/// Every path-valued setting is refused naming where it came from, however the path is spelled:
+/// missing, a directory, with a `\r` (a CRLF `.env` file) or an escape character; what is shown
+/// holds no raw control character.
+#[test]
+fn every_path_setting_names_its_source_and_shows_no_control_character() {
+    let dir = crate::support::TempDir::new("path-settings");
+    let folder = dir.write("x", "").parent().unwrap().display().to_string();
+    let paths = [
+        "/nonexistent/file".to_string(),
+        folder,
+        "/nonexistent/cr\r".to_string(),
+        "/nonexistent/\u{1b}[2Jesc".to_string(),
+    ];
+    type Setting = (&'static str, fn(dbss_jobs::ClientBuilder, &str) -> dbss_jobs::ClientBuilder);
+    let settings: [Setting; 5] = [
+        ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", |b, p| {
+            b.environment([("HUAWEICLOUD_SDK_CREDENTIALS_FILE", p)])
+        }),
+        ("HUAWEICLOUD_SDK_REGIONS_FILE", |b, p| {
+            b.environment([
+                ("HUAWEICLOUD_SDK_REGIONS_FILE", p),
+                ("HUAWEICLOUD_SDK_AK", "AK"),
+                ("HUAWEICLOUD_SDK_SK", "SK"),
+            ])
+        }),
+        ("SSL_CERT_FILE", |b, p| {
+            b.environment([
+                ("SSL_CERT_FILE", p),
+                ("HUAWEICLOUD_SDK_AK", "AK"),
+                ("HUAWEICLOUD_SDK_SK", "SK"),
+            ])
+        }),
+        ("ClientBuilder::profile_file", |b, p| {
+            b.environment([("HOME", "/nonexistent")]).profile_file(p)
+        }),
+        ("ClientBuilder::root_certificates_file", |b, p| {
+            b.environment([("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")])
+                .root_certificates_file(p)
+        }),
+    ];
+    for (source, set) in settings {
+        for path in &paths {
+            let builder = dbss_jobs::Client::builder().region("cn-north-4").ecs_metadata(false);
+            let error = set(builder, path).build().unwrap_err();
+            let shown = format!("{error} {error:?} {}", error.report());
+            assert_eq!(error.kind(), dbss_jobs::ErrorKind::InvalidInput, "{shown}");
+            assert!(shown.contains(source), "{source} {path:?}: {shown}");
+            assert!(!shown.chars().any(char::is_control), "{source} {path:?}: {shown:?}");
+        }
+    }
+}

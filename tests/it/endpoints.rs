@@ -53,11 +53,16 @@ fn a_regions_file_outside_the_subset_names_its_line() {
     let error = in_region("r1", vec![file]).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     let message = error.to_string();
-    assert!(message.contains("regions.yaml line 3: expected"), "{message}");
+    assert!(
+        message.contains("regions.yaml, which has at line 3 what is not `endpoint: <url>`"),
+        "{message}"
+    );
     let missing =
         ("HUAWEICLOUD_SDK_REGIONS_FILE".to_string(), "/nonexistent/regions.yaml".to_string());
     let error = in_region("r1", vec![missing]).unwrap_err();
-    assert!(error.to_string().contains("cannot read the regions file"), "{error}");
+    let wanted =
+        "HUAWEICLOUD_SDK_REGIONS_FILE names /nonexistent/regions.yaml, which cannot be read";
+    assert!(error.to_string().contains(wanted), "{error}");
 }
 
 #[test]
