@@ -27,6 +27,26 @@ pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 /// How much of a non-JSON error body is quoted in the error, in characters.
 const QUOTED_BODY_CHARS: usize = 200;
 
+/// The gateway's echo with its lines restored: it writes each newline as `|`, and a signed value
+/// may hold a `|` itself, so the echo is read against what was signed, line by line, and split on
+/// `|` only past the first line that differs.
+fn aligned_echo(signed: Option<&str>, echo: &str) -> String {
+    let mut lines = Vec::new();
+    let mut rest = echo;
+    for line in signed.unwrap_or_default().split('\n') {
+        match rest.strip_prefix(line) {
+            Some("") => return [lines, vec![line]].concat().join("\n"),
+            Some(after) if after.starts_with('|') => {
+                lines.push(line);
+                rest = &after[1..];
+            }
+            _ => break,
+        }
+    }
+    lines.extend(rest.split('|'));
+    lines.join("\n")
+}
+
 /// The first line where the two canonical requests differ, named by its part; a secret header's
 /// line shows its name only, whatever value either side holds.
 fn first_difference(ours: &str, gateway: &str) -> Option<String> {
@@ -144,7 +164,7 @@ impl Answer {
             canonical_echo: (auth_failure == Some(AuthFailure::SignatureMismatch))
                 .then(|| message.split_once("canonicalRequest:"))
                 .flatten()
-                .map(|(_, echo)| echo.trim_end().replace('|', "\n")),
+                .map(|(_, echo)| aligned_echo(signed, echo.trim_end())),
         };
         Answer {
             status,
@@ -421,6 +441,31 @@ mod tests {
         assert!(difference.starts_with("first difference in the signed headers"));
         let without_echo = answer(401, b"{\"error_msg\":\"verify aksk signature fail\"}");
         assert!(without_echo.error().signature_mismatch().is_none());
+    }
+
+    /// The echo writes newlines as `|`; a `|` in a signed value (a User-Agent suffix) is not one.
+    #[test]
+    fn a_bar_in_a_signed_value_is_not_read_as_a_line_end() {
+        let ours = OURS.replace("x-sdk-date:", "user-agent:dbss-jobs/0.1 tool|1.0\nx-sdk-date:");
+        let echo_of = |canonical: &str| {
+            let message = format!(
+                "verify aksk signature fail, canonicalRequest:{}",
+                canonical.replace('\n', "|")
+            );
+            serde_json::json!({"error_code": "APIGW.0301", "error_msg": message}).to_string()
+        };
+        let read = |echo: String| {
+            let now = SystemTime::now();
+            let answer =
+                Answer::read(401, vec![], echo.into_bytes(), now, &Secrets::default(), Some(&ours));
+            answer.error().signature_mismatch().unwrap().clone()
+        };
+        let same = read(echo_of(&ours));
+        assert_eq!(same.first_difference(), None, "{same:?}");
+        assert_eq!(same.gateway(), ours);
+        let changed = read(echo_of(&ours.replace("tool|1.0", "tool|2.0")));
+        let difference = changed.first_difference().unwrap();
+        assert!(difference.starts_with("first difference in the user-agent header: ours `user-agent:dbss-jobs/0.1 tool|1.0`, the gateway's `user-agent:dbss-jobs/0.1 tool`"), "{difference}");
     }
 
     #[test]
