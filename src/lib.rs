@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// The guide for users of Huawei's Python SDK: its code blocks are compiled as doc tests.
+#![cfg_attr(doctest, doc = include_str!("../docs/from-python.md"))]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
