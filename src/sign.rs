@@ -196,9 +196,7 @@ pub fn sign(
     })
 }
 
-/// The headers as sent: the caller's with trimmed values, then the ones the signer adds
-/// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`), in the official signer's
-/// order.
+/// The headers as sent ([`SignedRequest::headers`]), in the official signer's order.
 fn headers_to_send(
     request: &SignableRequest<'_>,
     credentials: &Credentials,
@@ -257,8 +255,6 @@ fn canonical_request(
 
 /// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
 /// percent-encoded again, joined with `/`, ending with `/`.
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode(path);
     let mut uri = String::with_capacity(path.len() + 1);
@@ -277,8 +273,6 @@ fn canonical_uri(path: &str) -> String {
 /// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`,
 /// named in lower case and sorted; `name:value\n` each, and the names joined by `;`. A name given
 /// twice (ignoring case) is `InvalidInput`: the gateway would see one of them.
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), Error> {
     let mut signed: Vec<(String, &str)> = headers
         .iter()
@@ -332,16 +326,9 @@ fn signature(credentials: &Credentials, string_to_sign: &str) -> String {
 ///
 /// See [Huawei's guide, step 4](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
 fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> String {
-    [
-        ALGORITHM,
-        " Access=",
-        access_key,
-        ", SignedHeaders=",
-        signed_headers,
-        ", Signature=",
-        signature,
-    ]
-    .concat()
+    format!(
+        "{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}"
+    )
 }
 
 /// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC; `InvalidInput` for a time before 1970 or after 9999
@@ -388,7 +375,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub(crate) fn percent_encode(out: &mut String, input: &str) {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     for byte in input.bytes() {
-        if is_unreserved(byte) {
+        if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(byte));
         } else {
             let [high, low] =
@@ -398,15 +385,8 @@ pub(crate) fn percent_encode(out: &mut String, input: &str) {
     }
 }
 
-/// `A-Z a-z 0-9 - _ . ~`, the bytes that are never encoded.
-fn is_unreserved(byte: u8) -> bool {
-    matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~')
-}
-
 /// Stage 1, the canonical query string: the pairs sorted by key then value (decoded), each side
 /// percent-encoded, joined as `k=v&k=v`. It is also the query sent.
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_unstable();
