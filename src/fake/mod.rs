@@ -50,7 +50,7 @@ mod server;
 use std::collections::{HashMap, VecDeque};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::builder::ClientBuilder;
@@ -227,7 +227,7 @@ impl FakeDbss {
     /// 429, a 403, a fault). The last step repeats.
     pub fn set_script(&self, resource_id: &str, steps: Vec<Step>) {
         let script = Script { steps, served: HashMap::new() };
-        self.lock().scripts.insert(resource_id.to_string(), script);
+        lock(&self.state).scripts.insert(resource_id.to_string(), script);
     }
 
     /// From now on each client (each connection) walks every script from its first step, so that
@@ -237,38 +237,34 @@ impl FakeDbss {
     /// further apart than the client keeps a connection idle) asks for `NAME.TAG` instead: the
     /// script `NAME`, with one place per tag, kept across connections.
     pub fn script_per_client(&self) {
-        self.lock().per_client = true;
+        lock(&self.state).per_client = true;
     }
 
     /// Answers the next jobs request for `resource_id` with `reply` instead (several calls queue
     /// up).
     pub fn inject_for(&self, resource_id: &str, reply: Reply) {
-        self.lock().injected_for.entry(resource_id.to_string()).or_default().push_back(reply);
+        lock(&self.state).injected_for.entry(resource_id.to_string()).or_default().push_back(reply);
     }
 
     /// Answers the next IAM project lookup with `reply` instead.
     pub fn inject_iam(&self, reply: Reply) {
-        self.lock().injected_iam.push_back(reply);
+        lock(&self.state).injected_iam.push_back(reply);
     }
 
     /// From now on, the documented path answers 404 `APIGW.0101` (no such API), as the gateway
     /// will once Huawei retires it; the newer path keeps working.
     pub fn retire_documented_path(&self) {
-        self.lock().documented_path_retired = true;
+        lock(&self.state).documented_path_retired = true;
     }
 
     /// The IAM lookup for `region` finds `project_id` from now on.
     pub fn add_project(&self, region: &str, project_id: &str) {
-        self.lock().projects.insert(region.to_string(), project_id.to_string());
+        lock(&self.state).projects.insert(region.to_string(), project_id.to_string());
     }
 
     /// The requests received so far, in order: the latest 10,000.
     pub fn requests(&self) -> Vec<Received> {
-        self.lock().requests.iter().cloned().collect()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
+        lock(&self.state).requests.iter().cloned().collect()
     }
 }
 
@@ -281,7 +277,7 @@ impl Drop for FakeDbss {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
-        let connections = std::mem::take(&mut self.lock().connections);
+        let connections = std::mem::take(&mut lock(&self.state).connections);
         for (stream, thread) in connections {
             if let Some(stream) = stream {
                 let _ = stream.shutdown(std::net::Shutdown::Both);
