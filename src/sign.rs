@@ -75,10 +75,8 @@ impl<'a> SignableRequest<'a> {
     }
 }
 
-/// The result of [`sign`]: what to send, and every intermediate stage of the signature.
-///
-/// `Debug` shows only the signed header names: the other parts contain the signature or the
-/// security token.
+/// The result of [`sign`]: what to send, and every stage of the signature. `Debug` shows only the
+/// signed header names: the other parts hold the signature or the security token.
 #[derive(Clone)]
 pub struct SignedRequest {
     canonical_request: String,
@@ -334,16 +332,15 @@ fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> Str
 /// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC; `InvalidInput` for a time before 1970 or after 9999
 /// (the format has four year digits).
 pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
-    let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
-    let seconds = time.duration_since(UNIX_EPOCH).map_err(|_| out_of_range())?.as_secs();
-    let seconds = i64::try_from(seconds).map_err(|_| out_of_range())?;
-    let utc = time::OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range())?;
-    let year = u16::try_from(utc.year()).map_err(|_| out_of_range())?;
-    if year > 9999 {
-        return Err(out_of_range());
-    }
+    let seconds =
+        time.duration_since(UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok());
+    let utc = seconds.and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok());
+    let utc = utc
+        .filter(|utc| utc.year() <= 9999)
+        .ok_or_else(|| Error::invalid_input("signing time must be between 1970 and 9999"))?;
     Ok(format!(
-        "{year:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        utc.year(),
         u8::from(utc.month()),
         utc.day(),
         utc.hour(),
@@ -352,8 +349,7 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     ))
 }
 
-/// A header's value in a list of (name, value), the name compared without case: the crate's
-/// header lookup (the signer, the transport, the gateway and the fake use it).
+/// A header's value, the name compared without case: the crate's one header lookup.
 pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -555,6 +551,17 @@ mod tests {
             let _ = percent_decode(&text);
             prop_assert!(canonical_uri(&text).ends_with('/'));
         }
+    }
+
+    #[test]
+    fn signing_times_outside_four_digit_years_are_refused() {
+        use std::time::Duration;
+        assert_eq!(sdk_date(UNIX_EPOCH).unwrap(), "19700101T000000Z");
+        assert!(sdk_date(UNIX_EPOCH - Duration::from_secs(1)).is_err());
+        // 253402300800 is 10000-01-01T00:00:00Z (CPython: calendar.timegm).
+        let year_10000 = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert!(sdk_date(year_10000).is_err());
+        assert_eq!(sdk_date(year_10000 - Duration::from_secs(1)).unwrap(), "99991231T235959Z");
     }
 
     #[test]
