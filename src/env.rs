@@ -1,10 +1,6 @@
-//! The environment variables the library reads, declared once, and where they are read from: the
-//! process environment, or a fixed set given to the builder (so that tests and tools can isolate
-//! themselves from the process environment). Reads only; never writes variables.
-//!
-//! The code reads variables only through [`Var`] and [`Environment::get`], and
-//! [`rerun_if_env_changed`](crate::build_script::rerun_if_env_changed) lists them from here,
-//! leaving out the ones that can carry a secret.
+//! The environment variables the library reads, declared once in [`Var`] and read only through
+//! [`Environment::get`]: from the process, or from a fixed set given to the builder (for tests and
+//! tools). Never writes a variable. `build_script::rerun_if_env_changed` lists them from here.
 
 use std::collections::HashMap;
 use std::fmt;

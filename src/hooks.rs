@@ -12,9 +12,8 @@ use crate::redact;
 
 /// A request about to be sent, as a hook sees it.
 ///
-/// A hook that panics is contained: the panic is caught where the hook is called, the default
-/// panic hook prints it, and the call goes on as if the hook had returned (with `panic = "abort"`
-/// the process ends, as every panic does there).
+/// A hook that panics is contained: the default panic hook prints it, and the call goes on as if
+/// the hook had returned (with `panic = "abort"` the process ends, as every panic does there).
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
     pub(crate) method: &'static str,
@@ -85,13 +84,10 @@ impl RequestInfo {
 pub struct ResponseInfo<'a> {
     pub(crate) method: &'static str,
     pub(crate) url: &'a str,
-    /// The proxy that carried the request, as `host:port (from VARIABLE)`.
     pub(crate) proxy: Option<&'a str>,
     pub(crate) attempt: u32,
     pub(crate) elapsed: Duration,
-    /// The status, or the error that took the answer's place.
     pub(crate) status: Result<u16, &'a Error>,
-    /// The answer's headers, request id and body size, as a hook may see them.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) request_id: Option<String>,
     pub(crate) body_len: Option<usize>,

@@ -76,19 +76,17 @@ pub(crate) fn shown(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || is_invisible_format(c) {
+        // Also what reorders or hides text on a terminal: bidirectional overrides and isolates,
+        // zero-width characters, line and paragraph separators.
+        let invisible = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}')
+            || matches!(c, '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        if c.is_control() || invisible {
             let _ = write!(out, "{}", c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
-}
-
-/// Characters that reorder or hide text on a terminal: bidirectional overrides and isolates,
-/// zero-width characters, line and paragraph separators.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A value that `Debug` shows as `"** redacted **"`, whatever it holds, so that a type holding a
@@ -139,10 +137,8 @@ struct SecretsInner {
 }
 
 /// What [`Secrets::scrub`] looks for, ASCII case ignored: every [`SCRUBBED_RUN`]-character run of
-/// the longer secrets,
-/// by a 64-bit hash of its characters (one set lookup per position of a text: linear in the text
-/// and the secrets; a collision could only hide 12 harmless characters), and the shorter secrets
-/// whole.
+/// the longer secrets by a 64-bit hash (one set lookup per position of a text: linear; a collision
+/// could only hide 12 harmless characters), and the shorter secrets whole.
 struct Runs {
     windows: HashSet<u64>,
     whole: Vec<Vec<char>>,
@@ -303,17 +299,8 @@ fn decode(text: &str) -> Vec<(char, Range<usize>)> {
 
 /// The character a one-letter JSON escape stands for.
 fn json_escape(letter: u8) -> Option<char> {
-    Some(match letter {
-        b'/' => '/',
-        b'\\' => '\\',
-        b'"' => '"',
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        _ => return None,
-    })
+    let at = b"/\\\"bfnrt".iter().position(|b| *b == letter)?;
+    ['/', '\\', '"', '\u{8}', '\u{c}', '\n', '\r', '\t'].get(at).copied()
 }
 
 #[cfg(test)]

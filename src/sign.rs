@@ -75,10 +75,8 @@ impl<'a> SignableRequest<'a> {
     }
 }
 
-/// The result of [`sign`]: what to send, and every intermediate stage of the signature.
-///
-/// `Debug` shows only the signed header names: the other parts contain the signature or the
-/// security token.
+/// The result of [`sign`]: what to send, and every stage of the signature. `Debug` shows only the
+/// signed header names: the other parts hold the signature or the security token.
 #[derive(Clone)]
 pub struct SignedRequest {
     canonical_request: String,
@@ -196,9 +194,7 @@ pub fn sign(
     })
 }
 
-/// The headers as sent: the caller's with trimmed values, then the ones the signer adds
-/// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`), in the official signer's
-/// order.
+/// The headers as sent ([`SignedRequest::headers`]), in the official signer's order.
 fn headers_to_send(
     request: &SignableRequest<'_>,
     credentials: &Credentials,
@@ -257,8 +253,6 @@ fn canonical_request(
 
 /// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
 /// percent-encoded again, joined with `/`, ending with `/`.
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode(path);
     let mut uri = String::with_capacity(path.len() + 1);
@@ -277,8 +271,6 @@ fn canonical_uri(path: &str) -> String {
 /// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`,
 /// named in lower case and sorted; `name:value\n` each, and the names joined by `;`. A name given
 /// twice (ignoring case) is `InvalidInput`: the gateway would see one of them.
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), Error> {
     let mut signed: Vec<(String, &str)> = headers
         .iter()
@@ -332,31 +324,23 @@ fn signature(credentials: &Credentials, string_to_sign: &str) -> String {
 ///
 /// See [Huawei's guide, step 4](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
 fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> String {
-    [
-        ALGORITHM,
-        " Access=",
-        access_key,
-        ", SignedHeaders=",
-        signed_headers,
-        ", Signature=",
-        signature,
-    ]
-    .concat()
+    format!(
+        "{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}"
+    )
 }
 
 /// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC; `InvalidInput` for a time before 1970 or after 9999
 /// (the format has four year digits).
 pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
-    let out_of_range = || Error::invalid_input("signing time must be between 1970 and 9999");
-    let seconds = time.duration_since(UNIX_EPOCH).map_err(|_| out_of_range())?.as_secs();
-    let seconds = i64::try_from(seconds).map_err(|_| out_of_range())?;
-    let utc = time::OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| out_of_range())?;
-    let year = u16::try_from(utc.year()).map_err(|_| out_of_range())?;
-    if year > 9999 {
-        return Err(out_of_range());
-    }
+    let seconds =
+        time.duration_since(UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok());
+    let utc = seconds.and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok());
+    let utc = utc
+        .filter(|utc| utc.year() <= 9999)
+        .ok_or_else(|| Error::invalid_input("signing time must be between 1970 and 9999"))?;
     Ok(format!(
-        "{year:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        utc.year(),
         u8::from(utc.month()),
         utc.day(),
         utc.hour(),
@@ -365,8 +349,7 @@ pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     ))
 }
 
-/// A header's value in a list of (name, value), the name compared without case: the crate's
-/// header lookup (the signer, the transport, the gateway and the fake use it).
+/// A header's value, the name compared without case: the crate's one header lookup.
 pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -388,7 +371,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub(crate) fn percent_encode(out: &mut String, input: &str) {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     for byte in input.bytes() {
-        if is_unreserved(byte) {
+        if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(byte));
         } else {
             let [high, low] =
@@ -398,15 +381,8 @@ pub(crate) fn percent_encode(out: &mut String, input: &str) {
     }
 }
 
-/// `A-Z a-z 0-9 - _ . ~`, the bytes that are never encoded.
-fn is_unreserved(byte: u8) -> bool {
-    matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~')
-}
-
 /// Stage 1, the canonical query string: the pairs sorted by key then value (decoded), each side
 /// percent-encoded, joined as `k=v&k=v`. It is also the query sent.
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
 pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_unstable();
@@ -575,6 +551,17 @@ mod tests {
             let _ = percent_decode(&text);
             prop_assert!(canonical_uri(&text).ends_with('/'));
         }
+    }
+
+    #[test]
+    fn signing_times_outside_four_digit_years_are_refused() {
+        use std::time::Duration;
+        assert_eq!(sdk_date(UNIX_EPOCH).unwrap(), "19700101T000000Z");
+        assert!(sdk_date(UNIX_EPOCH - Duration::from_secs(1)).is_err());
+        // 253402300800 is 10000-01-01T00:00:00Z (CPython: calendar.timegm).
+        let year_10000 = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert!(sdk_date(year_10000).is_err());
+        assert_eq!(sdk_date(year_10000 - Duration::from_secs(1)).unwrap(), "99991231T235959Z");
     }
 
     #[test]

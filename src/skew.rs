@@ -6,6 +6,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use crate::sync::lock;
 use crate::timestamps::{format_http_date, parse_sdk_date};
 
 /// Offsets up to this are the gateway's tolerance's business, not ours.
@@ -101,7 +102,7 @@ impl ClockSkew {
 
     /// The time to sign with: ours, moved by the correction once one was learned.
     pub(crate) fn signing_time(&self, now: SystemTime) -> SigningTime {
-        match self.lock().correction {
+        match lock(&self.state).correction {
             Some(offset) => SigningTime { time: offset.apply(now), corrected: true },
             None => SigningTime { time: now, corrected: false },
         }
@@ -135,7 +136,7 @@ impl ClockSkew {
     /// Whether to re-sign: never twice in a client's life, never after a corrected attempt
     /// expired too (the correction is then dropped), only when the correction can pass.
     fn decide(&self, offset: Offset, signed: SigningTime) -> bool {
-        let mut state = self.lock();
+        let mut state = lock(&self.state);
         if signed.corrected {
             state.correction = None;
             return false;
@@ -152,14 +153,10 @@ impl ClockSkew {
     /// Whether a signature made now would be refused for the gateway's clock being `offset` from
     /// ours, with no re-signed attempt to save it.
     pub(crate) fn would_refuse(&self, offset: Offset) -> bool {
-        let state = self.lock();
+        let state = lock(&self.state);
         let corrected = state.correction.is_some()
             || (self.enabled && !state.re_signed && offset.within_reach());
         offset.amount > GATEWAY_WINDOW && !corrected
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        crate::sync::lock(&self.state)
     }
 }
 

@@ -52,11 +52,9 @@ impl fmt::Display for Source {
     }
 }
 
-/// Refuses a secret that cannot be what the user meant: empty, with a control character, or
-/// with white space at either end (a CRLF `.env` file gives an SK ending in `\r`, and every
-/// signature made with it would be refused until the access key locks); and, for one that
-/// travels in a header (`in_header`), any character outside printable ASCII, which no Huawei key
-/// or token has and no header can carry. Names the value and its source, never quotes it.
+/// Refuses a secret that cannot be what the user meant (an SK from a CRLF `.env` file ends in `\r`,
+/// and every signature made with it would be refused until the access key locks); one that travels
+/// in a header must be printable ASCII. Names the value and its source, never quotes it.
 pub(crate) fn validate_secret(
     what: &str,
     value: &str,

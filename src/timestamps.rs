@@ -18,39 +18,29 @@ pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
     let mut parts = rest.split(' ');
     let day: u8 = parts.next()?.parse().ok()?;
     let month = parts.next()?;
-    let month = MONTHS.iter().position(|name| *name == month)?;
-    let month = time::Month::try_from(u8::try_from(month + 1).ok()?).ok()?;
+    let month = u8::try_from(MONTHS.iter().position(|name| *name == month)? + 1).ok()?;
     let year: i32 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':');
-    let mut field = || clock.next()?.parse::<u8>().ok();
-    let (hour, minute, second) = (field()?, field()?, field()?);
+    let clock = clock(parts.next()?)?;
     if parts.next()? != "GMT" || parts.next().is_some() {
         return None;
     }
-    utc(year, month, day, hour, minute, second)
+    utc(year, month, day, clock)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what the metadata service sends) to a time.
 pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     let body = text.strip_suffix('Z').or_else(|| text.strip_suffix('z'))?;
-    let (date, clock) = body.split_once(['T', 't', ' '])?;
+    let (date, time) = body.split_once(['T', 't', ' '])?;
     let mut date_parts = date.split('-');
     let year: i32 = date_parts.next()?.parse().ok()?;
     let month: u8 = date_parts.next()?.parse().ok()?;
     let day: u8 = date_parts.next()?.parse().ok()?;
-    let (clock, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut clock_parts = clock.split(':');
-    let hour: u8 = clock_parts.next()?.parse().ok()?;
-    let minute: u8 = clock_parts.next()?.parse().ok()?;
-    let second: u8 = clock_parts.next()?.parse().ok()?;
-    if date_parts.next().is_some() || clock_parts.next().is_some() {
+    let (time, fraction) = time.split_once('.').unwrap_or((time, ""));
+    if date_parts.next().is_some() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    utc(year, time::Month::try_from(month).ok()?, day, hour, minute, second)
+    utc(year, month, day, clock(time)?)
 }
 
 /// A time as an HTTP date (IMF-fixdate, `Fri, 27 Nov 2026 11:01:00 GMT`).
@@ -76,20 +66,20 @@ pub(crate) fn parse_sdk_date(text: &str) -> Option<SystemTime> {
         return None;
     }
     let year: i32 = text.get(0..4)?.parse().ok()?;
-    let month = time::Month::try_from(number(4..6)?).ok()?;
-    utc(year, month, number(6..8)?, number(9..11)?, number(11..13)?, number(13..15)?)
+    let clock = [number(9..11)?, number(11..13)?, number(13..15)?];
+    utc(year, number(4..6)?, number(6..8)?, clock)
+}
+
+/// `HH:MM:SS`.
+fn clock(text: &str) -> Option<[u8; 3]> {
+    let mut parts = text.split(':').map(|part| part.parse::<u8>().ok());
+    let clock = [parts.next()??, parts.next()??, parts.next()??];
+    parts.next().is_none().then_some(clock)
 }
 
 /// A UTC calendar time as a `SystemTime`; `None` if it does not exist or is before 1970.
-fn utc(
-    year: i32,
-    month: time::Month,
-    day: u8,
-    hour: u8,
-    minute: u8,
-    second: u8,
-) -> Option<SystemTime> {
-    let utc = time::Date::from_calendar_date(year, month, day)
+fn utc(year: i32, month: u8, day: u8, [hour, minute, second]: [u8; 3]) -> Option<SystemTime> {
+    let utc = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day)
         .ok()?
         .with_hms(hour, minute, second)
         .ok()?

@@ -68,13 +68,10 @@ impl Client {
     /// [`JobStatus::Fail`](crate::JobStatus::Fail) (with `error_code` and `fail_reason`): a failed
     /// job is a finished job, not an error here.
     ///
-    /// Each poll is one [`Client::get_jobs`] call, retries included, bounded by the client's
-    /// [`timeout`](crate::ClientBuilder::timeout) and by what is left of
-    /// [`WaitOptions::timeout`]; the project lookup and the metadata step, when needed, are part of
-    /// the poll. A poll that fails transiently does not end the wait: the statuses 429, 502, 503
-    /// and 504, a refused or timed-out connection, a DNS failure (a laptop waking up, a VPN coming
-    /// back), of DBSS, IAM or the metadata service. Missing credentials end it, unless the metadata
-    /// service answered 429 or 5xx.
+    /// Each poll is one [`Client::get_jobs`] call, bounded by the client's
+    /// [`timeout`](crate::ClientBuilder::timeout) and by what is left of [`WaitOptions::timeout`].
+    /// A poll that fails transiently does not end the wait (which failures are, the
+    /// [crate docs](crate#waiting-for-an-instances-creation-jobs) say).
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -110,6 +107,7 @@ impl Client {
         // A timeout too large for the clock means no deadline.
         let deadline = started.checked_add(options.timeout);
         let call_deadline = || deadline.map_or(self.deadline(), |d| d.min(self.deadline()));
+        let passed = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut seen = Seen::default();
         loop {
             // One deadline for the poll: the project lookup and the jobs call share it.
@@ -123,10 +121,14 @@ impl Client {
                     if all_finished(&jobs) {
                         return Ok(jobs);
                     }
-                    seen.listed(jobs);
+                    seen.any_job |= !jobs.is_empty();
+                    seen.last = Some(jobs);
                     None
                 }
-                Err(error) if is_transient(&error) || cut_short(&error, deadline) => Some(error),
+                // A timeout because the wait's own deadline passed is not the service's failure.
+                Err(error) if is_transient(&error) || (error.is_timeout() && passed()) => {
+                    Some(error)
+                }
                 Err(error) => return Err(error),
             };
             let remaining =
@@ -138,7 +140,7 @@ impl Client {
                 progress(Progress::Failed { error, next_poll_in: pause });
             }
             std::thread::sleep(pause);
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if passed() {
                 let project = self.project_id.get().map(String::as_str);
                 let summary = seen.summary(resource_id, project, started.elapsed());
                 return Err(Error::wait_timed_out(summary, seen.last, last_error));
@@ -157,11 +159,6 @@ struct Seen {
 }
 
 impl Seen {
-    fn listed(&mut self, jobs: Vec<Job>) {
-        self.any_job |= !jobs.is_empty();
-        self.last = Some(jobs);
-    }
-
     /// The sentence a timed-out wait ends with.
     fn summary(&self, resource_id: &str, project_id: Option<&str>, waited: Duration) -> String {
         let waited = waited.as_secs_f64();
@@ -186,17 +183,11 @@ impl Seen {
     }
 }
 
-/// A failure the next poll may not meet: throttling, an unavailable service, a connection that
-/// failed or timed out, a resolver that failed. Missing credentials are not, unless the metadata
+/// A failure the next poll may not meet; missing credentials are not, unless the metadata
 /// service itself answered 429 or 5xx.
 fn is_transient(error: &Error) -> bool {
     if error.is_missing_credentials() {
         return error.status().is_some_and(|status| status == 429 || (500..600).contains(&status));
     }
     error.is_retryable() || error.is_dns() || error.is_connect() || error.is_timeout()
-}
-
-/// A poll that timed out because the wait's own deadline passed, not because of the service.
-fn cut_short(error: &Error, deadline: Option<Instant>) -> bool {
-    error.is_timeout() && deadline.is_some_and(|d| Instant::now() >= d)
 }

@@ -52,10 +52,8 @@ pub(crate) enum TransportKind {
 /// and request id where there are any.
 ///
 /// Secrets never appear here: the secret key, security token and IAM token are not part of any
-/// message, nor is the `Authorization` header. The service's own `error_code`, `error_msg`, request
-/// id and the beginning of a non-JSON error body are quoted scrubbed of the request's secrets, with
-/// control characters escaped (`\n`, `\u{1b}`) and at most 512 characters each, so that `Display`
-/// stays one line.
+/// message, nor is the `Authorization` header. What a server said is quoted scrubbed of the
+/// request's secrets, as one bounded line (below).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
@@ -68,18 +66,13 @@ struct Parts {
     /// Where the error happened, when that is not the DBSS call itself (e.g. the credential
     /// chain's ECS metadata step); printed before the rest.
     context: Option<String>,
-    /// The credential chain found nothing.
     missing_credentials: bool,
-    /// For a 401 to a signed request: the canonical request that was signed, redacted.
     canonical_request: Option<String>,
     /// What the client learned that explains the error (a wrong clock, the gateway's reason),
     /// printed last.
     note: Option<String>,
-    /// Why the gateway refused the credentials, for a 401.
     auth_failure: Option<AuthFailure>,
-    /// For a wrong signature: the two canonical requests and where they differ.
     signature_mismatch: Option<SignatureMismatch>,
-    /// How long the answer asked to wait before another try (a throttling window, Retry-After).
     retry_after: Option<std::time::Duration>,
 }
 
@@ -113,9 +106,7 @@ enum Detail {
     WaitTimedOut {
         /// What the polls saw, in words (the wait writes it).
         summary: String,
-        /// `None` when no poll was answered.
         jobs: Option<Vec<crate::model::Job>>,
-        /// The last poll's error, when it failed (transiently).
         last_error: Option<Error>,
     },
 }
@@ -146,11 +137,10 @@ impl Error {
     /// A call not sent because the gateway refused this access key `ago`: see
     /// [`ErrorKind::AccessKeyRefused`].
     pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
-        let mut error = Error::new(Detail::Refused(ago))
+        Error::new(Detail::Refused(ago))
             .with_auth_failure(Some(failure), None)
-            .with_note(Some(failure.to_string()));
-        error.0.attempts = 0;
-        error
+            .with_note(Some(failure.to_string()))
+            .with_attempts(0)
     }
 
     pub(crate) fn wait_timed_out(
@@ -388,7 +378,7 @@ impl Error {
             n if n > 1 => format!(" (after {n} attempts)"),
             _ => String::new(),
         };
-        format!("{note} — {context}{}{attempts}", Inner(self))
+        format!("{note} — {context}{}{attempts}", self.0.detail)
     }
 
     /// Why the gateway refused the credentials, for a 401 that says (unknown access key, locked
@@ -452,7 +442,7 @@ impl fmt::Display for Error {
         if let Some(context) = &self.0.context {
             write!(f, "{context}: ")?;
         }
-        self.fmt_inner(f)?;
+        write!(f, "{}", self.0.detail)?;
         if let Some(note) = &self.0.note {
             write!(f, "; {note}")?;
         }
@@ -463,9 +453,10 @@ impl fmt::Display for Error {
     }
 }
 
-impl Error {
-    fn fmt_inner(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.detail {
+/// The error's own words: no context, note or attempts.
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Detail::InvalidInput(message) => write!(f, "invalid input: {message}"),
             Detail::Transport { message, .. } => write!(f, "transport error: {message}"),
             Detail::Refused(ago) => write!(
@@ -496,15 +487,6 @@ impl Error {
             // The last poll's error is the `source()`, not repeated here.
             Detail::WaitTimedOut { summary, .. } => f.write_str(summary),
         }
-    }
-}
-
-/// The error's own part of `Display`: no context, note or attempts.
-struct Inner<'a>(&'a Error);
-
-impl fmt::Display for Inner<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt_inner(f)
     }
 }
 

@@ -1,23 +1,15 @@
-//! A fake DBSS endpoint for testing code that calls DBSS, without a cloud account (cargo feature
-//! `fake`; no extra dependency).
+//! A fake DBSS endpoint for testing code that calls DBSS, without a cloud account: what it checks
+//! and a wait on it are in the [crate docs](crate#testing-code-that-calls-dbss). A request that
+//! fails its checks gets the gateway's 401 `APIGW.0301`. It checks the request's shape and the
+//! credentials, not the signer (it re-signs **with this crate's own signer**).
 //!
-//! [`FakeDbss::start`] listens on 127.0.0.1 with a free port, in a thread, and stops when dropped.
-//! It answers both job paths and the IAM project lookup, checks each request's `SDK-HMAC-SHA256`
-//! signature by re-signing it **with this crate's own signer** (so it checks the request's shape
-//! and the credentials, not the signer: the crate's tests check the signer against Huawei's
-//! vectors and Huawei's own signer) or its `X-Auth-Token`, and enforces the gateway's 15-minute
-//! window on `X-Sdk-Date`. A request that fails those checks gets the gateway's 401 `APIGW.0301`.
-//!
-//! [`FakeDbss::set_jobs`] sets what successive polls of a resource list (the README shows a wait
-//! on it), [`FakeDbss::set_script`] mixes job lists and replies in that timeline, and
+//! [`FakeDbss::set_script`] mixes job lists and replies in a resource's timeline, and
 //! [`FakeDbss::script_per_client`] gives each client its own place in it. Answers can be injected
 //! for one resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]),
-//! and a [`Reply`] can be a transport fault instead, as each of the four is here:
+//! and a [`Reply`] can be a transport fault instead ([`Reply::stall`], [`Reply::drip`], ...):
 //!
 //! ```
-//! use std::time::Duration;
 //! use dbss_jobs::fake::{FakeDbss, Reply, Step, failed_job};
-//! use dbss_jobs::{ErrorKind, JobStatus};
 //!
 //! let fake = FakeDbss::start()?;
 //! let failed = failed_job("j1", "DBSS.1234", "quota exceeded");
@@ -33,13 +25,6 @@
 //! fake.inject_for("instance-1", Reply::reset()); // a reset connection is retried too
 //! assert_eq!(client.get_jobs("instance-1")?.len(), 1);
 //! assert_eq!(fake.requests().len(), 7);
-//!
-//! fake.inject_for("slow", Reply::stall(Duration::from_secs(1))); // silent past the deadline
-//! let impatient = fake.client().project_id("p").timeout(Duration::from_millis(200)).build()?;
-//! assert!(impatient.get_jobs("slow").unwrap_err().is_timeout());
-//! // An answer sent a byte at a time, 1 ms apart, arrives whole.
-//! fake.inject_for("slow", Reply::new(200, r#"{"jobs":[]}"#).drip(Duration::from_millis(1)));
-//! assert!(client.get_jobs("slow")?.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -50,7 +35,7 @@ mod server;
 use std::collections::{HashMap, VecDeque};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::builder::ClientBuilder;
@@ -204,9 +189,6 @@ impl FakeDbss {
     /// A builder aimed at the fake: its URL as DBSS and IAM endpoint, its credentials, region
     /// `cn-north-4` (the IAM lookup finds [`FakeDbss::PROJECT_ID`]), an empty environment and no
     /// metadata service.
-    ///
-    /// The IAM lookup answers as real IAM does: the project of a region it knows (`cn-north-4`,
-    /// and those given to [`FakeDbss::add_project`]), else `{"projects": []}`.
     pub fn client(&self) -> ClientBuilder {
         Client::builder()
             .region("cn-north-4")
@@ -227,7 +209,7 @@ impl FakeDbss {
     /// 429, a 403, a fault). The last step repeats.
     pub fn set_script(&self, resource_id: &str, steps: Vec<Step>) {
         let script = Script { steps, served: HashMap::new() };
-        self.lock().scripts.insert(resource_id.to_string(), script);
+        lock(&self.state).scripts.insert(resource_id.to_string(), script);
     }
 
     /// From now on each client (each connection) walks every script from its first step, so that
@@ -237,38 +219,35 @@ impl FakeDbss {
     /// further apart than the client keeps a connection idle) asks for `NAME.TAG` instead: the
     /// script `NAME`, with one place per tag, kept across connections.
     pub fn script_per_client(&self) {
-        self.lock().per_client = true;
+        lock(&self.state).per_client = true;
     }
 
     /// Answers the next jobs request for `resource_id` with `reply` instead (several calls queue
     /// up).
     pub fn inject_for(&self, resource_id: &str, reply: Reply) {
-        self.lock().injected_for.entry(resource_id.to_string()).or_default().push_back(reply);
+        lock(&self.state).injected_for.entry(resource_id.to_string()).or_default().push_back(reply);
     }
 
     /// Answers the next IAM project lookup with `reply` instead.
     pub fn inject_iam(&self, reply: Reply) {
-        self.lock().injected_iam.push_back(reply);
+        lock(&self.state).injected_iam.push_back(reply);
     }
 
     /// From now on, the documented path answers 404 `APIGW.0101` (no such API), as the gateway
     /// will once Huawei retires it; the newer path keeps working.
     pub fn retire_documented_path(&self) {
-        self.lock().documented_path_retired = true;
+        lock(&self.state).documented_path_retired = true;
     }
 
-    /// The IAM lookup for `region` finds `project_id` from now on.
+    /// The IAM lookup for `region` finds `project_id` from now on; like real IAM, it answers
+    /// `{"projects": []}` for a region it does not know.
     pub fn add_project(&self, region: &str, project_id: &str) {
-        self.lock().projects.insert(region.to_string(), project_id.to_string());
+        lock(&self.state).projects.insert(region.to_string(), project_id.to_string());
     }
 
     /// The requests received so far, in order: the latest 10,000.
     pub fn requests(&self) -> Vec<Received> {
-        self.lock().requests.iter().cloned().collect()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
+        lock(&self.state).requests.iter().cloned().collect()
     }
 }
 
@@ -281,7 +260,7 @@ impl Drop for FakeDbss {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
-        let connections = std::mem::take(&mut self.lock().connections);
+        let connections = std::mem::take(&mut lock(&self.state).connections);
         for (stream, thread) in connections {
             if let Some(stream) = stream {
                 let _ = stream.shutdown(std::net::Shutdown::Both);

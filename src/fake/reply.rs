@@ -19,16 +19,12 @@ pub struct Reply {
     pub(super) fault: Option<Fault>,
 }
 
-/// What goes wrong on the wire instead of, or while, answering.
+/// What goes wrong on the wire instead of, or while, answering (see the constructors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Fault {
-    /// The connection is closed without an answer.
     Close,
-    /// The connection is closed with the request unread, so the kernel answers with RST.
     Reset,
-    /// Nothing is said for this long, then the connection is closed.
     Stall(Duration),
-    /// The answer is sent one byte at a time, this long apart.
     Drip(Duration),
 }
 
