@@ -15,8 +15,11 @@ use dbss_jobs::{Client, Credentials};
 const DEADLINE: Duration = Duration::from_millis(400);
 const TARGET: Duration = Duration::from_millis(300);
 
+/// What a server does with a connection once it has read the request.
+type Hold = fn(&mut TcpStream);
+
 /// A server on loopback that reads each request's head and then calls `hold` on the connection.
-fn serve(hold: fn(&mut TcpStream)) -> String {
+fn serve(hold: Hold) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -85,7 +88,7 @@ fn overruns(url: &str, runs: usize) -> Vec<Duration> {
 
 fn main() {
     let runs = std::env::var("DEADLINE_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(40);
-    let servers: [(&str, fn(&mut TcpStream)); 3] = [
+    let servers: [(&str, Hold); 3] = [
         ("never answers", silent),
         ("drips its head", dripping_head),
         ("drips its body", dripping_body),

@@ -21,6 +21,7 @@ pub mod sign;
 mod source;
 mod sync;
 mod timestamps;
+mod unescape;
 // Settings: what a client runs on, checked where it enters.
 mod api;
 mod auth;

@@ -6,8 +6,9 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::sync::{Arc, OnceLock};
+
+use crate::unescape;
 
 /// What a hidden secret reads as.
 pub(crate) const REDACTED: &str = "** redacted **";
@@ -191,23 +192,30 @@ impl Secrets {
     }
 
     /// `text` with every run of a secret replaced by `** redacted **`: the runs are looked for in
-    /// the text as decoded (`%2B`, `\u002B`, `\/` read as the characters they stand for), and the
-    /// text around them is kept as it was written.
+    /// the text and in each layer of it with its escapes undone ([`unescape`]), and the text
+    /// around them is kept as it was written.
     pub(crate) fn scrub(&self, text: &str) -> String {
         if self.0.secrets.is_empty() || text.len() < MIN_SCRUBBED_LEN {
             return text.to_string();
         }
-        let decoded = decode(text);
-        let chars: Vec<char> = decoded.iter().map(|(c, _)| *c).collect();
-        let covered = self.covered(&chars);
+        // Which bytes of `text` write a character of a secret's run, in any layer.
+        let mut covered = vec![false; text.len()];
+        for layer in unescape::layers(text) {
+            let chars: Vec<char> = layer.iter().map(|(c, _)| *c).collect();
+            for (hit, (_, span)) in self.covered(&chars).into_iter().zip(&layer) {
+                if hit {
+                    covered[span.clone()].fill(true);
+                }
+            }
+        }
         if !covered.contains(&true) {
             return text.to_string();
         }
         let mut out = String::with_capacity(text.len());
-        for (index, (_, span)) in decoded.iter().enumerate() {
-            match covered[index] {
-                false => out.push_str(&text[span.clone()]),
-                true if index == 0 || !covered[index - 1] => out.push_str(REDACTED),
+        for (at, c) in text.char_indices() {
+            match covered[at] {
+                false => out.push(c),
+                true if at == 0 || !covered[at - 1] => out.push_str(REDACTED),
                 true => {}
             }
         }
@@ -267,40 +275,6 @@ impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Secrets({})", self.0.secrets.len())
     }
-}
-
-/// Each character of `text` as it reads once its escapes are undone, with the bytes it was
-/// written as: `%XX` (ASCII), the JSON escapes `\uXXXX`, `\/`, `\\`, `\"`, `\b`, `\f`, `\n`,
-/// `\r`, `\t`; anything else as itself.
-fn decode(text: &str) -> Vec<(char, Range<usize>)> {
-    let bytes = text.as_bytes();
-    let hex = |from: usize, len: usize| {
-        let digits = text.get(from..from + len)?;
-        let valid = digits.bytes().all(|b| b.is_ascii_hexdigit());
-        valid.then(|| u32::from_str_radix(digits, 16).ok()).flatten()
-    };
-    let mut out = Vec::with_capacity(text.len());
-    let mut at = 0;
-    while let Some(c) = text[at..].chars().next() {
-        let escaped = match (c, bytes.get(at + 1)) {
-            ('%', _) => {
-                hex(at + 1, 2).filter(|code| *code < 0x80).and_then(char::from_u32).map(|c| (c, 3))
-            }
-            ('\\', Some(b'u')) => hex(at + 2, 4).and_then(char::from_u32).map(|c| (c, 6)),
-            ('\\', Some(&next)) => json_escape(next).map(|c| (c, 2)),
-            _ => None,
-        };
-        let (c, len) = escaped.unwrap_or((c, c.len_utf8()));
-        out.push((c, at..at + len));
-        at += len;
-    }
-    out
-}
-
-/// The character a one-letter JSON escape stands for.
-fn json_escape(letter: u8) -> Option<char> {
-    let at = b"/\\\"bfnrt".iter().position(|b| *b == letter)?;
-    ['/', '\\', '"', '\u{8}', '\u{c}', '\n', '\r', '\t'].get(at).copied()
 }
 
 #[cfg(test)]
