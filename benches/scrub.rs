@@ -11,6 +11,8 @@ mod support;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/redact.rs"]
 mod redact;
+#[path = "../src/unescape.rs"]
+mod unescape;
 
 use std::hint::black_box;
 
