@@ -11,6 +11,7 @@ mod support;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/redact.rs"]
 mod redact;
+#[allow(dead_code)]
 #[path = "../src/unescape.rs"]
 mod unescape;
 
