@@ -22,6 +22,7 @@ mod properties;
 mod proxy;
 mod redaction;
 mod retries;
+mod routes;
 mod sign_vectors;
 mod skew;
 mod support;

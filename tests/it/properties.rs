@@ -30,10 +30,10 @@ fn runner(default: u32) -> TestRunner {
 }
 
 /// Every 12-byte run of `secrets` (ASCII), and a check that `text` holds none of them.
-struct Runs(HashSet<Vec<u8>>);
+pub(crate) struct Runs(HashSet<Vec<u8>>);
 
 impl Runs {
-    fn of<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Runs {
+    pub(crate) fn of<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Runs {
         let runs = secrets
             .into_iter()
             .flat_map(|secret| secret.as_bytes().windows(12).map(<[u8]>::to_vec))
@@ -41,7 +41,7 @@ impl Runs {
         Runs(runs)
     }
 
-    fn find(&self, text: &str) -> Option<String> {
+    pub(crate) fn find(&self, text: &str) -> Option<String> {
         let found = text.as_bytes().windows(12).find(|w| self.0.contains(*w))?;
         Some(String::from_utf8_lossy(found).into_owned())
     }
