@@ -406,14 +406,28 @@ fn every_path_setting_names_its_source_and_shows_no_control_character() {
                 .root_certificates_file(p)
         }),
     ];
+    let refused = |source: &str, what: &str, builder: dbss_jobs::ClientBuilder| {
+        let error = builder.build().unwrap_err();
+        let shown = format!("{error} {error:?} {}", error.report());
+        assert_eq!(error.kind(), dbss_jobs::ErrorKind::InvalidInput, "{shown}");
+        assert!(shown.contains(source), "{source} {what}: {shown}");
+        assert!(!shown.chars().any(char::is_control), "{source} {what}: {shown:?}");
+    };
+    let builder = || dbss_jobs::Client::builder().region("cn-north-4").ecs_metadata(false);
     for (source, set) in settings {
         for path in &paths {
-            let builder = dbss_jobs::Client::builder().region("cn-north-4").ecs_metadata(false);
-            let error = set(builder, path).build().unwrap_err();
-            let shown = format!("{error} {error:?} {}", error.report());
-            assert_eq!(error.kind(), dbss_jobs::ErrorKind::InvalidInput, "{shown}");
-            assert!(shown.contains(source), "{source} {path:?}: {shown}");
-            assert!(!shown.chars().any(char::is_control), "{source} {path:?}: {shown:?}");
+            refused(source, path, set(builder(), path));
         }
+    }
+    // A builder's path may be empty, or not UTF-8.
+    use std::os::unix::ffi::OsStringExt;
+    let not_utf8 =
+        std::path::PathBuf::from(std::ffi::OsString::from_vec(b"/nonexistent/\xff\r".to_vec()));
+    let credentials = [("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")];
+    for path in [std::path::PathBuf::new(), not_utf8] {
+        let profile = builder().environment([("HOME", "/nonexistent")]).profile_file(&path);
+        refused("ClientBuilder::profile_file", "a path", profile);
+        let roots = builder().environment(credentials).root_certificates_file(&path);
+        refused("ClientBuilder::root_certificates_file", "a path", roots);
     }
 }

@@ -496,6 +496,8 @@ fn a_hostile_setting_is_refused_before_traffic_naming_its_source_or_signed_as_hu
                     prop_assert!(!reached, "{setting:?} {value:?}: traffic before {error}");
                     let message = format!("{error}{error:?}");
                     prop_assert!(message.contains(&source), "{source:?} not named: {message}");
+                    let raw = message.chars().find(|c| c.is_control());
+                    prop_assert!(raw.is_none(), "a raw {raw:?} in {message:?}");
                     let secret = matches!(
                         setting,
                         Setting::SkFromTheBuilder
