@@ -51,8 +51,9 @@ enum Pause {
 ///
 #[doc = include_str!("doc/wire.md")]
 pub struct Client {
-    config: Config,
-    transport: Transport,
+    pub(crate) config: Config,
+    /// The wire, for the tools that send requests of their own (`check`, `iam`).
+    pub(crate) transport: Transport,
     identity: Identity,
     /// Given, configured, or looked up in IAM once and kept.
     pub(crate) project_id: OnceLock<String>,
@@ -73,7 +74,7 @@ impl fmt::Debug for Client {
             AuthSource::Metadata { .. } => &"EcsMetadata",
         };
         f.debug_struct("Client")
-            .field("endpoint", &self.endpoint().base)
+            .field("endpoint", &self.config.endpoints[self.endpoint_in_use()].base)
             .field("auth", auth)
             .field("max_body_size", &self.config.max_body_size)
             .finish_non_exhaustive()
@@ -123,11 +124,7 @@ pub(crate) struct Tally {
 impl Tally {
     /// What the attempts add to an error made from the last answer.
     pub(crate) fn explain(self, error: Error) -> Error {
-        let error = error.with_attempts(self.attempts);
-        match self.note {
-            Some(note) => error.with_note(Some(note)),
-            None => error,
-        }
+        error.with_attempts(self.attempts).with_note(self.note)
     }
 }
 
@@ -152,16 +149,6 @@ impl Client {
         }
     }
 
-    /// The checked settings, for [`Client::check`](crate::Client::check).
-    pub(crate) fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The wire, for the tools that send requests of their own (`check`, `iam`).
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.transport
-    }
-
     /// The credentials to use now: fixed, or from the metadata service (asked when needed).
     pub(crate) fn auth(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
         match &self.identity {
@@ -175,12 +162,7 @@ impl Client {
         Instant::now() + self.config.timeout
     }
 
-    /// The endpoint that last worked (the first, until one fails).
-    fn endpoint(&self) -> &Endpoint {
-        &self.config.endpoints[self.endpoint_in_use()]
-    }
-
-    /// The index of the endpoint that last worked, within the list.
+    /// The index of the endpoint that last worked (the first, until one fails).
     fn endpoint_in_use(&self) -> usize {
         let index = self.endpoint_in_use.load(Ordering::Relaxed);
         index.min(self.config.endpoints.len() - 1)

@@ -276,11 +276,11 @@ impl Answer {
     /// Both canonical requests, secret header lines redacted by name and the rest scrubbed.
     fn mismatch(&self, ours: &str, echo: &str) -> SignatureMismatch {
         let redacted = |text: &str| self.secrets.scrub(&redact::canonical_request(text));
-        SignatureMismatch::new(
-            redacted(ours),
-            redacted(echo),
-            first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
-        )
+        SignatureMismatch {
+            ours: redacted(ours),
+            gateway: redacted(echo),
+            first_difference: first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
+        }
     }
 }
 

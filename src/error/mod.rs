@@ -206,8 +206,9 @@ impl Error {
         self
     }
 
+    /// Replaces the note, when there is one to give.
     pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
-        self.0.note = note;
+        self.0.note = note.or(self.0.note.take());
         self
     }
 
