@@ -17,7 +17,7 @@ use crate::gateway::Answer;
 use crate::metadata::MetadataCredentials;
 use crate::refusal::Refusals;
 use crate::retry::{Asked, is_retryable_status, random_unit};
-use crate::sign::{SignableRequest, canonical_query, sign};
+use crate::sign::{SignableRequest, SignedRequest, canonical_query, header_value, sign};
 use crate::skew::{ClockSkew, SigningTime};
 use crate::transport::{Request, Transport};
 
@@ -101,16 +101,7 @@ pub(crate) struct Target<'a> {
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
-    signed: Option<Signed>,
-}
-
-/// The stages and time of a signed attempt.
-struct Signed {
-    canonical_request: String,
-    string_to_sign: String,
-    /// The `X-Sdk-Date` sent.
-    sdk_date: String,
-    at: SigningTime,
+    signed: Option<(SignedRequest, SigningTime)>,
 }
 
 /// What a call's attempts add up to.
@@ -231,7 +222,7 @@ impl Client {
                 // An expired signature is signed again once, with the gateway's time, when our
                 // clock is measurably off (never any other 401 or 403: failed signatures lock an
                 // AK/SK).
-                let (note, re_sign) = self.clock_of(answer, sent.signed.as_ref());
+                let (note, re_sign) = self.clock_of(answer, &sent);
                 tally.note = note.or(tally.note.take());
                 // The clock grants one re-sign in a client's life.
                 if re_sign {
@@ -285,18 +276,20 @@ impl Client {
 
     /// For a 401 "signature expired" to a signed request: the clock's explanation, and whether
     /// one re-signed attempt can succeed (see [`crate::skew`]).
-    fn clock_of(&self, answer: &Answer, signed: Option<&Signed>) -> (Option<String>, bool) {
+    fn clock_of(&self, answer: &Answer, sent: &Outgoing) -> (Option<String>, bool) {
         let said = &answer.said;
-        let Some(signed) =
-            signed.filter(|_| said.auth_failure == Some(AuthFailure::SignatureExpired))
+        let Some((_, at)) = sent
+            .signed
+            .as_ref()
+            .filter(|_| said.auth_failure == Some(AuthFailure::SignatureExpired))
         else {
             return (None, false);
         };
+        let sdk_date = header_value(&sent.headers, "X-Sdk-Date").unwrap_or_default();
         let Some(gateway) = said.server_time.or(said.date) else {
             return (None, false);
         };
-        let diagnosis =
-            self.skew.diagnose(gateway, answer.received_at, &signed.sdk_date, signed.at);
+        let diagnosis = self.skew.diagnose(gateway, answer.received_at, sdk_date, *at);
         (diagnosis.note, diagnosis.re_sign)
     }
 
@@ -308,8 +301,7 @@ impl Client {
         attempt: u32,
         deadline: Instant,
     ) -> Result<Answer, Error> {
-        let stages =
-            sent.signed.as_ref().map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
+        let stages = sent.signed.as_ref().map(|(s, _)| (s.canonical_request(), s.string_to_sign()));
         let deadline = deadline.min(Instant::now() + self.config.timeout);
         self.transport.exchange(&Request {
             grace: ANSWER_GRACE,
@@ -338,13 +330,7 @@ impl Client {
                 let at = self.skew.signing_time(SystemTime::now());
                 let signed = sign(&request, credentials, at.time)?;
                 let headers = signed.headers().map(owned).collect();
-                let stages = Signed {
-                    canonical_request: signed.canonical_request().to_string(),
-                    string_to_sign: signed.string_to_sign().to_string(),
-                    sdk_date: crate::sign::sdk_date(at.time)?,
-                    at,
-                };
-                (signed.query().to_string(), headers, Some(stages))
+                (signed.query().to_string(), headers, Some((signed, at)))
             }
             Auth::Token(token) => {
                 common.push(("Host", &target.endpoint.authority));
