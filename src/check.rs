@@ -113,7 +113,11 @@ impl Client {
             let from = from.map_or(String::new(), |source| format!(", {}", source.origin()));
             let text = format!("{what} {}{from}", endpoint.base);
             lines.push(CheckLine::new(Topic::Endpoint, true, text));
-            lines.push(self.route_line(endpoint));
+            let route = self.transport.route_to(endpoint);
+            let route =
+                route.map_or("direct".to_string(), |proxy| format!("through proxy {proxy}"));
+            let text = format!("{}: {route}", endpoint.host_and_port());
+            lines.push(CheckLine::new(Topic::Route, true, text));
             let resolves = self.transport.proxy_resolves(endpoint);
             lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
@@ -159,15 +163,6 @@ impl Client {
             text.push_str(note);
         }
         CheckLine::new(Topic::Credentials, true, text)
-    }
-
-    fn route_line(&self, endpoint: &Endpoint) -> CheckLine {
-        let route = match self.transport.route_to(endpoint) {
-            Some(proxy) => format!("through proxy {proxy}"),
-            None => "direct".to_string(),
-        };
-        let text = format!("{}: {route}", endpoint.host_and_port());
-        CheckLine::new(Topic::Route, true, text)
     }
 
     /// The trusted CAs, or that TLS is not used at all.
