@@ -258,8 +258,7 @@ impl ClientBuilder {
 
     /// Where a setting given to this builder came from, in its user's words.
     fn given(&self, method: &'static str) -> Source {
-        let named = self.setting_names.and_then(|names| names(method));
-        named.map_or(Source::Method(method), Source::Named)
+        Source::Method(self.setting_names.and_then(|names| names(method)).unwrap_or(method))
     }
 
     /// Appended to the `User-Agent` (`dbss-jobs/<version> <suffix>`), e.g. `my-tool/1.2`.

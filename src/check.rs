@@ -106,7 +106,7 @@ impl Client {
         }
         let deadline = self.deadline();
         let mut lines = vec![self.credentials_line()];
-        let config = self.config();
+        let config = &self.config;
         let provenance = &config.provenance;
         let dbss = config.endpoints.iter().map(|e| ("endpoint", e, Some(&provenance.endpoints)));
         let iam = config.iam.iter().map(|e| ("IAM endpoint", e, provenance.iam_endpoint.as_ref()));
@@ -114,12 +114,16 @@ impl Client {
             let from = from.map_or(String::new(), |source| format!(", {}", source.origin()));
             let text = format!("{what} {}{from}", endpoint.base);
             lines.push(CheckLine::new(Topic::Endpoint, true, text));
-            lines.push(self.route_line(endpoint));
-            let resolves = self.transport().proxy_resolves(endpoint);
+            let route = self.transport.route_to(endpoint);
+            let route =
+                route.map_or("direct".to_string(), |proxy| format!("through proxy {proxy}"));
+            let text = format!("{}: {route}", endpoint.host_and_port());
+            lines.push(CheckLine::new(Topic::Route, true, text));
+            let resolves = self.transport.proxy_resolves(endpoint);
             lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
         lines.push(self.trust_line());
-        let mut probe = self.gateway_line(&self.config().endpoints[0], deadline);
+        let mut probe = self.gateway_line(&self.config.endpoints[0], deadline);
         if probe.offset.is_some_and(|offset| offset.is_significant() && self.signs()) {
             probe.line.text.push_str(
                 "; a signature more than 15 minutes off is refused once, then signed again with \
@@ -136,12 +140,12 @@ impl Client {
     }
 
     fn credentials_line(&self) -> CheckLine {
-        let config = self.config();
+        let config = &self.config;
         let (who, odd) = match &config.auth {
             AuthSource::Fixed(auth) => match auth.as_ref() {
                 Auth::AkSk(credentials) => (
                     format!("access key {}", masked(credentials.access_key())),
-                    credentials.odd_key().map(|key| {
+                    credentials.odd_key.map(|key| {
                         format!(
                             "note: the {key} has a character Huawei's keys never have (they are \
                              letters and digits): was it copied whole?"
@@ -162,22 +166,13 @@ impl Client {
         CheckLine::new(Topic::Credentials, true, text)
     }
 
-    fn route_line(&self, endpoint: &Endpoint) -> CheckLine {
-        let route = match self.transport().route_to(endpoint) {
-            Some(proxy) => format!("through proxy {proxy}"),
-            None => "direct".to_string(),
-        };
-        let text = format!("{}: {route}", endpoint.host_and_port());
-        CheckLine::new(Topic::Route, true, text)
-    }
-
     /// The trusted CAs, or that TLS is not used at all.
     fn trust_line(&self) -> CheckLine {
-        let config = self.config();
+        let config = &self.config;
         let hosts = config.endpoints.iter().chain(&config.iam);
         let text = match hosts.clone().all(Endpoint::is_plain_http) {
             true => "TLS is not used: every endpoint is http://".to_string(),
-            false => self.transport().trust().to_string(),
+            false => self.transport.trust().to_string(),
         };
         CheckLine::new(Topic::Trust, true, text)
     }
@@ -185,7 +180,7 @@ impl Client {
     /// An unsigned `GET /` to the endpoint: any answer means the connection and TLS hold; its
     /// `Date` tells the gateway's clock.
     fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> Probe {
-        let config = self.config();
+        let config = &self.config;
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
         let url = format!("{}/", endpoint.base);
         let request =
@@ -194,7 +189,7 @@ impl Client {
             true => "plain http",
             false => "TLS handshake ok",
         };
-        match self.transport().exchange(&request) {
+        match self.transport.exchange(&request) {
             Ok(answer) => {
                 let offset = answer.said.date.map(|d| Offset::between(d, answer.received_at));
                 let (ok, clock) = clock_words(offset);
@@ -226,7 +221,7 @@ impl Client {
 
     /// Whether requests are signed (AK/SK), not sent with an IAM token.
     fn signs(&self) -> bool {
-        match &self.config().auth {
+        match &self.config.auth {
             AuthSource::Fixed(auth) => matches!(auth.as_ref(), Auth::AkSk(_)),
             AuthSource::Metadata { .. } => true,
         }
@@ -235,7 +230,7 @@ impl Client {
     /// The region's project from IAM (checking a configured one against it), then the jobs call
     /// when a resource id is given; nothing signed after a refusal.
     fn signed_lines(&self, resource_id: Option<&str>, deadline: Instant) -> Vec<CheckLine> {
-        let config = self.config();
+        let config = &self.config;
         let configured = self.project_id.get().cloned();
         let from = config.provenance.project_id.as_ref().map(Source::origin);
         let from = from.as_deref().unwrap_or("from the settings");

@@ -17,7 +17,7 @@ use crate::gateway::Answer;
 use crate::metadata::MetadataCredentials;
 use crate::refusal::Refusals;
 use crate::retry::{Asked, is_retryable_status, random_unit};
-use crate::sign::{SignableRequest, canonical_query, sign};
+use crate::sign::{SignableRequest, SignedRequest, canonical_query, header_value, sign};
 use crate::skew::{ClockSkew, SigningTime};
 use crate::transport::{Request, Transport};
 
@@ -51,8 +51,9 @@ enum Pause {
 ///
 #[doc = include_str!("doc/wire.md")]
 pub struct Client {
-    config: Config,
-    transport: Transport,
+    pub(crate) config: Config,
+    /// The wire, for the tools that send requests of their own (`check`, `iam`).
+    pub(crate) transport: Transport,
     identity: Identity,
     /// Given, configured, or looked up in IAM once and kept.
     pub(crate) project_id: OnceLock<String>,
@@ -73,7 +74,7 @@ impl fmt::Debug for Client {
             AuthSource::Metadata { .. } => &"EcsMetadata",
         };
         f.debug_struct("Client")
-            .field("endpoint", &self.endpoint().base)
+            .field("endpoint", &self.config.endpoints[self.endpoint_in_use()].base)
             .field("auth", auth)
             .field("max_body_size", &self.config.max_body_size)
             .finish_non_exhaustive()
@@ -100,16 +101,7 @@ pub(crate) struct Target<'a> {
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
-    signed: Option<Signed>,
-}
-
-/// The stages and time of a signed attempt.
-struct Signed {
-    canonical_request: String,
-    string_to_sign: String,
-    /// The `X-Sdk-Date` sent.
-    sdk_date: String,
-    at: SigningTime,
+    signed: Option<(SignedRequest, SigningTime)>,
 }
 
 /// What a call's attempts add up to.
@@ -123,11 +115,7 @@ pub(crate) struct Tally {
 impl Tally {
     /// What the attempts add to an error made from the last answer.
     pub(crate) fn explain(self, error: Error) -> Error {
-        let error = error.with_attempts(self.attempts);
-        match self.note {
-            Some(note) => error.with_note(Some(note)),
-            None => error,
-        }
+        error.with_attempts(self.attempts).with_note(self.note)
     }
 }
 
@@ -152,16 +140,6 @@ impl Client {
         }
     }
 
-    /// The checked settings, for [`Client::check`](crate::Client::check).
-    pub(crate) fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The wire, for the tools that send requests of their own (`check`, `iam`).
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.transport
-    }
-
     /// The credentials to use now: fixed, or from the metadata service (asked when needed).
     pub(crate) fn auth(&self, deadline: Instant) -> Result<Arc<Auth>, Error> {
         match &self.identity {
@@ -175,12 +153,7 @@ impl Client {
         Instant::now() + self.config.timeout
     }
 
-    /// The endpoint that last worked (the first, until one fails).
-    fn endpoint(&self) -> &Endpoint {
-        &self.config.endpoints[self.endpoint_in_use()]
-    }
-
-    /// The index of the endpoint that last worked, within the list.
+    /// The index of the endpoint that last worked (the first, until one fails).
     fn endpoint_in_use(&self) -> usize {
         let index = self.endpoint_in_use.load(Ordering::Relaxed);
         index.min(self.config.endpoints.len() - 1)
@@ -249,7 +222,7 @@ impl Client {
                 // An expired signature is signed again once, with the gateway's time, when our
                 // clock is measurably off (never any other 401 or 403: failed signatures lock an
                 // AK/SK).
-                let (note, re_sign) = self.clock_of(answer, sent.signed.as_ref());
+                let (note, re_sign) = self.clock_of(answer, &sent);
                 tally.note = note.or(tally.note.take());
                 // The clock grants one re-sign in a client's life.
                 if re_sign {
@@ -303,18 +276,20 @@ impl Client {
 
     /// For a 401 "signature expired" to a signed request: the clock's explanation, and whether
     /// one re-signed attempt can succeed (see [`crate::skew`]).
-    fn clock_of(&self, answer: &Answer, signed: Option<&Signed>) -> (Option<String>, bool) {
+    fn clock_of(&self, answer: &Answer, sent: &Outgoing) -> (Option<String>, bool) {
         let said = &answer.said;
-        let Some(signed) =
-            signed.filter(|_| said.auth_failure == Some(AuthFailure::SignatureExpired))
+        let Some((_, at)) = sent
+            .signed
+            .as_ref()
+            .filter(|_| said.auth_failure == Some(AuthFailure::SignatureExpired))
         else {
             return (None, false);
         };
+        let sdk_date = header_value(&sent.headers, "X-Sdk-Date").unwrap_or_default();
         let Some(gateway) = said.server_time.or(said.date) else {
             return (None, false);
         };
-        let diagnosis =
-            self.skew.diagnose(gateway, answer.received_at, &signed.sdk_date, signed.at);
+        let diagnosis = self.skew.diagnose(gateway, answer.received_at, sdk_date, *at);
         (diagnosis.note, diagnosis.re_sign)
     }
 
@@ -326,8 +301,7 @@ impl Client {
         attempt: u32,
         deadline: Instant,
     ) -> Result<Answer, Error> {
-        let stages =
-            sent.signed.as_ref().map(|s| (s.canonical_request.as_str(), s.string_to_sign.as_str()));
+        let stages = sent.signed.as_ref().map(|(s, _)| (s.canonical_request(), s.string_to_sign()));
         let deadline = deadline.min(Instant::now() + self.config.timeout);
         self.transport.exchange(&Request {
             grace: ANSWER_GRACE,
@@ -356,13 +330,7 @@ impl Client {
                 let at = self.skew.signing_time(SystemTime::now());
                 let signed = sign(&request, credentials, at.time)?;
                 let headers = signed.headers().map(owned).collect();
-                let stages = Signed {
-                    canonical_request: signed.canonical_request().to_string(),
-                    string_to_sign: signed.string_to_sign().to_string(),
-                    sdk_date: crate::sign::sdk_date(at.time)?,
-                    at,
-                };
-                (signed.query().to_string(), headers, Some(stages))
+                (signed.query().to_string(), headers, Some((signed, at)))
             }
             Auth::Token(token) => {
                 common.push(("Host", &target.endpoint.authority));

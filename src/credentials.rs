@@ -31,7 +31,10 @@ use crate::source::{Source, validate_secret};
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.
     from: Option<&'static str>,
-    odd_key: Option<&'static str>,
+    /// `AK` or `SK` when it has a character Huawei's keys never have, for `Client::check`: its AKs
+    /// are 20 letters and digits, its SKs 40 (a key copied with a stray character signs and is
+    /// refused).
+    pub(crate) odd_key: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
     keyed_hmac: Hmac<Sha256>,
@@ -142,12 +145,6 @@ impl Credentials {
 
     pub(crate) fn security_token(&self) -> Option<&str> {
         self.security_token.as_deref()
-    }
-
-    /// `AK` or `SK` when it has a character Huawei's keys never have, for `Client::check`: its AKs are
-    /// 20 letters and digits, its SKs 40 (a key copied with a stray character signs and is refused).
-    pub(crate) fn odd_key(&self) -> Option<&'static str> {
-        self.odd_key
     }
 }
 

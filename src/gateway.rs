@@ -230,19 +230,12 @@ impl Answer {
             true => body.error_msg.as_deref().and_then(|text| self.quote(text)),
             false => show(&body.error_msg),
         };
-        let api = ApiError {
-            status: self.status,
-            error_code: show(&body.error_code),
-            error_msg: message,
-            request_id: self.request_id().or_else(|| show(&body.request_id)),
-            encoded_authorization_message: show(&body.encoded_authorization_message),
-        };
         let failure = self.said.auth_failure;
         let signed = self.signed.as_deref().filter(|_| self.status == 401);
-        let mismatch = signed
+        let signature_mismatch = signed
             .zip(self.said.canonical_echo.as_deref())
             .map(|(ours, echo)| self.mismatch(ours, echo));
-        let note = match (&mismatch, failure, Carried::of(self.signed.as_deref())) {
+        let note = match (&signature_mismatch, failure, Carried::of(self.signed.as_deref())) {
             (Some(mismatch), _, _) => Some(mismatch.explain()),
             // It carried its security token: the token is not the cause.
             (None, Some(AuthFailure::UnknownAccessKey), Carried::Signature { security_token: true }) => {
@@ -250,11 +243,18 @@ impl Answer {
             }
             (None, failure, _) => failure.map(|failure| failure.to_string()),
         };
-        Error::api(api)
-            .with_retry_after(self.said.throttle_window.or(self.said.retry_after))
-            .with_canonical_request(signed.map(redact::canonical_request))
-            .with_auth_failure(failure, mismatch)
-            .with_note(note)
+        Error::api(ApiError {
+            status: self.status,
+            error_code: show(&body.error_code),
+            error_msg: message,
+            request_id: self.request_id().or_else(|| show(&body.request_id)),
+            encoded_authorization_message: show(&body.encoded_authorization_message),
+            auth_failure: failure,
+            signature_mismatch,
+            canonical_request: signed.map(redact::canonical_request),
+            retry_after: self.said.throttle_window.or(self.said.retry_after),
+        })
+        .with_note(note)
     }
 
     /// A body that is not JSON as one line: scrubbed, white space runs folded, at most
@@ -276,11 +276,11 @@ impl Answer {
     /// Both canonical requests, secret header lines redacted by name and the rest scrubbed.
     fn mismatch(&self, ours: &str, echo: &str) -> SignatureMismatch {
         let redacted = |text: &str| self.secrets.scrub(&redact::canonical_request(text));
-        SignatureMismatch::new(
-            redacted(ours),
-            redacted(echo),
-            first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
-        )
+        SignatureMismatch {
+            ours: redacted(ours),
+            gateway: redacted(echo),
+            first_difference: first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
+        }
     }
 }
 

@@ -69,7 +69,7 @@ impl Client {
         if let Some(project_id) = self.project_id.get() {
             return Ok(project_id.clone());
         }
-        let config = self.config();
+        let config = &self.config;
         let (Some(region), Some(iam_endpoint)) = (config.region.as_deref(), config.iam.as_ref())
         else {
             return Err(Error::invalid_input(

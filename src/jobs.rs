@@ -67,7 +67,7 @@ impl Client {
         resource_id: &str,
         deadline: Instant,
     ) -> Result<Vec<Job>, Error> {
-        let newer = match self.config().jobs_path {
+        let newer = match self.config.jobs_path {
             JobsPath::Documented => false,
             JobsPath::Newer => true,
             JobsPath::Auto => self.newer_path_learned.load(Ordering::Relaxed),
@@ -86,7 +86,7 @@ impl Client {
     ) -> Result<Vec<Job>, Error> {
         let path = jobs_path(project_id, resource_id, newer);
         let (answer, tally) = self.send_to_an_endpoint(&path, &[], project_id, deadline)?;
-        if self.config().jobs_path == JobsPath::Auto && !newer && answer.said.no_such_api {
+        if self.config.jobs_path == JobsPath::Auto && !newer && answer.said.no_such_api {
             self.newer_path_learned.store(true, Ordering::Relaxed);
             // An error on the newer path says that both were tried, with the first one's id.
             let id = answer.request_id().map_or(String::new(), |id| format!(", request id {id}"));

@@ -19,7 +19,7 @@ use crate::credentials::{Auth, Credentials, validate_header_value};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Resend, TransportKind};
 use crate::redact::Secrets;
-use crate::transport::{Request, Route, Transport};
+use crate::transport::{Request, Transport};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -211,7 +211,7 @@ impl MetadataCredentials {
         }
         let request = Request {
             method,
-            route: Route::Direct,
+            direct: true,
             connect_timeout: Some(CONNECT_TIMEOUT),
             secrets: secrets.clone(),
             secret_body: true,

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 /// The origin of one setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Source {
-    /// A method of the public API: `ClientBuilder::region`, `Credentials::new`.
+    /// A method of the public API (`ClientBuilder::region`, `Credentials::new`), or a tool's name
+    /// for it ([`ClientBuilder::setting_names`](crate::ClientBuilder::setting_names)).
     Method(&'static str),
-    /// A builder method as a tool names it ([`ClientBuilder::setting_names`](crate::ClientBuilder::setting_names)).
-    Named(&'static str),
     /// An environment variable, by name.
     Var(String),
     /// A line of a file (the profile file, the regions file).
@@ -42,7 +41,7 @@ impl Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Method(method) | Source::Named(method) => write!(f, "{method}"),
+            Source::Method(method) => write!(f, "{method}"),
             Source::Var(words) | Source::LookedUp(words) | Source::Fallback(words) => {
                 write!(f, "{words}")
             }

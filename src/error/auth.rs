@@ -62,16 +62,12 @@ impl fmt::Display for AuthFailure {
 /// else (the security token's line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureMismatch {
-    ours: String,
-    gateway: String,
-    first_difference: Option<String>,
+    pub(crate) ours: String,
+    pub(crate) gateway: String,
+    pub(crate) first_difference: Option<String>,
 }
 
 impl SignatureMismatch {
-    pub(crate) fn new(ours: String, gateway: String, first_difference: Option<String>) -> Self {
-        SignatureMismatch { ours, gateway, first_difference }
-    }
-
     /// The canonical request that was signed.
     pub fn ours(&self) -> &str {
         &self.ours

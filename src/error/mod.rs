@@ -67,13 +67,9 @@ struct Parts {
     /// chain's ECS metadata step); printed before the rest.
     context: Option<String>,
     missing_credentials: bool,
-    canonical_request: Option<String>,
     /// What the client learned that explains the error (a wrong clock, the gateway's reason),
     /// printed last.
     note: Option<String>,
-    auth_failure: Option<AuthFailure>,
-    signature_mismatch: Option<SignatureMismatch>,
-    retry_after: Option<std::time::Duration>,
 }
 
 /// Whether a failed attempt may be sent again as it is.
@@ -95,7 +91,7 @@ enum Detail {
     },
     Api(ApiError),
     /// No request was sent: the gateway refused the access key this long ago.
-    Refused(std::time::Duration),
+    Refused(std::time::Duration, AuthFailure),
     Decode {
         status: u16,
         request_id: Option<String>,
@@ -111,14 +107,18 @@ enum Detail {
     },
 }
 
-/// The parts of an error answer, as the service gave them.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// The parts of an error answer, as the service gave them, and what the gateway's words mean.
+#[derive(Debug)]
 pub(crate) struct ApiError {
     pub(crate) status: u16,
     pub(crate) error_code: Option<String>,
     pub(crate) error_msg: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) encoded_authorization_message: Option<String>,
+    pub(crate) auth_failure: Option<AuthFailure>,
+    pub(crate) signature_mismatch: Option<SignatureMismatch>,
+    pub(crate) canonical_request: Option<String>,
+    pub(crate) retry_after: Option<std::time::Duration>,
 }
 
 impl Error {
@@ -137,8 +137,7 @@ impl Error {
     /// A call not sent because the gateway refused this access key `ago`: see
     /// [`ErrorKind::AccessKeyRefused`].
     pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
-        Error::new(Detail::Refused(ago))
-            .with_auth_failure(Some(failure), None)
+        Error::new(Detail::Refused(ago, failure))
             .with_note(Some(failure.to_string()))
             .with_attempts(0)
     }
@@ -207,29 +206,9 @@ impl Error {
         self
     }
 
-    /// What the gateway's 401 said, read from the answer as it was received.
-    pub(crate) fn with_auth_failure(
-        mut self,
-        failure: Option<AuthFailure>,
-        mismatch: Option<SignatureMismatch>,
-    ) -> Error {
-        self.0.auth_failure = failure;
-        self.0.signature_mismatch = mismatch;
-        self
-    }
-
-    pub(crate) fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Error {
-        self.0.retry_after = wait;
-        self
-    }
-
+    /// Replaces the note, when there is one to give.
     pub(crate) fn with_note(mut self, note: Option<String>) -> Error {
-        self.0.note = note;
-        self
-    }
-
-    pub(crate) fn with_canonical_request(mut self, canonical_request: Option<String>) -> Error {
-        self.0.canonical_request = canonical_request;
+        self.0.note = note.or(self.0.note.take());
         self
     }
 
@@ -259,11 +238,7 @@ impl Error {
             attempts: 1,
             context: None,
             missing_credentials: false,
-            canonical_request: None,
             note: None,
-            auth_failure: None,
-            signature_mismatch: None,
-            retry_after: None,
         }))
     }
 
@@ -289,7 +264,7 @@ impl Error {
             Detail::InvalidInput(_) => ErrorKind::InvalidInput,
             Detail::Transport { .. } => ErrorKind::Transport,
             Detail::Api(_) => ErrorKind::Api,
-            Detail::Refused(_) => ErrorKind::AccessKeyRefused,
+            Detail::Refused(..) => ErrorKind::AccessKeyRefused,
             Detail::Decode { .. } => ErrorKind::Decode,
             Detail::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
         }
@@ -306,12 +281,12 @@ impl Error {
 
     /// The service's `error_code` (for example `DBSS.XXXX` or `APIGW.0301`).
     pub fn error_code(&self) -> Option<&str> {
-        self.api_parts().and_then(|api| api.error_code.as_deref())
+        self.api_parts()?.error_code.as_deref()
     }
 
     /// The service's `error_msg`.
     pub fn error_msg(&self) -> Option<&str> {
-        self.api_parts().and_then(|api| api.error_msg.as_deref())
+        self.api_parts()?.error_msg.as_deref()
     }
 
     /// The `X-Request-Id` of the answer (or the body's `request_id`), to quote to Huawei support.
@@ -325,7 +300,7 @@ impl Error {
 
     /// The gateway's `encoded_authorization_message`, sent with some authorization failures.
     pub fn encoded_authorization_message(&self) -> Option<&str> {
-        self.api_parts().and_then(|api| api.encoded_authorization_message.as_deref())
+        self.api_parts()?.encoded_authorization_message.as_deref()
     }
 
     /// True when a configured timeout (connect or total deadline) ran out.
@@ -352,7 +327,7 @@ impl Error {
     /// security token's value redacted). Compare it with the one the gateway expected (Huawei's
     /// API Explorer shows it) to find why a signature was rejected.
     pub fn canonical_request(&self) -> Option<&str> {
-        self.0.canonical_request.as_deref()
+        self.api_parts()?.canonical_request.as_deref()
     }
 
     /// The error and the chain of its causes on one line (`...: caused by: ...`): what a
@@ -385,14 +360,17 @@ impl Error {
     /// access key, wrong signature, expired signature, rejected token); `Display` ends with the
     /// hint.
     pub fn auth_failure(&self) -> Option<AuthFailure> {
-        self.0.auth_failure
+        match &self.0.detail {
+            Detail::Refused(_, failure) => Some(*failure),
+            _ => self.api_parts()?.auth_failure,
+        }
     }
 
     /// For a 401 "verify aksk signature fail" whose body echoes the canonical request the gateway
     /// computed: both canonical requests and where they first differ. When they are equal, the
     /// request arrived as signed: the secret key does not belong to the access key.
     pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
-        self.0.signature_mismatch.as_ref()
+        self.api_parts()?.signature_mismatch.as_ref()
     }
 
     /// How long the service asked to wait before trying again: the window its flow control names
@@ -400,7 +378,7 @@ impl Error {
     ///
     /// [`Client::wait_for_jobs`]: crate::Client::wait_for_jobs
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        self.0.retry_after
+        self.api_parts()?.retry_after
     }
 
     /// True when the credential chain found no credentials (explicit, environment, profile file,
@@ -459,7 +437,7 @@ impl fmt::Display for Detail {
         match self {
             Detail::InvalidInput(message) => write!(f, "invalid input: {message}"),
             Detail::Transport { message, .. } => write!(f, "transport error: {message}"),
-            Detail::Refused(ago) => write!(
+            Detail::Refused(ago, _) => write!(
                 f,
                 "not sent: the gateway refused this access key {:.0} s ago",
                 ago.as_secs_f64()

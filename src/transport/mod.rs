@@ -53,14 +53,6 @@ pub(crate) struct Settings<'a> {
     pub(crate) targets: Vec<&'a Endpoint>,
 }
 
-/// How a request travels: through the proxy the settings choose, or always direct (the
-/// metadata service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
-    AsConfigured,
-    Direct,
-}
-
 /// One request to send.
 pub(crate) struct Request<'a> {
     pub(crate) method: &'static str,
@@ -68,7 +60,8 @@ pub(crate) struct Request<'a> {
     /// The whole URL, query included.
     pub(crate) url: &'a str,
     pub(crate) headers: &'a [(String, String)],
-    pub(crate) route: Route,
+    /// Never through a proxy (the metadata service), else as the settings choose.
+    pub(crate) direct: bool,
     /// A shorter connect timeout than the client's (the metadata service's 1 s).
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) deadline: Instant,
@@ -105,7 +98,7 @@ impl<'a> Request<'a> {
             target,
             url,
             headers,
-            route: Route::AsConfigured,
+            direct: false,
             connect_timeout: None,
             deadline,
             grace: Duration::ZERO,
@@ -184,10 +177,7 @@ impl Transport {
             self.hooks.request(&info);
         }
         // Decided once: ureq, the errors and the response hook are told the same proxy.
-        let chosen = match request.route {
-            Route::AsConfigured => self.proxy.chosen(request.target),
-            Route::Direct => None,
-        };
+        let chosen = self.proxy.chosen(request.target).filter(|_| !request.direct);
         let proxy = chosen.map(|chosen| chosen.shown.as_str());
         let started = Instant::now();
         let secrets = self.secrets_of(request);
@@ -251,8 +241,8 @@ impl Transport {
             let error = classify::classify(error, phase).scrub(secrets);
             // A certificate refused says what it was checked against, and what to do.
             let Trust { words, next_step } = &self.trust;
-            let note = format!("checked against {words}: {next_step}");
-            if error.is_tls() { error.with_note(Some(note)) } else { error }
+            let note = error.is_tls().then(|| format!("checked against {words}: {next_step}"));
+            error.with_note(note)
         })?;
         read(response, request, secrets)
     }

@@ -87,7 +87,10 @@ impl ProxyRoute {
                 if uses(true) {
                     route.http = from_variables(&HTTP_VARIABLES, env)?;
                 }
-                route.no_proxy = no_proxy_entries(env);
+                let no_proxy = NO_PROXY_VARIABLES.iter().find_map(|var| env.get(*var));
+                route.no_proxy = no_proxy.map_or(Vec::new(), |list| {
+                    list.split(',').filter_map(NoProxy::parse).collect()
+                });
                 route.bypass_loopback = true;
             }
         }
@@ -155,14 +158,6 @@ fn choose(url: &str, from: Option<&str>) -> Result<Chosen, Error> {
 fn has_path_query_or_fragment(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     rest.find(['/', '?', '#']).is_some_and(|at| &rest[at..] != "/")
-}
-
-fn no_proxy_entries(env: &Environment) -> Vec<NoProxy> {
-    NO_PROXY_VARIABLES
-        .iter()
-        .find_map(|var| env.get(*var))
-        .map(|list| list.split(',').filter_map(NoProxy::parse).collect())
-        .unwrap_or_default()
 }
 
 /// One `NO_PROXY` entry, as requests and curl read them.
