@@ -61,6 +61,7 @@ enum Layer {
     HtmlDecimal,
     HtmlHex,
     Folded,
+    PlusForSpace,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +113,7 @@ fn case() -> impl Strategy<Value = Case> {
         HtmlDecimal,
         HtmlHex,
         Layer::Folded,
+        PlusForSpace,
     ]);
     (route, 100u16..600, framing, timing, proptest::collection::vec(layer, 0..3), any::<bool>())
         .prop_map(|(route, status, framing, timing, layers, split)| Case {
@@ -148,6 +150,7 @@ fn encode(text: &str, layer: Layer) -> String {
         }),
         Layer::HtmlDecimal => each(&|c| format!("&#{};", u32::from(c))),
         Layer::HtmlHex => each(&|c| format!("&#x{:X};", u32::from(c))),
+        Layer::PlusForSpace => text.replace(' ', "+"),
         Layer::Folded => {
             let chars: Vec<char> = text.chars().collect();
             let lines: Vec<String> = chars.chunks(20).map(|line| line.iter().collect()).collect();
@@ -217,6 +220,7 @@ fn undo(text: &str, layer: Layer) -> String {
         Layer::HtmlDecimal => replace_codes(text, "&#", ";", 10),
         Layer::HtmlHex => replace_codes(text, "&#x", ";", 16),
         Layer::Folded => text.replace("\r\n ", ""),
+        Layer::PlusForSpace => text.replace('+', " "),
     }
 }
 
@@ -349,7 +353,8 @@ fn server(case: Case, password: &'static str) -> Server {
             Route::Connect => request.method == "CONNECT",
         };
         if hostile {
-            let secrets = carried(request, password).join(" ");
+            // Joined by a character outside the BMP: JSON writes it as a surrogate pair.
+            let secrets = carried(request, password).join(" \u{1f600} ");
             let echo = case.layers.iter().fold(secrets, |text, layer| encode(&text, *layer));
             return answer(stream, &case, &echo);
         }
