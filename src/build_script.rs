@@ -34,11 +34,14 @@ use crate::model::{Job, jobs_from_slice};
 /// dbss_jobs::build_script::rerun_if_env_changed("cn-north-4");
 /// ```
 pub fn rerun_if_env_changed(region: &str) {
-    for name in variables_to_watch(region) {
+    // A control character would end the line, and cargo would read the rest as a directive.
+    let printable = |text: &str| !text.chars().any(char::is_control);
+    for name in variables_to_watch(region).into_iter().filter(|name| printable(name)) {
         println!("cargo:rerun-if-env-changed={name}");
     }
-    if let Some(path) = crate::regions::file_to_watch(&Environment::Process) {
-        println!("cargo:rerun-if-changed={}", path.display());
+    let file = crate::regions::file_to_watch(&Environment::Process);
+    if let Some(path) = file.map(|path| path.display().to_string()).filter(|path| printable(path)) {
+        println!("cargo:rerun-if-changed={path}");
     }
 }
 
