@@ -122,8 +122,15 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     };
     let body =
         std::fs::read(&path).map_err(|error| refused(format!("which cannot be read ({error})")))?;
-    jobs_from_slice(&body)
-        .map_err(|error| refused(format!("which is not a {{\"jobs\":[...]}} body ({error})")))
+    // Stricter than an answer's body: a snapshot without its list (`{}`, a saved error answer)
+    // is a mistake, not an instance without jobs.
+    let listed = serde_json::from_slice::<serde_json::Value>(&body)
+        .is_ok_and(|value| value.get("jobs").is_some_and(serde_json::Value::is_array));
+    let jobs = jobs_from_slice(&body).map_err(|error| error.to_string());
+    match jobs.and_then(|jobs| if listed { Ok(jobs) } else { Err("no jobs list".into()) }) {
+        Ok(jobs) => Ok(jobs),
+        Err(why) => Err(refused(format!("which is not a {{\"jobs\":[...]}} body ({why})"))),
+    }
 }
 
 /// The snapshot `DBSS_JOBS_SNAPSHOT` names, relative to the package being built, watched for

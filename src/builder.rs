@@ -136,8 +136,8 @@ impl ClientBuilder {
     }
 
     /// The IAM endpoint for the project lookup; without it, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, the
-    /// profile's `iam_endpoint`, `https://iam.{region}.myhuaweicloud.com` for a known region, else
-    /// `https://iam.myhuaweicloud.com`.
+    /// profile's `iam_endpoint`, `https://iam.{region}.myhuaweicloud.com` for a region the
+    /// official SDKs' table lists, else `https://iam.myhuaweicloud.com`.
     pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
         self.iam_endpoint = Some(Url(url.into()));
         self

@@ -200,9 +200,17 @@ fn under_docs_rs_the_recipe_reads_nothing() {
 fn a_missing_or_corrupt_snapshot_fails_the_build() {
     let dir = crate::support::TempDir::new("bad-snapshot");
     let corrupt = dir.write("jobs.json", "<html>502 Bad Gateway</html>");
+    // A saved error answer, and JSON without the list: an answer's body would read as no jobs.
+    let error = dir.write("error.json", r#"{"error_code":"DBSS.0001","error_msg":"m"}"#);
+    let null = dir.write("null.json", r#"{"jobs":null}"#);
     let missing = corrupt.with_file_name("not-committed.json");
-    let cases =
-        [(&corrupt, "which is not a {\"jobs\":[...]} body"), (&missing, "which cannot be read")];
+    let not_jobs = "which is not a {\"jobs\":[...]} body";
+    let cases = [
+        (&corrupt, not_jobs),
+        (&error, not_jobs),
+        (&null, not_jobs),
+        (&missing, "which cannot be read"),
+    ];
     for (snapshot, why) in cases {
         let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", snapshot.to_str().unwrap())]);
         let stderr = String::from_utf8_lossy(&output.stderr);

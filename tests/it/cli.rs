@@ -1003,4 +1003,22 @@ fn output_replaces_the_file_only_when_the_call_succeeds() {
     assert_eq!(entries(), 1);
     let with_json = get_jobs().args(["--json", "--output", "x", "r"]).output().unwrap();
     check_exit(&with_json, 2);
+    // A link is written through, and the file keeps its permissions.
+    use std::os::unix::fs::PermissionsExt;
+    let real = dir.write("real.json", "old");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = folder.join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let output = get_jobs()
+        .args(["--endpoint", &answering.url(), "--project-id", "p", "--output"])
+        .arg(&link)
+        .arg("r")
+        .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+        .env("HUAWEICLOUD_SDK_SK", "cli-sk")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().contains("j1"));
+    assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o600);
 }

@@ -400,7 +400,8 @@ impl Shown {
 const TIMEOUT: Duration = Duration::from_millis(600);
 const SK: &str = "Sk7RtQ2mZ9kLp4VwB8nH3cY6";
 const TOKEN: &str = "Tk4nB8wVq2LzR7xM5cJ9hD3sF6gK1pY0";
-const PASSWORD: &str = "Pw6yH2rN9vC4tX8bQ1mL5zK3";
+/// With a space, which a gateway may write as `+`.
+const PASSWORD: &str = "Pw6yH2rN9v C4tX8bQ1mL5zK3";
 
 /// The client of a case's route.
 fn client_builder(case: &Case, url: &str) -> ClientBuilder {
@@ -422,7 +423,8 @@ fn client_builder(case: &Case, url: &str) -> ClientBuilder {
             base.endpoint(url).project_id("p").ecs_metadata(true).metadata_endpoint(url)
         }
         Route::Connect => {
-            let proxy = url.replace("http://", &format!("http://user:{PASSWORD}@"));
+            let password = PASSWORD.replace(' ', "%20");
+            let proxy = url.replace("http://", &format!("http://user:{password}@"));
             base.endpoint("https://dbss.cn-north-4.myhuaweicloud.com")
                 .proxy(proxy)
                 .auth(credentials)

@@ -127,8 +127,12 @@ impl<'a> ProgressLine<'a> {
 }
 
 /// `--output FILE`: the JSON written to a new file beside FILE, then renamed over it, so that FILE
-/// holds either what it held or the whole answer; nothing is left beside it on failure.
+/// holds either what it held or the whole answer; nothing is left beside it on failure. A FILE
+/// that is a link is written through (the link stays), and its permissions are kept.
 pub(crate) fn write_snapshot(jobs: &[Job], path: &Path) -> Result<(), Failure> {
+    let real = std::fs::canonicalize(path).ok();
+    let path = real.as_deref().unwrap_or(path);
+    let permissions = std::fs::metadata(path).map(|metadata| metadata.permissions()).ok();
     let failed = |error: std::io::Error| {
         let shown = path.display().to_string();
         std::io::Error::new(error.kind(), format!("--output {}: {error}", shown.escape_debug()))
@@ -140,6 +144,9 @@ pub(crate) fn write_snapshot(jobs: &[Job], path: &Path) -> Result<(), Failure> {
     let temporary = path.with_file_name(temporary);
     let written = std::fs::File::create_new(&temporary).and_then(|mut file| {
         writeln!(file, "{}", serde_json::json!({ "jobs": jobs }))?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
         file.sync_all()?;
         std::fs::rename(&temporary, path)
     });
