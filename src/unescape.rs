@@ -29,8 +29,8 @@ pub(crate) fn layers(text: &str) -> Vec<Layer> {
     layers
 }
 
-/// One level of escapes undone: `%XX` (a UTF-8 sequence of them too), `+` for a space,
-/// `\uXXXX` (surrogate pairs joined), `\xNN`, the one-letter JSON escapes, HTML character
+/// One level of escapes undone: `%XX` (a UTF-8 sequence of them too), `%uXXXX`, `+` for a space,
+/// `\uXXXX` (surrogate pairs joined), `\u{X}`, `\xNN`, the one-letter JSON escapes, HTML character
 /// references, and a line folded with a line end and white space.
 fn undo(layer: &[(char, Range<usize>)]) -> Layer {
     let chars: Vec<char> = layer.iter().map(|(c, _)| *c).collect();
@@ -56,7 +56,14 @@ const FOLD: char = '\u{0}';
 fn escape_at(chars: &[char]) -> Option<(char, usize)> {
     let hex = |from: usize, len: usize| number(chars.get(from..from + len)?, 16);
     match chars {
+        // IIS's `%uXXXX`, before the `%XX` of a byte.
+        ['%', 'u', ..] => char::from_u32(hex(2, 4)?).zip(Some(6)),
         ['%', ..] => percent(chars),
+        // JavaScript's `\u{X...}`.
+        ['\\', 'u', '{', ..] => {
+            let len = chars[3..].iter().take(7).position(|c| *c == '}')?;
+            char::from_u32(number(&chars[3..3 + len], 16)?).zip(Some(len + 4))
+        }
         ['\\', 'u', ..] => {
             let high = hex(2, 4)?;
             let low = (chars.get(6..8) == Some(&['\\', 'u'])).then(|| hex(8, 4)).flatten();
@@ -107,13 +114,17 @@ fn entity(chars: &[char]) -> Option<(char, usize)> {
     let start = 1 + usize::from(numeric) + usize::from(hex);
     let radix = if hex { 16 } else { 10 };
     let body = &chars[start.min(chars.len())..];
-    let len = match numeric {
-        true => body.iter().take(8).take_while(|c| c.is_digit(radix)).count(),
-        false => body.iter().take(8).take_while(|c| c.is_ascii_alphabetic()).count(),
-    };
-    let c = match numeric {
-        true => char::from_u32(number(&body[..len], radix)?)?,
-        false => named(&body[..len].iter().collect::<String>().to_ascii_lowercase())?,
+    let (c, len) = match numeric {
+        true => {
+            let len = body.iter().take(8).take_while(|c| c.is_digit(radix)).count();
+            (char::from_u32(number(&body[..len], radix)?)?, len)
+        }
+        // The longest name that is one: `&ampWm` is `&` and `Wm`, as browsers read it.
+        false => {
+            let letters = body.iter().take(8).take_while(|c| c.is_ascii_alphabetic()).count();
+            let name = |len: usize| body[..len].iter().collect::<String>().to_ascii_lowercase();
+            (1..=letters).rev().find_map(|len| named(&name(len)).zip(Some(len)))?
+        }
     };
     let end = start + len;
     Some((c, end + usize::from(chars.get(end) == Some(&';'))))
@@ -192,6 +203,7 @@ mod tests {
             ("&AMP;&amp&sol;&#47x&plus;&Equals;", "&&//x+="),
             // Six encodings stacked.
             ("%252525252541", "A"),
+            ("Zq&ampWm%u002FKx\\u{2f}", "Zq&Wm/Kx/"),
         ];
         for (text, wanted) in cases {
             assert!(readings(text).contains(&wanted.to_string()), "{text:?}: {:?}", readings(text));
