@@ -112,13 +112,9 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
         println!("cargo:warning=DBSS jobs not read, building with none: {why}, and no {snapshot}");
         return Ok(Vec::new());
     };
+    let shown = crate::redact::shown_path(&path);
     let refused = |what: String| {
-        let shown = path.display().to_string();
-        Error::invalid_input(format!(
-            "{} names {}, {what}",
-            Var::Snapshot.name(),
-            shown.escape_debug()
-        ))
+        Error::invalid_input(format!("{} names {shown}, {what}", Var::Snapshot.name()))
     };
     let body =
         std::fs::read(&path).map_err(|error| refused(format!("which cannot be read ({error})")))?;

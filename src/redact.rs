@@ -90,6 +90,11 @@ pub(crate) fn shown(text: &str) -> String {
     out
 }
 
+/// A path as a refusal shows it: one line, control characters escaped (a CRLF `.env` file's `\r`).
+pub(crate) fn shown_path(path: &std::path::Path) -> String {
+    shown(&path.display().to_string())
+}
+
 /// A value that `Debug` shows as `"** redacted **"`, whatever it holds, so that a type holding a
 /// secret can derive `Debug`.
 #[derive(Clone, PartialEq, Eq)]

@@ -34,7 +34,7 @@ pub(crate) fn endpoints_in_file(
     let Some((path, required)) = regions_file(env) else {
         return Ok(None);
     };
-    let file = crate::redact::shown(&path.display().to_string());
+    let file = crate::redact::shown_path(&path);
     let file = match required {
         true => format!("{} names {file}, which", Var::RegionsFile.name()),
         false => format!("the regions file {file}"),

@@ -7,4 +7,3 @@ mod chain;
 mod profile;
 
 pub(crate) use chain::{AuthSource, ChainSettings, Resolved, resolve};
-pub(crate) use profile::shown;

@@ -10,12 +10,8 @@ use std::path::{Path, PathBuf};
 
 use crate::env::{Environment, Var};
 use crate::error::Error;
+use crate::redact::shown_path;
 use crate::source::Source;
-
-/// A path as an error shows it: control characters escaped (a CRLF `.env` file's `\r`).
-pub(crate) fn shown(path: &Path) -> String {
-    crate::redact::shown(&path.display().to_string())
-}
 
 /// The `[basic]` section's keys this crate uses, each with its line (a refusal names it). Empty
 /// values count as absent.
@@ -42,8 +38,8 @@ pub(crate) fn read_profile(
     named: Option<&Source>,
 ) -> Result<Option<Profile>, Error> {
     let file = match named {
-        Some(source) => format!("{source} names {}, which", shown(path)),
-        None => format!("profile file {}", shown(path)),
+        Some(source) => format!("{source} names {}, which", shown_path(path)),
+        None => format!("profile file {}", shown_path(path)),
     };
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)

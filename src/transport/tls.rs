@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::auth::shown;
+use crate::redact::shown_path;
 use std::sync::Arc;
 
 use crate::config::RootCertificates;
@@ -42,12 +42,12 @@ pub(crate) fn tls_config(
         }
         (Some(RootCertificates::File(path)), _) => {
             let roots = certificates_in_file(path, setting)?;
-            Some((roots, format!("in {} ({setting})", shown(path))))
+            Some((roots, format!("in {} ({setting})", shown_path(path))))
         }
         (None, Some(path)) => {
             let source = Source::var(Var::SslCertFile);
             let roots = certificates_in_file(Path::new(&path), &source)?;
-            Some((roots, format!("in {} ({source})", shown(Path::new(&path)))))
+            Some((roots, format!("in {} ({source})", shown_path(Path::new(&path)))))
         }
         (None, None) => None,
     };
@@ -88,8 +88,9 @@ fn certificates_in_file(
     path: &Path,
     source: &Source,
 ) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
-    let invalid =
-        |why: String| Error::invalid_input(format!("{source} names {}, which {why}", shown(path)));
+    let invalid = |why: String| {
+        Error::invalid_input(format!("{source} names {}, which {why}", shown_path(path)))
+    };
     let pem = std::fs::read(path).map_err(|error| invalid(format!("cannot be read ({error})")))?;
     certificates(&pem).map_err(|why| invalid(why.to_string()))
 }
