@@ -279,7 +279,7 @@ impl Answer {
         SignatureMismatch {
             ours: redacted(ours),
             gateway: redacted(echo),
-            first_difference: first_difference(ours, echo).map(|text| self.secrets.scrub(&text)),
+            first_difference: first_difference(ours, echo).map(|text| self.secrets.show(&text)),
         }
     }
 }

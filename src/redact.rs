@@ -150,12 +150,16 @@ struct Runs {
     whole: Vec<Vec<char>>,
 }
 
-/// FNV-1a over a run's characters, ASCII case ignored (a signature echoed in upper case).
+/// A polynomial hash of a run's characters, ASCII case ignored (a signature echoed in upper
+/// case), that rolls: the next window's hash comes from this one's in two steps.
 fn run_hash(run: &[char]) -> u64 {
-    run.iter().fold(0xcbf2_9ce4_8422_2325, |hash, c| {
-        let c = c.to_ascii_lowercase();
-        (hash ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3)
-    })
+    run.iter().fold(0, |hash, c| hash.wrapping_mul(BASE).wrapping_add(code(*c)))
+}
+
+const BASE: u64 = 0x0100_0000_01b3;
+
+fn code(c: char) -> u64 {
+    u64::from(u32::from(c.to_ascii_lowercase()))
 }
 
 impl Secrets {
@@ -232,9 +236,17 @@ impl Secrets {
         let runs = self.runs();
         let mut covered = vec![false; chars.len()];
         let mut mark = |at: usize, len: usize| covered[at..at + len].fill(true);
-        if !runs.windows.is_empty() {
-            for (at, window) in chars.windows(SCRUBBED_RUN).enumerate() {
-                if runs.windows.contains(&run_hash(window)) {
+        if !runs.windows.is_empty() && chars.len() >= SCRUBBED_RUN {
+            // BASE to the power of the run's length less one: what the leaving character weighs.
+            let top = (1..SCRUBBED_RUN).fold(1u64, |power, _| power.wrapping_mul(BASE));
+            let mut hash = run_hash(&chars[..SCRUBBED_RUN]);
+            for at in 0..=chars.len() - SCRUBBED_RUN {
+                if at > 0 {
+                    let leaving = code(chars[at - 1]).wrapping_mul(top);
+                    let entering = code(chars[at + SCRUBBED_RUN - 1]);
+                    hash = hash.wrapping_sub(leaving).wrapping_mul(BASE).wrapping_add(entering);
+                }
+                if runs.windows.contains(&hash) {
                     mark(at, SCRUBBED_RUN);
                 }
             }

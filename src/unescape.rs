@@ -12,25 +12,30 @@ pub(crate) type Layer = Vec<(char, Range<usize>)>;
 /// not (each layer is another pass over the text, and a gateway that nests more is not known).
 const DEPTH: usize = 6;
 
-/// The text itself, then each layer that undoing one more level of escapes changes.
+/// The text itself, then each layer that undoing one more level of escapes changes; each with a
+/// `+` read as itself and, beside it, as a form-encoded space (a raw `+` next to an escape is
+/// either, and reading it as one only would break the run of a secret that holds it).
 pub(crate) fn layers(text: &str) -> Vec<Layer> {
     let mut layer: Layer = text.char_indices().map(|(at, c)| (c, at..at + c.len_utf8())).collect();
     let mut layers = Vec::new();
-    for _ in 0..DEPTH {
+    for depth in 0..=DEPTH {
         let next = undo(&layer);
         let unchanged = next.iter().map(|(c, _)| c).eq(layer.iter().map(|(c, _)| c));
+        if layer.iter().any(|(c, _)| *c == '+') {
+            let spaced =
+                layer.iter().map(|(c, span)| (if *c == '+' { ' ' } else { *c }, span.clone()));
+            layers.push(spaced.collect());
+        }
         layers.push(layer);
-        if unchanged {
-            return layers;
+        if unchanged || depth == DEPTH {
+            break;
         }
         layer = next;
     }
-    layers.push(layer);
     layers
 }
 
-/// One level of escapes undone: `%XX` (a UTF-8 sequence of them too), `%uXXXX`, `+` for a space,
-/// `\uXXXX` (surrogate pairs joined), `\u{X}`, `\xNN`, the one-letter JSON escapes, HTML character
+/// One level of escapes undone: `%XX` (a UTF-8 sequence of them too), `%uXXXX`, `\uXXXX` (surrogate pairs joined), `\u{X}`, `\xNN`, the one-letter JSON escapes, HTML character
 /// references, and a line folded with a line end and white space.
 fn undo(layer: &[(char, Range<usize>)]) -> Layer {
     let chars: Vec<char> = layer.iter().map(|(c, _)| *c).collect();
@@ -77,8 +82,6 @@ fn escape_at(chars: &[char]) -> Option<(char, usize)> {
         ['\\', 'x', ..] => char::from_u32(hex(2, 2)?).zip(Some(4)),
         ['\\', letter, ..] => json_escape(*letter).zip(Some(2)),
         ['&', ..] => entity(chars),
-        // A form-encoded space; the layer before keeps a `+` that was one.
-        ['+', ..] => Some((' ', 1)),
         ['\r', '\n', ' ' | '\t', ..] => Some((FOLD, 3)),
         ['\n', ' ' | '\t', ..] => Some((FOLD, 2)),
         _ => None,
@@ -116,7 +119,8 @@ fn entity(chars: &[char]) -> Option<(char, usize)> {
     let body = &chars[start.min(chars.len())..];
     let (c, len) = match numeric {
         true => {
-            let len = body.iter().take(8).take_while(|c| c.is_digit(radix)).count();
+            // Leading zeros are allowed, as browsers read them.
+            let len = body.iter().take(24).take_while(|c| c.is_digit(radix)).count();
             (char::from_u32(number(&body[..len], radix)?)?, len)
         }
         // The longest name that is one: `&ampWm` is `&` and `Wm`, as browsers read it.
@@ -203,6 +207,9 @@ mod tests {
             ("&AMP;&amp&sol;&#47x&plus;&Equals;", "&&//x+="),
             // Six encodings stacked.
             ("%252525252541", "A"),
+            ("&#0000000065;", "A"),
+            // A raw `+` beside an escape: one reading keeps it, one reads a space.
+            ("a+b\\/c", "a+b/c"),
             ("Zq&ampWm%u002FKx\\u{2f}", "Zq&Wm/Kx/"),
         ];
         for (text, wanted) in cases {
