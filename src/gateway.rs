@@ -260,7 +260,7 @@ impl Answer {
     /// A body that is not JSON as one line: scrubbed, white space runs folded, at most
     /// [`QUOTED_BODY_CHARS`] characters (then `…`); `None` when nothing is left.
     fn quote(&self, text: &str) -> Option<String> {
-        let scrubbed = self.secrets.scrub(text);
+        let scrubbed = self.secrets.scrub_bounded(text);
         let words: Vec<&str> = scrubbed
             .split(|c: char| c.is_whitespace() || c.is_control())
             .filter(|word| !word.is_empty())
@@ -275,7 +275,7 @@ impl Answer {
 
     /// Both canonical requests, secret header lines redacted by name and the rest scrubbed.
     fn mismatch(&self, ours: &str, echo: &str) -> SignatureMismatch {
-        let redacted = |text: &str| self.secrets.scrub(&redact::canonical_request(text));
+        let redacted = |text: &str| self.secrets.scrub_bounded(&redact::canonical_request(text));
         SignatureMismatch {
             ours: redacted(ours),
             gateway: redacted(echo),

@@ -21,6 +21,10 @@ pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 /// The most characters of one server text that are shown; the rest becomes `…`.
 pub(crate) const SHOWN_CHARS: usize = 512;
 
+/// The most characters of one server text that are scrubbed (and so can be shown): room for
+/// [`SHOWN_CHARS`] after escapes are undone and long secrets replaced.
+const SCRUBBED_CHARS: usize = 8 * 1024;
+
 /// Headers whose values are secrets, in lower case.
 const SECRET_HEADERS: [&str; 4] =
     ["x-security-token", "x-auth-token", "x-metadata-token", "proxy-authorization"];
@@ -264,7 +268,18 @@ impl Secrets {
 
     /// A server's text as it may be shown: scrubbed, then one bounded line ([`shown`]).
     pub(crate) fn show(&self, text: &str) -> String {
-        shown(&self.scrub(text))
+        shown(&self.scrub_bounded(text))
+    }
+
+    /// [`Secrets::scrub`] of the beginning of `text` only, [`SCRUBBED_CHARS`] characters, then
+    /// `…`: a text is shown bounded, and scrubbing all of a 64 KiB answer in layers of escapes
+    /// would cost more of a call's deadline than a build script's debug build can spare. A secret
+    /// cut at the end leaves fewer than a run's characters, or is scrubbed as the runs it holds.
+    pub(crate) fn scrub_bounded(&self, text: &str) -> String {
+        match text.char_indices().nth(SCRUBBED_CHARS) {
+            Some((at, _)) => self.scrub(&text[..at]) + "…",
+            None => self.scrub(text),
+        }
     }
 
     /// A server's headers as a hook may see them: secret headers by name, every name and value

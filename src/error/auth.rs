@@ -73,7 +73,8 @@ impl SignatureMismatch {
         &self.ours
     }
 
-    /// The canonical request the gateway computed for the request it received.
+    /// The canonical request the gateway computed for the request it received (its first 8,192
+    /// characters: a real one is a few hundred).
     pub fn gateway(&self) -> &str {
         &self.gateway
     }
