@@ -1022,3 +1022,37 @@ fn output_replaces_the_file_only_when_the_call_succeeds() {
     assert!(std::fs::read_to_string(&real).unwrap().contains("j1"));
     assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o600);
 }
+
+/// `--output` renames over a regular file only: a link that leads nowhere or in a circle, a
+/// device, a directory or a missing folder is refused before any request (exit 2), and left as
+/// it was.
+#[test]
+fn output_refuses_what_is_not_a_regular_file_before_any_request() {
+    let dir = crate::support::TempDir::new("cli-output-refused");
+    let folder = dir.write("x", "").parent().unwrap().to_path_buf();
+    let dangling = folder.join("dangling.json");
+    std::os::unix::fs::symlink(folder.join("nowhere.json"), &dangling).unwrap();
+    let circle = folder.join("circle.json");
+    std::os::unix::fs::symlink(&circle, &circle).unwrap();
+    let missing_folder = folder.join("no-such-folder/jobs.json");
+    let counting = Server::json(200, r#"{"jobs":[]}"#);
+    for target in
+        [dangling.clone(), circle.clone(), "/dev/null".into(), folder.clone(), missing_folder]
+    {
+        let output = get_jobs()
+            .args(["--endpoint", &counting.url(), "--project-id", "p", "--output"])
+            .arg(&target)
+            .arg("r")
+            .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+            .env("HUAWEICLOUD_SDK_SK", "cli-sk")
+            .output()
+            .unwrap();
+        check_exit(&output, 2);
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--output"), "{target:?}");
+    }
+    assert_eq!(counting.requests().len(), 0);
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert!(std::fs::symlink_metadata(&circle).unwrap().file_type().is_symlink());
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+}

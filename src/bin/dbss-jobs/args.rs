@@ -26,7 +26,8 @@ OPTIONS
   --timeout SECS       the deadline of the whole command (default 30 s; with --wait, 30 min)
   --json               print the API's JSON shape instead of a table
   --output FILE        write that JSON to FILE instead (a snapshot for DBSS_JOBS_SNAPSHOT): to a
-                       temporary file beside it, renamed over FILE only when the call succeeded
+                       temporary file beside it, renamed over FILE only when the call succeeded;
+                       FILE is a regular file or new (a link is written through)
   --wait               poll until every job has finished, with a progress line on stderr
   --interval SECS      the time between polls (with --wait; default 10 s)
   -v, -vv              one line per request on stderr; -vv adds headers and what was signed

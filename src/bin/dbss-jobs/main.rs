@@ -55,6 +55,12 @@ fn main() -> ExitCode {
     if stdout_was_closed() {
         return exit_with(&Failure::Output(std::io::Error::other("stdout is closed")));
     }
+    if let Some(path) = &args.output
+        && let Err(why) = output::output_file(path)
+    {
+        report(&format!("--output {}: {why}", path.display().to_string().escape_debug()));
+        return ExitCode::from(2);
+    }
     let outcome = if args.demo { demo::run(&args) } else { run(&args) };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

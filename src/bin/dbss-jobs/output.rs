@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dbss_jobs::{Client, Error, Job, JobStatus};
@@ -130,13 +130,12 @@ impl<'a> ProgressLine<'a> {
 /// holds either what it held or the whole answer; nothing is left beside it on failure. A FILE
 /// that is a link is written through (the link stays), and its permissions are kept.
 pub(crate) fn write_snapshot(jobs: &[Job], path: &Path) -> Result<(), Failure> {
-    let real = std::fs::canonicalize(path).ok();
-    let path = real.as_deref().unwrap_or(path);
-    let permissions = std::fs::metadata(path).map(|metadata| metadata.permissions()).ok();
     let failed = |error: std::io::Error| {
         let shown = path.display().to_string();
         std::io::Error::new(error.kind(), format!("--output {}: {error}", shown.escape_debug()))
     };
+    let path = &output_file(path).map_err(|why| failed(std::io::Error::other(why)))?;
+    let permissions = std::fs::metadata(path).map(|metadata| metadata.permissions()).ok();
     let name = path.file_name().ok_or_else(|| failed(std::io::Error::other("not a file name")))?;
     let mut temporary = OsString::from(".");
     temporary.push(name);
@@ -154,6 +153,26 @@ pub(crate) fn write_snapshot(jobs: &[Job], path: &Path) -> Result<(), Failure> {
         let _ = std::fs::remove_file(&temporary);
     }
     Ok(written.map_err(failed)?)
+}
+
+/// The file `--output` replaces: FILE, or the file a link names. Refused, so that nothing but a
+/// regular file is ever renamed over: a link that leads nowhere or in a circle, a device
+/// (`/dev/stdout`), a directory, a folder that does not exist. Checked before any request.
+pub(crate) fn output_file(path: &Path) -> Result<PathBuf, String> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let file = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(_) if is_link => return Err("a link whose file cannot be reached".to_string()),
+        Err(_) => path.to_path_buf(),
+    };
+    if std::fs::metadata(&file).is_ok_and(|m| !m.is_file()) {
+        return Err("not a regular file".to_string());
+    }
+    let folder = file.parent().filter(|folder| !folder.as_os_str().is_empty());
+    if folder.is_some_and(|folder| !folder.is_dir()) {
+        return Err("its folder does not exist".to_string());
+    }
+    Ok(file)
 }
 
 pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
