@@ -157,3 +157,21 @@ fn check_with_a_configured_project_makes_the_call_whatever_iam_says() {
         assert!(call.text.starts_with("1 job(s) listed"), "{call:?}");
     }
 }
+
+/// When the jobs call works, what failed before it is a note: an IAM host that does not resolve
+/// (a VPC that reaches DBSS and not IAM) fails neither the check nor the call.
+#[test]
+fn check_notes_an_unresolvable_iam_host_when_the_call_works() {
+    use dbss_jobs::fake::FakeDbss;
+    let fake = FakeDbss::start().unwrap();
+    let iam = format!("https://{}.example", crate::support::unresolvable_host());
+    let client = || fake.client().project_id("p").iam_endpoint(iam.as_str()).build().unwrap();
+    client().get_jobs("r").unwrap();
+    let lines = client().check(Some("r")).unwrap();
+    assert!(lines.iter().all(|line| line.ok), "{lines:#?}");
+    let address = lines.iter().find(|line| line.text.contains("cannot be resolved")).unwrap();
+    assert!(address.text.starts_with("note: "), "{address:?}");
+    // Without the jobs call, nothing shows the set-up works: the same failure stands.
+    let lines = client().check(None).unwrap();
+    assert!(lines.iter().any(|line| !line.ok), "{lines:#?}");
+}
