@@ -75,7 +75,7 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
 ///   cargo reruns a build script whose watched file is missing. A build that read its jobs is
 ///   not rerun until a listed variable or the snapshot changes.
 /// - A snapshot is a saved `{"jobs":[...]}` answer (the CLI's JSON output); a relative path is
-///   relative to the package being built (`CARGO_MANIFEST_DIR`), as cargo's own paths are.
+///   joined to the package's folder (`CARGO_MANIFEST_DIR`); set but empty, it fails the build.
 /// - Without credentials and without a snapshot (a contributor's laptop, docs.rs), no jobs and
 ///   one `cargo:warning`: a missing account must not break the build.
 ///
@@ -134,6 +134,11 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
 /// would read it as two lines.
 fn snapshot_to_read(env: &Environment) -> Result<Option<PathBuf>, Error> {
     let Some(path) = env.get(Var::Snapshot) else {
+        // Set but empty is a snapshot asked for and not given (CI's `${SNAPSHOT}` unset).
+        if std::env::var_os(Var::Snapshot.name()).is_some() {
+            let why = "is set but empty";
+            return Err(Error::invalid_input(format!("{}: {why}", Var::Snapshot.name())));
+        }
         return Ok(None);
     };
     if path.chars().any(char::is_control) {

@@ -221,6 +221,15 @@ fn a_missing_or_corrupt_snapshot_fails_the_build() {
     }
 }
 
+/// Set but empty is a snapshot asked for and not given (a CI variable that was not set).
+#[test]
+fn an_empty_snapshot_variable_fails_the_build() {
+    let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", "")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("DBSS_JOBS_SNAPSHOT: is set but empty"), "{stderr}");
+}
+
 #[test]
 fn a_snapshot_name_with_a_control_character_is_refused_escaped() {
     let output = build_the_recipe(&[("DBSS_JOBS_SNAPSHOT", "jobs.json\r")]);
