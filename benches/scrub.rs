@@ -54,4 +54,12 @@ fn main() {
         );
         println!("  {name:<13} scrub {ours:>10.2?}   whole-secret search {reference:>10.2?}");
     }
+    // What an error shows: the first 8,192 characters scrubbed, then cut to one bounded line.
+    for (name, body) in [("no secret", &plain), ("JSON-escaped", &escaped)] {
+        let shown = support::median(30, 10, || {
+            let secrets = Secrets::of([token.as_str(), signature]);
+            black_box(secrets.show(black_box(body)));
+        });
+        println!("  {name:<13} show (as an error shows it) {shown:>10.2?}");
+    }
 }
