@@ -3,8 +3,6 @@
 //! after a refused one.
 
 use std::fmt;
-use std::net::{IpAddr, ToSocketAddrs};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::api::validate_id;
@@ -27,8 +25,6 @@ pub enum Topic {
     Endpoint,
     /// How requests to a host travel: direct, or the proxy and its variable.
     Route,
-    /// A host's addresses.
-    Address,
     /// Which certificate authorities are trusted.
     Trust,
     /// The unsigned probe: connection, TLS, and the gateway's clock.
@@ -46,7 +42,6 @@ impl fmt::Display for Topic {
             Topic::Credentials => "credentials",
             Topic::Endpoint => "endpoint",
             Topic::Route => "route",
-            Topic::Address => "address",
             Topic::Trust => "trust",
             Topic::Gateway => "gateway",
             Topic::Project => "project",
@@ -79,24 +74,20 @@ impl CheckLine {
 }
 
 impl Client {
-    /// Checks the set-up, one [`CheckLine`] each: where the credentials came from, the DBSS and
-    /// IAM endpoints and where they came from, the route to each host (direct, or the proxy and
-    /// its variable), the trusted CAs, each host's addresses, and an unsigned request to the DBSS
-    /// endpoint (TLS, and the gateway's clock against ours from its `Date`). Then the signed
-    /// calls, at most two: the IAM project lookup for the region, when the region is known (it
-    /// checks a configured project id against the region's: one from another region is a
-    /// failure), and with `resource_id` its jobs; one more when the gateway says the signature
-    /// expired and the client re-signs it with the gateway's time. Each counts toward the gateway's lock of an
-    /// access key after 5 failed signatures in a row, so none is sent after a refused one, nor
-    /// when the clock is too far off for the gateway to accept a signature (and the client
-    /// would not correct it), nor when the unsigned request used up the check's time; the line
-    /// says why. When the jobs call works, what failed before it is a note, not a failure.
-    /// Without a region and a resource id there is nothing to sign: that is a failure too, as
-    /// nothing would show that the credentials work.
+    /// Checks the set-up, one [`CheckLine`] per fact: where the credentials and the DBSS and IAM
+    /// endpoints came from, the route to each host, the trusted CAs, and an unsigned request to
+    /// the DBSS endpoint (TLS, and the gateway's clock from its `Date`). Then at most two signed
+    /// calls: the region's project in IAM (a configured project is checked against it), and with
+    /// `resource_id` its jobs (once more if the client re-signs an expired signature).
     ///
-    /// The whole check has the client's timeout: each address lookup and the unsigned request
-    /// get what is left of it, at most 10 s, and the signed calls the rest (with a configured
-    /// project, which needs no IAM, the IAM lookup at most half of it).
+    /// Failed signatures count toward the gateway's 5-minute lock of an access key, so nothing is
+    /// signed after a refusal, with a clock the gateway would refuse, or once the probe used up
+    /// the time; the line says why. When the jobs call works, what failed before it is a note.
+    /// With neither a region nor a resource id nothing is signed, which is a failure: nothing
+    /// would show that the credentials work.
+    ///
+    /// The whole check has the client's timeout: the probe gets at most 10 s of it, and with a
+    /// configured project the IAM lookup at most half of what is left.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for a bad
@@ -120,8 +111,6 @@ impl Client {
                 route.map_or("direct".to_string(), |proxy| format!("through proxy {proxy}"));
             let text = format!("{}: {route}", endpoint.host_and_port());
             lines.push(CheckLine::new(Topic::Route, true, text));
-            let resolves = self.transport.proxy_resolves(endpoint);
-            lines.push(address_line(endpoint, resolves, probe_limit(deadline)));
         }
         lines.push(self.trust_line());
         let mut probe = self.gateway_line(&self.config.endpoints[0], deadline);
@@ -265,7 +254,8 @@ impl Client {
                     }
                     (Err(error), None) => return vec![CheckLine::failed(Topic::Project, &error)],
                     (found, Some(project)) => {
-                        let line = project_against_iam(&project, found, region, from);
+                        let follows = resource_id.is_some();
+                        let line = project_against_iam(&project, found, region, from, follows);
                         (project, line)
                     }
                     (Ok(found), None) => {
@@ -311,32 +301,38 @@ struct Probe {
     offset: Option<Offset>,
 }
 
-/// A configured project's line, with what IAM's lookup of the region's project can say of it: a
-/// configured project needs no IAM, so IAM's trouble is a note, and a project that is not the
-/// region's main one may be a sub-project (`cn-north-4_sub`): the jobs call tells.
+/// A configured project's line, with what IAM's lookup of the region's project can say of it. A
+/// configured project needs no IAM: IAM's trouble is a note when the jobs call follows (it
+/// decides), else a failure, as nothing else shows that the credentials work. A project that is
+/// not the region's main one may be a sub-project (`cn-north-4_sub`): the jobs call tells.
 fn project_against_iam(
     project: &str,
     found: Result<String, Error>,
     region: &str,
     from: &str,
+    call_follows: bool,
 ) -> CheckLine {
-    let text = match found {
-        Ok(found) if found == project => format!("{project}, {from}; IAM agrees it is {region}'s"),
-        Ok(found) => format!(
-            "{project}, {from}; note: not {region}'s main project ({found}): a sub-project, or \
-             another region's"
+    let (ok, text) = match found {
+        Ok(found) if found == project => (true, format!("IAM agrees it is {region}'s")),
+        Ok(found) => (
+            true,
+            format!(
+                "note: not {region}'s main project ({found}): a sub-project, or another region's"
+            ),
         ),
-        Err(error) => format!(
-            "{project}, {from}; note: IAM did not confirm it, and a configured project needs no \
-             IAM: {}",
-            error.diagnosis_first()
+        Err(error) => (
+            call_follows,
+            format!(
+                "{}IAM did not confirm it, and a configured project needs no IAM: {}",
+                if call_follows { "note: " } else { "" },
+                error.diagnosis_first()
+            ),
         ),
     };
-    CheckLine::new(Topic::Project, true, text)
+    CheckLine::new(Topic::Project, ok, format!("{project}, {from}; {text}"))
 }
 
-/// How long an unsigned probe (a host's addresses, the gateway's answer) may take: what is left
-/// of the check's deadline, at most 10 s.
+/// How long the unsigned probe may take: what is left of the check's deadline, at most 10 s.
 fn probe_limit(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))
 }
@@ -363,61 +359,8 @@ fn masked(access_key: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// The host's addresses, as the system resolver gives them (a proxy resolves for itself), within
-/// `limit`.
-fn address_line(endpoint: &Endpoint, proxy_resolves: bool, limit: Duration) -> CheckLine {
-    let host = endpoint.host_and_port();
-    if proxy_resolves {
-        return CheckLine::new(Topic::Address, true, format!("{host}: resolved by the proxy"));
-    }
-    let lookup = |host: &str| -> std::io::Result<Vec<IpAddr>> {
-        Ok(host.to_socket_addrs()?.map(|a| a.ip()).collect())
-    };
-    match resolve_within(host.clone(), limit, lookup) {
-        Ok(addresses) => {
-            let addresses: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
-            CheckLine::new(Topic::Address, true, format!("{host}: {}", addresses.join(", ")))
-        }
-        Err(why) => {
-            CheckLine::new(Topic::Address, false, format!("{host}: cannot be resolved ({why})"))
-        }
-    }
-}
-
-/// `lookup(host)` in a thread of its own, waited for at most `limit`: the system resolver has
-/// timeouts of its own, but not the client's. A lookup that outlives `limit` ends in its thread.
-fn resolve_within<F>(host: String, limit: Duration, lookup: F) -> Result<Vec<IpAddr>, String>
-where
-    F: FnOnce(&str) -> std::io::Result<Vec<IpAddr>> + Send + 'static,
-{
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || sender.send(lookup(&host)));
-    match receiver.recv_timeout(limit) {
-        Ok(Ok(addresses)) => Ok(addresses),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => {
-            Err(format!("the system resolver did not answer within {} ms", limit.as_millis()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_lookup_that_outlives_the_limit_is_not_waited_for() {
-        use std::time::Duration;
-        // The slow lookup would give Ok(no addresses): the error shows it was not waited for.
-        let slow = |_: &str| {
-            std::thread::sleep(Duration::from_secs(5));
-            Ok(vec![])
-        };
-        let outcome = super::resolve_within("h:443".into(), Duration::from_millis(50), slow);
-        assert_eq!(outcome, Err("the system resolver did not answer within 50 ms".to_string()));
-        let quick = |host: &str| Err(std::io::Error::other(format!("{host} is unknown")));
-        let outcome = super::resolve_within("h:443".into(), Duration::from_secs(5), quick);
-        assert_eq!(outcome, Err("h:443 is unknown".to_string()));
-    }
-
     #[test]
     fn an_access_key_shows_only_its_ends() {
         assert_eq!(super::masked("ABCDEFGHIJKLMNOP1234"), "ABCD…1234");

@@ -58,19 +58,8 @@ fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
     if let Some(reply) = state.injected_for.get_mut(resource).and_then(VecDeque::pop_front) {
         return reply;
     }
-    // `NAME.TAG`, under `script_per_client` only: the script `NAME`, with one place per tag
-    // whatever the connection.
-    let tagged = resource.split_once('.').filter(|(name, _)| {
-        state.per_client
-            && !state.scripts.contains_key(resource)
-            && state.scripts.contains_key(*name)
-    });
-    let (script, client) = match tagged {
-        Some((name, tag)) => (name, format!("tag {tag}")),
-        None if state.per_client => (resource, peer.to_string()),
-        None => (resource, String::new()),
-    };
-    let step = state.scripts.get_mut(script).and_then(|script| {
+    let client = if state.per_client { peer.to_string() } else { String::new() };
+    let step = state.scripts.get_mut(resource).and_then(|script| {
         let served = script.served.entry(client).or_insert(0);
         let index = (*served).min(script.steps.len().saturating_sub(1));
         *served += 1;

@@ -214,10 +214,6 @@ impl FakeDbss {
 
     /// From now on each client (each connection) walks every script from its first step, so that
     /// two pipelines polling the same resource do not race (as a long-running demo does).
-    ///
-    /// A client that opens a new connection per poll (a shell loop of one-shot calls, or polls
-    /// further apart than the client keeps a connection idle) asks for `NAME.TAG` instead: the
-    /// script `NAME`, with one place per tag, kept across connections.
     pub fn script_per_client(&self) {
         lock(&self.state).per_client = true;
     }

@@ -147,12 +147,6 @@ impl Transport {
         self.proxy.chosen(target).map(|chosen| chosen.shown.as_str())
     }
 
-    /// Whether the proxy for `target` resolves its name (an HTTP proxy, `socks5h://`); else our
-    /// resolver does (no proxy, or `socks5://`, which is given the address).
-    pub(crate) fn proxy_resolves(&self, target: &Endpoint) -> bool {
-        self.proxy.chosen(target).is_some_and(|chosen| !chosen.proxy.resolve_target())
-    }
-
     /// What texts built from the answer to `request` are scrubbed of: what the caller gave, the
     /// secrets its headers carry and the proxies' passwords.
     fn secrets_of(&self, request: &Request<'_>) -> Secrets {

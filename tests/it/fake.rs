@@ -223,19 +223,6 @@ fn a_reset_reply_resets_the_connection_and_the_client_retries() {
 }
 
 #[test]
-fn a_dotted_resource_is_its_own_unless_scripts_are_per_client() {
-    use dbss_jobs::JobStatus;
-    use dbss_jobs::fake::job;
-    let fake = FakeDbss::start().unwrap();
-    fake.set_jobs("db", vec![vec![job("j-db", JobStatus::Running)]]);
-    let client = fake.client().project_id("p").build().unwrap();
-    assert_eq!(client.get_jobs("db.backup").unwrap(), vec![]);
-    assert_eq!(client.get_jobs("db").unwrap().len(), 1);
-    fake.script_per_client();
-    assert_eq!(client.get_jobs("db.tag").unwrap().len(), 1);
-}
-
-#[test]
 fn a_proxys_authorization_is_redacted_in_what_the_fake_records() {
     // The fake serves as the proxy too: an http:// target through an HTTP proxy carries
     // Proxy-Authorization (base64 of user:password) in the request the fake records.

@@ -249,8 +249,8 @@ fn check_marks_an_unresolvable_host_first() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let first = stdout.lines().find(|line| line.starts_with("FAIL")).unwrap_or_default();
     assert!(
-        first.starts_with("FAIL address ")
-            && first.contains("cannot be resolved")
+        first.starts_with("FAIL gateway ")
+            && first.contains("the host name could not be resolved")
             && first.ends_with("<- the first problem"),
         "{stdout}"
     );

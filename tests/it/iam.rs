@@ -155,6 +155,10 @@ fn check_with_a_configured_project_makes_the_call_whatever_iam_says() {
         assert!(project_line.text.contains(note), "{project_line:?}");
         let call = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Call).unwrap();
         assert!(call.text.starts_with("1 job(s) listed"), "{call:?}");
+        // Without the jobs call, nothing but IAM shows that the credentials work.
+        let lines = client.check(None).unwrap();
+        let iam_failed = note.starts_with("note: IAM");
+        assert_eq!(lines.iter().any(|line| !line.ok), iam_failed, "{lines:#?}");
     }
 }
 
@@ -169,8 +173,8 @@ fn check_notes_an_unresolvable_iam_host_when_the_call_works() {
     client().get_jobs("r").unwrap();
     let lines = client().check(Some("r")).unwrap();
     assert!(lines.iter().all(|line| line.ok), "{lines:#?}");
-    let address = lines.iter().find(|line| line.text.contains("cannot be resolved")).unwrap();
-    assert!(address.text.starts_with("note: "), "{address:?}");
+    let address = lines.iter().find(|line| line.text.contains("IAM did not confirm it")).unwrap();
+    assert!(address.text.contains("; note: IAM did not confirm it"), "{address:?}");
     // Without the jobs call, nothing shows the set-up works: the same failure stands.
     let lines = client().check(None).unwrap();
     assert!(lines.iter().any(|line| !line.ok), "{lines:#?}");

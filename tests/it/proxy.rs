@@ -245,29 +245,6 @@ fn proxy_variables_are_read_per_target_as_requests_reads_them() {
 }
 
 #[test]
-fn check_says_who_resolves_a_name_through_each_kind_of_proxy() {
-    let host = crate::support::unresolvable_host();
-    let closed = crate::support::closed_port();
-    let address_of = |proxy: &str| {
-        let client = crate::support::client(format!("https://{host}"))
-            .project_id("p")
-            .proxy(proxy)
-            .timeout(std::time::Duration::from_secs(2))
-            .build()
-            .unwrap();
-        let lines = client.check(None).unwrap();
-        let line = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Address).unwrap();
-        (line.ok, line.text.clone())
-    };
-    for proxy in ["http", "socks5h"] {
-        let (ok, text) = address_of(&format!("{proxy}://127.0.0.1:{closed}"));
-        assert!(ok && text.ends_with("resolved by the proxy"), "{proxy}: {text}");
-    }
-    let (ok, text) = address_of(&format!("socks5://127.0.0.1:{closed}"));
-    assert!(!ok && text.contains("cannot be resolved"), "socks5: {text}");
-}
-
-#[test]
 fn a_proxy_variable_is_read_only_where_it_applies() {
     let bad = "http://u:p/w@127.0.0.1:1";
     // HTTP_PROXY never applies to https, and no proxy variable to loopback targets (the only

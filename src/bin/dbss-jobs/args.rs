@@ -1,5 +1,5 @@
-//! The command line: the lexopt loop, the option table, "did you mean", the refusal of options
-//! that would do nothing, and the manual `--help` prints.
+//! The command line: the lexopt loop, the option table, the refusal of options that would do
+//! nothing, and the manual `--help` prints.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -43,8 +43,7 @@ OPTIONS
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
   --serve              with --demo: keep the fake running; stdout gets export lines to source
                        (every region's endpoint, IAM, region, AK, SK, project id: see the
-                       README for a recipe), stderr the resource ids it serves (demo-success,
-                       demo-fail, demo-refused, ...), each with what it does
+                       README for a recipe)
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version (-h wins when both are given)
 
@@ -202,54 +201,16 @@ fn misused(error: &lexopt::Error) -> String {
     }
 }
 
-/// `-h` and `-V` as their long names; an unknown option is refused, with the nearest known one
-/// when the difference looks like a typo.
+/// `-h` and `-V` as their long names; an unknown option is refused.
 fn option_named(given: &str) -> Result<&'static str, String> {
     let name = match given {
         "-h" => "--help",
         "-V" => "--version",
         other => other,
     };
-    if let Some(known) = OPTIONS.split(' ').find(|known| *known == name) {
-        return Ok(known);
-    }
-    let typed = name.to_lowercase();
-    let nearest = OPTIONS
-        .split(' ')
-        .filter(|known| known.starts_with("--") && name.starts_with("--"))
-        .map(|known| (edit_distance(&typed, known), known))
-        .min();
-    match nearest {
-        Some((distance, known)) if distance <= (known.len() / 4).clamp(1, 2) => {
-            Err(format!("unknown option {given}: did you mean {known}?"))
-        }
-        _ => Err(format!("unknown option {given} (put -- before an id that starts with -)")),
-    }
-}
-
-/// The optimal string alignment distance: each insertion, deletion, substitution, or swap of two
-/// neighbours counts one (a swap is the commonest typo: `--wiat`).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    // d[i][j]: the distance between the first i characters of a and the first j of b.
-    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let substitution = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            let mut best = substitution.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
+    OPTIONS.split(' ').find(|known| *known == name).ok_or_else(|| {
+        format!("unknown option {given} (see --help; put -- before an id that starts with -)")
+    })
 }
 
 /// Options that would be accepted and then ignored are refused: the user meant something.

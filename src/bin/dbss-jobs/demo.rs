@@ -1,10 +1,10 @@
-//! `--demo`: the crate's fake DBSS endpoint on loopback, with the API reference's example job,
-//! and with `--serve` a resource per scenario a pipeline may meet.
+//! `--demo`: the crate's fake DBSS endpoint on loopback, with the API reference's example job;
+//! with `--serve`, kept running for other tools.
 
 use std::io::Write;
 use std::time::Duration;
 
-use dbss_jobs::fake::{FakeDbss, Reply, Step, failed_job, job};
+use dbss_jobs::fake::{FakeDbss, failed_job};
 use dbss_jobs::{Job, JobStatus};
 
 use crate::args::Args;
@@ -59,19 +59,12 @@ fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
     Ok(vec![jobs])
 }
 
-/// `--demo --serve`: prints on stdout the `export` lines a shell can `eval` to reach the fake,
-/// and on stderr the resource ids it serves with what each does; then serves until the process
-/// is ended. Each client (connection) walks each resource's timeline from its first request.
+/// `--demo --serve`: prints on stdout the `export` lines a shell can `eval` to reach the fake, then
+/// serves until the process is ended. Each client (connection) walks the timeline from its first
+/// request.
 fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     fake.script_per_client();
     let url = fake.url();
-    let mut text = format!(
-        "dbss-jobs: a fake DBSS on {url}; each client walks each resource from its first request:\n"
-    );
-    let default = "the API reference's example job, with INIT, RUNNING, then SUCCESS";
-    for (id, what) in [(resource_id, default)].into_iter().chain(demo_scenarios(fake)) {
-        text.push_str(&format!("  {id:<18} {what}\n"));
-    }
     let mut out = std::io::stdout().lock();
     // Every region's endpoint and project are the fake's: no region leaves loopback.
     for region in dbss_jobs::REGIONS {
@@ -89,93 +82,12 @@ fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
         writeln!(out, "export HUAWEICLOUD_SDK_{name}={value}")?;
     }
     out.flush()?;
-    text.push_str(&format!(
-        "  {:<18} any of these with a tag of your own: one place per tag, kept across\n  {:<18} \
-         connections (for a loop of one-shot calls, or polls more than 15 s apart)\n",
-        "demo-success.TAG", ""
-    ));
-    text.push_str(&format!(
-        "  {:<18} --endpoint http://127.0.0.1:1 (nothing listens there): exit 6\n",
-        "(unreachable)"
-    ));
-    text.push_str("serving until interrupted (Ctrl-C)\n");
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    let _ = writeln!(
+        std::io::stderr(),
+        "dbss-jobs: a fake DBSS on {url}: {resource_id} goes INIT, RUNNING, then SUCCESS for each \
+         client; serving until interrupted (Ctrl-C)"
+    );
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
-}
-
-/// Scripts the demo's resources, each with a behaviour a pipeline may meet; gives what each does.
-fn demo_scenarios(fake: &FakeDbss) -> Vec<(&'static str, &'static str)> {
-    let stage = |status| Step::Jobs(vec![job("demo-job-1", status)]);
-    let gateway = |status, code: &str, message: &str| {
-        let body = serde_json::json!({"error_code": code, "error_msg": message}).to_string();
-        Step::Reply(Reply::new(status, body))
-    };
-    let failed = failed_job("demo-job-1", "DBSS.1234", "quota exceeded");
-    let unavailable = gateway(503, "APIGW.0503", "service unavailable");
-    let done = serde_json::json!({"jobs": [job("demo-job-1", JobStatus::Success)]}).to_string();
-    let scenarios = [
-        (
-            "demo-success",
-            vec![stage(JobStatus::Init), stage(JobStatus::Running), stage(JobStatus::Success)],
-            "INIT, RUNNING, then SUCCESS",
-        ),
-        (
-            "demo-fail",
-            vec![stage(JobStatus::Running), Step::Jobs(vec![failed])],
-            "RUNNING, then FAIL with DBSS.1234 \"quota exceeded\" (--wait exits 3)",
-        ),
-        (
-            "demo-throttled",
-            vec![
-                gateway(
-                    429,
-                    "APIGW.0308",
-                    "The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 second",
-                ),
-                stage(JobStatus::Success),
-            ],
-            "429 APIGW.0308 (a 1-second window), then SUCCESS",
-        ),
-        (
-            "demo-forbidden",
-            vec![gateway(403, "DBSS.0403", "The user is not authorized to view this instance")],
-            "403 DBSS.0403 (exit 5)",
-        ),
-        (
-            "demo-refused",
-            vec![gateway(
-                401,
-                "APIGW.0301",
-                &format!(
-                    "Incorrect IAM authentication information: Get secretKey failed,ak:{},err:ak \
-                     not exist",
-                    FakeDbss::ACCESS_KEY
-                ),
-            )],
-            "401: the gateway does not know the access key (exit 5)",
-        ),
-        (
-            "demo-running",
-            vec![stage(JobStatus::Running)],
-            "RUNNING, forever (--wait exits 4 at its --timeout)",
-        ),
-        (
-            "demo-unavailable",
-            vec![unavailable.clone(), unavailable.clone(), unavailable, stage(JobStatus::Success)],
-            "503 three times, then SUCCESS (one call gives up: exit 1; --wait rides it out)",
-        ),
-        ("demo-empty", vec![Step::Jobs(Vec::new())], "no job listed, ever (--wait exits 4)"),
-        (
-            "demo-slow",
-            vec![Step::Reply(Reply::new(200, done).drip(Duration::from_millis(5)))],
-            "SUCCESS, sent a byte every 5 ms (about 2 s)",
-        ),
-    ];
-    let script = |(id, steps, what)| {
-        fake.set_script(id, steps);
-        (id, what)
-    };
-    scenarios.into_iter().map(script).collect()
 }
