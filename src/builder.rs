@@ -98,8 +98,7 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The region, e.g. `cn-north-4` (else `HUAWEICLOUD_SDK_REGION`'s): it gives the DBSS
-    /// endpoints (see *Endpoints, TLS and proxies* above) and the project looked up in IAM. A region
-    /// with white space or a control character is refused at build, even beside an endpoint.
+    /// endpoints and the project looked up in IAM.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -113,23 +112,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Several endpoints for the same service, each as in [`endpoint`](Self::endpoint), tried in
-    /// order with the official SDKs' failover (see *Endpoints, TLS and proxies* above).
+    /// Several endpoints, each as in [`endpoint`](Self::endpoint), tried in order with the
+    /// official SDKs' failover.
     pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
         self.endpoints = Some(urls.into_iter().map(|url| Url(url.into())).collect());
         self
     }
 
-    /// Explicit credentials ([`Credentials`](crate::Credentials)) or an
-    /// [`IamToken`](crate::IamToken); the first step of the credential chain. Without it, the
-    /// client looks in the environment, the profile file, then the ECS metadata service.
+    /// Explicit [`Credentials`](crate::Credentials) or an [`IamToken`](crate::IamToken): the
+    /// first step of the credential chain.
     pub fn auth(mut self, auth: impl Into<Auth>) -> Self {
         self.auth = Some(auth.into());
         self
     }
 
-    /// The project the client works in ([`Client::get_jobs`], [`Client::resolve_project_id`]); without
-    /// it, `HUAWEICLOUD_SDK_PROJECT_ID`, the profile's `project_id`, then an IAM lookup by region.
+    /// The project the client works in; without it, `HUAWEICLOUD_SDK_PROJECT_ID`, the profile's
+    /// `project_id`, then an IAM lookup by region.
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.project_id = Some(project_id.into());
         self
@@ -144,29 +142,28 @@ impl ClientBuilder {
     }
 
     /// The profile file to read instead of `HUAWEICLOUD_SDK_CREDENTIALS_FILE` or
-    /// `~/.huaweicloud/credentials`. A file named here or by the variable must exist.
+    /// `~/.huaweicloud/credentials`; it must exist.
     pub fn profile_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.profile_file = Some(path.into());
         self
     }
 
-    /// Whether the ECS metadata service may be asked for temporary credentials (the last step of
-    /// the credential chain above). Default: allowed.
+    /// Whether the ECS metadata service may be asked for temporary credentials. Default: allowed.
     pub fn ecs_metadata(mut self, allowed: bool) -> Self {
         self.ecs_metadata = allowed;
         self
     }
 
     /// The metadata service's base URL instead of `DBSS_JOBS_ECS_METADATA_ENDPOINT` or
-    /// `http://169.254.169.254`: `http://` to that address or to a loopback host only. For tests,
-    /// and for tools that reach the metadata service through a local relay.
+    /// `http://169.254.169.254`: `http://` to that address or to a loopback host only (tests, a
+    /// local relay).
     pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
         self.metadata_endpoint = Some(Url(url.into()));
         self
     }
 
-    /// Reads every variable this crate reads from this set instead of the process environment:
-    /// for tests, and for tools that must not be steered by the environment they run in.
+    /// Reads every variable from this set instead of the process environment (tests, tools that
+    /// must not be steered by their environment).
     pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
@@ -184,8 +181,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The deadline for establishing each connection (within the total one). Default 10 s; at most
-    /// one day.
+    /// The deadline for each connection, within the total one. Default 10 s; at most one day.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -211,8 +207,8 @@ impl ClientBuilder {
     }
 
     /// Sends every request but the ECS metadata service's through this proxy instead of the
-    /// environment's (see the proxies table above). A URL with a path, query or fragment is
-    /// refused at build: it is usually a password with an unencoded `/`, `?` or `#`.
+    /// environment's. A URL with a path, query or fragment is refused: it is usually a password
+    /// with an unencoded `/`, `?` or `#`.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = ProxySetting::Url(url.into());
         self
@@ -232,17 +228,15 @@ impl ClientBuilder {
         self
     }
 
-    /// As [`root_certificates_pem`](Self::root_certificates_pem), with the PEM text read from this
-    /// file when the client is built (an error names the file).
+    /// As [`root_certificates_pem`](Self::root_certificates_pem), read from this file at build.
     pub fn root_certificates_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.root_certificates = Some(RootCertificates::File(path.into()));
         self
     }
 
-    /// For a tool that offers these settings under names of its own (a command-line option, a
-    /// key of its configuration file): a refused setting given to this builder, and
-    /// [`Client::check`]'s lines, are named by `names(method)` where it gives a name
-    /// (`ClientBuilder::region` → your tool's word for it), else by the method.
+    /// For a tool that offers these settings under names of its own (a command-line option): a
+    /// refused setting, and [`Client::check`]'s lines, are named by `names(method)` where it gives
+    /// a name, else by the method.
     ///
     /// ```
     /// let builder = dbss_jobs::Client::builder()
@@ -267,25 +261,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether the client corrects for a wrong local clock, re-signing at most once in its life
-    /// (default: on; see *A wrong clock* above). Off, the error says by how much the clock is off.
+    /// Whether the client corrects for a wrong local clock, re-signing at most once in its life.
+    /// Default: on; off, the error says by how much the clock is off.
     pub fn clock_skew_correction(mut self, on: bool) -> Self {
         self.clock_skew_correction = on;
         self
     }
 
-    /// Writes every attempt to stderr, as `DBSS_JOBS_LOG` does for every client: 1, the `-v` line
-    /// of each attempt ([`ResponseInfo`]'s `Display`); 2, also the `-vv` block before it
-    /// ([`RequestInfo`]'s: headers, canonical request, string to sign), secrets redacted. The
-    /// larger of this and the variable's level applies, so no line is written twice.
+    /// Writes every attempt to stderr, as `DBSS_JOBS_LOG` does: 1, [`ResponseInfo`]'s line; 2,
+    /// [`RequestInfo`]'s block before it too. The larger of this and the variable's level applies.
     pub fn log_to_stderr(mut self, level: u8) -> Self {
         self.hooks.log = level.min(2);
         self
     }
 
-    /// Calls `hook` before every request is sent, once per attempt: retries, the newer-path
-    /// fallback, the IAM project lookup and the ECS metadata requests included. Secrets are
-    /// redacted in what it sees; a panic in it is caught (see [`RequestInfo`]).
+    /// Calls `hook` before every attempt of every request (retries, the fallback, IAM and the
+    /// metadata service included), secrets redacted; a panic in it is caught.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -303,22 +294,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Calls `hook` after every attempt with its answer (status, headers, request id, body size,
-    /// time taken) or, when no answer came, with the error instead.
+    /// Calls `hook` after every attempt with its answer, or the error when none came.
     pub fn on_response(mut self, hook: impl Fn(&ResponseInfo<'_>) + Send + Sync + 'static) -> Self {
         self.hooks.on_response = Some(Arc::new(hook));
         self
     }
 
-    /// Checks the configuration, reads the environment and profile file, and builds the client. No
-    /// network traffic happens here.
+    /// Checks every setting, reads the environment and the profile file, and builds the client.
+    /// No network traffic happens here.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when no region or endpoint was
-    /// given, the region is unknown and has no endpoint override, an endpoint is not an `https://`
-    /// URL (or `http://` to loopback), no step of the credential chain can give credentials, the
-    /// profile file is malformed, a timeout or the body limit is zero, the proxy URL or the PEM is
-    /// invalid.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), naming the setting and where it
+    /// came from, for any setting that cannot work, and when no credentials can be found.
     pub fn build(mut self) -> Result<Client, Error> {
         self.environment.validate_text()?;
         let region = self.region_to_use()?;

@@ -33,13 +33,9 @@ OPTIONS
   -v, -vv              one line per request on stderr; -vv adds headers and what was signed
                        (-vvv is -vv)
   --check              print where the credentials, endpoints, proxy, trust and project come from,
-                       the gateway's clock, then sign at most two requests: the IAM project
-                       lookup for the region (--project-id is checked against it) and, with
-                       RESOURCE_ID, its jobs (and once more when the gateway says the clock is
-                       off and the client corrects it); none that is bound to fail (a clock too
-                       far off) or comes after a refusal, as each failed signature counts toward
-                       a 5-minute lock after 5 in a row; exit 1 with the first failing line
-                       marked
+                       the gateway's clock, then sign at most two requests (the IAM project
+                       lookup, and with RESOURCE_ID its jobs), none bound to fail or after a
+                       refusal; exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
   --serve              with --demo: keep the fake running; stdout gets export lines to source
                        (every region's endpoint, IAM, region, AK, SK, project id: see the
