@@ -1,16 +1,14 @@
 //! Huawei Cloud's `SDK-HMAC-SHA256` request signing (the API gateway's AK/SK scheme), one function
 //! per stage of [Huawei's signing guide](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-001.html):
 //!
-//! 1. the canonical request: method, canonical URI, canonical query, canonical headers and signed
-//!    headers, payload hash;
-//! 2. the string to sign;
-//! 3. the signature;
-//! 4. the `Authorization` header.
+//! 1. [the canonical request](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html):
+//!    method, canonical URI, canonical query, canonical headers and signed headers, payload hash;
+//! 2. [the string to sign](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html);
+//! 3. [the signature](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-004.html);
+//! 4. [the `Authorization` header](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
 //!
-//! [`sign`] runs them in that order and returns every stage ([`SignedRequest`]). It is a pure
-//! function of the request, the credentials and the time: no I/O, no clock. Where the guide is
-//! silent, the official SDK signer decides; the shared vectors, produced by that signer, check
-//! every stage.
+//! [`sign`] returns every stage, a pure function of the request, the credentials and the time.
+//! Where the guide is silent, the official SDK signer decides (its vectors check every stage).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -234,11 +232,7 @@ fn headers_to_send(
     Ok(headers)
 }
 
-/// Stage 1, the canonical request:
-/// `METHOD \n canonical URI \n canonical query \n canonical headers \n signed headers \n payload hash`
-/// (the canonical headers end with their own `\n`).
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
+/// Stage 1, the canonical request (the canonical headers end with their own `\n`).
 fn canonical_request(
     request: &SignableRequest<'_>,
     query: &str,
@@ -301,28 +295,20 @@ fn payload_hash(body: &[u8], headers: &[(String, String)]) -> String {
     }
 }
 
-/// Stage 2, the string to sign: `SDK-HMAC-SHA256 \n X-Sdk-Date \n hex(sha256(canonical request))`.
-///
-/// See [Huawei's guide, step 2](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html).
+/// Stage 2, the string to sign.
 fn string_to_sign(date: &str, canonical_request: &str) -> String {
     let digest = hex(&Sha256::digest(canonical_request.as_bytes()));
     [ALGORITHM, date, &digest].join("\n")
 }
 
-/// Stage 3, the signature: `hex(HMAC-SHA256(key = SK, string to sign))`. The HMAC comes keyed from
-/// the credentials, where the SK was used once.
-///
-/// See [Huawei's guide, step 3](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-004.html).
+/// Stage 3, the signature: `hex(HMAC-SHA256(key = SK, string to sign))`, the HMAC keyed once.
 fn signature(credentials: &Credentials, string_to_sign: &str) -> String {
     let mut mac = credentials.keyed_hmac();
     mac.update(string_to_sign.as_bytes());
     hex(&mac.finalize().into_bytes())
 }
 
-/// Stage 4, the `Authorization` header:
-/// `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<names>, Signature=<signature>`.
-///
-/// See [Huawei's guide, step 4](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
+/// Stage 4, the `Authorization` header.
 fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> String {
     format!(
         "{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}"
