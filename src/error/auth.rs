@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-/// Why the gateway refused the credentials of a request (a 401). Non-exhaustive: the gateway may
-/// give more reasons.
+/// Why the gateway refused a request's credentials (a 401). Non-exhaustive: it may give more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthFailure {
@@ -58,8 +57,7 @@ impl fmt::Display for AuthFailure {
 }
 
 /// A wrong signature explained: the canonical request that was signed beside the one the gateway
-/// computed (it echoes it in its 401), and where they first differ. Both redacted as everything
-/// else (the security token's line).
+/// computed and echoed in its 401 (both redacted), and where they first differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureMismatch {
     pub(crate) ours: String,

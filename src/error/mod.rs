@@ -1,6 +1,5 @@
-//! The one error type of the crate, [`Error`] (also at the crate root), and the details of a
-//! refused 401 it carries: [`AuthFailure`] and [`SignatureMismatch`]. No secret is stored in an
-//! error: the texts quoted from a server come scrubbed from `gateway`.
+//! The crate's one error type, [`Error`], and the details of a refused 401 it carries:
+//! [`AuthFailure`] and [`SignatureMismatch`]. Server texts arrive scrubbed, from `gateway`.
 
 use std::fmt;
 
@@ -13,25 +12,20 @@ pub use auth::{AuthFailure, SignatureMismatch};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The input was rejected before any network traffic: an empty or malformed id, a bad endpoint,
-    /// missing or empty credentials, an invalid option.
+    /// Rejected before any traffic: a malformed id, endpoint, credentials or option.
     InvalidInput,
     /// The request did not get an HTTP answer: DNS, connect, TLS, timeout, reset, truncated body.
     Transport,
-    /// The service (or its API gateway) answered with a non-success HTTP status.
+    /// The service, or its gateway, answered a non-success status.
     Api,
-    /// The service answered with success, but the body was not the documented JSON, or was larger
-    /// than the configured limit.
+    /// A success answer whose body is not the documented JSON, or is over the body limit.
     Decode,
-    /// Nothing was sent: the gateway refused this access key earlier in the client's life (it
-    /// does not exist, or it was locked less than 5 minutes ago), and every signed request would
-    /// fail again and count toward the lock. [`Error::auth_failure`] says which;
-    /// [`Error::attempts`] is 0 and [`Error::status`] `None`.
+    /// Nothing was sent: the gateway refused this access key earlier (unknown, or locked less
+    /// than 5 minutes ago), and another signed request would count toward the lock.
+    /// [`Error::auth_failure`] says which; [`Error::attempts`] is 0.
     AccessKeyRefused,
-    /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) reached its deadline while some job
-    /// was still in progress, or while the service was failing transiently;
-    /// [`Error::last_jobs`] has what the last answered poll saw, and
-    /// [`source`](std::error::Error::source) the last poll's error, if it failed.
+    /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) passed its deadline with jobs in
+    /// progress or polls failing; see [`Error::last_jobs`] and `source()`.
     WaitTimedOut,
 }
 
@@ -45,15 +39,11 @@ pub(crate) enum TransportKind {
     Other,
 }
 
-/// An error from this crate.
+/// An error from this crate. `Display` is one lowercase line with the status, `error_code`,
+/// `error_msg` and request id where there are any.
 ///
-/// Use [`kind`](Error::kind) and the predicates to decide what to do, and the accessors to read the
-/// service's answer. `Display` is one lowercase line naming the status, `error_code`, `error_msg`
-/// and request id where there are any.
-///
-/// Secrets never appear here: the secret key, security token and IAM token are not part of any
-/// message, nor is the `Authorization` header. What a server said is quoted scrubbed of the
-/// request's secrets, as one bounded line (below).
+/// Secrets never appear here: no message holds the secret key, a token or the `Authorization`
+/// header, and what a server said is quoted scrubbed of the request's secrets (below).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
@@ -188,9 +178,8 @@ impl Error {
         self
     }
 
-    /// Says where a transport failure happened: `connecting to proxy P (from VAR) for
-    /// host:port`, `connecting to host:port`, or `host:port` when the connection was made; other
-    /// kinds are unchanged.
+    /// Prefixes a transport failure with where it happened (`connecting to host:port`, through
+    /// which proxy); other kinds are unchanged.
     pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
         if let Detail::Transport { kind, message, .. } = &mut self.0.detail {
             let connecting =
@@ -242,9 +231,8 @@ impl Error {
         }))
     }
 
-    /// How many requests were sent before giving up (1 when no retry happened; retries only
-    /// happen for transient failures, see [`RetryPolicy`](crate::RetryPolicy)); 0 when nothing
-    /// was sent ([`ErrorKind::AccessKeyRefused`]).
+    /// How many requests were sent (see [`RetryPolicy`](crate::RetryPolicy)); 0 when nothing
+    /// was ([`ErrorKind::AccessKeyRefused`]).
     pub fn attempts(&self) -> u32 {
         self.0.attempts
     }
@@ -323,9 +311,8 @@ impl Error {
         self.transport_kind() == Some(TransportKind::Tls)
     }
 
-    /// For a 401 answer to an AK/SK-signed request, the canonical request that was signed (the
-    /// security token's value redacted). Compare it with the one the gateway expected (Huawei's
-    /// API Explorer shows it) to find why a signature was rejected.
+    /// For a 401 to a signed request, the canonical request that was signed (the security token
+    /// redacted), to compare with the one the gateway expected.
     pub fn canonical_request(&self) -> Option<&str> {
         self.api_parts()?.canonical_request.as_deref()
     }
@@ -356,8 +343,7 @@ impl Error {
         format!("{note} — {context}{}{attempts}", self.0.detail)
     }
 
-    /// Why the gateway refused the credentials, for a 401 that says (unknown access key, locked
-    /// access key, wrong signature, expired signature, rejected token); `Display` ends with the
+    /// Why the gateway refused the credentials, for a 401 that says; `Display` ends with the
     /// hint.
     pub fn auth_failure(&self) -> Option<AuthFailure> {
         match &self.0.detail {
@@ -366,17 +352,14 @@ impl Error {
         }
     }
 
-    /// For a 401 "verify aksk signature fail" whose body echoes the canonical request the gateway
-    /// computed: both canonical requests and where they first differ. When they are equal, the
-    /// request arrived as signed: the secret key does not belong to the access key.
+    /// For a 401 "verify aksk signature fail" that echoes the gateway's canonical request: both
+    /// canonical requests and where they first differ.
     pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
         self.api_parts()?.signature_mismatch.as_ref()
     }
 
-    /// How long the service asked to wait before trying again: the window its flow control names
-    /// for a 429, or its `Retry-After`; at most a day. [`Client::wait_for_jobs`] polls no sooner.
-    ///
-    /// [`Client::wait_for_jobs`]: crate::Client::wait_for_jobs
+    /// How long the service asked to wait (a 429's flow-control window, or `Retry-After`), at
+    /// most a day; [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) polls no sooner.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         self.api_parts()?.retry_after
     }
@@ -388,8 +371,7 @@ impl Error {
     }
 
     /// True for the failures the client itself retries: a connection failure or timeout before
-    /// any answer, and the statuses 429, 502, 503 and 504. What is left of them after the client's
-    /// own attempts may still pass if tried again later.
+    /// any answer, and 429, 502, 503 and 504; they may pass if tried again later.
     pub fn is_retryable(&self) -> bool {
         self.is_retryable_transport()
             || self.api_parts().is_some_and(|api| crate::retry::is_retryable_status(api.status))
