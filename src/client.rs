@@ -1,7 +1,6 @@
 //! The blocking client, in the order a call runs: [`Client::get_jobs`] → the newer-path fallback
-//! → the endpoints in turn (failover) → [`Client::send`]'s loop: sign, exchange (the transport
-//! reads the answer once, in `gateway`), decide (retry, re-sign once, remember a refused key, or
-//! stand). It scrubs nothing and reads no body. Settings live in `builder`, the wire in `transport`.
+//! → the endpoints in turn (failover) → [`Client::send`]'s loop: sign, exchange, decide (retry,
+//! re-sign once, remember a refused key, or stand). It scrubs nothing and reads no body.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,8 +80,7 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Who the client's requests are from: what the credential chain found, or the metadata
-/// service's temporary credentials, cached.
+/// Who the client's requests are from: what the chain found, or the metadata service's, cached.
 enum Identity {
     Fixed(Arc<Auth>),
     Metadata(MetadataCredentials),
@@ -96,8 +94,7 @@ pub(crate) struct Target<'a> {
     pub(crate) project_id: Option<&'a str>,
 }
 
-/// An attempt as it was sent: the URL, every header, and for a signed request its stages and
-/// signing time.
+/// An attempt as it was sent; a signed one with its stages and signing time.
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
@@ -159,9 +156,8 @@ impl Client {
         index.min(self.config.endpoints.len() - 1)
     }
 
-    /// Sends the jobs request to the endpoint in use, and on to the next ones, as the official
-    /// SDKs do, while a host cannot be resolved or its TLS handshake fails; keeps the one that
-    /// answered. When every endpoint failed, the error lists each one's failure.
+    /// Sends the jobs request to the endpoint in use, then the next ones while a host cannot be
+    /// resolved or its TLS handshake fails (as the official SDKs do); keeps the one that answered.
     pub(crate) fn send_to_an_endpoint(
         &self,
         path: &str,
@@ -203,9 +199,8 @@ impl Client {
         }
     }
 
-    /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
-    /// deadline: sign, exchange, decide. Each attempt is signed afresh. Returns the answer (any
-    /// status) and what the attempts add up to.
+    /// Sends `target`, each attempt signed afresh, until it succeeds, fails for good, runs out of
+    /// attempts or passes the deadline; returns the last answer (any status).
     pub(crate) fn send(
         &self,
         target: &Target<'_>,
@@ -219,12 +214,9 @@ impl Client {
             let result = self.exchange(target, &sent, tally.attempts, deadline);
             if let Ok(answer) = &result {
                 self.refused.remember(&auth, &answer.said);
-                // An expired signature is signed again once, with the gateway's time, when our
-                // clock is measurably off (never any other 401 or 403: failed signatures lock an
-                // AK/SK).
+                // Only an expired signature is ever signed again (failed signatures lock an AK/SK).
                 let (note, re_sign) = self.clock_of(answer, &sent);
                 tally.note = note.or(tally.note.take());
-                // The clock grants one re-sign in a client's life.
                 if re_sign {
                     tally.attempts += 1;
                     continue;

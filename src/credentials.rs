@@ -1,9 +1,6 @@
-//! Credentials: AK/SK (optionally with a security token) or an IAM token.
-//!
-//! The types here hold the secrets (the SK only as a keyed HMAC). A secret leaves them as bytes
-//! handed to the signer, as a header value handed to the transport, or as a text the client scrubs
-//! from error messages; `Debug` shows the access key and `"** redacted **"` for everything secret,
-//! and nothing here implements `Display`. Cache keys use a fingerprint, never a secret.
+//! Credentials: AK/SK (optionally with a security token) or an IAM token. They hold the secrets
+//! (the SK only as a keyed HMAC): `Debug` redacts them, nothing here implements `Display`, and
+//! cache keys use a fingerprint.
 
 use std::fmt;
 
@@ -31,9 +28,8 @@ use crate::source::{Source, validate_secret};
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.
     from: Option<&'static str>,
-    /// `AK` or `SK` when it has a character Huawei's keys never have, for `Client::check`: its AKs
-    /// are 20 letters and digits, its SKs 40 (a key copied with a stray character signs and is
-    /// refused).
+    /// `AK` or `SK` when it has a character Huawei's keys (letters and digits) never have, for
+    /// `Client::check`: a key copied with a stray character signs and is refused.
     pub(crate) odd_key: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
@@ -48,8 +44,7 @@ impl Credentials {
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
     /// contains a control character, the AK a character outside printable ASCII, or the SK
-    /// begins or ends with white space (a key copied with a space or read from a CRLF file would
-    /// be refused by the gateway until it locks).
+    /// begins or ends with white space.
     pub fn new(
         access_key: impl Into<String>,
         secret_key: impl Into<String>,
@@ -67,8 +62,7 @@ impl Credentials {
     ) -> Result<Self, Error> {
         let access_key = access_key.trim().to_string();
         validate_secret("access key (AK)", &access_key, true, ak_from)?;
-        // The SK never travels, but it must be the one the user meant (the official signer
-        // refuses an empty one).
+        // The SK never travels, but it must be the one the user meant.
         validate_secret("secret key (SK)", secret_key, false, sk_from)?;
         // HMAC takes keys of any length; the error branch cannot happen.
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
@@ -112,8 +106,7 @@ impl Credentials {
         Ok(Credentials { from: Some(Var::AccessKey.name()), ..credentials })
     }
 
-    /// AK and SK both set → credentials; neither → `None`; one without the other is a mistake
-    /// worth reporting. The same reading serves `from_env` and the credential chain.
+    /// AK and SK both set → credentials; neither → `None`; one without the other is an error.
     pub(crate) fn from_environment(env: &Environment) -> Result<Option<Self>, Error> {
         let (set, unset) = match (env.get(Var::AccessKey), env.get(Var::SecretKey)) {
             (Some(ak), Some(sk)) => {
@@ -218,8 +211,7 @@ impl From<IamToken> for Auth {
     }
 }
 
-/// An IAM token (the `X-Subject-Token` that IAM issues), sent as `X-Auth-Token`. `Debug` shows
-/// it redacted.
+/// An IAM token (IAM's `X-Subject-Token`), sent as `X-Auth-Token`; `Debug` shows it redacted.
 #[derive(Clone)]
 pub struct IamToken {
     token: Redacted<String>,

@@ -1,17 +1,12 @@
-//! Every answer is read here, once: what the gateway said becomes one typed value ([`Said`]) that
-//! every decision reads, and what may be shown of an answer (request id, error texts, headers,
-//! the signature-mismatch note) is made here, scrubbed by `redact` before any cut. Nobody else
-//! parses an error body or matches the gateway's words.
+//! Every answer is read here, once: what the gateway said becomes [`Said`], which every decision
+//! reads, and what may be shown of it is made here, scrubbed by `redact` before any cut. Nobody
+//! else parses an error body or matches the gateway's words.
 //!
 //! The gateway's words, as Huawei documents them and its own signer answers: `verify aksk
 //! signature fail, canonicalRequest:<the canonical request, each newline written as |>`;
 //! `Get secretKey failed,ak:<AK>,err:ak not exist`; `AK access failed to reach the limit,
-//! forbidden` (five failed signatures in a row lock the AK/SK for 5 minutes); `calc ak sk signature
-//! fail:signature expired, …,server time:<X-Sdk-Date>`; and 429 `APIGW.0308` `… policy user over
-//! ratelimit,limit:N,time:1 second` (or `1 minute`), without `Retry-After`.
-//!
-//! Numbers read from an answer are bounded before anyone computes with them: a window or a wait
-//! is at most [`LONGEST_WAIT`].
+//! forbidden`; `calc ak sk signature fail:signature expired, …,server time:<X-Sdk-Date>`; and 429
+//! `APIGW.0308` `… policy user over ratelimit,limit:N,time:1 second` (or `1 minute`).
 
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +16,8 @@ use crate::error::{ApiError, AuthFailure, Error, SignatureMismatch};
 use crate::redact::{self, Secrets};
 use crate::timestamps::{parse_http_date, parse_sdk_date};
 
-/// The longest window or wait an answer can ask for; longer ones are read as this.
+/// The longest window or wait an answer can ask for; longer ones are read as this, before any
+/// computation.
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How much of a non-JSON error body is quoted in the error, in characters.
@@ -130,8 +126,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    /// Reads an answer once. `secrets` are what its texts are scrubbed of; `signed` is the
-    /// canonical request that was signed, if the request was.
+    /// Reads an answer once; `secrets` are what its texts are scrubbed of.
     pub(crate) fn read(
         status: u16,
         headers: Vec<(String, String)>,
@@ -220,9 +215,8 @@ impl Answer {
             .map_err(|error| self.unusable(&format!("body is not the documented JSON ({error})")))
     }
 
-    /// The error a non-success answer is: the service's code and message, the request id (the
-    /// header's, else the body's), and for a 401 why the credentials were refused and, for a
-    /// wrong signature, both canonical requests side by side. All of it as it may be shown.
+    /// The error a non-success answer is, as it may be shown; for a 401 with why the credentials
+    /// were refused and, for a wrong signature, both canonical requests.
     pub(crate) fn error(&self) -> Error {
         let body = &self.error_body;
         let show = |text: &Option<String>| text.as_deref().map(|text| self.show(text));
@@ -345,7 +339,6 @@ fn throttle_window(message: &str) -> Option<Duration> {
 }
 
 /// `Retry-After`: delay-seconds, or an HTTP date (a past one means no wait), at most a day.
-/// Anything else is ignored.
 fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
@@ -361,9 +354,8 @@ fn server_time(message: &str) -> Option<SystemTime> {
     parse_sdk_date(rest.trim_start().get(..16)?)
 }
 
-/// Reads an error body. Shapes, as in the official SDKs: `{"error":{"error_code","error_msg"}}`,
-/// top-level `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`; plus optional
-/// `request_id` and `encoded_authorization_message`. Anything else becomes the message, as text.
+/// Reads an error body in the official SDKs' shapes (nested under `error` or not); anything else
+/// becomes the message, as text.
 fn error_body(body: &[u8]) -> ErrorBody {
     let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {
         return ErrorBody {

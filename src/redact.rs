@@ -1,8 +1,5 @@
-//! What a secret is and how it is hidden: the one place that writes `** redacted **`.
-//!
-//! Decisions are made on an answer as it was received; only what is shown (`Display`, `Debug`,
-//! hooks, the CLI) is scrubbed of the request's secrets, with control characters escaped and its
-//! length bounded: one line that cannot forge another or move a terminal's cursor.
+//! What a secret is and how it is hidden: the one place that writes `** redacted **`. Only what
+//! is shown is scrubbed, escaped and bounded (decisions read the answer as received).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -13,9 +10,8 @@ use crate::unescape;
 /// What a hidden secret reads as.
 pub(crate) const REDACTED: &str = "** redacted **";
 
-/// Shorter secrets are not searched for in server text: they would match ordinary words and
-/// codes (a proxy password `1` would garble `APIGW.0101`). Secret headers and URL passwords are
-/// redacted by position whatever their length.
+/// Shorter secrets are not searched for in server text, as they would match ordinary words; secret
+/// headers and URL passwords are redacted by position whatever their length.
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
 /// The most characters of one server text that are shown; the rest becomes `…`.
@@ -99,8 +95,7 @@ pub(crate) fn shown_path(path: &std::path::Path) -> String {
     shown(&path.display().to_string())
 }
 
-/// A value that `Debug` shows as `"** redacted **"`, whatever it holds, so that a type holding a
-/// secret can derive `Debug`.
+/// A value that `Debug` shows as `"** redacted **"`, so that a type holding it can derive `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Redacted<T>(pub(crate) T);
 
@@ -204,9 +199,8 @@ impl Secrets {
         })
     }
 
-    /// `text` with every run of a secret replaced by `** redacted **`: the runs are looked for in
-    /// the text and in each layer of it with its escapes undone ([`unescape`]), and the text
-    /// around them is kept as it was written.
+    /// `text` with every run of a secret, in any layer of escapes ([`unescape`]), replaced by
+    /// `** redacted **`; the text around them is kept as written.
     pub(crate) fn scrub(&self, text: &str) -> String {
         if self.0.secrets.is_empty() || text.len() < MIN_SCRUBBED_LEN {
             return text.to_string();
@@ -271,9 +265,8 @@ impl Secrets {
         shown(&self.scrub_bounded(text))
     }
 
-    /// [`Secrets::scrub`] of the beginning of `text` only, [`SCRUBBED_CHARS`] characters, then
-    /// `…`: a text is shown bounded, and scrubbing all of a 64 KiB answer in layers of escapes
-    /// would cost more of a call's deadline than a build script's debug build can spare. A secret
+    /// [`Secrets::scrub`] of the first [`SCRUBBED_CHARS`] characters, then `…`: scrubbing all of a
+    /// 64 KiB answer in layers of escapes would cost a debug build's call its deadline. A secret
     /// cut at the end leaves fewer than a run's characters, or is scrubbed as the runs it holds.
     pub(crate) fn scrub_bounded(&self, text: &str) -> String {
         match text.char_indices().nth(SCRUBBED_CHARS) {
