@@ -26,19 +26,14 @@ pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> Str
 
 impl Client {
     /// Lists the creation jobs of the audit instance `resource_id` in the client's project
-    /// ([`Client::resolve_project_id`]): `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see
-    /// [`JobsPath`]).
-    ///
-    /// The id is sent as one percent-encoded path segment (everything except `A-Za-z0-9-_.~`,
-    /// including `/`, becomes `%XX`), exactly as the official SDKs encode path parameters.
+    /// ([`Client::resolve_project_id`]), the id sent as one percent-encoded path segment (see
+    /// [`JobsPath`] and [the request-URI contract](Client#the-request-uri-contract)).
     ///
     /// # Errors
-    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, when the
-    ///   id is empty, `.` or `..`, or contains a control character.
-    /// - [`ErrorKind::Transport`](crate::ErrorKind::Transport) when no answer arrived in time.
-    /// - [`ErrorKind::Api`](crate::ErrorKind::Api) for a non-success status.
-    /// - [`ErrorKind::Decode`](crate::ErrorKind::Decode) for a success body that is not the
-    ///   documented JSON, or is larger than the body limit.
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for an id
+    ///   that is empty, `.` or `..`, or has a control character or white space at an end.
+    /// - `Transport` when no answer arrived in time, `Api` for a non-success status, `Decode` for
+    ///   a success body that is not the documented JSON or is over the body limit.
     /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
     pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
         validate_id("resource id", resource_id)?;
@@ -99,10 +94,8 @@ impl Client {
     }
 }
 
-/// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS
-/// metadata), the project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile or IAM, the DBSS
-/// endpoint of `region` (or its `HUAWEICLOUD_SDK_REGION_DBSS_*` override), default timeouts and
-/// retries.
+/// The one-liner: a client of `region` with the default settings (the credential chain, the
+/// project id configured or looked up in IAM), asked once.
 ///
 /// ```no_run
 /// let jobs = dbss_jobs::get_jobs("cn-north-4", "my-instance-id")?;
