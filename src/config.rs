@@ -11,8 +11,7 @@ use crate::redact::SizeOnly;
 use crate::retry::RetryPolicy;
 use crate::source::Source;
 
-/// The checked settings a [`Client`](crate::Client) is made from (see
-/// [`ClientBuilder::build`](crate::ClientBuilder::build)).
+/// The checked settings a [`Client`](crate::Client) is made from.
 pub(crate) struct Config {
     /// Tried in order when a host cannot be resolved or its TLS handshake fails; never empty.
     pub(crate) endpoints: Vec<Endpoint>,

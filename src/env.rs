@@ -120,8 +120,7 @@ impl Environment {
         self.get_named(var.name())
     }
 
-    /// A variable whose name is made at run time (the region's endpoint override); every other
-    /// read goes through [`Environment::get`] and the table in `variables`.
+    /// A variable whose name is made at run time (the region's endpoint override).
     pub(crate) fn get_named(&self, name: &str) -> Option<String> {
         self.raw(name).filter(|value| !value.trim().is_empty())
     }
@@ -150,15 +149,13 @@ impl Environment {
         })
     }
 
-    /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
-    /// as unset), to tell "empty" from "not set" in messages.
+    /// Whether the variable is set to nothing but white space, to tell "empty" from "not set".
     pub(crate) fn is_blank(&self, var: Var) -> bool {
         self.raw(var.name()).is_some_and(|value| value.trim().is_empty())
     }
 
-    /// A file of the official SDKs: the one `var` names (which must then exist), else
-    /// `.huaweicloud/{name}` in `HOME`, else in `USERPROFILE` (Windows), which may not exist;
-    /// with whether it must exist.
+    /// A file of the official SDKs, with whether it must exist: the one `var` names (it must),
+    /// else `.huaweicloud/{name}` in `HOME`, else in `USERPROFILE` (Windows).
     pub(crate) fn huaweicloud_file(&self, var: Var, name: &str) -> Option<(PathBuf, bool)> {
         if let Some(path) = self.get(var) {
             return Some((PathBuf::from(path), true));

@@ -1,8 +1,6 @@
-//! The jobs of an audit instance, as the API returns them (`JobBean`).
-//!
-//! Every field may be null or absent in the service's answer, so every field is an `Option`.
-//! Times travel as epoch milliseconds and are read into `time::OffsetDateTime` (UTC). Enums keep
-//! values this crate does not know yet instead of failing. Unknown JSON fields are ignored.
+//! The jobs of an audit instance, as the API returns them (`JobBean`): every field an `Option`
+//! (any may be null or absent), times epoch milliseconds read as UTC, unknown enum values kept,
+//! unknown fields ignored.
 
 use std::fmt;
 

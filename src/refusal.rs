@@ -25,9 +25,8 @@ struct Refusal {
 pub(crate) struct Refusals(Mutex<Option<Refusal>>);
 
 impl Refusals {
-    /// No signed request goes out after the gateway said the access key does not exist, nor
-    /// within 5 minutes of it locking the key: each attempt would fail, and count.
-    /// Keyed on the access key: temporary credentials renewed with another key are sent.
+    /// Refuses a signed request with a refused key; temporary credentials renewed with another key
+    /// are sent.
     pub(crate) fn check(&self, auth: &Auth) -> Result<(), Error> {
         let Auth::AkSk(credentials) = auth else {
             return Ok(());

@@ -1,7 +1,5 @@
-//! Recovery from a wrong local clock, as the user docs' "A wrong clock" states it: the gateway's
-//! clock is learned only from a signature-expired 401, never from an accepted answer; the client
-//! re-signs at most once in its life (each failed signature counts toward the AK's lock), only
-//! when the capped correction can reach the gateway's window, and drops a correction that expired.
+//! Recovery from a wrong local clock, as the builder's docs (*A wrong clock*) state it: learned
+//! only from a signature-expired 401, re-signed at most once in a client's life.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -109,9 +107,8 @@ impl ClockSkew {
     }
 
     /// Reads a 401 that says the signature expired: how far off our clock is, and whether to
-    /// re-sign once with the gateway's time. `gateway` is its clock (the message's `server time:`,
-    /// else the answer's `Date`), `received_at` ours when the answer came, `sdk_date` the
-    /// `X-Sdk-Date` that was rejected.
+    /// re-sign. `gateway` is its clock and `received_at` ours when the answer came; `sdk_date` is
+    /// the `X-Sdk-Date` that was rejected.
     pub(crate) fn diagnose(
         &self,
         gateway: SystemTime,

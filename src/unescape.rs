@@ -8,8 +8,7 @@ use std::ops::Range;
 /// Each character of a layer, with the bytes of the original text it stands for.
 pub(crate) type Layer = Vec<(char, Range<usize>)>;
 
-/// How many layers of escapes are undone at most: six stacked encodings are read; a seventh is
-/// not (each layer is another pass over the text, and a gateway that nests more is not known).
+/// How many stacked encodings are undone at most (each is another pass; no gateway nests more).
 const DEPTH: usize = 6;
 
 /// The text itself, then each layer that undoing one more level of escapes changes; each with a
@@ -35,8 +34,8 @@ pub(crate) fn layers(text: &str) -> Vec<Layer> {
     layers
 }
 
-/// One level of escapes undone: `%XX` (a UTF-8 sequence of them too), `%uXXXX`, `\uXXXX` (surrogate pairs joined), `\u{X}`, `\xNN`, the one-letter JSON escapes, HTML character
-/// references, and a line folded with a line end and white space.
+/// One level of escapes undone: `%XX` (a UTF-8 sequence too), `%uXXXX`, `\uXXXX` (surrogate pairs
+/// joined), `\u{X}`, `\xNN`, JSON's one-letter escapes, HTML references, and a folded line.
 fn undo(layer: &[(char, Range<usize>)]) -> Layer {
     let chars: Vec<char> = layer.iter().map(|(c, _)| *c).collect();
     let mut out = Vec::with_capacity(layer.len());

@@ -20,8 +20,7 @@ pub(crate) struct Resolved {
     pub(crate) credentials_from: Source,
     /// The project id configured (checked), with where it came from.
     pub(crate) project_id: Option<(String, Source)>,
-    /// The IAM endpoint configured (by the builder, the environment or the profile), with where
-    /// it came from.
+    /// The IAM endpoint configured, with where it came from.
     pub(crate) iam_endpoint: Option<(String, Source)>,
 }
 
@@ -152,8 +151,7 @@ fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
 }
 
 /// The profile's credentials, with the profile for its other keys; `None` (and a note in
-/// `tried`) when there is no file or it has no AK/SK. `named` is a file named to the builder,
-/// with how it was named.
+/// `tried`) when there is no file or it has no AK/SK. `named` is a file named to the builder.
 fn from_profile(
     named: Option<(&PathBuf, &Source)>,
     env: &Environment,

@@ -1,10 +1,5 @@
-//! The credentials profile file of Huawei's official SDKs (`~/.huaweicloud/credentials`), an INI file
-//! with a `[basic]` (or `[basiccredentials]`) section.
-//!
-//! Parsed by hand, accepting what the official SDKs' readers (Python's configparser, the Go SDK's
-//! INI reader) accept: a UTF-8 byte order mark, comments (`#`, `;`), blank lines, `key = value` and
-//! `key: value` with spaces around the delimiter, CRLF line ends. Pure apart from reading the file;
-//! never writes it.
+//! The credentials profile file of Huawei's official SDKs (`~/.huaweicloud/credentials`), an INI
+//! file parsed by hand, accepting what their readers (configparser, the Go SDK's) accept.
 
 use std::path::{Path, PathBuf};
 

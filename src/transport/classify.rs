@@ -14,11 +14,9 @@ pub(crate) enum Phase {
     ReadingAnswer,
 }
 
-/// Classifies a ureq error. Only connection failures and timeouts that happen before any response
-/// are retryable: then the server has not answered, and the GET may be sent again.
-///
-/// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
-/// looked at so that `is_dns()` and `is_tls()` tell the truth.
+/// Classifies a ureq error; only connection failures and timeouts before any response may be
+/// resent. ureq reports resolver and rustls failures as `Error::Io`: the inner error is looked at
+/// so that `is_dns()` and `is_tls()` tell the truth.
 pub(crate) fn classify(error: ureq::Error, phase: Phase) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, connection_failure) = match &error {

@@ -1,10 +1,5 @@
-//! TLS settings: which TLS library, and which certificate authorities to trust.
-//!
-//! In order of precedence: the CAs given to
-//! [`root_certificates_pem`](crate::ClientBuilder::root_certificates_pem); else exactly the CAs in
-//! the PEM file named by `SSL_CERT_FILE` (read through the client's environment, as OpenSSL and Go
-//! read it); else, with the `platform-verifier` feature, the operating system's trust store and
-//! verifier; else the Mozilla roots bundled with the crate. Verification cannot be turned off.
+//! TLS settings: which TLS library, and which certificate authorities to trust, in the order the
+//! builder's docs (*TLS and trust*) give. Verification cannot be turned off.
 
 use std::path::Path;
 
