@@ -31,8 +31,7 @@ enum Pause {
     Stop(Option<String>),
 }
 
-/// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse
-/// it for many calls: the connection is kept alive.
+/// A DBSS client for one identity and one project; reuse it, it keeps its connection alive.
 ///
 /// ```no_run
 /// use dbss_jobs::{Client, Credentials};
@@ -59,8 +58,7 @@ pub struct Client {
     /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
     pub(crate) newer_path_learned: AtomicBool,
     pub(crate) skew: ClockSkew,
-    /// The gateway said the access key does not exist, or locked it: no signed request is sent
-    /// after that (for 5 minutes after a lock).
+    /// Access keys the gateway refused, not to be signed with again.
     refused: Refusals,
     /// The index of the endpoint that last worked.
     endpoint_in_use: std::sync::atomic::AtomicUsize,
@@ -104,8 +102,7 @@ struct Outgoing {
 /// What a call's attempts add up to.
 pub(crate) struct Tally {
     attempts: u32,
-    /// What the client learned that explains the last answer (a wrong clock, a throttling window
-    /// past the deadline), in words.
+    /// What the client learned that explains the last answer (a wrong clock), in words.
     note: Option<String>,
 }
 
@@ -238,8 +235,8 @@ impl Client {
         }
     }
 
-    /// Whether and how long to wait before another attempt: only for a transient failure, within
-    /// the attempts and the deadline; a throttled answer no sooner than the gateway's window.
+    /// How long to wait before another attempt, if one fits: for a transient failure only, a
+    /// throttled one no sooner than the gateway's window.
     fn pause(&self, result: &Result<Answer, Error>, attempt: u32, deadline: Instant) -> Pause {
         let retry = &self.config.retry;
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -266,8 +263,7 @@ impl Client {
         }
     }
 
-    /// For a 401 "signature expired" to a signed request: the clock's explanation, and whether
-    /// one re-signed attempt can succeed (see [`crate::skew`]).
+    /// For a 401 "signature expired": the clock's explanation, and whether to re-sign once.
     fn clock_of(&self, answer: &Answer, sent: &Outgoing) -> (Option<String>, bool) {
         let said = &answer.said;
         let Some((_, at)) = sent

@@ -38,8 +38,7 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Permanent credentials. White space around the AK is dropped (it could not travel in a
-    /// header); the SK is used exactly as given.
+    /// Permanent credentials: white space around the AK is dropped, the SK used exactly as given.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
@@ -94,8 +93,7 @@ impl Credentials {
     /// Reads `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK` and (if set) `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is
-    /// missing or empty.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming a missing variable.
     pub fn from_env() -> Result<Self, Error> {
         let Some(credentials) = Credentials::from_environment(&Environment::Process)? else {
             let (ak, sk) = (Var::AccessKey.name(), Var::SecretKey.name());
@@ -170,9 +168,8 @@ impl Auth {
         }
     }
 
-    /// Who is asking, for caches: the AK with a fingerprint of the SK and security token, or a
-    /// hash of the IAM token. Never a secret itself: the fingerprint is an HMAC under the SK of a
-    /// fixed text, the hash a SHA-256.
+    /// Who is asking, for caches, never a secret itself: the AK with an HMAC under the SK of a
+    /// fixed text and the security token, or a SHA-256 of the IAM token.
     pub(crate) fn identity(&self) -> String {
         use hmac::Mac;
         use sha2::Digest;
@@ -189,8 +186,7 @@ impl Auth {
         format!("{who}:{hex}")
     }
 
-    /// The secret that travels in headers (security token or IAM token), if any: error texts
-    /// quoted from a server are scrubbed of it.
+    /// The secret that travels in headers (security or IAM token), if any, to scrub.
     pub(crate) fn secret_text(&self) -> &str {
         match self {
             Auth::AkSk(credentials) => credentials.security_token().unwrap_or_default(),
@@ -258,8 +254,7 @@ impl IamToken {
     }
 }
 
-/// Rejects values that are empty or could not be sent as a header value. Names the value, never
-/// quotes it: it may be a secret.
+/// Rejects a value that is empty or cannot be a header value; names it, never quotes it.
 pub(crate) fn validate_header_value(what: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(format!("{what} is empty")));

@@ -16,8 +16,7 @@ use crate::error::{ApiError, AuthFailure, Error, SignatureMismatch};
 use crate::redact::{self, Secrets};
 use crate::timestamps::{parse_http_date, parse_sdk_date};
 
-/// The longest window or wait an answer can ask for; longer ones are read as this, before any
-/// computation.
+/// The longest window or wait an answer can ask for; longer ones are read as this.
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How much of a non-JSON error body is quoted in the error, in characters.
@@ -111,8 +110,7 @@ struct ErrorBody {
     encoded_authorization_message: Option<String>,
 }
 
-/// One answer: what was said (for decisions), the body (success bodies are decoded from it), and
-/// the only ways to make text from it for people, every one of them scrubbed.
+/// One answer: what was said, the body, and the only ways to make text from it, all scrubbed.
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) received_at: SystemTime,
@@ -251,8 +249,7 @@ impl Answer {
         .with_note(note)
     }
 
-    /// A body that is not JSON as one line: scrubbed, white space runs folded, at most
-    /// [`QUOTED_BODY_CHARS`] characters (then `…`); `None` when nothing is left.
+    /// A body that is not JSON as one scrubbed, folded line of [`QUOTED_BODY_CHARS`] at most.
     fn quote(&self, text: &str) -> Option<String> {
         let scrubbed = self.secrets.scrub_bounded(text);
         let words: Vec<&str> = scrubbed
@@ -299,8 +296,7 @@ impl Carried {
     }
 }
 
-/// The reason a 401's text gives, if it is one of the gateway's; a token's refusal is read by
-/// what the request carried.
+/// The reason a 401's text gives; a token's refusal is read by what the request carried.
 fn auth_failure(lowercase: &str, carried: Carried) -> Option<AuthFailure> {
     let has = |words: &str| lowercase.contains(words);
     Some(if has("ak not exist") {
@@ -354,8 +350,7 @@ fn server_time(message: &str) -> Option<SystemTime> {
     parse_sdk_date(rest.trim_start().get(..16)?)
 }
 
-/// Reads an error body in the official SDKs' shapes (nested under `error` or not); anything else
-/// becomes the message, as text.
+/// Reads an error body in the official SDKs' shapes; anything else is the message, as text.
 fn error_body(body: &[u8]) -> ErrorBody {
     let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {
         return ErrorBody {

@@ -73,8 +73,7 @@ impl<'a> SignableRequest<'a> {
     }
 }
 
-/// The result of [`sign`]: what to send, and every stage of the signature. `Debug` shows only the
-/// signed header names: the other parts hold the signature or the security token.
+/// The result of [`sign`]: what to send, and every stage. `Debug` shows the signed header names.
 #[derive(Clone)]
 pub struct SignedRequest {
     canonical_request: String,
@@ -134,10 +133,9 @@ impl fmt::Debug for SignedRequest {
 
 /// Signs `request` with `credentials` at `time`.
 ///
-/// The signer adds `X-Sdk-Date` (from `time`), `Host` (unless given), `X-Security-Token` (when the
-/// credentials carry one and it is not given), `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (when
-/// `Content-Type` is set and is neither `application/json…` nor `application/bson…`) and
-/// `Authorization`.
+/// The signer adds `X-Sdk-Date`, `Host` and `X-Security-Token` (unless given),
+/// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (for a `Content-Type` other than `application/json…`
+/// or `application/bson…`) and `Authorization`.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -245,8 +243,7 @@ fn canonical_request(
     [&method, &uri, query, canonical_headers, signed_headers, payload_hash].join("\n")
 }
 
-/// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
-/// percent-encoded again, joined with `/`, ending with `/`.
+/// Stage 1, the canonical URI: each segment of the decoded path encoded again, ending with `/`.
 fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode(path);
     let mut uri = String::with_capacity(path.len() + 1);
@@ -262,9 +259,8 @@ fn canonical_uri(path: &str) -> String {
     uri
 }
 
-/// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`,
-/// named in lower case and sorted; `name:value\n` each, and the names joined by `;`. A name given
-/// twice (ignoring case) is `InvalidInput`: the gateway would see one of them.
+/// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`, in
+/// lower case and sorted. A name given twice is `InvalidInput`: the gateway would see one of them.
 fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), Error> {
     let mut signed: Vec<(String, &str)> = headers
         .iter()
@@ -315,8 +311,7 @@ fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> Str
     )
 }
 
-/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC; `InvalidInput` for a time before 1970 or after 9999
-/// (the format has four year digits).
+/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC, so `InvalidInput` before 1970 or after 9999.
 pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     let seconds =
         time.duration_since(UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok());
@@ -367,8 +362,7 @@ pub(crate) fn percent_encode(out: &mut String, input: &str) {
     }
 }
 
-/// Stage 1, the canonical query string: the pairs sorted by key then value (decoded), each side
-/// percent-encoded, joined as `k=v&k=v`. It is also the query sent.
+/// Stage 1, the canonical query: the decoded pairs sorted, then encoded; also the query sent.
 pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_unstable();

@@ -53,12 +53,10 @@ pub struct Error(Box<Parts>);
 struct Parts {
     detail: Detail,
     attempts: u32,
-    /// Where the error happened, when that is not the DBSS call itself (e.g. the credential
-    /// chain's ECS metadata step); printed before the rest.
+    /// Where the error happened, when not in the DBSS call itself; printed before the rest.
     context: Option<String>,
     missing_credentials: bool,
-    /// What the client learned that explains the error (a wrong clock, the gateway's reason),
-    /// printed last.
+    /// What the client learned that explains the error (a wrong clock), printed last.
     note: Option<String>,
 }
 
@@ -124,8 +122,7 @@ impl Error {
         Error::new(Detail::Transport { kind, message: message.into(), resend })
     }
 
-    /// A call not sent because the gateway refused this access key `ago`: see
-    /// [`ErrorKind::AccessKeyRefused`].
+    /// A call not sent because the gateway refused this access key `ago`.
     pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
         Error::new(Detail::Refused(ago, failure))
             .with_note(Some(failure.to_string()))
@@ -167,8 +164,7 @@ impl Error {
         })
     }
 
-    /// A transport failure's message as it may be shown: scrubbed of the request's secrets
-    /// (ureq's words may quote what a proxy or server sent), one bounded line.
+    /// A transport failure's message as it may be shown (ureq's words may quote a server's).
     pub(crate) fn scrub(mut self, secrets: &Secrets) -> Error {
         if let Detail::Transport { message, .. } | Detail::Decode { message, .. } =
             &mut self.0.detail
@@ -237,8 +233,7 @@ impl Error {
         self.0.attempts
     }
 
-    /// The jobs seen by the last answered poll, for [`ErrorKind::WaitTimedOut`]; `None` when no
-    /// poll was answered (an empty list means the service answered with no jobs yet).
+    /// The last answered poll's jobs, for [`ErrorKind::WaitTimedOut`]; `None` if no poll was.
     pub fn last_jobs(&self) -> Option<&[crate::model::Job]> {
         match &self.0.detail {
             Detail::WaitTimedOut { jobs, .. } => jobs.as_deref(),
@@ -329,8 +324,7 @@ impl Error {
         text
     }
 
-    /// As [`Error::report`], with what the client concluded (the note) first and the service's
-    /// own long words after it, for a diagnosis read at a glance.
+    /// As [`Error::report`], with what the client concluded first, for a diagnosis at a glance.
     pub(crate) fn diagnosis_first(&self) -> String {
         let Some(note) = &self.0.note else {
             return self.report();
@@ -343,8 +337,7 @@ impl Error {
         format!("{note} — {context}{}{attempts}", self.0.detail)
     }
 
-    /// Why the gateway refused the credentials, for a 401 that says; `Display` ends with the
-    /// hint.
+    /// Why the gateway refused the credentials, for a 401 that says; `Display` ends with the hint.
     pub fn auth_failure(&self) -> Option<AuthFailure> {
         match &self.0.detail {
             Detail::Refused(_, failure) => Some(*failure),
@@ -364,8 +357,7 @@ impl Error {
         self.api_parts()?.retry_after
     }
 
-    /// True when the credential chain found no credentials (explicit, environment, profile file,
-    /// ECS metadata); the message lists each step and why it gave nothing.
+    /// True when the credential chain found nothing; the message lists each step and why.
     pub fn is_missing_credentials(&self) -> bool {
         self.0.missing_credentials
     }
@@ -450,8 +442,7 @@ impl fmt::Display for Detail {
     }
 }
 
-/// `{:?}` reads as the kind and the message, with the chain of causes (what
-/// `fn main() -> Result<(), Error>` prints); `{:#?}` shows the fields.
+/// `{:?}` is the kind and [`Error::report`] (what `fn main` prints); `{:#?}` shows the fields.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
