@@ -1,5 +1,4 @@
-//! The settings a client runs on, checked: what [`ClientBuilder::build`](crate::ClientBuilder::build)
-//! makes and everything below the client reads. Nothing here sends a request.
+//! The checked settings a client runs on, which `ClientBuilder::build` makes.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,6 +1,5 @@
 //! The gateway's refusal of an access key, remembered: after it said the key does not exist, or
-//! locked it after failed signatures, no signed request with that key is sent (for 5 minutes
-//! after a lock): each would fail, and count toward the lock.
+//! locked it, no signed request with that key is sent (for 5 minutes after a lock).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

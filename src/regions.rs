@@ -18,7 +18,6 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
-/// The regions file to read for this environment.
 fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
     env.huaweicloud_file(Var::RegionsFile, "regions.yaml")
 }

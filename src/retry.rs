@@ -3,10 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-/// How failed requests are retried. The total deadline of the call ([`timeout`]) bounds all
-/// attempts and the waits between them.
-///
-/// [`timeout`]: crate::ClientBuilder::timeout
+/// How failed requests are retried, all within the call's
+/// [`timeout`](crate::ClientBuilder::timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,

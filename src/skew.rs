@@ -35,8 +35,7 @@ impl Offset {
         self.amount > SIGNIFICANT
     }
 
-    /// Whether the capped correction brings a signature inside the gateway's window, with a
-    /// minute to spare for the time the request takes.
+    /// Whether the capped correction reaches the gateway's window, with a minute to spare.
     fn within_reach(self) -> bool {
         self.amount.saturating_sub(MAX_CORRECTION) + Duration::from_secs(60) < GATEWAY_WINDOW
     }
@@ -130,8 +129,8 @@ impl ClockSkew {
         Diagnosis { re_sign: self.decide(offset, signed), note }
     }
 
-    /// Whether to re-sign: never twice in a client's life, never after a corrected attempt
-    /// expired too (the correction is then dropped), only when the correction can pass.
+    /// Whether to re-sign: once in a client's life, when the correction can pass; a correction
+    /// whose attempt expired too is dropped.
     fn decide(&self, offset: Offset, signed: SigningTime) -> bool {
         let mut state = lock(&self.state);
         if signed.corrected {
@@ -147,8 +146,7 @@ impl ClockSkew {
         re_sign
     }
 
-    /// Whether a signature made now would be refused for the gateway's clock being `offset` from
-    /// ours, with no re-signed attempt to save it.
+    /// Whether a signature made now would be refused for this offset, with no re-sign to save it.
     pub(crate) fn would_refuse(&self, offset: Offset) -> bool {
         let state = lock(&self.state);
         let corrected = state.correction.is_some()

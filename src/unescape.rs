@@ -1,7 +1,5 @@
 //! A server's text as it reads once its escapes are undone, layer by layer: a gateway may echo a
-//! secret percent-encoded, JSON-escaped, as HTML entities or `\xNN`, folded across lines, or
-//! several of these stacked (JSON inside a JSON string). `redact` looks for secrets in every
-//! layer, and keeps the text around them as it was written.
+//! secret percent-encoded, JSON-escaped, as HTML entities or `\xNN`, folded, or all stacked.
 
 use std::ops::Range;
 
@@ -107,9 +105,8 @@ fn percent(chars: &[char]) -> Option<(char, usize)> {
     text.chars().next().zip(Some(3 * len))
 }
 
-/// An HTML character reference, read as browsers and Python's `html.unescape` read it: `&#NN`
-/// or `&#xNN`, or a name in any case, the `;` optional. The names are those of ASCII
-/// punctuation, what a token's characters (`+`, `/`, `=`, `_`) may be written as.
+/// An HTML character reference, read as browsers read it: `&#NN` or `&#xNN`, or the name of an
+/// ASCII punctuation mark in any case, the `;` optional.
 fn entity(chars: &[char]) -> Option<(char, usize)> {
     let numeric = chars.get(1) == Some(&'#');
     let hex = numeric && matches!(chars.get(2), Some('x' | 'X'));

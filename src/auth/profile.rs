@@ -8,8 +8,7 @@ use crate::error::Error;
 use crate::redact::shown_path;
 use crate::source::Source;
 
-/// The `[basic]` section's keys this crate uses, each with its line (a refusal names it). Empty
-/// values count as absent.
+/// The `[basic]` section's keys this crate uses, each with its line; empty ones count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]
 pub(crate) struct Profile {
     pub(crate) ak: Option<(String, usize)>,
@@ -25,8 +24,7 @@ pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option
     explicit.or_else(|| env.huaweicloud_file(Var::CredentialsFile, "credentials"))
 }
 
-/// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required;
-/// `named` is how the file was named to the builder, for the error when it cannot be read.
+/// Reads the profile at `path`; `Ok(None)` when the file does not exist and was not required.
 pub(crate) fn read_profile(
     path: &Path,
     required: bool,

@@ -10,8 +10,7 @@ pub enum AuthFailure {
     UnknownAccessKey,
     /// Too many failed signatures in a row: the access key is locked for about 5 minutes.
     AccessKeyLocked,
-    /// The signature does not match the one the gateway computed; see
-    /// [`Error::signature_mismatch`](crate::Error::signature_mismatch).
+    /// The signature does not match the gateway's: see [`crate::Error::signature_mismatch`].
     SignatureMismatch,
     /// The signature's `X-Sdk-Date` is more than 15 minutes from the gateway's clock.
     SignatureExpired,
@@ -19,8 +18,7 @@ pub enum AuthFailure {
     TokenRejected,
     /// The security token of temporary AK/SK credentials is not valid, or has expired.
     SecurityTokenRejected,
-    /// A request signed without a security token was refused for want of one: the AK/SK are
-    /// temporary credentials, which need theirs.
+    /// The AK/SK are temporary credentials, sent without their security token.
     SecurityTokenMissing,
 }
 
@@ -71,8 +69,7 @@ impl SignatureMismatch {
         &self.ours
     }
 
-    /// The canonical request the gateway computed for the request it received (its first 8,192
-    /// characters: a real one is a few hundred).
+    /// The canonical request the gateway computed (its first 8,192 characters).
     pub fn gateway(&self) -> &str {
         &self.gateway
     }

@@ -11,16 +11,14 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
-/// Which CAs a client trusts, in words, and what a user does when a server's certificate is not
-/// trusted by them.
+/// Which CAs a client trusts, and what to do when they do not trust a server's, in words.
 pub(crate) struct Trust {
     pub(crate) words: String,
     pub(crate) next_step: String,
 }
 
-/// The TLS configuration of the client's agent; `InvalidInput`, naming the source and the path,
-/// when the given PEM or `SSL_CERT_FILE`'s file cannot be read or holds no certificate.
-/// `setting` is how the user names the root certificates setting, for the next step.
+/// The TLS configuration of the client's agent; `InvalidInput` for CAs that cannot be read.
+/// `setting` is how the user names the root certificates setting.
 pub(crate) fn tls_config(
     given: Option<&RootCertificates>,
     setting: &Source,
