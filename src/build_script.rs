@@ -60,11 +60,10 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
     names
 }
 
-/// The whole build-script recipe of the [crate docs](crate#in-a-build-script), one policy: a live
-/// read where credentials are configured, else the snapshot `DBSS_JOBS_SNAPSHOT` names (relative
-/// to `CARGO_MANIFEST_DIR`), else no jobs and a `cargo:warning`. It lists what it reads for cargo
-/// (never a secret), leaves the ECS metadata step off unless `DBSS_JOBS_ECS_METADATA=on`, reads
-/// nothing live under docs.rs (`DOCS_RS`), and bounds the live read to 5 seconds.
+/// The whole [build-script recipe](crate#in-a-build-script): a live read where credentials are
+/// configured, else the snapshot `DBSS_JOBS_SNAPSHOT` names (relative to `CARGO_MANIFEST_DIR`),
+/// else no jobs and a `cargo:warning`. Never lists a secret for cargo; no metadata step unless
+/// `DBSS_JOBS_ECS_METADATA=on`, no live read under docs.rs, at most 5 seconds for it.
 ///
 /// A failed live read is no jobs and a `cargo:warning`, and the next build reads again (cargo
 /// reruns a build script whose watched file is missing, and it watches one that never exists).

@@ -13,9 +13,8 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::source::Source;
 
-/// The regions with an IAM endpoint of their own, `https://iam.{region}.myhuaweicloud.com`, as
-/// the official SDKs list them (huaweicloudsdkcore's `auth/endpoint.py`); the others use the
-/// global one.
+/// The regions with an IAM endpoint of their own, as huaweicloudsdkcore's `auth/endpoint.py`
+/// lists them; the others use the global one.
 const REGIONAL: &str = "cn-north-2 cn-north-4 cn-north-1 cn-east-2 cn-east-3 cn-south-1 cn-south-2 \
     cn-southwest-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 af-south-1 sa-brazil-1 \
     la-south-2 na-mexico-1 la-north-2 cn-north-9 eu-west-0 my-kualalumpur-1 ru-moscow-1 \

@@ -1,6 +1,5 @@
-//! The one call of the DBSS API this crate makes, `ListAuditInstanceJobs`: its two paths (and the
-//! fallback from the documented one to its replacement), its success body, and the one-liner
-//! for build scripts. The client below sends any path; a second API call is a module like this.
+//! The one call of the DBSS API this crate makes, `ListAuditInstanceJobs`, on its two paths; the
+//! client below sends any path, so a second API call is a module like this.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -42,8 +41,7 @@ impl Client {
         self.get_jobs_within(&project_id, resource_id, deadline)
     }
 
-    /// [`Client::get_jobs`] in another project than the client's, for callers that address
-    /// several.
+    /// [`Client::get_jobs`] in another project than the client's.
     ///
     /// # Errors
     /// As [`Client::get_jobs`]; an empty or malformed project id, or a region name given as one,
@@ -54,8 +52,7 @@ impl Client {
         self.get_jobs_within(project_id, resource_id, self.deadline())
     }
 
-    /// The jobs, before `deadline`, on the path the settings and the gateway decide. The ids
-    /// were checked where they entered.
+    /// The jobs, before `deadline`, on the path the settings and the gateway decide (ids checked).
     pub(crate) fn get_jobs_within(
         &self,
         project_id: &str,
@@ -109,8 +106,7 @@ pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     Client::builder().region(region).build()?.get_jobs(resource_id)
 }
 
-/// Reads a success body of the jobs API, `{"jobs":[...]}`: what the client does with every 200,
-/// offered for bodies saved earlier (a snapshot written by a tool).
+/// Reads a saved success body of the jobs API, `{"jobs":[...]}`, as the client reads a 200.
 ///
 /// ```
 /// let jobs = dbss_jobs::parse_jobs(br#"{"jobs":[{"job_id":"j1","status":"RUNNING"}]}"#)?;

@@ -150,8 +150,7 @@ struct TemporaryCredential {
 }
 
 impl MetadataCredentials {
-    /// Fetches temporary credentials, with when they expire. Every text shown from an answer is
-    /// scrubbed of `secrets`, and of the session token once it is known.
+    /// Fetches temporary credentials and their expiry; answers are scrubbed of `secrets`.
     fn fetch(
         &self,
         transport: &Transport,

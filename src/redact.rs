@@ -17,8 +17,7 @@ pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 /// The most characters of one server text that are shown; the rest becomes `…`.
 pub(crate) const SHOWN_CHARS: usize = 512;
 
-/// The most characters of one server text that are scrubbed (and so can be shown): room for
-/// [`SHOWN_CHARS`] after escapes are undone and long secrets replaced.
+/// The most characters of one server text that are scrubbed (and so can be shown).
 const SCRUBBED_CHARS: usize = 8 * 1024;
 
 /// Headers whose values are secrets, in lower case.
@@ -55,8 +54,7 @@ pub(crate) fn canonical_request(canonical: &str) -> String {
         .join("\n")
 }
 
-/// A URL with everything between `://` and the last `@` redacted (a user name, a password that
-/// holds `/`, `?`, `#` or `@` unencoded); a URL without `@` unchanged.
+/// A URL with everything between `://` and the last `@` redacted (a password may hold `/` or `@`).
 pub(crate) fn userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
@@ -129,9 +127,8 @@ impl std::fmt::Debug for SizeOnly {
 /// that truncates or re-encodes a token must not show most of it.
 pub(crate) const SCRUBBED_RUN: usize = 12;
 
-/// The secrets one request carried (its signature, the token that travelled, the proxy's
-/// password, the metadata session token), to scrub from every text shown from its answer.
-/// Cheap to clone; the runs to look for are made on the first scrub, never on a success path.
+/// The secrets one request carried, to scrub from every text shown from its answer. Cheap to
+/// clone; the runs to look for are made on the first scrub, never on a success path.
 #[derive(Clone, Default)]
 pub(crate) struct Secrets(Arc<SecretsInner>);
 
@@ -141,16 +138,14 @@ struct SecretsInner {
     runs: OnceLock<Runs>,
 }
 
-/// What [`Secrets::scrub`] looks for, ASCII case ignored: every [`SCRUBBED_RUN`]-character run of
-/// the longer secrets by a 64-bit hash (one set lookup per position of a text: linear; a collision
+/// What [`Secrets::scrub`] looks for: the hash of every run of the longer secrets (a collision
 /// could only hide 12 harmless characters), and the shorter secrets whole.
 struct Runs {
     windows: HashSet<u64>,
     whole: Vec<Vec<char>>,
 }
 
-/// A polynomial hash of a run's characters, ASCII case ignored (a signature echoed in upper
-/// case), that rolls: the next window's hash comes from this one's in two steps.
+/// A rolling polynomial hash of a run's characters, ASCII case ignored.
 fn run_hash(run: &[char]) -> u64 {
     run.iter().fold(0, |hash, c| hash.wrapping_mul(BASE).wrapping_add(code(*c)))
 }
@@ -275,8 +270,7 @@ impl Secrets {
         }
     }
 
-    /// A server's headers as a hook may see them: secret headers by name, every name and value
-    /// shown (a header's name can echo a secret too).
+    /// A server's headers as a hook may see them, names scrubbed too (a name can echo a secret).
     pub(crate) fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         headers
             .iter()

@@ -35,9 +35,8 @@ impl WaitOptions {
     }
 }
 
-/// True when there is at least one job and every job is `SUCCESS` or `FAIL`. `INIT`, `READY`,
-/// `RUNNING`, a missing status and statuses this crate does not know count as in progress; so does
-/// an empty list (the jobs of a new instance may not be listed yet).
+/// True when there is at least one job and every job is `SUCCESS` or `FAIL`; an empty list (a new
+/// instance's jobs may not be listed yet) or any other status counts as in progress.
 pub fn all_finished(jobs: &[Job]) -> bool {
     !jobs.is_empty()
         && jobs.iter().all(|job| job.status.as_ref().is_some_and(|status| status.is_final()))
