@@ -16,8 +16,8 @@ pub enum JobsPath {
     Documented,
     /// `GET /v1/{project_id}/audit/{resource_id}/jobs`, its replacement.
     Newer,
-    /// The documented path; if the gateway answers 404 `APIGW.0101` (no such API), the newer one,
-    /// remembered for the rest of the client's life. The default.
+    /// The default: the documented path, then the newer one for the rest of the client's life
+    /// once the gateway answers 404 `APIGW.0101` (no such API).
     #[default]
     Auto,
 }
@@ -42,8 +42,7 @@ pub(crate) fn validate_id(what: &str, id: &str) -> Result<(), Error> {
     Err(Error::invalid_input(format!("{what} {problem}")))
 }
 
-/// A project id: as any id, and not a region name (a common mix-up: both appear side by side in
-/// the console).
+/// A project id: as any id, and not a region name (a common mix-up).
 pub(crate) fn validate_project_id(project_id: &str) -> Result<(), Error> {
     validate_id("project id", project_id)?;
     if REGIONS.contains(&project_id) {

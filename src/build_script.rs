@@ -1,10 +1,7 @@
 //! Helpers for `build.rs`: which environment variables to tell cargo about.
 //!
-//! A build script must list the variables it reads (`cargo:rerun-if-env-changed=NAME`), or cargo
-//! reruns it on every change in the package, or never notices that the configuration changed. But
-//! cargo stores the value of every listed variable in plain text under `target/` (its fingerprint
-//! files), so a variable that can carry a secret is never listed.
-//!
+//! A build script must list the variables it reads (`cargo:rerun-if-env-changed=NAME`), but cargo
+//! stores the value of every listed variable in plain text under `target/`, so
 //! [`rerun_if_env_changed`] lists every variable the crate may read for a region but those that
 //! can carry a secret:
 //!
@@ -25,9 +22,8 @@ use crate::env::{Environment, Var, region_endpoint_variable};
 use crate::error::Error;
 use crate::model::{Job, jobs_from_slice};
 
-/// Prints `cargo:rerun-if-env-changed=NAME` for every variable this crate may read for `region`
-/// except those that can carry a secret (the table above), and `cargo:rerun-if-changed` for the
-/// regions file when there is one.
+/// Prints `cargo:rerun-if-env-changed=NAME` for the variables the table above lists, and
+/// `cargo:rerun-if-changed` for the regions file when there is one.
 ///
 /// ```
 /// // build.rs
@@ -64,20 +60,13 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
     names
 }
 
-/// The whole build-script recipe in one call, one policy: a live read where credentials are
-/// configured, else the snapshot `DBSS_JOBS_SNAPSHOT` names, else no jobs and a warning. It lists
-/// what it reads for cargo (never a secret: [`rerun_if_env_changed`], the snapshot file), leaves
-/// the ECS metadata step off unless `DBSS_JOBS_ECS_METADATA=on`, reads nothing live under
-/// docs.rs (`DOCS_RS`), and bounds the live read to 5 seconds.
+/// The whole [build-script recipe](crate#in-a-build-script): a live read where credentials are
+/// configured, else the snapshot `DBSS_JOBS_SNAPSHOT` names (relative to `CARGO_MANIFEST_DIR`),
+/// else no jobs and a `cargo:warning`. Never lists a secret for cargo; no metadata step unless
+/// `DBSS_JOBS_ECS_METADATA=on`, no live read under docs.rs, at most 5 seconds for it.
 ///
-/// - A failed live read (no network, a proxy's 407, an untrusted certificate) is no jobs and a
-///   `cargo:warning`, and the next build reads again: it watches a file that never exists, and
-///   cargo reruns a build script whose watched file is missing. A build that read its jobs is
-///   not rerun until a listed variable or the snapshot changes.
-/// - A snapshot is a saved `{"jobs":[...]}` answer (the CLI's JSON output); a relative path is
-///   joined to the package's folder (`CARGO_MANIFEST_DIR`); set but empty, it fails the build.
-/// - Without credentials and without a snapshot (a contributor's laptop, docs.rs), no jobs and
-///   one `cargo:warning`: a missing account must not break the build.
+/// A failed live read is no jobs and a `cargo:warning`, and the next build reads again (cargo
+/// reruns a build script whose watched file is missing, and it watches one that never exists).
 ///
 /// ```no_run
 /// // build.rs
@@ -86,10 +75,10 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
 /// ```
 ///
 /// # Errors
-/// What must fail the build: a snapshot that is missing, unreadable or not a `{"jobs":[...]}`
-/// body (naming the variable and the file), and settings that are wrong rather than absent (a
-/// malformed profile file, a bad region or endpoint). Never for missing credentials
-/// ([`Error::is_missing_credentials`] is false for every error it returns).
+/// What must fail the build: a snapshot that is set but empty, missing, unreadable or not a
+/// `{"jobs":[...]}` body (naming the variable and the file), and settings that are wrong rather
+/// than absent (a malformed profile file, a bad region or endpoint). Never for missing
+/// credentials ([`Error::is_missing_credentials`] is false for every error it returns).
 pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     rerun_if_env_changed(region);
     let env = Environment::Process;
@@ -129,9 +118,8 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     }
 }
 
-/// The snapshot `DBSS_JOBS_SNAPSHOT` names, relative to the package being built, watched for
-/// changes; a name with a control character (a CRLF `.env` file's `\r`) is refused, as cargo
-/// would read it as two lines.
+/// The snapshot `DBSS_JOBS_SNAPSHOT` names, relative to the package, watched for changes; a
+/// control character (a CRLF `.env` file's `\r`) would split cargo's line, so it is refused.
 fn snapshot_to_read(env: &Environment) -> Result<Option<PathBuf>, Error> {
     let Some(path) = env.get(Var::Snapshot) else {
         // Set but empty is a snapshot asked for and not given (CI's `${SNAPSHOT}` unset).

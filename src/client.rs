@@ -1,7 +1,6 @@
 //! The blocking client, in the order a call runs: [`Client::get_jobs`] → the newer-path fallback
-//! → the endpoints in turn (failover) → [`Client::send`]'s loop: sign, exchange (the transport
-//! reads the answer once, in `gateway`), decide (retry, re-sign once, remember a refused key, or
-//! stand). It scrubs nothing and reads no body. Settings live in `builder`, the wire in `transport`.
+//! → the endpoints in turn (failover) → [`Client::send`]'s loop: sign, exchange, decide (retry,
+//! re-sign once, remember a refused key, or stand). It scrubs nothing and reads no body.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,8 +31,7 @@ enum Pause {
     Stop(Option<String>),
 }
 
-/// A DBSS client for one endpoint, one identity and one project. Share it by reference and reuse
-/// it for many calls: the connection is kept alive.
+/// A DBSS client for one identity and one project; reuse it, it keeps its connection alive.
 ///
 /// ```no_run
 /// use dbss_jobs::{Client, Credentials};
@@ -60,8 +58,7 @@ pub struct Client {
     /// Set once the gateway said the documented path does not exist (with [`JobsPath::Auto`]).
     pub(crate) newer_path_learned: AtomicBool,
     pub(crate) skew: ClockSkew,
-    /// The gateway said the access key does not exist, or locked it: no signed request is sent
-    /// after that (for 5 minutes after a lock).
+    /// Access keys the gateway refused, not to be signed with again.
     refused: Refusals,
     /// The index of the endpoint that last worked.
     endpoint_in_use: std::sync::atomic::AtomicUsize,
@@ -81,8 +78,7 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Who the client's requests are from: what the credential chain found, or the metadata
-/// service's temporary credentials, cached.
+/// Who the client's requests are from: what the chain found, or the metadata service's, cached.
 enum Identity {
     Fixed(Arc<Auth>),
     Metadata(MetadataCredentials),
@@ -96,8 +92,7 @@ pub(crate) struct Target<'a> {
     pub(crate) project_id: Option<&'a str>,
 }
 
-/// An attempt as it was sent: the URL, every header, and for a signed request its stages and
-/// signing time.
+/// An attempt as it was sent; a signed one with its stages and signing time.
 struct Outgoing {
     url: String,
     headers: Vec<(String, String)>,
@@ -107,8 +102,7 @@ struct Outgoing {
 /// What a call's attempts add up to.
 pub(crate) struct Tally {
     attempts: u32,
-    /// What the client learned that explains the last answer (a wrong clock, a throttling window
-    /// past the deadline), in words.
+    /// What the client learned that explains the last answer (a wrong clock), in words.
     note: Option<String>,
 }
 
@@ -159,9 +153,8 @@ impl Client {
         index.min(self.config.endpoints.len() - 1)
     }
 
-    /// Sends the jobs request to the endpoint in use, and on to the next ones, as the official
-    /// SDKs do, while a host cannot be resolved or its TLS handshake fails; keeps the one that
-    /// answered. When every endpoint failed, the error lists each one's failure.
+    /// Sends the jobs request to the endpoint in use, then the next ones while a host cannot be
+    /// resolved or its TLS handshake fails (as the official SDKs do); keeps the one that answered.
     pub(crate) fn send_to_an_endpoint(
         &self,
         path: &str,
@@ -203,9 +196,8 @@ impl Client {
         }
     }
 
-    /// Sends `target` until it succeeds, fails for good, runs out of attempts or passes the
-    /// deadline: sign, exchange, decide. Each attempt is signed afresh. Returns the answer (any
-    /// status) and what the attempts add up to.
+    /// Sends `target`, each attempt signed afresh, until it succeeds, fails for good, runs out of
+    /// attempts or passes the deadline; returns the last answer (any status).
     pub(crate) fn send(
         &self,
         target: &Target<'_>,
@@ -219,12 +211,9 @@ impl Client {
             let result = self.exchange(target, &sent, tally.attempts, deadline);
             if let Ok(answer) = &result {
                 self.refused.remember(&auth, &answer.said);
-                // An expired signature is signed again once, with the gateway's time, when our
-                // clock is measurably off (never any other 401 or 403: failed signatures lock an
-                // AK/SK).
+                // Only an expired signature is ever signed again (failed signatures lock an AK/SK).
                 let (note, re_sign) = self.clock_of(answer, &sent);
                 tally.note = note.or(tally.note.take());
-                // The clock grants one re-sign in a client's life.
                 if re_sign {
                     tally.attempts += 1;
                     continue;
@@ -246,8 +235,8 @@ impl Client {
         }
     }
 
-    /// Whether and how long to wait before another attempt: only for a transient failure, within
-    /// the attempts and the deadline; a throttled answer no sooner than the gateway's window.
+    /// How long to wait before another attempt, if one fits: for a transient failure only, a
+    /// throttled one no sooner than the gateway's window.
     fn pause(&self, result: &Result<Answer, Error>, attempt: u32, deadline: Instant) -> Pause {
         let retry = &self.config.retry;
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -274,8 +263,7 @@ impl Client {
         }
     }
 
-    /// For a 401 "signature expired" to a signed request: the clock's explanation, and whether
-    /// one re-signed attempt can succeed (see [`crate::skew`]).
+    /// For a 401 "signature expired": the clock's explanation, and whether to re-sign once.
     fn clock_of(&self, answer: &Answer, sent: &Outgoing) -> (Option<String>, bool) {
         let said = &answer.said;
         let Some((_, at)) = sent

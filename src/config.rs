@@ -1,5 +1,4 @@
-//! The settings a client runs on, checked: what [`ClientBuilder::build`](crate::ClientBuilder::build)
-//! makes and everything below the client reads. Nothing here sends a request.
+//! The checked settings a client runs on, which `ClientBuilder::build` makes.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,8 +10,7 @@ use crate::redact::SizeOnly;
 use crate::retry::RetryPolicy;
 use crate::source::Source;
 
-/// The checked settings a [`Client`](crate::Client) is made from (see
-/// [`ClientBuilder::build`](crate::ClientBuilder::build)).
+/// The checked settings a [`Client`](crate::Client) is made from.
 pub(crate) struct Config {
     /// Tried in order when a host cannot be resolved or its TLS handshake fails; never empty.
     pub(crate) endpoints: Vec<Endpoint>,

@@ -1,9 +1,6 @@
-//! Credentials: AK/SK (optionally with a security token) or an IAM token.
-//!
-//! The types here hold the secrets (the SK only as a keyed HMAC). A secret leaves them as bytes
-//! handed to the signer, as a header value handed to the transport, or as a text the client scrubs
-//! from error messages; `Debug` shows the access key and `"** redacted **"` for everything secret,
-//! and nothing here implements `Display`. Cache keys use a fingerprint, never a secret.
+//! Credentials: AK/SK (optionally with a security token) or an IAM token. They hold the secrets
+//! (the SK only as a keyed HMAC): `Debug` redacts them, nothing here implements `Display`, and
+//! cache keys use a fingerprint.
 
 use std::fmt;
 
@@ -31,9 +28,8 @@ use crate::source::{Source, validate_secret};
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.
     from: Option<&'static str>,
-    /// `AK` or `SK` when it has a character Huawei's keys never have, for `Client::check`: its AKs
-    /// are 20 letters and digits, its SKs 40 (a key copied with a stray character signs and is
-    /// refused).
+    /// `AK` or `SK` when it has a character Huawei's keys (letters and digits) never have, for
+    /// `Client::check`: a key copied with a stray character signs and is refused.
     pub(crate) odd_key: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
@@ -42,14 +38,12 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Permanent credentials. White space around the AK is dropped (it could not travel in a
-    /// header); the SK is used exactly as given.
+    /// Permanent credentials: white space around the AK is dropped, the SK used exactly as given.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when either part is empty or
     /// contains a control character, the AK a character outside printable ASCII, or the SK
-    /// begins or ends with white space (a key copied with a space or read from a CRLF file would
-    /// be refused by the gateway until it locks).
+    /// begins or ends with white space.
     pub fn new(
         access_key: impl Into<String>,
         secret_key: impl Into<String>,
@@ -67,8 +61,7 @@ impl Credentials {
     ) -> Result<Self, Error> {
         let access_key = access_key.trim().to_string();
         validate_secret("access key (AK)", &access_key, true, ak_from)?;
-        // The SK never travels, but it must be the one the user meant (the official signer
-        // refuses an empty one).
+        // The SK never travels, but it must be the one the user meant.
         validate_secret("secret key (SK)", secret_key, false, sk_from)?;
         // HMAC takes keys of any length; the error branch cannot happen.
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
@@ -100,8 +93,7 @@ impl Credentials {
     /// Reads `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK` and (if set) `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is
-    /// missing or empty.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming a missing variable.
     pub fn from_env() -> Result<Self, Error> {
         let Some(credentials) = Credentials::from_environment(&Environment::Process)? else {
             let (ak, sk) = (Var::AccessKey.name(), Var::SecretKey.name());
@@ -112,8 +104,7 @@ impl Credentials {
         Ok(Credentials { from: Some(Var::AccessKey.name()), ..credentials })
     }
 
-    /// AK and SK both set → credentials; neither → `None`; one without the other is a mistake
-    /// worth reporting. The same reading serves `from_env` and the credential chain.
+    /// AK and SK both set → credentials; neither → `None`; one without the other is an error.
     pub(crate) fn from_environment(env: &Environment) -> Result<Option<Self>, Error> {
         let (set, unset) = match (env.get(Var::AccessKey), env.get(Var::SecretKey)) {
             (Some(ak), Some(sk)) => {
@@ -177,9 +168,8 @@ impl Auth {
         }
     }
 
-    /// Who is asking, for caches: the AK with a fingerprint of the SK and security token, or a
-    /// hash of the IAM token. Never a secret itself: the fingerprint is an HMAC under the SK of a
-    /// fixed text, the hash a SHA-256.
+    /// Who is asking, for caches, never a secret itself: the AK with an HMAC under the SK of a
+    /// fixed text and the security token, or a SHA-256 of the IAM token.
     pub(crate) fn identity(&self) -> String {
         use hmac::Mac;
         use sha2::Digest;
@@ -196,8 +186,7 @@ impl Auth {
         format!("{who}:{hex}")
     }
 
-    /// The secret that travels in headers (security token or IAM token), if any: error texts
-    /// quoted from a server are scrubbed of it.
+    /// The secret that travels in headers (security or IAM token), if any, to scrub.
     pub(crate) fn secret_text(&self) -> &str {
         match self {
             Auth::AkSk(credentials) => credentials.security_token().unwrap_or_default(),
@@ -218,8 +207,7 @@ impl From<IamToken> for Auth {
     }
 }
 
-/// An IAM token (the `X-Subject-Token` that IAM issues), sent as `X-Auth-Token`. `Debug` shows
-/// it redacted.
+/// An IAM token (IAM's `X-Subject-Token`), sent as `X-Auth-Token`; `Debug` shows it redacted.
 #[derive(Clone)]
 pub struct IamToken {
     token: Redacted<String>,
@@ -266,8 +254,7 @@ impl IamToken {
     }
 }
 
-/// Rejects values that are empty or could not be sent as a header value. Names the value, never
-/// quotes it: it may be a secret.
+/// Rejects a value that is empty or cannot be a header value; names it, never quotes it.
 pub(crate) fn validate_header_value(what: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(format!("{what} is empty")));

@@ -1,6 +1,5 @@
 //! The environment variables the library reads, declared once in [`Var`] and read only through
-//! [`Environment::get`]: from the process, or from a fixed set given to the builder (for tests and
-//! tools). Never writes a variable. `build_script::rerun_if_env_changed` lists them from here.
+//! [`Environment`]: the process's, or a fixed set given to the builder. Never writes one.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,8 +8,8 @@ use std::sync::Arc;
 
 use crate::Error;
 
-/// Declares every variable once: its name in the code, its name in the environment, and whether
-/// its value can carry a secret. Makes [`Var`], `Var::ALL`, `Var::name` and `Var::is_secret`.
+/// Declares every variable once: its name in the code and in the environment, and whether its
+/// value can carry a secret.
 macro_rules! variables {
     ($($variant:ident => $name:literal $(, $secret:ident)?;)*) => {
         /// A variable the library reads.
@@ -29,8 +28,7 @@ macro_rules! variables {
                 }
             }
 
-            /// Whether the value can carry a secret; such a variable is never listed for cargo,
-            /// which stores the value of every listed variable in plain text under `target/`.
+            /// Whether the value can carry a secret, and so is never listed for cargo.
             pub(crate) fn is_secret(self) -> bool {
                 match self {
                     $(Var::$variant => variables!(@secret $($secret)?)),*
@@ -72,7 +70,7 @@ variables! {
 }
 
 /// `DBSS_JOBS_ECS_METADATA` in `env`: `on`/`true`/`1` or `off`/`false`/`0` (any case); `None`
-/// when unset. The one grammar of the switch, for the chain and the build-script recipe.
+/// when unset.
 pub(crate) fn ecs_metadata_switch(env: &Environment) -> Result<Option<bool>, Error> {
     let Some(value) = env.get(Var::EcsMetadata) else {
         return Ok(None);
@@ -84,8 +82,7 @@ pub(crate) fn ecs_metadata_switch(env: &Environment) -> Result<Option<bool>, Err
     }
 }
 
-/// `DBSS_JOBS_LOG` in the process environment: 0 (or unset), 1 (the `-v` line of every
-/// attempt on stderr) or 2 (the `-vv` block too). The one grammar of the switch.
+/// `DBSS_JOBS_LOG` in the process environment: 0 (or unset), 1 (`-v` lines) or 2 (`-vv`).
 pub(crate) fn log_level() -> Result<u8, Error> {
     match Environment::Process.get(Var::Log).as_deref().map(str::trim) {
         None | Some("0") => Ok(0),
@@ -101,8 +98,7 @@ fn not_one_of(var: Var, values: &str, value: &str) -> Error {
     Error::invalid_input(format!("{name}: must be {values}, not \"{value}\""))
 }
 
-/// The region's DBSS endpoint override, as the official SDKs name it:
-/// `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`, the region upper-cased with `-` → `_`.
+/// The region's DBSS endpoint override, as the official SDKs name it.
 pub(crate) fn region_endpoint_variable(region: &str) -> String {
     format!("HUAWEICLOUD_SDK_REGION_DBSS_{}", region.to_ascii_uppercase().replace('-', "_"))
 }
@@ -120,8 +116,7 @@ impl Environment {
         self.get_named(var.name())
     }
 
-    /// A variable whose name is made at run time (the region's endpoint override); every other
-    /// read goes through [`Environment::get`] and the table in `variables`.
+    /// A variable whose name is made at run time (the region's endpoint override).
     pub(crate) fn get_named(&self, name: &str) -> Option<String> {
         self.raw(name).filter(|value| !value.trim().is_empty())
     }
@@ -134,8 +129,8 @@ impl Environment {
         }
     }
 
-    /// Refuses a variable the library reads whose value is not UTF-8 text (it would otherwise
-    /// read as unset), naming it. `HOME` and `USERPROFILE` may be any path.
+    /// Refuses a variable whose value is not UTF-8 (it would read as unset), but `HOME` and
+    /// `USERPROFILE`, which may be any path.
     pub(crate) fn validate_text(&self) -> Result<(), Error> {
         let Environment::Process = self else {
             return Ok(());
@@ -150,15 +145,13 @@ impl Environment {
         })
     }
 
-    /// Whether the variable is set to nothing but white space (which [`Environment::get`] treats
-    /// as unset), to tell "empty" from "not set" in messages.
+    /// Whether the variable is set to nothing but white space, to tell "empty" from "not set".
     pub(crate) fn is_blank(&self, var: Var) -> bool {
         self.raw(var.name()).is_some_and(|value| value.trim().is_empty())
     }
 
-    /// A file of the official SDKs: the one `var` names (which must then exist), else
-    /// `.huaweicloud/{name}` in `HOME`, else in `USERPROFILE` (Windows), which may not exist;
-    /// with whether it must exist.
+    /// A file of the official SDKs, with whether it must exist: the one `var` names (it must),
+    /// else `.huaweicloud/{name}` in `HOME`, else in `USERPROFILE` (Windows).
     pub(crate) fn huaweicloud_file(&self, var: Var, name: &str) -> Option<(PathBuf, bool)> {
         if let Some(path) = self.get(var) {
             return Some((PathBuf::from(path), true));

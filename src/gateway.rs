@@ -1,17 +1,12 @@
-//! Every answer is read here, once: what the gateway said becomes one typed value ([`Said`]) that
-//! every decision reads, and what may be shown of an answer (request id, error texts, headers,
-//! the signature-mismatch note) is made here, scrubbed by `redact` before any cut. Nobody else
-//! parses an error body or matches the gateway's words.
+//! Every answer is read here, once: what the gateway said becomes [`Said`], which every decision
+//! reads, and what may be shown of it is made here, scrubbed by `redact` before any cut. Nobody
+//! else parses an error body or matches the gateway's words.
 //!
 //! The gateway's words, as Huawei documents them and its own signer answers: `verify aksk
 //! signature fail, canonicalRequest:<the canonical request, each newline written as |>`;
 //! `Get secretKey failed,ak:<AK>,err:ak not exist`; `AK access failed to reach the limit,
-//! forbidden` (five failed signatures in a row lock the AK/SK for 5 minutes); `calc ak sk signature
-//! fail:signature expired, …,server time:<X-Sdk-Date>`; and 429 `APIGW.0308` `… policy user over
-//! ratelimit,limit:N,time:1 second` (or `1 minute`), without `Retry-After`.
-//!
-//! Numbers read from an answer are bounded before anyone computes with them: a window or a wait
-//! is at most [`LONGEST_WAIT`].
+//! forbidden`; `calc ak sk signature fail:signature expired, …,server time:<X-Sdk-Date>`; and 429
+//! `APIGW.0308` `… policy user over ratelimit,limit:N,time:1 second` (or `1 minute`).
 
 use std::time::{Duration, SystemTime};
 
@@ -115,8 +110,7 @@ struct ErrorBody {
     encoded_authorization_message: Option<String>,
 }
 
-/// One answer: what was said (for decisions), the body (success bodies are decoded from it), and
-/// the only ways to make text from it for people, every one of them scrubbed.
+/// One answer: what was said, the body, and the only ways to make text from it, all scrubbed.
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) received_at: SystemTime,
@@ -130,8 +124,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    /// Reads an answer once. `secrets` are what its texts are scrubbed of; `signed` is the
-    /// canonical request that was signed, if the request was.
+    /// Reads an answer once; `secrets` are what its texts are scrubbed of.
     pub(crate) fn read(
         status: u16,
         headers: Vec<(String, String)>,
@@ -220,9 +213,8 @@ impl Answer {
             .map_err(|error| self.unusable(&format!("body is not the documented JSON ({error})")))
     }
 
-    /// The error a non-success answer is: the service's code and message, the request id (the
-    /// header's, else the body's), and for a 401 why the credentials were refused and, for a
-    /// wrong signature, both canonical requests side by side. All of it as it may be shown.
+    /// The error a non-success answer is, as it may be shown; for a 401 with why the credentials
+    /// were refused and, for a wrong signature, both canonical requests.
     pub(crate) fn error(&self) -> Error {
         let body = &self.error_body;
         let show = |text: &Option<String>| text.as_deref().map(|text| self.show(text));
@@ -257,8 +249,7 @@ impl Answer {
         .with_note(note)
     }
 
-    /// A body that is not JSON as one line: scrubbed, white space runs folded, at most
-    /// [`QUOTED_BODY_CHARS`] characters (then `…`); `None` when nothing is left.
+    /// A body that is not JSON as one scrubbed, folded line of [`QUOTED_BODY_CHARS`] at most.
     fn quote(&self, text: &str) -> Option<String> {
         let scrubbed = self.secrets.scrub_bounded(text);
         let words: Vec<&str> = scrubbed
@@ -305,8 +296,7 @@ impl Carried {
     }
 }
 
-/// The reason a 401's text gives, if it is one of the gateway's; a token's refusal is read by
-/// what the request carried.
+/// The reason a 401's text gives; a token's refusal is read by what the request carried.
 fn auth_failure(lowercase: &str, carried: Carried) -> Option<AuthFailure> {
     let has = |words: &str| lowercase.contains(words);
     Some(if has("ak not exist") {
@@ -345,7 +335,6 @@ fn throttle_window(message: &str) -> Option<Duration> {
 }
 
 /// `Retry-After`: delay-seconds, or an HTTP date (a past one means no wait), at most a day.
-/// Anything else is ignored.
 fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
@@ -361,9 +350,7 @@ fn server_time(message: &str) -> Option<SystemTime> {
     parse_sdk_date(rest.trim_start().get(..16)?)
 }
 
-/// Reads an error body. Shapes, as in the official SDKs: `{"error":{"error_code","error_msg"}}`,
-/// top-level `error_code`/`error_msg`, `errorCode`/`errorMsg`, `code`/`message`; plus optional
-/// `request_id` and `encoded_authorization_message`. Anything else becomes the message, as text.
+/// Reads an error body in the official SDKs' shapes; anything else is the message, as text.
 fn error_body(body: &[u8]) -> ErrorBody {
     let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {
         return ErrorBody {

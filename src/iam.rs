@@ -1,7 +1,5 @@
-//! The project id from IAM, when none was given: `GET {iam}/v3/projects?name={region}`.
-//!
-//! Exactly one project must come back. Answers are cached per identity, IAM endpoint and region for
-//! the life of the process, so many clients or calls cost one lookup.
+//! The project id from IAM, when none was given: `GET {iam}/v3/projects?name={region}`, cached for
+//! the life of the process so that many clients or calls cost one lookup.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -15,9 +13,8 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::source::Source;
 
-/// The regions with an IAM endpoint of their own, `https://iam.{region}.myhuaweicloud.com`, as
-/// the official SDKs list them (huaweicloudsdkcore's `auth/endpoint.py`); the others use the
-/// global one.
+/// The regions with an IAM endpoint of their own, as huaweicloudsdkcore's `auth/endpoint.py`
+/// lists them; the others use the global one.
 const REGIONAL: &str = "cn-north-2 cn-north-4 cn-north-1 cn-east-2 cn-east-3 cn-south-1 cn-south-2 \
     cn-southwest-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 af-south-1 sa-brazil-1 \
     la-south-2 na-mexico-1 la-north-2 cn-north-9 eu-west-0 my-kualalumpur-1 ru-moscow-1 \
@@ -51,16 +48,14 @@ pub(crate) fn endpoint(
 }
 
 impl Client {
-    /// The project this client works in: given to the builder, else `HUAWEICLOUD_SDK_PROJECT_ID`,
-    /// else the profile's, else looked up in IAM by region (a signed request,
-    /// `GET /v3/projects?name={region}`, which counts toward the lock of an access key if refused;
-    /// cached per identity, IAM endpoint and region for the life of the process). Resolved once
-    /// and kept by the client.
+    /// The project this client works in, resolved once: configured (see
+    /// [`ClientBuilder::project_id`](crate::ClientBuilder::project_id)), else looked up in IAM by
+    /// region with a signed request, which counts toward an access key's lock if refused.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when there is no region to look
-    /// up; [`ErrorKind::Api`](crate::ErrorKind::Api) when IAM answers an error, or knows no
-    /// project, or several, by that name; otherwise as [`Client::get_jobs`].
+    /// up; `Api` when IAM answers an error, `Decode` when it names no project or several;
+    /// otherwise as [`Client::get_jobs`].
     pub fn resolve_project_id(&self) -> Result<String, Error> {
         self.project_id_within(self.deadline())
     }

@@ -1,6 +1,5 @@
-//! The one call of the DBSS API this crate makes, `ListAuditInstanceJobs`: its two paths (and the
-//! fallback from the documented one to its replacement), its success body, and the one-liner
-//! for build scripts. The client below sends any path; a second API call is a module like this.
+//! The one call of the DBSS API this crate makes, `ListAuditInstanceJobs`, on its two paths; the
+//! client below sends any path, so a second API call is a module like this.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -26,19 +25,14 @@ pub(crate) fn jobs_path(project_id: &str, resource_id: &str, newer: bool) -> Str
 
 impl Client {
     /// Lists the creation jobs of the audit instance `resource_id` in the client's project
-    /// ([`Client::resolve_project_id`]): `GET /v1/{project_id}/dbss/audit/jobs/{resource_id}` (see
-    /// [`JobsPath`]).
-    ///
-    /// The id is sent as one percent-encoded path segment (everything except `A-Za-z0-9-_.~`,
-    /// including `/`, becomes `%XX`), exactly as the official SDKs encode path parameters.
+    /// ([`Client::resolve_project_id`]), the id sent as one percent-encoded path segment (see
+    /// [`JobsPath`] and [the request-URI contract](Client#the-request-uri-contract)).
     ///
     /// # Errors
-    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, when the
-    ///   id is empty, `.` or `..`, or contains a control character.
-    /// - [`ErrorKind::Transport`](crate::ErrorKind::Transport) when no answer arrived in time.
-    /// - [`ErrorKind::Api`](crate::ErrorKind::Api) for a non-success status.
-    /// - [`ErrorKind::Decode`](crate::ErrorKind::Decode) for a success body that is not the
-    ///   documented JSON, or is larger than the body limit.
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for an id
+    ///   that is empty, `.` or `..`, or has a control character or white space at an end.
+    /// - `Transport` when no answer arrived in time, `Api` for a non-success status, `Decode` for
+    ///   a success body that is not the documented JSON or is over the body limit.
     /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
     pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
         validate_id("resource id", resource_id)?;
@@ -47,8 +41,7 @@ impl Client {
         self.get_jobs_within(&project_id, resource_id, deadline)
     }
 
-    /// [`Client::get_jobs`] in another project than the client's, for callers that address
-    /// several.
+    /// [`Client::get_jobs`] in another project than the client's.
     ///
     /// # Errors
     /// As [`Client::get_jobs`]; an empty or malformed project id, or a region name given as one,
@@ -59,8 +52,7 @@ impl Client {
         self.get_jobs_within(project_id, resource_id, self.deadline())
     }
 
-    /// The jobs, before `deadline`, on the path the settings and the gateway decide. The ids
-    /// were checked where they entered.
+    /// The jobs, before `deadline`, on the path the settings and the gateway decide (ids checked).
     pub(crate) fn get_jobs_within(
         &self,
         project_id: &str,
@@ -99,10 +91,8 @@ impl Client {
     }
 }
 
-/// The one-liner for build scripts: the whole credential chain (environment, profile file, ECS
-/// metadata), the project id from `HUAWEICLOUD_SDK_PROJECT_ID`, the profile or IAM, the DBSS
-/// endpoint of `region` (or its `HUAWEICLOUD_SDK_REGION_DBSS_*` override), default timeouts and
-/// retries.
+/// The one-liner: a client of `region` with the default settings (the credential chain, the
+/// project id configured or looked up in IAM), asked once.
 ///
 /// ```no_run
 /// let jobs = dbss_jobs::get_jobs("cn-north-4", "my-instance-id")?;
@@ -116,8 +106,7 @@ pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     Client::builder().region(region).build()?.get_jobs(resource_id)
 }
 
-/// Reads a success body of the jobs API, `{"jobs":[...]}`: what the client does with every 200,
-/// offered for bodies saved earlier (a snapshot written by a tool).
+/// Reads a saved success body of the jobs API, `{"jobs":[...]}`, as the client reads a 200.
 ///
 /// ```
 /// let jobs = dbss_jobs::parse_jobs(br#"{"jobs":[{"job_id":"j1","status":"RUNNING"}]}"#)?;

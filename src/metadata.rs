@@ -1,14 +1,6 @@
-//! Temporary credentials from the ECS metadata service, when the credential chain (`auth`) ends
-//! there.
-//!
-//! `PUT {base}/meta-data/latest/api/token` (`X-Metadata-Token-Ttl-Seconds: 21600`), then
-//! `GET {base}/openstack/latest/securitykey` with `X-Metadata-Token`. Never through a proxy, 1 s to
-//! connect, and both requests together within 3 s and within the calling request's deadline: on
-//! a machine that is not an ECS, this must fail fast, not hang a build script.
-//!
-//! One thread fetches at a time; the lock is never held across I/O. Other threads use the cached
-//! credentials while they are valid, or wait for the fetch until their own deadline. A failed
-//! renewal is tried again only after [`RENEWAL_BACKOFF`] while the cached credentials stay valid.
+//! Temporary credentials from the ECS metadata service, the credential chain's last step (the
+//! builder's docs say how it is asked, and why fast). One thread fetches at a time, the lock never
+//! held across I/O; the others use the credentials while valid, or wait within their deadline.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -26,8 +18,7 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 const TOKEN_TTL_SECONDS: &str = "21600";
 /// Temporary credentials are renewed when they have less than this left.
 const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
-/// After a failed renewal, cached credentials that are still valid are used this long before the
-/// next try.
+/// After a failed renewal, credentials still valid are used this long before the next try.
 const RENEWAL_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Credentials from the metadata service, cached until shortly before they expire.
@@ -159,8 +150,7 @@ struct TemporaryCredential {
 }
 
 impl MetadataCredentials {
-    /// Fetches temporary credentials, with when they expire. Every text shown from an answer is
-    /// scrubbed of `secrets`, and of the session token once it is known.
+    /// Fetches temporary credentials and their expiry; answers are scrubbed of `secrets`.
     fn fetch(
         &self,
         transport: &Transport,
@@ -171,8 +161,7 @@ impl MetadataCredentials {
             |what: &str| Error::decode(200, None, format!("the metadata service's {what}"));
         let token_url = format!("{}/meta-data/latest/api/token", self.endpoint.base);
         let ttl = ("X-Metadata-Token-Ttl-Seconds", TOKEN_TTL_SECONDS);
-        // As the official SDK: a metadata service whose token API is missing or unavailable (404,
-        // 405, 503) is asked without a token.
+        // As the official SDK: without a token when the token API is missing or unavailable.
         let token = match self.exchange(transport, ("PUT", &token_url), Some(ttl), deadline, &secrets) {
             Ok(token) => Some(session_token(token).ok_or_else(|| {
                 failed("session token cannot be sent as a header (empty, not text, or control characters)")

@@ -1,8 +1,6 @@
-//! The jobs of an audit instance, as the API returns them (`JobBean`).
-//!
-//! Every field may be null or absent in the service's answer, so every field is an `Option`.
-//! Times travel as epoch milliseconds and are read into `time::OffsetDateTime` (UTC). Enums keep
-//! values this crate does not know yet instead of failing. Unknown JSON fields are ignored.
+//! The jobs of an audit instance, as the API returns them (`JobBean`): every field an `Option`
+//! (any may be null or absent), times epoch milliseconds read as UTC, unknown enum values kept,
+//! unknown fields ignored.
 
 use std::fmt;
 
@@ -46,8 +44,7 @@ pub struct Job {
     pub ha_name: Option<String>,
 }
 
-/// The state of a job. Non-exhaustive: a status the service adds later arrives as
-/// [`JobStatus::Unknown`] today, and may get its own variant in a later release.
+/// The state of a job; a status the service adds later arrives as [`JobStatus::Unknown`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 #[non_exhaustive]
@@ -86,8 +83,7 @@ impl JobStatus {
     }
 }
 
-/// `as_str`, `Display` and the conversions from and to `String` of an enum the API spells as text,
-/// each spelling written once; a value not listed is kept in `Unknown`.
+/// `as_str`, `Display` and the `String` conversions of an enum the API spells as text.
 macro_rules! spelled {
     ($name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
         impl $name {
@@ -132,8 +128,7 @@ spelled!(JobStatus {
 });
 spelled!(ChargeMode { Period = "Period", Demand = "Demand" });
 
-/// The 200 body: `{"jobs": [...]}`. A missing or null `jobs` reads as no jobs, as in the official
-/// SDKs, whose response fields are all optional.
+/// The 200 body: `{"jobs": [...]}`; a missing or null `jobs` is no jobs, as in the official SDKs.
 #[derive(Debug, Deserialize)]
 struct JobsBody {
     #[serde(default)]
@@ -146,8 +141,7 @@ pub(crate) fn jobs_from_slice(body: &[u8]) -> Result<Vec<Job>, serde_json::Error
     Ok(body.jobs.unwrap_or_default().into_iter().map(|ObjectOnly(job)| job).collect())
 }
 
-/// Derived struct deserializers also accept a JSON array of the fields in order; the API never
-/// sends that, so an array where an object belongs is an error.
+/// A JSON object only: derived deserializers also accept an array of the fields, never sent.
 #[derive(Debug)]
 struct ObjectOnly<T>(T);
 

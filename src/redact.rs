@@ -1,8 +1,5 @@
-//! What a secret is and how it is hidden: the one place that writes `** redacted **`.
-//!
-//! Decisions are made on an answer as it was received; only what is shown (`Display`, `Debug`,
-//! hooks, the CLI) is scrubbed of the request's secrets, with control characters escaped and its
-//! length bounded: one line that cannot forge another or move a terminal's cursor.
+//! What a secret is and how it is hidden: the one place that writes `** redacted **`. Only what
+//! is shown is scrubbed, escaped and bounded (decisions read the answer as received).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -13,16 +10,14 @@ use crate::unescape;
 /// What a hidden secret reads as.
 pub(crate) const REDACTED: &str = "** redacted **";
 
-/// Shorter secrets are not searched for in server text: they would match ordinary words and
-/// codes (a proxy password `1` would garble `APIGW.0101`). Secret headers and URL passwords are
-/// redacted by position whatever their length.
+/// Shorter secrets are not searched for in server text, as they would match ordinary words; secret
+/// headers and URL passwords are redacted by position whatever their length.
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
 /// The most characters of one server text that are shown; the rest becomes `…`.
 pub(crate) const SHOWN_CHARS: usize = 512;
 
-/// The most characters of one server text that are scrubbed (and so can be shown): room for
-/// [`SHOWN_CHARS`] after escapes are undone and long secrets replaced.
+/// The most characters of one server text that are scrubbed (and so can be shown).
 const SCRUBBED_CHARS: usize = 8 * 1024;
 
 /// Headers whose values are secrets, in lower case.
@@ -59,8 +54,7 @@ pub(crate) fn canonical_request(canonical: &str) -> String {
         .join("\n")
 }
 
-/// A URL with everything between `://` and the last `@` redacted (a user name, a password that
-/// holds `/`, `?`, `#` or `@` unencoded); a URL without `@` unchanged.
+/// A URL with everything between `://` and the last `@` redacted (a password may hold `/` or `@`).
 pub(crate) fn userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
@@ -99,8 +93,7 @@ pub(crate) fn shown_path(path: &std::path::Path) -> String {
     shown(&path.display().to_string())
 }
 
-/// A value that `Debug` shows as `"** redacted **"`, whatever it holds, so that a type holding a
-/// secret can derive `Debug`.
+/// A value that `Debug` shows as `"** redacted **"`, so that a type holding it can derive `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Redacted<T>(pub(crate) T);
 
@@ -134,9 +127,8 @@ impl std::fmt::Debug for SizeOnly {
 /// that truncates or re-encodes a token must not show most of it.
 pub(crate) const SCRUBBED_RUN: usize = 12;
 
-/// The secrets one request carried (its signature, the token that travelled, the proxy's
-/// password, the metadata session token), to scrub from every text shown from its answer.
-/// Cheap to clone; the runs to look for are made on the first scrub, never on a success path.
+/// The secrets one request carried, to scrub from every text shown from its answer. Cheap to
+/// clone; the runs to look for are made on the first scrub, never on a success path.
 #[derive(Clone, Default)]
 pub(crate) struct Secrets(Arc<SecretsInner>);
 
@@ -146,16 +138,14 @@ struct SecretsInner {
     runs: OnceLock<Runs>,
 }
 
-/// What [`Secrets::scrub`] looks for, ASCII case ignored: every [`SCRUBBED_RUN`]-character run of
-/// the longer secrets by a 64-bit hash (one set lookup per position of a text: linear; a collision
+/// What [`Secrets::scrub`] looks for: the hash of every run of the longer secrets (a collision
 /// could only hide 12 harmless characters), and the shorter secrets whole.
 struct Runs {
     windows: HashSet<u64>,
     whole: Vec<Vec<char>>,
 }
 
-/// A polynomial hash of a run's characters, ASCII case ignored (a signature echoed in upper
-/// case), that rolls: the next window's hash comes from this one's in two steps.
+/// A rolling polynomial hash of a run's characters, ASCII case ignored.
 fn run_hash(run: &[char]) -> u64 {
     run.iter().fold(0, |hash, c| hash.wrapping_mul(BASE).wrapping_add(code(*c)))
 }
@@ -204,9 +194,8 @@ impl Secrets {
         })
     }
 
-    /// `text` with every run of a secret replaced by `** redacted **`: the runs are looked for in
-    /// the text and in each layer of it with its escapes undone ([`unescape`]), and the text
-    /// around them is kept as it was written.
+    /// `text` with every run of a secret, in any layer of escapes ([`unescape`]), replaced by
+    /// `** redacted **`; the text around them is kept as written.
     pub(crate) fn scrub(&self, text: &str) -> String {
         if self.0.secrets.is_empty() || text.len() < MIN_SCRUBBED_LEN {
             return text.to_string();
@@ -271,9 +260,8 @@ impl Secrets {
         shown(&self.scrub_bounded(text))
     }
 
-    /// [`Secrets::scrub`] of the beginning of `text` only, [`SCRUBBED_CHARS`] characters, then
-    /// `…`: a text is shown bounded, and scrubbing all of a 64 KiB answer in layers of escapes
-    /// would cost more of a call's deadline than a build script's debug build can spare. A secret
+    /// [`Secrets::scrub`] of the first [`SCRUBBED_CHARS`] characters, then `…`: scrubbing all of a
+    /// 64 KiB answer in layers of escapes would cost a debug build's call its deadline. A secret
     /// cut at the end leaves fewer than a run's characters, or is scrubbed as the runs it holds.
     pub(crate) fn scrub_bounded(&self, text: &str) -> String {
         match text.char_indices().nth(SCRUBBED_CHARS) {
@@ -282,8 +270,7 @@ impl Secrets {
         }
     }
 
-    /// A server's headers as a hook may see them: secret headers by name, every name and value
-    /// shown (a header's name can echo a secret too).
+    /// A server's headers as a hook may see them, names scrubbed too (a name can echo a secret).
     pub(crate) fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         headers
             .iter()

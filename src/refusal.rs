@@ -1,6 +1,5 @@
 //! The gateway's refusal of an access key, remembered: after it said the key does not exist, or
-//! locked it after failed signatures, no signed request with that key is sent (for 5 minutes
-//! after a lock): each would fail, and count toward the lock.
+//! locked it, no signed request with that key is sent (for 5 minutes after a lock).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -25,9 +24,8 @@ struct Refusal {
 pub(crate) struct Refusals(Mutex<Option<Refusal>>);
 
 impl Refusals {
-    /// No signed request goes out after the gateway said the access key does not exist, nor
-    /// within 5 minutes of it locking the key: each attempt would fail, and count.
-    /// Keyed on the access key: temporary credentials renewed with another key are sent.
+    /// Refuses a signed request with a refused key; temporary credentials renewed with another key
+    /// are sent.
     pub(crate) fn check(&self, auth: &Auth) -> Result<(), Error> {
         let Auth::AkSk(credentials) = auth else {
             return Ok(());

@@ -9,10 +9,8 @@
 //!     endpoints: [https://dbss-a.example.com, https://dbss-b.example.com]
 //! ```
 //!
-//! No YAML crate is used: exactly this subset is read by hand (top-level service keys matched
-//! without case; under each, a list of `- id: …` items with `endpoint: …` or `endpoints:` as a flow
-//! list `[a, b]` or a block list of `- url` lines; `#` comments; values optionally quoted), and
-//! anything else is refused with the file, the line and what was expected.
+//! Exactly this subset of YAML is read by hand (plus `#` comments, quoted values, a block list of
+//! `- url` lines); anything else is refused with the file, the line and what was expected.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +18,6 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
-/// The regions file to read for this environment.
 fn regions_file(env: &Environment) -> Option<(PathBuf, bool)> {
     env.huaweicloud_file(Var::RegionsFile, "regions.yaml")
 }
@@ -151,8 +148,7 @@ fn unquote(value: &str) -> String {
     inside.unwrap_or(value).to_string()
 }
 
-/// The file a build script should watch, when the regions file is the default one and exists, or
-/// is named by the variable.
+/// The regions file a build script should watch, when it exists.
 pub(crate) fn file_to_watch(env: &Environment) -> Option<PathBuf> {
     regions_file(env).map(|(path, _)| path).filter(|path| Path::exists(path))
 }

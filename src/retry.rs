@@ -1,15 +1,10 @@
-//! When and how long to wait before trying the idempotent GET again. [`RetryPolicy::delay`] is
-//! pure: the caller passes the attempt, what the answer asked (read in `gateway`) and a random
-//! value. Only connection failures and timeouts before a response, and 429/502/503/504, are
-//! retried; 400, 401, 403 and 404 never are (five failed signatures lock an AK/SK for five
-//! minutes). A 401 "signature expired" re-signed once is `skew`'s business, not a retry.
+//! When and how long to wait before sending the idempotent GET again ([`RetryPolicy::delay`] is
+//! pure). A 401 "signature expired" re-signed once is `skew`'s business, not a retry.
 
 use std::time::{Duration, SystemTime};
 
-/// How failed requests are retried. The total deadline of the call ([`timeout`]) bounds all
-/// attempts and the waits between them.
-///
-/// [`timeout`]: crate::ClientBuilder::timeout
+/// How failed requests are retried, all within the call's
+/// [`timeout`](crate::ClientBuilder::timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,

@@ -1,16 +1,14 @@
 //! Huawei Cloud's `SDK-HMAC-SHA256` request signing (the API gateway's AK/SK scheme), one function
 //! per stage of [Huawei's signing guide](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-001.html):
 //!
-//! 1. the canonical request: method, canonical URI, canonical query, canonical headers and signed
-//!    headers, payload hash;
-//! 2. the string to sign;
-//! 3. the signature;
-//! 4. the `Authorization` header.
+//! 1. [the canonical request](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html):
+//!    method, canonical URI, canonical query, canonical headers and signed headers, payload hash;
+//! 2. [the string to sign](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html);
+//! 3. [the signature](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-004.html);
+//! 4. [the `Authorization` header](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
 //!
-//! [`sign`] runs them in that order and returns every stage ([`SignedRequest`]). It is a pure
-//! function of the request, the credentials and the time: no I/O, no clock. Where the guide is
-//! silent, the official SDK signer decides; the shared vectors, produced by that signer, check
-//! every stage.
+//! [`sign`] returns every stage, a pure function of the request, the credentials and the time.
+//! Where the guide is silent, the official SDK signer decides (its vectors check every stage).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -75,8 +73,7 @@ impl<'a> SignableRequest<'a> {
     }
 }
 
-/// The result of [`sign`]: what to send, and every stage of the signature. `Debug` shows only the
-/// signed header names: the other parts hold the signature or the security token.
+/// The result of [`sign`]: what to send, and every stage. `Debug` shows the signed header names.
 #[derive(Clone)]
 pub struct SignedRequest {
     canonical_request: String,
@@ -136,10 +133,9 @@ impl fmt::Debug for SignedRequest {
 
 /// Signs `request` with `credentials` at `time`.
 ///
-/// The signer adds `X-Sdk-Date` (from `time`), `Host` (unless given), `X-Security-Token` (when the
-/// credentials carry one and it is not given), `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (when
-/// `Content-Type` is set and is neither `application/json…` nor `application/bson…`) and
-/// `Authorization`.
+/// The signer adds `X-Sdk-Date`, `Host` and `X-Security-Token` (unless given),
+/// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (for a `Content-Type` other than `application/json…`
+/// or `application/bson…`) and `Authorization`.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -234,11 +230,7 @@ fn headers_to_send(
     Ok(headers)
 }
 
-/// Stage 1, the canonical request:
-/// `METHOD \n canonical URI \n canonical query \n canonical headers \n signed headers \n payload hash`
-/// (the canonical headers end with their own `\n`).
-///
-/// See [Huawei's guide, step 1](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-002.html).
+/// Stage 1, the canonical request (the canonical headers end with their own `\n`).
 fn canonical_request(
     request: &SignableRequest<'_>,
     query: &str,
@@ -251,8 +243,7 @@ fn canonical_request(
     [&method, &uri, query, canonical_headers, signed_headers, payload_hash].join("\n")
 }
 
-/// Stage 1, the canonical URI: the path percent-decoded, split on `/`, each segment
-/// percent-encoded again, joined with `/`, ending with `/`.
+/// Stage 1, the canonical URI: each segment of the decoded path encoded again, ending with `/`.
 fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode(path);
     let mut uri = String::with_capacity(path.len() + 1);
@@ -268,9 +259,8 @@ fn canonical_uri(path: &str) -> String {
     uri
 }
 
-/// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`,
-/// named in lower case and sorted; `name:value\n` each, and the names joined by `;`. A name given
-/// twice (ignoring case) is `InvalidInput`: the gateway would see one of them.
+/// Stage 1, the canonical headers and the signed headers: every header whose name has no `_`, in
+/// lower case and sorted. A name given twice is `InvalidInput`: the gateway would see one of them.
 fn canonical_headers(headers: &[(String, String)]) -> Result<(String, String), Error> {
     let mut signed: Vec<(String, &str)> = headers
         .iter()
@@ -301,36 +291,27 @@ fn payload_hash(body: &[u8], headers: &[(String, String)]) -> String {
     }
 }
 
-/// Stage 2, the string to sign: `SDK-HMAC-SHA256 \n X-Sdk-Date \n hex(sha256(canonical request))`.
-///
-/// See [Huawei's guide, step 2](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-003.html).
+/// Stage 2, the string to sign.
 fn string_to_sign(date: &str, canonical_request: &str) -> String {
     let digest = hex(&Sha256::digest(canonical_request.as_bytes()));
     [ALGORITHM, date, &digest].join("\n")
 }
 
-/// Stage 3, the signature: `hex(HMAC-SHA256(key = SK, string to sign))`. The HMAC comes keyed from
-/// the credentials, where the SK was used once.
-///
-/// See [Huawei's guide, step 3](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-004.html).
+/// Stage 3, the signature: `hex(HMAC-SHA256(key = SK, string to sign))`, the HMAC keyed once.
 fn signature(credentials: &Credentials, string_to_sign: &str) -> String {
     let mut mac = credentials.keyed_hmac();
     mac.update(string_to_sign.as_bytes());
     hex(&mac.finalize().into_bytes())
 }
 
-/// Stage 4, the `Authorization` header:
-/// `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<names>, Signature=<signature>`.
-///
-/// See [Huawei's guide, step 4](https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-algorithm-005.html).
+/// Stage 4, the `Authorization` header.
 fn authorization(access_key: &str, signed_headers: &str, signature: &str) -> String {
     format!(
         "{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}"
     )
 }
 
-/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC; `InvalidInput` for a time before 1970 or after 9999
-/// (the format has four year digits).
+/// `X-Sdk-Date`: `YYYYMMDDTHHMMSSZ` in UTC, so `InvalidInput` before 1970 or after 9999.
 pub(crate) fn sdk_date(time: SystemTime) -> Result<String, Error> {
     let seconds =
         time.duration_since(UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok());
@@ -381,8 +362,7 @@ pub(crate) fn percent_encode(out: &mut String, input: &str) {
     }
 }
 
-/// Stage 1, the canonical query string: the pairs sorted by key then value (decoded), each side
-/// percent-encoded, joined as `k=v&k=v`. It is also the query sent.
+/// Stage 1, the canonical query: the decoded pairs sorted, then encoded; also the query sent.
 pub(crate) fn canonical_query(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_unstable();

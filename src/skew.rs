@@ -1,7 +1,5 @@
-//! Recovery from a wrong local clock, as the user docs' "A wrong clock" states it: the gateway's
-//! clock is learned only from a signature-expired 401, never from an accepted answer; the client
-//! re-signs at most once in its life (each failed signature counts toward the AK's lock), only
-//! when the capped correction can reach the gateway's window, and drops a correction that expired.
+//! Recovery from a wrong local clock, as the builder's docs (*A wrong clock*) state it: learned
+//! only from a signature-expired 401, re-signed at most once in a client's life.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -37,8 +35,7 @@ impl Offset {
         self.amount > SIGNIFICANT
     }
 
-    /// Whether the capped correction brings a signature inside the gateway's window, with a
-    /// minute to spare for the time the request takes.
+    /// Whether the capped correction reaches the gateway's window, with a minute to spare.
     fn within_reach(self) -> bool {
         self.amount.saturating_sub(MAX_CORRECTION) + Duration::from_secs(60) < GATEWAY_WINDOW
     }
@@ -109,9 +106,8 @@ impl ClockSkew {
     }
 
     /// Reads a 401 that says the signature expired: how far off our clock is, and whether to
-    /// re-sign once with the gateway's time. `gateway` is its clock (the message's `server time:`,
-    /// else the answer's `Date`), `received_at` ours when the answer came, `sdk_date` the
-    /// `X-Sdk-Date` that was rejected.
+    /// re-sign. `gateway` is its clock and `received_at` ours when the answer came; `sdk_date` is
+    /// the `X-Sdk-Date` that was rejected.
     pub(crate) fn diagnose(
         &self,
         gateway: SystemTime,
@@ -133,8 +129,8 @@ impl ClockSkew {
         Diagnosis { re_sign: self.decide(offset, signed), note }
     }
 
-    /// Whether to re-sign: never twice in a client's life, never after a corrected attempt
-    /// expired too (the correction is then dropped), only when the correction can pass.
+    /// Whether to re-sign: once in a client's life, when the correction can pass; a correction
+    /// whose attempt expired too is dropped.
     fn decide(&self, offset: Offset, signed: SigningTime) -> bool {
         let mut state = lock(&self.state);
         if signed.corrected {
@@ -150,8 +146,7 @@ impl ClockSkew {
         re_sign
     }
 
-    /// Whether a signature made now would be refused for the gateway's clock being `offset` from
-    /// ours, with no re-signed attempt to save it.
+    /// Whether a signature made now would be refused for this offset, with no re-sign to save it.
     pub(crate) fn would_refuse(&self, offset: Offset) -> bool {
         let state = lock(&self.state);
         let corrected = state.correction.is_some()

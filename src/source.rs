@@ -1,6 +1,5 @@
 //! Where a setting came from, as its user wrote it: a method of the API, a variable, a line of a
-//! file. A setting is checked where it enters, and a refusal names its source this way; the
-//! sentence is made only where it is shown.
+//! file. A setting is checked where it enters, and a refusal names its source.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -52,8 +51,7 @@ impl fmt::Display for Source {
 }
 
 /// Refuses a secret that cannot be what the user meant (an SK from a CRLF `.env` file ends in `\r`,
-/// and every signature made with it would be refused until the access key locks); one that travels
-/// in a header must be printable ASCII. Names the value and its source, never quotes it.
+/// and every signature with it would be refused until the key locks). Never quotes it.
 pub(crate) fn validate_secret(
     what: &str,
     value: &str,

@@ -1,6 +1,5 @@
-//! Locks that outlive a panic. A poisoned lock only means that another thread panicked while
-//! holding it; every state this crate keeps behind a lock is consistent after each assignment, so
-//! the state is used as it is instead of spreading the panic.
+//! Locks that outlive a panic: every state this crate keeps behind a lock is consistent after each
+//! assignment, so a poisoned one is used as it is instead of spreading the panic.
 
 use std::sync::{Mutex, MutexGuard};
 

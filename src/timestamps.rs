@@ -1,9 +1,6 @@
-//! The timestamps of the wire, read and written by hand on `time` (without its `parsing` and
-//! `formatting` features, to keep the build small): HTTP dates (`Retry-After`, `Date`; written
-//! in messages), RFC 3339 UTC times (ECS metadata) and `X-Sdk-Date` times (the gateway's
-//! `server time:`; the signer writes its own).
-//!
-//! Pure; times before 1970 are refused (none of these can be).
+//! The timestamps of the wire, by hand on `time` (without its `parsing` and `formatting` features,
+//! to keep the build small): HTTP dates, RFC 3339 UTC times (ECS metadata) and `X-Sdk-Date` times
+//! (the gateway's `server time:`). Times before 1970 are refused (none of these can be).
 
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +10,6 @@ const MONTHS: [&str; 12] =
 
 /// An HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), as in `Retry-After`.
 pub(crate) fn parse_http_date(value: &str) -> Option<SystemTime> {
-    // "Sun, 06 Nov 1994 08:49:37 GMT"
     let (_, rest) = value.split_once(", ")?;
     let mut parts = rest.split(' ');
     let day: u8 = parts.next()?.parse().ok()?;

@@ -1,15 +1,12 @@
 //! A server's text as it reads once its escapes are undone, layer by layer: a gateway may echo a
-//! secret percent-encoded, JSON-escaped, as HTML entities or `\xNN`, folded across lines, or
-//! several of these stacked (JSON inside a JSON string). `redact` looks for secrets in every
-//! layer, and keeps the text around them as it was written.
+//! secret percent-encoded, JSON-escaped, as HTML entities or `\xNN`, folded, or all stacked.
 
 use std::ops::Range;
 
 /// Each character of a layer, with the bytes of the original text it stands for.
 pub(crate) type Layer = Vec<(char, Range<usize>)>;
 
-/// How many layers of escapes are undone at most: six stacked encodings are read; a seventh is
-/// not (each layer is another pass over the text, and a gateway that nests more is not known).
+/// How many stacked encodings are undone at most (each is another pass; no gateway nests more).
 const DEPTH: usize = 6;
 
 /// The text itself, then each layer that undoing one more level of escapes changes; each with a
@@ -35,8 +32,8 @@ pub(crate) fn layers(text: &str) -> Vec<Layer> {
     layers
 }
 
-/// One level of escapes undone: `%XX` (a UTF-8 sequence of them too), `%uXXXX`, `\uXXXX` (surrogate pairs joined), `\u{X}`, `\xNN`, the one-letter JSON escapes, HTML character
-/// references, and a line folded with a line end and white space.
+/// One level of escapes undone: `%XX` (a UTF-8 sequence too), `%uXXXX`, `\uXXXX` (surrogate pairs
+/// joined), `\u{X}`, `\xNN`, JSON's one-letter escapes, HTML references, and a folded line.
 fn undo(layer: &[(char, Range<usize>)]) -> Layer {
     let chars: Vec<char> = layer.iter().map(|(c, _)| *c).collect();
     let mut out = Vec::with_capacity(layer.len());
@@ -108,9 +105,8 @@ fn percent(chars: &[char]) -> Option<(char, usize)> {
     text.chars().next().zip(Some(3 * len))
 }
 
-/// An HTML character reference, read as browsers and Python's `html.unescape` read it: `&#NN`
-/// or `&#xNN`, or a name in any case, the `;` optional. The names are those of ASCII
-/// punctuation, what a token's characters (`+`, `/`, `=`, `_`) may be written as.
+/// An HTML character reference, read as browsers read it: `&#NN` or `&#xNN`, or the name of an
+/// ASCII punctuation mark in any case, the `;` optional.
 fn entity(chars: &[char]) -> Option<(char, usize)> {
     let numeric = chars.get(1) == Some(&'#');
     let hex = numeric && matches!(chars.get(2), Some('x' | 'X'));

@@ -1,8 +1,5 @@
-//! Waiting until every creation job of an instance has finished: what a deploy script that has
-//! just created a DBSS instance needs, and no official SDK offers.
-//!
-//! Polls [`Client::get_jobs`] (with its retries) at an interval, within an overall deadline, riding
-//! out transient failures; the wait, not the error, knows what the polls saw.
+//! Waiting until every creation job of a new instance has finished, which no official SDK offers:
+//! polls [`Client::get_jobs`] at an interval within a deadline, riding out transient failures.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +16,6 @@ pub struct WaitOptions {
 }
 
 impl Default for WaitOptions {
-    /// Every 10 s, for at most 30 minutes.
     fn default() -> Self {
         WaitOptions { interval: Duration::from_secs(10), timeout: Duration::from_secs(30 * 60) }
     }
@@ -39,9 +35,8 @@ impl WaitOptions {
     }
 }
 
-/// True when there is at least one job and every job is `SUCCESS` or `FAIL`. `INIT`, `READY`,
-/// `RUNNING`, a missing status and statuses this crate does not know count as in progress; so does
-/// an empty list (the jobs of a new instance may not be listed yet).
+/// True when there is at least one job and every job is `SUCCESS` or `FAIL`; an empty list (a new
+/// instance's jobs may not be listed yet) or any other status counts as in progress.
 pub fn all_finished(jobs: &[Job]) -> bool {
     !jobs.is_empty()
         && jobs.iter().all(|job| job.status.as_ref().is_some_and(|status| status.is_final()))
@@ -63,15 +58,13 @@ pub enum Progress<'a> {
 }
 
 impl Client {
-    /// Polls until every job of the instance has finished, calling `progress` after each poll
-    /// (answered or failed); returns the final jobs. Check them for
-    /// [`JobStatus::Fail`](crate::JobStatus::Fail) (with `error_code` and `fail_reason`): a failed
+    /// Polls until every job of the instance has finished, calling `progress` after each poll;
+    /// returns the final jobs, among them any [`JobStatus::Fail`](crate::JobStatus::Fail): a failed
     /// job is a finished job, not an error here.
     ///
-    /// Each poll is one [`Client::get_jobs`] call, bounded by the client's
-    /// [`timeout`](crate::ClientBuilder::timeout) and by what is left of [`WaitOptions::timeout`].
-    /// A poll that fails transiently does not end the wait (which failures are, the
-    /// [crate docs](crate#waiting-for-an-instances-creation-jobs) say).
+    /// Each poll is one [`Client::get_jobs`] call within the client's timeout and what is left of
+    /// [`WaitOptions::timeout`]; [a transient failure](crate#waiting-for-an-instances-creation-jobs)
+    /// does not end the wait.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -93,9 +86,7 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any
     /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when the deadline
-    /// passes first, carrying the last answered poll's jobs ([`Error::last_jobs`], `None` if no
-    /// poll was answered) and the last poll's error as its `source()`; a poll's error that is not
-    /// transient, as [`Client::get_jobs`] returns it.
+    /// passes first ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
     pub fn wait_for_jobs(
         &self,
         resource_id: &str,

@@ -1,6 +1,5 @@
-//! The credential chain of the official SDKs, in the order the user docs list: environment and
-//! profile are read when the client is built; the metadata service is asked lazily, on the first
-//! request, and again shortly before its temporary credentials expire.
+//! The credential chain of the official SDKs, in the order the builder's docs list; the metadata
+//! service is asked later, by the client.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,8 +19,7 @@ pub(crate) struct Resolved {
     pub(crate) credentials_from: Source,
     /// The project id configured (checked), with where it came from.
     pub(crate) project_id: Option<(String, Source)>,
-    /// The IAM endpoint configured (by the builder, the environment or the profile), with where
-    /// it came from.
+    /// The IAM endpoint configured, with where it came from.
     pub(crate) iam_endpoint: Option<(String, Source)>,
 }
 
@@ -29,8 +27,7 @@ pub(crate) struct Resolved {
 #[derive(Debug)]
 pub(crate) enum AuthSource {
     Fixed(Arc<Auth>),
-    /// The ECS metadata service, asked by the client on the first request; `tried` names the
-    /// steps before it, for the error when it fails too.
+    /// The ECS metadata service; `tried` names the steps before it, for the error.
     Metadata {
         endpoint: Endpoint,
         tried: Vec<String>,
@@ -141,7 +138,7 @@ fn first_credentials(
 }
 
 /// Whether `DBSS_JOBS_ECS_METADATA` leaves the metadata step on: off in the process environment
-/// turns it off for every client (a kill switch), off in a client's own variables for that client.
+/// turns it off for every client, off in a client's own variables for that client.
 fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
     let process = crate::env::ecs_metadata_switch(&Environment::Process)?;
     let own = match env {
@@ -152,8 +149,7 @@ fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
 }
 
 /// The profile's credentials, with the profile for its other keys; `None` (and a note in
-/// `tried`) when there is no file or it has no AK/SK. `named` is a file named to the builder,
-/// with how it was named.
+/// `tried`) when there is no file or it has no AK/SK. `named` is a file named to the builder.
 fn from_profile(
     named: Option<(&PathBuf, &Source)>,
     env: &Environment,

@@ -1,7 +1,5 @@
-//! Where the credentials come from: the credential chain of the official SDKs (explicit
-//! settings, the environment, the profile file, then the ECS metadata service). Settings only:
-//! the chain decides which step gives the credentials, and the client asks the metadata service
-//! (`metadata`) when that is the step. The builder enters through [`resolve`], once.
+//! Where the credentials come from: the official SDKs' credential chain, entered once through
+//! [`resolve`]; the client asks the metadata service (`metadata`) when that is the step.
 
 mod chain;
 mod profile;

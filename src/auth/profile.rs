@@ -1,10 +1,5 @@
-//! The credentials profile file of Huawei's official SDKs (`~/.huaweicloud/credentials`), an INI file
-//! with a `[basic]` (or `[basiccredentials]`) section.
-//!
-//! Parsed by hand, accepting what the official SDKs' readers (Python's configparser, the Go SDK's
-//! INI reader) accept: a UTF-8 byte order mark, comments (`#`, `;`), blank lines, `key = value` and
-//! `key: value` with spaces around the delimiter, CRLF line ends. Pure apart from reading the file;
-//! never writes it.
+//! The credentials profile file of Huawei's official SDKs (`~/.huaweicloud/credentials`), an INI
+//! file parsed by hand, accepting what their readers (configparser, the Go SDK's) accept.
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +8,7 @@ use crate::error::Error;
 use crate::redact::shown_path;
 use crate::source::Source;
 
-/// The `[basic]` section's keys this crate uses, each with its line (a refusal names it). Empty
-/// values count as absent.
+/// The `[basic]` section's keys this crate uses, each with its line; empty ones count as absent.
 #[derive(Default, Clone, PartialEq, Eq)]
 pub(crate) struct Profile {
     pub(crate) ak: Option<(String, usize)>,
@@ -30,8 +24,7 @@ pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option
     explicit.or_else(|| env.huaweicloud_file(Var::CredentialsFile, "credentials"))
 }
 
-/// Reads the profile at `path`. `Ok(None)` when the file does not exist and was not required;
-/// `named` is how the file was named to the builder, for the error when it cannot be read.
+/// Reads the profile at `path`; `Ok(None)` when the file does not exist and was not required.
 pub(crate) fn read_profile(
     path: &Path,
     required: bool,

@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-/// Why the gateway refused the credentials of a request (a 401). Non-exhaustive: the gateway may
-/// give more reasons.
+/// Why the gateway refused a request's credentials (a 401). Non-exhaustive: it may give more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthFailure {
@@ -11,8 +10,7 @@ pub enum AuthFailure {
     UnknownAccessKey,
     /// Too many failed signatures in a row: the access key is locked for about 5 minutes.
     AccessKeyLocked,
-    /// The signature does not match the one the gateway computed; see
-    /// [`Error::signature_mismatch`](crate::Error::signature_mismatch).
+    /// The signature does not match the gateway's: see [`crate::Error::signature_mismatch`].
     SignatureMismatch,
     /// The signature's `X-Sdk-Date` is more than 15 minutes from the gateway's clock.
     SignatureExpired,
@@ -20,8 +18,7 @@ pub enum AuthFailure {
     TokenRejected,
     /// The security token of temporary AK/SK credentials is not valid, or has expired.
     SecurityTokenRejected,
-    /// A request signed without a security token was refused for want of one: the AK/SK are
-    /// temporary credentials, which need theirs.
+    /// The AK/SK are temporary credentials, sent without their security token.
     SecurityTokenMissing,
 }
 
@@ -58,8 +55,7 @@ impl fmt::Display for AuthFailure {
 }
 
 /// A wrong signature explained: the canonical request that was signed beside the one the gateway
-/// computed (it echoes it in its 401), and where they first differ. Both redacted as everything
-/// else (the security token's line).
+/// computed and echoed in its 401 (both redacted), and where they first differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureMismatch {
     pub(crate) ours: String,
@@ -73,8 +69,7 @@ impl SignatureMismatch {
         &self.ours
     }
 
-    /// The canonical request the gateway computed for the request it received (its first 8,192
-    /// characters: a real one is a few hundred).
+    /// The canonical request the gateway computed (its first 8,192 characters).
     pub fn gateway(&self) -> &str {
         &self.gateway
     }

@@ -1,6 +1,5 @@
-//! The one error type of the crate, [`Error`] (also at the crate root), and the details of a
-//! refused 401 it carries: [`AuthFailure`] and [`SignatureMismatch`]. No secret is stored in an
-//! error: the texts quoted from a server come scrubbed from `gateway`.
+//! The crate's one error type, [`Error`], and the details of a refused 401 it carries:
+//! [`AuthFailure`] and [`SignatureMismatch`]. Server texts arrive scrubbed, from `gateway`.
 
 use std::fmt;
 
@@ -13,25 +12,20 @@ pub use auth::{AuthFailure, SignatureMismatch};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The input was rejected before any network traffic: an empty or malformed id, a bad endpoint,
-    /// missing or empty credentials, an invalid option.
+    /// Rejected before any traffic: a malformed id, endpoint, credentials or option.
     InvalidInput,
     /// The request did not get an HTTP answer: DNS, connect, TLS, timeout, reset, truncated body.
     Transport,
-    /// The service (or its API gateway) answered with a non-success HTTP status.
+    /// The service, or its gateway, answered a non-success status.
     Api,
-    /// The service answered with success, but the body was not the documented JSON, or was larger
-    /// than the configured limit.
+    /// A success answer whose body is not the documented JSON, or is over the body limit.
     Decode,
-    /// Nothing was sent: the gateway refused this access key earlier in the client's life (it
-    /// does not exist, or it was locked less than 5 minutes ago), and every signed request would
-    /// fail again and count toward the lock. [`Error::auth_failure`] says which;
-    /// [`Error::attempts`] is 0 and [`Error::status`] `None`.
+    /// Nothing was sent: the gateway refused this access key earlier (unknown, or locked less
+    /// than 5 minutes ago), and another signed request would count toward the lock.
+    /// [`Error::auth_failure`] says which; [`Error::attempts`] is 0.
     AccessKeyRefused,
-    /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) reached its deadline while some job
-    /// was still in progress, or while the service was failing transiently;
-    /// [`Error::last_jobs`] has what the last answered poll saw, and
-    /// [`source`](std::error::Error::source) the last poll's error, if it failed.
+    /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) passed its deadline with jobs in
+    /// progress or polls failing; see [`Error::last_jobs`] and `source()`.
     WaitTimedOut,
 }
 
@@ -45,15 +39,11 @@ pub(crate) enum TransportKind {
     Other,
 }
 
-/// An error from this crate.
+/// An error from this crate. `Display` is one lowercase line with the status, `error_code`,
+/// `error_msg` and request id where there are any.
 ///
-/// Use [`kind`](Error::kind) and the predicates to decide what to do, and the accessors to read the
-/// service's answer. `Display` is one lowercase line naming the status, `error_code`, `error_msg`
-/// and request id where there are any.
-///
-/// Secrets never appear here: the secret key, security token and IAM token are not part of any
-/// message, nor is the `Authorization` header. What a server said is quoted scrubbed of the
-/// request's secrets, as one bounded line (below).
+/// Secrets never appear here: no message holds the secret key, a token or the `Authorization`
+/// header, and what a server said is quoted scrubbed of the request's secrets (below).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
@@ -63,12 +53,10 @@ pub struct Error(Box<Parts>);
 struct Parts {
     detail: Detail,
     attempts: u32,
-    /// Where the error happened, when that is not the DBSS call itself (e.g. the credential
-    /// chain's ECS metadata step); printed before the rest.
+    /// Where the error happened, when not in the DBSS call itself; printed before the rest.
     context: Option<String>,
     missing_credentials: bool,
-    /// What the client learned that explains the error (a wrong clock, the gateway's reason),
-    /// printed last.
+    /// What the client learned that explains the error (a wrong clock), printed last.
     note: Option<String>,
 }
 
@@ -134,8 +122,7 @@ impl Error {
         Error::new(Detail::Transport { kind, message: message.into(), resend })
     }
 
-    /// A call not sent because the gateway refused this access key `ago`: see
-    /// [`ErrorKind::AccessKeyRefused`].
+    /// A call not sent because the gateway refused this access key `ago`.
     pub(crate) fn refused(failure: AuthFailure, ago: std::time::Duration) -> Error {
         Error::new(Detail::Refused(ago, failure))
             .with_note(Some(failure.to_string()))
@@ -177,8 +164,7 @@ impl Error {
         })
     }
 
-    /// A transport failure's message as it may be shown: scrubbed of the request's secrets
-    /// (ureq's words may quote what a proxy or server sent), one bounded line.
+    /// A transport failure's message as it may be shown (ureq's words may quote a server's).
     pub(crate) fn scrub(mut self, secrets: &Secrets) -> Error {
         if let Detail::Transport { message, .. } | Detail::Decode { message, .. } =
             &mut self.0.detail
@@ -188,9 +174,8 @@ impl Error {
         self
     }
 
-    /// Says where a transport failure happened: `connecting to proxy P (from VAR) for
-    /// host:port`, `connecting to host:port`, or `host:port` when the connection was made; other
-    /// kinds are unchanged.
+    /// Prefixes a transport failure with where it happened (`connecting to host:port`, through
+    /// which proxy); other kinds are unchanged.
     pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
         if let Detail::Transport { kind, message, .. } = &mut self.0.detail {
             let connecting =
@@ -242,15 +227,13 @@ impl Error {
         }))
     }
 
-    /// How many requests were sent before giving up (1 when no retry happened; retries only
-    /// happen for transient failures, see [`RetryPolicy`](crate::RetryPolicy)); 0 when nothing
-    /// was sent ([`ErrorKind::AccessKeyRefused`]).
+    /// How many requests were sent (see [`RetryPolicy`](crate::RetryPolicy)); 0 when nothing
+    /// was ([`ErrorKind::AccessKeyRefused`]).
     pub fn attempts(&self) -> u32 {
         self.0.attempts
     }
 
-    /// The jobs seen by the last answered poll, for [`ErrorKind::WaitTimedOut`]; `None` when no
-    /// poll was answered (an empty list means the service answered with no jobs yet).
+    /// The last answered poll's jobs, for [`ErrorKind::WaitTimedOut`]; `None` if no poll was.
     pub fn last_jobs(&self) -> Option<&[crate::model::Job]> {
         match &self.0.detail {
             Detail::WaitTimedOut { jobs, .. } => jobs.as_deref(),
@@ -323,9 +306,8 @@ impl Error {
         self.transport_kind() == Some(TransportKind::Tls)
     }
 
-    /// For a 401 answer to an AK/SK-signed request, the canonical request that was signed (the
-    /// security token's value redacted). Compare it with the one the gateway expected (Huawei's
-    /// API Explorer shows it) to find why a signature was rejected.
+    /// For a 401 to a signed request, the canonical request that was signed (the security token
+    /// redacted), to compare with the one the gateway expected.
     pub fn canonical_request(&self) -> Option<&str> {
         self.api_parts()?.canonical_request.as_deref()
     }
@@ -342,8 +324,7 @@ impl Error {
         text
     }
 
-    /// As [`Error::report`], with what the client concluded (the note) first and the service's
-    /// own long words after it, for a diagnosis read at a glance.
+    /// As [`Error::report`], with what the client concluded first, for a diagnosis at a glance.
     pub(crate) fn diagnosis_first(&self) -> String {
         let Some(note) = &self.0.note else {
             return self.report();
@@ -356,9 +337,7 @@ impl Error {
         format!("{note} — {context}{}{attempts}", self.0.detail)
     }
 
-    /// Why the gateway refused the credentials, for a 401 that says (unknown access key, locked
-    /// access key, wrong signature, expired signature, rejected token); `Display` ends with the
-    /// hint.
+    /// Why the gateway refused the credentials, for a 401 that says; `Display` ends with the hint.
     pub fn auth_failure(&self) -> Option<AuthFailure> {
         match &self.0.detail {
             Detail::Refused(_, failure) => Some(*failure),
@@ -366,30 +345,25 @@ impl Error {
         }
     }
 
-    /// For a 401 "verify aksk signature fail" whose body echoes the canonical request the gateway
-    /// computed: both canonical requests and where they first differ. When they are equal, the
-    /// request arrived as signed: the secret key does not belong to the access key.
+    /// For a 401 "verify aksk signature fail" that echoes the gateway's canonical request: both
+    /// canonical requests and where they first differ.
     pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
         self.api_parts()?.signature_mismatch.as_ref()
     }
 
-    /// How long the service asked to wait before trying again: the window its flow control names
-    /// for a 429, or its `Retry-After`; at most a day. [`Client::wait_for_jobs`] polls no sooner.
-    ///
-    /// [`Client::wait_for_jobs`]: crate::Client::wait_for_jobs
+    /// How long the service asked to wait (a 429's flow-control window, or `Retry-After`), at
+    /// most a day; [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) polls no sooner.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         self.api_parts()?.retry_after
     }
 
-    /// True when the credential chain found no credentials (explicit, environment, profile file,
-    /// ECS metadata); the message lists each step and why it gave nothing.
+    /// True when the credential chain found nothing; the message lists each step and why.
     pub fn is_missing_credentials(&self) -> bool {
         self.0.missing_credentials
     }
 
     /// True for the failures the client itself retries: a connection failure or timeout before
-    /// any answer, and the statuses 429, 502, 503 and 504. What is left of them after the client's
-    /// own attempts may still pass if tried again later.
+    /// any answer, and 429, 502, 503 and 504; they may pass if tried again later.
     pub fn is_retryable(&self) -> bool {
         self.is_retryable_transport()
             || self.api_parts().is_some_and(|api| crate::retry::is_retryable_status(api.status))
@@ -468,8 +442,7 @@ impl fmt::Display for Detail {
     }
 }
 
-/// `{:?}` reads as the kind and the message, with the chain of causes (what
-/// `fn main() -> Result<(), Error>` prints); `{:#?}` shows the fields.
+/// `{:?}` is the kind and [`Error::report`] (what `fn main` prints); `{:#?}` shows the fields.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {

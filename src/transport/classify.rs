@@ -5,8 +5,7 @@ use crate::error::{Error, Resend, TransportKind};
 /// When a ureq error happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// Before any answer began, for a request that `resend` says may be sent again or not;
-    /// `connect_is_deadline` says its connect timeout was cut to the call's deadline.
+    /// Before any answer began; `connect_is_deadline` when the connect timeout was the deadline.
     BeforeAnswer {
         resend: Resend,
         connect_is_deadline: bool,
@@ -14,11 +13,9 @@ pub(crate) enum Phase {
     ReadingAnswer,
 }
 
-/// Classifies a ureq error. Only connection failures and timeouts that happen before any response
-/// are retryable: then the server has not answered, and the GET may be sent again.
-///
-/// ureq reports resolver failures and rustls handshake failures as `Error::Io`; the inner error is
-/// looked at so that `is_dns()` and `is_tls()` tell the truth.
+/// Classifies a ureq error; only connection failures and timeouts before any response may be
+/// resent. ureq reports resolver and rustls failures as `Error::Io`: the inner error is looked at
+/// so that `is_dns()` and `is_tls()` tell the truth.
 pub(crate) fn classify(error: ureq::Error, phase: Phase) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, connection_failure) = match &error {
@@ -108,8 +105,7 @@ fn is_tls_failure(io: &std::io::Error) -> bool {
     is_inner_of(ureq::Error::Rustls, inner)
 }
 
-/// Whether `inner` is the payload type of the ureq error variant `variant` (a tuple variant is a
-/// function from its payload), without naming the TLS library's type.
+/// Whether `inner` is the payload of the ureq error variant `variant`, naming no TLS library type.
 fn is_inner_of<T: std::error::Error + 'static>(
     _variant: fn(T) -> ureq::Error,
     inner: &(dyn std::error::Error + Send + Sync + 'static),

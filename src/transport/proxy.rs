@@ -1,6 +1,5 @@
-//! Which proxy, if any, carries a request, decided as the user docs' table says from the client's
-//! [`Environment`] (the order below is Python's requests' and curl's). ureq is told the answer for
-//! every request: it never reads the process environment for this crate.
+//! Which proxy, if any, carries a request, decided as the builder's docs' table says from the
+//! client's [`Environment`]; ureq never reads the process environment for this crate.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -10,8 +9,7 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::redact;
 
-/// Read in this order for an `https://` target, the first that is set winning; `HTTP_` for
-/// `http://` likewise.
+/// The first that is set wins for an `https://` target; `HTTP_` likewise for `http://`.
 const HTTPS_VARIABLES: [Var; 4] =
     [Var::HttpsProxy, Var::HttpsProxyLower, Var::AllProxy, Var::AllProxyLower];
 const HTTP_VARIABLES: [Var; 4] =
@@ -58,8 +56,8 @@ pub(super) struct ProxyRoute {
 }
 
 impl ProxyRoute {
-    /// Resolves the builder's setting against the environment, for requests to `targets`;
-    /// `InvalidInput` for a proxy URL (given, or a variable's for a scheme they use) that cannot work.
+    /// Resolves the builder's setting for requests to `targets`; `InvalidInput` for a proxy URL
+    /// that cannot work.
     pub(super) fn new(
         setting: &ProxySetting,
         env: &Environment,
@@ -165,8 +163,8 @@ fn has_path_query_or_fragment(url: &str) -> bool {
 enum NoProxy {
     /// `*`: every host.
     All,
-    /// `example.com`, `.example.com` or `*.example.com`: the domain and its subdomains; an
-    /// IP address only itself. With `:port`, only that port.
+    /// `example.com`, `.example.com` or `*.example.com`: the domain and its subdomains (an IP
+    /// address only itself), on `:port` only if given.
     Host { name: String, port: Option<u16> },
     /// `10.0.0.0/8`, `fd00::/8`: the addresses in the range.
     Range { network: IpAddr, prefix: u8 },

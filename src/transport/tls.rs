@@ -1,10 +1,5 @@
-//! TLS settings: which TLS library, and which certificate authorities to trust.
-//!
-//! In order of precedence: the CAs given to
-//! [`root_certificates_pem`](crate::ClientBuilder::root_certificates_pem); else exactly the CAs in
-//! the PEM file named by `SSL_CERT_FILE` (read through the client's environment, as OpenSSL and Go
-//! read it); else, with the `platform-verifier` feature, the operating system's trust store and
-//! verifier; else the Mozilla roots bundled with the crate. Verification cannot be turned off.
+//! TLS settings: which TLS library, and which certificate authorities to trust, in the order the
+//! builder's docs (*TLS and trust*) give. Verification cannot be turned off.
 
 use std::path::Path;
 
@@ -16,16 +11,14 @@ use crate::env::{Environment, Var};
 use crate::error::Error;
 use crate::source::Source;
 
-/// Which CAs a client trusts, in words, and what a user does when a server's certificate is not
-/// trusted by them.
+/// Which CAs a client trusts, and what to do when they do not trust a server's, in words.
 pub(crate) struct Trust {
     pub(crate) words: String,
     pub(crate) next_step: String,
 }
 
-/// The TLS configuration of the client's agent; `InvalidInput`, naming the source and the path,
-/// when the given PEM or `SSL_CERT_FILE`'s file cannot be read or holds no certificate.
-/// `setting` is how the user names the root certificates setting, for the next step.
+/// The TLS configuration of the client's agent; `InvalidInput` for CAs that cannot be read.
+/// `setting` is how the user names the root certificates setting.
 pub(crate) fn tls_config(
     given: Option<&RootCertificates>,
     setting: &Source,
