@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{JobsPath, USER_AGENT};
-use crate::auth::{AuthSource, ChainSettings, resolve};
+use crate::auth::{ChainSettings, resolve};
 use crate::client::Client;
 use crate::config::{Config, Provenance, RootCertificates};
 use crate::credentials::{Auth, validate_header_value};
@@ -336,7 +336,6 @@ impl ClientBuilder {
         })?;
         let provenance = Provenance {
             endpoints: endpoints_from,
-            ignored: ignored_credentials(&resolved.auth, env),
             credentials: resolved.credentials_from,
             project_id: resolved.project_id.as_ref().map(|(_, source)| source.clone()),
             iam_endpoint: iam_endpoint_from,
@@ -458,16 +457,4 @@ impl ClientBuilder {
             None => Ok(USER_AGENT.to_string()),
         }
     }
-}
-
-/// Credentials that are set in the environment but lose to the ones in use, in words.
-fn ignored_credentials(auth: &AuthSource, env: &Environment) -> Option<String> {
-    let AuthSource::Fixed(auth) = auth else {
-        return None;
-    };
-    let (unused, winner) = match auth.as_ref() {
-        Auth::AkSk(_) => (Var::AuthToken, "the AK/SK"),
-        Auth::Token(_) => (Var::AccessKey, "the IAM token"),
-    };
-    env.get(unused).map(|_| format!("{} is set too, and not used: {winner} wins", unused.name()))
 }

@@ -140,28 +140,18 @@ impl Client {
 
     fn credentials_line(&self) -> CheckLine {
         let config = &self.config;
-        let (who, odd) = match &config.auth {
+        let who = match &config.auth {
             AuthSource::Fixed(auth) => match auth.as_ref() {
-                Auth::AkSk(credentials) => (
-                    format!("access key {}", masked(credentials.access_key())),
-                    credentials.odd_key.map(|key| {
-                        format!(
-                            "note: the {key} has a character Huawei's keys never have (they are \
-                             letters and digits): was it copied whole?"
-                        )
-                    }),
-                ),
-                Auth::Token(_) => ("an IAM token".to_string(), None),
+                Auth::AkSk(credentials) => {
+                    format!("access key {}", masked(credentials.access_key()))
+                }
+                Auth::Token(_) => "an IAM token".to_string(),
             },
             AuthSource::Metadata { .. } => {
-                ("temporary credentials, fetched on the first call".to_string(), None)
+                "temporary credentials, fetched on the first call".into()
             }
         };
-        let mut text = format!("{who}, {}", config.provenance.credentials.origin());
-        for note in [config.provenance.ignored.as_deref(), odd.as_deref()].into_iter().flatten() {
-            text.push_str("; ");
-            text.push_str(note);
-        }
+        let text = format!("{who}, {}", config.provenance.credentials.origin());
         CheckLine::new(Topic::Credentials, true, text)
     }
 

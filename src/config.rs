@@ -33,8 +33,6 @@ pub(crate) struct Config {
 pub(crate) struct Provenance {
     pub(crate) endpoints: Source,
     pub(crate) credentials: Source,
-    /// Other credentials that are set and not used, in words.
-    pub(crate) ignored: Option<String>,
     pub(crate) project_id: Option<Source>,
     /// `None` when there is no IAM endpoint (no region, and none configured).
     pub(crate) iam_endpoint: Option<Source>,

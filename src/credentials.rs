@@ -28,9 +28,6 @@ use crate::source::{Source, validate_secret};
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.
     from: Option<&'static str>,
-    /// `AK` or `SK` when it has a character Huawei's keys (letters and digits) never have, for
-    /// `Client::check`: a key copied with a stray character signs and is refused.
-    pub(crate) odd_key: Option<&'static str>,
     access_key: String,
     /// HMAC-SHA256 keyed with the SK, made once: every signature starts from a copy of it.
     keyed_hmac: Hmac<Sha256>,
@@ -66,11 +63,7 @@ impl Credentials {
         // HMAC takes keys of any length; the error branch cannot happen.
         let keyed_hmac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
             .map_err(|_| Error::invalid_input("secret key (SK) cannot key HMAC-SHA256"))?;
-        let keys = [("AK", access_key.as_str()), ("SK", secret_key)];
-        let odd_key =
-            keys.into_iter().find(|(_, key)| !key.bytes().all(|b| b.is_ascii_alphanumeric()));
-        let odd_key = odd_key.map(|(name, _)| name);
-        Ok(Credentials { from: None, odd_key, access_key, keyed_hmac, security_token: None })
+        Ok(Credentials { from: None, access_key, keyed_hmac, security_token: None })
     }
 
     /// Adds the security token of temporary credentials; it is sent and signed as `X-Security-Token`.
