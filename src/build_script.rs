@@ -7,7 +7,7 @@
 //!
 //! | variable | listed for cargo |
 //! | --- | --- |
-//! | `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_PROJECT_ID`, `HUAWEICLOUD_SDK_REGION`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, `HUAWEICLOUD_SDK_CREDENTIALS_FILE`, `HUAWEICLOUD_SDK_REGIONS_FILE`, `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` | yes (and `rerun-if-changed` for the regions file read) |
+//! | `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_PROJECT_ID`, `HUAWEICLOUD_SDK_REGION`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, `HUAWEICLOUD_SDK_CREDENTIALS_FILE`, `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>` | yes |
 //! | `HOME`, `USERPROFILE` (the default profile path), `NO_PROXY`, `no_proxy`, `SSL_CERT_FILE`, `DBSS_JOBS_ECS_METADATA`, `DBSS_JOBS_ECS_METADATA_ENDPOINT` | yes |
 //! | `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_SECURITY_TOKEN` (secret) | never |
 //! | `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, each in both cases (secret: `http://user:password@proxy:3128`) | never |
@@ -22,8 +22,7 @@ use crate::env::{Environment, Var, region_endpoint_variable};
 use crate::error::Error;
 use crate::model::{Job, jobs_from_slice};
 
-/// Prints `cargo:rerun-if-env-changed=NAME` for the variables the table above lists, and
-/// `cargo:rerun-if-changed` for the regions file when there is one.
+/// Prints `cargo:rerun-if-env-changed=NAME` for the variables the table above lists.
 ///
 /// ```
 /// // build.rs
@@ -34,10 +33,6 @@ pub fn rerun_if_env_changed(region: &str) {
     let printable = |text: &str| !text.chars().any(char::is_control);
     for name in variables_to_watch(region).into_iter().filter(|name| printable(name)) {
         println!("cargo:rerun-if-env-changed={name}");
-    }
-    let file = crate::regions::file_to_watch(&Environment::Process);
-    if let Some(path) = file.map(|path| path.display().to_string()).filter(|path| printable(path)) {
-        println!("cargo:rerun-if-changed={path}");
     }
 }
 

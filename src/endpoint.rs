@@ -60,27 +60,20 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     /// The region's endpoints, as the official SDKs find them: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`
-    /// (upper-cased, `-` → `_`; a comma-separated list), else the regions file, else the built-in
-    /// `https://dbss.{region}.myhuaweicloud.com`. Each refusal names the setting it is about:
-    /// the variable, the regions file, or (an unknown region) `region_from`.
+    /// (upper-cased, `-` → `_`; a comma-separated list), else the built-in
+    /// `https://dbss.{region}.myhuaweicloud.com`. A refusal names the variable, or (an unknown
+    /// region) `region_from`.
     pub(crate) fn for_region(
         region: &str,
         region_from: &Source,
         env: &Environment,
     ) -> Result<(Vec<Endpoint>, Source), Error> {
         let variable = region_endpoint_variable(region);
-        let listed = match env.get_named(&variable) {
-            Some(list) => Some((
-                list.split(',').map(|url| url.trim().to_string()).collect(),
-                Source::Var(variable.clone()),
-            )),
-            None => crate::regions::endpoints_in_file(env, region)?,
-        };
-        if let Some((urls, source)) = listed {
+        if let Some(list) = env.get_named(&variable) {
+            let source = Source::Var(variable);
+            let urls = list.split(',').map(str::trim).filter(|url| !url.is_empty());
             let endpoints: Vec<Endpoint> = urls
-                .iter()
-                .filter(|url| !url.is_empty())
-                .map(|url| Endpoint::parse(url))
+                .map(Endpoint::parse)
                 .collect::<Result<_, _>>()
                 .map_err(|error| error.named_by(&source))?;
             if endpoints.is_empty() {
@@ -97,12 +90,8 @@ impl Endpoint {
                 true => format!("; did you mean {near:?}"),
                 false => String::new(),
             };
-            let file = super::regions::file_to_watch(env).map_or(String::new(), |path| {
-                format!(", nor a DBSS entry in the regions file {}", path.display())
-            });
             return Err(Error::invalid_input(format!(
-                "unknown region {region:?} (and no {variable} override{file}){hint}; known \
-                 regions: {}",
+                "unknown region {region:?} (and no {variable} override){hint}; known regions: {}",
                 known.join(", ")
             ))
             .named_by(region_from));

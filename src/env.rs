@@ -49,7 +49,6 @@ variables! {
     Region => "HUAWEICLOUD_SDK_REGION";
     IamEndpoint => "HUAWEICLOUD_SDK_IAM_ENDPOINT";
     CredentialsFile => "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
-    RegionsFile => "HUAWEICLOUD_SDK_REGIONS_FILE";
     Home => "HOME";
     UserProfile => "USERPROFILE";
     // A proxy URL carries the password of an authenticated proxy.

@@ -27,7 +27,6 @@ mod api;
 mod auth;
 mod config;
 mod endpoint;
-mod regions;
 // The wire: one exchange, and the answer read once.
 mod gateway;
 mod hooks;

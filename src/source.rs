@@ -12,7 +12,7 @@ pub(crate) enum Source {
     Method(&'static str),
     /// An environment variable, by name.
     Var(String),
-    /// A line of a file (the profile file, the regions file).
+    /// A line of the profile file.
     Line(PathBuf, usize),
     /// A source reached through a setting: `ClientBuilder::profile_file` and the file's line.
     Via(Box<Source>, Box<Source>),

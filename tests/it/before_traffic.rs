@@ -380,16 +380,9 @@ fn every_path_setting_names_its_source_and_shows_no_control_character() {
         "/nonexistent/\u{1b}[2Jesc".to_string(),
     ];
     type Setting = (&'static str, fn(dbss_jobs::ClientBuilder, &str) -> dbss_jobs::ClientBuilder);
-    let settings: [Setting; 5] = [
+    let settings: [Setting; 4] = [
         ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", |b, p| {
             b.environment([("HUAWEICLOUD_SDK_CREDENTIALS_FILE", p)])
-        }),
-        ("HUAWEICLOUD_SDK_REGIONS_FILE", |b, p| {
-            b.environment([
-                ("HUAWEICLOUD_SDK_REGIONS_FILE", p),
-                ("HUAWEICLOUD_SDK_AK", "AK"),
-                ("HUAWEICLOUD_SDK_SK", "SK"),
-            ])
         }),
         ("SSL_CERT_FILE", |b, p| {
             b.environment([

@@ -1,8 +1,8 @@
-//! Endpoints the official SDKs can reach: the regions file (`HUAWEICLOUD_SDK_REGIONS_FILE`), its
-//! precedence, and failover across several endpoints when a host cannot be resolved or its TLS
-//! handshake fails. Every host is loopback or one no resolver is asked about.
+//! Endpoints the official SDKs can reach: the region's variable, its precedence, and failover
+//! across several endpoints when a host cannot be resolved or its TLS handshake fails. Every host
+//! is loopback or one no resolver is asked about.
 
-use dbss_jobs::{Client, Credentials, ErrorKind};
+use dbss_jobs::{Client, Credentials};
 
 use crate::support::{Script, TlsServer, ca_pem};
 use crate::support::{Server, TempDir, unresolvable_host};
@@ -19,50 +19,23 @@ fn in_region(region: &str, vars: Vec<(String, String)>) -> Result<Client, dbss_j
         .build()
 }
 
-fn regions_file(dir: &TempDir, text: &str) -> (String, String) {
-    let path = dir.write("regions.yaml", text);
-    ("HUAWEICLOUD_SDK_REGIONS_FILE".to_string(), path.to_string_lossy().into_owned())
-}
-
+/// The variable adds a region and wins over the built-in table; the official SDKs' regions file
+/// is not read (the docs say so): a region only it names stays unknown.
 #[test]
-fn the_regions_file_adds_regions_and_yields_to_the_variable() {
-    let from_file = Server::json(200, JOBS);
-    let from_variable = Server::json(200, JOBS);
-    let dir = TempDir::new("regions");
-    let file = regions_file(
-        &dir,
-        &format!(
-            "# as the official SDKs write it\ndbss:\n  - id: my-private-1\n    endpoint: {}\n  - id: cn-north-4\n    endpoints: [{}]\n",
-            from_file.url(),
-            from_file.url()
-        ),
-    );
-    in_region("my-private-1", vec![file.clone()]).unwrap().get_jobs("r").unwrap();
-    in_region("cn-north-4", vec![file.clone()]).unwrap().get_jobs("r").unwrap();
-    assert_eq!(from_file.requests().len(), 2, "the file wins over the built-in table");
-    let variable = ("HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string(), from_variable.url());
-    in_region("cn-north-4", vec![file, variable]).unwrap().get_jobs("r").unwrap();
-    assert_eq!(from_variable.requests().len(), 1, "the variable wins over the file");
-    assert_eq!(from_file.requests().len(), 2);
-}
-
-#[test]
-fn a_regions_file_outside_the_subset_names_its_line() {
-    let dir = TempDir::new("regions-bad");
-    let file = regions_file(&dir, "DBSS:\n  - id: r1\n    url: https://dbss.example.com\n");
-    let error = in_region("r1", vec![file]).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    let message = error.to_string();
-    assert!(
-        message.contains("regions.yaml, which has at line 3 what is not `endpoint: <url>`"),
-        "{message}"
-    );
-    let missing =
-        ("HUAWEICLOUD_SDK_REGIONS_FILE".to_string(), "/nonexistent/regions.yaml".to_string());
-    let error = in_region("r1", vec![missing]).unwrap_err();
-    let wanted =
-        "HUAWEICLOUD_SDK_REGIONS_FILE names /nonexistent/regions.yaml, which cannot be read";
-    assert!(error.to_string().contains(wanted), "{error}");
+fn the_variable_adds_regions_and_the_regions_file_is_not_read() {
+    let server = Server::json(200, JOBS);
+    let home = TempDir::new("regions-home");
+    let yaml = format!("DBSS:\n  - id: my-home-region\n    endpoint: {}\n", server.url());
+    home.write(".huaweicloud/regions.yaml", &yaml);
+    let home = ("HOME".to_string(), home.0.to_string_lossy().into_owned());
+    let unknown = in_region("my-home-region", vec![home.clone()]).unwrap_err();
+    assert!(unknown.to_string().contains("unknown region"), "{unknown}");
+    for region in ["my-private-1", "cn-north-4"] {
+        let name =
+            format!("HUAWEICLOUD_SDK_REGION_DBSS_{}", region.to_uppercase().replace('-', "_"));
+        in_region(region, vec![home.clone(), (name, server.url())]).unwrap().get_jobs("r").unwrap();
+    }
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
@@ -112,41 +85,4 @@ fn when_every_endpoint_fails_the_error_lists_each() {
             && message.contains("not valid for this host name"),
         "{message}"
     );
-}
-
-#[test]
-fn the_default_regions_file_is_read_from_home() {
-    let server = Server::json(200, JOBS);
-    let home = TempDir::new("regions-home");
-    home.write(
-        ".huaweicloud/regions.yaml",
-        &format!("DBSS:\n  - id: my-home-region\n    endpoints:\n      - {}\n", server.url()),
-    );
-    let vars = vec![("HOME".to_string(), home.0.to_string_lossy().into_owned())];
-    in_region("my-home-region", vars).unwrap().get_jobs("r").unwrap();
-    assert_eq!(server.requests().len(), 1);
-}
-
-#[test]
-fn a_regions_file_written_by_pythons_yaml_dump_is_read() {
-    let server = Server::json(200, JOBS);
-    let dir = TempDir::new("regions-yaml-dump");
-    // As `yaml.dump({"DBSS": [{"id": ..., "endpoint": ...}]})` writes it: items at column 0,
-    // keys in alphabetical order; the service key quoted, as some writers do. The ECS entry is not
-    // DBSS's: my-private-3 stays unknown.
-    let text = format!(
-        "'DBSS':\n- endpoint: {}\n  id: my-private-1\n- endpoints:\n  - {}\n  id: my-private-2\n\
-         ECS:\n- endpoint: https://ecs.example.com\n  id: my-private-3\n",
-        server.url(),
-        server.url()
-    );
-    let file = regions_file(&dir, &text);
-    for region in ["my-private-1", "my-private-2"] {
-        in_region(region, vec![file.clone()]).unwrap().get_jobs("r").unwrap();
-    }
-    assert_eq!(server.requests().len(), 2);
-    let built_in = in_region("cn-north-4", vec![file.clone()]).unwrap();
-    assert!(format!("{built_in:?}").contains("dbss.cn-north-4.myhuaweicloud.com"));
-    let unknown = in_region("my-private-3", vec![file.clone()]).unwrap_err();
-    assert!(unknown.to_string().contains(&file.1), "{unknown}");
 }
