@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::Error;
@@ -147,16 +146,6 @@ impl Environment {
     /// Whether the variable is set to nothing but white space, to tell "empty" from "not set".
     pub(crate) fn is_blank(&self, var: Var) -> bool {
         self.raw(var.name()).is_some_and(|value| value.trim().is_empty())
-    }
-
-    /// A file of the official SDKs, with whether it must exist: the one `var` names (it must),
-    /// else `.huaweicloud/{name}` in `HOME`, else in `USERPROFILE` (Windows).
-    pub(crate) fn huaweicloud_file(&self, var: Var, name: &str) -> Option<(PathBuf, bool)> {
-        if let Some(path) = self.get(var) {
-            return Some((PathBuf::from(path), true));
-        }
-        let home = self.get(Var::Home).or_else(|| self.get(Var::UserProfile))?;
-        Some((PathBuf::from(home).join(".huaweicloud").join(name), false))
     }
 }
 

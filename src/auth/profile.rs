@@ -18,10 +18,18 @@ pub(crate) struct Profile {
     pub(crate) iam_endpoint: Option<(String, usize)>,
 }
 
-/// Which file to read, and whether its absence is an error (it is when the path was asked for).
+/// Which file to read, and whether its absence is an error (it is when the path was named): the
+/// one given, else `HUAWEICLOUD_SDK_CREDENTIALS_FILE`'s, else `.huaweicloud/credentials` in `HOME`
+/// (else in `USERPROFILE`, on Windows).
 pub(crate) fn profile_path(explicit: Option<&Path>, env: &Environment) -> Option<(PathBuf, bool)> {
-    let explicit = explicit.map(|path| (path.to_path_buf(), true));
-    explicit.or_else(|| env.huaweicloud_file(Var::CredentialsFile, "credentials"))
+    let named = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env.get(Var::CredentialsFile).map(PathBuf::from));
+    if let Some(path) = named {
+        return Some((path, true));
+    }
+    let home = env.get(Var::Home).or_else(|| env.get(Var::UserProfile))?;
+    Some((PathBuf::from(home).join(".huaweicloud").join("credentials"), false))
 }
 
 /// Reads the profile at `path`; `Ok(None)` when the file does not exist and was not required.
