@@ -33,20 +33,6 @@ enum Pause {
 
 /// A DBSS client for one identity and one project; reuse it, it keeps its connection alive.
 ///
-/// ```no_run
-/// use dbss_jobs::{Client, Credentials};
-///
-/// let client = Client::builder()
-///     .region("cn-north-4")
-///     .auth(Credentials::from_env()?)
-///     .project_id("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
-///     .build()?;
-/// for job in client.get_jobs("my-instance-id")? {
-///     println!("{:?} {:?}", job.job_id, job.status);
-/// }
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
-///
 #[doc = include_str!("doc/wire.md")]
 pub struct Client {
     pub(crate) config: Config,

@@ -94,12 +94,6 @@ impl Client {
 /// The one-liner: a client of `region` with the default settings (the credential chain, the
 /// project id configured or looked up in IAM), asked once.
 ///
-/// ```no_run
-/// let jobs = dbss_jobs::get_jobs("cn-north-4", "my-instance-id")?;
-/// println!("{} DBSS jobs", jobs.len());
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
-///
 /// # Errors
 /// As [`ClientBuilder::build`](crate::ClientBuilder::build) and [`Client::get_jobs`].
 pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
