@@ -1,6 +1,4 @@
-//! [`Client::check`]: what a support engineer asks first, one line each, then the signed calls
-//! that show whether the credentials work: at most two, never one bound to fail, and never one
-//! after a refused one.
+//! [`Client::check`]: what a support engineer asks first, then whether the credentials work.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -126,9 +124,7 @@ impl Client {
             return Ok(lines);
         }
         lines.extend(self.signed_lines(resource_id, deadline));
-        // The jobs call is what the check is for: when it works, what failed on the way (an IAM
-        // host that does not resolve, a gateway that closes on `GET /`, a clock a few minutes
-        // off) is a note, as the plain call would not fail on it.
+        // The plain call would not fail on what failed on the way (IAM, `GET /`, a clock off).
         if lines.last().is_some_and(|line| line.ok && line.topic == Topic::Call) {
             for line in lines.iter_mut().filter(|line| !line.ok) {
                 line.ok = true;
@@ -291,10 +287,8 @@ struct Probe {
     offset: Option<Offset>,
 }
 
-/// A configured project's line, with what IAM's lookup of the region's project can say of it. A
-/// configured project needs no IAM: IAM's trouble is a note when the jobs call follows (it
-/// decides), else a failure, as nothing else shows that the credentials work. A project that is
-/// not the region's main one may be a sub-project (`cn-north-4_sub`): the jobs call tells.
+/// A configured project's line, with what IAM says of it: IAM's trouble is a note when the jobs
+/// call follows (it decides), else a failure. It may be a sub-project, not the region's main one.
 fn project_against_iam(
     project: &str,
     found: Result<String, Error>,

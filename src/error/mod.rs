@@ -40,10 +40,8 @@ pub(crate) enum TransportKind {
 }
 
 /// An error from this crate. `Display` is one lowercase line with the status, `error_code`,
-/// `error_msg` and request id where there are any.
-///
-/// Secrets never appear here: no message holds the secret key, a token or the `Authorization`
-/// header, and what a server said is quoted scrubbed of the request's secrets (below).
+/// `error_msg` and request id where there are any; never the secret key, a token or the
+/// `Authorization` header, and a server's words scrubbed of the request's secrets (below).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
@@ -174,8 +172,7 @@ impl Error {
         self
     }
 
-    /// Prefixes a transport failure with where it happened (`connecting to host:port`, through
-    /// which proxy); other kinds are unchanged.
+    /// Prefixes a transport failure with where it happened (`connecting to host:port`, a proxy).
     pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
         if let Detail::Transport { kind, message, .. } = &mut self.0.detail {
             let connecting =

@@ -1,7 +1,5 @@
-//! A fake DBSS endpoint for testing code that calls DBSS, without a cloud account: what it checks
-//! and a wait on it are in the [crate docs](crate#testing-code-that-calls-dbss). A request that
-//! fails its checks gets the gateway's 401 `APIGW.0301`. It checks the request's shape and the
-//! credentials, not the signer (it re-signs **with this crate's own signer**).
+//! A fake DBSS endpoint for your tests ([crate docs](crate#testing-code-that-calls-dbss)). A
+//! request that fails its checks gets the gateway's 401 `APIGW.0301`.
 //!
 //! [`FakeDbss::set_script`] mixes job lists and replies in a resource's timeline, and
 //! [`FakeDbss::script_per_client`] gives each client its own place in it. Answers can be injected
@@ -173,8 +171,7 @@ impl FakeDbss {
         Ok(FakeDbss { url, state, stop, accept: Some(accept) })
     }
 
-    /// `http://127.0.0.1:PORT`, for [`ClientBuilder::endpoint`] and
-    /// [`ClientBuilder::iam_endpoint`].
+    /// `http://127.0.0.1:PORT`, for [`ClientBuilder::endpoint`], [`ClientBuilder::iam_endpoint`].
     pub fn url(&self) -> String {
         self.url.clone()
     }
@@ -218,8 +215,7 @@ impl FakeDbss {
         lock(&self.state).per_client = true;
     }
 
-    /// Answers the next jobs request for `resource_id` with `reply` instead (several calls queue
-    /// up).
+    /// Answers the next jobs request for `resource_id` with `reply` instead; several queue up.
     pub fn inject_for(&self, resource_id: &str, reply: Reply) {
         lock(&self.state).injected_for.entry(resource_id.to_string()).or_default().push_back(reply);
     }
