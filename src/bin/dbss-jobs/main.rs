@@ -1,10 +1,7 @@
 //! `dbss-jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
 //!
-//! By stage: [`args`] reads the command line (`--help` prints its manual), this file runs it and
-//! turns failures into exit codes, [`output`] prints what came back. `--demo` ([`demo`]) needs no
-//! account: it runs the real client against the crate's fake DBSS endpoint on 127.0.0.1, which
-//! re-signs each request with this crate's own signer (a check of the request's shape, not of the
-//! signer: that is what the official vectors and Huawei's signer are for).
+//! By stage: [`args`] reads the command line, this file runs it and turns failures into exit
+//! codes, [`output`] prints what came back; [`demo`] runs the real client against the fake.
 
 mod args;
 mod demo;
@@ -166,9 +163,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     fetch_and_print(&client, resource_id, args)
 }
 
-/// `--profile-file`, else a token from `HUAWEICLOUD_SDK_AUTH_TOKEN`. The option is explicit, so it
-/// wins over the token as it does over the environment's AK/SK; a file that is not there is
-/// refused naming the option.
+/// `--profile-file` (explicit, so it wins over the token as over the environment's AK/SK), else
+/// a token from `HUAWEICLOUD_SDK_AUTH_TOKEN`.
 fn credentials(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
     if let Some(path) = &args.profile_file {
         return Ok(builder.profile_file(path));
