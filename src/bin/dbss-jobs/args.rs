@@ -243,8 +243,7 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
     }
 }
 
-/// A number of seconds: at least 1 ms (smaller values would round to no time at all), at most a
-/// day.
+/// A number of seconds from 1 ms (less would round to no time at all) to a day.
 fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()

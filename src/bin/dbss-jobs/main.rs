@@ -120,9 +120,8 @@ pub(crate) fn report(message: &str) {
     let _ = writeln!(std::io::stderr(), "dbss-jobs: {message}");
 }
 
-/// True when stdout was closed when the program started. Rust's runtime then reopens it on
-/// `/dev/null` for reading and writing, where a shell's `>/dev/null` opens it write-only; the
-/// output would be lost without an error. Linux only (it reads `/proc`); false elsewhere.
+/// True when stdout was closed at start: Rust reopens it on `/dev/null` read-write (a shell's
+/// `>/dev/null` is write-only), and the output would be lost silently. Linux only, else false.
 fn stdout_was_closed() -> bool {
     let on_dev_null = std::fs::read_link("/proc/self/fd/1")
         .is_ok_and(|target| target == std::path::Path::new("/dev/null"));
