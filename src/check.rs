@@ -78,11 +78,10 @@ impl Client {
     /// calls: the region's project in IAM (a configured project is checked against it), and with
     /// `resource_id` its jobs (once more if the client re-signs an expired signature).
     ///
-    /// Failed signatures count toward the gateway's 5-minute lock of an access key, so nothing is
-    /// signed after a refusal, with a clock the gateway would refuse, or once the probe used up
-    /// the time; the line says why. When the jobs call works, what failed before it is a note.
-    /// With neither a region nor a resource id nothing is signed, which is a failure: nothing
-    /// would show that the credentials work.
+    /// Failed signatures count toward the gateway's 5-minute lock, so nothing is signed after a
+    /// refusal, with a clock the gateway would refuse, or once the probe used up the time; the line
+    /// says why. With neither a region nor a resource id nothing is signed: a failure. When the
+    /// jobs call works, what failed before it is a note.
     ///
     /// The whole check has the client's timeout: the probe gets at most 10 s of it, and with a
     /// configured project the IAM lookup at most half of what is left.
@@ -162,8 +161,7 @@ impl Client {
         CheckLine::new(Topic::Trust, true, text)
     }
 
-    /// An unsigned `GET /` to the endpoint: any answer means the connection and TLS hold; its
-    /// `Date` tells the gateway's clock.
+    /// An unsigned `GET /`: any answer means the connection and TLS hold; its `Date`, the clock.
     fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> Probe {
         let config = &self.config;
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];

@@ -29,11 +29,9 @@ impl Client {
     /// [`JobsPath`] and [the request-URI contract](Client#the-request-uri-contract)).
     ///
     /// # Errors
-    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for an id
-    ///   that is empty, `.` or `..`, or has a control character or white space at an end.
-    /// - `Transport` when no answer arrived in time, `Api` for a non-success status, `Decode` for
-    ///   a success body that is not the documented JSON or is over the body limit.
-    /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for an id
+    /// that is empty, `.` or `..`, or has a control character or white space at an end; else as
+    /// [`Error`'s failure table](Error#failure-behaviour) and [`Client::resolve_project_id`] say.
     pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
         validate_id("resource id", resource_id)?;
         let deadline = self.deadline();

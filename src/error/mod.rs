@@ -303,8 +303,7 @@ impl Error {
         self.transport_kind() == Some(TransportKind::Tls)
     }
 
-    /// For a 401 to a signed request, the canonical request that was signed (the security token
-    /// redacted), to compare with the one the gateway expected.
+    /// For a 401 to a signed request, the canonical request signed (the security token redacted).
     pub fn canonical_request(&self) -> Option<&str> {
         self.api_parts()?.canonical_request.as_deref()
     }
@@ -342,8 +341,7 @@ impl Error {
         }
     }
 
-    /// For a 401 "verify aksk signature fail" that echoes the gateway's canonical request: both
-    /// canonical requests and where they first differ.
+    /// For a wrong signature the gateway echoed: both canonical requests, where they first differ.
     pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
         self.api_parts()?.signature_mismatch.as_ref()
     }

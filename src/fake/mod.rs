@@ -111,8 +111,7 @@ struct State {
     documented_path_retired: bool,
     /// The IAM lookup's answers, by region name.
     projects: HashMap<String, String>,
-    /// Every connection still open (its handle, or `None` once reset), to close when the fake
-    /// is dropped, with the thread that serves it, to join.
+    /// Every open connection (`None` once reset) and its thread, to close and join on drop.
     connections: Vec<(Option<TcpStream>, JoinHandle<()>)>,
 }
 
@@ -225,8 +224,7 @@ impl FakeDbss {
         lock(&self.state).injected_iam.push_back(reply);
     }
 
-    /// From now on, the documented path answers 404 `APIGW.0101` (no such API), as the gateway
-    /// will once Huawei retires it; the newer path keeps working.
+    /// From now on the documented path answers 404 `APIGW.0101`, as once Huawei retires it.
     pub fn retire_documented_path(&self) {
         lock(&self.state).documented_path_retired = true;
     }

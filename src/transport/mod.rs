@@ -152,8 +152,7 @@ impl Transport {
         request.secrets.with(passwords.chain(carried))
     }
 
-    /// Sends one request and reads its answer; the hooks see both ends (one response hook call
-    /// for each request hook call).
+    /// Sends one request and reads its answer; the hooks see both ends, one call each.
     pub(crate) fn exchange(&self, request: &Request<'_>) -> Result<Answer, Error> {
         if self.hooks.wants_requests() {
             let info = RequestInfo::new(
