@@ -150,9 +150,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The metadata service's base URL instead of `DBSS_JOBS_ECS_METADATA_ENDPOINT` or
-    /// `http://169.254.169.254`: `http://` to that address or to a loopback host only (tests, a
-    /// local relay).
+    /// The metadata service's URL instead of `DBSS_JOBS_ECS_METADATA_ENDPOINT` or the default
+    /// `http://169.254.169.254`: `http://` to that address or a loopback host (tests, a relay).
     pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
         self.metadata_endpoint = Some(Url(url.into()));
         self
@@ -229,9 +228,8 @@ impl ClientBuilder {
         self
     }
 
-    /// For a tool that offers these settings under names of its own (a command-line option): a
-    /// refused setting, and [`Client::check`]'s lines, are named by `names(method)` where it gives
-    /// a name, else by the method.
+    /// For a tool with its own names for these settings (its options): a refused setting and
+    /// [`Client::check`]'s lines are named by `names(method)` where it gives one, else the method.
     ///
     /// ```
     /// let builder = dbss_jobs::Client::builder()

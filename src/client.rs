@@ -20,8 +20,7 @@ use crate::sign::{SignableRequest, SignedRequest, canonical_query, header_value,
 use crate::skew::{ClockSkew, SigningTime};
 use crate::transport::{Request, Transport};
 
-/// How long past its deadline an attempt may go on reading an answer that began in time, so that
-/// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
+/// How long past its deadline an answer that began in time may be read, to keep its error code.
 const ANSWER_GRACE: Duration = Duration::from_millis(250);
 
 /// What the retry loop does after an attempt.

@@ -61,7 +61,6 @@ pub fn failed_job(job_id: &str, error_code: &str, fail_reason: &str) -> Job {
 }
 
 /// A request the fake received. `Debug` shows the signature and the token headers redacted.
-/// `status` is 0 when a fault took the answer's place.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Received {
@@ -71,7 +70,7 @@ pub struct Received {
     pub target: String,
     /// The headers as sent (names as received).
     pub headers: Vec<(String, String)>,
-    /// The status it was answered with.
+    /// The status it was answered with; 0 when a fault took the answer's place.
     pub status: u16,
 }
 
@@ -182,9 +181,8 @@ impl FakeDbss {
         Credentials::new(FakeDbss::ACCESS_KEY, FakeDbss::SECRET_KEY).expect("valid constants")
     }
 
-    /// A builder aimed at the fake: its URL as DBSS and IAM endpoint, its credentials, region
-    /// `cn-north-4` (the IAM lookup finds [`FakeDbss::PROJECT_ID`]), an empty environment and no
-    /// metadata service.
+    /// A builder aimed at the fake: its URL for DBSS and IAM, its credentials, region `cn-north-4`
+    /// (IAM finds [`FakeDbss::PROJECT_ID`]), an empty environment and no metadata service.
     pub fn client(&self) -> ClientBuilder {
         Client::builder()
             .region("cn-north-4")
