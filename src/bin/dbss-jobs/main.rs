@@ -77,8 +77,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// A wrong signature that the error cannot explain by itself: the gateway did not echo the
-/// canonical request it computed (when it did, the message already says what differs).
+/// A wrong signature the error cannot explain: the gateway did not echo its canonical request.
 fn needs_the_canonical_request(error: &Error) -> bool {
     error.auth_failure() == Some(dbss_jobs::error::AuthFailure::SignatureMismatch)
         && error.signature_mismatch().is_none()
