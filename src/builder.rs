@@ -1,7 +1,4 @@
-//! [`ClientBuilder`]: the client's settings, their defaults and their validation.
-//!
-//! [`ClientBuilder::build`] reads the environment and the profile file but sends nothing: every
-//! setting is checked here, before any traffic.
+//! [`ClientBuilder`]: the client's settings, their defaults and their checks, before any traffic.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,9 +101,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests to this endpoint: `https://host[:port]`, or `http://` to a loopback host (for
-    /// local stand-ins). The authority is sent and signed as `Host` exactly as written. Wins over
-    /// the region's endpoint.
+    /// Sends requests to this endpoint instead of the region's: `https://host[:port]`, or `http://`
+    /// to a loopback host; its authority is sent and signed as `Host` exactly as written.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoints = Some(vec![Url(url.into())]);
         self
@@ -154,9 +150,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The metadata service's base URL instead of `DBSS_JOBS_ECS_METADATA_ENDPOINT` or
-    /// `http://169.254.169.254`: `http://` to that address or to a loopback host only (tests, a
-    /// local relay).
+    /// The metadata service's URL instead of `DBSS_JOBS_ECS_METADATA_ENDPOINT` or the default
+    /// `http://169.254.169.254`: `http://` to that address or a loopback host (tests, a relay).
     pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
         self.metadata_endpoint = Some(Url(url.into()));
         self
@@ -220,9 +215,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts exactly the CA certificates in this PEM text (private clouds, a TLS-inspecting
-    /// corporate proxy), instead of `SSL_CERT_FILE`, the platform's store (feature
-    /// `platform-verifier`) or the bundled Mozilla roots.
+    /// Trusts exactly the CA certificates in this PEM text (a private cloud, a TLS-inspecting
+    /// proxy), instead of `SSL_CERT_FILE`, the platform's store or the bundled Mozilla roots.
     pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates = Some(RootCertificates::Pem(SizeOnly(pem.into())));
         self
@@ -234,9 +228,8 @@ impl ClientBuilder {
         self
     }
 
-    /// For a tool that offers these settings under names of its own (a command-line option): a
-    /// refused setting, and [`Client::check`]'s lines, are named by `names(method)` where it gives
-    /// a name, else by the method.
+    /// For a tool with its own names for these settings (its options): a refused setting and
+    /// [`Client::check`]'s lines are named by `names(method)` where it gives one, else the method.
     ///
     /// ```
     /// let builder = dbss_jobs::Client::builder()
@@ -276,19 +269,7 @@ impl ClientBuilder {
     }
 
     /// Calls `hook` before every attempt of every request (retries, the fallback, IAM and the
-    /// metadata service included), secrets redacted; a panic in it is caught.
-    ///
-    /// ```
-    /// use std::sync::{Arc, Mutex};
-    /// use dbss_jobs::Client;
-    ///
-    /// let seen = Arc::new(Mutex::new(Vec::new()));
-    /// let log = seen.clone();
-    /// let builder = Client::builder().on_request(move |request| {
-    ///     log.lock().unwrap().push(format!("{} {} (attempt {})", request.method(), request.url(), request.attempt()));
-    /// });
-    /// # drop(builder);
-    /// ```
+    /// metadata service included), secrets redacted; a panic in it is caught. See [`Client`].
     pub fn on_request(mut self, hook: impl Fn(&RequestInfo) + Send + Sync + 'static) -> Self {
         self.hooks.on_request = Some(Arc::new(hook));
         self
@@ -300,8 +281,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks every setting, reads the environment and the profile file, and builds the client.
-    /// No network traffic happens here.
+    /// Builds the client: checks every setting, reads the environment and profile file; no traffic.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), naming the setting and where it

@@ -1,6 +1,4 @@
-//! [`Client::check`]: what a support engineer asks first, one line each, then the signed calls
-//! that show whether the credentials work: at most two, never one bound to fail, and never one
-//! after a refused one.
+//! [`Client::check`]: what a support engineer asks first, then whether the credentials work.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -80,11 +78,10 @@ impl Client {
     /// calls: the region's project in IAM (a configured project is checked against it), and with
     /// `resource_id` its jobs (once more if the client re-signs an expired signature).
     ///
-    /// Failed signatures count toward the gateway's 5-minute lock of an access key, so nothing is
-    /// signed after a refusal, with a clock the gateway would refuse, or once the probe used up
-    /// the time; the line says why. When the jobs call works, what failed before it is a note.
-    /// With neither a region nor a resource id nothing is signed, which is a failure: nothing
-    /// would show that the credentials work.
+    /// Failed signatures count toward the gateway's 5-minute lock, so nothing is signed after a
+    /// refusal, with a clock the gateway would refuse, or once the probe used up the time; the line
+    /// says why. With neither a region nor a resource id nothing is signed: a failure. When the
+    /// jobs call works, what failed before it is a note.
     ///
     /// The whole check has the client's timeout: the probe gets at most 10 s of it, and with a
     /// configured project the IAM lookup at most half of what is left.
@@ -126,9 +123,7 @@ impl Client {
             return Ok(lines);
         }
         lines.extend(self.signed_lines(resource_id, deadline));
-        // The jobs call is what the check is for: when it works, what failed on the way (an IAM
-        // host that does not resolve, a gateway that closes on `GET /`, a clock a few minutes
-        // off) is a note, as the plain call would not fail on it.
+        // The plain call would not fail on what failed on the way (IAM, `GET /`, a clock off).
         if lines.last().is_some_and(|line| line.ok && line.topic == Topic::Call) {
             for line in lines.iter_mut().filter(|line| !line.ok) {
                 line.ok = true;
@@ -166,8 +161,7 @@ impl Client {
         CheckLine::new(Topic::Trust, true, text)
     }
 
-    /// An unsigned `GET /` to the endpoint: any answer means the connection and TLS hold; its
-    /// `Date` tells the gateway's clock.
+    /// An unsigned `GET /`: any answer means the connection and TLS hold; its `Date`, the clock.
     fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> Probe {
         let config = &self.config;
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
@@ -291,10 +285,8 @@ struct Probe {
     offset: Option<Offset>,
 }
 
-/// A configured project's line, with what IAM's lookup of the region's project can say of it. A
-/// configured project needs no IAM: IAM's trouble is a note when the jobs call follows (it
-/// decides), else a failure, as nothing else shows that the credentials work. A project that is
-/// not the region's main one may be a sub-project (`cn-north-4_sub`): the jobs call tells.
+/// A configured project's line, with what IAM says of it: IAM's trouble is a note when the jobs
+/// call follows (it decides), else a failure. It may be a sub-project, not the region's main one.
 fn project_against_iam(
     project: &str,
     found: Result<String, Error>,

@@ -20,8 +20,7 @@ use crate::sign::{SignableRequest, SignedRequest, canonical_query, header_value,
 use crate::skew::{ClockSkew, SigningTime};
 use crate::transport::{Request, Transport};
 
-/// How long past its deadline an attempt may go on reading an answer that began in time, so that
-/// an error answer cut by the deadline (a 429 in a wait's last poll) keeps its error code.
+/// How long past its deadline an answer that began in time may be read, to keep its error code.
 const ANSWER_GRACE: Duration = Duration::from_millis(250);
 
 /// What the retry loop does after an attempt.
@@ -32,20 +31,6 @@ enum Pause {
 }
 
 /// A DBSS client for one identity and one project; reuse it, it keeps its connection alive.
-///
-/// ```no_run
-/// use dbss_jobs::{Client, Credentials};
-///
-/// let client = Client::builder()
-///     .region("cn-north-4")
-///     .auth(Credentials::from_env()?)
-///     .project_id("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
-///     .build()?;
-/// for job in client.get_jobs("my-instance-id")? {
-///     println!("{:?} {:?}", job.job_id, job.status);
-/// }
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
 ///
 #[doc = include_str!("doc/wire.md")]
 pub struct Client {

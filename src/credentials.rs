@@ -1,6 +1,5 @@
-//! Credentials: AK/SK (optionally with a security token) or an IAM token. They hold the secrets
-//! (the SK only as a keyed HMAC): `Debug` redacts them, nothing here implements `Display`, and
-//! cache keys use a fingerprint.
+//! Credentials: AK/SK (and a security token) or an IAM token, the SK kept only as a keyed HMAC.
+//! `Debug` redacts the secrets, nothing here implements `Display`, cache keys use a fingerprint.
 
 use std::fmt;
 

@@ -1,6 +1,5 @@
 //! Every answer is read here, once: what the gateway said becomes [`Said`], which every decision
-//! reads, and what may be shown of it is made here, scrubbed by `redact` before any cut. Nobody
-//! else parses an error body or matches the gateway's words.
+//! reads, and what may be shown of it, scrubbed before any cut. Nobody else parses an error body.
 //!
 //! The gateway's words, as Huawei documents them and its own signer answers: `verify aksk
 //! signature fail, canonicalRequest:<the canonical request, each newline written as |>`;

@@ -1,6 +1,5 @@
-//! Hooks that see every attempt on the wire, as Huawei's SDKs' HTTP handlers do (which attempts:
-//! [`ClientBuilder::on_request`](crate::ClientBuilder::on_request)), secrets redacted. No lock is
-//! held while a hook runs.
+//! Hooks that see every attempt on the wire, as Huawei's SDKs' HTTP handlers do, secrets redacted.
+//! No lock is held while a hook runs.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -10,10 +9,8 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::redact;
 
-/// A request about to be sent, as a hook sees it.
-///
-/// A hook that panics is contained: the default panic hook prints it, and the call goes on as if
-/// the hook had returned (with `panic = "abort"` the process ends, as every panic does there).
+/// A request about to be sent, as a hook sees it. A hook that panics is caught (the default panic
+/// hook prints it) and the call goes on, except with `panic = "abort"`.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
     pub(crate) method: &'static str,
@@ -25,8 +22,7 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
-    /// Builds the hook's view of a request: secret header values, the signature and the security
-    /// token's line in the canonical request are redacted.
+    /// The hook's view of a request: secret headers, the signature and the token line redacted.
     pub(crate) fn new(
         method: &'static str,
         url: &str,
@@ -94,8 +90,7 @@ pub struct ResponseInfo<'a> {
 }
 
 impl ResponseInfo<'_> {
-    /// The HTTP status, or the error when no answer came (a transport failure, a body that could
-    /// not be read).
+    /// The HTTP status, or the error when no answer came (a transport failure, an unreadable body).
     pub fn status(&self) -> Result<u16, &Error> {
         self.status
     }

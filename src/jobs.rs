@@ -29,11 +29,9 @@ impl Client {
     /// [`JobsPath`] and [the request-URI contract](Client#the-request-uri-contract)).
     ///
     /// # Errors
-    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for an id
-    ///   that is empty, `.` or `..`, or has a control character or white space at an end.
-    /// - `Transport` when no answer arrived in time, `Api` for a non-success status, `Decode` for
-    ///   a success body that is not the documented JSON or is over the body limit.
-    /// - As [`Client::resolve_project_id`] when the project has to be looked up first.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for an id
+    /// that is empty, `.` or `..`, or has a control character or white space at an end; else as
+    /// [`Error`'s failure table](Error#failure-behaviour) and [`Client::resolve_project_id`] say.
     pub fn get_jobs(&self, resource_id: &str) -> Result<Vec<Job>, Error> {
         validate_id("resource id", resource_id)?;
         let deadline = self.deadline();
@@ -93,12 +91,6 @@ impl Client {
 
 /// The one-liner: a client of `region` with the default settings (the credential chain, the
 /// project id configured or looked up in IAM), asked once.
-///
-/// ```no_run
-/// let jobs = dbss_jobs::get_jobs("cn-north-4", "my-instance-id")?;
-/// println!("{} DBSS jobs", jobs.len());
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
 ///
 /// # Errors
 /// As [`ClientBuilder::build`](crate::ClientBuilder::build) and [`Client::get_jobs`].

@@ -1,15 +1,13 @@
-//! The jobs of an audit instance, as the API returns them (`JobBean`): every field an `Option`
-//! (any may be null or absent), times epoch milliseconds read as UTC, unknown enum values kept,
-//! unknown fields ignored.
+//! The jobs as the API returns them (`JobBean`): every field an `Option` (null or absent), times
+//! epoch milliseconds read as UTC, unknown enum values kept, unknown fields ignored.
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
-/// One creation job of a DBSS audit instance.
-///
-/// Serializes back to the API's JSON shape (absent values as `null`, times as epoch milliseconds).
+/// One creation job of a DBSS audit instance; serializes back to the API's JSON shape (absent
+/// values as `null`, times as epoch milliseconds).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]

@@ -11,7 +11,7 @@
 //! Where the guide is silent, the official SDK signer decides (its vectors check every stage).
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::Mac;
@@ -340,24 +340,17 @@ pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> O
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = bytes.iter().flat_map(|byte| [byte >> 4, byte & 0x0f]);
-    let mut out = String::with_capacity(2 * bytes.len());
-    out.extend(digits.map(|digit| char::from(DIGITS[usize::from(digit)])));
-    out
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte
 /// except `A-Z a-z 0-9 - _ . ~` becomes `%XX` with upper-case hex.
 pub(crate) fn percent_encode(out: &mut String, input: &str) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     for byte in input.bytes() {
         if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(byte));
         } else {
-            let [high, low] =
-                [byte >> 4, byte & 0x0f].map(|digit| char::from(DIGITS[usize::from(digit)]));
-            out.extend(['%', high, low]);
+            let _ = write!(out, "%{byte:02X}");
         }
     }
 }

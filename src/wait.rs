@@ -59,29 +59,10 @@ pub enum Progress<'a> {
 
 impl Client {
     /// Polls until every job of the instance has finished, calling `progress` after each poll;
-    /// returns the final jobs, among them any [`JobStatus::Fail`](crate::JobStatus::Fail): a failed
-    /// job is a finished job, not an error here.
-    ///
+    /// returns the final jobs: a [`JobStatus::Fail`](crate::JobStatus::Fail) is finished, no error.
     /// Each poll is one [`Client::get_jobs`] call within the client's timeout and what is left of
     /// [`WaitOptions::timeout`]; [a transient failure](crate#waiting-for-an-instances-creation-jobs)
     /// does not end the wait.
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// use dbss_jobs::{Client, JobStatus, Progress, WaitOptions};
-    ///
-    /// let client = Client::builder().region("cn-north-4").build()?;
-    /// let options = WaitOptions::default().interval(Duration::from_secs(5));
-    /// let jobs = client.wait_for_jobs("my-instance-id", options, |progress| match progress {
-    ///     Progress::Listed(jobs) => eprintln!("{} job(s) seen", jobs.len()),
-    ///     Progress::Failed { error, next_poll_in } => eprintln!("{error}; again in {next_poll_in:?}"),
-    ///     _ => {}
-    /// })?;
-    /// for job in jobs.iter().filter(|job| job.status == Some(JobStatus::Fail)) {
-    ///     eprintln!("{:?} failed: {:?} {:?}", job.job_id, job.error_code, job.fail_reason);
-    /// }
-    /// # Ok::<(), dbss_jobs::Error>(())
-    /// ```
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any

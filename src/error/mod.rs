@@ -40,10 +40,8 @@ pub(crate) enum TransportKind {
 }
 
 /// An error from this crate. `Display` is one lowercase line with the status, `error_code`,
-/// `error_msg` and request id where there are any.
-///
-/// Secrets never appear here: no message holds the secret key, a token or the `Authorization`
-/// header, and what a server said is quoted scrubbed of the request's secrets (below).
+/// `error_msg` and request id where there are any; never the secret key, a token or the
+/// `Authorization` header, and a server's words scrubbed of the request's secrets (below).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
@@ -174,8 +172,7 @@ impl Error {
         self
     }
 
-    /// Prefixes a transport failure with where it happened (`connecting to host:port`, through
-    /// which proxy); other kinds are unchanged.
+    /// Prefixes a transport failure with where it happened (`connecting to host:port`, a proxy).
     pub(crate) fn at(mut self, target: &str, proxy: Option<&str>) -> Error {
         if let Detail::Transport { kind, message, .. } = &mut self.0.detail {
             let connecting =
@@ -306,8 +303,7 @@ impl Error {
         self.transport_kind() == Some(TransportKind::Tls)
     }
 
-    /// For a 401 to a signed request, the canonical request that was signed (the security token
-    /// redacted), to compare with the one the gateway expected.
+    /// For a 401 to a signed request, the canonical request signed (the security token redacted).
     pub fn canonical_request(&self) -> Option<&str> {
         self.api_parts()?.canonical_request.as_deref()
     }
@@ -345,8 +341,7 @@ impl Error {
         }
     }
 
-    /// For a 401 "verify aksk signature fail" that echoes the gateway's canonical request: both
-    /// canonical requests and where they first differ.
+    /// For a wrong signature the gateway echoed: both canonical requests, where they first differ.
     pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
         self.api_parts()?.signature_mismatch.as_ref()
     }

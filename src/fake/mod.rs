@@ -1,7 +1,5 @@
-//! A fake DBSS endpoint for testing code that calls DBSS, without a cloud account: what it checks
-//! and a wait on it are in the [crate docs](crate#testing-code-that-calls-dbss). A request that
-//! fails its checks gets the gateway's 401 `APIGW.0301`. It checks the request's shape and the
-//! credentials, not the signer (it re-signs **with this crate's own signer**).
+//! A fake DBSS endpoint for your tests ([crate docs](crate#testing-code-that-calls-dbss)). A
+//! request that fails its checks gets the gateway's 401 `APIGW.0301`.
 //!
 //! [`FakeDbss::set_script`] mixes job lists and replies in a resource's timeline, and
 //! [`FakeDbss::script_per_client`] gives each client its own place in it. Answers can be injected
@@ -63,7 +61,6 @@ pub fn failed_job(job_id: &str, error_code: &str, fail_reason: &str) -> Job {
 }
 
 /// A request the fake received. `Debug` shows the signature and the token headers redacted.
-/// `status` is 0 when a fault took the answer's place.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Received {
@@ -73,7 +70,7 @@ pub struct Received {
     pub target: String,
     /// The headers as sent (names as received).
     pub headers: Vec<(String, String)>,
-    /// The status it was answered with.
+    /// The status it was answered with; 0 when a fault took the answer's place.
     pub status: u16,
 }
 
@@ -113,8 +110,7 @@ struct State {
     documented_path_retired: bool,
     /// The IAM lookup's answers, by region name.
     projects: HashMap<String, String>,
-    /// Every connection still open (its handle, or `None` once reset), to close when the fake
-    /// is dropped, with the thread that serves it, to join.
+    /// Every open connection (`None` once reset) and its thread, to close and join on drop.
     connections: Vec<(Option<TcpStream>, JoinHandle<()>)>,
 }
 
@@ -173,8 +169,7 @@ impl FakeDbss {
         Ok(FakeDbss { url, state, stop, accept: Some(accept) })
     }
 
-    /// `http://127.0.0.1:PORT`, for [`ClientBuilder::endpoint`] and
-    /// [`ClientBuilder::iam_endpoint`].
+    /// `http://127.0.0.1:PORT`, for [`ClientBuilder::endpoint`], [`ClientBuilder::iam_endpoint`].
     pub fn url(&self) -> String {
         self.url.clone()
     }
@@ -186,9 +181,8 @@ impl FakeDbss {
         Credentials::new(FakeDbss::ACCESS_KEY, FakeDbss::SECRET_KEY).expect("valid constants")
     }
 
-    /// A builder aimed at the fake: its URL as DBSS and IAM endpoint, its credentials, region
-    /// `cn-north-4` (the IAM lookup finds [`FakeDbss::PROJECT_ID`]), an empty environment and no
-    /// metadata service.
+    /// A builder aimed at the fake: its URL for DBSS and IAM, its credentials, region `cn-north-4`
+    /// (IAM finds [`FakeDbss::PROJECT_ID`]), an empty environment and no metadata service.
     pub fn client(&self) -> ClientBuilder {
         Client::builder()
             .region("cn-north-4")
@@ -218,8 +212,7 @@ impl FakeDbss {
         lock(&self.state).per_client = true;
     }
 
-    /// Answers the next jobs request for `resource_id` with `reply` instead (several calls queue
-    /// up).
+    /// Answers the next jobs request for `resource_id` with `reply` instead; several queue up.
     pub fn inject_for(&self, resource_id: &str, reply: Reply) {
         lock(&self.state).injected_for.entry(resource_id.to_string()).or_default().push_back(reply);
     }
@@ -229,8 +222,7 @@ impl FakeDbss {
         lock(&self.state).injected_iam.push_back(reply);
     }
 
-    /// From now on, the documented path answers 404 `APIGW.0101` (no such API), as the gateway
-    /// will once Huawei retires it; the newer path keeps working.
+    /// From now on the documented path answers 404 `APIGW.0101`, as once Huawei retires it.
     pub fn retire_documented_path(&self) {
         lock(&self.state).documented_path_retired = true;
     }

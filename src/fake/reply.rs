@@ -34,14 +34,12 @@ impl Reply {
         Reply { status, headers: Vec::new(), body: body.into(), fault: None }
     }
 
-    /// The connection is closed without an answer (the client sees a connection failure before
-    /// any answer, and retries).
+    /// The connection is closed without an answer (a connection failure: the client retries).
     pub fn close() -> Reply {
         Reply::fault(Fault::Close)
     }
 
-    /// The connection is reset (RST) instead of answered (the client sees a connection reset
-    /// before any answer, and retries).
+    /// The connection is reset (RST) instead of answered (the client retries).
     pub fn reset() -> Reply {
         Reply::fault(Fault::Reset)
     }
@@ -86,8 +84,7 @@ impl Reply {
     }
 
     /// Writes this reply in one write (or drips it, or in its place closes or stalls the
-    /// connection): the head (the fake's own headers, unless the reply gives them) and the body.
-    /// An error ends the connection.
+    /// connection); an error ends the connection.
     pub(super) fn write_to(&self, stream: &mut TcpStream, number: usize) -> std::io::Result<()> {
         if let Some(Fault::Stall(duration)) = self.fault {
             std::thread::sleep(duration);

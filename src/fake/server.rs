@@ -30,8 +30,7 @@ pub(super) fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping
         let Ok(stream) = stream else { continue };
         let Ok(kept) = stream.try_clone() else { continue };
         let (shared, served) = (state.clone(), served.clone());
-        // Held until the connection is listed, so that `serve` (which needs it to answer) can
-        // always find its own entry.
+        // Held until the connection is listed, so that `serve` always finds its own entry.
         let mut state = lock(state);
         let thread = std::thread::spawn(move || serve(stream, &shared, &served));
         state.connections.retain(|(_, thread)| !thread.is_finished());
@@ -39,9 +38,8 @@ pub(super) fn accept(listener: &TcpListener, state: &Arc<Mutex<State>>, stopping
     }
 }
 
-/// Serves one connection until the client closes it or stays silent for 30 s, a fault ends it,
-/// or a request comes with a body the fake will not read (too large, or a length that is no
-/// number: answered 413 or 400). Then closes it: a clone is kept to close it on drop.
+/// Serves one connection until the client closes it or idles, a fault ends it, or a request has
+/// a body the fake will not read (answered 413 or 400). A clone is kept to close it on drop.
 fn serve(mut stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     // One write per answer and no Nagle delay: a kept-alive poll is answered at once.
     let ready = stream.set_read_timeout(Some(IDLE)).and_then(|()| stream.set_nodelay(true));

@@ -1,9 +1,6 @@
-//! The wire. Only `transport/` names `ureq` (`grep -rl 'ureq::' src` shows it), and every request
-//! the crate sends (the jobs call, the IAM lookup, both ECS metadata requests) is one
-//! [`Transport::exchange`]: the request hook, the proxy decision, the deadline, the body bound,
-//! the response hook, ureq's errors classified and scrubbed, and the answer read once
-//! ([`Answer::read`]: what was said, and the only texts that may be shown of it).
-//! One agent serves them all (connections are kept alive between calls; no redirects followed).
+//! The wire, the only module that names `ureq`. Every request the crate sends is one
+//! [`Transport::exchange`]: hooks, proxy, deadline, body bound, ureq's errors classified and
+//! scrubbed, and the answer read once ([`Answer::read`]). One agent, kept alive, no redirects.
 
 mod classify;
 mod proxy;
@@ -65,16 +62,14 @@ pub(crate) struct Request<'a> {
     /// A shorter connect timeout than the client's (the metadata service's 1 s).
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) deadline: Instant,
-    /// How long past the deadline the body of an answer whose head arrived in time may still be
-    /// read.
+    /// How long past the deadline a body whose head arrived in time may still be read.
     pub(crate) grace: Duration,
     /// The largest success body read; a larger one is `Decode`, not a truncation.
     pub(crate) body_limit: u64,
     /// Whether a connection failure may be sent again (the caller retries it).
     pub(crate) resend: Resend,
-    /// Secrets the request does not carry that texts built from its answer are scrubbed of
-    /// (the security token of credentials being renewed). What it carries (secret headers, the
-    /// signature) and the proxies' passwords, the transport adds itself.
+    /// Secrets to scrub from its answer's texts that the request does not carry (the token of
+    /// credentials being renewed); what it carries and proxy passwords the transport adds itself.
     pub(crate) secrets: Secrets,
     /// The answer's body is itself secret (the metadata service's tokens and keys): its text
     /// and every string in it are scrubbed from the answer's headers too.
@@ -157,8 +152,7 @@ impl Transport {
         request.secrets.with(passwords.chain(carried))
     }
 
-    /// Sends one request and reads its answer; the hooks see both ends (one response hook call
-    /// for each request hook call).
+    /// Sends one request and reads its answer; the hooks see both ends, one call each.
     pub(crate) fn exchange(&self, request: &Request<'_>) -> Result<Answer, Error> {
         if self.hooks.wants_requests() {
             let info = RequestInfo::new(

@@ -25,30 +25,26 @@ OPTIONS
   --ca-file PATH       trust exactly the CAs in this PEM file (else SSL_CERT_FILE, else Mozilla's)
   --timeout SECS       the deadline of the whole command (default 30 s; with --wait, 30 min)
   --json               print the API's JSON shape instead of a table
-  --output FILE        write that JSON to FILE instead (a snapshot for DBSS_JOBS_SNAPSHOT): to a
-                       temporary file beside it, renamed over FILE only when the call succeeded;
-                       FILE is a regular file or new (a link is written through)
+  --output FILE        write that JSON to FILE instead (a snapshot for DBSS_JOBS_SNAPSHOT), replacing
+                       it only when the call succeeded; FILE is a regular file, a link to one, or new
   --wait               poll until every job has finished, with a progress line on stderr
   --interval SECS      the time between polls (with --wait; default 10 s)
-  -v, -vv              one line per request on stderr; -vv adds headers and what was signed
-                       (-vvv is -vv)
+  -v, -vv              one line per request on stderr; -vv (or more) adds headers and what was signed
   --check              print where the credentials, endpoints, proxy, trust and project come from,
                        the gateway's clock, then sign at most two requests (the IAM project
                        lookup, and with RESOURCE_ID its jobs), none bound to fail or after a
                        refusal; exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
-  --serve              with --demo: keep the fake running; stdout gets export lines to source
-                       (every region's endpoint, IAM, region, AK, SK, project id: see the
-                       README for a recipe)
+  --serve              with --demo: keep the fake running; stdout gets export lines to source (every
+                       region's endpoint, IAM, region, AK, SK, project id; the README has a recipe)
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version (-h wins when both are given)
 
   A value follows its option as the next word or after = (--timeout=5); short flags can be
   bundled (-vv). Paths are used as given, UTF-8 or not; ids, URLs and numbers must be UTF-8.
 
-  An option given twice is refused, and so is one that would do nothing (--serve without
-  --demo, --interval without --wait, --demo with --endpoint, --region, --project-id,
-  --profile-file or --ca-file, --serve with --wait, --json, --timeout or -v).
+  An option given twice is refused, and so is one that would do nothing (--serve without --demo,
+  --interval without --wait, --demo with --endpoint or --region..., --serve with --wait or -v...).
 
 ENVIRONMENT
   HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN
@@ -247,8 +243,7 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
     }
 }
 
-/// A number of seconds: at least 1 ms (smaller values would round to no time at all), at most a
-/// day.
+/// A number of seconds from 1 ms (less would round to no time at all) to a day.
 fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()

@@ -59,9 +59,8 @@ fn demo_timeline(progressing: bool) -> Result<Vec<Vec<Job>>, Failure> {
     Ok(vec![jobs])
 }
 
-/// `--demo --serve`: prints on stdout the `export` lines a shell can `eval` to reach the fake, then
-/// serves until the process is ended. Each client (connection) walks the timeline from its first
-/// request.
+/// `--demo --serve`: prints the `export` lines a shell can `eval` to reach the fake, then serves
+/// until the process is ended, each client (connection) walking the timeline from its start.
 fn serve_forever(fake: &FakeDbss, resource_id: &str) -> Result<(), Failure> {
     fake.script_per_client();
     let url = fake.url();

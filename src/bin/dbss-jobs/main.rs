@@ -1,10 +1,7 @@
 //! `dbss-jobs`: list the creation jobs of a DBSS audit instance, or wait until they finish.
 //!
-//! By stage: [`args`] reads the command line (`--help` prints its manual), this file runs it and
-//! turns failures into exit codes, [`output`] prints what came back. `--demo` ([`demo`]) needs no
-//! account: it runs the real client against the crate's fake DBSS endpoint on 127.0.0.1, which
-//! re-signs each request with this crate's own signer (a check of the request's shape, not of the
-//! signer: that is what the official vectors and Huawei's signer are for).
+//! By stage: [`args`] reads the command line, this file runs it and turns failures into exit
+//! codes, [`output`] prints what came back; [`demo`] runs the real client against the fake.
 
 mod args;
 mod demo;
@@ -80,8 +77,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// A wrong signature that the error cannot explain by itself: the gateway did not echo the
-/// canonical request it computed (when it did, the message already says what differs).
+/// A wrong signature the error cannot explain: the gateway did not echo its canonical request.
 fn needs_the_canonical_request(error: &Error) -> bool {
     error.auth_failure() == Some(dbss_jobs::error::AuthFailure::SignatureMismatch)
         && error.signature_mismatch().is_none()
@@ -123,9 +119,8 @@ pub(crate) fn report(message: &str) {
     let _ = writeln!(std::io::stderr(), "dbss-jobs: {message}");
 }
 
-/// True when stdout was closed when the program started. Rust's runtime then reopens it on
-/// `/dev/null` for reading and writing, where a shell's `>/dev/null` opens it write-only; the
-/// output would be lost without an error. Linux only (it reads `/proc`); false elsewhere.
+/// True when stdout was closed at start: Rust reopens it on `/dev/null` read-write (a shell's
+/// `>/dev/null` is write-only), and the output would be lost silently. Linux only, else false.
 fn stdout_was_closed() -> bool {
     let on_dev_null = std::fs::read_link("/proc/self/fd/1")
         .is_ok_and(|target| target == std::path::Path::new("/dev/null"));
@@ -166,9 +161,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     fetch_and_print(&client, resource_id, args)
 }
 
-/// `--profile-file`, else a token from `HUAWEICLOUD_SDK_AUTH_TOKEN`. The option is explicit, so it
-/// wins over the token as it does over the environment's AK/SK; a file that is not there is
-/// refused naming the option.
+/// `--profile-file` (explicit, so it wins over the token as over the environment's AK/SK), else
+/// a token from `HUAWEICLOUD_SDK_AUTH_TOKEN`.
 fn credentials(builder: ClientBuilder, args: &Args) -> Result<ClientBuilder, Failure> {
     if let Some(path) = &args.profile_file {
         return Ok(builder.profile_file(path));

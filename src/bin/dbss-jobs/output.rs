@@ -78,8 +78,7 @@ impl<'a> ProgressLine<'a> {
         for job in jobs {
             *counts.entry(job.status.as_ref().map_or("-", JobStatus::as_str)).or_default() += 1;
         }
-        // One short line, however many statuses the service invents: the commonest first, each
-        // name cut short.
+        // One short line, however many statuses the service invents: the commonest, names cut.
         let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
         counts.sort_by(|(a, a_count), (b, b_count)| b_count.cmp(a_count).then(a.cmp(b)));
         let shown = counts.iter().take(STATUSES_SHOWN);
@@ -211,10 +210,8 @@ pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
     Ok(out.flush()?)
 }
 
-/// A server's text as one line on a terminal: control characters and the characters that reorder
-/// or hide text (bidirectional overrides, zero-width ones) escaped, at most `limit` characters
-/// (200 for a job's field). The library does the same to the texts in its errors; job fields are
-/// data, shown here.
+/// A server's text as one line on a terminal, as the library shows its errors' texts: control,
+/// bidirectional and zero-width characters escaped, at most `limit` characters.
 fn escaped(text: &str, limit: usize) -> String {
     let mut out = String::new();
     for (count, c) in text.chars().enumerate() {
