@@ -340,7 +340,11 @@ pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> O
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    let mut out = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }
 
 /// Percent-encodes `input` as the official SDKs do (Python's `quote(s, safe='~')`): every byte

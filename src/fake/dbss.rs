@@ -15,7 +15,7 @@ use crate::timestamps::parse_sdk_date;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Authenticates, then routes: the IAM lookup, either jobs path, or 404 `APIGW.0101`.
-pub(super) fn answer(request: &Received, peer: &str, state: &Mutex<State>) -> Reply {
+pub(super) fn answer(request: &Received, state: &Mutex<State>) -> Reply {
     if let Err(why) = authenticate(request) {
         let message = format!("Incorrect IAM authentication information: {why}");
         return Reply::gateway(401, "APIGW.0301", &message);
@@ -31,9 +31,9 @@ pub(super) fn answer(request: &Received, peer: &str, state: &Mutex<State>) -> Re
         ("GET", ["", "v1", _, "dbss", "audit", "jobs", resource])
             if !lock(state).documented_path_retired =>
         {
-            jobs(state, resource, peer)
+            jobs(state, resource)
         }
-        ("GET", ["", "v1", _, "audit", resource, "jobs"]) => jobs(state, resource, peer),
+        ("GET", ["", "v1", _, "audit", resource, "jobs"]) => jobs(state, resource),
         _ => Reply::gateway(
             404,
             "APIGW.0101",
@@ -52,17 +52,15 @@ fn projects(state: &Mutex<State>, query: &str) -> Reply {
     Reply::new(200, body.to_string())
 }
 
-/// An injected reply, or the resource's next step for this client.
-fn jobs(state: &Mutex<State>, resource: &str, peer: &str) -> Reply {
+/// An injected reply, or the resource's next step.
+fn jobs(state: &Mutex<State>, resource: &str) -> Reply {
     let mut state = lock(state);
     if let Some(reply) = state.injected_for.get_mut(resource).and_then(VecDeque::pop_front) {
         return reply;
     }
-    let client = if state.per_client { peer.to_string() } else { String::new() };
     let step = state.scripts.get_mut(resource).and_then(|script| {
-        let served = script.served.entry(client).or_insert(0);
-        let index = (*served).min(script.steps.len().saturating_sub(1));
-        *served += 1;
+        let index = script.served.min(script.steps.len().saturating_sub(1));
+        script.served += 1;
         script.steps.get(index).cloned()
     });
     match step {

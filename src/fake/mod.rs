@@ -1,9 +1,8 @@
 //! A fake DBSS endpoint for your tests ([crate docs](crate#testing-code-that-calls-dbss)). A
 //! request that fails its checks gets the gateway's 401 `APIGW.0301`.
 //!
-//! [`FakeDbss::set_script`] mixes job lists and replies in a resource's timeline, and
-//! [`FakeDbss::script_per_client`] gives each client its own place in it. Answers can be injected
-//! for one resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]),
+//! [`FakeDbss::set_script`] mixes job lists and replies in a resource's timeline. Answers can be
+//! injected for one resource ([`FakeDbss::inject_for`]) or for the IAM lookup ([`FakeDbss::inject_iam`]),
 //! and a [`Reply`] can be a transport fault instead ([`Reply::stall`], [`Reply::drip`], ...):
 //!
 //! ```
@@ -100,8 +99,6 @@ impl Received {
 #[derive(Default)]
 struct State {
     scripts: HashMap<String, Script>,
-    /// Each client (connection) gets its own place in every script.
-    per_client: bool,
     /// Replies for one resource's jobs requests.
     injected_for: HashMap<String, VecDeque<Reply>>,
     /// Replies for the IAM lookup.
@@ -133,11 +130,10 @@ impl std::fmt::Debug for FakeDbss {
     }
 }
 
-/// A resource's steps, and how far each client got.
+/// A resource's steps, and how many were served.
 struct Script {
     steps: Vec<Step>,
-    /// By client (its connection's peer address, or `""` when scripts are shared).
-    served: HashMap<String, usize>,
+    served: usize,
 }
 
 /// The region whose IAM lookup finds [`FakeDbss::PROJECT_ID`] from the start.
@@ -202,14 +198,8 @@ impl FakeDbss {
     /// As [`FakeDbss::set_jobs`], with any answer as a step: a list of jobs, or a [`Reply`] (a
     /// 429, a 403, a fault). The last step repeats.
     pub fn set_script(&self, resource_id: &str, steps: Vec<Step>) {
-        let script = Script { steps, served: HashMap::new() };
+        let script = Script { steps, served: 0 };
         lock(&self.state).scripts.insert(resource_id.to_string(), script);
-    }
-
-    /// From now on each client (each connection) walks every script from its first step, so that
-    /// two pipelines polling the same resource do not race (as a long-running demo does).
-    pub fn script_per_client(&self) {
-        lock(&self.state).per_client = true;
     }
 
     /// Answers the next jobs request for `resource_id` with `reply` instead; several queue up.

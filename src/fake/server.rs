@@ -44,7 +44,6 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
     // One write per answer and no Nagle delay: a kept-alive poll is answered at once.
     let ready = stream.set_read_timeout(Some(IDLE)).and_then(|()| stream.set_nodelay(true));
     let peer = stream.peer_addr().ok();
-    let peer_text = peer.map(|a| a.to_string()).unwrap_or_default();
     let mut buffer = vec![0; MAX_HEAD];
     while ready.is_ok()
         && let Some(head) = peek_head(&stream, &mut buffer)
@@ -54,7 +53,7 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, served: &AtomicUsize) {
         let length = request.header("content-length").map_or(Ok(0), str::parse::<u64>);
         let body_len = length.as_ref().ok().copied().filter(|length| *length <= MAX_BODY);
         let reply = match (body_len, length) {
-            (Some(_), _) => super::dbss::answer(&request, &peer_text, state),
+            (Some(_), _) => super::dbss::answer(&request, state),
             (None, Ok(_)) => Reply::new(413, ""),
             (None, Err(_)) => Reply::new(400, ""),
         };

@@ -305,108 +305,6 @@ fn demo_wait_shows_a_job_going_init_running_success() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("8abf9647852a1daa01852e517e1a1a0b"));
 }
 
-/// `dbss-jobs --demo --serve`, and the `export` lines it prints on stdout, as `eval` reads them.
-struct DemoServer {
-    child: std::process::Child,
-    exports: Vec<(String, String)>,
-    banner: String,
-}
-
-impl DemoServer {
-    fn start() -> DemoServer {
-        use std::io::{BufRead, BufReader};
-        let mut child = get_jobs()
-            .args(["--demo", "--serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut exports: Vec<(String, String)> = Vec::new();
-        for line in stdout.lines() {
-            let line = line.unwrap();
-            let (name, value) = line.strip_prefix("export ").unwrap().split_once('=').unwrap();
-            exports.push((name.to_string(), value.to_string()));
-            // The last export line.
-            if name == "HUAWEICLOUD_SDK_PROJECT_ID" {
-                break;
-            }
-        }
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut banner = String::new();
-        while !banner.contains("serving until interrupted") {
-            assert!(stderr.read_line(&mut banner).unwrap() > 0, "{banner}");
-        }
-        DemoServer { child, exports, banner }
-    }
-
-    /// `dbss-jobs --wait` in a pipeline that evaluated the exports.
-    fn wait_for(&self, resource: &str) -> Output {
-        get_jobs()
-            .args(["--wait", "--interval", "0.05", "--timeout", "8", resource])
-            .envs(self.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .unwrap()
-    }
-}
-
-impl DemoServer {
-    /// One call, as a shell loop makes them: the status of each job listed.
-    fn one_shot(&self, resource: &str) -> String {
-        let output = get_jobs()
-            .arg(resource)
-            .envs(self.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .unwrap();
-        check_exit(&output, 0);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        // The rows between the header and the `N job(s)` line; their status column.
-        let rows = stdout.lines().skip(1).filter(|line| !line.ends_with(" job(s)"));
-        let statuses: Vec<&str> = rows.filter_map(|row| row.split_whitespace().nth(1)).collect();
-        statuses.join(" ")
-    }
-}
-
-impl Drop for DemoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[test]
-fn demo_serve_prints_exports_and_serves_each_client_its_own_timeline() {
-    let demo = DemoServer::start();
-    let names: Vec<&str> = demo.exports.iter().map(|(name, _)| name.as_str()).collect();
-    let overrides = names.len() - 5;
-    assert_eq!(overrides, dbss_jobs::REGIONS.len(), "one override per region: {names:?}");
-    assert_eq!(
-        names[overrides..],
-        [
-            "HUAWEICLOUD_SDK_REGION",
-            "HUAWEICLOUD_SDK_IAM_ENDPOINT",
-            "HUAWEICLOUD_SDK_AK",
-            "HUAWEICLOUD_SDK_SK",
-            "HUAWEICLOUD_SDK_PROJECT_ID"
-        ]
-    );
-    let url = &demo.exports[overrides + 1].1;
-    for (name, value) in &demo.exports[..overrides] {
-        assert!(name.starts_with("HUAWEICLOUD_SDK_REGION_DBSS_") && value == url, "{name}={value}");
-    }
-    assert!(demo.banner.contains("demo-instance-01 goes INIT, RUNNING, then SUCCESS"));
-    let output = demo.wait_for("demo-instance-01");
-    check_exit(&output, 0);
-    assert!(String::from_utf8_lossy(&output.stdout).contains("SUCCESS"), "{output:?}");
-    // Each pipeline walks the timeline from its own first request: a second one sees INIT too.
-    let again = demo.wait_for("demo-instance-01");
-    assert!(String::from_utf8_lossy(&again.stderr).contains("1 INIT"), "{again:?}");
-    // A one-shot call is a new client each time; another resource lists nothing.
-    assert_eq!(demo.one_shot("demo-instance-01"), "INIT");
-    assert_eq!(demo.one_shot("demo-instance-01"), "INIT");
-    assert_eq!(demo.one_shot("another"), "");
-}
-
 #[test]
 fn cli_an_empty_id_is_exit_2_before_the_project_lookup() {
     let iam = Server::json(503, "{}");
@@ -451,16 +349,12 @@ fn cli_missing_credentials_exit_2_when_the_metadata_step_fails() {
 #[test]
 fn cli_options_that_would_do_nothing_are_refused() {
     for args in [
-        &["--serve", "r"][..],
-        // The first refusal wins: --serve without --demo, before --interval's length.
-        &["--serve", "--interval", "2", "--timeout", "1", "r"],
         // Without --wait, --interval does nothing, however long it is.
-        &["--interval", "4000", "--endpoint", "http://127.0.0.1:9", "r"],
+        &["--interval", "4000", "--endpoint", "http://127.0.0.1:9", "r"][..],
         &["--interval", "1", "--endpoint", "http://127.0.0.1:9", "r"],
         &["--demo", "--region", "cn-north-4"],
-        &["--demo", "--serve", "--json"],
-        &["--demo", "--serve", "--wait"],
-        &["--demo", "--serve", "-v"],
+        &["--check", "--json", "--endpoint", "http://127.0.0.1:9"],
+        &["--json", "--output", "f", "--endpoint", "http://127.0.0.1:9", "r"],
     ] {
         let output = get_jobs().args(args).output().unwrap();
         check_exit(&output, 2);
@@ -666,76 +560,6 @@ fn cli_a_ca_file_that_is_not_pem_names_the_option_and_the_file() {
     assert_eq!(server.connections(), 0);
 }
 
-/// A process group started for a test, killed whole on drop (whatever the script left running).
-struct ProcessGroup(std::process::Child);
-
-impl ProcessGroup {
-    /// Waits up to `limit` for the group's leader; `None` if it is still running then.
-    fn wait(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
-        let started = std::time::Instant::now();
-        while started.elapsed() < limit {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).output();
-        let _ = self.0.wait();
-    }
-}
-
-/// The README's `--demo --serve` recipe, run by bash as written (in a directory of its own, with
-/// the built `dbss-jobs` first on PATH): it returns, prints the job's table, and kills the server.
-#[test]
-fn cli_the_readmes_demo_serve_recipe_returns_and_kills_the_server() {
-    use std::os::unix::process::CommandExt;
-    let recipe = include_str!("../../README.md")
-        .split("```sh\n")
-        .filter_map(|block| block.split_once("```").map(|(code, _)| code))
-        .find(|code| code.contains("--demo --serve >"))
-        .expect("the README has a recipe for --demo --serve");
-    let dir = crate::support::TempDir::new("cli-serve-recipe");
-    let binary = get_jobs().get_program().to_owned();
-    let bin_dir = std::path::Path::new(&binary).parent().unwrap().display();
-    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
-    let file = |name: &str| std::fs::File::create(dir.0.join(name)).unwrap();
-    let child = Command::new("bash")
-        .args(["-e", "-c", recipe])
-        .current_dir(&dir.0)
-        .env_clear()
-        .env("HOME", "/nonexistent")
-        .env("PATH", path)
-        .stdout(file("stdout"))
-        .stderr(file("stderr"))
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut group = ProcessGroup(child);
-    let status = group.wait(std::time::Duration::from_secs(30));
-    let read = |name: &str| std::fs::read_to_string(dir.0.join(name)).unwrap_or_default();
-    let (stdout, stderr) = (read("stdout"), read("stderr"));
-    assert!(status.is_some(), "the recipe did not return\n{stdout}\n{stderr}");
-    assert!(status.unwrap().success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("8abf9647852a1daa01852e517e1a1a0b   SUCCESS"), "{stdout}\n{stderr}");
-    // The server is gone: its port refuses connections (within a moment of the kill).
-    let env = read("demo.env");
-    let url =
-        env.lines().find_map(|line| line.strip_prefix("export HUAWEICLOUD_SDK_IAM_ENDPOINT="));
-    let address = url.unwrap().trim_start_matches("http://").to_string();
-    let refused = (0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        std::net::TcpStream::connect(&address).is_err()
-    });
-    assert!(refused, "the demo server on {address} is still serving");
-}
-
 #[test]
 fn check_keeps_one_deadline_and_signs_nothing_after_a_probe_that_ran_out_of_time() {
     let cloud = stalled_cloud();
@@ -869,32 +693,6 @@ fn check_says_where_each_setting_came_from_in_the_users_words() {
         let wanted = format!("from --profile-file {} line {line}", profile.display());
         assert!(stdout.contains(&wanted), "{wanted:?} not in {stdout}");
     }
-}
-
-#[test]
-fn the_demo_is_a_test_bed_for_what_a_pipeline_must_handle() {
-    let demo = DemoServer::start();
-    let run = |args: &[&str], extra: &[(&str, &str)]| {
-        get_jobs()
-            .args(args)
-            .envs(demo.exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .envs(extra.iter().copied())
-            .output()
-            .unwrap()
-    };
-    // Another region than the exported one stays on the fake, its --check too.
-    let check = run(&["--check", "--region", "ap-southeast-1", "demo-instance-01"], &[]);
-    check_exit(&check, 0);
-    check_exit(&run(&["--region", "ap-southeast-1", "demo-instance-01"], &[]), 0);
-    // An access key the fake does not know is refused in the gateway's words.
-    let unknown = run(&["demo-instance-01"], &[("HUAWEICLOUD_SDK_AK", "NOT-THE-FAKES-AK")]);
-    check_exit(&unknown, 5);
-    let stderr = String::from_utf8_lossy(&unknown.stderr);
-    assert!(
-        stderr.contains("ak not exist") && stderr.contains("the access key does not exist"),
-        "{stderr}"
-    );
-    check_exit(&run(&["--endpoint", "http://127.0.0.1:1", "demo-instance-01"], &[]), 6);
 }
 
 #[test]

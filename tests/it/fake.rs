@@ -169,8 +169,7 @@ fn the_record_of_requests_keeps_the_latest_ten_thousand() {
 }
 
 #[test]
-fn a_dripped_answer_arrives_whole_and_each_client_walks_its_own_script() {
-    use dbss_jobs::fake::Step;
+fn a_dripped_answer_arrives_whole() {
     let fake = FakeDbss::start().unwrap();
     let at = |seconds| dbss_jobs::time::OffsetDateTime::from_unix_timestamp(seconds).ok();
     // Every field of `JobBean`.
@@ -188,20 +187,6 @@ fn a_dripped_answer_arrives_whole_and_each_client_walks_its_own_script() {
     fake.inject_for("r", Reply::new(200, body).drip(Duration::from_millis(1)));
     let client = fake.client().project_id("p").build().unwrap();
     assert_eq!(client.get_jobs("r").unwrap(), vec![full]);
-    fake.script_per_client();
-    fake.set_script(
-        "walk",
-        vec![
-            Step::Jobs(vec![job("j", JobStatus::Init)]),
-            Step::Jobs(vec![job("j", JobStatus::Success)]),
-        ],
-    );
-    let first = fake.client().project_id("p").build().unwrap();
-    let second = fake.client().project_id("p").build().unwrap();
-    let status = |client: &dbss_jobs::Client| client.get_jobs("walk").unwrap()[0].status.clone();
-    assert_eq!(status(&first), Some(JobStatus::Init));
-    assert_eq!(status(&first), Some(JobStatus::Success));
-    assert_eq!(status(&second), Some(JobStatus::Init), "a second client starts at the start");
 }
 
 #[test]

@@ -10,7 +10,7 @@ pub(crate) const USAGE: &str =
                 [--ca-file PATH] [--timeout SECS] [--json | --output FILE] [--wait [--interval SECS]]
                 [--] RESOURCE_ID
        dbss-jobs --check [--endpoint URL | --region ID] [...] [RESOURCE_ID]
-       dbss-jobs --demo [-v | -vv] [--json] [--wait | --serve]";
+       dbss-jobs --demo [-v | -vv] [--json] [--wait]";
 
 /// What `--help` prints: the whole manual.
 const MANUAL: &str = "\
@@ -35,16 +35,14 @@ OPTIONS
                        lookup, and with RESOURCE_ID its jobs), none bound to fail or after a
                        refusal; exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
-  --serve              with --demo: keep the fake running; stdout gets export lines to source (every
-                       region's endpoint, IAM, region, AK, SK, project id; the README has a recipe)
   --                   every later word is an operand (an id that starts with -)
   -h, --help           this manual;  -V, --version  the version (-h wins when both are given)
 
   A value follows its option as the next word or after = (--timeout=5); short flags can be
   bundled (-vv). Paths are used as given, UTF-8 or not; ids, URLs and numbers must be UTF-8.
 
-  An option given twice is refused, and so is one that would do nothing (--serve without --demo,
-  --interval without --wait, --demo with --endpoint or --region..., --serve with --wait or -v...).
+  An option given twice is refused, and so is one that would do nothing (--interval without
+  --wait, --demo with --endpoint or --region..., --json with --check or --output...).
 
 ENVIRONMENT
   HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN
@@ -95,7 +93,6 @@ pub(crate) struct Args {
     pub(crate) output: Option<PathBuf>,
     pub(crate) wait: bool,
     pub(crate) demo: bool,
-    pub(crate) serve: bool,
     pub(crate) check: bool,
     /// 1 with `-v` (an access-log line per attempt), 2 with `-vv` (and what was signed).
     pub(crate) verbosity: u8,
@@ -110,7 +107,7 @@ pub(crate) enum Mode {
 
 /// Every option by its long name; `-v` has no long form, `-h` and `-V` stand for the last two.
 const OPTIONS: &str = "--endpoint --region --project-id --profile-file --ca-file --timeout \
-                       --interval --json --output --wait --check --demo --serve -v --help --version";
+                       --interval --json --output --wait --check --demo -v --help --version";
 
 /// Reads the command line. `-h` ends the reading (help wins over everything after it, and over a
 /// `-V` before it); `-V` is answered once the line has been read without an error.
@@ -168,7 +165,6 @@ fn set_option(args: &mut Args, flag: &str, parser: &mut lexopt::Parser) -> Resul
         "--wait" => args.wait = true,
         "--check" => args.check = true,
         "--demo" => args.demo = true,
-        "--serve" => args.serve = true,
         // Not reached: `parse` handles the rest of OPTIONS itself.
         other => return Err(format!("{other} cannot be used here")),
     }
@@ -209,17 +205,10 @@ fn option_named(given: &str) -> Result<&'static str, String> {
 fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), String> {
     let demo_settings = &["--endpoint", "--region", "--project-id", "--profile-file", "--ca-file"];
     // Which options do nothing, when, and why; the first that applies is said.
-    let no_request = &["--wait", "--json", "--output", "--timeout", "-v"];
-    let rules: [(&[&str], bool, &str); 6] = [
-        (&["--serve"], !args.demo, "without --demo"),
-        (
-            &["--wait", "--json", "--output", "--demo", "--serve", "--interval"],
-            args.check,
-            "with --check",
-        ),
+    let rules: [(&[&str], bool, &str); 4] = [
+        (&["--wait", "--json", "--output", "--demo", "--interval"], args.check, "with --check"),
         (&["--interval"], !args.wait, "without --wait"),
         (demo_settings, args.demo, "with --demo (it uses its own fake)"),
-        (no_request, args.serve, "with --serve (no request is made)"),
         (&["--json"], args.output.is_some(), "with --output (which writes JSON)"),
     ];
     let given = |flag: &&&str| seen.contains(*flag) || (**flag == "-v" && args.verbosity > 0);
