@@ -384,7 +384,6 @@ fn first_field(object: &Map<String, Value>, names: &[&str]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::model::{Job, jobs_from_slice};
 
     const OURS: &str = "GET\n/v1/p/dbss/audit/jobs/r/\n\ncontent-type:application/json\nhost:127.0.0.1:8080\nx-sdk-date:20261201T000000Z\n\ncontent-type;host;x-sdk-date\ne3b0";
 
@@ -569,86 +568,5 @@ mod tests {
         let error = answer.error();
         assert_eq!(error.request_id(), Some("header-id"));
         assert_eq!(error.encoded_authorization_message(), Some("enc"));
-    }
-
-    use proptest::prelude::*;
-
-    /// JSON-ish values to put where the API has fields: right and wrong types alike.
-    fn json_value() -> impl Strategy<Value = serde_json::Value> {
-        use serde_json::Value;
-        prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            any::<String>().prop_map(Value::String),
-            prop_oneof![Just("SUCCESS"), Just("FAIL"), Just("Demand")].prop_map(Value::from),
-        ]
-    }
-
-    fn check_outcome(status: u16, result: Result<Vec<Job>, Error>) -> Result<(), TestCaseError> {
-        let success = (200..=299).contains(&status);
-        match result {
-            Ok(_) => prop_assert!(success),
-            Err(error) if success => prop_assert_eq!(error.kind(), ErrorKind::Decode),
-            Err(error) => {
-                prop_assert_eq!(error.kind(), ErrorKind::Api);
-                prop_assert_eq!(error.status(), Some(status));
-            }
-        }
-        Ok(())
-    }
-
-    proptest! {
-        #[test]
-        fn any_bytes_and_status_give_jobs_or_a_typed_error(
-            status in 100u16..600,
-            body in proptest::collection::vec(any::<u8>(), 0..300),
-        ) {
-            check_outcome(status, answer(status, &body).decode(jobs_from_slice))?;
-        }
-
-        #[test]
-        fn json_shaped_bodies_give_jobs_or_a_typed_error(
-            status in prop_oneof![Just(200u16), 100u16..600],
-            fields in proptest::collection::vec(
-                (prop_oneof![Just("job_id"), Just("status"), Just("begin_time"), Just("charge_mode"), Just("error_code"), Just("error_msg"), Just("code")], json_value()),
-                0..6,
-            ),
-            wrap in any::<bool>(),
-        ) {
-            let object: serde_json::Map<String, serde_json::Value> =
-                fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            let body = if wrap {
-                serde_json::json!({ "jobs": [object] })
-            } else {
-                serde_json::json!({ "error": object })
-            };
-            check_outcome(status, answer(status, body.to_string().as_bytes()).decode(jobs_from_slice))?;
-        }
-    }
-
-    #[test]
-    fn success_bodies() {
-        assert_eq!(answer(200, br#"{"jobs":[]}"#).decode(jobs_from_slice).unwrap(), vec![]);
-        assert_eq!(answer(200, br#"{"jobs":null}"#).decode(jobs_from_slice).unwrap(), vec![]);
-        assert_eq!(answer(200, b"{}").decode(jobs_from_slice).unwrap(), vec![]);
-        for bad in [
-            &b""[..],
-            b"{",
-            b"[]",
-            b"null",
-            br#"{"jobs":[["id"]]}"#,
-            br#"{"jobs":{}}"#,
-            br#"{"jobs":[{"job_id":1}]}"#,
-            b"\xff\xfe",
-        ] {
-            let headers = vec![("x-request-id".to_string(), "rid".to_string())];
-            let now = SystemTime::UNIX_EPOCH;
-            let answer = Answer::read(200, headers, bad.to_vec(), now, &Secrets::default(), None);
-            let error = answer.decode(jobs_from_slice).unwrap_err();
-            assert_eq!(error.kind(), ErrorKind::Decode, "{bad:?}");
-            assert_eq!(error.request_id(), Some("rid"));
-        }
     }
 }

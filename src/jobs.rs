@@ -114,3 +114,107 @@ pub fn parse_jobs(body: &[u8]) -> Result<Vec<Job>, Error> {
         Error::decode(200, None, crate::redact::shown(&message))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The success body read by the answer reader: jobs, or a typed error, whatever the bytes.
+
+    use std::time::SystemTime;
+
+    use crate::error::{Error, ErrorKind};
+    use crate::gateway::Answer;
+    use crate::model::{Job, jobs_from_slice};
+    use crate::redact::Secrets;
+
+    fn answer(status: u16, body: &[u8]) -> Answer {
+        Answer::read(
+            status,
+            vec![],
+            body.to_vec(),
+            SystemTime::UNIX_EPOCH,
+            &Secrets::default(),
+            None,
+        )
+    }
+
+    use proptest::prelude::*;
+
+    /// JSON-ish values to put where the API has fields: right and wrong types alike.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            prop_oneof![Just("SUCCESS"), Just("FAIL"), Just("Demand")].prop_map(Value::from),
+        ]
+    }
+
+    fn check_outcome(status: u16, result: Result<Vec<Job>, Error>) -> Result<(), TestCaseError> {
+        let success = (200..=299).contains(&status);
+        match result {
+            Ok(_) => prop_assert!(success),
+            Err(error) if success => prop_assert_eq!(error.kind(), ErrorKind::Decode),
+            Err(error) => {
+                prop_assert_eq!(error.kind(), ErrorKind::Api);
+                prop_assert_eq!(error.status(), Some(status));
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_and_status_give_jobs_or_a_typed_error(
+            status in 100u16..600,
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            check_outcome(status, answer(status, &body).decode(jobs_from_slice))?;
+        }
+
+        #[test]
+        fn json_shaped_bodies_give_jobs_or_a_typed_error(
+            status in prop_oneof![Just(200u16), 100u16..600],
+            fields in proptest::collection::vec(
+                (prop_oneof![Just("job_id"), Just("status"), Just("begin_time"), Just("charge_mode"), Just("error_code"), Just("error_msg"), Just("code")], json_value()),
+                0..6,
+            ),
+            wrap in any::<bool>(),
+        ) {
+            let object: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let body = if wrap {
+                serde_json::json!({ "jobs": [object] })
+            } else {
+                serde_json::json!({ "error": object })
+            };
+            check_outcome(status, answer(status, body.to_string().as_bytes()).decode(jobs_from_slice))?;
+        }
+    }
+
+    #[test]
+    fn success_bodies() {
+        assert_eq!(answer(200, br#"{"jobs":[]}"#).decode(jobs_from_slice).unwrap(), vec![]);
+        assert_eq!(answer(200, br#"{"jobs":null}"#).decode(jobs_from_slice).unwrap(), vec![]);
+        assert_eq!(answer(200, b"{}").decode(jobs_from_slice).unwrap(), vec![]);
+        for bad in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"null",
+            br#"{"jobs":[["id"]]}"#,
+            br#"{"jobs":{}}"#,
+            br#"{"jobs":[{"job_id":1}]}"#,
+            b"\xff\xfe",
+        ] {
+            let headers = vec![("x-request-id".to_string(), "rid".to_string())];
+            let now = SystemTime::UNIX_EPOCH;
+            let answer = Answer::read(200, headers, bad.to_vec(), now, &Secrets::default(), None);
+            let error = answer.decode(jobs_from_slice).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Decode, "{bad:?}");
+            assert_eq!(error.request_id(), Some("rid"));
+        }
+    }
+}
