@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Declares every variable once: its name in the code and in the environment, and whether its
 /// value can carry a secret.

@@ -57,7 +57,7 @@ pub(crate) fn validate_secret(
     value: &str,
     in_header: bool,
     source: &Source,
-) -> Result<(), crate::Error> {
+) -> Result<(), crate::error::Error> {
     let problem = if value.is_empty() {
         "is empty"
     } else if value.chars().any(char::is_control) {
@@ -69,12 +69,12 @@ pub(crate) fn validate_secret(
     } else {
         return Ok(());
     };
-    Err(crate::Error::invalid_input(format!("{source}: {what} {problem}")))
+    Err(crate::error::Error::invalid_input(format!("{source}: {what} {problem}")))
 }
 
 /// Refuses a region that cannot name one: empty, or with white space or a control character
 /// (`cn-north-4\n` would go into the IAM lookup and the endpoint variable's name).
-pub(crate) fn validate_region(region: &str, source: &Source) -> Result<(), crate::Error> {
+pub(crate) fn validate_region(region: &str, source: &Source) -> Result<(), crate::error::Error> {
     let problem = if region.is_empty() {
         "is empty"
     } else if region.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -83,5 +83,5 @@ pub(crate) fn validate_region(region: &str, source: &Source) -> Result<(), crate
         return Ok(());
     };
     let shown = region.escape_debug();
-    Err(crate::Error::invalid_input(format!("{source}: region \"{shown}\" {problem}")))
+    Err(crate::error::Error::invalid_input(format!("{source}: region \"{shown}\" {problem}")))
 }
