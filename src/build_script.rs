@@ -63,12 +63,6 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
 /// A failed live read is no jobs and a `cargo:warning`, and the next build reads again (cargo
 /// reruns a build script whose watched file is missing, and it watches one that never exists).
 ///
-/// ```no_run
-/// // build.rs
-/// let jobs = dbss_jobs::build_script::jobs("cn-north-4", "my-instance-id")?;
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
-///
 /// # Errors
 /// What must fail the build: a snapshot that is set but empty, missing, unreadable or not a
 /// `{"jobs":[...]}` body (naming the variable and the file), and settings that are wrong rather

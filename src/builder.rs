@@ -157,8 +157,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Reads every variable from this set instead of the process environment (tests, tools that
-    /// must not be steered by their environment).
+    /// Reads the variables from this set instead of the process environment (tests, tools that
+    /// must not be steered by it); `DBSS_JOBS_LOG` and `DBSS_JOBS_ECS_METADATA=off` still apply.
     pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,

@@ -33,18 +33,10 @@ pub enum Topic {
     Call,
 }
 
-/// The topic in one lowercase word, as the CLI prints it (padding as asked).
+/// The topic's name in lower case, as the CLI prints it (padding as asked).
 impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
-            Topic::Credentials => "credentials",
-            Topic::Endpoint => "endpoint",
-            Topic::Route => "route",
-            Topic::Trust => "trust",
-            Topic::Gateway => "gateway",
-            Topic::Project => "project",
-            Topic::Call => "call",
-        })
+        f.pad(&format!("{self:?}").to_lowercase())
     }
 }
 
@@ -84,7 +76,7 @@ impl Client {
     /// jobs call works, what failed before it is a note.
     ///
     /// The whole check has the client's timeout: the probe gets at most 10 s of it, and with a
-    /// configured project the IAM lookup at most half of what is left.
+    /// configured project and a resource id the IAM lookup at most half of what is left.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before any traffic, for a bad
@@ -224,11 +216,11 @@ impl Client {
         let region = config.region.as_deref().zip(config.iam.as_ref());
         let (project, line) = match (region, configured) {
             (Some((region, iam)), configured) => {
-                // A configured project needs no IAM: its lookup leaves the call half of the time.
+                // A configured project needs no IAM: its lookup leaves a call half of the time.
                 let remaining = deadline.saturating_duration_since(Instant::now());
-                let lookup_by = match configured {
-                    Some(_) => Instant::now() + remaining / 2,
-                    None => deadline,
+                let lookup_by = match configured.is_some() && resource_id.is_some() {
+                    true => Instant::now() + remaining / 2,
+                    false => deadline,
                 };
                 let found = self.look_up_project(iam, region, lookup_by);
                 match (found, configured) {
@@ -285,8 +277,9 @@ struct Probe {
     offset: Option<Offset>,
 }
 
-/// A configured project's line, with what IAM says of it: IAM's trouble is a note when the jobs
-/// call follows (it decides), else a failure. It may be a sub-project, not the region's main one.
+/// A configured project's line, with what IAM says of it (it may be a sub-project, not the
+/// region's main one). IAM's trouble is a note when the jobs call follows (it decides) or IAM's
+/// 403 shows the signature was accepted; else nothing signed shows that the credentials work.
 fn project_against_iam(
     project: &str,
     found: Result<String, Error>,
@@ -302,11 +295,18 @@ fn project_against_iam(
                 "note: not {region}'s main project ({found}): a sub-project, or another region's"
             ),
         ),
-        Err(error) => (
-            call_follows,
+        Err(error) if call_follows || error.status() == Some(403) => (
+            true,
             format!(
-                "{}IAM did not confirm it, and a configured project needs no IAM: {}",
-                if call_follows { "note: " } else { "" },
+                "note: IAM did not confirm it (a configured project needs no IAM): {}",
+                error.diagnosis_first()
+            ),
+        ),
+        Err(error) => (
+            false,
+            format!(
+                "{}: nothing signed shows that the credentials work; a resource id adds the jobs \
+                 call",
                 error.diagnosis_first()
             ),
         ),

@@ -90,6 +90,7 @@ impl Endpoint {
                 true => format!("; did you mean {near:?}"),
                 false => String::new(),
             };
+            let variable = crate::redact::shown(&variable);
             return Err(Error::invalid_input(format!(
                 "unknown region {region:?} (and no {variable} override){hint}; known regions: {}",
                 known.join(", ")
@@ -258,6 +259,8 @@ mod tests {
         assert!(error.to_string().contains("cn-north-4"), "{error}");
         let error = Endpoint::for_region("CN_NORTH_4", &Source::Method("r"), &empty).unwrap_err();
         assert!(error.to_string().contains(r#"did you mean "cn-north-4""#), "{error}");
+        let error = Endpoint::for_region("r\u{202e}", &Source::Method("r"), &empty).unwrap_err();
+        assert!(!error.to_string().contains('\u{202e}'), "{error}");
         assert_eq!(REGIONS.len(), 30);
     }
 }

@@ -11,7 +11,7 @@
 //! Where the guide is silent, the official SDK signer decides (its vectors check every stage).
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::Mac;
@@ -338,12 +338,10 @@ pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> O
         .map(|(_, value)| value.as_str())
 }
 
-/// Lower-case hex.
+/// Lower-case hex, by a digit table (`write!` per byte made a signature three times slower).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(2 * bytes.len());
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
+    out.extend(bytes.iter().flat_map(|byte| digits(*byte, b"0123456789abcdef")));
     out
 }
 
@@ -354,9 +352,15 @@ pub(crate) fn percent_encode(out: &mut String, input: &str) {
         if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(byte));
         } else {
-            let _ = write!(out, "%{byte:02X}");
+            out.push('%');
+            out.extend(digits(byte, b"0123456789ABCDEF"));
         }
     }
+}
+
+/// A byte's two hex digits, from `table`.
+fn digits(byte: u8, table: &[u8; 16]) -> [char; 2] {
+    [byte >> 4, byte & 0x0f].map(|digit| char::from(table[usize::from(digit)]))
 }
 
 /// Stage 1, the canonical query: the decoded pairs sorted, then encoded; also the query sent.

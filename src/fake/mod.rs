@@ -6,6 +6,7 @@
 //! and a [`Reply`] can be a transport fault instead ([`Reply::stall`], [`Reply::drip`], ...):
 //!
 //! ```
+//! use std::time::Duration;
 //! use dbss_jobs::fake::{FakeDbss, Reply, Step, failed_job};
 //!
 //! let fake = FakeDbss::start()?;
@@ -22,6 +23,9 @@
 //! fake.inject_for("instance-1", Reply::reset()); // a reset connection is retried too
 //! assert_eq!(client.get_jobs("instance-1")?.len(), 1);
 //! assert_eq!(fake.requests().len(), 7);
+//! fake.inject_for("instance-1", Reply::stall(Duration::from_millis(20))); // silence, then a close
+//! fake.inject_for("instance-1", Reply::new(200, r#"{"jobs":[]}"#).drip(Duration::from_millis(1)));
+//! assert!(client.get_jobs("instance-1")?.is_empty()); // retried past the stall; the drip, whole
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

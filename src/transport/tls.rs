@@ -24,7 +24,6 @@ pub(crate) fn tls_config(
     setting: &Source,
     env: &Environment,
 ) -> Result<(ureq::tls::TlsConfig, Trust), Error> {
-    // The CAs named instead of the default ones, and where, in words.
     let named = match (given, env.get(Var::SslCertFile)) {
         (Some(RootCertificates::Pem(pem)), _) => {
             let roots = certificates(&pem.0).map_err(|why| {

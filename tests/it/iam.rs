@@ -131,11 +131,16 @@ fn the_iam_host_follows_the_official_sdks_table() {
 #[test]
 fn check_with_a_configured_project_makes_the_call_whatever_iam_says() {
     use dbss_jobs::fake::{FakeDbss, Reply, job};
-    let iam_troubles =
-        [Some(Reply::new(403, "{}")), Some(Reply::new(500, "{}")), Some(Reply::close()), None];
-    for (trouble, project) in iam_troubles.into_iter().zip(["p", "p", "p", "cn-north-4_sub"]) {
+    // Each trouble, the project configured, and whether IAM's answer shows the credentials work.
+    let iam_troubles = [
+        (Some(Reply::new(403, "{}")), "p", true),
+        (Some(Reply::new(500, "{}")), "p", false),
+        (Some(Reply::close()), "p", false),
+        (None, "cn-north-4_sub", true),
+    ];
+    for (trouble, project, shows_credentials_work) in iam_troubles {
         let note = match &trouble {
-            Some(_) => "note: IAM did not confirm it, and a configured project needs no IAM",
+            Some(_) => "note: IAM did not confirm it (a configured project needs no IAM)",
             None => "note: not cn-north-4's main project",
         };
         let fake = FakeDbss::start().unwrap();
@@ -155,10 +160,10 @@ fn check_with_a_configured_project_makes_the_call_whatever_iam_says() {
         assert!(project_line.text.contains(note), "{project_line:?}");
         let call = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Call).unwrap();
         assert!(call.text.starts_with("1 job(s) listed"), "{call:?}");
-        // Without the jobs call, nothing but IAM shows that the credentials work.
+        // Without the jobs call, only IAM can show that the credentials work: its 403 does (the
+        // signature was accepted), its 500 or silence does not.
         let lines = client.check(None).unwrap();
-        let iam_failed = note.starts_with("note: IAM");
-        assert_eq!(lines.iter().any(|line| !line.ok), iam_failed, "{lines:#?}");
+        assert_eq!(lines.iter().any(|line| !line.ok), !shows_credentials_work, "{lines:#?}");
     }
 }
 
@@ -178,4 +183,23 @@ fn check_notes_an_unresolvable_iam_host_when_the_call_works() {
     // Without the jobs call, nothing shows the set-up works: the same failure stands.
     let lines = client().check(None).unwrap();
     assert!(lines.iter().any(|line| !line.ok), "{lines:#?}");
+}
+
+/// Without a resource id no jobs call follows, so a configured project's IAM lookup gets the
+/// whole time (it got half, and a slow IAM failed a check whose call works).
+#[test]
+fn check_without_a_call_gives_iam_all_the_time() {
+    use dbss_jobs::fake::{FakeDbss, Reply};
+    let fake = FakeDbss::start().unwrap();
+    let projects =
+        serde_json::json!({"projects": [{"id": FakeDbss::PROJECT_ID, "name": "cn-north-4"}]});
+    // About 300 bytes with the head, one every 6 ms: the answer takes about 1.8 s of the 3 s.
+    let body = format!("{projects}{}", " ".repeat(100));
+    fake.inject_iam(Reply::new(200, body).drip(std::time::Duration::from_millis(6)));
+    let timeout = std::time::Duration::from_secs(3);
+    let client = fake.client().project_id(FakeDbss::PROJECT_ID).timeout(timeout).build().unwrap();
+    let lines = client.check(None).unwrap();
+    assert!(lines.iter().all(|line| line.ok), "{lines:#?}");
+    let project = lines.iter().find(|line| line.topic == dbss_jobs::Topic::Project).unwrap();
+    assert!(project.text.ends_with("IAM agrees it is cn-north-4's"), "{project:?}");
 }

@@ -31,7 +31,7 @@ OPTIONS
   --interval SECS      the time between polls (with --wait; default 10 s)
   -v, -vv              one line per request on stderr; -vv (or more) adds headers and what was signed
   --check              print where the credentials, endpoints, proxy, trust and project come from,
-                       the gateway's clock, then sign at most two requests (the IAM project
+                       the gateway's clock, then make at most two signed calls (the IAM project
                        lookup, and with RESOURCE_ID its jobs), none bound to fail or after a
                        refusal; exit 1 with the first failing line marked
   --demo               run against a fake DBSS endpoint on 127.0.0.1 (no account needed)
@@ -211,7 +211,7 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
         (demo_settings, args.demo, "with --demo (it uses its own fake)"),
         (&["--json"], args.output.is_some(), "with --output (which writes JSON)"),
     ];
-    let given = |flag: &&&str| seen.contains(*flag) || (**flag == "-v" && args.verbosity > 0);
+    let given = |flag: &&&str| seen.contains(*flag);
     for (flags, applies, why) in rules {
         if let Some(flag) = flags.iter().find(given).filter(|_| applies) {
             return Err(format!("{flag} does nothing {why}"));

@@ -180,7 +180,6 @@ pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
         writeln!(out, "{}", serde_json::json!({ "jobs": jobs }))?;
         return Ok(out.flush()?);
     }
-    // One format for the header and every row.
     let mut row = |[id, status, charge, begin, duration, server, error]: [&str; 7]| {
         writeln!(
             out,
