@@ -158,7 +158,7 @@ impl ClientBuilder {
     }
 
     /// Reads the variables from this set instead of the process environment (tests, tools that
-    /// must not be steered by it); `DBSS_JOBS_LOG` and `DBSS_JOBS_ECS_METADATA=off` still apply.
+    /// must not be steered by it); the process's `DBSS_JOBS_LOG` and `DBSS_JOBS_ECS_METADATA` apply.
     pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,

@@ -72,8 +72,9 @@ impl Client {
     ///
     /// Failed signatures count toward the gateway's 5-minute lock, so nothing is signed after a
     /// refusal, with a clock the gateway would refuse, or once the probe used up the time; the line
-    /// says why. With neither a region nor a resource id nothing is signed: a failure. When the
-    /// jobs call works, what failed before it is a note.
+    /// says why. With neither a region nor a resource id nothing is signed: a failure; without a
+    /// resource id, so is a configured project IAM does not confirm. When the jobs call works,
+    /// what failed before it is a note.
     ///
     /// The whole check has the client's timeout: the probe gets at most 10 s of it, and with a
     /// configured project and a resource id the IAM lookup at most half of what is left.
@@ -278,8 +279,8 @@ struct Probe {
 }
 
 /// A configured project's line, with what IAM says of it (it may be a sub-project, not the
-/// region's main one). IAM's trouble is a note when the jobs call follows (it decides) or IAM's
-/// 403 shows the signature was accepted; else nothing signed shows that the credentials work.
+/// region's main one). IAM's trouble is a note when the jobs call follows (it decides); else
+/// nothing confirms the credentials (a status alone, even a 403, may come from any server).
 fn project_against_iam(
     project: &str,
     found: Result<String, Error>,
@@ -295,7 +296,7 @@ fn project_against_iam(
                 "note: not {region}'s main project ({found}): a sub-project, or another region's"
             ),
         ),
-        Err(error) if call_follows || error.status() == Some(403) => (
+        Err(error) if call_follows => (
             true,
             format!(
                 "note: IAM did not confirm it (a configured project needs no IAM): {}",
@@ -305,8 +306,8 @@ fn project_against_iam(
         Err(error) => (
             false,
             format!(
-                "{}: nothing signed shows that the credentials work; a resource id adds the jobs \
-                 call",
+                "{}; a configured project needs no IAM, but then nothing confirms the credentials: \
+                 a resource id adds the jobs call",
                 error.diagnosis_first()
             ),
         ),

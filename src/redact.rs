@@ -75,10 +75,10 @@ pub(crate) fn shown(text: &str) -> String {
             out.push('…');
             break;
         }
-        // Also what reorders or hides text on a terminal: bidirectional overrides and isolates,
-        // zero-width characters, line and paragraph separators.
-        let invisible = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}')
-            || matches!(c, '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        // Also what reorders or hides text on a terminal: bidirectional marks, overrides and
+        // isolates, zero-width and invisible characters, line and paragraph separators, tags.
+        let invisible = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}')
+            || matches!(c, '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}');
         if c.is_control() || invisible {
             let _ = write!(out, "{}", c.escape_default());
         } else {
@@ -321,6 +321,9 @@ mod tests {
         assert_eq!(long.chars().count(), SHOWN_CHARS + 1);
         assert!(long.ends_with('…'));
         assert_eq!(shown("café 资源"), "café 资源");
+        for hidden in ['\u{061C}', '\u{2060}', '\u{206A}', '\u{E0001}', '\u{E007F}'] {
+            assert_eq!(shown(&format!("a{hidden}b")), format!("a{}b", hidden.escape_default()));
+        }
     }
 
     #[test]

@@ -218,7 +218,7 @@ fn escaped(text: &str, limit: usize) -> String {
             out.push('…');
             break;
         }
-        let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        let hidden = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}');
         if c.is_control() || hidden {
             out.extend(c.escape_default());
         } else {
