@@ -87,35 +87,34 @@ impl Client {
             let poll = self
                 .project_id_within(poll_deadline)
                 .and_then(|project| self.get_jobs_within(&project, resource_id, poll_deadline));
-            let last_error = match poll {
+            let failure = match poll {
                 Ok(jobs) => {
                     progress(Progress::Listed(&jobs));
                     if all_finished(&jobs) {
                         return Ok(jobs);
                     }
-                    seen.any_job |= !jobs.is_empty();
-                    seen.last = Some(jobs);
+                    seen.listed(jobs);
                     None
                 }
                 // A timeout because the wait's own deadline passed is not the service's failure.
-                Err(error) if is_transient(&error) || (error.is_timeout() && passed()) => {
-                    Some(error)
-                }
+                Err(error) if error.is_timeout() && passed() => Some((error, true)),
+                Err(error) if is_transient(&error) => Some((error, false)),
                 Err(error) => return Err(error),
             };
             let remaining =
                 deadline.map_or(options.interval, |d| d.saturating_duration_since(Instant::now()));
             // Never inside a window the gateway asked us to keep out of.
-            let asked = last_error.as_ref().and_then(Error::retry_after);
+            let asked = failure.as_ref().and_then(|(error, _)| error.retry_after());
             let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
-            if let Some(error) = &last_error {
-                progress(Progress::Failed { error, next_poll_in: pause });
+            if let Some((error, cut_short)) = failure {
+                progress(Progress::Failed { error: &error, next_poll_in: pause });
+                seen.failed(error, cut_short);
             }
             std::thread::sleep(pause);
             if passed() {
                 let project = self.project_id.get().map(String::as_str);
                 let summary = seen.summary(resource_id, project, started.elapsed());
-                return Err(Error::wait_timed_out(summary, seen.last, last_error));
+                return Err(Error::wait_timed_out(summary, seen.last, seen.cause));
             }
         }
     }
@@ -128,9 +127,24 @@ struct Seen {
     last: Option<Vec<Job>>,
     /// Whether any poll listed a job.
     any_job: bool,
+    /// Why the polls since the last answered one failed: the wait's `source()`.
+    cause: Option<Error>,
 }
 
 impl Seen {
+    fn listed(&mut self, jobs: Vec<Job>) {
+        self.any_job |= !jobs.is_empty();
+        self.last = Some(jobs);
+        self.cause = None;
+    }
+
+    /// A poll the wait's own deadline cut short says less than the failure before it.
+    fn failed(&mut self, error: Error, cut_short: bool) {
+        if !(cut_short && self.cause.is_some()) {
+            self.cause = Some(error);
+        }
+    }
+
     /// The sentence a timed-out wait ends with.
     fn summary(&self, resource_id: &str, project_id: Option<&str>, waited: Duration) -> String {
         let waited = waited.as_secs_f64();

@@ -452,7 +452,8 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {
-    /// For [`ErrorKind::WaitTimedOut`], the last poll's error, when it failed.
+    /// For [`ErrorKind::WaitTimedOut`], the last poll's error, when it failed; a poll the wait's
+    /// deadline cut short leaves the failure before it.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0.detail {
             Detail::WaitTimedOut { last_error: Some(error), .. } => Some(error),

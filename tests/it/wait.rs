@@ -160,11 +160,32 @@ fn failed_polls_reach_the_progress_and_the_cli() {
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), ["failed Some(429)", "listed 1", "listed 1"]);
     let throttling = Server::json(429, THROTTLED);
-    let output = wait_with_the_cli(&throttling, "r", "0.5");
+    let output = wait_with_the_cli(&throttling, "r", "1");
     check_exit(&output, 1);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("poll failed: api error: http 429 APIGW.0308"), "{stderr}");
     assert!(stderr.contains("next poll in"), "{stderr}");
+}
+
+#[test]
+fn a_poll_the_deadline_cuts_short_leaves_the_failure_before_it_as_the_cause() {
+    use dbss_jobs::fake::{FakeDbss, Reply, Step};
+    let fake = FakeDbss::start().unwrap();
+    fake.set_script("r", vec![Step::Reply(Reply::throttled(0)), stall_step()]);
+    let client = fake.client().project_id("p").retry(RetryPolicy::none()).build().unwrap();
+    let error = client.wait_for_jobs("r", fast(Duration::from_millis(700)), |_| {}).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
+    let cause = std::error::Error::source(&error).unwrap().downcast_ref::<dbss_jobs::Error>();
+    assert_eq!(cause.and_then(dbss_jobs::Error::status), Some(429), "{cause:?}");
+    // With only polls cut short, one of them is the cause.
+    fake.set_script("r", vec![stall_step()]);
+    let error = client.wait_for_jobs("r", fast(Duration::from_millis(300)), |_| {}).unwrap_err();
+    let cause = std::error::Error::source(&error).unwrap().downcast_ref::<dbss_jobs::Error>();
+    assert!(cause.is_some_and(dbss_jobs::Error::is_timeout), "{cause:?}");
+}
+
+fn stall_step() -> dbss_jobs::fake::Step {
+    dbss_jobs::fake::Step::Reply(dbss_jobs::fake::Reply::stall(Duration::from_secs(5)))
 }
 
 #[test]

@@ -63,7 +63,7 @@ EXIT CODES
   3  with --wait: some job failed (its error_code and fail_reason are printed), also when
      the deadline passed with others still in progress
   4  with --wait: the deadline passed with jobs still in progress (with --json, the last jobs
-     seen are printed on stdout); when no poll was ever answered, the code of the last poll
+     seen are printed on stdout); when no poll was ever answered, the code of the last failure
   5  the credentials were refused or the access forbidden (401, 403), or not sent because the
      gateway refused this access key before
   6  the service could not be reached or did not answer: DNS, connection, TLS, proxy, timeout

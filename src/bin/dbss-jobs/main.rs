@@ -100,7 +100,7 @@ fn exit_code(error: &Error) -> u8 {
     match error.kind() {
         _ if error.is_missing_credentials() => 2,
         ErrorKind::InvalidInput => 2,
-        // A wait no poll of which was answered ends as its last poll did.
+        // A wait no poll of which was answered ends as its last failure did.
         ErrorKind::WaitTimedOut => match std::error::Error::source(error) {
             Some(cause) if error.last_jobs().is_none() => {
                 cause.downcast_ref::<Error>().map_or(4, exit_code)
