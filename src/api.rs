@@ -22,8 +22,7 @@ pub enum JobsPath {
     Auto,
 }
 
-/// Rejects ids that cannot name a resource, or that name one by mistake (white space at either
-/// end); odd but legal ones (inner spaces, unicode, `/`, `%`) pass.
+/// Rejects ids that cannot name a resource, or name one by mistake (white space at an end).
 pub(crate) fn validate_id(what: &str, id: &str) -> Result<(), Error> {
     let problem = if id.is_empty() {
         "is empty".to_string()

@@ -1,7 +1,6 @@
 //! Helpers for `build.rs`: which environment variables to tell cargo about.
 //!
-//! A build script must list the variables it reads (`cargo:rerun-if-env-changed=NAME`), but cargo
-//! stores the value of every listed variable in plain text under `target/`, so
+//! cargo stores every variable a build script lists in plain text under `target/`, so
 //! [`rerun_if_env_changed`] lists every variable the crate may read for a region but those that
 //! can carry a secret:
 //!
@@ -23,11 +22,6 @@ use crate::error::Error;
 use crate::model::{Job, jobs_from_slice};
 
 /// Prints `cargo:rerun-if-env-changed=NAME` for the variables the table above lists.
-///
-/// ```
-/// // build.rs
-/// dbss_jobs::build_script::rerun_if_env_changed("cn-north-4");
-/// ```
 pub fn rerun_if_env_changed(region: &str) {
     // A control character would end the line, and cargo would read the rest as a directive.
     let printable = |text: &str| !text.chars().any(char::is_control);
@@ -55,19 +49,13 @@ pub fn variables_to_watch(region: &str) -> Vec<String> {
     names
 }
 
-/// The whole [build-script recipe](crate#in-a-build-script): a live read where credentials are
-/// configured, else the snapshot `DBSS_JOBS_SNAPSHOT` names (relative to `CARGO_MANIFEST_DIR`),
-/// else no jobs and a `cargo:warning`. Never lists a secret for cargo; no metadata step unless
-/// `DBSS_JOBS_ECS_METADATA=on`, no live read under docs.rs, at most 5 seconds for it.
-///
-/// A failed live read is no jobs and a `cargo:warning`, and the next build reads again (cargo
-/// reruns a build script whose watched file is missing, and it watches one that never exists).
+/// The [build-script recipe](crate#in-a-build-script). A relative snapshot path is relative to
+/// `CARGO_MANIFEST_DIR`; under docs.rs there is no live read, elsewhere at most 5 s of one.
 ///
 /// # Errors
 /// What must fail the build: a snapshot that is set but empty, missing, unreadable or not a
-/// `{"jobs":[...]}` body (naming the variable and the file), and settings that are wrong rather
-/// than absent (a malformed profile file, a bad region or endpoint). Never for missing
-/// credentials ([`Error::is_missing_credentials`] is false for every error it returns).
+/// `{"jobs":[...]}` body, and settings that are wrong rather than absent (a malformed profile
+/// file, a bad region or endpoint). Never missing credentials.
 pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     rerun_if_env_changed(region);
     let env = Environment::Process;
@@ -101,10 +89,8 @@ pub fn jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     let listed = serde_json::from_slice::<serde_json::Value>(&body)
         .is_ok_and(|value| value.get("jobs").is_some_and(serde_json::Value::is_array));
     let jobs = jobs_from_slice(&body).map_err(|error| error.to_string());
-    match jobs.and_then(|jobs| if listed { Ok(jobs) } else { Err("no jobs list".into()) }) {
-        Ok(jobs) => Ok(jobs),
-        Err(why) => Err(refused(format!("which is not a {{\"jobs\":[...]}} body ({why})"))),
-    }
+    jobs.and_then(|jobs| if listed { Ok(jobs) } else { Err("no jobs list".into()) })
+        .map_err(|why| refused(format!("which is not a {{\"jobs\":[...]}} body ({why})")))
 }
 
 /// The snapshot `DBSS_JOBS_SNAPSHOT` names, relative to the package, watched for changes; a

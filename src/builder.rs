@@ -27,17 +27,13 @@ pub type SettingNames = fn(&'static str) -> Option<&'static str>;
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl Client {
-    /// A builder with the defaults: 30 s total deadline, 10 s connect timeout, 10 MiB body limit,
-    /// 3 attempts for transient failures, proxies from the environment, the credential chain.
+    /// A [`ClientBuilder`] with the defaults each of its settings names.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
-///
-/// `Debug` shows no secret: credentials print redacted, a proxy URL without its password, the
-/// environment by variable names only, root certificates by their size.
 ///
 #[doc = include_str!("doc/configuration.md")]
 #[derive(Clone, Debug)]
@@ -101,15 +97,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests to this endpoint instead of the region's: `https://host[:port]`, or `http://`
-    /// to a loopback host; its authority is sent and signed as `Host` exactly as written.
+    /// Sends requests to this endpoint (`https://host[:port]`) instead of the region's.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoints = Some(vec![Url(url.into())]);
         self
     }
 
-    /// Several endpoints, each as in [`endpoint`](Self::endpoint), tried in order with the
-    /// official SDKs' failover.
+    /// Several endpoints, as in [`endpoint`](Self::endpoint), tried in order with failover.
     pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
         self.endpoints = Some(urls.into_iter().map(|url| Url(url.into())).collect());
         self
@@ -122,8 +116,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The project the client works in; without it, `HUAWEICLOUD_SDK_PROJECT_ID`, the profile's
-    /// `project_id`, then an IAM lookup by region.
+    /// The project the client works in; else as *The project id* below says.
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.project_id = Some(project_id.into());
         self
@@ -137,8 +130,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The profile file to read instead of `HUAWEICLOUD_SDK_CREDENTIALS_FILE` or
-    /// `~/.huaweicloud/credentials`; it must exist.
+    /// The profile file to read (see *The credential chain*); it must exist.
     pub fn profile_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.profile_file = Some(path.into());
         self
@@ -215,8 +207,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts exactly the CA certificates in this PEM text (a private cloud, a TLS-inspecting
-    /// proxy), instead of `SSL_CERT_FILE`, the platform's store or the bundled Mozilla roots.
+    /// Trusts exactly the CA certificates in this PEM text (see *TLS and trust*).
     pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates = Some(RootCertificates::Pem(SizeOnly(pem.into())));
         self

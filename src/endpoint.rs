@@ -1,7 +1,5 @@
-//! Where requests go: a region's DBSS endpoint, or an endpoint URL given by the user.
-//!
-//! Parsed once, when the client is built. HTTPS is required, except plain HTTP to a loopback host
-//! (local stand-ins and tests), so that credentials and tokens never cross a network in clear.
+//! Where requests go: a region's DBSS endpoint, or an endpoint URL given by the user, parsed once
+//! at build. HTTPS only, but to a loopback host: credentials never cross a network in clear.
 
 use std::net::IpAddr;
 
@@ -59,10 +57,8 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// The region's endpoints, as the official SDKs find them: `HUAWEICLOUD_SDK_REGION_DBSS_<REGION>`
-    /// (upper-cased, `-` → `_`; a comma-separated list), else the built-in
-    /// `https://dbss.{region}.myhuaweicloud.com`. A refusal names the variable, or (an unknown
-    /// region) `region_from`.
+    /// The region's endpoints, found as the builder's docs (*Endpoints*) say; a refusal names the
+    /// variable, or (an unknown region) `region_from`.
     pub(crate) fn for_region(
         region: &str,
         region_from: &Source,

@@ -48,8 +48,7 @@ pub(crate) fn endpoint(
 }
 
 impl Client {
-    /// The project this client works in, resolved once: configured (see
-    /// [`ClientBuilder::project_id`](crate::ClientBuilder::project_id)), else looked up in IAM by
+    /// The project this client works in, resolved once: configured, else looked up in IAM by
     /// region with a signed request, which counts toward an access key's lock if refused.
     ///
     /// # Errors

@@ -60,10 +60,8 @@ impl RetryPolicy {
         self.max_attempts
     }
 
-    /// The wait before attempt `attempt + 1` (`attempt` counts from 1): `Retry-After` if the server
-    /// sent one (capped), else the window of the gateway's flow control plus up to half a window
-    /// of jitter (no sooner: a retry inside the window is throttled again), else full jitter,
-    /// `random * min(max_delay, base_delay * 2^(attempt-1))`, with `random` uniform in [0, 1).
+    /// The wait before attempt `attempt + 1` (`attempt` counts from 1), as the builder's docs
+    /// (*Retries*) give it; `random` is uniform in [0, 1).
     pub(crate) fn delay(&self, attempt: u32, asked: Asked, random: f64) -> Duration {
         let random = random.clamp(0.0, 1.0);
         match asked {

@@ -42,7 +42,6 @@ pub struct SignableRequest<'a> {
     /// Query parameters, decoded. Their order does not matter: they are sent in canonical order.
     pub query: &'a [(&'a str, &'a str)],
     /// Headers set by the caller. Values are trimmed; names containing `_` are sent but not signed.
-    /// `X-Sdk-Date` and `Authorization` are the signer's and must not be given.
     pub headers: &'a [(&'a str, &'a str)],
     /// The body; empty for none.
     pub body: &'a [u8],
@@ -116,8 +115,10 @@ impl SignedRequest {
         &self.query
     }
 
-    /// Every header to send, in order: the caller's (values trimmed), then those the signer adds
-    /// (`X-Security-Token`, `X-Sdk-Content-Sha256`, `X-Sdk-Date`, `Host`, `Authorization`).
+    /// Every header to send, in order: the caller's (values trimmed), then those the signer adds:
+    /// `X-Security-Token` (unless given), `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (for a
+    /// `Content-Type` not `application/json…` or `application/bson…`), `X-Sdk-Date`, `Host` (unless
+    /// given) and `Authorization`.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.headers.iter().map(|(name, value)| (name.as_str(), value.as_str()))
     }
@@ -131,11 +132,7 @@ impl fmt::Debug for SignedRequest {
     }
 }
 
-/// Signs `request` with `credentials` at `time`.
-///
-/// The signer adds `X-Sdk-Date`, `Host` and `X-Security-Token` (unless given),
-/// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (for a `Content-Type` other than `application/json…`
-/// or `application/bson…`) and `Authorization`.
+/// Signs `request` with `credentials` at `time`; [`SignedRequest::headers`] lists what it adds.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};

@@ -58,11 +58,9 @@ pub enum Progress<'a> {
 }
 
 impl Client {
-    /// Polls until every job of the instance has finished, calling `progress` after each poll;
-    /// returns the final jobs: a [`JobStatus::Fail`](crate::JobStatus::Fail) is finished, no error.
-    /// Each poll is one [`Client::get_jobs`] call within the client's timeout and what is left of
-    /// [`WaitOptions::timeout`]; [a transient failure](crate#waiting-for-an-instances-creation-jobs)
-    /// does not end the wait.
+    /// Polls until every job of the instance has finished, calling `progress` after each poll, and
+    /// returns the final jobs (a [`JobStatus::Fail`](crate::JobStatus::Fail) is finished, not an
+    /// error); [a transient failure](crate#waiting-for-an-instances-creation-jobs) does not end it.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any

@@ -137,8 +137,7 @@ fn first_credentials(
     from_profile(None, env, tried)
 }
 
-/// Whether `DBSS_JOBS_ECS_METADATA` leaves the metadata step on: off in the process environment
-/// turns it off for every client, off in a client's own variables for that client.
+/// Whether `DBSS_JOBS_ECS_METADATA` (the process's, or the client's own) leaves the step on.
 fn metadata_allowed_by(env: &Environment) -> Result<bool, Error> {
     let process = crate::env::ecs_metadata_switch(&Environment::Process)?;
     let own = match env {

@@ -20,12 +20,9 @@ pub enum ErrorKind {
     Api,
     /// A success answer whose body is not the documented JSON, or is over the body limit.
     Decode,
-    /// Nothing was sent: the gateway refused this access key earlier (unknown, or locked less
-    /// than 5 minutes ago), and another signed request would count toward the lock.
-    /// [`Error::auth_failure`] says which; [`Error::attempts`] is 0.
+    /// Nothing was sent: the gateway refused this access key earlier ([`Error::auth_failure`]).
     AccessKeyRefused,
-    /// [`Client::wait_for_jobs`](crate::Client::wait_for_jobs) passed its deadline with jobs in
-    /// progress or polls failing; see [`Error::last_jobs`] and `source()`.
+    /// `wait_for_jobs` passed its deadline; see [`Error::last_jobs`] and `source()`.
     WaitTimedOut,
 }
 
@@ -39,9 +36,8 @@ pub(crate) enum TransportKind {
     Other,
 }
 
-/// An error from this crate. `Display` is one lowercase line with the status, `error_code`,
-/// `error_msg` and request id where there are any; never the secret key, a token or the
-/// `Authorization` header, and a server's words scrubbed of the request's secrets (below).
+/// An error from this crate: `Display` is one line with the status, `error_code`, `error_msg` and
+/// request id where there are any, and never a secret (below).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);
@@ -452,8 +448,6 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {
-    /// For [`ErrorKind::WaitTimedOut`], the last poll's error, when it failed; a poll the wait's
-    /// deadline cut short leaves the failure before it.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0.detail {
             Detail::WaitTimedOut { last_error: Some(error), .. } => Some(error),
