@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::api::{JobsPath, USER_AGENT};
 use crate::auth::{ChainSettings, resolve};
 use crate::client::Client;
-use crate::config::{Config, Provenance, RootCertificates};
+use crate::config::{Config, RootCertificates};
 use crate::credentials::{Auth, validate_header_value};
 use crate::endpoint::Endpoint;
 use crate::env::{Environment, Var};
@@ -197,7 +197,7 @@ impl ClientBuilder {
     /// environment's. A URL with a path, query or fragment is refused: it is usually a password
     /// with an unencoded `/`, `?` or `#`.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy = ProxySetting::Url(url.into());
+        self.proxy = ProxySetting::Url(Url(url.into()));
         self
     }
 
@@ -305,14 +305,11 @@ impl ClientBuilder {
             hooks,
             targets: endpoints.iter().chain(&iam).collect(),
         })?;
-        let provenance = Provenance {
-            endpoints: endpoints_from,
-            credentials: resolved.credentials_from,
-            project_id: resolved.project_id.as_ref().map(|(_, source)| source.clone()),
-            iam_endpoint: iam_endpoint_from,
-        };
         let config = Config {
-            provenance,
+            endpoints_from,
+            credentials_from: resolved.credentials_from,
+            project_id_from: resolved.project_id.as_ref().map(|(_, source)| source.clone()),
+            iam_endpoint_from,
             endpoints,
             region: self.region,
             auth: resolved.auth,
@@ -333,7 +330,6 @@ impl ClientBuilder {
         let given = |value: &Option<String>, method| value.clone().map(|v| (v, self.given(method)));
         resolve(ChainSettings {
             explicit: self.auth.clone(),
-            auth_given_by: Source::Method("ClientBuilder::auth"),
             explicit_project_id: given(&self.project_id, "ClientBuilder::project_id"),
             explicit_iam_endpoint: given(
                 &self.iam_endpoint.clone().map(|url| url.0),

@@ -89,9 +89,8 @@ impl Client {
         let deadline = self.deadline();
         let mut lines = vec![self.credentials_line()];
         let config = &self.config;
-        let provenance = &config.provenance;
-        let dbss = config.endpoints.iter().map(|e| ("endpoint", e, Some(&provenance.endpoints)));
-        let iam = config.iam.iter().map(|e| ("IAM endpoint", e, provenance.iam_endpoint.as_ref()));
+        let dbss = config.endpoints.iter().map(|e| ("endpoint", e, Some(&config.endpoints_from)));
+        let iam = config.iam.iter().map(|e| ("IAM endpoint", e, config.iam_endpoint_from.as_ref()));
         for (what, endpoint, from) in dbss.chain(iam) {
             let from = from.map_or(String::new(), |source| format!(", {}", source.origin()));
             let text = format!("{what} {}{from}", endpoint.base);
@@ -139,7 +138,7 @@ impl Client {
                 "temporary credentials, fetched on the first call".into()
             }
         };
-        let text = format!("{who}, {}", config.provenance.credentials.origin());
+        let text = format!("{who}, {}", config.credentials_from.origin());
         CheckLine::new(Topic::Credentials, true, text)
     }
 
@@ -159,8 +158,9 @@ impl Client {
         let config = &self.config;
         let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
         let url = format!("{}/", endpoint.base);
-        let request =
-            Request::get(endpoint, &url, &headers, Instant::now() + probe_limit(deadline));
+        // At most 10 s of the check's time.
+        let probe_by = deadline.min(Instant::now() + Duration::from_secs(10));
+        let request = Request::get(endpoint, &url, &headers, probe_by);
         let tls = match endpoint.is_plain_http() {
             true => "plain http",
             false => "TLS handshake ok",
@@ -212,7 +212,7 @@ impl Client {
     fn signed_lines(&self, resource_id: Option<&str>, deadline: Instant) -> Vec<CheckLine> {
         let config = &self.config;
         let configured = self.project_id.get().cloned();
-        let from = config.provenance.project_id.as_ref().map(Source::origin);
+        let from = config.project_id_from.as_ref().map(Source::origin);
         let from = from.as_deref().unwrap_or("from the settings");
         let region = config.region.as_deref().zip(config.iam.as_ref());
         let (project, line) = match (region, configured) {
@@ -313,11 +313,6 @@ fn project_against_iam(
         ),
     };
     CheckLine::new(Topic::Project, ok, format!("{project}, {from}; {text}"))
-}
-
-/// How long the unsigned probe may take: what is left of the check's deadline, at most 10 s.
-fn probe_limit(deadline: Instant) -> Duration {
-    deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10))
 }
 
 /// The gateway's clock against ours, from an answer's `Date`: whether they agree, in words.

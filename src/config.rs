@@ -10,12 +10,16 @@ use crate::redact::SizeOnly;
 use crate::retry::RetryPolicy;
 use crate::source::Source;
 
-/// The checked settings a [`Client`](crate::Client) is made from.
+/// The checked settings a [`Client`](crate::Client) is made from, with where each came from
+/// (`*_from`, for [`Client::check`](crate::Client::check); shown in words there).
 pub(crate) struct Config {
     /// Tried in order when a host cannot be resolved or its TLS handshake fails; never empty.
     pub(crate) endpoints: Vec<Endpoint>,
-    /// Where the settings came from, for [`Client::check`](crate::Client::check).
-    pub(crate) provenance: Provenance,
+    pub(crate) endpoints_from: Source,
+    pub(crate) credentials_from: Source,
+    pub(crate) project_id_from: Option<Source>,
+    /// `None` when there is no IAM endpoint (no region, and none configured).
+    pub(crate) iam_endpoint_from: Option<Source>,
     pub(crate) region: Option<String>,
     pub(crate) auth: AuthSource,
     pub(crate) project_id: Option<String>,
@@ -27,15 +31,6 @@ pub(crate) struct Config {
     pub(crate) jobs_path: JobsPath,
     pub(crate) user_agent: String,
     pub(crate) clock_skew_correction: bool,
-}
-
-/// Where a client's settings came from; the words are made where a line shows them.
-pub(crate) struct Provenance {
-    pub(crate) endpoints: Source,
-    pub(crate) credentials: Source,
-    pub(crate) project_id: Option<Source>,
-    /// `None` when there is no IAM endpoint (no region, and none configured).
-    pub(crate) iam_endpoint: Option<Source>,
 }
 
 /// The CAs to trust instead of the default ones.

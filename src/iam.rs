@@ -71,11 +71,7 @@ impl Client {
             ));
         };
         let auth = self.auth(deadline)?;
-        let key = CacheKey {
-            identity: auth.identity(),
-            iam_base: iam_endpoint.base.clone(),
-            region: region.to_string(),
-        };
+        let key = (auth.identity(), iam_endpoint.base.clone(), region.to_string());
         // Not held during the lookup: the lock guard ends with its statement.
         let cached = crate::sync::lock(&CACHE).get(&key).cloned();
         let project_id = match cached {
@@ -156,14 +152,9 @@ fn project_from_body(region: &str, body: &[u8]) -> Result<String, String> {
     }
 }
 
-/// What a cached project id depends on: who asks ([`crate::Auth::identity`], never a secret),
-/// which IAM answers, for which region.
-#[derive(PartialEq, Eq, Hash)]
-struct CacheKey {
-    identity: String,
-    iam_base: String,
-    region: String,
-}
+/// What a looked-up project id depends on: who asks ([`crate::Auth::identity`], never a secret),
+/// which IAM answers (its base URL), for which region.
+type CacheKey = (String, String, String);
 
 /// The project ids looked up, for the life of the process.
 static CACHE: LazyLock<Mutex<HashMap<CacheKey, String>>> = LazyLock::new(Mutex::default);

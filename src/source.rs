@@ -16,8 +16,6 @@ pub(crate) enum Source {
     Line(PathBuf, usize),
     /// A source reached through a setting: `ClientBuilder::profile_file` and the file's line.
     Via(Box<Source>, Box<Source>),
-    /// A service the client asked, in words: `the ECS metadata service at URL`.
-    LookedUp(String),
     /// Nothing configured it: what the client fell back on, in words.
     Fallback(String),
 }
@@ -41,7 +39,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Method(method) => write!(f, "{method}"),
-            Source::Var(words) | Source::LookedUp(words) | Source::Fallback(words) => {
+            Source::Var(words) | Source::Fallback(words) => {
                 write!(f, "{words}")
             }
             Source::Line(path, line) => write!(f, "{} line {line}", path.display()),

@@ -37,8 +37,6 @@ pub(crate) enum AuthSource {
 /// Settings of the builder that the chain reads.
 pub(crate) struct ChainSettings<'a> {
     pub(crate) explicit: Option<Auth>,
-    /// How the explicit credentials were given (`ClientBuilder::auth`).
-    pub(crate) auth_given_by: Source,
     pub(crate) explicit_project_id: Option<(String, Source)>,
     pub(crate) explicit_iam_endpoint: Option<(String, Source)>,
     pub(crate) profile_file: Option<&'a PathBuf>,
@@ -77,7 +75,8 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
                 Some(endpoint) => endpoint,
                 None => Endpoint::parse_metadata("http://169.254.169.254")?,
             };
-            let from = Source::LookedUp(format!("the ECS metadata service at {}", endpoint.base));
+            let from = format!("from the ECS metadata service at {}", endpoint.base);
+            let from = Source::Fallback(from);
             (AuthSource::Metadata { endpoint, tried }, from)
         }
         None => {
@@ -115,8 +114,9 @@ fn first_credentials(
 ) -> Result<Option<Found>, Error> {
     let env = settings.environment;
     if let Some(auth) = &settings.explicit {
-        let from =
-            auth.variable().map_or(settings.auth_given_by.clone(), |name| Source::Var(name.into()));
+        let from = auth
+            .variable()
+            .map_or(Source::Method("ClientBuilder::auth"), |name| Source::Var(name.into()));
         return Ok(Some(Found { auth: auth.clone(), profile: None, from }));
     }
     if let Some(path) = settings.profile_file {

@@ -1,7 +1,6 @@
 //! Which proxy, if any, carries a request, decided as the builder's docs' table says from the
 //! client's [`Environment`]; ureq never reads the process environment for this crate.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use crate::endpoint::Endpoint;
@@ -16,23 +15,12 @@ const HTTP_VARIABLES: [Var; 4] =
     [Var::HttpProxy, Var::HttpProxyLower, Var::AllProxy, Var::AllProxyLower];
 const NO_PROXY_VARIABLES: [Var; 2] = [Var::NoProxy, Var::NoProxyLower];
 
-/// What the builder was told about proxies.
-#[derive(Clone)]
+/// What the builder was told about proxies; `Debug` shows a URL without its user information.
+#[derive(Clone, Debug)]
 pub(crate) enum ProxySetting {
     FromEnvironment,
     Direct,
-    Url(String),
-}
-
-/// `Url` is shown without its user information.
-impl fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProxySetting::FromEnvironment => f.write_str("FromEnvironment"),
-            ProxySetting::Direct => f.write_str("Direct"),
-            ProxySetting::Url(url) => f.debug_tuple("Url").field(&redact::userinfo(url)).finish(),
-        }
-    }
+    Url(redact::Url),
 }
 
 /// A proxy, with how it is named in errors and `-v` lines: `127.0.0.1:3128 (from ALL_PROXY)`.
@@ -67,7 +55,7 @@ impl ProxyRoute {
         match setting {
             ProxySetting::Direct => {}
             ProxySetting::Url(url) => {
-                let chosen = choose(url, None)?;
+                let chosen = choose(&url.0, None)?;
                 route.https = Some(chosen.clone());
                 route.http = Some(chosen);
             }

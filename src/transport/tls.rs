@@ -32,14 +32,9 @@ pub(crate) fn tls_config(
             })?;
             Some((roots, "given to the builder".to_string()))
         }
-        (Some(RootCertificates::File(path)), _) => {
-            let roots = certificates_in_file(path, setting)?;
-            Some((roots, format!("in {} ({setting})", shown_path(path))))
-        }
+        (Some(RootCertificates::File(path)), _) => Some(certificates_in_file(path, setting)?),
         (None, Some(path)) => {
-            let source = Source::var(Var::SslCertFile);
-            let roots = certificates_in_file(Path::new(&path), &source)?;
-            Some((roots, format!("in {} ({source})", shown_path(Path::new(&path)))))
+            Some(certificates_in_file(Path::new(&path), &Source::var(Var::SslCertFile))?)
         }
         (None, None) => None,
     };
@@ -75,16 +70,17 @@ const DEFAULT_ROOTS: (ureq::tls::RootCerts, &str) = (
 const DEFAULT_ROOTS: (ureq::tls::RootCerts, &str) =
     (ureq::tls::RootCerts::WebPki, "the Mozilla roots bundled with the crate");
 
-/// The certificates in the PEM file `path`, named by `source`.
+/// The certificates in the PEM file `path`, named by `source`, and where they came from in words.
 fn certificates_in_file(
     path: &Path,
     source: &Source,
-) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
+) -> Result<(Vec<ureq::tls::Certificate<'static>>, String), Error> {
     let invalid = |why: String| {
         Error::invalid_input(format!("{source} names {}, which {why}", shown_path(path)))
     };
     let pem = std::fs::read(path).map_err(|error| invalid(format!("cannot be read ({error})")))?;
-    certificates(&pem).map_err(|why| invalid(why.to_string()))
+    let roots = certificates(&pem).map_err(|why| invalid(why.to_string()))?;
+    Ok((roots, format!("in {} ({source})", shown_path(path))))
 }
 
 /// The certificates in a PEM text (other items, such as keys, are skipped).
