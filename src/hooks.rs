@@ -12,13 +12,21 @@ use crate::redact;
 /// A request about to be sent, as a hook sees it. A hook that panics is caught (the default panic
 /// hook prints it) and the call goes on, except with `panic = "abort"`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RequestInfo {
-    pub(crate) method: &'static str,
-    pub(crate) url: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) attempt: u32,
-    pub(crate) canonical_request: Option<String>,
-    pub(crate) string_to_sign: Option<String>,
+    /// `GET`, `PUT`.
+    pub method: &'static str,
+    /// The URL, query included.
+    pub url: String,
+    /// Every header as sent (name, value), secrets redacted.
+    pub headers: Vec<(String, String)>,
+    /// 1 for the first attempt of a request, 2 for its first retry, and so on.
+    pub attempt: u32,
+    /// For an AK/SK-signed request, the canonical request that was signed (the security token's
+    /// value redacted): compare it with the one the gateway expected when a signature is rejected.
+    pub canonical_request: Option<String>,
+    /// For an AK/SK-signed request, the string that was signed.
+    pub string_to_sign: Option<String>,
 }
 
 impl RequestInfo {
@@ -42,99 +50,31 @@ impl RequestInfo {
             string_to_sign: signed.map(|(_, string_to_sign)| string_to_sign.to_string()),
         }
     }
-
-    /// `GET`, `PUT`.
-    pub fn method(&self) -> &str {
-        self.method
-    }
-
-    /// The URL, query included.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Every header as sent (name, value), secrets redacted.
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
-    }
-
-    /// 1 for the first attempt of a request, 2 for its first retry, and so on.
-    pub fn attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    /// For an AK/SK-signed request, the canonical request that was signed (the security token's
-    /// value redacted): compare it with the one the gateway expected when a signature is rejected.
-    pub fn canonical_request(&self) -> Option<&str> {
-        self.canonical_request.as_deref()
-    }
-
-    /// For an AK/SK-signed request, the string that was signed.
-    pub fn string_to_sign(&self) -> Option<&str> {
-        self.string_to_sign.as_deref()
-    }
 }
 
 /// What came back for one attempt: an answer, or the error that took its place.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ResponseInfo<'a> {
-    pub(crate) method: &'static str,
-    pub(crate) url: &'a str,
-    pub(crate) proxy: Option<&'a str>,
-    pub(crate) attempt: u32,
-    pub(crate) elapsed: Duration,
-    pub(crate) status: Result<u16, &'a Error>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) request_id: Option<String>,
-    pub(crate) body_len: Option<usize>,
-}
-
-impl ResponseInfo<'_> {
-    /// The HTTP status, or the error when no answer came (a transport failure, an unreadable body).
-    pub fn status(&self) -> Result<u16, &Error> {
-        self.status
-    }
-
-    /// The answer's headers; empty when no answer came.
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
-    }
-
-    /// The answer's `X-Request-Id`.
-    pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-
-    /// The size of the body read, in bytes (error bodies are read up to 64 KiB).
-    pub fn body_len(&self) -> Option<usize> {
-        self.body_len
-    }
-
-    /// From sending the request to the end of the body.
-    pub fn elapsed(&self) -> Duration {
-        self.elapsed
-    }
-
-    /// As [`RequestInfo::attempt`].
-    pub fn attempt(&self) -> u32 {
-        self.attempt
-    }
-
     /// The request's method.
-    pub fn method(&self) -> &str {
-        self.method
-    }
-
+    pub method: &'static str,
     /// The request's URL.
-    pub fn url(&self) -> &str {
-        self.url
-    }
-
+    pub url: &'a str,
     /// The proxy that carried the request, `host:port` with the variable it came from
     /// (`127.0.0.1:3128 (from HTTPS_PROXY)`); `None` when it went direct.
-    pub fn proxy(&self) -> Option<&str> {
-        self.proxy
-    }
+    pub proxy: Option<&'a str>,
+    /// As [`RequestInfo::attempt`].
+    pub attempt: u32,
+    /// From sending the request to the end of the body.
+    pub elapsed: Duration,
+    /// The HTTP status, or the error when no answer came (a transport failure, an unreadable body).
+    pub status: Result<u16, &'a Error>,
+    /// The answer's headers; empty when no answer came.
+    pub headers: Vec<(String, String)>,
+    /// The answer's `X-Request-Id`.
+    pub request_id: Option<String>,
+    /// The size of the body read, in bytes (error bodies are read up to 64 KiB).
+    pub body_len: Option<usize>,
 }
 
 /// The `-vv` block: the request line, every header, and for a signed request the canonical

@@ -57,29 +57,18 @@ impl fmt::Display for AuthFailure {
 /// A wrong signature explained: the canonical request that was signed beside the one the gateway
 /// computed and echoed in its 401 (both redacted), and where they first differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignatureMismatch {
-    pub(crate) ours: String,
-    pub(crate) gateway: String,
-    pub(crate) first_difference: Option<String>,
+    /// The canonical request that was signed.
+    pub ours: String,
+    /// The canonical request the gateway computed (its first 8,192 characters).
+    pub gateway: String,
+    /// Where the two first differ, and the likely cause, in words; `None` when they are equal:
+    /// the request arrived as signed, so the secret key does not belong to this access key.
+    pub first_difference: Option<String>,
 }
 
 impl SignatureMismatch {
-    /// The canonical request that was signed.
-    pub fn ours(&self) -> &str {
-        &self.ours
-    }
-
-    /// The canonical request the gateway computed (its first 8,192 characters).
-    pub fn gateway(&self) -> &str {
-        &self.gateway
-    }
-
-    /// Where the two first differ, and the likely cause, in words; `None` when they are equal:
-    /// the request arrived as signed, so the secret key does not belong to this access key.
-    pub fn first_difference(&self) -> Option<&str> {
-        self.first_difference.as_deref()
-    }
-
     /// The sentence an error ends with.
     pub(crate) fn explain(&self) -> String {
         match &self.first_difference {

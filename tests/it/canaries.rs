@@ -79,16 +79,16 @@ impl Shown {
         let (requests, responses) = (self.clone(), self.clone());
         builder
             .on_request(move |request| {
-                let stages = [request.canonical_request(), request.string_to_sign()];
-                let text = format!("{request:?} {:?} {stages:?}", request.headers());
+                let stages = [&request.canonical_request, &request.string_to_sign];
+                let text = format!("{request:?} {:?} {stages:?}", request.headers);
                 requests.add("on_request", text);
             })
             .on_response(move |response| {
                 let text = format!(
                     "{response:?} {:?} {:?} {:?}",
-                    response.headers(),
-                    response.request_id(),
-                    response.status().map_err(|error| format!("{error} {error:?}"))
+                    response.headers,
+                    response.request_id,
+                    response.status.map_err(|error| format!("{error} {error:?}"))
                 );
                 responses.add("on_response", text);
             })

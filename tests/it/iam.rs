@@ -115,7 +115,7 @@ fn the_iam_host_follows_the_official_sdks_table() {
             .ecs_metadata(false)
             .proxy(proxy.as_str())
             .retry(dbss_jobs::RetryPolicy::none())
-            .on_request(move |request| seen.lock().unwrap().push(request.url().to_string()))
+            .on_request(move |request| seen.lock().unwrap().push(request.url.to_string()))
             .build()
             .unwrap();
         let error = client.get_jobs("r").unwrap_err();

@@ -294,7 +294,7 @@ impl Shown {
         let (requests, responses) = (self.clone(), self.clone());
         builder
             .on_request(move |info| requests.push(format!("{info}{info:?}{info:#?}")))
-            .on_response(move |info| responses.push(format!("{info}{info:?}{:?}", info.headers())))
+            .on_response(move |info| responses.push(format!("{info}{info:?}{:?}", info.headers)))
     }
 }
 

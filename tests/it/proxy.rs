@@ -186,7 +186,7 @@ fn an_answer_through_a_proxy_says_which_proxy() {
     let client = crate::support::client(server.url())
         .project_id("p")
         .proxy(proxy.url())
-        .on_response(move |response| log.lock().unwrap().push(response.proxy().map(str::to_string)))
+        .on_response(move |response| log.lock().unwrap().push(response.proxy.map(str::to_string)))
         .build()
         .unwrap();
     client.get_jobs("r").unwrap();

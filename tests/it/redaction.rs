@@ -275,7 +275,7 @@ fn a_response_hook_never_sees_an_echoed_secret() {
     let log = seen.clone();
     let client = crate::support::client(server.url())
         .auth(IamToken::new(TOKEN).unwrap())
-        .on_response(move |response| log.lock().unwrap().extend(response.headers().to_vec()))
+        .on_response(move |response| log.lock().unwrap().extend(response.headers.to_vec()))
         .build()
         .unwrap();
     client.get_jobs_in("p", "r").unwrap();

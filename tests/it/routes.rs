@@ -392,7 +392,7 @@ impl Shown {
         builder
             .on_request(move |info| requests.lock().unwrap().push(format!("{info}{info:?}")))
             .on_response(move |info| {
-                responses.lock().unwrap().push(format!("{info}{info:?}{:?}", info.headers()))
+                responses.lock().unwrap().push(format!("{info}{info:?}{:?}", info.headers))
             })
     }
 }
