@@ -30,15 +30,8 @@ pub fn rerun_if_env_changed(region: &str) {
     }
 }
 
-/// The names [`rerun_if_env_changed`] prints, for build scripts that print them otherwise.
-///
-/// ```
-/// let names = dbss_jobs::build_script::variables_to_watch("cn-north-4");
-/// assert!(names.contains(&"HUAWEICLOUD_SDK_REGION_DBSS_CN_NORTH_4".to_string()));
-/// assert!(!names.contains(&"HUAWEICLOUD_SDK_SK".to_string()));
-/// assert!(!names.contains(&"HTTPS_PROXY".to_string()));
-/// ```
-pub fn variables_to_watch(region: &str) -> Vec<String> {
+/// The names [`rerun_if_env_changed`] prints.
+fn variables_to_watch(region: &str) -> Vec<String> {
     let mut names: Vec<String> = Var::ALL
         .iter()
         // DBSS_JOBS_LOG changes what is printed, not what is built.

@@ -196,17 +196,11 @@ impl From<IamToken> for Auth {
 }
 
 /// An IAM token (IAM's `X-Subject-Token`), sent as `X-Auth-Token`; `Debug` shows it redacted.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct IamToken {
     token: Redacted<String>,
     /// The variable it was read from, when [`IamToken::from_env`] read it.
     from: Option<&'static str>,
-}
-
-impl fmt::Debug for IamToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("IamToken").field(&self.token).finish()
-    }
 }
 
 impl IamToken {

@@ -29,10 +29,13 @@ fn debug_strings_are_exactly_redacted() {
         format!("{:?}", temporary()),
         r#"Credentials { access_key: "AKCANARY", secret_key: "** redacted **", security_token: Some("** redacted **") }"#
     );
-    assert_eq!(format!("{:?}", IamToken::new(IAM_TOKEN).unwrap()), r#"IamToken("** redacted **")"#);
+    assert_eq!(
+        format!("{:?}", IamToken::new(IAM_TOKEN).unwrap()),
+        r#"IamToken { token: "** redacted **", from: None }"#
+    );
     assert_eq!(
         format!("{:?}", Auth::from(IamToken::new(IAM_TOKEN).unwrap())),
-        r#"Token(IamToken("** redacted **"))"#
+        r#"Token(IamToken { token: "** redacted **", from: None })"#
     );
     let client =
         crate::support::client("https://dbss.example.com").auth(temporary()).build().unwrap();
