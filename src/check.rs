@@ -102,13 +102,7 @@ impl Client {
             lines.push(CheckLine::new(Topic::Route, true, text));
         }
         lines.push(self.trust_line());
-        let mut probe = self.gateway_line(&self.config.endpoints[0], deadline);
-        if probe.offset.is_some_and(|offset| offset.is_significant() && self.signs()) {
-            probe.line.text.push_str(
-                "; a signature more than 15 minutes off is refused once, then signed again with \
-                 the gateway's time (each refusal counts toward the lock)",
-            );
-        }
+        let probe = self.gateway_line(&self.config.endpoints[0], deadline);
         lines.push(probe.line);
         if let Some(why) = self.bound_to_fail(probe.out_of_time, probe.offset) {
             lines.push(CheckLine::new(Topic::Call, false, format!("not sent: {why}")));

@@ -57,6 +57,7 @@ pub use error::{Error, ErrorKind};
 pub use hooks::{RequestInfo, ResponseInfo};
 pub use jobs::{get_jobs, parse_jobs};
 pub use model::{ChargeMode, Job, JobStatus};
+pub use redact::escape_for_terminal;
 pub use retry::RetryPolicy;
 /// The `time` crate, whose `OffsetDateTime` is the type of [`Job`]'s timestamps.
 pub use time;

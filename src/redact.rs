@@ -66,17 +66,29 @@ pub(crate) fn userinfo(url: &str) -> String {
     }
 }
 
-/// A server's text as it is shown: control and invisible formatting characters escaped
-/// (`\n`, `\u{1b}`), at most [`SHOWN_CHARS`] characters, then `…`. Scrub secrets first.
+/// A server's text as it is shown: [`escape_for_terminal`] at [`SHOWN_CHARS`]. Scrub secrets first.
 pub(crate) fn shown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
+    escape_for_terminal(text, SHOWN_CHARS)
+}
+
+/// A server's text as one line that cannot forge another on a terminal, as the crate shows its
+/// errors' texts: control characters, and those that reorder or hide text (bidirectional marks,
+/// zero-width characters, tags), escaped (`\n`, `\u{1b}`); at most `max_chars`, then `…`. For a
+/// program that prints a [`Job`](crate::Job)'s fields.
+///
+/// ```
+/// assert_eq!(dbss_jobs::escape_for_terminal("a\u{202e}b\n", 10), "a\\u{202e}b\\n");
+/// assert_eq!(dbss_jobs::escape_for_terminal("abcdef", 3), "abc…");
+/// ```
+pub fn escape_for_terminal(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_add(8)));
     for (count, c) in text.chars().enumerate() {
-        if count == SHOWN_CHARS {
+        if count == max_chars {
             out.push('…');
             break;
         }
-        // Also what reorders or hides text on a terminal: bidirectional marks, overrides and
-        // isolates, zero-width and invisible characters, line and paragraph separators, tags.
+        // Bidirectional marks, overrides and isolates, zero-width and invisible characters, line
+        // and paragraph separators, tags.
         let invisible = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}')
             || matches!(c, '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}');
         if c.is_control() || invisible {

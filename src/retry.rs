@@ -10,8 +10,10 @@ pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
-    max_retry_after: Duration,
 }
+
+/// The longest `Retry-After` honoured; a longer one is cut to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(20);
 
 impl Default for RetryPolicy {
     /// 3 attempts; backoff from 200 ms doubling up to 5 s, with full jitter; `Retry-After` honoured
@@ -21,7 +23,6 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            max_retry_after: Duration::from_secs(20),
         }
     }
 }
@@ -50,12 +51,6 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest `Retry-After` honoured; a longer one is cut to this.
-    pub fn max_retry_after(mut self, delay: Duration) -> Self {
-        self.max_retry_after = delay;
-        self
-    }
-
     pub(crate) fn attempts(&self) -> u32 {
         self.max_attempts
     }
@@ -65,7 +60,7 @@ impl RetryPolicy {
     pub(crate) fn delay(&self, attempt: u32, asked: Asked, random: f64) -> Duration {
         let random = random.clamp(0.0, 1.0);
         match asked {
-            Asked { retry_after: Some(wait), .. } => wait.min(self.max_retry_after),
+            Asked { retry_after: Some(wait), .. } => wait.min(MAX_RETRY_AFTER),
             // A window is at most a day when read: no overflow.
             Asked { window: Some(window), .. } => window + window.mul_f64(random / 2.0),
             _ => {

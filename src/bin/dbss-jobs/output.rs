@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dbss_jobs::{Client, Error, Job, JobStatus};
+use dbss_jobs::{Client, Error, Job, JobStatus, escape_for_terminal};
 
 use crate::{Failure, report};
 
@@ -24,7 +24,7 @@ pub(crate) fn check(client: &Client, resource_id: Option<&str>) -> Result<(), Fa
             "{mark} {:<11} {}{first}",
             line.topic,
             // The library bounds every server text already: the whole line is worth reading.
-            escaped(&line.text, usize::MAX)
+            escape_for_terminal(&line.text, usize::MAX)
         )?;
     }
     out.flush()?;
@@ -37,9 +37,9 @@ pub(crate) fn report_failed(jobs: &[Job]) -> Option<Failure> {
     for job in &failed {
         report(&format!(
             "job {} failed: {}: {}",
-            escaped(job.job_id.as_deref().unwrap_or("-"), 200),
-            escaped(job.error_code.as_deref().unwrap_or("-"), 200),
-            escaped(job.fail_reason.as_deref().unwrap_or("-"), 200)
+            escape_for_terminal(job.job_id.as_deref().unwrap_or("-"), 200),
+            escape_for_terminal(job.error_code.as_deref().unwrap_or("-"), 200),
+            escape_for_terminal(job.fail_reason.as_deref().unwrap_or("-"), 200)
         ));
     }
     (!failed.is_empty()).then_some(Failure::JobsFailed(failed.len()))
@@ -71,7 +71,7 @@ impl<'a> ProgressLine<'a> {
     pub(crate) fn show(&mut self, jobs: &[Job]) {
         self.any_job |= !jobs.is_empty();
         if !self.any_job {
-            let id = escaped(self.resource_id, 200);
+            let id = escape_for_terminal(self.resource_id, 200);
             return self.write(&format!("{}: no job listed for {id} yet", self.waited()));
         }
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -82,8 +82,9 @@ impl<'a> ProgressLine<'a> {
         let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
         counts.sort_by(|(a, a_count), (b, b_count)| b_count.cmp(a_count).then(a.cmp(b)));
         let shown = counts.iter().take(STATUSES_SHOWN);
-        let mut summary: Vec<String> =
-            shown.map(|(name, count)| format!("{count} {}", escaped(name, 40))).collect();
+        let mut summary: Vec<String> = shown
+            .map(|(name, count)| format!("{count} {}", escape_for_terminal(name, 40)))
+            .collect();
         if counts.len() > STATUSES_SHOWN {
             summary.push(format!("{} other status(es)", counts.len() - STATUSES_SHOWN));
         }
@@ -188,7 +189,7 @@ pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
     };
     row(["JOB ID", "STATUS", "CHARGE", "BEGIN (UTC)", "DURATION", "SERVER", "ERROR"])?;
     for job in jobs {
-        let text = |value: Option<&str>| escaped(value.unwrap_or("-"), 200);
+        let text = |value: Option<&str>| escape_for_terminal(value.unwrap_or("-"), 200);
         let duration = match (job.begin_time, job.end_time) {
             (Some(begin), Some(end)) => format!("{:.1}s", (end - begin).as_seconds_f64()),
             _ => "-".to_string(),
@@ -207,25 +208,6 @@ pub(crate) fn print_jobs(jobs: &[Job], json: bool) -> Result<(), Failure> {
     }
     writeln!(out, "{} job(s)", jobs.len())?;
     Ok(out.flush()?)
-}
-
-/// A server's text as one line on a terminal, as the library shows its errors' texts: control,
-/// bidirectional and zero-width characters escaped, at most `limit` characters.
-fn escaped(text: &str, limit: usize) -> String {
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count == limit {
-            out.push('…');
-            break;
-        }
-        let hidden = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}');
-        if c.is_control() || hidden {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn rfc3339(time: time::OffsetDateTime) -> String {
