@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::{JobsPath, USER_AGENT};
+use crate::api::JobsPath;
 use crate::auth::{ChainSettings, resolve};
 use crate::client::Client;
 use crate::config::{Config, RootCertificates};
-use crate::credentials::{Auth, validate_header_value};
+use crate::credentials::Auth;
 use crate::endpoint::Endpoint;
 use crate::env::{Environment, Var};
 use crate::error::Error;
@@ -54,7 +54,6 @@ pub struct ClientBuilder {
     jobs_path: JobsPath,
     proxy: ProxySetting,
     root_certificates: Option<RootCertificates>,
-    user_agent_suffix: Option<String>,
     hooks: Hooks,
     clock_skew_correction: bool,
     /// A tool's own names for the settings given to this builder.
@@ -81,7 +80,6 @@ impl Default for ClientBuilder {
             jobs_path: JobsPath::Auto,
             proxy: ProxySetting::FromEnvironment,
             root_certificates: None,
-            user_agent_suffix: None,
             hooks: Hooks::default(),
             clock_skew_correction: true,
             setting_names: None,
@@ -239,12 +237,6 @@ impl ClientBuilder {
         Source::Method(self.setting_names.and_then(|names| names(method)).unwrap_or(method))
     }
 
-    /// Appended to the `User-Agent` (`dbss-jobs/<version> <suffix>`), e.g. `my-tool/1.2`.
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
-        self
-    }
-
     /// Whether the client corrects for a wrong local clock, re-signing at most once in its life.
     /// Default: on; off, the error says by how much the clock is off.
     pub fn clock_skew_correction(mut self, on: bool) -> Self {
@@ -289,7 +281,6 @@ impl ClientBuilder {
         self.region = region.map(|(region, _)| region);
         let env = &self.environment;
         self.validate_limits()?;
-        let user_agent = self.user_agent()?;
         let resolved = self.resolve_credentials()?;
         let roots_by = self.given("ClientBuilder::root_certificates_file");
         let iam = iam::endpoint(resolved.iam_endpoint, self.region.as_deref())?;
@@ -319,7 +310,6 @@ impl ClientBuilder {
             max_body_size: self.max_body_size,
             retry: self.retry,
             jobs_path: self.jobs_path,
-            user_agent,
             clock_skew_correction: self.clock_skew_correction,
         };
         Ok(Client::new(config, transport))
@@ -413,15 +403,5 @@ impl ClientBuilder {
             ));
         }
         Ok(())
-    }
-
-    fn user_agent(&self) -> Result<String, Error> {
-        match &self.user_agent_suffix {
-            Some(suffix) => {
-                validate_header_value("ClientBuilder::user_agent_suffix: the suffix", suffix)?;
-                Ok(format!("{USER_AGENT} {}", suffix.trim()))
-            }
-            None => Ok(USER_AGENT.to_string()),
-        }
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::api::validate_id;
+use crate::api::{USER_AGENT, validate_id};
 use crate::auth::AuthSource;
 use crate::client::Client;
 use crate::credentials::Auth;
@@ -149,8 +149,7 @@ impl Client {
 
     /// An unsigned `GET /`: any answer means the connection and TLS hold; its `Date`, the clock.
     fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> Probe {
-        let config = &self.config;
-        let headers = vec![("User-Agent".to_string(), config.user_agent.clone())];
+        let headers = vec![("User-Agent".to_string(), USER_AGENT.to_string())];
         let url = format!("{}/", endpoint.base);
         // At most 10 s of the check's time.
         let probe_by = deadline.min(Instant::now() + Duration::from_secs(10));

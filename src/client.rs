@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::api::USER_AGENT;
 use crate::auth::AuthSource;
 use crate::config::Config;
 use crate::credentials::Auth;
@@ -288,10 +289,7 @@ impl Client {
 
     /// The URL and headers of an attempt, signed (AK/SK) or with the token.
     fn authenticate(&self, target: &Target<'_>, auth: &Auth) -> Result<Outgoing, Error> {
-        let mut common = vec![
-            ("Content-Type", "application/json"),
-            ("User-Agent", self.config.user_agent.as_str()),
-        ];
+        let mut common = vec![("Content-Type", "application/json"), ("User-Agent", USER_AGENT)];
         if let Some(project_id) = target.project_id {
             common.push(("X-Project-Id", project_id));
         }

@@ -29,7 +29,6 @@ pub(crate) struct Config {
     pub(crate) max_body_size: u64,
     pub(crate) retry: RetryPolicy,
     pub(crate) jobs_path: JobsPath,
-    pub(crate) user_agent: String,
     pub(crate) clock_skew_correction: bool,
 }
 

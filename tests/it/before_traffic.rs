@@ -113,7 +113,6 @@ fn bad_settings_and_credentials_cause_no_traffic() {
             "metadata switch misspelt",
             listeners.builder().environment([("DBSS_JOBS_ECS_METADATA", "maybe")]).build(),
         ),
-        ("user agent with a newline", ok().user_agent_suffix("a\nb").build()),
         (
             "AK half set in the environment",
             listeners.builder().environment([("HUAWEICLOUD_SDK_AK", "AK")]).build(),

@@ -265,20 +265,6 @@ fn success_bodies_over_the_limit_are_refused() {
 }
 
 #[test]
-fn user_agent_suffix_is_appended_and_signed() {
-    let server = Server::json(200, r#"{"jobs":[]}"#);
-    let client =
-        crate::support::client(server.url()).user_agent_suffix("my-tool/1.2").build().unwrap();
-    client.get_jobs_in("p", "r").unwrap();
-    let request = &server.requests()[0];
-    assert_eq!(
-        request.header("user-agent"),
-        Some(concat!("dbss-jobs/", env!("CARGO_PKG_VERSION"), " my-tool/1.2"))
-    );
-    assert!(request.header("authorization").unwrap().contains("user-agent"));
-}
-
-#[test]
 fn an_explicit_proxy_tunnels_the_request() {
     // The proxy answers CONNECT, then plays the tunnelled server itself.
     let proxy = Server::start(|request, stream| {
@@ -310,7 +296,6 @@ fn bad_proxy_and_pem_are_refused_when_building() {
         builder()
             .root_certificates_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
             .build(),
-        builder().user_agent_suffix("bad\nsuffix").build(),
     ] {
         assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidInput);
     }
