@@ -27,7 +27,7 @@ OPTIONS
   --json               print the API's JSON shape instead of a table
   --output FILE        write that JSON to FILE instead (a snapshot for DBSS_JOBS_SNAPSHOT), replacing
                        it only when the call succeeded; FILE is a regular file, a link to one, or new
-  --wait               poll until every job has finished, with a progress line on stderr
+  --wait               poll until every job has finished, with a progress line per poll on stderr
   --interval SECS      the time between polls (with --wait; default 10 s)
   -v, -vv              one line per request on stderr; -vv (or more) adds headers and what was signed
   --check              print where the credentials, endpoints, proxy, trust and project come from,

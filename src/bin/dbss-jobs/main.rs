@@ -197,7 +197,6 @@ pub(crate) fn fetch_and_print(
         Progress::Failed { error, next_poll_in } => line.failed(error, next_poll_in),
         _ => {}
     });
-    line.finish();
     let jobs = match outcome {
         Ok(jobs) => jobs,
         Err(error) => {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -48,24 +48,16 @@ pub(crate) fn report_failed(jobs: &[Job]) -> Option<Failure> {
 /// The most statuses the progress line names.
 const STATUSES_SHOWN: usize = 6;
 
-/// The progress line on stderr: rewritten in place on a terminal, one line per poll otherwise.
+/// The progress on stderr, one line per poll (a log keeps them all, a terminal too).
 pub(crate) struct ProgressLine<'a> {
     resource_id: &'a str,
     started: Instant,
-    live: bool,
-    shown: bool,
     any_job: bool,
 }
 
 impl<'a> ProgressLine<'a> {
     pub(crate) fn new(resource_id: &'a str) -> ProgressLine<'a> {
-        ProgressLine {
-            resource_id,
-            started: Instant::now(),
-            live: std::io::stderr().is_terminal(),
-            shown: false,
-            any_job: false,
-        }
+        ProgressLine { resource_id, started: Instant::now(), any_job: false }
     }
 
     pub(crate) fn show(&mut self, jobs: &[Job]) {
@@ -93,36 +85,22 @@ impl<'a> ProgressLine<'a> {
         self.write(&format!("{}: {} job(s){summary}", self.waited(), jobs.len()));
     }
 
-    /// A failed poll gets a line of its own, kept on a terminal too.
-    pub(crate) fn failed(&mut self, error: &Error, next_poll_in: Duration) {
+    pub(crate) fn failed(&self, error: &Error, next_poll_in: Duration) {
         let line = format!(
             "{}: poll failed: {error}; next poll in {:.1}s",
             self.waited(),
             next_poll_in.as_secs_f64()
         );
         self.write(&line);
-        if self.live {
-            let _ = writeln!(std::io::stderr());
-            self.shown = false;
-        }
     }
 
     fn waited(&self) -> String {
         format!("waiting {:>4.0}s", self.started.elapsed().as_secs_f64())
     }
 
-    fn write(&mut self, line: &str) {
-        let mut err = std::io::stderr().lock();
+    fn write(&self, line: &str) {
         // Progress is best effort: a closed stderr must not stop the wait.
-        let _ = if self.live { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
-        let _ = err.flush();
-        self.shown = true;
-    }
-
-    pub(crate) fn finish(&self) {
-        if self.live && self.shown {
-            let _ = writeln!(std::io::stderr());
-        }
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 
