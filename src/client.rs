@@ -150,34 +150,25 @@ impl Client {
     ) -> Result<(Answer, Tally), Error> {
         let endpoints = &self.config.endpoints;
         let first = self.endpoint_in_use();
-        let order: Vec<usize> = (first..endpoints.len()).chain(0..first).collect();
-        let send = |index: usize| {
-            let target =
-                Target { endpoint: &endpoints[index], path, query, project_id: Some(project_id) };
-            self.send(&target, deadline)
-        };
-        let mut failures = Vec::new();
-        let (&last, others) = order.split_last().unwrap_or((&first, &[]));
-        for &index in others {
-            match send(index) {
-                Err(error) if error.is_dns() || error.is_tls() => {
-                    failures.push(format!("{}: {error}", endpoints[index].base));
+        let (mut index, mut failures) = (first, Vec::new());
+        loop {
+            let endpoint = &endpoints[index];
+            let target = Target { endpoint, path, query, project_id: Some(project_id) };
+            let next = (index + 1) % endpoints.len();
+            match self.send(&target, deadline) {
+                Err(error) if next != first && (error.is_dns() || error.is_tls()) => {
+                    failures.push(format!("{}: {error}", endpoint.base));
+                    index = next;
+                }
+                Err(error) if next == first && !failures.is_empty() => {
+                    let tried = failures.join("; ");
+                    let context = format!("every endpoint failed ({tried}); {}", endpoint.base);
+                    return Err(error.in_context(context));
                 }
                 outcome => {
                     self.endpoint_in_use.store(index, Ordering::Relaxed);
                     return outcome;
                 }
-            }
-        }
-        match send(last) {
-            Err(error) if !failures.is_empty() => {
-                let tried = failures.join("; ");
-                let context = format!("every endpoint failed ({tried}); {}", endpoints[last].base);
-                Err(error.in_context(context))
-            }
-            outcome => {
-                self.endpoint_in_use.store(last, Ordering::Relaxed);
-                outcome
             }
         }
     }
