@@ -374,16 +374,14 @@ impl ClientBuilder {
 
     /// The metadata service given, else `DBSS_JOBS_ECS_METADATA_ENDPOINT`'s.
     fn metadata_endpoint_to_use(&self) -> Result<Option<Endpoint>, Error> {
-        let given = self.metadata_endpoint.clone().map(|url| {
-            let source = self.given("ClientBuilder::metadata_endpoint");
-            (url.0, source)
-        });
-        let url = given.or_else(|| {
-            let url = self.environment.get(Var::EcsMetadataEndpoint)?;
-            Some((url, Source::var(Var::EcsMetadataEndpoint)))
-        });
-        url.map(|(url, source)| Endpoint::parse_metadata(&url).map_err(|e| e.named_by(&source)))
-            .transpose()
+        let (url, source) = match (&self.metadata_endpoint, &self.environment) {
+            (Some(url), _) => (url.0.clone(), self.given("ClientBuilder::metadata_endpoint")),
+            (None, env) => match env.get(Var::EcsMetadataEndpoint) {
+                Some(url) => (url, Source::var(Var::EcsMetadataEndpoint)),
+                None => return Ok(None),
+            },
+        };
+        Endpoint::parse_metadata(&url).map(Some).map_err(|error| error.named_by(&source))
     }
 
     fn validate_limits(&self) -> Result<(), Error> {

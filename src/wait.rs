@@ -91,7 +91,9 @@ impl Client {
                     if all_finished(&jobs) {
                         return Ok(jobs);
                     }
-                    seen.listed(jobs);
+                    seen.any_job |= !jobs.is_empty();
+                    seen.last = Some(jobs);
+                    seen.cause = None;
                     None
                 }
                 // A timeout because the wait's own deadline passed is not the service's failure.
@@ -106,7 +108,10 @@ impl Client {
             let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
             if let Some((error, cut_short)) = failure {
                 progress(Progress::Failed { error: &error, next_poll_in: pause });
-                seen.failed(error, cut_short);
+                // A poll the wait's own deadline cut short says less than the failure before it.
+                if !(cut_short && seen.cause.is_some()) {
+                    seen.cause = Some(error);
+                }
             }
             std::thread::sleep(pause);
             if passed() {
@@ -130,19 +135,6 @@ struct Seen {
 }
 
 impl Seen {
-    fn listed(&mut self, jobs: Vec<Job>) {
-        self.any_job |= !jobs.is_empty();
-        self.last = Some(jobs);
-        self.cause = None;
-    }
-
-    /// A poll the wait's own deadline cut short says less than the failure before it.
-    fn failed(&mut self, error: Error, cut_short: bool) {
-        if !(cut_short && self.cause.is_some()) {
-            self.cause = Some(error);
-        }
-    }
-
     /// The sentence a timed-out wait ends with.
     fn summary(&self, resource_id: &str, project_id: Option<&str>, waited: Duration) -> String {
         let waited = waited.as_secs_f64();
