@@ -61,7 +61,7 @@ pub struct ClientBuilder {
 }
 
 impl Default for ClientBuilder {
-    /// The defaults [`Client::builder`] lists.
+    /// The defaults each setting's method names.
     fn default() -> Self {
         ClientBuilder {
             region: None,
@@ -114,7 +114,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The project the client works in; else as *The project id* below says.
+    /// The project the client works in; else as *The project id* above says.
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.project_id = Some(project_id.into());
         self
@@ -179,7 +179,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How transient failures are retried; [`RetryPolicy::none`] turns retries off.
+    /// How transient failures are retried. Default [`RetryPolicy::default`]; [`RetryPolicy::none`]
+    /// turns retries off.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self

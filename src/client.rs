@@ -174,18 +174,26 @@ impl Client {
     }
 
     /// Sends `target`, each attempt signed afresh, until it succeeds, fails for good, runs out of
-    /// attempts or passes the deadline; returns the last answer (any status).
+    /// attempts or passes the deadline; returns the last answer (any status), which a retry that
+    /// runs into the deadline leaves standing.
     pub(crate) fn send(
         &self,
         target: &Target<'_>,
         deadline: Instant,
     ) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally { attempts: 1, note: None };
+        // The answer a retry was sent after: it stands if the retry runs into the deadline.
+        let mut answered = None;
         loop {
             let auth = self.auth(deadline)?;
             self.refused.check(&auth)?;
             let sent = self.authenticate(target, &auth)?;
-            let result = self.exchange(target, &sent, tally.attempts, deadline);
+            let result = match self.exchange(target, &sent, tally.attempts, deadline) {
+                Err(error) if error.is_timeout() && Instant::now() >= deadline => {
+                    answered.take().ok_or(error)
+                }
+                result => result,
+            };
             if let Ok(answer) = &result {
                 self.refused.remember(&auth, &answer.said);
                 // Only an expired signature is ever signed again (failed signatures lock an AK/SK).
@@ -207,6 +215,7 @@ impl Client {
                     .map(|answer| (answer, tally))
                     .map_err(|error| error.with_attempts(attempts));
             };
+            answered = result.ok();
             std::thread::sleep(delay);
             tally.attempts += 1;
         }

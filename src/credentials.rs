@@ -12,13 +12,6 @@ use crate::redact::Redacted;
 use crate::source::{Source, validate_secret};
 
 /// A permanent or temporary access key pair (AK/SK), used to sign requests with `SDK-HMAC-SHA256`.
-///
-/// ```
-/// let credentials = dbss_jobs::Credentials::new("MY-AK", "my-secret-key")?
-///     .with_security_token("temporary-token")?;
-/// assert_eq!(credentials.access_key(), "MY-AK");
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
 #[derive(Clone)]
 pub struct Credentials {
     /// The variable they were read from, when [`Credentials::from_env`] read them.

@@ -428,10 +428,10 @@ mod tests {
         assert!(without_echo.error().signature_mismatch().is_none());
     }
 
-    /// The echo writes newlines as `|`; a `|` in a signed value (a User-Agent suffix) is not one.
+    /// The echo writes newlines as `|`; a `|` in a signed value (a project id) is not one.
     #[test]
     fn a_bar_in_a_signed_value_is_not_read_as_a_line_end() {
-        let ours = OURS.replace("x-sdk-date:", "user-agent:dbss-jobs/0.1 tool|1.0\nx-sdk-date:");
+        let ours = OURS.replace("x-sdk-date:", "x-project-id:tool|1.0\nx-sdk-date:");
         let echo_of = |canonical: &str| {
             let message = format!(
                 "verify aksk signature fail, canonicalRequest:{}",
@@ -450,7 +450,7 @@ mod tests {
         assert_eq!(same.gateway, ours);
         let changed = read(echo_of(&ours.replace("tool|1.0", "tool|2.0")));
         let difference = changed.first_difference.unwrap();
-        assert!(difference.starts_with("first difference in the user-agent header: ours `user-agent:dbss-jobs/0.1 tool|1.0`, the gateway's `user-agent:dbss-jobs/0.1 tool`"), "{difference}");
+        assert!(difference.starts_with("first difference in the x-project-id header: ours `x-project-id:tool|1.0`, the gateway's `x-project-id:tool`"), "{difference}");
     }
 
     #[test]

@@ -152,8 +152,7 @@ fn project_from_body(region: &str, body: &[u8]) -> Result<String, String> {
     }
 }
 
-/// What a looked-up project id depends on: who asks ([`crate::Auth::identity`], never a secret),
-/// which IAM answers (its base URL), for which region.
+/// Who asks ([`crate::Auth::identity`], never a secret), which IAM (base URL), for which region.
 type CacheKey = (String, String, String);
 
 /// The project ids looked up, for the life of the process.

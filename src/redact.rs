@@ -73,8 +73,9 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// A server's text as one line that cannot forge another on a terminal, as the crate shows its
 /// errors' texts: control characters, and those that reorder or hide text (bidirectional marks,
-/// zero-width characters, tags), escaped (`\n`, `\u{1b}`); at most `max_chars`, then `…`. For a
-/// program that prints a [`Job`](crate::Job)'s fields.
+/// Unicode's default-ignorable characters but variation selectors, line and paragraph separators)
+/// escaped (`\n`, `\u{1b}`); at most `max_chars`, then `…`. For a program that prints a
+/// [`Job`](crate::Job)'s fields.
 ///
 /// ```
 /// assert_eq!(dbss_jobs::escape_for_terminal("a\u{202e}b\n", 10), "a\\u{202e}b\\n");
@@ -87,10 +88,11 @@ pub fn escape_for_terminal(text: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        // Bidirectional marks, overrides and isolates, zero-width and invisible characters, line
-        // and paragraph separators, tags.
-        let invisible = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}')
-            || matches!(c, '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}');
+        let invisible = matches!(c, '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}' | '\u{1160}')
+            || matches!(c, '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{3164}')
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}')
+            || matches!(c, '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}')
+            || matches!(c, '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E007F}');
         if c.is_control() || invisible {
             let _ = write!(out, "{}", c.escape_default());
         } else {
@@ -333,7 +335,18 @@ mod tests {
         assert_eq!(long.chars().count(), SHOWN_CHARS + 1);
         assert!(long.ends_with('…'));
         assert_eq!(shown("café 资源"), "café 资源");
-        for hidden in ['\u{061C}', '\u{2060}', '\u{206A}', '\u{E0001}', '\u{E007F}'] {
+        for hidden in [
+            '\u{061C}',
+            '\u{2060}',
+            '\u{206A}',
+            '\u{E0001}',
+            '\u{E007F}',
+            '\u{AD}',
+            '\u{180E}',
+            '\u{3164}',
+            '\u{FFF9}',
+            '\u{1BCA1}',
+        ] {
             assert_eq!(shown(&format!("a{hidden}b")), format!("a{}b", hidden.escape_default()));
         }
     }

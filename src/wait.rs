@@ -102,14 +102,14 @@ impl Client {
                 Err(error) => return Err(error),
             };
             let remaining =
-                deadline.map_or(options.interval, |d| d.saturating_duration_since(Instant::now()));
+                deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
             // Never inside a window the gateway asked us to keep out of.
             let asked = failure.as_ref().and_then(|(error, _)| error.retry_after());
             let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
             if let Some((error, cut_short)) = failure {
                 progress(Progress::Failed { error: &error, next_poll_in: pause });
-                // A poll the wait's own deadline cut short says less than the failure before it.
-                if !(cut_short && seen.cause.is_some()) {
+                // A poll the wait's own deadline cut short is the cause only when nothing else is.
+                if !(cut_short && (seen.cause.is_some() || seen.last.is_some())) {
                     seen.cause = Some(error);
                 }
             }

@@ -80,11 +80,8 @@ pub(crate) fn resolve(settings: ChainSettings<'_>) -> Result<Resolved, Error> {
             (AuthSource::Metadata { endpoint, tried }, from)
         }
         None => {
-            let by = if settings.metadata {
-                format!(" by {}", Var::EcsMetadata.name())
-            } else {
-                String::new()
-            };
+            let by = settings.metadata.then(|| format!(" by {}", Var::EcsMetadata.name()));
+            let by = by.unwrap_or_default();
             tried.push(format!("ECS metadata (turned off{by})"));
             return Err(Error::invalid_input(format!(
                 "no credentials found; tried {}",

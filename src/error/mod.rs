@@ -37,7 +37,8 @@ pub(crate) enum TransportKind {
 }
 
 /// An error from this crate: `Display` is one line with the status, `error_code`, `error_msg` and
-/// request id where there are any, and never a secret (below).
+/// request id where there are any, and never a secret ([`ClientBuilder`](crate::ClientBuilder)
+/// says how server texts are scrubbed).
 ///
 #[doc = include_str!("../doc/errors.md")]
 pub struct Error(Box<Parts>);

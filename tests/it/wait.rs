@@ -171,17 +171,41 @@ fn failed_polls_reach_the_progress_and_the_cli() {
 fn a_poll_the_deadline_cuts_short_leaves_the_failure_before_it_as_the_cause() {
     use dbss_jobs::fake::{FakeDbss, Reply, Step};
     let fake = FakeDbss::start().unwrap();
-    fake.set_script("r", vec![Step::Reply(Reply::throttled(0)), stall_step()]);
-    let client = fake.client().project_id("p").retry(RetryPolicy::none()).build().unwrap();
-    let error = client.wait_for_jobs("r", fast(Duration::from_millis(700)), |_| {}).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
-    let cause = std::error::Error::source(&error).unwrap().downcast_ref::<dbss_jobs::Error>();
-    assert_eq!(cause.and_then(dbss_jobs::Error::status), Some(429), "{cause:?}");
+    let cause_of = |error: &dbss_jobs::Error| {
+        assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
+        let cause = std::error::Error::source(error).map(|cause| cause.to_string());
+        (error.last_jobs().is_some(), cause)
+    };
+    let wait = |client: &Client, millis| {
+        client.wait_for_jobs("r", fast(Duration::from_millis(millis)), |_| {}).unwrap_err()
+    };
+    // A 429, then a poll cut short: the 429 is the cause, whether the cut poll was a poll of its
+    // own or the client's retry within the same poll.
+    let unretried = fake.client().project_id("p").retry(RetryPolicy::none()).build().unwrap();
+    let retried = fake.client().project_id("p").build().unwrap();
+    for client in [&unretried, &retried] {
+        fake.set_script("r", vec![Step::Reply(Reply::throttled(0)), stall_step()]);
+        let (_, cause) = cause_of(&wait(client, 700));
+        assert!(cause.as_ref().is_some_and(|cause| cause.contains("http 429")), "{cause:?}");
+    }
+    // A call whose retry runs into the deadline keeps the answer before it.
+    fake.set_script("r", vec![Step::Reply(Reply::unavailable()), stall_step()]);
+    let client = fake.client().project_id("p").timeout(Duration::from_millis(500)).build().unwrap();
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!((error.status(), error.attempts()), (Some(503), 2), "{error}");
+    // After an answered poll, a poll cut short is no cause: the jobs are.
+    fake.set_script(
+        "r",
+        vec![
+            Step::Jobs(vec![dbss_jobs::fake::job("j", dbss_jobs::JobStatus::Running)]),
+            stall_step(),
+        ],
+    );
+    assert_eq!(cause_of(&wait(&unretried, 700)), (true, None));
     // With only polls cut short, one of them is the cause.
     fake.set_script("r", vec![stall_step()]);
-    let error = client.wait_for_jobs("r", fast(Duration::from_millis(300)), |_| {}).unwrap_err();
-    let cause = std::error::Error::source(&error).unwrap().downcast_ref::<dbss_jobs::Error>();
-    assert!(cause.is_some_and(dbss_jobs::Error::is_timeout), "{cause:?}");
+    let (answered, cause) = cause_of(&wait(&unretried, 300));
+    assert!(!answered && cause.is_some_and(|cause| cause.contains("deadline")));
 }
 
 fn stall_step() -> dbss_jobs::fake::Step {
@@ -229,29 +253,31 @@ fn a_wait_timeout_shows_its_cause_once() {
 #[test]
 fn a_wait_polls_again_no_sooner_than_the_throttling_window() {
     let throttled = r#"{"error_code":"APIGW.0308","error_msg":"policy user over ratelimit,limit:1,time:1 second"}"#;
-    let server = sequence(vec![
-        Reply::new(429, throttled),
-        Reply::new(200, r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#),
-    ]);
-    let client = crate::support::client(server.url())
-        .project_id("p")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let options =
-        WaitOptions::default().interval(Duration::from_millis(20)).timeout(Duration::from_secs(10));
-    let started = Instant::now();
-    let mut pauses = Vec::new();
-    let jobs = client
-        .wait_for_jobs("r", options, |progress| {
-            if let Progress::Failed { next_poll_in, .. } = progress {
-                pauses.push(next_poll_in);
-            }
-        })
-        .unwrap();
-    assert_eq!(jobs.len(), 1);
-    assert_eq!(pauses, [Duration::from_secs(1)]);
-    assert!(started.elapsed() >= Duration::from_secs(1));
+    // A wait with a deadline, and one without (a timeout too large for the clock).
+    for timeout in [Duration::from_secs(10), Duration::MAX] {
+        let server = sequence(vec![
+            Reply::new(429, throttled),
+            Reply::new(200, r#"{"jobs":[{"job_id":"j","status":"SUCCESS"}]}"#),
+        ]);
+        let client = crate::support::client(server.url())
+            .project_id("p")
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let options = WaitOptions::default().interval(Duration::from_millis(20)).timeout(timeout);
+        let started = Instant::now();
+        let mut pauses = Vec::new();
+        let jobs = client
+            .wait_for_jobs("r", options, |progress| {
+                if let Progress::Failed { next_poll_in, .. } = progress {
+                    pauses.push(next_poll_in);
+                }
+            })
+            .unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(pauses, [Duration::from_secs(1)], "{timeout:?}");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+    }
 }
 
 #[test]
