@@ -201,6 +201,7 @@ impl Client {
                 tally.note = note.or(tally.note.take());
                 if re_sign {
                     tally.attempts += 1;
+                    answered = result.ok();
                     continue;
                 }
             }

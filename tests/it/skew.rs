@@ -49,6 +49,8 @@ pub(crate) enum Tells {
     /// A `Date` this many seconds off the gateway's clock on every answer, as a cache or a WAF in
     /// front may send; the expired-signature message still tells the gateway's time.
     WrongDate(i64),
+    /// As `DateHeader`, and an accepted signature gets no answer for 2 s.
+    StallsWhenAccepted,
 }
 
 /// A time moved by a signed number of seconds.
@@ -77,7 +79,7 @@ pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -
             Err(e) => e.duration(),
         };
         let date = match tells {
-            Tells::DateHeader => http_date(gateway_now),
+            Tells::DateHeader | Tells::StallsWhenAccepted => http_date(gateway_now),
             Tells::MessageOnly => String::new(),
             Tells::MalformedDate => "yesterday-ish".to_string(),
             Tells::WrongDate(off) => http_date(shifted(gateway_now, off)),
@@ -99,6 +101,9 @@ pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -
                 server_time.second()
             );
             crate::support::respond(stream, 401, &headers, body.as_bytes());
+        } else if matches!(tells, Tells::StallsWhenAccepted) {
+            std::thread::sleep(Duration::from_secs(2));
+            return crate::support::After::Close;
         } else {
             crate::support::respond(stream, 200, &headers, br#"{"jobs":[]}"#);
         }
@@ -127,6 +132,20 @@ fn a_gateway_two_hours_ahead_or_behind_is_recovered_from() {
             assert_eq!(server.requests().len(), 3, "second call: corrected from the start");
         }
     }
+}
+
+#[test]
+fn a_re_signed_attempt_that_runs_into_the_deadline_leaves_the_expired_signature_standing() {
+    let server = skewed_gateway(2 * 3600, Tells::StallsWhenAccepted);
+    let client = crate::support::client(server.url())
+        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
+        .project_id("p")
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!((error.status(), error.attempts()), (Some(401), 2), "{error}");
+    assert!(error.to_string().contains("your clock is 2 h 00 min behind"), "{error}");
 }
 
 #[test]
