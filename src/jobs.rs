@@ -98,13 +98,8 @@ pub fn get_jobs(region: &str, resource_id: &str) -> Result<Vec<Job>, Error> {
     Client::builder().region(region).build()?.get_jobs(resource_id)
 }
 
-/// Reads a saved success body of the jobs API, `{"jobs":[...]}`, as the client reads a 200.
-///
-/// ```
-/// let jobs = dbss_jobs::parse_jobs(br#"{"jobs":[{"job_id":"j1","status":"RUNNING"}]}"#)?;
-/// assert_eq!(jobs[0].status, Some(dbss_jobs::JobStatus::Running));
-/// # Ok::<(), dbss_jobs::Error>(())
-/// ```
+/// Reads a saved success body of the jobs API, `{"jobs":[...]}` (a snapshot), as the client reads
+/// a 200.
 ///
 /// # Errors
 /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the bytes are not that JSON.
