@@ -102,9 +102,10 @@ impl Client {
             lines.push(CheckLine::new(Topic::Route, true, text));
         }
         lines.push(self.trust_line());
-        let probe = self.gateway_line(&self.config.endpoints[0], deadline);
-        lines.push(probe.line);
-        if let Some(why) = self.bound_to_fail(probe.out_of_time, probe.offset) {
+        let (line, offset) = self.gateway_line(&self.config.endpoints[0], deadline);
+        lines.push(line);
+        // A probe cut at its own 10 s leaves the call its time; one cut at the deadline not.
+        if let Some(why) = self.bound_to_fail(Instant::now() >= deadline, offset) {
             lines.push(CheckLine::new(Topic::Call, false, format!("not sent: {why}")));
             return Ok(lines);
         }
@@ -147,8 +148,9 @@ impl Client {
         CheckLine::new(Topic::Trust, true, text)
     }
 
-    /// An unsigned `GET /`: any answer means the connection and TLS hold; its `Date`, the clock.
-    fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> Probe {
+    /// An unsigned `GET /`: any answer means the connection and TLS hold; its `Date`, the clock
+    /// (the gateway's against ours).
+    fn gateway_line(&self, endpoint: &Endpoint, deadline: Instant) -> (CheckLine, Option<Offset>) {
         let headers = vec![("User-Agent".to_string(), USER_AGENT.to_string())];
         let url = format!("{}/", endpoint.base);
         // At most 10 s of the check's time.
@@ -164,15 +166,11 @@ impl Client {
                 let (ok, clock) = clock_words(offset);
                 let text =
                     format!("{} answers ({tls}, http {}); {clock}", endpoint.base, answer.status);
-                let line = CheckLine::new(Topic::Gateway, ok, text);
-                Probe { line, out_of_time: false, offset }
+                (CheckLine::new(Topic::Gateway, ok, text), offset)
             }
             Err(error) => {
                 let text = format!("{}: {}", endpoint.base, error.diagnosis_first());
-                let line = CheckLine::new(Topic::Gateway, false, text);
-                // A probe cut at its own 10 s leaves the call its time; one cut at the deadline not.
-                let out_of_time = error.is_timeout() && Instant::now() >= deadline;
-                Probe { line, out_of_time, offset: None }
+                (CheckLine::new(Topic::Gateway, false, text), None)
             }
         }
     }
@@ -261,14 +259,6 @@ impl Client {
         };
         vec![line, call]
     }
-}
-
-/// What the unsigned probe found.
-struct Probe {
-    line: CheckLine,
-    out_of_time: bool,
-    /// The gateway's clock against ours, from its `Date`.
-    offset: Option<Offset>,
 }
 
 /// A configured project's line, with what IAM says of it (it may be a sub-project, not the

@@ -182,18 +182,21 @@ impl Client {
         deadline: Instant,
     ) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally { attempts: 1, note: None };
-        // The answer a retry was sent after: it stands if the retry runs into the deadline.
+        // The last answer a retry was sent after: it stands, as read, if a retry runs into the
+        // deadline.
         let mut answered = None;
         loop {
             let auth = self.auth(deadline)?;
             self.refused.check(&auth)?;
             let sent = self.authenticate(target, &auth)?;
-            let result = match self.exchange(target, &sent, tally.attempts, deadline) {
-                Err(error) if error.is_timeout() && Instant::now() >= deadline => {
-                    answered.take().ok_or(error)
-                }
-                result => result,
-            };
+            let result = self.exchange(target, &sent, tally.attempts, deadline);
+            if let Err(error) = &result
+                && error.is_timeout()
+                && Instant::now() >= deadline
+                && let Some(answer) = answered.take()
+            {
+                return Ok((answer, tally));
+            }
             if let Ok(answer) = &result {
                 self.refused.remember(&auth, &answer.said);
                 // Only an expired signature is ever signed again (failed signatures lock an AK/SK).
@@ -201,7 +204,7 @@ impl Client {
                 tally.note = note.or(tally.note.take());
                 if re_sign {
                     tally.attempts += 1;
-                    answered = result.ok();
+                    answered = result.ok().or(answered);
                     continue;
                 }
             }
@@ -216,7 +219,7 @@ impl Client {
                     .map(|answer| (answer, tally))
                     .map_err(|error| error.with_attempts(attempts));
             };
-            answered = result.ok();
+            answered = result.ok().or(answered);
             std::thread::sleep(delay);
             tally.attempts += 1;
         }

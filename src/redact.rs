@@ -73,9 +73,9 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// A server's text as one line that cannot forge another on a terminal, as the crate shows its
 /// errors' texts: control characters, and those that reorder or hide text (bidirectional marks,
-/// Unicode's default-ignorable characters but variation selectors, line and paragraph separators)
-/// escaped (`\n`, `\u{1b}`); at most `max_chars`, then `…`. For a program that prints a
-/// [`Job`](crate::Job)'s fields.
+/// Unicode's default-ignorables but the variation selectors of emoji and ideographs, line and
+/// paragraph separators) escaped (`\n`, `\u{1b}`); at most `max_chars` characters of `text`, then
+/// `…`. For a program that prints a [`Job`](crate::Job)'s fields.
 ///
 /// ```
 /// assert_eq!(dbss_jobs::escape_for_terminal("a\u{202e}b\n", 10), "a\\u{202e}b\\n");
@@ -92,7 +92,8 @@ pub fn escape_for_terminal(text: &str, max_chars: usize) -> String {
             || matches!(c, '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{3164}')
             || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}')
             || matches!(c, '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}')
-            || matches!(c, '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E007F}');
+            || matches!(c, '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E00FF}')
+            || matches!(c, '\u{E01F0}'..='\u{E0FFF}');
         if c.is_control() || invisible {
             let _ = write!(out, "{}", c.escape_default());
         } else {

@@ -48,7 +48,8 @@ pub fn all_finished(jobs: &[Job]) -> bool {
 pub enum Progress<'a> {
     /// The service answered with these jobs; an empty list means none is listed yet.
     Listed(&'a [Job]),
-    /// The poll failed transiently; the wait goes on, and the next poll comes after `next_poll_in`.
+    /// The poll failed transiently; the wait goes on, and the next poll comes after `next_poll_in`
+    /// (a failure after which no poll fits before the deadline ends the wait instead).
     Failed {
         /// What went wrong.
         error: &'a Error,
@@ -101,24 +102,27 @@ impl Client {
                 Err(error) if is_transient(&error) => Some((error, false)),
                 Err(error) => return Err(error),
             };
-            let remaining =
-                deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
             // Never inside a window the gateway asked us to keep out of.
             let asked = failure.as_ref().and_then(|(error, _)| error.retry_after());
-            let pause = options.interval.max(asked.unwrap_or_default()).min(remaining);
+            let pause = options.interval.max(asked.unwrap_or_default());
+            let remaining =
+                deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
             if let Some((error, cut_short)) = failure {
-                progress(Progress::Failed { error: &error, next_poll_in: pause });
+                if pause < remaining {
+                    progress(Progress::Failed { error: &error, next_poll_in: pause });
+                }
                 // A poll the wait's own deadline cut short is the cause only when nothing else is.
                 if !(cut_short && (seen.cause.is_some() || seen.last.is_some())) {
                     seen.cause = Some(error);
                 }
             }
-            std::thread::sleep(pause);
-            if passed() {
+            // No poll fits before the deadline: the wait ends now, not when the deadline passes.
+            if pause >= remaining {
                 let project = self.project_id.get().map(String::as_str);
                 let summary = seen.summary(resource_id, project, started.elapsed());
                 return Err(Error::wait_timed_out(summary, seen.last, seen.cause));
             }
+            std::thread::sleep(pause);
         }
     }
 }

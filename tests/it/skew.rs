@@ -146,6 +146,19 @@ fn a_re_signed_attempt_that_runs_into_the_deadline_leaves_the_expired_signature_
     let error = client.get_jobs("r").unwrap_err();
     assert_eq!((error.status(), error.attempts()), (Some(401), 2), "{error}");
     assert!(error.to_string().contains("your clock is 2 h 00 min behind"), "{error}");
+    // A day and 10 minutes off: the correction (at most a day) brings the signature within the
+    // window. The 401 that stands is not read again, so the correction stays: the next call's
+    // first signature is accepted (and stalls), not refused.
+    let server = skewed_gateway(24 * 3600 + 600, Tells::StallsWhenAccepted);
+    let client = crate::support::client(server.url())
+        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
+        .project_id("p")
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    assert_eq!(client.get_jobs("r").unwrap_err().status(), Some(401));
+    let error = client.get_jobs("r").unwrap_err();
+    assert!(error.is_timeout(), "{error}");
 }
 
 #[test]
