@@ -182,8 +182,8 @@ impl Client {
         deadline: Instant,
     ) -> Result<(Answer, Tally), Error> {
         let mut tally = Tally { attempts: 1, note: None };
-        // The last answer a retry was sent after: it stands, as read, if a retry runs into the
-        // deadline.
+        // The last 429 or 5xx a retry was sent after: it stands, as read, if a retry runs into
+        // the deadline.
         let mut answered = None;
         loop {
             let auth = self.auth(deadline)?;
@@ -200,11 +200,12 @@ impl Client {
             if let Ok(answer) = &result {
                 self.refused.remember(&auth, &answer.said);
                 // Only an expired signature is ever signed again (failed signatures lock an AK/SK).
+                // The note explains this answer only.
                 let (note, re_sign) = self.clock_of(answer, &sent);
-                tally.note = note.or(tally.note.take());
+                tally.note = note;
                 if re_sign {
                     tally.attempts += 1;
-                    answered = result.ok().or(answered);
+                    answered = None;
                     continue;
                 }
             }

@@ -65,8 +65,8 @@ impl Client {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any
-    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when the deadline
-    /// passes first ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
+    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when no poll fits
+    /// before the deadline ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
     pub fn wait_for_jobs(
         &self,
         resource_id: &str,
@@ -117,9 +117,12 @@ impl Client {
                 }
             }
             // No poll fits before the deadline: the wait ends now, not when the deadline passes.
-            if pause >= remaining {
+            if deadline.is_some() && pause >= remaining {
                 let project = self.project_id.get().map(String::as_str);
-                let summary = seen.summary(resource_id, project, started.elapsed());
+                let mut summary = seen.summary(resource_id, project, started.elapsed());
+                if let Some(asked) = asked.filter(|asked| *asked >= remaining) {
+                    summary.push_str(&format!("; the service asked to wait {} s", asked.as_secs()));
+                }
                 return Err(Error::wait_timed_out(summary, seen.last, seen.cause));
             }
             std::thread::sleep(pause);

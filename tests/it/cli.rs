@@ -632,7 +632,7 @@ fn exit_codes_a_pipeline_can_branch_on() {
         .output()
         .unwrap();
     check_exit(&too_long, 2);
-    assert!(String::from_utf8_lossy(&too_long.stderr).contains("--interval 5 s is longer"));
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("--interval 5 s is not shorter"));
     // The default wait is 30 minutes.
     let longer_than_the_default = get_jobs()
         .args(["--endpoint", &unreachable, "--wait", "--interval", "3600", "r"])

@@ -51,6 +51,8 @@ pub(crate) enum Tells {
     WrongDate(i64),
     /// As `DateHeader`, and an accepted signature gets no answer for 2 s.
     StallsWhenAccepted,
+    /// As `DateHeader`, and an accepted signature gets a 503.
+    BusyWhenAccepted,
 }
 
 /// A time moved by a signed number of seconds.
@@ -79,7 +81,9 @@ pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -
             Err(e) => e.duration(),
         };
         let date = match tells {
-            Tells::DateHeader | Tells::StallsWhenAccepted => http_date(gateway_now),
+            Tells::DateHeader | Tells::StallsWhenAccepted | Tells::BusyWhenAccepted => {
+                http_date(gateway_now)
+            }
             Tells::MessageOnly => String::new(),
             Tells::MalformedDate => "yesterday-ish".to_string(),
             Tells::WrongDate(off) => http_date(shifted(gateway_now, off)),
@@ -104,6 +108,8 @@ pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -
         } else if matches!(tells, Tells::StallsWhenAccepted) {
             std::thread::sleep(Duration::from_secs(2));
             return crate::support::After::Close;
+        } else if matches!(tells, Tells::BusyWhenAccepted) {
+            crate::support::respond(stream, 503, &headers, br#"{"error_code":"APIGW.0503"}"#);
         } else {
             crate::support::respond(stream, 200, &headers, br#"{"jobs":[]}"#);
         }
@@ -135,7 +141,7 @@ fn a_gateway_two_hours_ahead_or_behind_is_recovered_from() {
 }
 
 #[test]
-fn a_re_signed_attempt_that_runs_into_the_deadline_leaves_the_expired_signature_standing() {
+fn a_re_signed_attempt_that_runs_into_the_deadline_is_a_timeout_and_keeps_the_correction() {
     let server = skewed_gateway(2 * 3600, Tells::StallsWhenAccepted);
     let client = crate::support::client(server.url())
         .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
@@ -143,12 +149,11 @@ fn a_re_signed_attempt_that_runs_into_the_deadline_leaves_the_expired_signature_
         .timeout(Duration::from_millis(800))
         .build()
         .unwrap();
+    // A timeout, which a wait rides out: the refusal before it is no answer to stand for it.
     let error = client.get_jobs("r").unwrap_err();
-    assert_eq!((error.status(), error.attempts()), (Some(401), 2), "{error}");
-    assert!(error.to_string().contains("your clock is 2 h 00 min behind"), "{error}");
+    assert!(error.is_timeout() && error.attempts() == 2, "{error}");
     // A day and 10 minutes off: the correction (at most a day) brings the signature within the
-    // window. The 401 that stands is not read again, so the correction stays: the next call's
-    // first signature is accepted (and stalls), not refused.
+    // window, and stays: the next call's first signature is accepted (and stalls), not refused.
     let server = skewed_gateway(24 * 3600 + 600, Tells::StallsWhenAccepted);
     let client = crate::support::client(server.url())
         .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
@@ -156,9 +161,24 @@ fn a_re_signed_attempt_that_runs_into_the_deadline_leaves_the_expired_signature_
         .timeout(Duration::from_millis(800))
         .build()
         .unwrap();
-    assert_eq!(client.get_jobs("r").unwrap_err().status(), Some(401));
+    assert!(client.get_jobs("r").unwrap_err().is_timeout());
     let error = client.get_jobs("r").unwrap_err();
-    assert!(error.is_timeout(), "{error}");
+    assert!(error.is_timeout() && error.attempts() == 1, "{error}");
+}
+
+#[test]
+fn a_clock_note_explains_only_the_answer_it_came_with() {
+    let server = skewed_gateway(2 * 3600, Tells::BusyWhenAccepted);
+    let client = crate::support::client(server.url())
+        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
+        .project_id("p")
+        .retry(dbss_jobs::RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    // The 401 was corrected for; the 503s that followed have nothing to do with the clock.
+    let error = client.get_jobs("r").unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error}");
+    assert!(!error.to_string().contains("clock"), "{error}");
 }
 
 #[test]

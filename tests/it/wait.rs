@@ -67,6 +67,7 @@ fn a_retry_after_past_the_wait_deadline_ends_the_wait_with_the_last_jobs() {
     // It ends at once, not when its deadline passes.
     assert!(started.elapsed() < Duration::from_millis(450), "{:?}", started.elapsed());
     assert_eq!(error.kind(), ErrorKind::WaitTimedOut, "{error}");
+    assert!(error.to_string().ends_with("; the service asked to wait 30 s"), "{error}");
     assert_eq!(error.last_jobs().map(<[_]>::len), Some(1));
 }
 

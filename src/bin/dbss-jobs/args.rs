@@ -61,8 +61,8 @@ EXIT CODES
      that found a problem, stdout that cannot be written
   2  a usage error, bad input, or missing credentials (nothing was sent to DBSS)
   3  with --wait: some job failed (its error_code and fail_reason are printed), also when
-     the deadline passed with others still in progress
-  4  with --wait: the deadline passed with jobs still in progress (with --json, the last jobs
+     the deadline came with others still in progress
+  4  with --wait: the deadline came with jobs still in progress (with --json, the last jobs
      seen are printed on stdout); when no poll was ever answered, the code of the last failure
   5  the credentials were refused or the access forbidden (401, 403), or not sent because the
      gateway refused this access key before
@@ -223,8 +223,8 @@ fn refuse_options_that_do_nothing(args: &Args, seen: &[&str]) -> Result<(), Stri
         None => (DEFAULT_WAIT, "the default wait"),
     };
     match args.interval {
-        Some(interval) if interval > timeout => Err(format!(
-            "--interval {} s is longer than {whose} of {} s: the wait would poll once",
+        Some(interval) if interval >= timeout => Err(format!(
+            "--interval {} s is not shorter than {whose} of {} s: the wait would poll once",
             interval.as_secs_f64(),
             timeout.as_secs_f64()
         )),
