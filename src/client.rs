@@ -200,7 +200,6 @@ impl Client {
             if let Ok(answer) = &result {
                 self.refused.remember(&auth, &answer.said);
                 // Only an expired signature is ever signed again (failed signatures lock an AK/SK).
-                // The note explains this answer only.
                 let (note, re_sign) = self.clock_of(answer, &sent);
                 tally.note = note;
                 if re_sign {

@@ -60,10 +60,9 @@ fn first_difference(ours: &str, gateway: &str) -> Option<String> {
         2 => ("the query".to_string(), "the query was re-encoded on the way"),
         i if i < headers_end => {
             let name = ours[i].split(':').next().unwrap_or("a");
-            let cause = if name == "host" {
-                "a proxy or load balancer changed the Host"
-            } else {
-                "a header was rewritten on the way"
+            let cause = match name {
+                "host" => "a proxy or load balancer changed the Host",
+                _ => "a header was rewritten on the way",
             };
             (format!("the {name} header"), cause)
         }

@@ -52,10 +52,9 @@ impl Offset {
     pub(crate) fn describe(self) -> String {
         let minutes = (self.amount.as_secs() + 30) / 60;
         let (hours, minutes) = (minutes / 60, minutes % 60);
-        let amount = if hours > 0 {
-            format!("{hours} h {minutes:02} min")
-        } else {
-            format!("{minutes} min")
+        let amount = match hours {
+            0 => format!("{minutes} min"),
+            _ => format!("{hours} h {minutes:02} min"),
         };
         let side = if self.gateway_ahead { "behind" } else { "ahead of" };
         format!("your clock is {amount} {side} the gateway's")

@@ -65,8 +65,8 @@ impl Client {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any
-    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when no poll fits
-    /// before the deadline ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
+    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when no more poll
+    /// fits before the deadline ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
     pub fn wait_for_jobs(
         &self,
         resource_id: &str,
@@ -120,8 +120,10 @@ impl Client {
             if deadline.is_some() && pause >= remaining {
                 let project = self.project_id.get().map(String::as_str);
                 let mut summary = seen.summary(resource_id, project, started.elapsed());
-                if let Some(asked) = asked.filter(|asked| *asked >= remaining) {
-                    summary.push_str(&format!("; the service asked to wait {} s", asked.as_secs()));
+                // The service's ask, not the interval, left no room for a poll.
+                if let Some(asked) = asked.filter(|_| options.interval < remaining) {
+                    let asked = asked.as_secs_f64().ceil();
+                    summary.push_str(&format!("; the service asked to wait {asked} s"));
                 }
                 return Err(Error::wait_timed_out(summary, seen.last, seen.cause));
             }

@@ -22,7 +22,7 @@ pub enum ErrorKind {
     Decode,
     /// Nothing was sent: the gateway refused this access key earlier ([`Error::auth_failure`]).
     AccessKeyRefused,
-    /// `wait_for_jobs` reached its deadline; see [`Error::last_jobs`] and `source()`.
+    /// `wait_for_jobs` ran out of time; see [`Error::last_jobs`] and `source()`.
     WaitTimedOut,
 }
 

@@ -65,6 +65,19 @@ fn run_wait(server: &Server, timeout: &str) -> Output {
 }
 
 #[test]
+fn a_wait_shorter_than_the_default_interval_still_polls_again() {
+    let server = sequence(vec![Reply::new(200, job("RUNNING")), Reply::new(200, job("SUCCESS"))]);
+    let output = get_jobs()
+        .args(["--endpoint", &server.url(), "--project-id", "p", "--wait", "--timeout", "2", "r"])
+        .env("HUAWEICLOUD_SDK_AK", "CLI-AK")
+        .env("HUAWEICLOUD_SDK_SK", "cli-sk")
+        .output()
+        .unwrap();
+    check_exit(&output, 0);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
 fn wait_exit_codes() {
     let done = sequence(vec![
         Reply::new(200, job("INIT")),

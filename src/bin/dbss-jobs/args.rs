@@ -28,7 +28,8 @@ OPTIONS
   --output FILE        write that JSON to FILE instead (a snapshot for DBSS_JOBS_SNAPSHOT), replacing
                        it only when the call succeeded; FILE is a regular file, a link to one, or new
   --wait               poll until every job has finished, with a progress line per poll on stderr
-  --interval SECS      the time between polls (with --wait; default 10 s)
+  --interval SECS      the time between polls (with --wait; default 10 s, or half of a --timeout
+                       shorter than 20 s)
   -v, -vv              one line per request on stderr; -vv (or more) adds headers and what was signed
   --check              print where the credentials, endpoints, proxy, trust and project come from,
                        the gateway's clock, then make at most two signed calls (the IAM project
@@ -61,8 +62,8 @@ EXIT CODES
      that found a problem, stdout that cannot be written
   2  a usage error, bad input, or missing credentials (nothing was sent to DBSS)
   3  with --wait: some job failed (its error_code and fail_reason are printed), also when
-     the deadline came with others still in progress
-  4  with --wait: the deadline came with jobs still in progress (with --json, the last jobs
+     the wait ran out of time with others still in progress
+  4  with --wait: the wait ran out of time with jobs still in progress (with --json, the last jobs
      seen are printed on stdout); when no poll was ever answered, the code of the last failure
   5  the credentials were refused or the access forbidden (401, 403), or not sent because the
      gateway refused this access key before
@@ -243,6 +244,9 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 
 /// How long `--wait` waits without `--timeout`.
 pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// How often `--wait` polls without `--interval` (but at least twice in a wait under 20 s).
+pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The option that sets a builder method, by which errors and `--check` name the setting.
 pub(crate) fn option_of(method: &'static str) -> Option<&'static str> {

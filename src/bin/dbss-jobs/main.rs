@@ -14,7 +14,7 @@ use dbss_jobs::{
     Client, ClientBuilder, Credentials, Error, ErrorKind, IamToken, Progress, WaitOptions,
 };
 
-use args::{Args, DEFAULT_WAIT, Mode, USAGE};
+use args::{Args, DEFAULT_INTERVAL, DEFAULT_WAIT, Mode, USAGE};
 use output::{ProgressLine, print_jobs, report_failed, write_snapshot};
 
 pub(crate) enum Failure {
@@ -187,10 +187,9 @@ pub(crate) fn fetch_and_print(
         let jobs = client.get_jobs(resource_id)?;
         return emit(&jobs, args);
     }
-    let mut options = WaitOptions::default().timeout(args.timeout.unwrap_or(DEFAULT_WAIT));
-    if let Some(interval) = args.interval {
-        options = options.interval(interval);
-    }
+    let timeout = args.timeout.unwrap_or(DEFAULT_WAIT);
+    let interval = args.interval.unwrap_or(DEFAULT_INTERVAL.min(timeout / 2));
+    let options = WaitOptions::default().timeout(timeout).interval(interval);
     let mut line = ProgressLine::new(resource_id);
     let outcome = client.wait_for_jobs(resource_id, options, |progress| match progress {
         Progress::Listed(jobs) => line.show(jobs),
