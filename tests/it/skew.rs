@@ -118,12 +118,13 @@ pub(crate) fn gateway_with_clock(offset_seconds: Arc<AtomicI64>, tells: Tells) -
 }
 
 pub(crate) fn skew_client(server: &Server, correction: bool) -> Client {
+    skew_builder(server).clock_skew_correction(correction).build().unwrap()
+}
+
+fn skew_builder(server: &Server) -> dbss_jobs::ClientBuilder {
     crate::support::client(server.url())
         .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
         .project_id("p")
-        .clock_skew_correction(correction)
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -143,24 +144,14 @@ fn a_gateway_two_hours_ahead_or_behind_is_recovered_from() {
 #[test]
 fn a_re_signed_attempt_that_runs_into_the_deadline_is_a_timeout_and_keeps_the_correction() {
     let server = skewed_gateway(2 * 3600, Tells::StallsWhenAccepted);
-    let client = crate::support::client(server.url())
-        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
-        .project_id("p")
-        .timeout(Duration::from_millis(800))
-        .build()
-        .unwrap();
+    let client = skew_builder(&server).timeout(Duration::from_millis(800)).build().unwrap();
     // A timeout, which a wait rides out: the refusal before it is no answer to stand for it.
     let error = client.get_jobs("r").unwrap_err();
     assert!(error.is_timeout() && error.attempts() == 2, "{error}");
     // A day and 10 minutes off: the correction (at most a day) brings the signature within the
     // window, and stays: the next call's first signature is accepted (and stalls), not refused.
     let server = skewed_gateway(24 * 3600 + 600, Tells::StallsWhenAccepted);
-    let client = crate::support::client(server.url())
-        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
-        .project_id("p")
-        .timeout(Duration::from_millis(800))
-        .build()
-        .unwrap();
+    let client = skew_builder(&server).timeout(Duration::from_millis(800)).build().unwrap();
     assert!(client.get_jobs("r").unwrap_err().is_timeout());
     let error = client.get_jobs("r").unwrap_err();
     assert!(error.is_timeout() && error.attempts() == 1, "{error}");
@@ -169,12 +160,8 @@ fn a_re_signed_attempt_that_runs_into_the_deadline_is_a_timeout_and_keeps_the_co
 #[test]
 fn a_clock_note_explains_only_the_answer_it_came_with() {
     let server = skewed_gateway(2 * 3600, Tells::BusyWhenAccepted);
-    let client = crate::support::client(server.url())
-        .auth(dbss_jobs::Credentials::new("SKEW-AK", "sk").unwrap())
-        .project_id("p")
-        .retry(dbss_jobs::RetryPolicy::default().base_delay(Duration::from_millis(1)))
-        .build()
-        .unwrap();
+    let quick = dbss_jobs::RetryPolicy::default().base_delay(Duration::from_millis(1));
+    let client = skew_builder(&server).retry(quick).build().unwrap();
     // The 401 was corrected for; the 503s that followed have nothing to do with the clock.
     let error = client.get_jobs("r").unwrap_err();
     assert_eq!(error.status(), Some(503), "{error}");
