@@ -65,8 +65,8 @@ impl Client {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a bad id, before any
-    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when no more poll
-    /// fits before the deadline ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
+    /// traffic; [`ErrorKind::WaitTimedOut`](crate::ErrorKind::WaitTimedOut) when no more poll fits
+    /// before the deadline ([`Error::last_jobs`], `source()`); a poll's error that is not transient.
     pub fn wait_for_jobs(
         &self,
         resource_id: &str,
