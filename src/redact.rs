@@ -73,8 +73,8 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// A server's text as one line that cannot forge another on a terminal, as the crate shows its
 /// errors' texts: control characters, and those that reorder or hide text (bidirectional marks,
-/// Unicode's default-ignorables but the variation selectors of emoji and ideographs, line and
-/// paragraph separators) escaped (`\n`, `\u{1b}`); at most `max_chars` characters of `text`, then
+/// Unicode's default-ignorables but the variation selectors of emoji, line and paragraph
+/// separators) escaped (`\n`, `\u{1b}`); at most `max_chars` characters of `text`, then
 /// `…`. For a program that prints a [`Job`](crate::Job)'s fields.
 ///
 /// ```
@@ -90,10 +90,10 @@ pub fn escape_for_terminal(text: &str, max_chars: usize) -> String {
         }
         let invisible = matches!(c, '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}' | '\u{1160}')
             || matches!(c, '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{3164}')
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}')
-            || matches!(c, '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}')
-            || matches!(c, '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E00FF}')
-            || matches!(c, '\u{E01F0}'..='\u{E0FFF}');
+            || matches!(c, '\u{FEFF}' | '\u{FFA0}' | '\u{200B}'..='\u{200F}')
+            || matches!(c, '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}')
+            || matches!(c, '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}')
+            || matches!(c, '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}');
         if c.is_control() || invisible {
             let _ = write!(out, "{}", c.escape_default());
         } else {
